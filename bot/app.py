@@ -1,0 +1,82 @@
+"""The wiring: services built once, the conversations in order, one dispatcher for every channel."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+from bot.settings import Settings
+from core.catalogue import load_catalogue
+from core.clock import Clock, SystemClock
+from core.messages import IncomingMessage, Reply, TextFormat, split_reply
+from core.render import Renderer
+from core.search import Lexicon, ProcedureSearch
+from handlers import fields, procedures, start
+from handlers.context import Context, Knowledge, Services
+from handlers.routing import On, Route
+from storage.sqlite import SqliteStorage
+
+log = logging.getLogger(__name__)
+
+# Order matters: the first route that matches takes the message.
+# 1. Commands and buttons are explicit, so they come first and always win over conversation state.
+# 2. Unknown /commands get help rather than a procedure search for "/xyz".
+# 3. Free text last: it is a question about a procedure.
+ROUTES: list[Route] = [
+    *start.routes,
+    *fields.routes,
+    *procedures.routes,
+    start.unknown_command_route,
+    Route(On.TEXT, procedures.question),
+]
+
+
+def load_knowledge(settings: Settings) -> Knowledge:
+    """Load and validate the catalogue; raises CatalogueInvalid with every problem found."""
+    catalogue = load_catalogue(settings.catalogue_file, settings.commune_file)
+    lexicon = Lexicon.load(settings.lexicon_file)
+    return Knowledge(catalogue, ProcedureSearch(catalogue, lexicon))
+
+
+class Dispatcher:
+    def __init__(self, services: Services, routes: list[Route] | None = None) -> None:
+        self.services = services
+        self.routes = routes if routes is not None else ROUTES
+
+    async def handle(self, message: IncomingMessage, text_format: TextFormat) -> list[Reply]:
+        """Every message gets at least one reply; a failure becomes a short apology."""
+        storage = self.services.storage
+        ctx = Context(self.services, message, text_format)
+        try:
+            ctx.first_contact = await storage.touch_chat(
+                message.channel, message.chat_id, self.services.clock.now()
+            )
+            ctx.state = await storage.load_state(ctx.key)
+            route = next((r for r in self.routes if r.matches(ctx)), None)
+            replies = await route.handler(ctx) if route else []
+        except Exception:
+            log.exception("handler failed for %s chat %s", message.channel, message.chat_id)
+            replies = [ctx.reply("error.j2")]
+        if not replies:
+            replies = [ctx.reply("unsupported.j2", kind=None)]
+        return [part for reply in replies for part in split_reply(reply)]
+
+
+@asynccontextmanager
+async def running_services(
+    settings: Settings, *, clock: Clock | None = None, knowledge: Knowledge | None = None
+) -> AsyncIterator[Services]:
+    """Start-up and shut-down in one place: catalogue validated, database opened and migrated."""
+    knowledge = knowledge or load_knowledge(settings)
+    storage = await SqliteStorage.open(settings.database_file)
+    try:
+        yield Services(
+            knowledge=knowledge,
+            storage=storage,
+            clock=clock or SystemClock(),
+            renderers={fmt: Renderer(settings.templates_dir, fmt) for fmt in TextFormat},
+            officer_ids=settings.officer_ids,
+        )
+    finally:
+        await storage.close()

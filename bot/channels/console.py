@@ -1,0 +1,100 @@
+"""The terminal chat: the whole bot, no token, no network.
+
+Buttons are shown as numbered choices; typing the number presses the button. When stdin is not a
+terminal, every line is one message and the replies are printed, so a conversation can be scripted:
+    printf 'khai sinh\n1\n' | motcua chat
+"""
+
+from __future__ import annotations
+
+import asyncio
+import sys
+from pathlib import Path
+from typing import TextIO
+
+from bot.app import Dispatcher
+from core.messages import Button, IncomingMessage, Reply, TextFormat
+
+CHANNEL = "console"
+QUIT = {"/thoat", "/quit", "/exit"}
+
+
+class ConsoleChannel:
+    def __init__(
+        self,
+        dispatcher: Dispatcher,
+        user_id: str,
+        *,
+        files_dir: Path,
+        stdin: TextIO | None = None,
+        stdout: TextIO | None = None,
+        interactive: bool | None = None,
+    ) -> None:
+        self.dispatcher = dispatcher
+        self.user_id = user_id
+        self.files_dir = files_dir
+        self.stdin = stdin or sys.stdin
+        self.stdout = stdout or sys.stdout
+        self.interactive = self.stdin.isatty() if interactive is None else interactive
+        self.choices: list[Button] = []
+
+    async def run(self) -> None:
+        if self.interactive:
+            self._print("Một Cửa Bot – trò chuyện trên máy. Gõ /thoat để thoát.\n")
+            await self.send("/start")
+        while True:
+            line = await self._read_line()
+            if line is None:
+                break
+            line = line.strip()
+            if not line:
+                continue
+            if line.casefold() in QUIT:
+                break
+            if not self.interactive:
+                self._print(f"» {line}")
+            await self.send(line)
+
+    async def send(self, line: str) -> list[Reply]:
+        message = self.to_message(line)
+        replies = await self.dispatcher.handle(message, TextFormat.PLAIN)
+        self.show(replies)
+        return replies
+
+    def to_message(self, line: str) -> IncomingMessage:
+        """A bare number picks a choice from the last reply; anything else is typed text."""
+        if line.isdigit() and 1 <= int(line) <= len(self.choices):
+            chosen = self.choices[int(line) - 1]
+            return IncomingMessage(
+                CHANNEL, self.user_id, self.user_id, text=chosen.label, button=chosen.data
+            )
+        return IncomingMessage(CHANNEL, self.user_id, self.user_id, text=line)
+
+    def show(self, replies: list[Reply]) -> None:
+        choices: list[Button] = []
+        for reply in replies:
+            self._print(reply.text)
+            for button in reply.all_buttons:
+                choices.append(button)
+                self._print(f"  [{len(choices)}] {button.label}")
+            if reply.file is not None:
+                self.files_dir.mkdir(parents=True, exist_ok=True)
+                path = self.files_dir / reply.file.name
+                path.write_bytes(reply.file.content)
+                self._print(f"  📎 Tệp đã lưu: {path}")
+            self._print("")
+        if choices:
+            self._print("(Gõ số để chọn.)\n")
+        self.choices = choices
+
+    async def _read_line(self) -> str | None:
+        if self.interactive:
+            try:
+                return await asyncio.to_thread(input, "Ông/bà: ")
+            except EOFError:
+                return None
+        line = await asyncio.to_thread(self.stdin.readline)
+        return line if line else None
+
+    def _print(self, text: str) -> None:
+        print(text, file=self.stdout, flush=True)

@@ -1,0 +1,65 @@
+"""Settings from the environment (and an optional `.env` file), in one typed model.
+
+Our own settings use the prefix `MOTCUA_`; Telegram's keep the names people already know
+(`TELEGRAM_BOT_TOKEN`, `TELEGRAM_BASE_URL`), and `OFFICER_IDS` lists officers' user ids.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated, Any
+
+from pydantic import AliasChoices, Field, SecretStr, field_validator
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
+
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+KNOWLEDGE_DIR = PROJECT_ROOT / "knowledge"
+TEMPLATES_DIR = PROJECT_ROOT / "templates"
+
+
+def _env(name: str) -> AliasChoices:
+    return AliasChoices(name, f"MOTCUA_{name}")
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(
+        env_prefix="MOTCUA_", env_file=".env", env_file_encoding="utf-8", extra="ignore"
+    )
+
+    data_dir: Path = Path("data")
+    catalogue_file: Path = KNOWLEDGE_DIR / "procedures.yaml"
+    commune_file: Path = KNOWLEDGE_DIR / "commune.yaml"
+    lexicon_file: Path = KNOWLEDGE_DIR / "lexicon.yaml"
+    templates_dir: Path = TEMPLATES_DIR
+    log_level: str = "INFO"
+
+    officer_ids: Annotated[frozenset[str], NoDecode] = Field(
+        default=frozenset(), validation_alias=_env("OFFICER_IDS")
+    )
+    telegram_bot_token: SecretStr | None = Field(
+        default=None, validation_alias=_env("TELEGRAM_BOT_TOKEN")
+    )
+    telegram_base_url: str = Field(
+        default="https://api.telegram.org/bot", validation_alias=_env("TELEGRAM_BASE_URL")
+    )
+    telegram_base_file_url: str = Field(
+        default="https://api.telegram.org/file/bot", validation_alias=_env("TELEGRAM_BASE_FILE_URL")
+    )
+
+    @field_validator("officer_ids", mode="before")
+    @classmethod
+    def _split_ids(cls, value: Any) -> Any:
+        """`OFFICER_IDS=123, 456` → {"123", "456"}; ids stay strings (Zalo's do not fit int64)."""
+        if isinstance(value, str):
+            return frozenset(
+                part.strip() for part in value.replace(";", ",").split(",") if part.strip()
+            )
+        if isinstance(value, int):
+            return frozenset({str(value)})
+        if isinstance(value, list | tuple | set | frozenset):
+            return frozenset(str(part).strip() for part in value)
+        return value
+
+    @property
+    def database_file(self) -> Path:
+        return self.data_dir / "motcua.sqlite3"

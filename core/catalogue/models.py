@@ -1,0 +1,202 @@
+"""The procedure catalogue as typed models.
+
+`knowledge/procedures.yaml` and `knowledge/commune.yaml` are validated against these models by
+`core.catalogue.loader`, which turns every validation error into a Vietnamese message naming the
+file, the line, the procedure and the field. Models forbid unknown keys so that a misspelt field
+name is reported instead of silently ignored.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from enum import StrEnum
+from typing import Annotated
+
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints, model_validator
+
+NonEmpty = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1)]
+ProcedureId = Annotated[
+    str,
+    StringConstraints(strip_whitespace=True, pattern=r"^[a-z0-9]+(?:-[a-z0-9]+)*$", max_length=60),
+]
+# Mã TTHC on the national database, e.g. "1.001193" or "2.000815".
+NationalCode = Annotated[
+    str, StringConstraints(strip_whitespace=True, pattern=r"^[0-9]\.[0-9]{6}$")
+]
+# A money amount in đồng. Negative amounts make no sense; 0 means "miễn" (exempt).
+Amount = Annotated[int, Field(ge=0, le=1_000_000_000)]
+
+
+class Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True, str_strip_whitespace=True)
+
+
+class DocumentKind(StrEnum):
+    """How a document is handed in."""
+
+    ORIGINAL = "ban-chinh"  # bản chính, kept by the office
+    COPY = "ban-sao"  # bản sao (chứng thực or photocopy with the original to compare)
+    PRESENT = "xuat-trinh"  # shown to the officer and handed back (ID card, household book…)
+    FORM = "to-khai"  # a form the person fills in
+
+
+class Document(Strict):
+    name: NonEmpty
+    kind: DocumentKind
+    copies: Annotated[int, Field(ge=1, le=20)] = 1
+    # The form's official name and the text that issues it, only when it is established;
+    # never invent a form number.
+    form: NonEmpty | None = None
+    note: NonEmpty | None = None
+    # True when the document is needed only in some cases (the note says which).
+    conditional: bool = False
+
+
+class FeeSetBy(StrEnum):
+    NATIONAL = "trung-uong"  # amount fixed by a national text (e.g. TT 226/2016/TT-BTC)
+    PROVINCE = "tinh"  # set by the province's HĐND: the commune fills in its own amount
+
+
+class Fee(Strict):
+    # Short stable key, unique within the procedure; `commune.yaml` refers to it as "<id>/<key>".
+    key: Annotated[str, StringConstraints(pattern=r"^[a-z0-9]+(?:-[a-z0-9]+)*$")]
+    label: NonEmpty
+    set_by: FeeSetBy = FeeSetBy.NATIONAL
+    # None only when the province sets it and the commune has not filled it in yet.
+    amount: Amount | None = None
+    unit: NonEmpty | None = None  # "trang", "bản", "hợp đồng", "trường hợp"…
+    note: NonEmpty | None = None
+    basis: NonEmpty
+
+    @model_validator(mode="after")
+    def _national_fees_have_amounts(self) -> Fee:
+        if self.set_by is FeeSetBy.NATIONAL and self.amount is None:
+            raise ValueError("national_fee_without_amount")
+        return self
+
+
+class TimeKind(StrEnum):
+    ON_RECEIPT = "ngay-khi-nhan"  # trong ngày / ngay khi nhận đủ hồ sơ
+    WORKING_DAYS = "ngay-lam-viec"
+    # Some laws count plain days (Luật Đất đai 2024 Điều 235: hòa giải within 30 days).
+    CALENDAR_DAYS = "ngay"
+
+
+class ProcessingTime(Strict):
+    kind: TimeKind
+    working_days: Annotated[int, Field(ge=0, le=120)] = 0
+    calendar_days: Annotated[int, Field(ge=0, le=365)] = 0
+    # Extra working days allowed by law when verification (xác minh) is needed.
+    extra_days_if_verification: Annotated[int, Field(ge=0, le=60)] = 0
+    # NĐ 61/2018 Điều 18 k.2 / NĐ 23/2015 Điều 7: received after 15:00 → the next working day.
+    cutoff_15h: bool = False
+    # True while the commune has not confirmed the time: citizens are told to check it.
+    unconfirmed: bool = False
+    note: NonEmpty | None = None
+    basis: NonEmpty
+
+    @model_validator(mode="after")
+    def _days_match_kind(self) -> ProcessingTime:
+        if self.kind is TimeKind.WORKING_DAYS and (self.working_days < 1 or self.calendar_days):
+            raise ValueError("working_days_required")
+        if self.kind is TimeKind.CALENDAR_DAYS and (self.calendar_days < 1 or self.working_days):
+            raise ValueError("calendar_days_required")
+        if self.kind is TimeKind.ON_RECEIPT and (self.working_days or self.calendar_days):
+            raise ValueError("on_receipt_has_days")
+        return self
+
+
+class FilingMethod(StrEnum):
+    DESK = "truc-tiep"  # at the one-stop desk
+    PORTAL = "cong-dvc"  # Cổng Dịch vụ công quốc gia / tỉnh
+    VNEID = "vneid"
+    POSTAL = "buu-chinh"  # dịch vụ bưu chính công ích
+
+
+class Filing(Strict):
+    method: FilingMethod
+    note: NonEmpty | None = None
+
+
+class Procedure(Strict):
+    id: ProcedureId
+    code: NationalCode | None = None
+    # Set when the national code above still needs to be confirmed by the commune.
+    code_unconfirmed: bool = False
+    name: NonEmpty
+    field: NonEmpty
+    summary: NonEmpty
+    applicants: NonEmpty
+    documents: Annotated[list[Document], Field(min_length=1)]
+    fees: Annotated[list[Fee], Field(min_length=1)]
+    processing_time: ProcessingTime
+    where: NonEmpty
+    filing: Annotated[list[Filing], Field(min_length=1)]
+    steps: Annotated[list[NonEmpty], Field(min_length=1)]
+    legal_basis: Annotated[list[NonEmpty], Field(min_length=1)]
+    # Everyday names and phrasings people use; the search weighs them like the name.
+    aliases: list[NonEmpty] = []
+    # Single words or short ideas that point to this procedure (weaker than aliases).
+    keywords: list[NonEmpty] = []
+    related: list[ProcedureId] = []
+    # Points the commune must confirm before relying on them (shown to officers, not citizens).
+    to_confirm: list[NonEmpty] = []
+    law_version: NonEmpty | None = None
+    last_reviewed: dt.date
+
+    @model_validator(mode="after")
+    def _fee_keys_unique(self) -> Procedure:
+        keys = [fee.key for fee in self.fees]
+        if len(keys) != len(set(keys)):
+            raise ValueError("duplicate_fee_key")
+        return self
+
+
+class Referral(Strict):
+    """A request the commune does not handle, and where the person should go instead."""
+
+    id: ProcedureId
+    name: NonEmpty
+    where: NonEmpty
+    aliases: Annotated[list[NonEmpty], Field(min_length=1)]
+    keywords: list[NonEmpty] = []
+
+
+class CatalogueFile(Strict):
+    version: Annotated[int, Field(ge=1)]
+    procedures: list[Procedure]
+    referrals: list[Referral] = []
+
+
+class Hours(Strict):
+    days: NonEmpty  # "Thứ Hai – Thứ Sáu"
+    morning: NonEmpty  # "7:30 – 11:30"
+    afternoon: NonEmpty
+    note: NonEmpty | None = None
+
+
+class Portal(Strict):
+    name: NonEmpty
+    url: Annotated[str, StringConstraints(pattern=r"^https?://\S+$")]
+
+
+class LawVersion(StrEnum):
+    """Which forms circular the office follows (decides e.g. the apology form's title)."""
+
+    TT_03_2025 = "TT-03-2025-TT-VPCP"
+    TT_01_2018 = "TT-01-2018-TT-VPCP"
+
+
+class CommuneFile(Strict):
+    office_name: NonEmpty
+    commune_name: NonEmpty
+    province: NonEmpty
+    address: NonEmpty
+    phone: NonEmpty
+    hotline: NonEmpty  # đường dây nóng tiếp nhận phản ánh, kiến nghị
+    email: NonEmpty | None = None
+    hours: Hours
+    portals: list[Portal] = []
+    law_version: LawVersion = LawVersion.TT_03_2025
+    # Amounts set by the province, filled in by the officer: "<procedure id>/<fee key>": amount.
+    local_fees: dict[str, Amount] = {}

@@ -1,0 +1,161 @@
+"""The search index: built once per catalogue, read-only afterwards (safe to share).
+
+Every procedure and referral becomes an entry with weighted words: its name and aliases count
+fully, its keywords a little less, its summary and documents only a little. Words are folded
+(no diacritics), so what people type without accents still matches.
+"""
+
+from __future__ import annotations
+
+import math
+from collections import defaultdict
+from collections.abc import Iterable
+from dataclasses import dataclass
+from itertools import pairwise
+
+from core.catalogue import Catalogue
+from core.search.analyzer import split_words
+from core.search.lexicon import Lexicon
+from core.text import phonetic_key
+
+STRONG, KEYWORD, SUMMARY, DOCUMENT = 1.0, 0.8, 0.35, 0.2
+
+
+@dataclass(frozen=True)
+class Phrase:
+    tokens: tuple[int, ...]
+    weight: float  # STRONG for name/aliases, KEYWORD for keywords
+    total_idf: float
+
+
+@dataclass(frozen=True)
+class Entry:
+    id: str
+    is_referral: bool
+    phrases: tuple[Phrase, ...]
+
+
+class SearchIndex:
+    def __init__(self, catalogue: Catalogue, lexicon: Lexicon) -> None:
+        self.lexicon = lexicon
+        self.vocab: dict[str, int] = {}
+        self.tokens: list[str] = []
+        texts: list[tuple[str, bool, list[tuple[list[int], float]]]] = []
+        for procedure in catalogue:
+            texts.append(
+                (
+                    procedure.id,
+                    False,
+                    self._phrases([procedure.name, *procedure.aliases], STRONG)
+                    + self._phrases(procedure.keywords, KEYWORD)
+                    + self._phrases([procedure.summary, procedure.field], SUMMARY)
+                    + self._phrases([d.name for d in procedure.documents], DOCUMENT),
+                )
+            )
+        for referral in catalogue.referrals:
+            texts.append(
+                (
+                    referral.id,
+                    True,
+                    self._phrases([referral.name, *referral.aliases], STRONG)
+                    + self._phrases(referral.keywords, KEYWORD),
+                )
+            )
+        self._build(texts)
+
+    # -- building -------------------------------------------------------------------------
+
+    def _token_id(self, token: str) -> int:
+        tid = self.vocab.get(token)
+        if tid is None:
+            tid = self.vocab[token] = len(self.tokens)
+            self.tokens.append(token)
+        return tid
+
+    def _phrases(self, texts: Iterable[str], weight: float) -> list[tuple[list[int], float]]:
+        found = []
+        for text in texts:
+            tokens = [self._token_id(t) for t in self.content_tokens(text)]
+            if tokens:
+                found.append((tokens, weight))
+        return found
+
+    def content_tokens(self, text: str) -> list[str]:
+        """Catalogue text → folded content words (catalogue text always has its diacritics)."""
+        tokens: list[str] = []
+        for word in split_words(text):
+            if word.accent in self.lexicon.stop_accented:
+                continue
+            if not word.accented and word.folded in self.lexicon.abbreviations:
+                tokens.extend(self.lexicon.abbreviations[word.folded])
+            else:
+                tokens.append(word.folded)
+        return tokens
+
+    def _build(self, texts: list[tuple[str, bool, list[tuple[list[int], float]]]]) -> None:
+        n_entries = len(texts)
+        # How rare a word is, counted in names, aliases and keywords: "khai" is in almost every
+        # document list ("tờ khai") but in few names, and it is the names that say what a
+        # procedure is. Words found only in summaries and documents are counted there.
+        df: dict[int, int] = defaultdict(int)
+        df_weak: dict[int, int] = defaultdict(int)
+        bigram_df: dict[tuple[int, int], int] = defaultdict(int)
+        for _, _, phrases in texts:
+            for tid in {t for tokens, w in phrases if w >= KEYWORD for t in tokens}:
+                df[tid] += 1
+            for tid in {t for tokens, w in phrases if w < KEYWORD for t in tokens}:
+                df_weak[tid] += 1
+            # Pairs count only from names, aliases and keywords: those are what pairs match.
+            for bigram in {b for tokens, w in phrases if w >= KEYWORD for b in pairwise(tokens)}:
+                bigram_df[bigram] += 1
+        self.idf = [
+            _idf(n_entries, df[tid] if tid in df else df_weak[tid]) for tid in range(len(self.tokens))
+        ]
+        self.unknown_idf = _idf(n_entries, 0)
+        self.bigram_idf = {b: _idf(n_entries, count) for b, count in bigram_df.items()}
+
+        self.entries: list[Entry] = []
+        postings: list[dict[int, float]] = [{} for _ in self.tokens]
+        bigram_postings: dict[tuple[int, int], dict[int, float]] = defaultdict(dict)
+        for index, (entry_id, is_referral, phrases) in enumerate(texts):
+            scored = []
+            for tokens, weight in phrases:
+                for tid in tokens:
+                    postings[tid][index] = max(postings[tid].get(index, 0.0), weight)
+                if weight >= KEYWORD:
+                    for bigram in pairwise(tokens):
+                        current = bigram_postings[bigram].get(index, 0.0)
+                        bigram_postings[bigram][index] = max(current, weight)
+                    unique = tuple(dict.fromkeys(tokens))
+                    scored.append(Phrase(unique, weight, sum(self.idf[t] for t in unique)))
+            self.entries.append(Entry(entry_id, is_referral, tuple(scored)))
+        self.postings = [tuple(p.items()) for p in postings]
+        self.bigram_postings = {b: tuple(p.items()) for b, p in bigram_postings.items()}
+
+        # Typo tolerance: one key per sound, and every one-letter deletion (SymSpell).
+        by_sound: dict[str, int] = {}
+        deletes: dict[str, list[int]] = defaultdict(list)
+        for tid, token in enumerate(self.tokens):
+            if not _is_content_word(token):
+                continue
+            key = phonetic_key(token)
+            if key not in by_sound or df[tid] > df[by_sound[key]]:
+                by_sound[key] = tid
+            for variant in {token[:i] + token[i + 1 :] for i in range(len(token))} | {token}:
+                deletes[variant].append(tid)
+        self.by_sound = by_sound
+        self.deletes = {k: tuple(v) for k, v in deletes.items()}
+        self.bigram_by_sound: dict[tuple[str, str], tuple[int, int]] = {}
+        for a, b in self.bigram_postings:
+            self.bigram_by_sound.setdefault(
+                (phonetic_key(self.tokens[a]), phonetic_key(self.tokens[b])), (a, b)
+            )
+        self.df = df
+
+
+def _idf(n_entries: int, df: int) -> float:
+    return math.log(1.0 + (n_entries - df + 0.5) / (df + 0.5))
+
+
+def _is_content_word(token: str) -> bool:
+    return len(token) >= 2 and not token.isdigit()

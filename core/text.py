@@ -1,0 +1,70 @@
+"""Vietnamese text as people type it, reduced to comparable tokens.
+
+Phones send composed (NFC) or decomposed (NFD) Unicode; people write the tone mark on either vowel
+("hoà"/"hòa", "uỷ"/"ủy"), type with or without diacritics, in any case, with any punctuation.
+`fold` removes all of that; `phonetic_key` further merges sounds that Vietnamese speakers confuse
+in writing (s/x, ch/tr, d/gi/r, l/n, final n/ng, c/t, i/y), used only as a fallback for typos.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from functools import lru_cache
+
+_TOKEN = re.compile(r"[0-9a-zđ]+")
+_LETTERS = str.maketrans({"đ": "d", "Đ": "d"})
+_MAX_TEXT = 2000  # longer messages are cut: no citizen question needs more
+
+
+@lru_cache(maxsize=65536)
+def fold(text: str) -> str:
+    """Lower case, no diacritics, đ→d, every non-alphanumeric run → one space."""
+    # NFKD splits every tone and vowel-shape mark off its letter, whichever vowel carries it and
+    # whether the phone sent NFC or NFD, and maps full-width letters and digits to ASCII.
+    decomposed = unicodedata.normalize("NFKD", text[:_MAX_TEXT].casefold())
+    kept = "".join(ch for ch in decomposed if not unicodedata.combining(ch))
+    return " ".join(_TOKEN.findall(kept.translate(_LETTERS)))
+
+
+def fold_tokens(text: str) -> list[str]:
+    return fold(text).split()
+
+
+def canonical(text: str) -> str:
+    """NFC, lower case, one space: for storing and comparing text that keeps its diacritics."""
+    return " ".join(unicodedata.normalize("NFC", text).casefold().split())
+
+
+_INITIALS = (
+    "ngh", "ng", "gh", "gi", "kh", "nh", "ph", "qu", "th", "tr", "ch",
+    "b", "c", "d", "g", "h", "k", "l", "m", "n", "p", "r", "s", "t", "v", "x",
+)  # fmt: skip
+_INITIAL_SOUND = {
+    "ngh": "ng", "gh": "g", "gi": "z", "d": "z", "r": "z", "tr": "ch", "s": "x",
+    "k": "c", "qu": "cu", "l": "n", "ph": "f",
+}  # fmt: skip
+_FINAL_SOUND = (("ng", "n"), ("nh", "n"), ("ch", "t"), ("c", "t"))
+_SYLLABLE = re.compile(
+    r"^(ngh|ng|gh|gi|kh|nh|ph|qu|th|tr|ch|[bcdghklmnprstvx])?"
+    r"([aeiouy]{1,3})(ch|nh|ng|[cmnpt])?$"
+)
+
+
+@lru_cache(maxsize=65536)
+def phonetic_key(syllable: str) -> str:
+    """A folded syllable → a key shared by the spellings people confuse ("xinh"~"sinh")."""
+    initial = next((i for i in _INITIALS if syllable.startswith(i) and len(syllable) > len(i)), "")
+    rest = syllable[len(initial) :]
+    for final, sound in _FINAL_SOUND:
+        if rest.endswith(final) and len(rest) > len(final):
+            rest = rest[: -len(final)] + sound
+            break
+    if rest.endswith("y"):  # "ký"/"kí", "lý"/"lí"
+        rest = rest[:-1] + "i"
+    return _INITIAL_SOUND.get(initial, initial) + rest
+
+
+def is_syllable(token: str) -> bool:
+    """Whether a folded token could be a Vietnamese syllable (then it is not a typo to fix)."""
+    return bool(_SYLLABLE.match(token))

@@ -1,0 +1,133 @@
+"""Asking about a procedure: search, the procedure card, its detail sections, "did you mean".
+
+A question gets a short card (what it is, time, fee, where, legal basis); the details sit
+behind buttons so that the first screen fits a phone. When the question named an aspect
+("bao nhiêu tiền", "mất bao lâu") that section follows the card at once. A follow-up that names
+only an aspect ("còn lệ phí thì sao?") is answered for the procedure last shown.
+"""
+
+from __future__ import annotations
+
+from enum import StrEnum
+
+from core.catalogue.models import Procedure
+from core.messages import Button, Reply
+from core.search import Aspect, SearchResult
+from handlers import procedure_view as view
+from handlers.context import Context
+from handlers.routing import Route, button, command
+from handlers.start import fallback_buttons, small_talk_reply
+
+
+class ProcedureState(StrEnum):
+    VIEWING = "procedure.viewing"  # data: {"procedure": id}
+
+
+ASPECT_SECTION = {Aspect.DOCUMENTS: "g", Aspect.FEES: "l", Aspect.TIME: "t", Aspect.WHERE: "n"}
+
+
+async def ask_command(ctx: Context) -> list[Reply]:
+    _, question = ctx.message.command or ("", "")
+    if question:
+        return await answer_text(ctx, question)
+    return [ctx.reply("ask_prompt.j2")]
+
+
+async def question(ctx: Context) -> list[Reply]:
+    return await answer_text(ctx, ctx.message.text)
+
+
+async def answer_text(ctx: Context, text: str) -> list[Reply]:
+    result = ctx.search.search(text)
+    if result.answer is not None:
+        procedure = ctx.catalogue.get(result.answer)
+        if procedure is not None:
+            section = ASPECT_SECTION[result.aspect] if result.aspect else None
+            return await show_card(ctx, procedure, section)
+    if result.referral is not None:
+        return [referral_reply(ctx, result)]
+    if result.candidates:
+        return [choices_reply(ctx, result)]
+    last = ctx.catalogue.get(str(ctx.state.data.get("procedure", "")))
+    if result.aspect is not None and last is not None:
+        return [section_reply(ctx, ASPECT_SECTION[result.aspect], last)]
+    if result.small_talk is not None:
+        return [small_talk_reply(ctx, result.small_talk)]
+    return [ctx.reply("not_found.j2", fallback_buttons(ctx), text=text)]
+
+
+async def show_card(ctx: Context, procedure: Procedure, section: str | None = None) -> list[Reply]:
+    await ctx.set_state(ProcedureState.VIEWING, procedure=procedure.id)
+    if section is None:
+        return [card_reply(ctx, procedure)]
+    # The section that answers the question follows the card, and carries the buttons.
+    return [card_reply(ctx, procedure, with_buttons=False), section_reply(ctx, section, procedure)]
+
+
+def card_reply(ctx: Context, procedure: Procedure, *, with_buttons: bool = True) -> Reply:
+    return ctx.reply(
+        "card.j2",
+        view.card_buttons(procedure, ctx.catalogue) if with_buttons else [],
+        p=procedure,
+        time_text=view.time_text(procedure.processing_time),
+        fee_text=view.fee_text(ctx.catalogue.fee_lines(procedure)),
+        filing_text=view.filing_text(procedure),
+    )
+
+
+def section_reply(ctx: Context, section: str, procedure: Procedure) -> Reply:
+    buttons = view.card_buttons(procedure, ctx.catalogue, skip=section)
+    match section:
+        case "g":
+            return ctx.reply("section_documents.j2", buttons, p=procedure, kinds=view.DOCUMENT_KIND)
+        case "l":
+            return ctx.reply(
+                "section_fees.j2", buttons, p=procedure, fees=ctx.catalogue.fee_lines(procedure)
+            )
+        case "t":
+            time_text = view.time_text(procedure.processing_time)
+            return ctx.reply("section_time.j2", buttons, p=procedure, time_text=time_text)
+        case "n":
+            return ctx.reply("section_where.j2", buttons, p=procedure, filing=view.FILING)
+        case "r":
+            related = ctx.catalogue.related(procedure)
+            rows = [[Button(r.name, f"p:c:{r.id}")] for r in related]
+            return ctx.reply("section_related.j2", rows + buttons, p=procedure, related=related)
+        case _:
+            return card_reply(ctx, procedure)
+
+
+async def section_button(ctx: Context) -> list[Reply]:
+    parts = (ctx.message.button or "").split(":", 2)
+    section, procedure_id = (parts[1], parts[2]) if len(parts) == 3 else ("", "")
+    procedure = ctx.catalogue.get(procedure_id)
+    if procedure is None or section not in view.SECTIONS:
+        # The catalogue changed since the button was shown.
+        return [ctx.reply("stale_button.j2", fallback_buttons(ctx))]
+    if section == "c":
+        return await show_card(ctx, procedure)
+    await ctx.set_state(ProcedureState.VIEWING, procedure=procedure.id)
+    return [section_reply(ctx, section, procedure)]
+
+
+def choices_reply(ctx: Context, result: SearchResult) -> Reply:
+    procedures = [p for p in (ctx.catalogue.get(c.id) for c in result.candidates[:4]) if p]
+    rows = [[Button(p.name, f"p:c:{p.id}")] for p in procedures]
+    rows.append([Button("Không phải — xem theo lĩnh vực", "menu:fields")])
+    return ctx.reply("choices.j2", rows, procedures=procedures)
+
+
+def referral_reply(ctx: Context, result: SearchResult) -> Reply:
+    referral = next(r for r in ctx.catalogue.referrals if r.id == result.referral)
+    rows = [
+        [Button("Xem các thủ tục làm tại xã", "menu:fields")],
+        [Button("📞 Gọi cho Bộ phận Một cửa", "menu:contact")],
+    ]
+    return ctx.reply("referral.j2", rows, referral=referral)
+
+
+routes: list[Route] = [
+    command(ask_command, "thutuc"),
+    button(section_button, "p"),
+]
+# Free text is the last resort of the wiring in bot/app.py: `question` is registered there.

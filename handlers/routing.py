@@ -1,0 +1,66 @@
+"""Routes: which handler takes a message. The order lives in one place, `bot/app.py`."""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from enum import Enum, auto
+
+from core.messages import Reply
+from handlers.context import Context
+
+Handler = Callable[[Context], Awaitable[list[Reply]]]
+
+
+class On(Enum):
+    COMMAND = auto()  # /name, matched against `names`
+    ANY_COMMAND = auto()  # any /name not taken earlier
+    BUTTON = auto()  # button data "prefix" or "prefix:…", prefixes in `names`
+    STATE = auto()  # free text while the conversation is in one of the states in `names`
+    TEXT = auto()  # any free text
+    FILE = auto()  # a document
+    UNSUPPORTED = auto()  # stickers, photos, voice, edits…
+
+
+@dataclass(frozen=True)
+class Route:
+    on: On
+    handler: Handler
+    names: tuple[str, ...] = ()
+
+    def matches(self, ctx: Context) -> bool:
+        message = ctx.message
+        command = message.command
+        is_text = bool(message.text.strip()) and command is None and message.button is None
+        match self.on:
+            case On.COMMAND:
+                return command is not None and command[0] in self.names
+            case On.ANY_COMMAND:
+                return command is not None
+            case On.BUTTON:
+                data = message.button
+                return data is not None and any(
+                    data == name or data.startswith(f"{name}:") for name in self.names
+                )
+            case On.STATE:
+                return is_text and ctx.state.name in self.names
+            case On.TEXT:
+                return is_text
+            case On.FILE:
+                return message.file is not None
+            case On.UNSUPPORTED:
+                return message.unsupported is not None
+            case _:
+                return False
+
+
+def command(handler: Handler, *names: str) -> Route:
+    return Route(On.COMMAND, handler, names)
+
+
+def button(handler: Handler, *prefixes: str) -> Route:
+    return Route(On.BUTTON, handler, prefixes)
+
+
+def in_state(handler: Handler, *states: str) -> Route:
+    return Route(On.STATE, handler, states)

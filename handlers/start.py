@@ -1,0 +1,72 @@
+"""Greeting, help, the office's contacts, small talk, and what to say when we cannot read."""
+
+from __future__ import annotations
+
+from core.messages import Button, Reply
+from core.search import SmallTalk
+from handlers.context import Context
+from handlers.procedure_view import field_slug
+from handlers.routing import On, Route, button, command
+
+
+def main_menu() -> list[list[Button]]:
+    return [
+        [Button("❓ Hỏi về một thủ tục", "menu:ask")],
+        [Button("📚 Xem thủ tục theo lĩnh vực", "menu:fields")],
+        [Button("📞 Gọi cho Bộ phận Một cửa", "menu:contact")],
+    ]
+
+
+def fallback_buttons(ctx: Context) -> list[list[Button]]:
+    """When we could not help: the fields to browse, and the office to call."""
+    return [
+        *[[Button(field, f"f:{field_slug(field)}")] for field in ctx.catalogue.fields],
+        [Button("📞 Gọi cho Bộ phận Một cửa", "menu:contact")],
+    ]
+
+
+async def start(ctx: Context) -> list[Reply]:
+    await ctx.clear_state()
+    return [ctx.reply("start.j2", main_menu())]
+
+
+async def help_command(ctx: Context) -> list[Reply]:
+    return [ctx.reply("help.j2", main_menu())]
+
+
+async def contact(ctx: Context) -> list[Reply]:
+    return [ctx.reply("contact.j2")]
+
+
+async def menu_button(ctx: Context) -> list[Reply]:
+    match ctx.message.button:
+        case "menu:ask":
+            return [ctx.reply("ask_prompt.j2")]
+        case "menu:contact":
+            return [ctx.reply("contact.j2")]
+        case _:
+            return [ctx.reply("start.j2", main_menu())]
+
+
+def small_talk_reply(ctx: Context, kind: SmallTalk) -> Reply:
+    buttons = main_menu() if kind is SmallTalk.GREETING else []
+    return ctx.reply("small_talk.j2", buttons, kind=kind.value)
+
+
+async def unsupported(ctx: Context) -> list[Reply]:
+    return [ctx.reply("unsupported.j2", kind=ctx.message.unsupported)]
+
+
+async def unknown_command(ctx: Context) -> list[Reply]:
+    name, _ = ctx.message.command or ("", "")
+    return [ctx.reply("unknown_command.j2", main_menu(), name=name)]
+
+
+routes: list[Route] = [
+    command(start, "start", "batdau"),
+    command(help_command, "trogiup", "help"),
+    command(contact, "lienhe"),
+    button(menu_button, "menu:ask", "menu:contact", "menu:start"),
+    Route(On.UNSUPPORTED, unsupported),
+]
+unknown_command_route = Route(On.ANY_COMMAND, unknown_command)

@@ -1,0 +1,96 @@
+"""Shared fixtures: offline, deterministic, one fresh database per test."""
+
+from __future__ import annotations
+
+import datetime as dt
+import ipaddress
+import socket
+from collections.abc import AsyncIterator, Iterator
+from pathlib import Path
+
+import pytest
+
+from bot.app import Dispatcher, load_knowledge, running_services
+from bot.settings import Settings
+from core.clock import FixedClock
+from handlers.context import Knowledge, Services
+from tests.transcript import Transcript
+
+DATA = Path(__file__).parent / "data"
+
+
+@pytest.fixture(autouse=True)
+def _no_network(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Any connection that leaves the machine fails the test (loopback stays allowed)."""
+    real_connect = socket.socket.connect
+
+    def guarded(self: socket.socket, address: object) -> object:
+        if self.family in (socket.AF_INET, socket.AF_INET6) and isinstance(address, tuple):
+            host = str(address[0])
+            try:
+                loopback = ipaddress.ip_address(host).is_loopback
+            except ValueError:
+                loopback = host == "localhost"
+            if not loopback:
+                raise AssertionError(f"test tried to reach the network: {address!r}")
+        return real_connect(self, address)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(socket.socket, "connect", guarded)
+
+
+@pytest.fixture(autouse=True)
+def _clean_environment(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Settings in tests come from the test, never from the developer's shell or .env."""
+    import os
+
+    for name in list(os.environ):
+        if name.startswith(("MOTCUA_", "TELEGRAM_", "ZALO_")) or name == "OFFICER_IDS":
+            monkeypatch.delenv(name)
+
+
+def make_settings(tmp_path: Path, **overrides: object) -> Settings:
+    return Settings(_env_file=None, data_dir=tmp_path / "data", **overrides)  # type: ignore[call-arg]
+
+
+@pytest.fixture
+def settings(tmp_path: Path) -> Settings:
+    return make_settings(tmp_path, OFFICER_IDS="900")
+
+
+@pytest.fixture(scope="session")
+def knowledge() -> Knowledge:
+    """The shipped catalogue, loaded once: building the index is the slow part."""
+    return load_knowledge(Settings(_env_file=None))  # type: ignore[call-arg]
+
+
+@pytest.fixture
+def clock() -> FixedClock:
+    return FixedClock(dt.datetime(2026, 11, 23, 9, 0))
+
+
+@pytest.fixture
+async def services(
+    settings: Settings, clock: FixedClock, knowledge: Knowledge
+) -> AsyncIterator[Services]:
+    async with running_services(settings, clock=clock, knowledge=knowledge) as services:
+        yield services
+
+
+@pytest.fixture
+def dispatcher(services: Services) -> Dispatcher:
+    return Dispatcher(services)
+
+
+@pytest.fixture
+def chat(dispatcher: Dispatcher) -> Transcript:
+    return Transcript(dispatcher, user_id="100")
+
+
+@pytest.fixture
+def officer_chat(dispatcher: Dispatcher) -> Transcript:
+    return Transcript(dispatcher, user_id="900")
+
+
+@pytest.fixture
+def data_dir() -> Iterator[Path]:
+    yield DATA

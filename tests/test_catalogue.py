@@ -1,0 +1,194 @@
+"""The shipped catalogue is complete and valid; a broken one is reported line by line."""
+
+from __future__ import annotations
+
+import csv
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from bot.settings import KNOWLEDGE_DIR
+from core.catalogue import CatalogueInvalid, check_catalogue, load_catalogue
+from core.catalogue.models import FeeSetBy, TimeKind
+
+DATA = Path(__file__).parent / "data"
+PROCEDURES = KNOWLEDGE_DIR / "procedures.yaml"
+COMMUNE = KNOWLEDGE_DIR / "commune.yaml"
+
+MINIMAL = """\
+version: 1
+procedures:
+  - id: dang-ky-ket-hon
+    name: Đăng ký kết hôn
+    field: Hộ tịch
+    summary: |-
+      Dòng một.
+      Dòng hai.
+    applicants: Hai bên nam, nữ.
+    documents:
+      - name: Tờ khai đăng ký kết hôn
+        kind: to-khai
+    fees:
+      - key: trong-nuoc
+        label: Công dân Việt Nam cư trú trong nước
+        amount: 0
+        basis: Luật Hộ tịch 2014 Điều 11
+    processing_time:
+      kind: ngay-khi-nhan
+      basis: Luật Hộ tịch 2014 Điều 18
+    where: UBND xã
+    filing:
+      - method: truc-tiep
+    steps:
+      - Nộp hồ sơ.
+    legal_basis:
+      - Luật Hộ tịch 2014
+    last_reviewed: 2026-11-23
+"""
+
+
+def write(tmp_path: Path, text: str, name: str = "procedures.yaml") -> Path:
+    path = tmp_path / name
+    path.write_text(text, encoding="utf-8")
+    return path
+
+
+def errors_for(tmp_path: Path, text: str, commune: Path = COMMUNE) -> list[str]:
+    return [str(e) for e in check_catalogue(write(tmp_path, text), commune)]
+
+
+def test_shipped_catalogue_is_valid() -> None:
+    assert check_catalogue(PROCEDURES, COMMUNE) == []
+
+
+def test_every_required_procedure_is_in_the_catalogue_with_its_field() -> None:
+    catalogue = load_catalogue(PROCEDURES, COMMUNE)
+    with (DATA / "procedures.tsv").open(encoding="utf-8") as handle:
+        required = list(csv.DictReader(handle, delimiter="\t"))
+    assert len(required) == 33
+    for row in required:
+        procedure = catalogue.get(row["id"])
+        assert procedure is not None, f"{row['id']} is missing"
+        assert procedure.field == row["field"], row["id"]
+        assert procedure.name == row["name"], row["id"]
+
+
+def test_every_procedure_is_complete_for_a_citizen() -> None:
+    catalogue = load_catalogue(PROCEDURES, COMMUNE)
+    for p in catalogue:
+        assert len(p.summary.splitlines()) == 2, f"{p.id}: the summary must be two lines"
+        assert p.documents and p.fees and p.steps and p.legal_basis, p.id
+        assert len(p.aliases) >= 5, f"{p.id}: people need everyday names to find it"
+        if p.processing_time.kind is TimeKind.WORKING_DAYS:
+            assert p.processing_time.working_days >= 1, p.id
+        for fee in p.fees:
+            if fee.set_by is FeeSetBy.NATIONAL:
+                assert fee.amount is not None, f"{p.id}/{fee.key}"
+    assert catalogue.referrals, "requests handled elsewhere (passports…) must be known"
+
+
+def test_province_fee_not_filled_in_reads_as_not_updated(tmp_path: Path) -> None:
+    text = MINIMAL.replace("        amount: 0\n", "        set_by: tinh\n")
+    catalogue = load_catalogue(write(tmp_path, text), COMMUNE)
+    [line] = catalogue.fee_lines(catalogue.get("dang-ky-ket-hon"))  # type: ignore[arg-type]
+    assert line.unknown
+
+    commune = COMMUNE.read_text(encoding="utf-8").replace(
+        "local_fees: {}", 'local_fees:\n  "dang-ky-ket-hon/trong-nuoc": 8000'
+    )
+    catalogue = load_catalogue(tmp_path / "procedures.yaml", write(tmp_path, commune, "c.yaml"))
+    [line] = catalogue.fee_lines(catalogue.get("dang-ky-ket-hon"))  # type: ignore[arg-type]
+    assert line.amount == 8000
+
+
+def test_negative_amount_names_file_line_procedure_and_field(tmp_path: Path) -> None:
+    text = MINIMAL.replace("amount: 0", "amount: -5")
+    assert errors_for(tmp_path, text) == [
+        'procedures.yaml dòng 16, thủ tục "dang-ky-ket-hon", trường fees[0].amount: '
+        "phải là số tiền (đồng) không âm, viết liền không dấu chấm (ví dụ 50000)"
+    ]
+
+
+def test_all_errors_are_reported_at_once(tmp_path: Path) -> None:
+    text = (
+        MINIMAL.replace("amount: 0", "amount: nhiều")
+        .replace("    field: Hộ tịch\n", "    feild: Hộ tịch\n")
+        .replace("last_reviewed: 2026-11-23", "last_reviewed: hôm qua")
+        .replace("kind: to-khai", "kind: photo")
+    )
+    errors = errors_for(tmp_path, text)
+    joined = "\n".join(errors)
+    assert len(errors) == 5, joined
+    assert "dòng 5" in joined and "trường field: thiếu trường bắt buộc này" in joined
+    assert "trường feild: trường này không có trong mẫu" in joined
+    assert "trường fees[0].amount: phải là số tiền" in joined
+    assert "trường last_reviewed: phải là ngày dạng NNNN-TT-NN" in joined
+    assert "trường documents[0].kind: phải là một trong các giá trị" in joined
+
+
+def test_duplicate_ids_and_unknown_related(tmp_path: Path) -> None:
+    body = MINIMAL.split("procedures:\n", 1)[1]
+    text = MINIMAL + body.replace("    last_reviewed", "    related: [khong-co]\n    last_reviewed")
+    errors = errors_for(tmp_path, text)
+    assert any("dòng 29" in e and "mã thủ tục bị trùng với mục ở dòng 3" in e for e in errors)
+    assert any('thủ tục liên quan "khong-co" không có trong danh mục' in e for e in errors)
+
+
+def test_duplicate_key_is_reported(tmp_path: Path) -> None:
+    text = MINIMAL.replace("    where: UBND xã\n", "    where: UBND xã\n    where: Ở nhà\n")
+    [error] = errors_for(tmp_path, text)
+    assert "dòng 22" in error and "trường where: trường này bị lặp lại (đã có ở dòng 21)" in error
+
+
+def test_yaml_syntax_error_gives_line(tmp_path: Path) -> None:
+    text = MINIMAL.replace("    where: UBND xã", "    where: [UBND xã")
+    [error] = errors_for(tmp_path, text)
+    assert error.startswith("procedures.yaml dòng") and "sai cú pháp YAML" in error
+
+
+def test_unquoted_national_code_is_explained(tmp_path: Path) -> None:
+    text = MINIMAL.replace(
+        "    name: Đăng ký kết hôn", "    code: 1.000894\n    name: Đăng ký kết hôn"
+    )
+    [error] = errors_for(tmp_path, text)
+    assert "trường code" in error and 'ngoặc kép: "1.001193"' in error
+
+
+def test_local_fee_for_unknown_procedure_is_reported(tmp_path: Path) -> None:
+    commune = COMMUNE.read_text(encoding="utf-8").replace(
+        "local_fees: {}", 'local_fees:\n  "khong-co/qua-han": 5000'
+    )
+    errors = errors_for(tmp_path, MINIMAL, write(tmp_path, commune, "commune.yaml"))
+    assert len(errors) == 1 and errors[0].startswith("commune.yaml dòng")
+    assert "local_fees.khong-co/qua-han" in errors[0]
+
+
+def test_bad_catalogue_raises_with_every_error(tmp_path: Path) -> None:
+    with pytest.raises(CatalogueInvalid) as caught:
+        load_catalogue(write(tmp_path, MINIMAL.replace("amount: 0", "amount: -1")), COMMUNE)
+    assert "Danh mục có 1 lỗi, chưa được áp dụng" in caught.value.report()
+
+
+def test_check_catalogue_command_exits_non_zero_with_messages(tmp_path: Path) -> None:
+    bad = write(tmp_path, MINIMAL.replace("amount: 0", "amount: -1"))
+    run = subprocess.run(
+        [sys.executable, "-m", "bot", "check-catalogue", str(bad)],
+        capture_output=True,
+        text=True,
+        encoding="utf-8",
+        check=False,
+    )
+    assert run.returncode == 1
+    assert 'dòng 16, thủ tục "dang-ky-ket-hon", trường fees[0].amount' in run.stderr
+
+    good = subprocess.run(
+        [sys.executable, "-m", "bot", "check-catalogue"],
+        capture_output=True,
+        text=True,
+        encoding="utf-8",
+        check=False,
+    )
+    assert good.returncode == 0, good.stderr
+    assert "Danh mục hợp lệ" in good.stdout

@@ -1,0 +1,177 @@
+"""Conversations, read as transcripts: what a citizen types and what the bot answers."""
+
+from __future__ import annotations
+
+import logging
+
+import pytest
+
+from bot.app import Dispatcher
+from core.messages import MAX_REPLY_CHARS, TextFormat, Unsupported
+from handlers import procedure_view
+from handlers.context import Services
+from handlers.routing import On, Route
+from tests.transcript import Transcript
+
+
+async def test_start_says_what_the_bot_does_in_three_lines_with_buttons(chat: Transcript) -> None:
+    [reply] = await chat.say("/start")
+    assert len(reply.text.splitlines()) == 3
+    chat.expect("Xin chào ông/bà")
+    assert [b.label for b in chat.buttons] == [
+        "❓ Hỏi về một thủ tục",
+        "📚 Xem thủ tục theo lĩnh vực",
+        "📞 Gọi cho Bộ phận Một cửa",
+    ]
+
+
+async def test_question_gets_a_short_card_with_detail_buttons(chat: Transcript) -> None:
+    await chat.say("đăng ký kết hôn cần mang gì")
+    first = chat.last[0]
+    assert first.text.startswith("Đăng ký kết hôn")
+    assert len(first.text) < 1200, "the first screen must fit a phone"
+    for label in ("Thời gian:", "Lệ phí:", "Nộp hồ sơ:", "Căn cứ:"):
+        assert label in first.text
+    # The question asked what to bring: the documents follow the card at once.
+    chat.expect("Giấy tờ cần chuẩn bị", "Tờ khai")
+    await chat.press("Lệ phí")
+    chat.expect("Lệ phí", "Căn cứ")
+    await chat.press("Thời gian")
+    chat.expect("Thời gian giải quyết")
+    await chat.press("Nộp ở đâu")
+    chat.expect("Các bước:", "Giờ làm việc")
+
+
+async def test_fee_question_opens_the_fee_section(chat: Transcript) -> None:
+    await chat.say("công chứng giấy tờ photo hết bao nhiêu tiền")
+    assert chat.last[0].text.startswith("Chứng thực bản sao")
+    chat.expect("2.000 đ")
+
+
+async def test_follow_up_about_an_aspect_uses_the_procedure_last_shown(
+    chat: Transcript, services: Services
+) -> None:
+    await chat.say("đăng ký khai tử")
+    # A new dispatcher (as after a restart) still knows the conversation: state is in the database.
+    chat.dispatcher = Dispatcher(services)
+    await chat.say("mất bao lâu?")
+    chat.expect("Thời gian giải quyết – Đăng ký khai tử")
+
+
+async def test_related_procedures_are_one_tap_away(chat: Transcript) -> None:
+    await chat.say("khai sinh")
+    await chat.press("Thủ tục liên quan")
+    await chat.press("Cấp bản sao trích lục hộ tịch")
+    assert chat.last[0].text.startswith("Cấp bản sao trích lục hộ tịch")
+
+
+async def test_vague_question_offers_choices(chat: Transcript) -> None:
+    await chat.say("giấy tờ cho con")
+    if "Có phải ông/bà muốn hỏi" not in chat.text:
+        pytest.skip("the search was confident for this wording")
+    assert 2 <= len(chat.buttons) <= 5
+    await chat.press(chat.buttons[0].label)
+    assert chat.last[0].buttons
+
+
+async def test_unknown_question_gets_fields_and_the_office_phone(
+    chat: Transcript, services: Services
+) -> None:
+    await chat.say("giá vàng hôm nay bao nhiêu")
+    chat.expect("chưa tìm được thủ tục", services.knowledge.catalogue.commune.phone)
+    assert any(b.label == "Hộ tịch" for b in chat.buttons)
+
+
+async def test_passport_is_referred_elsewhere(chat: Transcript) -> None:
+    await chat.say("làm hộ chiếu ở đâu")
+    chat.expect("Công an")
+    chat.expect_not("Đăng ký")
+
+
+async def test_greeting_and_thanks_are_answered_politely(chat: Transcript) -> None:
+    await chat.say("xin chào")
+    chat.expect("Xin chào ông/bà")
+    await chat.say("cảm ơn nhiều nhé")
+    chat.expect("không có gì")
+
+
+async def test_browse_by_field(chat: Transcript) -> None:
+    await chat.say("/linhvuc")
+    await chat.press("Chứng thực")
+    chat.expect("Lĩnh vực Chứng thực")
+    await chat.press("Chứng thực di chúc")
+    assert chat.last[0].text.startswith("Chứng thực di chúc")
+
+
+async def test_thutuc_command_with_and_without_question(chat: Transcript) -> None:
+    await chat.say("/thutuc")
+    chat.expect("Ông/bà gõ tên thủ tục")
+    await chat.say("/thutuc đăng ký tạm trú")
+    assert chat.last[0].text.startswith("Đăng ký tạm trú")
+
+
+async def test_unknown_command_and_stickers_get_help(chat: Transcript) -> None:
+    await chat.say("/xyz")
+    chat.expect("Tôi không có lệnh /xyz")
+    await chat.send_unsupported(Unsupported.STICKER)
+    chat.expect("tôi chỉ đọc được chữ")
+
+
+async def test_help_shows_officer_notes_only_to_officers(
+    chat: Transcript, officer_chat: Transcript
+) -> None:
+    await chat.say("/trogiup")
+    chat.expect_not("Dành cho cán bộ")
+    await officer_chat.say("/trogiup")
+    officer_chat.expect("Dành cho cán bộ")
+
+
+async def test_officers_see_what_the_catalogue_must_still_confirm(
+    chat: Transcript, officer_chat: Transcript, services: Services
+) -> None:
+    procedure = next(p for p in services.knowledge.catalogue if p.to_confirm)
+    await officer_chat.say(f"/thutuc {procedure.name}")
+    officer_chat.expect("Cán bộ lưu ý")
+    await chat.say(f"/thutuc {procedure.name}")
+    chat.expect_not("Cán bộ lưu ý")
+
+
+async def test_stale_button_after_a_catalogue_change(chat: Transcript) -> None:
+    await chat.press_data("p:g:thu-tuc-da-bo")
+    chat.expect("danh mục thủ tục vừa được cập nhật")
+
+
+async def test_a_failing_handler_gives_a_short_apology_and_is_logged(
+    services: Services, caplog: pytest.LogCaptureFixture
+) -> None:
+    async def broken(_ctx: object) -> list[object]:
+        raise RuntimeError("boom")
+
+    chat = Transcript(Dispatcher(services, [Route(On.TEXT, broken)]))  # type: ignore[arg-type]
+    with caplog.at_level(logging.ERROR):
+        await chat.say("khai sinh")
+    chat.expect("Xin lỗi ông/bà, tôi đang gặp trục trặc")
+    chat.expect_not("boom")
+    assert "boom" in caplog.text and "Traceback" in caplog.text
+
+
+@pytest.mark.parametrize("text_format", list(TextFormat))
+async def test_no_reply_exceeds_the_limit_for_any_procedure_and_section(
+    services: Services, text_format: TextFormat
+) -> None:
+    chat = Transcript(Dispatcher(services), text_format=text_format)
+    for procedure in services.knowledge.catalogue:
+        for section in procedure_view.SECTIONS:
+            replies = await chat.press_data(f"p:{section}:{procedure.id}")
+            for reply in replies:
+                assert 0 < len(reply.text) <= MAX_REPLY_CHARS, (procedure.id, section)
+                assert "{{" not in reply.text and "None" not in reply.text, reply.text
+
+
+async def test_html_replies_escape_catalogue_text(services: Services) -> None:
+    chat = Transcript(Dispatcher(services), text_format=TextFormat.HTML)
+    await chat.say("chứng thực hợp đồng")
+    text = chat.last[0].text
+    assert text.startswith("<b>Chứng thực hợp đồng")
+    body = text.replace("<b>", "").replace("</b>", "").replace("<i>", "").replace("</i>", "")
+    assert "<" not in body and ">" not in body

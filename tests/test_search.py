@@ -1,0 +1,234 @@
+"""Search understands how people write; accuracy on the query sets is measured and enforced."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+import unicodedata
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+import yaml
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from core.search import Aspect, SmallTalk
+from core.text import fold, is_syllable, phonetic_key
+from handlers.context import Knowledge
+
+DATA = Path(__file__).parent / "data"
+
+
+@dataclass
+class Accuracy:
+    in_scope: int = 0
+    top1: int = 0
+    top3: int = 0
+    out_of_scope: int = 0
+    declined: int = 0
+
+    def report(self, name: str) -> str:
+        return (
+            f"{name}: top-1 {self.top1}/{self.in_scope} = {self.top1 / self.in_scope:.1%}, "
+            f"top-3 {self.top3}/{self.in_scope} = {self.top3 / self.in_scope:.1%}, "
+            f"out of scope declined {self.declined}/{self.out_of_scope} = "
+            f"{self.declined / max(self.out_of_scope, 1):.1%}"
+        )
+
+
+def measure(knowledge: Knowledge, path: Path) -> tuple[Accuracy, list[str]]:
+    accuracy = Accuracy()
+    misses = []
+    for case in yaml.safe_load(path.read_text(encoding="utf-8")):
+        result = knowledge.search.search(case["q"])
+        expected = set(case["expect"])
+        if not expected:
+            accuracy.out_of_scope += 1
+            accuracy.declined += result.answer is None
+            if result.answer is not None:
+                misses.append(f"answered {result.answer!r} to out-of-scope {case['q']!r}")
+            continue
+        accuracy.in_scope += 1
+        accuracy.top1 += result.answer in expected
+        top3 = {c.id for c in result.candidates[:3]}
+        accuracy.top3 += bool(top3 & expected)
+        if result.answer not in expected:
+            got = [(c.id, round(c.score, 2)) for c in result.candidates[:3]]
+            misses.append(f"{case['q']!r}: expected {sorted(expected)}, got {got}")
+    return accuracy, misses
+
+
+@pytest.mark.parametrize(
+    ("name", "top1", "top3", "declined"),
+    [
+        ("dev_queries.yaml", 0.95, 0.98, 0.90),
+        ("search_tune.yaml", 0.95, 0.98, 0.90),
+        ("search_holdout.yaml", 0.93, 0.97, 0.90),
+    ],
+)
+def test_accuracy_on_query_sets(
+    knowledge: Knowledge, name: str, top1: float, top3: float, declined: float
+) -> None:
+    """Prints the figures; fails below the targets of the issue (held-out set: a little lower)."""
+    accuracy, misses = measure(knowledge, DATA / name)
+    print(accuracy.report(name))
+    for miss in misses:
+        print("  miss:", miss)
+    assert accuracy.top1 / accuracy.in_scope >= top1, accuracy.report(name)
+    assert accuracy.top3 / accuracy.in_scope >= top3, accuracy.report(name)
+    assert accuracy.declined / accuracy.out_of_scope >= declined, accuracy.report(name)
+
+
+# -- normalisation ------------------------------------------------------------------------
+
+
+def test_fold_handles_nfd_tone_placement_case_and_punctuation() -> None:
+    nfd = unicodedata.normalize("NFD", "Đăng ký KHAI TỬ!!")
+    assert fold(nfd) == "dang ky khai tu"
+    assert fold("hoà giải") == fold("hòa giải") == "hoa giai"
+    assert fold("Uỷ ban") == fold("ủy ban") == "uy ban"
+    assert fold("khai-sinh,cho   bé") == "khai sinh cho be"
+    assert fold("ＣＣＣＤ") == "cccd"  # full-width letters from some keyboards
+
+
+def test_phonetic_key_merges_confused_spellings() -> None:
+    assert phonetic_key("xinh") == phonetic_key("sinh")
+    assert phonetic_key("chu") == phonetic_key("tru")
+    assert phonetic_key("ki") == phonetic_key("ky")
+    assert phonetic_key("dang") == phonetic_key("rang")
+    assert phonetic_key("sinh") != phonetic_key("sanh")
+
+
+def test_syllable_shape() -> None:
+    assert is_syllable("nghieng") and is_syllable("khuyet") and is_syllable("quyen")
+    assert not is_syllable("sih") and not is_syllable("khaisinh") and not is_syllable("asdfgh")
+
+
+# -- how people write ---------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("query", "expected"),
+    [
+        ("dang ky khai sinh", "dang-ky-khai-sinh"),
+        ("ĐĂNG KÝ KHAI SINH", "dang-ky-khai-sinh"),
+        ("dk khai sinh", "dang-ky-khai-sinh"),
+        ("đkks cho con", "dang-ky-khai-sinh"),
+        ("làm giấy khai sanh", "dang-ky-khai-sinh"),
+        ("khaisinh", "dang-ky-khai-sinh"),
+        ("khai sih cho be", "dang-ky-khai-sinh"),
+        ("dkkh", "dang-ky-ket-hon"),
+        ("đăng kí kết hôn", "dang-ky-ket-hon"),
+        ("xin giấy xn tthn", "xac-nhan-tinh-trang-hon-nhan"),
+        ("giấy độc thân", "xac-nhan-tinh-trang-hon-nhan"),
+        ("công chứng giấy tờ", "chung-thuc-ban-sao"),
+        ("đăng ký thường chú", "dang-ky-thuong-tru"),
+        ("nhập hộ khẩu", "dang-ky-thuong-tru"),
+        ("nvqs lần đầu", "dang-ky-nghia-vu-quan-su"),
+        (
+            unicodedata.normalize("NFD", "hoà giải tranh chấp đất đai"),
+            "hoa-giai-tranh-chap-dat-dai",
+        ),
+    ],
+)
+def test_everyday_writing_finds_the_procedure(
+    knowledge: Knowledge, query: str, expected: str
+) -> None:
+    assert knowledge.search.search(query).answer == expected
+
+
+@pytest.mark.parametrize(
+    "query",
+    [
+        "xin chào",
+        "cảm ơn nhiều",
+        "ok",
+        "asdfgh",
+        "giá vàng hôm nay",
+        "thời tiết ngày mai",
+        "",
+        "   ",
+        "🙂🙂",
+    ],
+)
+def test_off_topic_gets_no_answer(knowledge: Knowledge, query: str) -> None:
+    result = knowledge.search.search(query)
+    assert result.answer is None
+
+
+@pytest.mark.parametrize("query", ["làm hộ chiếu", "cấp hộ chiếu", "đổi giấy phép lái xe"])
+def test_procedures_done_elsewhere_are_referred_not_answered(
+    knowledge: Knowledge, query: str
+) -> None:
+    result = knowledge.search.search(query)
+    assert result.answer is None
+    assert result.referral is not None
+
+
+def test_small_talk_is_recognised(knowledge: Knowledge) -> None:
+    assert knowledge.search.search("cảm ơn bạn nhé").small_talk is SmallTalk.THANKS
+    assert knowledge.search.search("xin chào").small_talk is SmallTalk.GREETING
+    assert knowledge.search.search("chào em, cho hỏi khai sinh").small_talk is None
+
+
+@pytest.mark.parametrize(
+    ("query", "aspect"),
+    [
+        ("chứng thực bản sao hết bao nhiêu tiền", Aspect.FEES),
+        ("đăng ký kết hôn mất bao lâu", Aspect.TIME),
+        ("khai tử cần giấy tờ gì", Aspect.DOCUMENTS),
+        ("đăng ký tạm trú nộp ở đâu", Aspect.WHERE),
+    ],
+)
+def test_the_aspect_asked_about_is_recognised(
+    knowledge: Knowledge, query: str, aspect: Aspect
+) -> None:
+    result = knowledge.search.search(query)
+    assert result.aspect is aspect
+    assert result.answer is not None
+
+
+def test_candidates_are_best_first_and_scored(knowledge: Knowledge) -> None:
+    result = knowledge.search.search("khai sinh")
+    scores = [c.score for c in result.candidates]
+    assert scores == sorted(scores, reverse=True)
+    assert result.candidates[0].id == result.answer
+
+
+@settings(
+    max_examples=300, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
+@given(st.text(max_size=300))
+def test_any_text_gets_an_answer_or_none_never_an_error(knowledge: Knowledge, text: str) -> None:
+    result = knowledge.search.search(text)
+    assert result.answer is None or result.answer in knowledge.catalogue
+
+
+@settings(
+    max_examples=30, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
+@given(st.text(alphabet=st.characters(codec="utf-8"), min_size=2000, max_size=20000))
+def test_very_long_messages_are_handled(knowledge: Knowledge, text: str) -> None:
+    knowledge.search.search(text)
+
+
+def test_search_json_contract() -> None:
+    """`python -m bot search --json`: one query per line in, one JSON object per line out."""
+    queries = ["dang ky khai sinh", "xin chào", "cấp hộ chiếu", ""]
+    run = subprocess.run(
+        [sys.executable, "-m", "bot", "search", "--json"],
+        input="\n".join(queries) + "\n",
+        capture_output=True,
+        text=True,
+        encoding="utf-8",
+        check=True,
+    )
+    lines = [json.loads(line) for line in run.stdout.splitlines()]
+    assert [line["query"] for line in lines] == queries
+    assert lines[0]["answer"] == "dang-ky-khai-sinh"
+    assert lines[0]["candidates"][0]["id"] == "dang-ky-khai-sinh"
+    assert isinstance(lines[0]["candidates"][0]["score"], float)
+    assert lines[1]["answer"] is None and lines[2]["answer"] is None
+    assert all(set(line) >= {"query", "answer", "candidates"} for line in lines)
