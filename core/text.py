@@ -68,3 +68,25 @@ def phonetic_key(syllable: str) -> str:
 def is_syllable(token: str) -> bool:
     """Whether a folded token could be a Vietnamese syllable (then it is not a typo to fix)."""
     return bool(_SYLLABLE.match(token))
+
+
+_TELEX_SHAPES = (("dd", "d"), ("aa", "a"), ("aw", "a"), ("ee", "e"), ("oo", "o"), ("ow", "o"),
+                 ("uw", "u"), ("w", "u"))  # fmt: skip
+_TELEX_TONES = "sfrxj"
+
+
+def telex_fold(token: str) -> str | None:
+    """Undo Telex keystrokes left in text typed without the Vietnamese keyboard switched on:
+    'chuwngs' → 'chung', 'thuwcj' → 'thuc', 'ddaang' → 'dang'. None when it is not Telex."""
+    text = token
+    for keys, letter in _TELEX_SHAPES:
+        text = text.replace(keys, letter)
+    if text != token and is_syllable(text):
+        return text
+    first_vowel = next((i for i, ch in enumerate(text) if ch in "aeiouy"), len(text))
+    for i in range(len(text) - 1, first_vowel, -1):
+        if text[i] in _TELEX_TONES:
+            candidate = text[:i] + text[i + 1 :]
+            if is_syllable(candidate):
+                return candidate
+    return None

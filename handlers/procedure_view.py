@@ -62,7 +62,7 @@ def fee_text(lines: list[FeeLine]) -> str:
     if all(line.amount == 0 for line in lines):
         return "miễn phí"
     first = lines[0]
-    amount = money(first.amount)
+    amount = money(first.amount) if not first.unknown else "theo mức HĐND tỉnh (xã chưa cập nhật)"
     if first.fee.unit and first.amount:
         amount += f" / {first.fee.unit}"
     if len(lines) == 1:

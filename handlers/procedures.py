@@ -8,6 +8,7 @@ only an aspect ("còn lệ phí thì sao?") is answered for the procedure last s
 
 from __future__ import annotations
 
+from dataclasses import replace
 from enum import StrEnum
 
 from core.catalogue.models import Procedure
@@ -23,6 +24,8 @@ class ProcedureState(StrEnum):
     VIEWING = "procedure.viewing"  # data: {"procedure": id}
 
 
+# Score gap within which the runner-up is offered beside the answer.
+CLOSE_SECOND = 0.05
 ASPECT_SECTION = {Aspect.DOCUMENTS: "g", Aspect.FEES: "l", Aspect.TIME: "t", Aspect.WHERE: "n"}
 
 
@@ -43,7 +46,8 @@ async def answer_text(ctx: Context, text: str) -> list[Reply]:
         procedure = ctx.catalogue.get(result.answer)
         if procedure is not None:
             section = ASPECT_SECTION[result.aspect] if result.aspect else None
-            return await show_card(ctx, procedure, section)
+            replies = await show_card(ctx, procedure, section)
+            return _offer_close_second(ctx, result, replies)
     if result.referral is not None:
         return [referral_reply(ctx, result)]
     if result.candidates:
@@ -73,6 +77,19 @@ def card_reply(ctx: Context, procedure: Procedure, *, with_buttons: bool = True)
         fee_text=view.fee_text(ctx.catalogue.fee_lines(procedure)),
         filing_text=view.filing_text(procedure),
     )
+
+
+def _offer_close_second(ctx: Context, result: SearchResult, replies: list[Reply]) -> list[Reply]:
+    """When another procedure scored almost as well, one tap away beats a wrong card."""
+    if len(result.candidates) < 2:
+        return replies
+    first, second = result.candidates[0], result.candidates[1]
+    other = ctx.catalogue.get(second.id)
+    if other is None or first.score - second.score > CLOSE_SECOND:
+        return replies
+    last = replies[-1]
+    button = Button(f"Hoặc: {other.name}", f"p:c:{other.id}")
+    return [*replies[:-1], replace(last, buttons=(*last.buttons, (button,)))]
 
 
 def section_reply(ctx: Context, section: str, procedure: Procedure) -> Reply:

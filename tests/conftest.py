@@ -17,6 +17,15 @@ from handlers.context import Knowledge, Services
 from tests.transcript import Transcript
 
 DATA = Path(__file__).parent / "data"
+# Figures tests want shown after the run (search accuracy), whatever the verbosity.
+REPORTED_FIGURES: list[str] = []
+
+
+def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
+    if REPORTED_FIGURES:
+        terminalreporter.section("measured")
+        for line in REPORTED_FIGURES:
+            terminalreporter.write_line(line)
 
 
 @pytest.fixture(autouse=True)

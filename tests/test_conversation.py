@@ -66,12 +66,17 @@ async def test_related_procedures_are_one_tap_away(chat: Transcript) -> None:
 
 
 async def test_vague_question_offers_choices(chat: Transcript) -> None:
-    await chat.say("giấy tờ cho con")
-    if "Có phải ông/bà muốn hỏi" not in chat.text:
-        pytest.skip("the search was confident for this wording")
-    assert 2 <= len(chat.buttons) <= 5
-    await chat.press(chat.buttons[0].label)
-    assert chat.last[0].buttons
+    await chat.say("trợ cấp")
+    chat.expect("Có phải ông/bà muốn hỏi")
+    names = [b.label for b in chat.buttons]
+    assert 3 <= len(names) <= 5 and names[-1] == "Không phải — xem theo lĩnh vực"
+    await chat.press(names[0])
+    assert chat.last[0].text.startswith(names[0])
+
+
+async def test_a_close_second_is_offered_beside_the_answer(chat: Transcript) -> None:
+    await chat.say("bản sao")
+    assert any(b.label.startswith("Hoặc: ") for b in chat.buttons), chat.buttons
 
 
 async def test_unknown_question_gets_fields_and_the_office_phone(

@@ -61,7 +61,8 @@ _VALUE_ERRORS = {
         "thời hạn theo ngày làm việc phải ghi working_days từ 1 trở lên (không ghi calendar_days)"
     ),
     "calendar_days_required": (
-        "thời hạn theo ngày (kind: ngay) phải ghi calendar_days từ 1 trở lên (không ghi working_days)"
+        "thời hạn theo ngày (kind: ngay) phải ghi calendar_days từ 1 trở lên"
+        " (không ghi working_days)"
     ),
     "on_receipt_has_days": (
         "thủ tục giải quyết ngay khi nhận hồ sơ thì không ghi working_days hay calendar_days"

@@ -14,32 +14,44 @@ syllables at all. A real but unknown word ("vợ", "tuần") is never "corrected
 
 from __future__ import annotations
 
-from collections import defaultdict
 from dataclasses import dataclass
 from functools import lru_cache
 from itertools import pairwise
 
+import numpy as np
 from rapidfuzz.distance import OSA
 
 from core.catalogue import Catalogue
-from core.search.analyzer import Analysis, analyse
-from core.search.index import SearchIndex
+from core.search.analyzer import Analysis, Word, analyse
+from core.search.index import AccentMatch, SearchIndex
 from core.search.lexicon import Aspect, Lexicon, SmallTalk
-from core.text import is_syllable, phonetic_key
+from core.text import is_syllable, phonetic_key, telex_fold
 
 # Confidence in a repaired word, relative to an exact one.
-SOUND, SPLIT, EDIT, PAIR_SOUND = 0.85, 0.9, 0.75, 0.85
+SOUND, SPLIT, TELEX, EDIT, PAIR_SOUND = 0.85, 0.9, 0.9, 0.75, 0.85
+ACCENT_FACTOR = {
+    AccentMatch.SAME: 1.0,
+    AccentMatch.FEWER_MARKS: 0.7,  # "thưc" for "thực": a mark forgotten
+    AccentMatch.NO_MARKS: 0.4,  # "cho" typed in a message otherwise written with diacritics
+    AccentMatch.OTHER_MARKS: 0.2,  # "lời" is not "lối", "giỏi" is not "giới"
+}
 # Weights of the three signals, and the decision thresholds (tuned on tests/data/search_tune.yaml).
-W_QUERY, W_PHRASE, W_PAIRS = 0.5, 0.3, 0.2
-ANSWER_AT = 0.42
+W_QUERY, W_WEAK, W_PHRASE, W_PAIRS = 0.3, 0.1, 0.45, 0.2
+# Total idf from which a name or alias counts as specific ("khai sinh" is, "nhà đất" is not).
+SPECIFIC_IDF = 2.0
+# Recall of an alias counts more than how much of the message it explains: people wrap the
+# name of what they need in context ("vợ em mới sinh, giờ làm giấy khai sinh cần gì").
+BETA = 3.0
+ANSWER_AT = 0.3
 CANDIDATE_AT = 0.2
 REFERRAL_AT = 0.42
 # Least idf-weighted evidence behind an answer or a candidate: one common word ("giá", "cấp")
 # explains a one-word message completely but proves nothing.
-EVIDENCE_AT = 2.0
+EVIDENCE_AT = 1.5
+MIN_RECALL = 0.5
 CANDIDATE_EVIDENCE_AT = 1.5
 CANDIDATES = 5
-SHORTLIST = 30  # entries scored on phrases, chosen by query coverage
+SHORTLIST = 12  # entries scored on phrases, chosen by query coverage
 
 
 @dataclass(frozen=True)
@@ -70,6 +82,21 @@ class SearchResult:
 Alternatives = tuple[tuple[int, float], ...]  # (token id, confidence)
 
 
+@dataclass(frozen=True)
+class Position:
+    """One word of the message: the catalogue words it may stand for, and its share of weight."""
+
+    alternatives: Alternatives
+    weight: float = 1.0
+
+
+@dataclass(frozen=True)
+class Scored:
+    score: float  # in [0, 1]
+    evidence: float  # idf-weighted message words its names, aliases and keywords explain
+    recall: float  # the largest share of one of its names or aliases that the message says
+
+
 class ProcedureSearch:
     def __init__(self, catalogue: Catalogue, lexicon: Lexicon) -> None:
         self.index = SearchIndex(catalogue, lexicon)
@@ -77,15 +104,19 @@ class ProcedureSearch:
         self._resolve = lru_cache(maxsize=50_000)(self._resolve_uncached)
 
     def search(self, text: str) -> SearchResult:
-        analysis = analyse(text, self.lexicon, self.index.vocab)
+        analysis = analyse(text, self.lexicon, self.index)
         positions = self._positions(analysis)
         scores = self._score(positions)
         return self._decide(text, analysis, scores)
 
     # -- words → alternatives ---------------------------------------------------------------
 
-    def _positions(self, analysis: Analysis) -> list[Alternatives]:
-        positions = [alts for word in analysis.words for alts in self._resolve(word.folded)]
+    def _positions(self, analysis: Analysis) -> list[Position]:
+        positions = [
+            Position(self._weigh_accents(word, alts), word.weight)
+            for word in analysis.words
+            for alts in self._resolve(word.folded)
+        ]
         # A pair that sounds like a catalogue pair ("thường chú" ~ "thường trú") repairs a word
         # that is itself a real word and so was not repaired alone.
         words = [w.folded for w in analysis.words]
@@ -97,9 +128,25 @@ class ProcedureSearch:
             if pair is None:
                 continue
             for at, tid in ((i, pair[0]), (i + 1, pair[1])):
-                if all(alt != tid for alt, _ in positions[at]):
-                    positions[at] = (*positions[at], (tid, PAIR_SOUND))
+                position = positions[at]
+                if all(alt != tid for alt, _ in position.alternatives):
+                    alternatives = (*position.alternatives, (tid, PAIR_SOUND))
+                    positions[at] = Position(alternatives, position.weight)
         return positions
+
+    def _weigh_accents(self, word: Word, alternatives: Alternatives) -> Alternatives:
+        """A word typed with other diacritics than the catalogue's is probably another word:
+        "giỏi" is not "giới", "má" is not "mả". A plain word in a message typed with
+        diacritics ("cho" beside "chỗ") even more so; a partly marked one may be a slip."""
+        if not word.trusted:
+            return alternatives
+        index = self.index
+        weighed = []
+        for tid, conf in alternatives:
+            if index.tokens[tid] == word.folded:
+                conf *= ACCENT_FACTOR[index.accent_match(tid, word.accent)]
+            weighed.append((tid, conf))
+        return tuple(weighed)
 
     def _resolve_uncached(self, token: str) -> tuple[Alternatives, ...]:
         """A word → its positions in the query (two when a run-together word is split), each
@@ -114,6 +161,9 @@ class ProcedureSearch:
         # only in context, when with their neighbour they sound like a catalogue pair.
         if token.isdigit() or is_syllable(token) or len(token) < 3:
             return ((),)
+        telex = telex_fold(token)
+        if telex is not None and telex in index.vocab:
+            return (((index.vocab[telex], TELEX),),)
         sound = index.by_sound.get(phonetic_key(token))
         if sound is not None:
             return (((sound, SOUND),),)
@@ -123,13 +173,25 @@ class ProcedureSearch:
         return (self._edit(token),)
 
     def _split(self, token: str) -> tuple[Alternatives, ...]:
-        """'khaisinh' → khai + sinh, when both halves are catalogue words."""
-        vocab = self.index.vocab
+        """'khaisinh' → khai + sinh, when the halves make a pair the catalogue uses
+        ("kethon" → kết hôn, never kế thôn)."""
+        index = self.index
+        best: tuple[int, int, int] | None = None
         for cut in range(2, len(token) - 1):
-            left, right = token[:cut], token[cut:]
-            if left in vocab and right in vocab and is_syllable(left) and is_syllable(right):
-                return (((vocab[left], SPLIT),), ((vocab[right], SPLIT),))
-        return ()
+            left, right = index.vocab.get(token[:cut]), index.vocab.get(token[cut:])
+            if left is None or right is None:
+                continue
+            if not (is_syllable(token[:cut]) and is_syllable(token[cut:])):
+                continue
+            # Only a cut into a pair the catalogue uses: gibberish must not become two words.
+            if (left, right) not in index.bigram_postings:
+                continue
+            rank = index.df[left] + index.df[right]
+            if best is None or rank > best[0]:
+                best = (rank, left, right)
+        if best is None:
+            return ()
+        return (((best[1], SPLIT),), ((best[2], SPLIT),))
 
     def _edit(self, token: str) -> Alternatives:
         index = self.index
@@ -144,38 +206,48 @@ class ProcedureSearch:
 
     # -- scoring ---------------------------------------------------------------------------
 
-    def _score(self, positions: list[Alternatives]) -> dict[int, tuple[float, float]]:
-        """Entry → (score in [0, 1], evidence: the idf-weighted words it explains)."""
+    def _score(self, positions: list[Position]) -> dict[int, Scored]:
         index = self.index
-        unique: list[Alternatives] = list(dict.fromkeys(p for p in positions if p))
-        unknown = sum(1 for p in positions if not p)
-        total = sum(max(index.idf[t] for t, _ in alts) for alts in unique)
+        unique = list(dict.fromkeys(p for p in positions if p.alternatives))
+        unknown = sum(p.weight for p in positions if not p.alternatives)
+        total = sum(p.weight * max(index.idf[t] for t, _ in p.alternatives) for p in unique)
         total += unknown * index.unknown_idf * 0.8
         if total <= 0:
             return {}
 
-        coverage: dict[int, float] = defaultdict(float)
-        query_conf: dict[int, float] = {}
-        for alts in unique:
-            best: dict[int, float] = {}
-            for tid, conf in alts:
+        # Coverage by names, aliases and keywords, and separately by summaries and documents:
+        # a long document list mentions many words and must not outweigh a matching name.
+        n = index.n_entries
+        coverage = np.zeros(n)
+        weak = np.zeros(n)
+        query_conf: dict[int, float] = {}  # how surely the message says each word
+        query_weight: dict[int, float] = {}  # … and how much that word weighs in it
+        for position in unique:
+            best = np.zeros(n)
+            best_weak = np.zeros(n)
+            for tid, conf in position.alternatives:
                 query_conf[tid] = max(query_conf.get(tid, 0.0), conf)
-                value = index.idf[tid] * conf
-                for entry, weight in index.postings[tid]:
-                    if value * weight > best.get(entry, 0.0):
-                        best[entry] = value * weight
-            for entry, value in best.items():
-                coverage[entry] += value
-        if not coverage:
+                query_weight[tid] = max(query_weight.get(tid, 0.0), conf * position.weight)
+                value = index.idf[tid] * conf * position.weight
+                for target, (entries, weights) in (
+                    (best, index.strong_postings[tid]),
+                    (best_weak, index.weak_postings[tid]),
+                ):
+                    if len(entries):
+                        target[entries] = np.maximum(target[entries], value * weights)
+            coverage += best
+            weak += np.where(best > 0, 0.0, best_weak)
+        if not coverage.any():
             return {}
 
-        pairs: dict[int, float] = defaultdict(float)
+        pairs = np.zeros(n)
         pair_total = 0.0
-        for left, right in pairwise(positions):
+        for left_position, right_position in pairwise(positions):
+            left, right = left_position.alternatives, right_position.alternatives
             if not left or not right:
                 pair_total += index.unknown_idf
                 continue
-            best_pair: dict[int, float] = {}
+            best_pair = np.zeros(n)
             pair_weight = 0.0
             for a, ca in left:
                 for b, cb in right:
@@ -183,49 +255,69 @@ class ProcedureSearch:
                     if idf is None:
                         continue
                     pair_weight = max(pair_weight, idf)
-                    for entry, weight in index.bigram_postings[(a, b)]:
-                        value = idf * weight * min(ca, cb)
-                        if value > best_pair.get(entry, 0.0):
-                            best_pair[entry] = value
+                    entries, weights = index.bigram_postings[(a, b)]
+                    best_pair[entries] = np.maximum(best_pair[entries], idf * min(ca, cb) * weights)
             pair_total += pair_weight or index.unknown_idf * 0.5
-            for entry, value in best_pair.items():
-                pairs[entry] += value
+            pairs += best_pair
 
-        shortlist = sorted(coverage, key=coverage.__getitem__, reverse=True)[:SHORTLIST]
+        matched_entries = np.flatnonzero(coverage)
+        if len(matched_entries) > SHORTLIST:
+            top = np.argpartition(-coverage[matched_entries], SHORTLIST)[:SHORTLIST]
+            matched_entries = matched_entries[top]
+        shortlist = [int(e) for e in matched_entries]
+        said_words = set(query_conf)
+        idf = index.idf
         scores = {}
         for entry in shortlist:
-            phrase = 0.0
+            # The name or alias closest to the message: how much of it the message says
+            # (recall) and how much of the message it explains (precision).
+            phrase = best_recall = 0.0
+            said_in: list[tuple[float, float, set[int]]] = []  # (weight, explained, words)
             for candidate in index.entries[entry].phrases:
-                matched = sum(index.idf[t] * query_conf.get(t, 0.0) for t in candidate.tokens)
-                phrase = max(phrase, candidate.weight * matched / candidate.total_idf)
-            pair_score = pairs.get(entry, 0.0) / pair_total if pair_total else 0.0
-            score = W_QUERY * coverage[entry] / total + W_PHRASE * phrase + W_PAIRS * pair_score
-            scores[entry] = (score, coverage[entry])
+                said = said_words.intersection(candidate.tokens)
+                if not said:
+                    continue
+                matched = sum(idf[t] * query_conf[t] for t in said)
+                recall, precision = matched / candidate.total_idf, min(1.0, matched / total)
+                # An alias of common words only ("nhà đất") says less than a specific one.
+                weight = candidate.weight * min(1.0, candidate.total_idf / SPECIFIC_IDF)
+                phrase = max(phrase, weight * _f_beta(recall, precision))
+                best_recall = max(best_recall, weight * recall)
+                explained = sum(idf[t] * query_weight[t] for t in said)
+                said_in.append((candidate.weight, candidate.weight * explained, said))
+            explained = _explained_by_two(said_in, query_weight, idf)
+            pair_score = float(pairs[entry]) / pair_total if pair_total else 0.0
+            score = (
+                W_QUERY * explained / total
+                + W_WEAK * float(weak[entry]) / total
+                + W_PHRASE * phrase
+                + W_PAIRS * pair_score
+            )
+            scores[entry] = Scored(score, float(coverage[entry]), best_recall)
         return scores
 
     # -- decision --------------------------------------------------------------------------
 
-    def _decide(
-        self, text: str, analysis: Analysis, scores: dict[int, tuple[float, float]]
-    ) -> SearchResult:
+    def _decide(self, text: str, analysis: Analysis, scores: dict[int, Scored]) -> SearchResult:
         entries = self.index.entries
-        ranked = sorted(scores.items(), key=lambda item: (-item[1][0], item[0]))
+        ranked = sorted(scores.items(), key=lambda item: (-item[1].score, item[0]))
         candidates = tuple(
-            Candidate(entries[e].id, score)
-            for e, (score, evidence) in ranked
+            Candidate(entries[e].id, scored.score)
+            for e, scored in ranked
             if not entries[e].is_referral
-            and score >= CANDIDATE_AT
-            and evidence >= CANDIDATE_EVIDENCE_AT
+            and scored.score >= CANDIDATE_AT
+            and scored.evidence >= CANDIDATE_EVIDENCE_AT
         )[:CANDIDATES]
         answer = referral = None
         if ranked:
-            top, (top_score, evidence) = ranked[0]
-            if evidence < EVIDENCE_AT:
-                pass
-            elif entries[top].is_referral and top_score >= REFERRAL_AT:
+            top, best = ranked[0]
+            # Confident only when the message says most of one of the entry's names or aliases,
+            # with enough distinctive words: a shared word or two is a coincidence.
+            sure = best.evidence >= EVIDENCE_AT and best.recall >= MIN_RECALL
+            if sure and entries[top].is_referral and best.score >= REFERRAL_AT:
                 referral = entries[top].id
                 candidates = ()
-            elif not entries[top].is_referral and top_score >= ANSWER_AT:
+            elif sure and not entries[top].is_referral and best.score >= ANSWER_AT:
                 answer = entries[top].id
         return SearchResult(
             query=text,
@@ -235,3 +327,24 @@ class ProcedureSearch:
             aspect=analysis.aspect,
             small_talk=analysis.small_talk if not analysis.words else None,
         )
+
+
+def _f_beta(recall: float, precision: float) -> float:
+    b2 = BETA * BETA
+    return (1 + b2) * recall * precision / (b2 * precision + recall)
+
+
+def _explained_by_two(
+    phrases: list[tuple[float, float, set[int]]], weights: dict[int, float], idf: list[float]
+) -> float:
+    """How much of the message two of an entry's phrases explain together. Two, not all: an
+    entry with fifty aliases would otherwise explain any message a little ("alias soup"), while
+    a message may well name two things of one procedure ("khai sinh … nhận cha con")."""
+    if not phrases:
+        return 0.0
+    _, first_value, covered = max(phrases, key=lambda p: p[1])
+    extra = 0.0
+    for weight, _, words in phrases:
+        if not words <= covered:
+            extra = max(extra, weight * sum(idf[t] * weights[t] for t in words - covered))
+    return first_value + extra

@@ -11,14 +11,29 @@ import math
 from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass
+from enum import Enum, auto
 from itertools import pairwise
+from typing import Any
+
+import numpy as np
 
 from core.catalogue import Catalogue
 from core.search.analyzer import split_words
-from core.search.lexicon import Lexicon
+from core.search.lexicon import Lexicon, accent_key, split_accent_key
 from core.text import phonetic_key
 
 STRONG, KEYWORD, SUMMARY, DOCUMENT = 1.0, 0.8, 0.35, 0.2
+
+
+# Words that set the scene but never say which procedure ("con", "nhà", "tiền").
+CONTEXT_WEIGHT = 0.35
+
+
+class AccentMatch(Enum):
+    SAME = auto()
+    FEWER_MARKS = auto()
+    NO_MARKS = auto()
+    OTHER_MARKS = auto()
 
 
 @dataclass(frozen=True)
@@ -40,6 +55,11 @@ class SearchIndex:
         self.lexicon = lexicon
         self.vocab: dict[str, int] = {}
         self.tokens: list[str] = []
+        # How the catalogue writes each folded word: its accented forms, and how often a folded
+        # form is a stop word there ("cho") rather than a content word ("chỗ").
+        self._accents: dict[int, set[str]] = defaultdict(set)
+        self._stop_uses: dict[str, int] = defaultdict(int)
+        self._content_uses: dict[str, int] = defaultdict(int)
         texts: list[tuple[str, bool, list[tuple[list[int], float]]]] = []
         for procedure in catalogue:
             texts.append(
@@ -85,12 +105,40 @@ class SearchIndex:
         tokens: list[str] = []
         for word in split_words(text):
             if word.accent in self.lexicon.stop_accented:
+                self._stop_uses[word.folded] += 1
                 continue
+            self._content_uses[word.folded] += 1
             if not word.accented and word.folded in self.lexicon.abbreviations:
+                expansion = self.lexicon.expansion_words[word.folded]
                 tokens.extend(self.lexicon.abbreviations[word.folded])
+                for folded, raw in zip(
+                    self.lexicon.abbreviations[word.folded], expansion, strict=False
+                ):
+                    self._accents[self._token_id(folded)].add(accent_key(raw))
             else:
                 tokens.append(word.folded)
+                self._accents[self._token_id(word.folded)].add(word.accent)
         return tokens
+
+    def __contains__(self, folded: object) -> bool:
+        return folded in self.vocab
+
+    def leans_stop(self, folded: str) -> bool:
+        return self._stop_uses.get(folded, 0) >= self._content_uses.get(folded, 0)
+
+    def accent_match(self, tid: int, accent: str) -> AccentMatch:
+        """How a typed word's diacritics compare with the catalogue's spellings of it."""
+        forms = self.accents[tid]
+        if accent in forms:
+            return AccentMatch.SAME
+        shape, tone = split_accent_key(accent)
+        if shape == self.tokens[tid] and not tone:
+            return AccentMatch.NO_MARKS
+        for form in forms:
+            form_shape, form_tone = split_accent_key(form)
+            if shape in (form_shape, self.tokens[tid]) and tone in ("", form_tone):
+                return AccentMatch.FEWER_MARKS
+        return AccentMatch.OTHER_MARKS
 
     def _build(self, texts: list[tuple[str, bool, list[tuple[list[int], float]]]]) -> None:
         n_entries = len(texts)
@@ -109,7 +157,9 @@ class SearchIndex:
             for bigram in {b for tokens, w in phrases if w >= KEYWORD for b in pairwise(tokens)}:
                 bigram_df[bigram] += 1
         self.idf = [
-            _idf(n_entries, df[tid] if tid in df else df_weak[tid]) for tid in range(len(self.tokens))
+            _idf(n_entries, df[tid] if tid in df else df_weak[tid])
+            * (CONTEXT_WEIGHT if token in self.lexicon.context_words else 1.0)
+            for tid, token in enumerate(self.tokens)
         ]
         self.unknown_idf = _idf(n_entries, 0)
         self.bigram_idf = {b: _idf(n_entries, count) for b, count in bigram_df.items()}
@@ -129,8 +179,16 @@ class SearchIndex:
                     unique = tuple(dict.fromkeys(tokens))
                     scored.append(Phrase(unique, weight, sum(self.idf[t] for t in unique)))
             self.entries.append(Entry(entry_id, is_referral, tuple(scored)))
-        self.postings = [tuple(p.items()) for p in postings]
-        self.bigram_postings = {b: tuple(p.items()) for b, p in bigram_postings.items()}
+        # Postings as arrays (entries, weights), split by source: scoring adds whole arrays at
+        # once, so a word found in 2,000 procedures costs one vector operation, not 2,000.
+        self.n_entries = n_entries
+        self.strong_postings = [
+            _arrays({e: w for e, w in p.items() if w >= KEYWORD}) for p in postings
+        ]
+        self.weak_postings = [
+            _arrays({e: w for e, w in p.items() if w < KEYWORD}) for p in postings
+        ]
+        self.bigram_postings = {b: _arrays(p) for b, p in bigram_postings.items()}
 
         # Typo tolerance: one key per sound, and every one-letter deletion (SymSpell).
         by_sound: dict[str, int] = {}
@@ -151,6 +209,16 @@ class SearchIndex:
                 (phonetic_key(self.tokens[a]), phonetic_key(self.tokens[b])), (a, b)
             )
         self.df = df
+        self.accents = [frozenset(self._accents[tid]) for tid in range(len(self.tokens))]
+
+
+Postings = tuple["np.ndarray[Any, np.dtype[np.intp]]", "np.ndarray[Any, np.dtype[np.float64]]"]
+
+
+def _arrays(weights: dict[int, float]) -> Postings:
+    entries = np.fromiter(weights.keys(), dtype=np.intp, count=len(weights))
+    values = np.fromiter(weights.values(), dtype=np.float64, count=len(weights))
+    return entries, values
 
 
 def _idf(n_entries: int, df: int) -> float:

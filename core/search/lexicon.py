@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 import unicodedata
+from collections.abc import Iterable
 from dataclasses import dataclass
 from enum import StrEnum
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import Generic, TypeVar
 
 from pydantic import BaseModel, ConfigDict, ValidationError
 
@@ -37,6 +38,7 @@ class SmallTalk(StrEnum):
     THANKS = "thanks"
     ACK = "ack"
     BYE = "bye"
+    CONTACT = "contact"  # the office's phone, hours, address
 
 
 class _LexiconFile(BaseModel):
@@ -44,6 +46,8 @@ class _LexiconFile(BaseModel):
     abbreviations: dict[str, str] = {}
     dialect: dict[str, str] = {}
     stopwords: list[str] = []
+    context_words: list[str] = []
+    synonyms: dict[str, str] = {}
     stop_phrases: list[str] = []
     aspects: dict[Aspect, list[str]] = {}
     small_talk: dict[SmallTalk, list[str]] = {}
@@ -72,17 +76,45 @@ def phrase_words(phrase: str) -> tuple[PhraseWord, ...]:
     return tuple((fold(word), accent_key(word)) for word in phrase.split() if fold(word))
 
 
+class PhraseTable(Generic[T]):
+    """Phrases looked up by their first word, longest first: a message is scanned once."""
+
+    def __init__(self, entries: Iterable[tuple[tuple[PhraseWord, ...], T]]) -> None:
+        by_first: dict[str, list[tuple[tuple[PhraseWord, ...], T]]] = {}
+        for phrase, value in entries:
+            if phrase:
+                by_first.setdefault(phrase[0][0], []).append((phrase, value))
+        self._by_first = {
+            first: tuple(sorted(found, key=lambda item: -len(item[0])))
+            for first, found in by_first.items()
+        }
+
+    def __bool__(self) -> bool:
+        return bool(self._by_first)
+
+    def candidates(self, folded: str) -> tuple[tuple[tuple[PhraseWord, ...], T], ...]:
+        return self._by_first.get(folded, ())
+
+
+def split_accent_key(key: str) -> tuple[str, str]:
+    """accent_key("thực") → ("thưc", dot below): the letters with their shapes, and the tone."""
+    shape = key.rstrip("".join(_TONES))
+    return shape, key[len(shape) :]
+
+
 @dataclass(frozen=True)
 class Lexicon:
     abbreviations: dict[str, tuple[str, ...]]  # folded key → folded expansion tokens
     expansion_words: dict[str, tuple[str, ...]]  # folded key → expansion words with accents
-    dialect: dict[str, str]  # folded key → folded standard word
+    dialect: dict[str, str]  # folded key → the standard word, with its diacritics
     stop_accented: frozenset[str]
     stop_folded: frozenset[str]
-    # Phrases, longest first: set aside before the words are matched against the catalogue.
-    aspects: tuple[tuple[tuple[PhraseWord, ...], Aspect], ...]
-    small_talk: tuple[tuple[tuple[PhraseWord, ...], SmallTalk], ...]
-    stop_phrases: tuple[tuple[tuple[PhraseWord, ...], _Skip], ...]
+    context_words: frozenset[str]  # folded
+    synonyms: PhraseTable[tuple[PhraseWord, ...]]
+    # Phrases set aside before the words are matched against the catalogue.
+    aspects: PhraseTable[Aspect]
+    small_talk: PhraseTable[SmallTalk]
+    stop_phrases: PhraseTable[_Skip]
 
     @classmethod
     def load(cls, path: Path) -> Lexicon:
@@ -111,22 +143,23 @@ class Lexicon:
 
     @classmethod
     def from_file(cls, data: _LexiconFile) -> Lexicon:
-        def longest_first(pairs: list[tuple[tuple[PhraseWord, ...], T]]) -> tuple[Any, ...]:
-            return tuple(sorted((p for p in pairs if p[0]), key=lambda p: -len(p[0])))
-
         return cls(
             abbreviations={fold(k): tuple(fold(v).split()) for k, v in data.abbreviations.items()},
             expansion_words={
                 fold(k): tuple(v.casefold().split()) for k, v in data.abbreviations.items()
             },
-            dialect={fold(k): fold(v) for k, v in data.dialect.items()},
+            dialect={fold(k): v.casefold() for k, v in data.dialect.items()},
             stop_accented=frozenset(accent_key(w) for w in data.stopwords),
             stop_folded=frozenset(fold(w) for w in data.stopwords),
-            aspects=longest_first(
-                [(phrase_words(p), aspect) for aspect, ps in data.aspects.items() for p in ps]
+            context_words=frozenset(fold(w) for w in data.context_words),
+            synonyms=PhraseTable(
+                (phrase_words(p), phrase_words(std)) for p, std in data.synonyms.items()
             ),
-            small_talk=longest_first(
-                [(phrase_words(p), kind) for kind, ps in data.small_talk.items() for p in ps]
+            aspects=PhraseTable(
+                (phrase_words(p), aspect) for aspect, ps in data.aspects.items() for p in ps
             ),
-            stop_phrases=longest_first([(phrase_words(p), _Skip.STOP) for p in data.stop_phrases]),
+            small_talk=PhraseTable(
+                (phrase_words(p), kind) for kind, ps in data.small_talk.items() for p in ps
+            ),
+            stop_phrases=PhraseTable((phrase_words(p), _Skip.STOP) for p in data.stop_phrases),
         )
