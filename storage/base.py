@@ -1,15 +1,19 @@
 """What the conversations may ask of storage: a narrow interface, the SQL behind it.
 
-Handlers depend on this Protocol only; `storage.sqlite` implements it, and a PostgreSQL backend
-can be added beside it without touching a handler (the contract tests in
+Handlers and services depend on this Protocol only; `storage.sqlite` implements it, and a
+PostgreSQL backend can be added beside it without touching a handler (the contract tests in
 `tests/test_storage_contract.py` run against every backend).
 """
 
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Sequence
 from dataclasses import dataclass, field
+from enum import StrEnum
 from typing import Any, Protocol
+
+from core.dossiers import Dossier, DossierEvent
 
 
 @dataclass(frozen=True)
@@ -27,7 +31,64 @@ class ConversationState:
     data: dict[str, Any] = field(default_factory=dict)
 
 
+@dataclass(frozen=True)
+class ChatRef:
+    channel: str
+    chat_id: str
+
+
+@dataclass(frozen=True)
+class Follow:
+    dossier: Dossier
+    label: str | None
+    followed_at: dt.datetime
+
+
+@dataclass(frozen=True)
+class ApplyOutcome:
+    """What applying a batch of dossiers from the one-stop software changed."""
+
+    created: int = 0
+    updated: int = 0
+    unchanged: int = 0
+    status_changes: int = 0
+    notifications: int = 0
+
+
+class Purpose(StrEnum):
+    """Why a chat gave consent (Luật Bảo vệ dữ liệu cá nhân 2025: consent per purpose)."""
+
+    FOLLOW_DOSSIER = "follow-dossier"
+
+
+class OutboxStatus(StrEnum):
+    PENDING = "pending"
+    SENDING = "sending"  # claimed by a worker: resent after a crash (the only duplicates)
+    SENT = "sent"
+    FAILED = "failed"
+
+
+@dataclass(frozen=True)
+class OutboxMessage:
+    """A message to deliver later, described by what it is about; rendered when sent."""
+
+    dedupe_key: str  # one message per key, ever: a repeated import enqueues nothing
+    channel: str
+    chat_id: str
+    kind: str
+    payload: dict[str, Any]
+
+
+@dataclass(frozen=True)
+class OutboxItem:
+    id: int
+    message: OutboxMessage
+    attempts: int
+    created_at: dt.datetime
+
+
 class Storage(Protocol):
+    # -- conversations --
     async def load_state(self, key: ConversationKey) -> ConversationState: ...
 
     async def save_state(
@@ -39,5 +100,77 @@ class Storage(Protocol):
     async def touch_chat(self, channel: str, chat_id: str, now: dt.datetime) -> bool:
         """Record that the chat wrote now; True if it is the chat's first message ever."""
         ...
+
+    # -- dossiers --
+    async def get_dossier(self, code_key: str) -> Dossier | None: ...
+
+    async def get_dossiers(self, code_keys: Sequence[str]) -> dict[str, Dossier]: ...
+
+    async def dossier_events(self, code_key: str, limit: int = 10) -> list[DossierEvent]:
+        """The latest events, newest first."""
+        ...
+
+    async def event(self, event_id: int) -> DossierEvent | None: ...
+
+    async def apply_dossiers(
+        self, dossiers: Sequence[tuple[Dossier, str]], now: dt.datetime, source: str
+    ) -> ApplyOutcome:
+        """Upsert (dossier, row hash) pairs in one transaction: history for every change, and
+        an outbox message for each active follower of each status change. A row whose hash is
+        unchanged is skipped, so importing a file twice changes nothing and notifies nobody."""
+        ...
+
+    async def count_dossiers(self) -> int: ...
+
+    # -- follows and consent --
+    async def follow(
+        self, chat: ChatRef, code_key: str, label: str | None, consent_text: str, now: dt.datetime
+    ) -> None:
+        """Link the chat to the dossier and record the consent it gave, in one transaction."""
+        ...
+
+    async def unfollow(self, chat: ChatRef, code_key: str, now: dt.datetime) -> bool: ...
+
+    async def follows(self, chat: ChatRef) -> list[Follow]:
+        """The dossiers an (active) chat follows, oldest first."""
+        ...
+
+    async def is_following(self, chat: ChatRef, code_key: str) -> bool: ...
+
+    async def deactivate_chat(self, chat: ChatRef) -> None:
+        """The platform says the chat is gone (blocked the bot): stop sending to it."""
+        ...
+
+    async def forget_chat(self, chat: ChatRef) -> None:
+        """Delete everything the bot holds about a chat (the dossiers belong to the office)."""
+        ...
+
+    # -- lookups --
+    async def record_lookup_failure(self, chat: ChatRef, now: dt.datetime) -> None: ...
+
+    async def lookup_failures_since(self, chat: ChatRef, since: dt.datetime) -> int: ...
+
+    # -- outbox --
+    async def enqueue(self, messages: Sequence[OutboxMessage], now: dt.datetime) -> int:
+        """Add messages (a known dedupe key is skipped); returns how many were added."""
+        ...
+
+    async def claim_due(
+        self, now: dt.datetime, limit: int, channels: Sequence[str] | None = None
+    ) -> list[OutboxItem]:
+        """Mark up to `limit` due messages as sending and return them, oldest first."""
+        ...
+
+    async def mark_sent(self, item_id: int, message_id: str | None, now: dt.datetime) -> None: ...
+
+    async def mark_retry(self, item_id: int, error: str, next_attempt: dt.datetime) -> None: ...
+
+    async def mark_failed(self, item_id: int, error: str, now: dt.datetime) -> None: ...
+
+    async def recover_in_flight(self, channels: Sequence[str] | None = None) -> int:
+        """After a crash: messages left `sending` go back to pending (they may be resent)."""
+        ...
+
+    async def outbox_counts(self) -> dict[OutboxStatus, int]: ...
 
     async def close(self) -> None: ...

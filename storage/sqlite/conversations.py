@@ -1,0 +1,69 @@
+"""Conversation state and the chats the bot has talked to."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+from typing import Any
+
+from storage.base import ConversationKey, ConversationState
+from storage.sqlite.connection import SqliteConnection
+
+
+class ConversationsMixin(SqliteConnection):
+    async def load_state(self, key: ConversationKey) -> ConversationState:
+        async with (
+            self._lock,
+            self._db.execute(
+                "SELECT state, data FROM conversation_state"
+                " WHERE channel = ? AND chat_id = ? AND user_id = ?",
+                (key.channel, key.chat_id, key.user_id),
+            ) as cursor,
+        ):
+            row = await cursor.fetchone()
+        if row is None:
+            return ConversationState()
+        return ConversationState(row[0], json.loads(row[1]))
+
+    async def save_state(
+        self, key: ConversationKey, name: str | None, data: dict[str, Any], now: dt.datetime
+    ) -> None:
+        async with self._lock:
+            await self._db.execute(
+                "INSERT INTO conversation_state"
+                " (channel, chat_id, user_id, state, data, updated_at) VALUES (?, ?, ?, ?, ?, ?)"
+                " ON CONFLICT (channel, chat_id, user_id)"
+                " DO UPDATE SET state = excluded.state, data = excluded.data,"
+                " updated_at = excluded.updated_at",
+                (
+                    key.channel,
+                    key.chat_id,
+                    key.user_id,
+                    name,
+                    json.dumps(data, ensure_ascii=False),
+                    now.isoformat(),
+                ),
+            )
+
+    async def clear_state(self, key: ConversationKey) -> None:
+        async with self._lock:
+            await self._db.execute(
+                "DELETE FROM conversation_state WHERE channel = ? AND chat_id = ? AND user_id = ?",
+                (key.channel, key.chat_id, key.user_id),
+            )
+
+    async def touch_chat(self, channel: str, chat_id: str, now: dt.datetime) -> bool:
+        stamp = now.isoformat()
+        async with self._lock:
+            cursor = await self._db.execute(
+                "INSERT INTO chats (channel, chat_id, first_seen, last_seen) VALUES (?, ?, ?, ?)"
+                " ON CONFLICT (channel, chat_id) DO NOTHING",
+                (channel, chat_id, stamp, stamp),
+            )
+            if cursor.rowcount == 1:
+                return True
+            await self._db.execute(
+                "UPDATE chats SET last_seen = ? WHERE channel = ? AND chat_id = ?",
+                (stamp, channel, chat_id),
+            )
+        return False

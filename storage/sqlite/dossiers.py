@@ -1,0 +1,355 @@
+"""Dossiers, their history, follows, consents and failed lookups."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Sequence
+from typing import Any
+
+from core.dossiers import (
+    Dossier,
+    DossierEvent,
+    EventKind,
+    ReturnMethod,
+    Status,
+    changes_between,
+    notifies,
+)
+from storage.base import ApplyOutcome, ChatRef, Follow, OutboxMessage, Purpose
+from storage.sqlite.outbox import OutboxMixin
+
+_DOSSIER_COLUMNS = (
+    "code_key, code, procedure_id, applicant_name, phone, received_at, due_date, status,"
+    " return_method, note"
+)
+_EVENT_COLUMNS = "id, code_key, at, kind, old_status, new_status, old_due, new_due, note, source"
+# SQLite allows 32,766 parameters; keep IN (...) lists well below.
+_BATCH = 500
+
+
+def status_message(event_id: int, code_key: str, chat: ChatRef) -> OutboxMessage:
+    return OutboxMessage(
+        dedupe_key=f"status:{event_id}:{chat.channel}:{chat.chat_id}",
+        channel=chat.channel,
+        chat_id=chat.chat_id,
+        kind="dossier-status",
+        payload={"event_id": event_id, "code_key": code_key},
+    )
+
+
+class DossiersMixin(OutboxMixin):
+    async def get_dossier(self, code_key: str) -> Dossier | None:
+        async with (
+            self._lock,
+            self._db.execute(
+                f"SELECT {_DOSSIER_COLUMNS} FROM dossiers WHERE code_key = ?", (code_key,)
+            ) as cursor,
+        ):
+            row = await cursor.fetchone()
+        return _dossier(row) if row else None
+
+    async def get_dossiers(self, code_keys: Sequence[str]) -> dict[str, Dossier]:
+        async with self._lock:
+            return await self._dossiers_by_key(code_keys)
+
+    async def _dossiers_by_key(self, code_keys: Sequence[str]) -> dict[str, Dossier]:
+        found: dict[str, Dossier] = {}
+        for start in range(0, len(code_keys), _BATCH):
+            batch = list(code_keys[start : start + _BATCH])
+            marks = ",".join("?" * len(batch))
+            async with self._db.execute(
+                f"SELECT {_DOSSIER_COLUMNS} FROM dossiers WHERE code_key IN ({marks})", batch
+            ) as cursor:
+                for row in await cursor.fetchall():
+                    found[row[0]] = _dossier(row)
+        return found
+
+    async def dossier_events(self, code_key: str, limit: int = 10) -> list[DossierEvent]:
+        async with (
+            self._lock,
+            self._db.execute(
+                f"SELECT {_EVENT_COLUMNS} FROM dossier_events WHERE code_key = ?"
+                " ORDER BY id DESC LIMIT ?",
+                (code_key, limit),
+            ) as cursor,
+        ):
+            return [_event(row) for row in await cursor.fetchall()]
+
+    async def event(self, event_id: int) -> DossierEvent | None:
+        async with (
+            self._lock,
+            self._db.execute(
+                f"SELECT {_EVENT_COLUMNS} FROM dossier_events WHERE id = ?", (event_id,)
+            ) as cursor,
+        ):
+            row = await cursor.fetchone()
+        return _event(row) if row else None
+
+    async def count_dossiers(self) -> int:
+        async with self._lock, self._db.execute("SELECT COUNT(*) FROM dossiers") as cursor:
+            row = await cursor.fetchone()
+        return int(row[0]) if row else 0
+
+    async def apply_dossiers(
+        self, dossiers: Sequence[tuple[Dossier, str]], now: dt.datetime, source: str
+    ) -> ApplyOutcome:
+        stamp = now.isoformat()
+        created = updated = unchanged = status_changes = notifications = 0
+        async with self._lock, self._transaction() as db:
+            for start in range(0, len(dossiers), _BATCH):
+                batch = dossiers[start : start + _BATCH]
+                keys = [d.code_key for d, _ in batch]
+                hashes = await self._hashes(keys)
+                existing = await self._dossiers_by_key([k for k in keys if k in hashes])
+                upserts: list[tuple[Any, ...]] = []
+                plain_events: list[tuple[Any, ...]] = []
+                notifying: list[tuple[Dossier, Any]] = []
+                for dossier, row_hash in batch:
+                    if hashes.get(dossier.code_key) == row_hash:
+                        unchanged += 1
+                        continue
+                    old = existing.get(dossier.code_key)
+                    created += old is None
+                    updated += old is not None
+                    upserts.append(_dossier_row(dossier, row_hash, stamp))
+                    for event in changes_between(old, dossier):
+                        row = _event_row(dossier.code_key, event, stamp, source)
+                        if notifies(event):
+                            notifying.append((dossier, row))
+                        else:
+                            plain_events.append(row)
+                await db.executemany(
+                    f"INSERT INTO dossiers ({_DOSSIER_COLUMNS}, row_hash, updated_at)"
+                    " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
+                    " ON CONFLICT (code_key) DO UPDATE SET code = excluded.code,"
+                    " procedure_id = excluded.procedure_id,"
+                    " applicant_name = excluded.applicant_name, phone = excluded.phone,"
+                    " received_at = excluded.received_at, due_date = excluded.due_date,"
+                    " status = excluded.status, return_method = excluded.return_method,"
+                    " note = excluded.note, row_hash = excluded.row_hash,"
+                    " updated_at = excluded.updated_at",
+                    upserts,
+                )
+                await db.executemany(_INSERT_EVENT, plain_events)
+                status_changes += len(notifying)
+                notifications += await self._notify_followers(notifying, stamp)
+        return ApplyOutcome(created, updated, unchanged, status_changes, notifications)
+
+    async def _hashes(self, keys: list[str]) -> dict[str, str]:
+        marks = ",".join("?" * len(keys))
+        async with self._db.execute(
+            f"SELECT code_key, row_hash FROM dossiers WHERE code_key IN ({marks})", keys
+        ) as cursor:
+            return {row[0]: row[1] for row in await cursor.fetchall()}
+
+    async def _notify_followers(
+        self, notifying: list[tuple[Dossier, tuple[Any, ...]]], stamp: str
+    ) -> int:
+        """Status events are inserted one by one (their ids name the messages); each active
+        follower gets one outbox message in the same transaction as the change."""
+        if not notifying:
+            return 0
+        keys = list({dossier.code_key for dossier, _ in notifying})
+        followers: dict[str, list[ChatRef]] = {}
+        for start in range(0, len(keys), _BATCH):
+            batch = keys[start : start + _BATCH]
+            marks = ",".join("?" * len(batch))
+            async with self._db.execute(
+                f"SELECT code_key, channel, chat_id FROM follows WHERE active = 1"
+                f" AND code_key IN ({marks})",
+                batch,
+            ) as cursor:
+                for code_key, channel, chat_id in await cursor.fetchall():
+                    followers.setdefault(code_key, []).append(ChatRef(channel, chat_id))
+        messages = []
+        for dossier, row in notifying:
+            cursor = await self._db.execute(_INSERT_EVENT, row)
+            event_id = cursor.lastrowid
+            assert event_id is not None
+            messages += [
+                status_message(event_id, dossier.code_key, chat)
+                for chat in followers.get(dossier.code_key, [])
+            ]
+        return await self._insert_outbox(messages, stamp)
+
+    # -- follows, consent ------------------------------------------------------------------
+
+    async def follow(
+        self, chat: ChatRef, code_key: str, label: str | None, consent_text: str, now: dt.datetime
+    ) -> None:
+        stamp = now.isoformat()
+        async with self._lock, self._transaction() as db:
+            await db.execute(
+                "INSERT INTO follows (channel, chat_id, code_key, label, followed_at, active)"
+                " VALUES (?, ?, ?, ?, ?, 1) ON CONFLICT (channel, chat_id, code_key)"
+                " DO UPDATE SET active = 1, label = COALESCE(excluded.label, follows.label)",
+                (chat.channel, chat.chat_id, code_key, label, stamp),
+            )
+            await db.execute(
+                "INSERT INTO consents (channel, chat_id, purpose, detail, granted_at)"
+                " VALUES (?, ?, ?, ?, ?)",
+                (
+                    chat.channel,
+                    chat.chat_id,
+                    Purpose.FOLLOW_DOSSIER.value,
+                    f"{code_key}: {consent_text}",
+                    stamp,
+                ),
+            )
+
+    async def unfollow(self, chat: ChatRef, code_key: str, now: dt.datetime) -> bool:
+        async with self._lock, self._transaction() as db:
+            cursor = await db.execute(
+                "DELETE FROM follows WHERE channel = ? AND chat_id = ? AND code_key = ?",
+                (chat.channel, chat.chat_id, code_key),
+            )
+            await db.execute(
+                "UPDATE consents SET withdrawn_at = ? WHERE channel = ? AND chat_id = ?"
+                " AND purpose = ? AND detail LIKE ? AND withdrawn_at IS NULL",
+                (
+                    now.isoformat(),
+                    chat.channel,
+                    chat.chat_id,
+                    Purpose.FOLLOW_DOSSIER.value,
+                    f"{code_key}:%",
+                ),
+            )
+        return cursor.rowcount > 0
+
+    async def follows(self, chat: ChatRef) -> list[Follow]:
+        columns = ", ".join(f"d.{c.strip()}" for c in _DOSSIER_COLUMNS.split(","))
+        async with (
+            self._lock,
+            self._db.execute(
+                f"SELECT {columns}, f.label, f.followed_at FROM follows f"
+                " JOIN dossiers d ON d.code_key = f.code_key"
+                " WHERE f.channel = ? AND f.chat_id = ? AND f.active = 1"
+                " ORDER BY f.followed_at, d.code_key",
+                (chat.channel, chat.chat_id),
+            ) as cursor,
+        ):
+            rows = await cursor.fetchall()
+        return [
+            Follow(_dossier(row[:10]), row[10], dt.datetime.fromisoformat(row[11])) for row in rows
+        ]
+
+    async def is_following(self, chat: ChatRef, code_key: str) -> bool:
+        async with (
+            self._lock,
+            self._db.execute(
+                "SELECT 1 FROM follows WHERE channel = ? AND chat_id = ? AND code_key = ?"
+                " AND active = 1",
+                (chat.channel, chat.chat_id, code_key),
+            ) as cursor,
+        ):
+            return await cursor.fetchone() is not None
+
+    async def deactivate_chat(self, chat: ChatRef) -> None:
+        async with self._lock:
+            await self._db.execute(
+                "UPDATE follows SET active = 0 WHERE channel = ? AND chat_id = ?",
+                (chat.channel, chat.chat_id),
+            )
+
+    async def forget_chat(self, chat: ChatRef) -> None:
+        params = (chat.channel, chat.chat_id)
+        async with self._lock, self._transaction() as db:
+            for table in (
+                "follows",
+                "consents",
+                "lookup_failures",
+                "conversation_state",
+                "chats",
+            ):
+                await db.execute(f"DELETE FROM {table} WHERE channel = ? AND chat_id = ?", params)
+            # Messages not yet sent are dropped; sent ones keep no personal data beyond the ids.
+            await db.execute(
+                "DELETE FROM outbox WHERE channel = ? AND chat_id = ? AND status <> 'sent'", params
+            )
+
+    # -- lookups ---------------------------------------------------------------------------
+
+    async def record_lookup_failure(self, chat: ChatRef, now: dt.datetime) -> None:
+        async with self._lock:
+            await self._db.execute(
+                "INSERT INTO lookup_failures (channel, chat_id, at) VALUES (?, ?, ?)",
+                (chat.channel, chat.chat_id, now.isoformat()),
+            )
+
+    async def lookup_failures_since(self, chat: ChatRef, since: dt.datetime) -> int:
+        async with (
+            self._lock,
+            self._db.execute(
+                "SELECT COUNT(*) FROM lookup_failures WHERE channel = ? AND chat_id = ? AND at >= ?",
+                (chat.channel, chat.chat_id, since.isoformat()),
+            ) as cursor,
+        ):
+            row = await cursor.fetchone()
+        return int(row[0]) if row else 0
+
+
+_INSERT_EVENT = (
+    "INSERT INTO dossier_events (code_key, at, kind, old_status, new_status, old_due, new_due,"
+    " note, source) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)"
+)
+
+
+def _dossier_row(dossier: Dossier, row_hash: str, stamp: str) -> tuple[Any, ...]:
+    return (
+        dossier.code_key,
+        dossier.code,
+        dossier.procedure_id,
+        dossier.applicant_name,
+        dossier.phone,
+        dossier.received_at.isoformat(),
+        dossier.due_date.isoformat(),
+        dossier.status.value,
+        dossier.return_method.value if dossier.return_method else None,
+        dossier.note,
+        row_hash,
+        stamp,
+    )
+
+
+def _event_row(code_key: str, event: Any, stamp: str, source: str) -> tuple[Any, ...]:
+    return (
+        code_key,
+        stamp,
+        event.kind.value,
+        event.old_status.value if event.old_status else None,
+        event.new_status.value if event.new_status else None,
+        event.old_due.isoformat() if event.old_due else None,
+        event.new_due.isoformat() if event.new_due else None,
+        event.note,
+        source,
+    )
+
+
+def _dossier(row: Sequence[Any]) -> Dossier:
+    return Dossier(
+        code_key=row[0],
+        code=row[1],
+        procedure_id=row[2],
+        applicant_name=row[3],
+        phone=row[4],
+        received_at=dt.datetime.fromisoformat(row[5]),
+        due_date=dt.date.fromisoformat(row[6]),
+        status=Status(row[7]),
+        return_method=ReturnMethod(row[8]) if row[8] else None,
+        note=row[9],
+    )
+
+
+def _event(row: Sequence[Any]) -> DossierEvent:
+    return DossierEvent(
+        id=row[0],
+        code_key=row[1],
+        at=dt.datetime.fromisoformat(row[2]),
+        kind=EventKind(row[3]),
+        old_status=Status(row[4]) if row[4] else None,
+        new_status=Status(row[5]) if row[5] else None,
+        old_due=dt.date.fromisoformat(row[6]) if row[6] else None,
+        new_due=dt.date.fromisoformat(row[7]) if row[7] else None,
+        note=row[8],
+        source=row[9],
+    )
