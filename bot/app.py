@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -12,8 +13,9 @@ from core.clock import Clock, SystemClock
 from core.messages import IncomingMessage, Reply, TextFormat, split_reply
 from core.render import Renderer
 from core.search import Lexicon, ProcedureSearch
-from handlers import fields, procedures, start
-from handlers.context import Context, Knowledge, Services
+from core.workdays import WorkingCalendar, load_calendar_overrides
+from handlers import dossiers, fields, procedures, start
+from handlers.context import Context, Knowledge, LookupPolicy, Services
 from handlers.routing import On, Route
 from storage.sqlite import SqliteStorage
 
@@ -22,12 +24,16 @@ log = logging.getLogger(__name__)
 # Order matters: the first route that matches takes the message.
 # 1. Commands and buttons are explicit, so they come first and always win over conversation state.
 # 2. Unknown /commands get help rather than a procedure search for "/xyz".
-# 3. Free text last: it is a question about a procedure.
+# 3. Then free text: while a step waits for a code or digits, it goes there (dossiers' state
+#    routes); a message carrying a receipt code is a lookup (dossiers' last route);
+#    anything else is a question about a procedure.
 ROUTES: list[Route] = [
     *start.routes,
     *fields.routes,
     *procedures.routes,
+    *[r for r in dossiers.routes if r.on is not On.TEXT and r.on is not On.STATE],
     start.unknown_command_route,
+    *[r for r in dossiers.routes if r.on in (On.STATE, On.TEXT)],
     Route(On.TEXT, procedures.question),
 ]
 
@@ -69,6 +75,7 @@ async def running_services(
 ) -> AsyncIterator[Services]:
     """Start-up and shut-down in one place: catalogue validated, database opened and migrated."""
     knowledge = knowledge or load_knowledge(settings)
+    calendar = WorkingCalendar(load_calendar_overrides(settings.calendar_file))
     storage = await SqliteStorage.open(settings.database_file)
     try:
         yield Services(
@@ -76,7 +83,13 @@ async def running_services(
             storage=storage,
             clock=clock or SystemClock(),
             renderers={fmt: Renderer(settings.templates_dir, fmt) for fmt in TextFormat},
+            calendar=calendar,
             officer_ids=settings.officer_ids,
+            lookup=LookupPolicy(
+                second_factor=settings.lookup_second_factor,
+                max_failures=settings.lookup_max_failures,
+                window=dt.timedelta(minutes=settings.lookup_window_minutes),
+            ),
         )
     finally:
         await storage.close()

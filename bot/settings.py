@@ -30,8 +30,14 @@ class Settings(BaseSettings):
     catalogue_file: Path = KNOWLEDGE_DIR / "procedures.yaml"
     commune_file: Path = KNOWLEDGE_DIR / "commune.yaml"
     lexicon_file: Path = KNOWLEDGE_DIR / "lexicon.yaml"
+    calendar_file: Path = KNOWLEDGE_DIR / "calendar_overrides.yaml"
     templates_dir: Path = TEMPLATES_DIR
     log_level: str = "INFO"
+
+    # Dossier lookups: second factor (last 4 digits of the phone) and failed-lookup limit.
+    lookup_second_factor: bool = True
+    lookup_max_failures: int = Field(default=5, ge=1)
+    lookup_window_minutes: int = Field(default=10, ge=1)
 
     officer_ids: Annotated[frozenset[str], NoDecode] = Field(
         default=frozenset(), validation_alias=_env("OFFICER_IDS")

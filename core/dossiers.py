@@ -203,7 +203,7 @@ def mask_name(name: str) -> str:
 
 
 def phone_digits(phone: str | None) -> str | None:
-    """Only the digits of a phone number, '+84' written as '0': '(+84) 912.345.678' → '0912345678'."""
+    """The digits of a phone number, '+84' as '0': '(+84) 912.345.678' → '0912345678'."""
     if not phone:
         return None
     digits = "".join(ch for ch in phone if ch.isdigit())

@@ -5,6 +5,7 @@ Services are built once at start-up (`bot.app`) and passed in; nothing here is g
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from enum import StrEnum
@@ -15,7 +16,8 @@ from core.clock import Clock
 from core.messages import Button, IncomingMessage, OutgoingFile, Reply, TextFormat
 from core.render import Renderer
 from core.search import ProcedureSearch
-from storage.base import ConversationKey, ConversationState, Storage
+from core.workdays import WorkingCalendar
+from storage.base import ChatRef, ConversationKey, ConversationState, Storage
 
 
 @dataclass(frozen=True)
@@ -26,13 +28,34 @@ class Knowledge:
     search: ProcedureSearch
 
 
+@dataclass(frozen=True)
+class LookupPolicy:
+    """How dossier lookups are protected (settings MOTCUA_LOOKUP_*)."""
+
+    # Ask for the last 4 digits of the dossier's phone number before showing details.
+    second_factor: bool = True
+    # Failed lookups (unknown code or wrong digits) allowed per chat within the window.
+    max_failures: int = 5
+    window: dt.timedelta = dt.timedelta(minutes=10)
+
+
 @dataclass
 class Services:
     knowledge: Knowledge
     storage: Storage
     clock: Clock
     renderers: dict[TextFormat, Renderer]
+    calendar: WorkingCalendar
     officer_ids: frozenset[str] = frozenset()
+    lookup: LookupPolicy = field(default_factory=LookupPolicy)
+
+
+def render(services: Services, text_format: TextFormat, template: str, **values: Any) -> str:
+    """Render a reply template for a channel's format; every template sees the office."""
+    values.setdefault("is_officer", False)
+    return services.renderers[text_format].render(
+        template, commune=services.knowledge.catalogue.commune, **values
+    )
 
 
 @dataclass
@@ -49,6 +72,17 @@ class Context:
         return ConversationKey(m.channel, m.chat_id, m.user_id)
 
     @property
+    def chat(self) -> ChatRef:
+        return ChatRef(self.message.channel, self.message.chat_id)
+
+    @property
+    def storage(self) -> Storage:
+        return self.services.storage
+
+    def now(self) -> dt.datetime:
+        return self.services.clock.now()
+
+    @property
     def catalogue(self) -> Catalogue:
         return self.services.knowledge.catalogue
 
@@ -61,10 +95,7 @@ class Context:
         return self.message.user_id in self.services.officer_ids
 
     def render(self, template: str, **values: Any) -> str:
-        commune = self.catalogue.commune
-        return self.services.renderers[self.format].render(
-            template, commune=commune, is_officer=self.is_officer, **values
-        )
+        return render(self.services, self.format, template, is_officer=self.is_officer, **values)
 
     def reply(
         self,

@@ -27,8 +27,13 @@ class Route:
     on: On
     handler: Handler
     names: tuple[str, ...] = ()
+    # A further condition on the message (e.g. "the text carries a receipt code").
+    when: Callable[[Context], bool] | None = None
 
     def matches(self, ctx: Context) -> bool:
+        return self._kind_matches(ctx) and (self.when is None or self.when(ctx))
+
+    def _kind_matches(self, ctx: Context) -> bool:
         message = ctx.message
         command = message.command
         is_text = bool(message.text.strip()) and command is None and message.button is None
@@ -64,3 +69,7 @@ def button(handler: Handler, *prefixes: str) -> Route:
 
 def in_state(handler: Handler, *states: str) -> Route:
     return Route(On.STATE, handler, states)
+
+
+def text_when(handler: Handler, condition: Callable[[Context], bool]) -> Route:
+    return Route(On.TEXT, handler, when=condition)

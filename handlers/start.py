@@ -13,6 +13,7 @@ def main_menu() -> list[list[Button]]:
     return [
         [Button("❓ Hỏi về một thủ tục", "menu:ask")],
         [Button("📚 Xem thủ tục theo lĩnh vực", "menu:fields")],
+        [Button("🔎 Tra cứu hồ sơ đã nộp", "menu:lookup")],
         [Button("📞 Gọi cho Bộ phận Một cửa", "menu:contact")],
     ]
 

@@ -156,9 +156,14 @@ class Storage(Protocol):
         ...
 
     async def claim_due(
-        self, now: dt.datetime, limit: int, channels: Sequence[str] | None = None
+        self,
+        now: dt.datetime,
+        limit: int,
+        channels: Sequence[str] | None = None,
+        chat: ChatRef | None = None,
     ) -> list[OutboxItem]:
-        """Mark up to `limit` due messages as sending and return them, oldest first."""
+        """Mark up to `limit` due messages (of these channels, or of one chat) as sending and
+        return them, oldest first."""
         ...
 
     async def mark_sent(self, item_id: int, message_id: str | None, now: dt.datetime) -> None: ...

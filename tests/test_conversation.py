@@ -21,6 +21,7 @@ async def test_start_says_what_the_bot_does_in_three_lines_with_buttons(chat: Tr
     assert [b.label for b in chat.buttons] == [
         "❓ Hỏi về một thủ tục",
         "📚 Xem thủ tục theo lĩnh vực",
+        "🔎 Tra cứu hồ sơ đã nộp",
         "📞 Gọi cho Bộ phận Một cửa",
     ]
 

@@ -9,9 +9,18 @@ from pathlib import Path
 import aiosqlite
 import pytest
 
-from storage.base import ConversationKey, ConversationState, Storage
+from core.dossiers import Status
+from storage.base import (
+    ChatRef,
+    ConversationKey,
+    ConversationState,
+    OutboxMessage,
+    OutboxStatus,
+    Storage,
+)
 from storage.migrate import SchemaTooNew, available_migrations
 from storage.sqlite import SqliteStorage
+from tests.dossier_fixtures import dossier, with_hash
 
 NOW = dt.datetime(2026, 11, 23, 9, 0, tzinfo=dt.UTC)
 KEY = ConversationKey("telegram", "42", "42")
@@ -93,3 +102,82 @@ async def test_a_database_from_a_newer_program_is_refused(tmp_path: Path) -> Non
         await db.commit()
     with pytest.raises(SchemaTooNew):
         await _sqlite_file(tmp_path)
+
+
+# -- dossiers, follows, outbox ------------------------------------------------------------
+
+CHAT = ChatRef("telegram", "42")
+
+
+async def test_apply_dossiers_is_idempotent_and_keeps_history(storage: Storage) -> None:
+    first = await storage.apply_dossiers([with_hash(dossier())], NOW, "import:a")
+    assert (first.created, first.updated, first.unchanged) == (1, 0, 0)
+    again = await storage.apply_dossiers([with_hash(dossier())], NOW, "import:a")
+    assert (again.created, again.updated, again.unchanged) == (0, 0, 1)
+    moved = await storage.apply_dossiers([with_hash(dossier(status=Status.READY))], NOW, "import:b")
+    assert (moved.updated, moved.status_changes, moved.notifications) == (1, 1, 0)
+    stored = await storage.get_dossier(dossier().code_key)
+    assert stored is not None and stored.status is Status.READY
+    events = await storage.dossier_events(dossier().code_key)
+    assert [(e.old_status, e.new_status) for e in events] == [
+        (Status.PROCESSING, Status.READY),
+        (None, Status.PROCESSING),
+    ]
+    assert await storage.count_dossiers() == 1
+
+
+async def test_follow_notify_unfollow_forget(storage: Storage) -> None:
+    key = dossier().code_key
+    await storage.apply_dossiers([with_hash(dossier())], NOW, "import:a")
+    await storage.follow(CHAT, key, "Bà Lan", "đồng ý", NOW)
+    assert await storage.is_following(CHAT, key)
+    [follow] = await storage.follows(CHAT)
+    assert follow.label == "Bà Lan" and follow.dossier.code_key == key
+    outcome = await storage.apply_dossiers(
+        [with_hash(dossier(status=Status.READY))], NOW, "import:b"
+    )
+    assert outcome.notifications == 1
+    assert await storage.unfollow(CHAT, key, NOW)
+    assert not await storage.is_following(CHAT, key)
+    await storage.follow(CHAT, key, None, "đồng ý", NOW)
+    await storage.forget_chat(CHAT)
+    assert await storage.follows(CHAT) == []
+    counts = await storage.outbox_counts()
+    assert counts[OutboxStatus.PENDING] == 0  # unsent messages to a forgotten chat are gone
+
+
+async def test_deactivated_chats_get_no_notifications(storage: Storage) -> None:
+    key = dossier().code_key
+    await storage.apply_dossiers([with_hash(dossier())], NOW, "import:a")
+    await storage.follow(CHAT, key, None, "đồng ý", NOW)
+    await storage.deactivate_chat(CHAT)
+    outcome = await storage.apply_dossiers(
+        [with_hash(dossier(status=Status.READY))], NOW, "import:b"
+    )
+    assert outcome.notifications == 0 and await storage.follows(CHAT) == []
+
+
+async def test_lookup_failures_are_counted_in_a_window(storage: Storage) -> None:
+    for minute in range(3):
+        await storage.record_lookup_failure(CHAT, NOW + dt.timedelta(minutes=minute))
+    assert await storage.lookup_failures_since(CHAT, NOW) == 3
+    assert await storage.lookup_failures_since(CHAT, NOW + dt.timedelta(minutes=2)) == 1
+    assert await storage.lookup_failures_since(ChatRef("telegram", "7"), NOW) == 0
+
+
+async def test_outbox_dedupes_claims_and_recovers(storage: Storage) -> None:
+    message = OutboxMessage("k1", "telegram", "42", "text", {"text": "xin chào"})
+    assert await storage.enqueue([message, message], NOW) == 1
+    assert await storage.enqueue([message], NOW) == 0
+    [item] = await storage.claim_due(NOW, 10)
+    assert item.message == message and item.attempts == 1
+    assert await storage.claim_due(NOW, 10) == []  # claimed once only
+    assert await storage.recover_in_flight() == 1
+    [item] = await storage.claim_due(NOW, 10, ["telegram"])
+    await storage.mark_retry(item.id, "429", NOW + dt.timedelta(seconds=30))
+    assert await storage.claim_due(NOW, 10) == []
+    [item] = await storage.claim_due(NOW + dt.timedelta(seconds=31), 10)
+    assert item.attempts == 3
+    await storage.mark_sent(item.id, "m1", NOW)
+    counts = await storage.outbox_counts()
+    assert counts[OutboxStatus.SENT] == 1 and counts[OutboxStatus.PENDING] == 0

@@ -8,18 +8,26 @@ terminal, every line is one message and the replies are printed, so a conversati
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import sys
 from pathlib import Path
 from typing import TextIO
 
 from bot.app import Dispatcher
+from bot.delivery import OutboxWorker
 from core.messages import Button, IncomingMessage, Reply, TextFormat
+from storage.base import ChatRef
 
 CHANNEL = "console"
 QUIT = {"/thoat", "/quit", "/exit"}
 
 
 class ConsoleChannel:
+    """The terminal chat. It is also the console's `Sender`: notifications for this chat (a
+    dossier followed here changed status) are printed between the replies."""
+
+    text_format = TextFormat.PLAIN
+
     def __init__(
         self,
         dispatcher: Dispatcher,
@@ -29,8 +37,13 @@ class ConsoleChannel:
         stdin: TextIO | None = None,
         stdout: TextIO | None = None,
         interactive: bool | None = None,
+        poll_seconds: float = 2.0,
     ) -> None:
         self.dispatcher = dispatcher
+        self.worker = OutboxWorker(
+            dispatcher.services, {CHANNEL: self}, only_chat=ChatRef(CHANNEL, user_id)
+        )
+        self.poll_seconds = poll_seconds
         self.user_id = user_id
         self.files_dir = files_dir
         self.stdin = stdin or sys.stdin
@@ -39,9 +52,28 @@ class ConsoleChannel:
         self.choices: list[Button] = []
 
     async def run(self) -> None:
+        await self.worker.recover()
         if self.interactive:
             self._print("Một Cửa Bot – trò chuyện trên máy. Gõ /thoat để thoát.\n")
-            await self.send("/start")
+            await self.say("/start")
+            stop = asyncio.Event()
+            poller = asyncio.create_task(self._poll_notifications(stop))
+            try:
+                await self._conversation()
+            finally:
+                stop.set()
+                await poller
+        else:
+            await self.worker.deliver_due()
+            await self._conversation()
+
+    async def _poll_notifications(self, stop: asyncio.Event) -> None:
+        while not stop.is_set():
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(stop.wait(), timeout=self.poll_seconds)
+            await self.worker.deliver_due()
+
+    async def _conversation(self) -> None:
         while True:
             line = await self._read_line()
             if line is None:
@@ -53,12 +85,15 @@ class ConsoleChannel:
                 break
             if not self.interactive:
                 self._print(f"» {line}")
-            await self.send(line)
+            await self.say(line)
 
-    async def send(self, line: str) -> list[Reply]:
+    async def say(self, line: str) -> list[Reply]:
+        """What the person typed → the bot's replies, printed."""
         message = self.to_message(line)
         replies = await self.dispatcher.handle(message, TextFormat.PLAIN)
         self.show(replies)
+        # Whatever the message set off for this chat (or another process queued) comes next.
+        await self.worker.deliver_due()
         return replies
 
     def to_message(self, line: str) -> IncomingMessage:
@@ -69,6 +104,11 @@ class ConsoleChannel:
                 CHANNEL, self.user_id, self.user_id, text=chosen.label, button=chosen.data
             )
         return IncomingMessage(CHANNEL, self.user_id, self.user_id, text=line)
+
+    async def send(self, chat_id: str, reply: Reply) -> str | None:
+        self._print("🔔 Thông báo mới:")
+        self.show([reply])
+        return None
 
     def show(self, replies: list[Reply]) -> None:
         choices: list[Button] = []

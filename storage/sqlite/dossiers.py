@@ -280,7 +280,8 @@ class DossiersMixin(OutboxMixin):
         async with (
             self._lock,
             self._db.execute(
-                "SELECT COUNT(*) FROM lookup_failures WHERE channel = ? AND chat_id = ? AND at >= ?",
+                "SELECT COUNT(*) FROM lookup_failures"
+            " WHERE channel = ? AND chat_id = ? AND at >= ?",
                 (chat.channel, chat.chat_id, since.isoformat()),
             ) as cursor,
         ):

@@ -10,7 +10,7 @@ import datetime as dt
 import json
 from collections.abc import Sequence
 
-from storage.base import OutboxItem, OutboxMessage, OutboxStatus
+from storage.base import ChatRef, OutboxItem, OutboxMessage, OutboxStatus
 from storage.sqlite.connection import SqliteConnection
 
 
@@ -40,13 +40,20 @@ class OutboxMixin(SqliteConnection):
         return added
 
     async def claim_due(
-        self, now: dt.datetime, limit: int, channels: Sequence[str] | None = None
+        self,
+        now: dt.datetime,
+        limit: int,
+        channels: Sequence[str] | None = None,
+        chat: ChatRef | None = None,
     ) -> list[OutboxItem]:
         where = "status = 'pending' AND next_attempt_at <= ?"
         params: list[object] = [now.isoformat()]
         if channels is not None:
             where += f" AND channel IN ({','.join('?' * len(channels))})"
             params += list(channels)
+        if chat is not None:
+            where += " AND channel = ? AND chat_id = ?"
+            params += [chat.channel, chat.chat_id]
         async with self._lock, self._transaction() as db:
             async with db.execute(
                 "SELECT id, dedupe_key, channel, chat_id, kind, payload, attempts, created_at"

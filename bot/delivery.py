@@ -1,0 +1,143 @@
+"""Delivering the outbox: claim due messages, render, send, record — one worker per process.
+
+Delivery guarantees. Every notification is written to the outbox in the same transaction as the
+change it reports, so nothing is lost. A worker marks a message `sending` before it sends and
+`sent` (with the platform's message id) after; if the process dies in between, the message is
+sent again after the restart. That is the only way to get a duplicate: no chat platform offers an
+idempotency key for sending, so delivery is at-least-once for messages in flight and exactly once
+for all others.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import datetime as dt
+import logging
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Protocol
+
+from core.messages import Reply, TextFormat, split_reply
+from handlers.context import Services
+from handlers.notifications import render_outbox
+from storage.base import ChatRef, OutboxItem
+
+log = logging.getLogger(__name__)
+
+
+class SendError(Exception):
+    """A send that did not happen; the two subclasses say what to do next."""
+
+
+class RetryLater(SendError):
+    """Temporary: network trouble, rate limit (with the wait the platform asked for)."""
+
+    def __init__(self, reason: str, retry_after: float | None = None) -> None:
+        super().__init__(reason)
+        self.retry_after = retry_after
+
+
+class Undeliverable(SendError):
+    """Permanent for this chat: the person blocked the bot, the chat no longer exists."""
+
+
+class Sender(Protocol):
+    """A channel's way out. Returns the platform's message id (None if it has none)."""
+
+    text_format: TextFormat
+
+    async def send(self, chat_id: str, reply: Reply) -> str | None: ...
+
+
+@dataclass(frozen=True)
+class RetryPolicy:
+    first_delay: dt.timedelta = dt.timedelta(seconds=5)
+    max_delay: dt.timedelta = dt.timedelta(hours=1)
+    max_attempts: int = 12
+
+    def delay(self, attempts: int, retry_after: float | None) -> dt.timedelta:
+        if retry_after is not None:
+            return dt.timedelta(seconds=retry_after)
+        return min(self.first_delay * 2 ** max(0, attempts - 1), self.max_delay)
+
+
+class OutboxWorker:
+    def __init__(
+        self,
+        services: Services,
+        senders: Mapping[str, Sender],
+        *,
+        policy: RetryPolicy | None = None,
+        batch: int = 50,
+        only_chat: ChatRef | None = None,
+    ) -> None:
+        self.services = services
+        self.senders = dict(senders)
+        self.policy = policy or RetryPolicy()
+        self.batch = batch
+        self.only_chat = only_chat  # the terminal chat delivers only its own messages
+
+    async def recover(self) -> int:
+        """At start-up: what a previous worker had in flight is due again."""
+        recovered = await self.services.storage.recover_in_flight(list(self.senders))
+        if recovered:
+            log.warning("resending %d outbox message(s) left in flight", recovered)
+        return recovered
+
+    async def deliver_due(self) -> int:
+        """Send everything due now (in batches); returns how many messages were handled."""
+        handled = 0
+        while True:
+            items = await self.services.storage.claim_due(
+                self.services.clock.now(), self.batch, list(self.senders), self.only_chat
+            )
+            for item in items:
+                await self._deliver(item)
+            handled += len(items)
+            if len(items) < self.batch:
+                return handled
+
+    async def run(self, stop: asyncio.Event, interval: float = 1.0) -> None:
+        await self.recover()
+        while not stop.is_set():
+            try:
+                await self.deliver_due()
+            except Exception:
+                log.exception("outbox delivery round failed")
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(stop.wait(), timeout=interval)
+
+    async def _deliver(self, item: OutboxItem) -> None:
+        storage, now = self.services.storage, self.services.clock.now()
+        message = item.message
+        sender = self.senders[message.channel]
+        try:
+            reply = await render_outbox(self.services, item, sender.text_format)
+        except Exception:
+            log.exception("cannot render outbox message %s", message.dedupe_key)
+            await storage.mark_failed(item.id, "render failed", now)
+            return
+        if reply is None:
+            await storage.mark_failed(item.id, "nothing to say (data removed)", now)
+            return
+        try:
+            message_id = None
+            for part in split_reply(reply):
+                sent_id = await sender.send(message.chat_id, part)
+                message_id = message_id or sent_id
+        except Undeliverable as exc:
+            log.info("chat %s/%s unreachable: %s", message.channel, message.chat_id, exc)
+            await storage.mark_failed(item.id, f"undeliverable: {exc}", now)
+            await storage.deactivate_chat(ChatRef(message.channel, message.chat_id))
+        except Exception as exc:  # RetryLater and anything unexpected: try again later
+            if not isinstance(exc, RetryLater):
+                log.exception("sending outbox message %s failed", message.dedupe_key)
+            retry_after = exc.retry_after if isinstance(exc, RetryLater) else None
+            if item.attempts >= self.policy.max_attempts:
+                await storage.mark_failed(item.id, f"gave up after {item.attempts}: {exc}", now)
+            else:
+                delay = self.policy.delay(item.attempts, retry_after)
+                await storage.mark_retry(item.id, str(exc) or type(exc).__name__, now + delay)
+        else:
+            await storage.mark_sent(item.id, message_id, now)

@@ -1,0 +1,251 @@
+"""Looking up a dossier by its receipt code, following it, and the person's data.
+
+Privacy by design: names are masked, phone numbers never shown; when the dossier has a phone
+number the person must give its last 4 digits first (setting); failed attempts are counted per
+chat, so codes cannot be guessed one after another. Following a dossier needs explicit consent,
+recorded with its text; /xoadulieu removes everything the bot holds about the chat.
+"""
+
+from __future__ import annotations
+
+from enum import StrEnum
+
+from core.dossiers import RETURN_LABEL, STATUS_INFO, Dossier, mask_name, phone_digits
+from core.messages import Button, Reply
+from core.receipt_codes import code_key, find_codes
+from handlers import procedures
+from handlers.context import Context
+from handlers.routing import Route, button, command, in_state, text_when
+
+
+class DossierState(StrEnum):
+    AWAITING_CODE = "dossier.awaiting-code"
+    AWAITING_DIGITS = "dossier.awaiting-digits"  # data: code_key
+    VIEWING = "dossier.viewing"  # data: code_key (the person proved it is theirs)
+
+
+CONSENT_TEXT = (
+    "Đồng ý để bot ghi nhớ cuộc trò chuyện này gắn với hồ sơ để gửi thông báo khi hồ sơ thay đổi"
+)
+
+
+# -- entering a code --------------------------------------------------------------------------
+
+
+async def lookup_command(ctx: Context) -> list[Reply]:
+    _, typed = ctx.message.command or ("", "")
+    if typed:
+        return await lookup(ctx, typed)
+    await ctx.set_state(DossierState.AWAITING_CODE)
+    return [ctx.reply("lookup_prompt.j2")]
+
+
+async def lookup_button(ctx: Context) -> list[Reply]:
+    await ctx.set_state(DossierState.AWAITING_CODE)
+    return [ctx.reply("lookup_prompt.j2")]
+
+
+async def code_typed(ctx: Context) -> list[Reply]:
+    """After "gõ mã hồ sơ": whatever comes is looked up as it is, never refused for its shape.
+    Only text without a single digit cannot be a code: it is a question, answered as one."""
+    text = ctx.message.text
+    if not any(ch.isdigit() for ch in text):
+        await ctx.clear_state()
+        return await procedures.answer_text(ctx, text)
+    codes = find_codes(text)
+    return await lookup(ctx, codes[0] if codes else text)
+
+
+async def code_in_message(ctx: Context) -> list[Reply]:
+    return await lookup(ctx, find_codes(ctx.message.text)[0])
+
+
+def carries_code(ctx: Context) -> bool:
+    return bool(find_codes(ctx.message.text))
+
+
+async def lookup(ctx: Context, typed: str) -> list[Reply]:
+    if await _limited(ctx):
+        await ctx.clear_state()
+        return [_limited_reply(ctx)]
+    key = code_key(typed)
+    dossier = await ctx.storage.get_dossier(key) if key else None
+    if dossier is None:
+        await ctx.storage.record_lookup_failure(ctx.chat, ctx.now())
+        await ctx.set_state(DossierState.AWAITING_CODE)
+        return [ctx.reply("lookup_not_found.j2", typed=typed.strip()[:60])]
+    return await open_dossier(ctx, dossier)
+
+
+async def open_dossier(ctx: Context, dossier: Dossier) -> list[Reply]:
+    if await _needs_digits(ctx, dossier):
+        await ctx.set_state(DossierState.AWAITING_DIGITS, code_key=dossier.code_key)
+        return [ctx.reply("lookup_ask_digits.j2", code=dossier.code)]
+    await ctx.set_state(DossierState.VIEWING, code_key=dossier.code_key)
+    return [await status_card(ctx, dossier)]
+
+
+async def digits_typed(ctx: Context) -> list[Reply]:
+    typed = "".join(ch for ch in ctx.message.text if ch.isdigit())
+    if not typed:  # the person moved on to a question
+        await ctx.clear_state()
+        return await procedures.answer_text(ctx, ctx.message.text)
+    key = str(ctx.state.data.get("code_key", ""))
+    dossier = await ctx.storage.get_dossier(key)
+    if dossier is None:
+        await ctx.clear_state()
+        return [ctx.reply("lookup_prompt.j2")]
+    if len(typed) != 4:
+        return [ctx.reply("lookup_ask_digits.j2", code=dossier.code, retry=True)]
+    if await _limited(ctx):
+        await ctx.clear_state()
+        return [_limited_reply(ctx)]
+    phone = phone_digits(dossier.phone) or ""
+    if phone.endswith(typed):
+        await ctx.set_state(DossierState.VIEWING, code_key=dossier.code_key)
+        return [await status_card(ctx, dossier)]
+    await ctx.storage.record_lookup_failure(ctx.chat, ctx.now())
+    if await _limited(ctx):
+        await ctx.clear_state()
+        return [_limited_reply(ctx)]
+    return [ctx.reply("lookup_wrong_digits.j2", code=dossier.code)]
+
+
+async def _needs_digits(ctx: Context, dossier: Dossier) -> bool:
+    if not ctx.services.lookup.second_factor or not phone_digits(dossier.phone):
+        return False
+    if _verified(ctx, dossier.code_key):
+        return False
+    return not await ctx.storage.is_following(ctx.chat, dossier.code_key)
+
+
+def _verified(ctx: Context, key: str) -> bool:
+    return ctx.state.name == DossierState.VIEWING and ctx.state.data.get("code_key") == key
+
+
+async def _limited(ctx: Context) -> bool:
+    policy = ctx.services.lookup
+    since = ctx.now() - policy.window
+    return await ctx.storage.lookup_failures_since(ctx.chat, since) >= policy.max_failures
+
+
+def _limited_reply(ctx: Context) -> Reply:
+    minutes = int(ctx.services.lookup.window.total_seconds() // 60)
+    return ctx.reply("lookup_limited.j2", minutes=minutes)
+
+
+# -- the status card --------------------------------------------------------------------------
+
+
+async def status_card(ctx: Context, dossier: Dossier) -> Reply:
+    procedure = ctx.catalogue.get(dossier.procedure_id)
+    events = await ctx.storage.dossier_events(dossier.code_key, limit=4)
+    following = await ctx.storage.is_following(ctx.chat, dossier.code_key)
+    today = ctx.now().date()
+    info = dossier.info
+    late_days = 0
+    if not info.finished and today > dossier.due_date:
+        late_days = ctx.services.calendar.working_days_between(dossier.due_date, today)
+    rows = [
+        [
+            Button("🔕 Bỏ theo dõi", f"h:u:{dossier.code_key}")
+            if following
+            else Button("🔔 Theo dõi hồ sơ này", f"h:f:{dossier.code_key}")
+        ],
+    ]
+    if procedure is not None:
+        rows.append([Button("📄 Xem thủ tục", f"p:c:{procedure.id}")])
+    rows.append([Button("📞 Gọi cho Bộ phận Một cửa", "menu:contact")])
+    return ctx.reply(
+        "status_card.j2",
+        rows,
+        d=dossier,
+        info=info,
+        procedure_name=procedure.name if procedure else dossier.procedure_id,
+        masked_name=mask_name(dossier.applicant_name),
+        return_label=RETURN_LABEL.get(dossier.return_method) if dossier.return_method else None,
+        events=[e for e in events if e.new_status is not None],
+        labels={status: STATUS_INFO[status].label for status in STATUS_INFO},
+        late_days=late_days,
+        following=following,
+    )
+
+
+async def dossier_button(ctx: Context) -> list[Reply]:
+    parts = (ctx.message.button or "").split(":", 2)
+    action, key = (parts[1], parts[2]) if len(parts) == 3 else (parts[-1], "")
+    match action:
+        case "x":
+            await ctx.storage.forget_chat(ctx.chat)
+            return [ctx.reply("erase_done.j2")]
+        case "n":
+            await ctx.clear_state()
+            return [ctx.reply("consent_declined.j2")]
+    dossier = await ctx.storage.get_dossier(key)
+    if dossier is None:
+        return [ctx.reply("lookup_prompt.j2")]
+    if action in ("f", "y") and await _needs_digits(ctx, dossier):
+        return await open_dossier(ctx, dossier)
+    match action:
+        case "f":
+            rows = [
+                [Button("✅ Đồng ý theo dõi", f"h:y:{key}")],
+                [Button("Không, cảm ơn", "h:n")],
+            ]
+            return [ctx.reply("follow_consent.j2", rows, code=dossier.code)]
+        case "y":
+            await ctx.storage.follow(ctx.chat, key, None, CONSENT_TEXT, ctx.now())
+            return [ctx.reply("follow_done.j2", code=dossier.code)]
+        case "u":
+            await ctx.storage.unfollow(ctx.chat, key, ctx.now())
+            return [ctx.reply("unfollow_done.j2", code=dossier.code)]
+        case _:  # "v": view
+            return await open_dossier(ctx, dossier)
+
+
+# -- followed dossiers, unfollowing, erasing ---------------------------------------------------
+
+
+async def my_dossiers(ctx: Context) -> list[Reply]:
+    follows = await ctx.storage.follows(ctx.chat)
+    rows = [[Button(f"Xem {f.dossier.code}", f"h:v:{f.dossier.code_key}")] for f in follows]
+    names = {f.dossier.procedure_id: _procedure_name(ctx, f.dossier) for f in follows}
+    labels = {status: info.label for status, info in STATUS_INFO.items()}
+    return [ctx.reply("my_dossiers.j2", rows, follows=follows, names=names, labels=labels)]
+
+
+async def unfollow_command(ctx: Context) -> list[Reply]:
+    _, typed = ctx.message.command or ("", "")
+    if typed:
+        key = code_key(typed)
+        removed = await ctx.storage.unfollow(ctx.chat, key, ctx.now())
+        return [ctx.reply("unfollow_done.j2" if removed else "unfollow_unknown.j2", code=typed)]
+    follows = await ctx.storage.follows(ctx.chat)
+    rows = [
+        [Button(f"Bỏ theo dõi {f.dossier.code}", f"h:u:{f.dossier.code_key}")] for f in follows
+    ]
+    return [ctx.reply("unfollow_choose.j2", rows, count=len(follows))]
+
+
+async def erase_command(ctx: Context) -> list[Reply]:
+    rows = [[Button("🗑 Xóa dữ liệu của tôi", "h:x")], [Button("Không xóa", "h:n")]]
+    return [ctx.reply("erase_confirm.j2", rows)]
+
+
+def _procedure_name(ctx: Context, dossier: Dossier) -> str:
+    procedure = ctx.catalogue.get(dossier.procedure_id)
+    return procedure.name if procedure else dossier.procedure_id
+
+
+routes: list[Route] = [
+    command(lookup_command, "tracuu"),
+    command(my_dossiers, "hoso"),
+    command(unfollow_command, "huytheodoi"),
+    command(erase_command, "xoadulieu"),
+    button(lookup_button, "menu:lookup"),
+    button(dossier_button, "h"),
+    in_state(digits_typed, DossierState.AWAITING_DIGITS),
+    in_state(code_typed, DossierState.AWAITING_CODE),
+    # A message that carries a receipt code is a lookup, not a procedure question.
+    text_when(code_in_message, carries_code),
+]

@@ -1,0 +1,45 @@
+"""What the outbox's messages say, rendered when they are sent (per channel format).
+
+The outbox stores what a message is about (a history event, later an apology or a
+broadcast); the text comes from the templates at send time. History events never change, so a
+message resent after a crash says exactly what the first attempt said.
+"""
+
+from __future__ import annotations
+
+from core.dossiers import STATUS_INFO
+from core.messages import Button, Reply, TextFormat
+from handlers.context import Services, render
+from storage.base import OutboxItem
+
+
+async def render_outbox(services: Services, item: OutboxItem, fmt: TextFormat) -> Reply | None:
+    """The reply to send for an outbox item; None when there is nothing (left) to say."""
+    payload = item.message.payload
+    match item.message.kind:
+        case "dossier-status":
+            return await _dossier_status(services, int(payload["event_id"]), fmt)
+        case _:
+            return None
+
+
+async def _dossier_status(services: Services, event_id: int, fmt: TextFormat) -> Reply | None:
+    storage = services.storage
+    event = await storage.event(event_id)
+    if event is None or event.new_status is None:
+        return None
+    dossier = await storage.get_dossier(event.code_key)
+    if dossier is None:
+        return None
+    procedure = services.knowledge.catalogue.get(dossier.procedure_id)
+    text = render(
+        services,
+        fmt,
+        "notify_status.j2",
+        d=dossier,
+        info=STATUS_INFO[event.new_status],
+        procedure_name=procedure.name if procedure else dossier.procedure_id,
+        note=event.note,
+    )
+    view = Button("Xem hồ sơ", f"h:v:{dossier.code_key}")
+    return Reply(text=text, buttons=((view,),), format=fmt)

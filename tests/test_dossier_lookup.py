@@ -1,0 +1,181 @@
+"""Looking up, following and forgetting dossiers, as transcripts."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import pytest
+
+from bot.app import Dispatcher
+from core.clock import FixedClock
+from core.dossiers import Status
+from handlers.context import LookupPolicy, Services
+from storage.base import ChatRef
+from tests.dossier_fixtures import CODE, NO_PHONE_CODE, OTHER_CODE, dossier, with_hash
+from tests.transcript import Transcript
+
+NOW = dt.datetime(2026, 11, 23, 9, 0)
+
+
+@pytest.fixture
+async def seeded(services: Services) -> Services:
+    await services.storage.apply_dossiers(
+        [
+            with_hash(dossier()),
+            with_hash(dossier(OTHER_CODE, status=Status.READY, name="Trần Thị Bích Ngọc")),
+            with_hash(dossier(NO_PHONE_CODE, phone=None, status=Status.SUPPLEMENT)),
+        ],
+        NOW,
+        "import:test.csv",
+    )
+    return services
+
+
+async def test_a_code_anywhere_in_a_message_is_looked_up(
+    seeded: Services, chat: Transcript
+) -> None:
+    await chat.say("cho hỏi hồ sơ của em mã 000.00.19.h47 – 261116 – 0007 đến đâu rồi ạ")
+    chat.expect("4 chữ số cuối", CODE)
+    chat.expect_not("Nguyễn", "0912")
+
+
+async def test_second_factor_then_status_card_with_masked_name(
+    seeded: Services, chat: Transcript
+) -> None:
+    await chat.say(CODE.lower())
+    await chat.say("1111")
+    chat.expect("Số chưa đúng")
+    await chat.say("5678")
+    chat.expect(
+        f"Hồ sơ {CODE}",
+        "Cấp Giấy xác nhận tình trạng hôn nhân",
+        "Nguyễn V*** A**",
+        "Đang giải quyết",
+        "👉",
+        "Thứ Năm, 19/11/2026",
+    )
+    chat.expect_not("Nguyễn Văn An", "0912", "345")
+    # 19/11 has passed on 23/11 without a result: the card says so.
+    chat.expect("quá ngày hẹn trả 2 ngày làm việc")
+
+
+async def test_dossier_without_phone_shows_at_once(seeded: Services, chat: Transcript) -> None:
+    await chat.say(f"ma ho so {NO_PHONE_CODE}")
+    chat.expect("Chờ bổ sung hồ sơ", "phiếu yêu cầu bổ sung")
+
+
+async def test_unknown_code_says_what_to_check(seeded: Services, chat: Transcript) -> None:
+    await chat.say("000.00.19.H47-260101-9999")
+    chat.expect("chưa tìm thấy hồ sơ", "giấy tiếp nhận", seeded.knowledge.catalogue.commune.phone)
+
+
+async def test_a_code_of_any_shape_is_looked_up_not_refused(
+    seeded: Services, chat: Transcript
+) -> None:
+    """Never refuse a code only for its shape (DOMAIN.md): /tracuu takes whatever is typed."""
+    odd = dossier("HS/2026/ABC-77", phone=None, status=Status.RETURNED)
+    await seeded.storage.apply_dossiers([with_hash(odd)], NOW, "import:test.csv")
+    await chat.say("/tracuu hs 2026 abc 77")
+    chat.expect("Đã trả kết quả")
+    await chat.say("/tracuu")
+    chat.expect("Ông/bà gõ mã hồ sơ")
+    await chat.say("hs-2026-abc-77")
+    chat.expect("Đã trả kết quả")
+
+
+async def test_text_without_digits_after_the_prompt_is_a_question(
+    seeded: Services, chat: Transcript
+) -> None:
+    await chat.say("/tracuu")
+    await chat.say("đăng ký khai tử")
+    assert chat.last[0].text.startswith("Đăng ký khai tử")
+
+
+async def test_failed_lookups_are_limited_per_chat(
+    seeded: Services, dispatcher: Dispatcher, clock: FixedClock
+) -> None:
+    """Codes cannot be enumerated: 5 failures in 10 minutes block the chat for a while."""
+    chat = Transcript(dispatcher, user_id="666")
+    for n in range(5):
+        await chat.say(f"000.00.19.H47-260101-{n:04d}")
+        chat.expect("chưa tìm thấy")
+    await chat.say(OTHER_CODE)
+    chat.expect("tra cứu sai nhiều lần", "10 phút")
+    other = Transcript(dispatcher, user_id="667")
+    await other.say(OTHER_CODE)
+    other.expect("4 chữ số cuối")  # another chat is not affected
+    clock.advance(minutes=11)
+    await chat.say(OTHER_CODE)
+    chat.expect("4 chữ số cuối")
+
+
+async def test_wrong_digits_count_as_failures(seeded: Services, dispatcher: Dispatcher) -> None:
+    chat = Transcript(dispatcher, user_id="668")
+    await chat.say(CODE)
+    for _ in range(4):
+        await chat.say("0000")
+        chat.expect("Số chưa đúng")
+    await chat.say("0000")
+    chat.expect("tra cứu sai nhiều lần")
+    await chat.say(CODE)
+    chat.expect("tra cứu sai nhiều lần")
+
+
+async def test_second_factor_can_be_switched_off(seeded: Services, chat: Transcript) -> None:
+    seeded.lookup = LookupPolicy(second_factor=False)
+    await chat.say(CODE)
+    chat.expect("Đang giải quyết")
+
+
+async def test_follow_needs_consent_and_is_listed(seeded: Services, chat: Transcript) -> None:
+    await chat.say(CODE)
+    await chat.say("5678")
+    await chat.press("Theo dõi hồ sơ này")
+    chat.expect("Nếu ông/bà đồng ý", "/huytheodoi")
+    assert not await seeded.storage.is_following(ChatRef("test", "100"), dossier().code_key)
+    await chat.press("Đồng ý theo dõi")
+    chat.expect("Đã theo dõi hồ sơ")
+    assert await seeded.storage.is_following(ChatRef("test", "100"), dossier().code_key)
+    await chat.say("/hoso")
+    chat.expect(CODE, "Cấp Giấy xác nhận tình trạng hôn nhân", "Đang giải quyết")
+    # Following proves the chat is the person's: no digits asked again.
+    await chat.say(CODE)
+    chat.expect("Đang giải quyết", "đang theo dõi hồ sơ này")
+
+
+async def test_declining_consent_stores_nothing(seeded: Services, chat: Transcript) -> None:
+    await chat.say(NO_PHONE_CODE)
+    await chat.press("Theo dõi hồ sơ này")
+    await chat.press("Không, cảm ơn")
+    chat.expect("Bot không lưu gì thêm")
+    assert await seeded.storage.follows(ChatRef("test", "100")) == []
+
+
+async def test_a_forged_follow_button_still_needs_the_digits(
+    seeded: Services, chat: Transcript
+) -> None:
+    """Button data can be forged by a modified client: the handler checks again."""
+    await chat.press_data(f"h:y:{dossier().code_key}")
+    chat.expect("4 chữ số cuối")
+    assert await seeded.storage.follows(ChatRef("test", "100")) == []
+
+
+async def test_unfollow_and_erase(seeded: Services, chat: Transcript) -> None:
+    await chat.say(NO_PHONE_CODE)
+    await chat.press("Theo dõi hồ sơ này")
+    await chat.press("Đồng ý theo dõi")
+    await chat.say("/huytheodoi")
+    await chat.press(f"Bỏ theo dõi {NO_PHONE_CODE}")
+    chat.expect("Đã dừng theo dõi")
+    assert await seeded.storage.follows(ChatRef("test", "100")) == []
+
+    await chat.say(NO_PHONE_CODE)
+    await chat.press("Theo dõi hồ sơ này")
+    await chat.press("Đồng ý theo dõi")
+    await chat.say("/xoadulieu")
+    chat.expect("Hồ sơ hành chính thuộc Bộ phận Một cửa")
+    await chat.press("Xóa dữ liệu của tôi")
+    chat.expect("Đã xóa toàn bộ dữ liệu")
+    assert await seeded.storage.follows(ChatRef("test", "100")) == []
+    # The dossier itself belongs to the office and stays.
+    assert await seeded.storage.get_dossier(dossier(NO_PHONE_CODE).code_key) is not None
