@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
+from collections import OrderedDict
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
@@ -46,18 +47,31 @@ def load_knowledge(settings: Settings) -> Knowledge:
 
 
 class Dispatcher:
+    # A chat's last_seen is written at most this often: one database trip less per message.
+    SEEN_RESOLUTION = dt.timedelta(minutes=1)
+
     def __init__(self, services: Services, routes: list[Route] | None = None) -> None:
         self.services = services
         self.routes = routes if routes is not None else ROUTES
+        self._seen: OrderedDict[tuple[str, str], dt.datetime] = OrderedDict()
+
+    async def _first_contact(self, message: IncomingMessage) -> bool:
+        key, now = (message.channel, message.chat_id), self.services.clock.now()
+        last = self._seen.get(key)
+        if last is not None and now - last < self.SEEN_RESOLUTION:
+            return False
+        self._seen[key] = now
+        self._seen.move_to_end(key)
+        if len(self._seen) > 10_000:
+            self._seen.popitem(last=False)
+        return await self.services.storage.touch_chat(message.channel, message.chat_id, now)
 
     async def handle(self, message: IncomingMessage, text_format: TextFormat) -> list[Reply]:
         """Every message gets at least one reply; a failure becomes a short apology."""
         storage = self.services.storage
         ctx = Context(self.services, message, text_format)
         try:
-            ctx.first_contact = await storage.touch_chat(
-                message.channel, message.chat_id, self.services.clock.now()
-            )
+            ctx.first_contact = await self._first_contact(message)
             ctx.state = await storage.load_state(ctx.key)
             route = next((r for r in self.routes if r.matches(ctx)), None)
             replies = await route.handler(ctx) if route else []

@@ -16,6 +16,7 @@ from core.receipt_codes import code_key, find_codes
 from handlers import procedures
 from handlers.context import Context
 from handlers.routing import Route, button, command, in_state, text_when
+from storage.base import LookupView
 
 
 class DossierState(StrEnum):
@@ -65,24 +66,29 @@ def carries_code(ctx: Context) -> bool:
 
 
 async def lookup(ctx: Context, typed: str) -> list[Reply]:
-    if await _limited(ctx):
+    view = await _find(ctx, code_key(typed))
+    if view.recent_failures >= ctx.services.lookup.max_failures:
         await ctx.clear_state()
         return [_limited_reply(ctx)]
-    key = code_key(typed)
-    dossier = await ctx.storage.get_dossier(key) if key else None
-    if dossier is None:
+    if view.dossier is None:
         await ctx.storage.record_lookup_failure(ctx.chat, ctx.now())
         await ctx.set_state(DossierState.AWAITING_CODE)
         return [ctx.reply("lookup_not_found.j2", typed=typed.strip()[:60])]
-    return await open_dossier(ctx, dossier)
+    return await open_dossier(ctx, view.dossier, view.following)
 
 
-async def open_dossier(ctx: Context, dossier: Dossier) -> list[Reply]:
-    if await _needs_digits(ctx, dossier):
+async def _find(ctx: Context, key: str) -> LookupView:
+    since = ctx.now() - ctx.services.lookup.window
+    return await ctx.storage.find_dossier(key, ctx.chat, since)
+
+
+async def open_dossier(ctx: Context, dossier: Dossier, following: bool) -> list[Reply]:
+    if _needs_digits(ctx, dossier, following):
         await ctx.set_state(DossierState.AWAITING_DIGITS, code_key=dossier.code_key)
         return [ctx.reply("lookup_ask_digits.j2", code=dossier.code)]
-    await ctx.set_state(DossierState.VIEWING, code_key=dossier.code_key)
-    return [await status_card(ctx, dossier)]
+    if ctx.state.name in (DossierState.AWAITING_CODE, DossierState.AWAITING_DIGITS):
+        await ctx.clear_state()  # the step is done; a verified dossier keeps its VIEWING state
+    return [await status_card(ctx, dossier, following)]
 
 
 async def digits_typed(ctx: Context) -> list[Reply]:
@@ -90,43 +96,36 @@ async def digits_typed(ctx: Context) -> list[Reply]:
     if not typed:  # the person moved on to a question
         await ctx.clear_state()
         return await procedures.answer_text(ctx, ctx.message.text)
-    key = str(ctx.state.data.get("code_key", ""))
-    dossier = await ctx.storage.get_dossier(key)
+    view = await _find(ctx, str(ctx.state.data.get("code_key", "")))
+    dossier, following = view.dossier, view.following
     if dossier is None:
         await ctx.clear_state()
         return [ctx.reply("lookup_prompt.j2")]
     if len(typed) != 4:
         return [ctx.reply("lookup_ask_digits.j2", code=dossier.code, retry=True)]
-    if await _limited(ctx):
+    if view.recent_failures >= ctx.services.lookup.max_failures:
         await ctx.clear_state()
         return [_limited_reply(ctx)]
     phone = phone_digits(dossier.phone) or ""
     if phone.endswith(typed):
         await ctx.set_state(DossierState.VIEWING, code_key=dossier.code_key)
-        return [await status_card(ctx, dossier)]
+        return [await status_card(ctx, dossier, following)]
     await ctx.storage.record_lookup_failure(ctx.chat, ctx.now())
-    if await _limited(ctx):
+    if view.recent_failures + 1 >= ctx.services.lookup.max_failures:
         await ctx.clear_state()
         return [_limited_reply(ctx)]
     return [ctx.reply("lookup_wrong_digits.j2", code=dossier.code)]
 
 
-async def _needs_digits(ctx: Context, dossier: Dossier) -> bool:
+def _needs_digits(ctx: Context, dossier: Dossier, following: bool) -> bool:
+    """Following proves the chat already gave the digits (or the dossier has no phone)."""
     if not ctx.services.lookup.second_factor or not phone_digits(dossier.phone):
         return False
-    if _verified(ctx, dossier.code_key):
-        return False
-    return not await ctx.storage.is_following(ctx.chat, dossier.code_key)
+    return not (following or _verified(ctx, dossier.code_key))
 
 
 def _verified(ctx: Context, key: str) -> bool:
     return ctx.state.name == DossierState.VIEWING and ctx.state.data.get("code_key") == key
-
-
-async def _limited(ctx: Context) -> bool:
-    policy = ctx.services.lookup
-    since = ctx.now() - policy.window
-    return await ctx.storage.lookup_failures_since(ctx.chat, since) >= policy.max_failures
 
 
 def _limited_reply(ctx: Context) -> Reply:
@@ -137,10 +136,9 @@ def _limited_reply(ctx: Context) -> Reply:
 # -- the status card --------------------------------------------------------------------------
 
 
-async def status_card(ctx: Context, dossier: Dossier) -> Reply:
+async def status_card(ctx: Context, dossier: Dossier, following: bool) -> Reply:
     procedure = ctx.catalogue.get(dossier.procedure_id)
     events = await ctx.storage.dossier_events(dossier.code_key, limit=4)
-    following = await ctx.storage.is_following(ctx.chat, dossier.code_key)
     today = ctx.now().date()
     info = dossier.info
     late_days = 0
@@ -181,11 +179,17 @@ async def dossier_button(ctx: Context) -> list[Reply]:
         case "n":
             await ctx.clear_state()
             return [ctx.reply("consent_declined.j2")]
-    dossier = await ctx.storage.get_dossier(key)
+    # Button data can be forged: a button naming a dossier is a lookup like any other,
+    # limited and counted the same way.
+    view = await _find(ctx, key)
+    dossier, following = view.dossier, view.following
+    if view.recent_failures >= ctx.services.lookup.max_failures:
+        return [_limited_reply(ctx)]
     if dossier is None:
+        await ctx.storage.record_lookup_failure(ctx.chat, ctx.now())
         return [ctx.reply("lookup_prompt.j2")]
-    if action in ("f", "y") and await _needs_digits(ctx, dossier):
-        return await open_dossier(ctx, dossier)
+    if action in ("f", "y") and _needs_digits(ctx, dossier, following):
+        return await open_dossier(ctx, dossier, following)
     match action:
         case "f":
             rows = [
@@ -200,7 +204,7 @@ async def dossier_button(ctx: Context) -> list[Reply]:
             await ctx.storage.unfollow(ctx.chat, key, ctx.now())
             return [ctx.reply("unfollow_done.j2", code=dossier.code)]
         case _:  # "v": view
-            return await open_dossier(ctx, dossier)
+            return await open_dossier(ctx, dossier, following)
 
 
 # -- followed dossiers, unfollowing, erasing ---------------------------------------------------
@@ -221,9 +225,7 @@ async def unfollow_command(ctx: Context) -> list[Reply]:
         removed = await ctx.storage.unfollow(ctx.chat, key, ctx.now())
         return [ctx.reply("unfollow_done.j2" if removed else "unfollow_unknown.j2", code=typed)]
     follows = await ctx.storage.follows(ctx.chat)
-    rows = [
-        [Button(f"Bỏ theo dõi {f.dossier.code}", f"h:u:{f.dossier.code_key}")] for f in follows
-    ]
+    rows = [[Button(f"Bỏ theo dõi {f.dossier.code}", f"h:u:{f.dossier.code_key}")] for f in follows]
     return [ctx.reply("unfollow_choose.j2", rows, count=len(follows))]
 
 

@@ -45,6 +45,13 @@ class Follow:
 
 
 @dataclass(frozen=True)
+class LookupView:
+    recent_failures: int
+    dossier: Dossier | None
+    following: bool
+
+
+@dataclass(frozen=True)
 class ApplyOutcome:
     """What applying a batch of dossiers from the one-stop software changed."""
 
@@ -103,6 +110,13 @@ class Storage(Protocol):
 
     # -- dossiers --
     async def get_dossier(self, code_key: str) -> Dossier | None: ...
+
+    async def find_dossier(
+        self, code_key: str, chat: ChatRef, failures_since: dt.datetime
+    ) -> LookupView:
+        """Everything a lookup needs in one query (its hot path): the chat's failed lookups
+        since a moment, the dossier if the code exists, and whether the chat follows it."""
+        ...
 
     async def get_dossiers(self, code_keys: Sequence[str]) -> dict[str, Dossier]: ...
 

@@ -179,3 +179,13 @@ async def test_unfollow_and_erase(seeded: Services, chat: Transcript) -> None:
     assert await seeded.storage.follows(ChatRef("test", "100")) == []
     # The dossier itself belongs to the office and stays.
     assert await seeded.storage.get_dossier(dossier(NO_PHONE_CODE).code_key) is not None
+
+
+async def test_forged_view_buttons_count_as_failed_lookups(
+    seeded: Services, dispatcher: Dispatcher
+) -> None:
+    chat = Transcript(dispatcher, user_id="669")
+    for n in range(5):
+        await chat.press_data(f"h:v:0000019H47260101{n:04d}")
+    await chat.press_data(f"h:v:{dossier(NO_PHONE_CODE).code_key}")
+    chat.expect("tra cứu sai nhiều lần")

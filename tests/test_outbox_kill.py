@@ -6,10 +6,10 @@ there, then restarts delivery in this process: every follower gets exactly one m
 
 from __future__ import annotations
 
+import asyncio
 import datetime as dt
 import os
 import signal
-import subprocess
 import sys
 import time
 from pathlib import Path
@@ -70,16 +70,16 @@ async def test_sigkill_while_sending_then_restart_delivers_each_once(tmp_path: P
 
     marker = tmp_path / "sending"
     env = {**os.environ, "MOTCUA_DATA_DIR": str(data_dir)}
-    child = subprocess.Popen([sys.executable, "-c", CHILD, str(marker)], env=env)
+    child = await asyncio.create_subprocess_exec(sys.executable, "-c", CHILD, str(marker), env=env)
     try:
         deadline = time.monotonic() + 30
         while not marker.exists():  # waiting for another process, not for time to pass
-            assert child.poll() is None, "the delivering process ended early"
+            assert child.returncode is None, "the delivering process ended early"
             assert time.monotonic() < deadline, "the delivering process never started sending"
-            time.sleep(0.02)
+            await asyncio.sleep(0.02)
         os.kill(child.pid, signal.SIGKILL)
     finally:
-        child.wait(timeout=30)
+        await asyncio.wait_for(child.wait(), timeout=30)
     assert child.returncode == -signal.SIGKILL
 
     async with running_services(settings, clock=clock, knowledge=knowledge) as services:

@@ -1,3 +1,6 @@
+-- How many messages each chat sent (the first one gets the privacy notice).
+ALTER TABLE chats ADD COLUMN messages INTEGER NOT NULL DEFAULT 0;
+
 -- Dossiers imported from the one-stop software, their history, who follows them,
 -- consents, the outbox of notifications, and failed lookups (to stop code guessing).
 CREATE TABLE dossiers (

@@ -7,11 +7,11 @@ duration: a transaction can never pick up another coroutine's statements halfway
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Sequence
 from contextlib import asynccontextmanager
 from pathlib import Path
 from types import TracebackType
-from typing import Self
+from typing import Any, Self
 
 import aiosqlite
 
@@ -64,10 +64,15 @@ class SqliteConnection:
             raise
         await self._db.execute("COMMIT")
 
+    async def _all(self, sql: str, params: Sequence[Any] = ()) -> list[Any]:
+        """Run a query and fetch its rows in one trip to the database thread."""
+        return list(await self._db.execute_fetchall(sql, params))
+
+    async def _one(self, sql: str, params: Sequence[Any] = ()) -> Any:
+        rows = await self._db.execute_fetchall(sql, params)
+        return next(iter(rows), None)
+
     async def schema_version(self) -> int:
-        async with (
-            self._lock,
-            self._db.execute("SELECT MAX(version) FROM schema_migrations") as cursor,
-        ):
-            row = await cursor.fetchone()
+        async with self._lock:
+            row = await self._one("SELECT MAX(version) FROM schema_migrations")
         return int(row[0] or 0) if row else 0

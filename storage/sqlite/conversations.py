@@ -12,15 +12,12 @@ from storage.sqlite.connection import SqliteConnection
 
 class ConversationsMixin(SqliteConnection):
     async def load_state(self, key: ConversationKey) -> ConversationState:
-        async with (
-            self._lock,
-            self._db.execute(
+        async with self._lock:
+            row = await self._one(
                 "SELECT state, data FROM conversation_state"
                 " WHERE channel = ? AND chat_id = ? AND user_id = ?",
                 (key.channel, key.chat_id, key.user_id),
-            ) as cursor,
-        ):
-            row = await cursor.fetchone()
+            )
         if row is None:
             return ConversationState()
         return ConversationState(row[0], json.loads(row[1]))
@@ -55,15 +52,11 @@ class ConversationsMixin(SqliteConnection):
     async def touch_chat(self, channel: str, chat_id: str, now: dt.datetime) -> bool:
         stamp = now.isoformat()
         async with self._lock:
-            cursor = await self._db.execute(
-                "INSERT INTO chats (channel, chat_id, first_seen, last_seen) VALUES (?, ?, ?, ?)"
-                " ON CONFLICT (channel, chat_id) DO NOTHING",
+            row = await self._one(
+                "INSERT INTO chats (channel, chat_id, first_seen, last_seen, messages)"
+                " VALUES (?, ?, ?, ?, 1) ON CONFLICT (channel, chat_id)"
+                " DO UPDATE SET last_seen = excluded.last_seen, messages = chats.messages + 1"
+                " RETURNING messages",
                 (channel, chat_id, stamp, stamp),
             )
-            if cursor.rowcount == 1:
-                return True
-            await self._db.execute(
-                "UPDATE chats SET last_seen = ? WHERE channel = ? AND chat_id = ?",
-                (stamp, channel, chat_id),
-            )
-        return False
+        return bool(row and row[0] == 1)

@@ -15,7 +15,7 @@ from core.dossiers import (
     changes_between,
     notifies,
 )
-from storage.base import ApplyOutcome, ChatRef, Follow, OutboxMessage, Purpose
+from storage.base import ApplyOutcome, ChatRef, Follow, LookupView, OutboxMessage, Purpose
 from storage.sqlite.outbox import OutboxMixin
 
 _DOSSIER_COLUMNS = (
@@ -39,14 +39,34 @@ def status_message(event_id: int, code_key: str, chat: ChatRef) -> OutboxMessage
 
 class DossiersMixin(OutboxMixin):
     async def get_dossier(self, code_key: str) -> Dossier | None:
-        async with (
-            self._lock,
-            self._db.execute(
+        async with self._lock:
+            row = await self._one(
                 f"SELECT {_DOSSIER_COLUMNS} FROM dossiers WHERE code_key = ?", (code_key,)
-            ) as cursor,
-        ):
-            row = await cursor.fetchone()
+            )
         return _dossier(row) if row else None
+
+    async def find_dossier(
+        self, code_key: str, chat: ChatRef, failures_since: dt.datetime
+    ) -> LookupView:
+        columns = ", ".join(f"d.{c.strip()}" for c in _DOSSIER_COLUMNS.split(","))
+        async with self._lock:
+            row = await self._one(
+                "SELECT (SELECT COUNT(*) FROM lookup_failures l"
+                "  WHERE l.channel = ? AND l.chat_id = ? AND l.at >= ?),"
+                f" {columns}, EXISTS (SELECT 1 FROM follows f WHERE f.code_key = d.code_key"
+                "  AND f.channel = ? AND f.chat_id = ? AND f.active = 1)"
+                " FROM (SELECT 1) AS one LEFT JOIN dossiers d ON d.code_key = ?",
+                (
+                    chat.channel,
+                    chat.chat_id,
+                    failures_since.isoformat(),
+                    chat.channel,
+                    chat.chat_id,
+                    code_key,
+                ),
+            )
+        dossier = _dossier(row[1:11]) if row[1] is not None else None
+        return LookupView(int(row[0]), dossier, bool(row[11]) if dossier else False)
 
     async def get_dossiers(self, code_keys: Sequence[str]) -> dict[str, Dossier]:
         async with self._lock:
@@ -57,37 +77,33 @@ class DossiersMixin(OutboxMixin):
         for start in range(0, len(code_keys), _BATCH):
             batch = list(code_keys[start : start + _BATCH])
             marks = ",".join("?" * len(batch))
-            async with self._db.execute(
+            for row in await self._all(
                 f"SELECT {_DOSSIER_COLUMNS} FROM dossiers WHERE code_key IN ({marks})", batch
-            ) as cursor:
-                for row in await cursor.fetchall():
-                    found[row[0]] = _dossier(row)
+            ):
+                found[row[0]] = _dossier(row)
         return found
 
     async def dossier_events(self, code_key: str, limit: int = 10) -> list[DossierEvent]:
-        async with (
-            self._lock,
-            self._db.execute(
-                f"SELECT {_EVENT_COLUMNS} FROM dossier_events WHERE code_key = ?"
-                " ORDER BY id DESC LIMIT ?",
-                (code_key, limit),
-            ) as cursor,
-        ):
-            return [_event(row) for row in await cursor.fetchall()]
+        async with self._lock:
+            return [
+                _event(row)
+                for row in await self._all(
+                    f"SELECT {_EVENT_COLUMNS} FROM dossier_events WHERE code_key = ?"
+                    " ORDER BY id DESC LIMIT ?",
+                    (code_key, limit),
+                )
+            ]
 
     async def event(self, event_id: int) -> DossierEvent | None:
-        async with (
-            self._lock,
-            self._db.execute(
+        async with self._lock:
+            row = await self._one(
                 f"SELECT {_EVENT_COLUMNS} FROM dossier_events WHERE id = ?", (event_id,)
-            ) as cursor,
-        ):
-            row = await cursor.fetchone()
+            )
         return _event(row) if row else None
 
     async def count_dossiers(self) -> int:
-        async with self._lock, self._db.execute("SELECT COUNT(*) FROM dossiers") as cursor:
-            row = await cursor.fetchone()
+        async with self._lock:
+            row = await self._one("SELECT COUNT(*) FROM dossiers")
         return int(row[0]) if row else 0
 
     async def apply_dossiers(
@@ -137,10 +153,10 @@ class DossiersMixin(OutboxMixin):
 
     async def _hashes(self, keys: list[str]) -> dict[str, str]:
         marks = ",".join("?" * len(keys))
-        async with self._db.execute(
+        rows = await self._all(
             f"SELECT code_key, row_hash FROM dossiers WHERE code_key IN ({marks})", keys
-        ) as cursor:
-            return {row[0]: row[1] for row in await cursor.fetchall()}
+        )
+        return {row[0]: row[1] for row in rows}
 
     async def _notify_followers(
         self, notifying: list[tuple[Dossier, tuple[Any, ...]]], stamp: str
@@ -154,13 +170,12 @@ class DossiersMixin(OutboxMixin):
         for start in range(0, len(keys), _BATCH):
             batch = keys[start : start + _BATCH]
             marks = ",".join("?" * len(batch))
-            async with self._db.execute(
+            for code_key, channel, chat_id in await self._all(
                 f"SELECT code_key, channel, chat_id FROM follows WHERE active = 1"
                 f" AND code_key IN ({marks})",
                 batch,
-            ) as cursor:
-                for code_key, channel, chat_id in await cursor.fetchall():
-                    followers.setdefault(code_key, []).append(ChatRef(channel, chat_id))
+            ):
+                followers.setdefault(code_key, []).append(ChatRef(channel, chat_id))
         messages = []
         for dossier, row in notifying:
             cursor = await self._db.execute(_INSERT_EVENT, row)
@@ -218,31 +233,28 @@ class DossiersMixin(OutboxMixin):
 
     async def follows(self, chat: ChatRef) -> list[Follow]:
         columns = ", ".join(f"d.{c.strip()}" for c in _DOSSIER_COLUMNS.split(","))
-        async with (
-            self._lock,
-            self._db.execute(
+        async with self._lock:
+            rows = await self._all(
                 f"SELECT {columns}, f.label, f.followed_at FROM follows f"
                 " JOIN dossiers d ON d.code_key = f.code_key"
                 " WHERE f.channel = ? AND f.chat_id = ? AND f.active = 1"
                 " ORDER BY f.followed_at, d.code_key",
                 (chat.channel, chat.chat_id),
-            ) as cursor,
-        ):
-            rows = await cursor.fetchall()
+            )
         return [
             Follow(_dossier(row[:10]), row[10], dt.datetime.fromisoformat(row[11])) for row in rows
         ]
 
     async def is_following(self, chat: ChatRef, code_key: str) -> bool:
-        async with (
-            self._lock,
-            self._db.execute(
-                "SELECT 1 FROM follows WHERE channel = ? AND chat_id = ? AND code_key = ?"
-                " AND active = 1",
-                (chat.channel, chat.chat_id, code_key),
-            ) as cursor,
-        ):
-            return await cursor.fetchone() is not None
+        async with self._lock:
+            return (
+                await self._one(
+                    "SELECT 1 FROM follows WHERE channel = ? AND chat_id = ? AND code_key = ?"
+                    " AND active = 1",
+                    (chat.channel, chat.chat_id, code_key),
+                )
+                is not None
+            )
 
     async def deactivate_chat(self, chat: ChatRef) -> None:
         async with self._lock:
@@ -277,15 +289,12 @@ class DossiersMixin(OutboxMixin):
             )
 
     async def lookup_failures_since(self, chat: ChatRef, since: dt.datetime) -> int:
-        async with (
-            self._lock,
-            self._db.execute(
+        async with self._lock:
+            row = await self._one(
                 "SELECT COUNT(*) FROM lookup_failures"
-            " WHERE channel = ? AND chat_id = ? AND at >= ?",
+                " WHERE channel = ? AND chat_id = ? AND at >= ?",
                 (chat.channel, chat.chat_id, since.isoformat()),
-            ) as cursor,
-        ):
-            row = await cursor.fetchone()
+            )
         return int(row[0]) if row else 0
 
 

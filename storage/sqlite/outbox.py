@@ -55,12 +55,11 @@ class OutboxMixin(SqliteConnection):
             where += " AND channel = ? AND chat_id = ?"
             params += [chat.channel, chat.chat_id]
         async with self._lock, self._transaction() as db:
-            async with db.execute(
+            rows = await self._all(
                 "SELECT id, dedupe_key, channel, chat_id, kind, payload, attempts, created_at"
                 f" FROM outbox WHERE {where} ORDER BY next_attempt_at, id LIMIT ?",
                 [*params, limit],
-            ) as cursor:
-                rows = await cursor.fetchall()
+            )
             await db.executemany(
                 "UPDATE outbox SET status = 'sending', attempts = attempts + 1 WHERE id = ?",
                 [(row[0],) for row in rows],
@@ -110,11 +109,8 @@ class OutboxMixin(SqliteConnection):
         return cursor.rowcount
 
     async def outbox_counts(self) -> dict[OutboxStatus, int]:
-        async with (
-            self._lock,
-            self._db.execute("SELECT status, COUNT(*) FROM outbox GROUP BY status") as cursor,
-        ):
-            rows = await cursor.fetchall()
+        async with self._lock:
+            rows = await self._all("SELECT status, COUNT(*) FROM outbox GROUP BY status")
         counts = dict.fromkeys(OutboxStatus, 0)
         counts.update({OutboxStatus(status): count for status, count in rows})
         return counts
