@@ -15,7 +15,7 @@ from core.messages import IncomingMessage, Reply, TextFormat, split_reply
 from core.render import Renderer
 from core.search import Lexicon, ProcedureSearch
 from core.workdays import WorkingCalendar, load_calendar_overrides
-from handlers import dossiers, fields, procedures, start
+from handlers import apologies, dossiers, fields, procedures, start
 from handlers.context import Context, Knowledge, LookupPolicy, Services
 from handlers.routing import On, Route
 from storage.sqlite import SqliteStorage
@@ -32,6 +32,7 @@ ROUTES: list[Route] = [
     *start.routes,
     *fields.routes,
     *procedures.routes,
+    *apologies.routes,
     *[r for r in dossiers.routes if r.on is not On.TEXT and r.on is not On.STATE],
     start.unknown_command_route,
     *[r for r in dossiers.routes if r.on in (On.STATE, On.TEXT)],

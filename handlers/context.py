@@ -11,6 +11,7 @@ from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import Any
 
+from core.apologies import ApologyRules
 from core.catalogue import Catalogue
 from core.clock import Clock
 from core.messages import Button, IncomingMessage, OutgoingFile, Reply, TextFormat
@@ -48,6 +49,7 @@ class Services:
     calendar: WorkingCalendar
     officer_ids: frozenset[str] = frozenset()
     lookup: LookupPolicy = field(default_factory=LookupPolicy)
+    apology_rules: ApologyRules = field(default_factory=ApologyRules)
 
 
 def render(services: Services, text_format: TextFormat, template: str, **values: Any) -> str:

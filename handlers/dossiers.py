@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from enum import StrEnum
 
+from core.apologies import Apology
 from core.dossiers import RETURN_LABEL, STATUS_INFO, Dossier, mask_name, phone_digits
 from core.messages import Button, Reply
 from core.receipt_codes import code_key, find_codes
@@ -74,7 +75,7 @@ async def lookup(ctx: Context, typed: str) -> list[Reply]:
         await ctx.storage.record_lookup_failure(ctx.chat, ctx.now())
         await ctx.set_state(DossierState.AWAITING_CODE)
         return [ctx.reply("lookup_not_found.j2", typed=typed.strip()[:60])]
-    return await open_dossier(ctx, view.dossier, view.following)
+    return await open_dossier(ctx, view.dossier, view.following, view.apology)
 
 
 async def _find(ctx: Context, key: str) -> LookupView:
@@ -82,13 +83,15 @@ async def _find(ctx: Context, key: str) -> LookupView:
     return await ctx.storage.find_dossier(key, ctx.chat, since)
 
 
-async def open_dossier(ctx: Context, dossier: Dossier, following: bool) -> list[Reply]:
+async def open_dossier(
+    ctx: Context, dossier: Dossier, following: bool, apology: Apology | None
+) -> list[Reply]:
     if _needs_digits(ctx, dossier, following):
         await ctx.set_state(DossierState.AWAITING_DIGITS, code_key=dossier.code_key)
         return [ctx.reply("lookup_ask_digits.j2", code=dossier.code)]
     if ctx.state.name in (DossierState.AWAITING_CODE, DossierState.AWAITING_DIGITS):
         await ctx.clear_state()  # the step is done; a verified dossier keeps its VIEWING state
-    return [await status_card(ctx, dossier, following)]
+    return [await status_card(ctx, dossier, following, apology)]
 
 
 async def digits_typed(ctx: Context) -> list[Reply]:
@@ -109,7 +112,7 @@ async def digits_typed(ctx: Context) -> list[Reply]:
     phone = phone_digits(dossier.phone) or ""
     if phone.endswith(typed):
         await ctx.set_state(DossierState.VIEWING, code_key=dossier.code_key)
-        return [await status_card(ctx, dossier, following)]
+        return [await status_card(ctx, dossier, following, view.apology)]
     await ctx.storage.record_lookup_failure(ctx.chat, ctx.now())
     if view.recent_failures + 1 >= ctx.services.lookup.max_failures:
         await ctx.clear_state()
@@ -136,7 +139,9 @@ def _limited_reply(ctx: Context) -> Reply:
 # -- the status card --------------------------------------------------------------------------
 
 
-async def status_card(ctx: Context, dossier: Dossier, following: bool) -> Reply:
+async def status_card(
+    ctx: Context, dossier: Dossier, following: bool, apology: Apology | None
+) -> Reply:
     procedure = ctx.catalogue.get(dossier.procedure_id)
     events = await ctx.storage.dossier_events(dossier.code_key, limit=4)
     today = ctx.now().date()
@@ -166,6 +171,7 @@ async def status_card(ctx: Context, dossier: Dossier, following: bool) -> Reply:
         labels={status: STATUS_INFO[status].label for status in STATUS_INFO},
         late_days=late_days,
         following=following,
+        apology=apology,
     )
 
 
@@ -189,7 +195,7 @@ async def dossier_button(ctx: Context) -> list[Reply]:
         await ctx.storage.record_lookup_failure(ctx.chat, ctx.now())
         return [ctx.reply("lookup_prompt.j2")]
     if action in ("f", "y") and _needs_digits(ctx, dossier, following):
-        return await open_dossier(ctx, dossier, following)
+        return await open_dossier(ctx, dossier, following, view.apology)
     match action:
         case "f":
             rows = [
@@ -204,7 +210,7 @@ async def dossier_button(ctx: Context) -> list[Reply]:
             await ctx.storage.unfollow(ctx.chat, key, ctx.now())
             return [ctx.reply("unfollow_done.j2", code=dossier.code)]
         case _:  # "v": view
-            return await open_dossier(ctx, dossier, following)
+            return await open_dossier(ctx, dossier, following, view.apology)
 
 
 # -- followed dossiers, unfollowing, erasing ---------------------------------------------------

@@ -7,6 +7,8 @@ message resent after a crash says exactly what the first attempt said.
 
 from __future__ import annotations
 
+import datetime as dt
+
 from core.dossiers import STATUS_INFO
 from core.messages import Button, Reply, TextFormat
 from handlers.context import Services, render
@@ -19,6 +21,10 @@ async def render_outbox(services: Services, item: OutboxItem, fmt: TextFormat) -
     match item.message.kind:
         case "dossier-status":
             return await _dossier_status(services, int(payload["event_id"]), fmt)
+        case "apology":
+            return await _apology(services, int(payload["apology_id"]), fmt)
+        case "apology-watch":
+            return await _apology_watch(services, dt.date.fromisoformat(payload["day"]), fmt)
         case _:
             return None
 
@@ -43,3 +49,26 @@ async def _dossier_status(services: Services, event_id: int, fmt: TextFormat) ->
     )
     view = Button("Xem hồ sơ", f"h:v:{dossier.code_key}")
     return Reply(text=text, buttons=((view,),), format=fmt)
+
+
+async def _apology(services: Services, apology_id: int, fmt: TextFormat) -> Reply | None:
+    """NĐ 61/2018 Điều 19 k.9: the person is told the reason and the new date."""
+    from handlers.apologies import apology_text
+
+    apology = await services.storage.get_apology(apology_id)
+    dossier = await services.storage.get_dossier(apology.code_key) if apology else None
+    if apology is None or dossier is None:
+        return None
+    text = apology_text(
+        services, fmt, dossier, apology.reason, apology.old_due, apology.new_due, apology.number
+    )
+    body = render(services, fmt, "notify_apology.j2", a=apology, text=text)
+    view = Button("Xem hồ sơ", f"h:v:{dossier.code_key}")
+    return Reply(text=body, buttons=((view,),), format=fmt)
+
+
+async def _apology_watch(services: Services, day: dt.date, fmt: TextFormat) -> Reply:
+    """The morning list for officers: what needs an apology now."""
+    from handlers.apologies import due_list, due_list_reply
+
+    return due_list_reply(services, fmt, await due_list(services, day), day)

@@ -13,7 +13,9 @@ from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import Any, Protocol
 
-from core.dossiers import Dossier, DossierEvent
+from core.apologies import Apology
+from core.catalogue.models import LawVersion
+from core.dossiers import Dossier, DossierEvent, Status
 
 
 @dataclass(frozen=True)
@@ -49,6 +51,7 @@ class LookupView:
     recent_failures: int
     dossier: Dossier | None
     following: bool
+    apology: Apology | None = None  # the latest, if the dossier was ever late
 
 
 @dataclass(frozen=True)
@@ -60,6 +63,24 @@ class ApplyOutcome:
     unchanged: int = 0
     status_changes: int = 0
     notifications: int = 0
+
+
+@dataclass(frozen=True)
+class ApologyDraft:
+    code_key: str
+    reason: str
+    new_due: dt.date
+    issued_by: str  # officer's user id, or core.apologies.FROM_SOFTWARE
+    issuer_name: str | None
+    law_version: LawVersion
+    number_suffix: str  # "VBXL": the apology is numbered "07/VBXL" within the year
+
+
+@dataclass(frozen=True)
+class IssuedApology:
+    apology: Apology
+    dossier: Dossier  # as it was before the new date
+    followers: int  # how many chats will receive it
 
 
 class Purpose(StrEnum):
@@ -135,6 +156,31 @@ class Storage(Protocol):
         ...
 
     async def count_dossiers(self) -> int: ...
+
+    # -- apologies (NĐ 61/2018 Điều 19 k.9) --
+    async def issue_apology(
+        self, draft: ApologyDraft, now: dt.datetime, max_extensions: int
+    ) -> IssuedApology:
+        """In one transaction: refuse a further extension (core.apologies.ApologyRefused),
+        number the apology, set the new due date with its history, queue a message for each
+        active follower."""
+        ...
+
+    async def get_apology(self, apology_id: int) -> Apology | None: ...
+
+    async def apologies_for(self, code_key: str) -> list[Apology]: ...
+
+    async def apologies_between(self, first: dt.date, last: dt.date) -> list[Apology]:
+        """Apologies issued from `first` to `last` (inclusive), oldest first."""
+        ...
+
+    async def running_dossiers_due_by(
+        self, day: dt.date, statuses: Sequence[Status]
+    ) -> list[tuple[Dossier, int]]: ...
+
+    async def job_last_day(self, job: str) -> dt.date | None: ...
+
+    async def record_job_day(self, job: str, day: dt.date, now: dt.datetime) -> None: ...
 
     # -- follows and consent --
     async def follow(

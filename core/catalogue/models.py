@@ -187,6 +187,13 @@ class LawVersion(StrEnum):
     TT_01_2018 = "TT-01-2018-TT-VPCP"
 
 
+class Signer(Strict):
+    """Who signs the office's letters (the apology, Mẫu 04)."""
+
+    title: NonEmpty  # "KT. CHỦ TỊCH / PHÓ CHỦ TỊCH"
+    name: NonEmpty
+
+
 class CommuneFile(Strict):
     office_name: NonEmpty
     commune_name: NonEmpty
@@ -198,5 +205,10 @@ class CommuneFile(Strict):
     hours: Hours
     portals: list[Portal] = []
     law_version: LawVersion = LawVersion.TT_03_2025
+    # The competent body named at the head of the apology ("ỦY BAN NHÂN DÂN XÃ BÌNH AN").
+    authority: NonEmpty | None = None
+    signer: Signer | None = None
+    # Apologies are numbered "07/VBXL" within the year.
+    apology_number_suffix: NonEmpty = "VBXL"
     # Amounts set by the province, filled in by the officer: "<procedure id>/<fee key>": amount.
     local_fees: dict[str, Amount] = {}

@@ -4,11 +4,12 @@ Queries stay portable (standard types, `INSERT … ON CONFLICT … DO UPDATE/NOT
 SQLite-only functions) so that a PostgreSQL backend can reuse their shape.
 """
 
+from storage.sqlite.apologies import ApologiesMixin
 from storage.sqlite.conversations import ConversationsMixin
 from storage.sqlite.dossiers import DossiersMixin
 
 
-class SqliteStorage(ConversationsMixin, DossiersMixin):
+class SqliteStorage(ConversationsMixin, DossiersMixin, ApologiesMixin):
     """Implements `storage.base.Storage`."""
 
 

@@ -6,6 +6,8 @@ import datetime as dt
 from collections.abc import Sequence
 from typing import Any
 
+from core.apologies import Apology
+from core.catalogue.models import LawVersion
 from core.dossiers import (
     Dossier,
     DossierEvent,
@@ -23,6 +25,9 @@ _DOSSIER_COLUMNS = (
     " return_method, note"
 )
 _EVENT_COLUMNS = "id, code_key, at, kind, old_status, new_status, old_due, new_due, note, source"
+_APOLOGY_COLUMNS = (
+    "id, code_key, number, issued_at, issued_by, issuer_name, reason, old_due, new_due, law_version"
+)
 # SQLite allows 32,766 parameters; keep IN (...) lists well below.
 _BATCH = 500
 
@@ -49,13 +54,16 @@ class DossiersMixin(OutboxMixin):
         self, code_key: str, chat: ChatRef, failures_since: dt.datetime
     ) -> LookupView:
         columns = ", ".join(f"d.{c.strip()}" for c in _DOSSIER_COLUMNS.split(","))
+        apology = ", ".join(f"a.{c.strip()}" for c in _APOLOGY_COLUMNS.split(","))
         async with self._lock:
             row = await self._one(
                 "SELECT (SELECT COUNT(*) FROM lookup_failures l"
                 "  WHERE l.channel = ? AND l.chat_id = ? AND l.at >= ?),"
                 f" {columns}, EXISTS (SELECT 1 FROM follows f WHERE f.code_key = d.code_key"
-                "  AND f.channel = ? AND f.chat_id = ? AND f.active = 1)"
-                " FROM (SELECT 1) AS one LEFT JOIN dossiers d ON d.code_key = ?",
+                f"  AND f.channel = ? AND f.chat_id = ? AND f.active = 1), {apology}"
+                " FROM (SELECT 1) AS one LEFT JOIN dossiers d ON d.code_key = ?"
+                " LEFT JOIN apologies a ON a.id ="
+                "  (SELECT MAX(id) FROM apologies x WHERE x.code_key = d.code_key)",
                 (
                     chat.channel,
                     chat.chat_id,
@@ -66,7 +74,8 @@ class DossiersMixin(OutboxMixin):
                 ),
             )
         dossier = _dossier(row[1:11]) if row[1] is not None else None
-        return LookupView(int(row[0]), dossier, bool(row[11]) if dossier else False)
+        apology = _apology(row[12:]) if row[12] is not None else None
+        return LookupView(int(row[0]), dossier, bool(row[11]) if dossier else False, apology)
 
     async def get_dossiers(self, code_keys: Sequence[str]) -> dict[str, Dossier]:
         async with self._lock:
@@ -347,6 +356,21 @@ def _dossier(row: Sequence[Any]) -> Dossier:
         status=Status(row[7]),
         return_method=ReturnMethod(row[8]) if row[8] else None,
         note=row[9],
+    )
+
+
+def _apology(row: Sequence[Any]) -> Apology:
+    return Apology(
+        id=row[0],
+        code_key=row[1],
+        number=row[2],
+        issued_at=dt.datetime.fromisoformat(row[3]),
+        issued_by=row[4],
+        issuer_name=row[5],
+        reason=row[6],
+        old_due=dt.date.fromisoformat(row[7]),
+        new_due=dt.date.fromisoformat(row[8]),
+        law_version=LawVersion(row[9]),
     )
 
 

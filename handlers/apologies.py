@@ -1,0 +1,367 @@
+"""Officers issue the apology a late dossier requires (NĐ 61/2018/NĐ-CP Điều 19 k.9).
+
+/xinloi MÃ (or the button in the morning's list) → the reason (quick choices or typed) → the new
+return date (proposed from the procedure's time; must be a working day after the current date)
+→ the finished text → confirm. The apology is stored with who issued it, the due date moves
+(with history), every follower is told through the outbox, and the officer gets the printable
+page (A5) for people who do not use chat. /trehan lists what needs an apology now;
+/xinloi_ds lists apologies issued (for the quarterly report), with a CSV file.
+"""
+
+from __future__ import annotations
+
+import csv
+import datetime as dt
+import io
+from enum import StrEnum
+
+from core.apologies import (
+    FORM_BASIS,
+    FORM_TITLE,
+    FROM_SOFTWARE,
+    QUICK_REASONS,
+    Apology,
+    ApologyRefused,
+    DueKind,
+    check_new_date,
+    classify,
+    ensure_extension_allowed,
+    parse_date,
+    proposed_new_date,
+)
+from core.dossiers import STATUS_INFO, Dossier, Status
+from core.messages import Button, OutgoingFile, Reply, TextFormat
+from core.receipt_codes import code_key
+from handlers.context import Context, Services, render
+from handlers.routing import Route, button, command, in_state
+from storage.base import ApologyDraft, IssuedApology
+
+
+class ApologyState(StrEnum):
+    REASON = "apology.reason"  # data: code_key
+    DATE = "apology.date"  # data: code_key, reason
+    CONFIRM = "apology.confirm"  # data: code_key, reason, new_due
+
+
+RUNNING = [s for s in Status if not STATUS_INFO[s].finished]
+
+
+def officers_only(ctx: Context) -> list[Reply] | None:
+    return None if ctx.is_officer else [ctx.reply("officers_only.j2")]
+
+
+# -- start ------------------------------------------------------------------------------------
+
+
+async def apology_command(ctx: Context) -> list[Reply]:
+    if refused := officers_only(ctx):
+        return refused
+    _, typed = ctx.message.command or ("", "")
+    if not typed:
+        return [ctx.reply("apology_usage.j2")]
+    return await _start(ctx, code_key(typed), typed)
+
+
+async def _start(ctx: Context, key: str, typed: str) -> list[Reply]:
+    dossier = await ctx.storage.get_dossier(key)
+    if dossier is None:
+        return [ctx.reply("apology_unknown.j2", typed=typed)]
+    done = await ctx.storage.apologies_for(key)
+    try:
+        ensure_extension_allowed(dossier.code, len(done), ctx.services.apology_rules.max_extensions)
+    except ApologyRefused as refused:
+        return [ctx.reply("apology_refused.j2", reason=str(refused))]
+    await ctx.set_state(ApologyState.REASON, code_key=key)
+    rows = [[Button(reason, f"x:r:{i}")] for i, reason in enumerate(QUICK_REASONS)]
+    rows.append([Button("Hủy", "x:n")])
+    return [ctx.reply("apology_ask_reason.j2", rows, d=dossier, procedure=_name(ctx, dossier))]
+
+
+# -- steps --------------------------------------------------------------------------------------
+
+
+async def reason_typed(ctx: Context) -> list[Reply]:
+    reason = " ".join(ctx.message.text.split())
+    if len(reason) < 5:
+        return [ctx.reply("apology_reason_short.j2")]
+    return await _ask_date(ctx, reason[:500])
+
+
+async def _ask_date(ctx: Context, reason: str) -> list[Reply]:
+    key = str(ctx.state.data.get("code_key"))
+    dossier = await ctx.storage.get_dossier(key)
+    if dossier is None:
+        await ctx.clear_state()
+        return [ctx.reply("apology_unknown.j2", typed=key)]
+    today = ctx.now().date()
+    proposal = proposed_new_date(
+        dossier, ctx.catalogue.get(dossier.procedure_id), ctx.services.calendar, today
+    )
+    await ctx.set_state(ApologyState.DATE, code_key=key, reason=reason)
+    rows = [
+        [Button(f"Dùng ngày {proposal:%d/%m/%Y}", f"x:d:{proposal.isoformat()}")],
+        [Button("Hủy", "x:n")],
+    ]
+    return [ctx.reply("apology_ask_date.j2", rows, d=dossier, proposal=proposal)]
+
+
+async def date_typed(ctx: Context) -> list[Reply]:
+    new_due = parse_date(ctx.message.text, ctx.now().date())
+    if new_due is None:
+        return [ctx.reply("apology_bad_date.j2", typed=ctx.message.text[:30])]
+    return await _preview(ctx, new_due)
+
+
+async def _preview(ctx: Context, new_due: dt.date) -> list[Reply]:
+    key, reason = str(ctx.state.data.get("code_key")), str(ctx.state.data.get("reason"))
+    dossier = await ctx.storage.get_dossier(key)
+    if dossier is None:
+        await ctx.clear_state()
+        return [ctx.reply("apology_unknown.j2", typed=key)]
+    done = await ctx.storage.apologies_for(key)
+    try:
+        check_new_date(
+            dossier, new_due, ctx.services.calendar, len(done), ctx.services.apology_rules
+        )
+    except ApologyRefused as refused:
+        return [ctx.reply("apology_refused.j2", reason=str(refused), retry=True)]
+    await ctx.set_state(
+        ApologyState.CONFIRM, code_key=key, reason=reason, new_due=new_due.isoformat()
+    )
+    preview = apology_text(
+        ctx.services, ctx.format, dossier, reason, dossier.due_date, new_due, number=None
+    )
+    rows = [
+        [Button("✅ Ban hành và gửi", "x:c")],
+        [Button("✏️ Sửa lý do", "x:e"), Button("Hủy", "x:n")],
+    ]
+    return [ctx.reply("apology_preview.j2", rows, preview=preview)]
+
+
+async def apology_button(ctx: Context) -> list[Reply]:
+    if refused := officers_only(ctx):
+        return refused
+    parts = (ctx.message.button or "").split(":", 2)
+    action, arg = parts[1] if len(parts) > 1 else "", parts[2] if len(parts) > 2 else ""
+    state, data = ctx.state.name, ctx.state.data
+    match action:
+        case "s":
+            return await _start(ctx, arg, arg)
+        case "n":
+            await ctx.clear_state()
+            return [ctx.reply("apology_cancelled.j2")]
+        case "r" if (
+            state == ApologyState.REASON and arg.isdigit() and int(arg) < len(QUICK_REASONS)
+        ):
+            return await _ask_date(ctx, QUICK_REASONS[int(arg)])
+        case "d" if state == ApologyState.DATE:
+            new_due = parse_date(arg, ctx.now().date())
+            if new_due is not None:
+                return await _preview(ctx, new_due)
+        case "e" if state == ApologyState.CONFIRM:
+            return await _start(ctx, str(data.get("code_key")), str(data.get("code_key")))
+        case "c" if state == ApologyState.CONFIRM:
+            return await _issue(ctx)
+    return [ctx.reply("stale_button.j2")]
+
+
+async def _issue(ctx: Context) -> list[Reply]:
+    data = ctx.state.data
+    commune = ctx.catalogue.commune
+    draft = ApologyDraft(
+        code_key=str(data["code_key"]),
+        reason=str(data["reason"]),
+        new_due=dt.date.fromisoformat(str(data["new_due"])),
+        issued_by=ctx.message.user_id,
+        issuer_name=ctx.message.display_name,
+        law_version=commune.law_version,
+        number_suffix=commune.apology_number_suffix,
+    )
+    try:
+        issued = await ctx.storage.issue_apology(
+            draft, ctx.now(), ctx.services.apology_rules.max_extensions
+        )
+    except ApologyRefused as refused:
+        await ctx.clear_state()
+        return [ctx.reply("apology_refused.j2", reason=str(refused))]
+    await ctx.clear_state()
+    page = printable_apology(ctx.services, issued)
+    return [ctx.reply("apology_issued.j2", file=page, issued=issued, a=issued.apology)]
+
+
+# -- texts ------------------------------------------------------------------------------------
+
+
+def apology_text(
+    services: Services,
+    fmt: TextFormat,
+    dossier: Dossier,
+    reason: str,
+    old_due: dt.date,
+    new_due: dt.date,
+    number: str | None,
+) -> str:
+    procedure = services.knowledge.catalogue.get(dossier.procedure_id)
+    return render(
+        services,
+        fmt,
+        "apology_text.j2",
+        d=dossier,
+        procedure=procedure.name if procedure else dossier.procedure_id,
+        reason=reason,
+        old_due=old_due,
+        new_due=new_due,
+        number=number,
+        title=FORM_TITLE[services.knowledge.catalogue.commune.law_version],
+    )
+
+
+def printable_apology(services: Services, issued: IssuedApology) -> OutgoingFile:
+    """The A5 page following Mẫu 04 of the forms circular in force, to print or save as PDF."""
+    apology, dossier = issued.apology, issued.dossier
+    commune = services.knowledge.catalogue.commune
+    procedure = services.knowledge.catalogue.get(dossier.procedure_id)
+    html = render(
+        services,
+        TextFormat.HTML,
+        "print/apology.html.j2",
+        a=apology,
+        d=dossier,
+        procedure=procedure.name if procedure else dossier.procedure_id,
+        title=FORM_TITLE[apology.law_version],
+        basis=FORM_BASIS[apology.law_version],
+        authority=commune.authority or commune.office_name.upper(),
+        signer=commune.signer,
+    )
+    name = f"van-ban-xin-loi-{apology.number.replace('/', '-')}-{dossier.code_key}.html"
+    caption = f"Văn bản xin lỗi số {apology.number} – hồ sơ {dossier.code}"
+    return OutgoingFile(name, html.encode("utf-8"), "text/html", caption)
+
+
+def _name(ctx: Context, dossier: Dossier) -> str:
+    procedure = ctx.catalogue.get(dossier.procedure_id)
+    return procedure.name if procedure else dossier.procedure_id
+
+
+# -- lists ------------------------------------------------------------------------------------
+
+
+async def due_list(services: Services, today: dt.date) -> list[tuple[Dossier, DueKind, bool]]:
+    """Running dossiers that need an apology now: due within the notice period, or overdue."""
+    rules, calendar = services.apology_rules, services.calendar
+    horizon = today
+    for _ in range(rules.notice_working_days):
+        horizon = calendar.next_working_day(horizon)
+    found = []
+    for dossier, extensions in await services.storage.running_dossiers_due_by(horizon, RUNNING):
+        kind = classify(dossier, today, calendar, rules)
+        if kind is not None:
+            found.append((dossier, kind, extensions > 0))
+    return found
+
+
+def due_list_reply(
+    services: Services, fmt: TextFormat, items: list[tuple[Dossier, DueKind, bool]], today: dt.date
+) -> Reply:
+    shown = items[:20]
+    rows = [
+        (Button(f"Xin lỗi: {d.code}", f"x:s:{d.code_key}"),)
+        for d, _, extended in shown
+        if not extended
+    ]
+    text = render(
+        services,
+        fmt,
+        "apology_due_list.j2",
+        items=shown,
+        more=len(items) - len(shown),
+        today=today,
+        kinds=DueKind,
+        is_officer=True,
+    )
+    return Reply(text=text, buttons=tuple(rows), format=fmt)
+
+
+async def due_command(ctx: Context) -> list[Reply]:
+    if refused := officers_only(ctx):
+        return refused
+    today = ctx.now().date()
+    return [due_list_reply(ctx.services, ctx.format, await due_list(ctx.services, today), today)]
+
+
+async def issued_list_command(ctx: Context) -> list[Reply]:
+    """/xinloi_ds [từ ngày] [đến ngày]: apologies issued, for the quarterly report."""
+    if refused := officers_only(ctx):
+        return refused
+    today = ctx.now().date()
+    _, args = ctx.message.command or ("", "")
+    words = args.split()
+    first = parse_date(words[0], today) if words else today.replace(month=1, day=1)
+    last = parse_date(words[1], today) if len(words) > 1 else today
+    if first is None or last is None or first > last:
+        return [ctx.reply("apology_list_usage.j2")]
+    apologies = await ctx.storage.apologies_between(first, last)
+    dossiers = await ctx.storage.get_dossiers([a.code_key for a in apologies])
+    file = apologies_csv(ctx.services, apologies, dossiers, first, last)
+    return [
+        ctx.reply(
+            "apology_list.j2",
+            file=file if apologies else None,
+            apologies=apologies[:30],
+            total=len(apologies),
+            dossiers=dossiers,
+            names={k: _name(ctx, d) for k, d in dossiers.items()},
+            first=first,
+            last=last,
+        )
+    ]
+
+
+def apologies_csv(
+    services: Services,
+    apologies: list[Apology],
+    dossiers: dict[str, Dossier],
+    first: dt.date,
+    last: dt.date,
+) -> OutgoingFile:
+    out = io.StringIO()
+    writer = csv.writer(out)
+    header = ["Số văn bản", "Ngày ban hành", "Mã hồ sơ", "Thủ tục", "Lý do", "Ngày hẹn cũ",
+              "Ngày hẹn mới", "Người ban hành"]  # fmt: skip
+    writer.writerow(header)
+    catalogue = services.knowledge.catalogue
+    for a in apologies:
+        dossier = dossiers.get(a.code_key)
+        procedure = catalogue.get(dossier.procedure_id) if dossier else None
+        writer.writerow(
+            [
+                a.number,
+                f"{a.issued_at:%d/%m/%Y}",
+                dossier.code if dossier else a.code_key,
+                procedure.name if procedure else (dossier.procedure_id if dossier else ""),
+                a.reason,
+                f"{a.old_due:%d/%m/%Y}",
+                f"{a.new_due:%d/%m/%Y}",
+                _issuer(a),
+            ]
+        )
+    # UTF-8 with BOM: Excel opens Vietnamese text correctly.
+    content = ("\ufeff" + out.getvalue()).encode("utf-8")
+    name = f"van-ban-xin-loi-{first:%Y%m%d}-{last:%Y%m%d}.csv"
+    return OutgoingFile(name, content, "text/csv", "Danh sách văn bản xin lỗi")
+
+
+def _issuer(apology: Apology) -> str:
+    if apology.issued_by == FROM_SOFTWARE:
+        return "Phần mềm một cửa"
+    return apology.issuer_name or apology.issued_by
+
+
+routes: list[Route] = [
+    command(apology_command, "xinloi"),
+    command(issued_list_command, "xinloi_ds"),
+    command(due_command, "trehan"),
+    button(apology_button, "x"),
+    in_state(reason_typed, ApologyState.REASON),
+    in_state(date_typed, ApologyState.DATE),
+]
