@@ -60,3 +60,19 @@ class ConversationsMixin(SqliteConnection):
                 (channel, chat_id, stamp, stamp),
             )
         return bool(row and row[0] == 1)
+
+    async def first_delivery(self, channel: str, update_id: str, now: dt.datetime) -> bool:
+        async with self._lock:
+            cursor = await self._db.execute(
+                "INSERT INTO processed_updates (channel, update_id, received_at)"
+                " VALUES (?, ?, ?) ON CONFLICT (channel, update_id) DO NOTHING",
+                (channel, update_id, now.isoformat()),
+            )
+        return cursor.rowcount == 1
+
+    async def forget_updates_before(self, moment: dt.datetime) -> int:
+        async with self._lock:
+            cursor = await self._db.execute(
+                "DELETE FROM processed_updates WHERE received_at < ?", (moment.isoformat(),)
+            )
+        return cursor.rowcount

@@ -1,0 +1,138 @@
+"""Running the bot on Telegram: long polling by default, a webhook for deployment.
+
+One process runs the whole thing with an explicit lifecycle: services opened (database migrated,
+catalogue validated), the Application initialised and started, the outbox worker and the daily
+apology watch as tasks; on stop, everything closed in reverse order.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import datetime as dt
+import logging
+import signal
+from dataclasses import dataclass, field
+
+from telegram import Update
+
+from bot.app import Dispatcher
+from bot.channels.telegram import (
+    CHANNEL,
+    Pacing,
+    TelegramChannel,
+    TelegramSender,
+    build_application,
+)
+from bot.delivery import OutboxWorker, RetryPolicy
+from bot.jobs import ApologyWatch
+from handlers.context import Services
+from storage.base import ChatRef
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class TelegramOptions:
+    token: str
+    base_url: str = "https://api.telegram.org/bot"
+    base_file_url: str = "https://api.telegram.org/file/bot"
+    officer_ids: tuple[str, ...] = ()
+    allow_groups: bool = False
+    pacing: Pacing = field(default_factory=Pacing)
+    retry: RetryPolicy = field(default_factory=RetryPolicy)
+    watch_at: dt.time = dt.time(7, 30)
+    outbox_interval: float = 1.0
+    # Webhook mode (deployment): Telegram posts updates to webhook_url, checked by secret_token.
+    webhook_url: str | None = None
+    listen: str = "0.0.0.0"  # a webhook must accept Telegram's connections
+    port: int = 8443
+    url_path: str = ""
+    secret_token: str | None = None
+
+
+class TelegramBot:
+    """The Telegram channel with its workers; `start()`/`stop()` or `run_until_stopped()`."""
+
+    def __init__(self, services: Services, options: TelegramOptions) -> None:
+        self.services = services
+        self.options = options
+        self.application = build_application(options.token, options.base_url, options.base_file_url)
+        self.channel = TelegramChannel(
+            self.application,
+            Dispatcher(services),
+            officer_ids=options.officer_ids,
+            allow_groups=options.allow_groups,
+        )
+        self.worker = OutboxWorker(
+            services,
+            {CHANNEL: TelegramSender(self.application.bot, options.pacing)},
+            policy=options.retry,
+        )
+        self.watch = ApologyWatch(
+            services,
+            [ChatRef(CHANNEL, officer) for officer in options.officer_ids],
+            options.watch_at,
+        )
+        self._stop = asyncio.Event()
+        self._tasks: list[asyncio.Task[None]] = []
+
+    async def start(self) -> None:
+        application, options = self.application, self.options
+        await application.initialize()
+        await self.channel.set_commands()
+        await application.start()
+        updater = application.updater
+        assert updater is not None
+        if options.webhook_url:
+            await updater.start_webhook(
+                listen=options.listen,
+                port=options.port,
+                url_path=options.url_path,
+                webhook_url=options.webhook_url,
+                secret_token=options.secret_token,
+                allowed_updates=Update.ALL_TYPES,
+            )
+        else:
+            await updater.start_polling(allowed_updates=Update.ALL_TYPES, timeout=10)
+        self._stop.clear()
+        self._tasks = [
+            asyncio.create_task(self.worker.run(self._stop, options.outbox_interval)),
+            asyncio.create_task(self.watch.run(self._stop)),
+            asyncio.create_task(self._forget_old_updates()),
+        ]
+        log.info("Telegram bot running (%s)", "webhook" if options.webhook_url else "polling")
+
+    async def stop(self) -> None:
+        self._stop.set()
+        for task in self._tasks:
+            with contextlib.suppress(asyncio.CancelledError):
+                await task
+        updater = self.application.updater
+        if updater is not None and updater.running:
+            await updater.stop()
+        if self.application.running:
+            await self.application.stop()
+        await self.application.shutdown()
+
+    async def run_until_stopped(self) -> None:
+        """For `motcua run`: until SIGINT/SIGTERM."""
+        await self.start()
+        loop = asyncio.get_running_loop()
+        stopped = asyncio.Event()
+        for sig in (signal.SIGINT, signal.SIGTERM):
+            with contextlib.suppress(NotImplementedError):
+                loop.add_signal_handler(sig, stopped.set)
+        try:
+            await stopped.wait()
+        finally:
+            await self.stop()
+
+    async def _forget_old_updates(self) -> None:
+        """Update ids are remembered for two weeks: enough for any redelivery."""
+        while not self._stop.is_set():
+            now = self.services.clock.now()
+            with contextlib.suppress(Exception):
+                await self.services.storage.forget_updates_before(now - dt.timedelta(days=14))
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self._stop.wait(), timeout=3600)
