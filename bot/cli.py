@@ -4,6 +4,8 @@ motcua chat [--user-id N]        the whole bot in the terminal
 motcua search "câu hỏi"          what the search understands of a question
 motcua search --json < queries   one JSON line per input line (the acceptance contract)
 motcua check-catalogue [FILE]    validate the catalogue; every error with its line
+motcua import-dossiers FILE      import the one-stop software's export (CSV or XLSX)
+       [--skip-bad] [--dry-run]  apply the good rows only / validate without applying
 """
 
 from __future__ import annotations
@@ -19,6 +21,8 @@ from bot.app import Dispatcher, load_knowledge, running_services
 from bot.channels.console import ConsoleChannel
 from bot.settings import Settings
 from core.catalogue import CatalogueInvalid, check_catalogue
+from core.dossier_import import ParsedExport, parse_export
+from core.workdays import WorkingCalendar, load_calendar_overrides
 
 
 def _check_catalogue(args: argparse.Namespace, settings: Settings) -> int:
@@ -69,6 +73,98 @@ def _chat(args: argparse.Namespace, settings: Settings) -> int:
     return asyncio.run(_chat_async(args, settings))
 
 
+def _count(n: int) -> str:
+    """12345 → '12.345', as numbers are written in Vietnamese."""
+    return f"{n:,}".replace(",", ".")
+
+
+class _ProgressBar:
+    """A one-line bar on stderr, only for files big enough to make the officer wait."""
+
+    MIN_ROWS = 2000
+    WIDTH = 30
+
+    def __init__(self) -> None:
+        self.shown = False
+
+    def __call__(self, done: int, total: int) -> None:
+        if total <= self.MIN_ROWS and not self.shown:
+            return
+        self.shown = True
+        percent = 100 * done // max(total, 1)
+        bar = "#" * (self.WIDTH * percent // 100)
+        rows = f"{_count(done)}/{_count(total)} dòng"
+        print(
+            f"\rĐang đọc tệp [{bar:.<{self.WIDTH}}] {percent:3d}%  {rows}",
+            end="",
+            file=sys.stderr,
+            flush=True,
+        )
+
+    def finish(self) -> None:
+        if self.shown:
+            print(file=sys.stderr)
+
+
+def _print_errors(parsed: ParsedExport) -> None:
+    for problem in parsed.file_errors:
+        print(f"- {problem}", file=sys.stderr)
+    for error in parsed.errors:
+        print(f"- {error}", file=sys.stderr)
+
+
+async def _import_dossiers_async(args: argparse.Namespace, settings: Settings) -> int:
+    path = Path(args.file)
+    knowledge = load_knowledge(settings)
+    calendar = WorkingCalendar(load_calendar_overrides(settings.calendar_file))
+    bar = _ProgressBar()
+    parsed = parse_export(path, knowledge.catalogue, calendar, progress=bar)
+    bar.finish()
+    if parsed.file_errors:
+        print(f"Không nhập được tệp «{path.name}»:", file=sys.stderr)
+        _print_errors(parsed)
+        return 1
+    good, bad = len(parsed.rows), len(parsed.bad_rows)
+    if parsed.errors:
+        print(f"Tệp «{path.name}» có {len(parsed.errors)} lỗi ở {bad} dòng:", file=sys.stderr)
+        _print_errors(parsed)
+        if not args.skip_bad:
+            print(
+                "Chưa nhập hồ sơ nào. Sửa các lỗi trên rồi chạy lại, hoặc thêm --skip-bad để "
+                "chỉ nhập các dòng không có lỗi.",
+                file=sys.stderr,
+            )
+            return 1
+        rows = ", ".join(str(number) for number in parsed.bad_rows)
+        print(f"Bỏ qua {bad} dòng có lỗi: dòng {rows}.")
+    if args.dry_run:
+        print(
+            f"Kiểm tra xong «{path.name}»: {_count(good)} dòng hợp lệ, {_count(bad)} dòng có lỗi. "
+            "Chạy thử (--dry-run): chưa ghi gì vào cơ sở dữ liệu."
+        )
+        return 0 if good else 1
+    if not good:
+        print("Không có dòng hợp lệ nào để nhập.", file=sys.stderr)
+        return 1
+    async with running_services(settings, knowledge=knowledge) as services:
+        outcome = await services.storage.apply_dossiers(
+            [(row.dossier, row.row_hash) for row in parsed.rows],
+            services.clock.now(),
+            source=f"import:{path.name}",
+        )
+    print(f"Đã nhập «{path.name}»: {_count(good)} hồ sơ.")
+    print(f"- mới: {_count(outcome.created)}")
+    print(f"- cập nhật: {_count(outcome.updated)}")
+    print(f"- không đổi: {_count(outcome.unchanged)}")
+    print(f"- đổi trạng thái: {_count(outcome.status_changes)}")
+    print(f"- thông báo đã xếp hàng: {_count(outcome.notifications)}")
+    return 0
+
+
+def _import_dossiers(args: argparse.Namespace, settings: Settings) -> int:
+    return asyncio.run(_import_dossiers_async(args, settings))
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="motcua", description="Một Cửa Bot")
     commands = parser.add_subparsers(dest="command", required=True)
@@ -86,6 +182,18 @@ def build_parser() -> argparse.ArgumentParser:
     check.add_argument("file", nargs="?", help="tệp procedures.yaml (mặc định: danh mục đang dùng)")
     check.add_argument("--commune", help="tệp commune.yaml (mặc định: tệp đang dùng)")
     check.set_defaults(run=_check_catalogue)
+
+    imports = commands.add_parser(
+        "import-dossiers", help="nhập danh sách hồ sơ xuất từ phần mềm một cửa (CSV hoặc XLSX)"
+    )
+    imports.add_argument("file", help="tệp xuất từ phần mềm một cửa (.csv hoặc .xlsx)")
+    imports.add_argument(
+        "--skip-bad", action="store_true", help="nhập các dòng hợp lệ, bỏ qua các dòng có lỗi"
+    )
+    imports.add_argument(
+        "--dry-run", action="store_true", help="chỉ kiểm tra tệp, không ghi vào cơ sở dữ liệu"
+    )
+    imports.set_defaults(run=_import_dossiers)
     return parser
 
 

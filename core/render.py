@@ -48,6 +48,8 @@ class Renderer:
             trim_blocks=True,
             lstrip_blocks=True,
             keep_trailing_newline=False,
+            # Templates are read once: no file check on every reply.
+            auto_reload=False,
         )
         self._env.filters["b"] = _bold if html else _plain
         self._env.filters["i"] = _italic if html else _plain

@@ -1,0 +1,772 @@
+"""Reading the one-stop software's export: CSV or XLSX rows → validated dossiers.
+
+Officers export the dossier list from the one-stop software (phần mềm một cửa điện tử) and import it
+so that citizens can look their dossier up by receipt code. Exports differ between provinces and
+versions, so the reader is tolerant where tolerance cannot mislead:
+- headers are matched without accents, case or spaces, in any order, among extra columns, and may
+  sit below a title row;
+- CSV may be UTF-8 (with or without BOM) or UTF-16 with BOM, separated by `,` `;` or tab;
+- dates may be text (05/01/2026, 5/1/2026 09:30, 2026-01-05), Excel date cells or Excel serials.
+and strict where a wrong guess would mislead a citizen: an impossible date, an unknown status or
+procedure, a malformed phone number or a code given twice is an error on its row, never a guess.
+Every error of every row is collected, so the officer fixes the file in one pass.
+
+Nothing here touches the database: `parse_export` returns the good rows (dossier + hash) and the
+errors; `motcua import-dossiers` decides what to apply.
+"""
+
+from __future__ import annotations
+
+import codecs
+import csv
+import datetime as dt
+import gc
+import hashlib
+import io
+import logging
+import re
+import unicodedata
+import warnings
+import zipfile
+from collections import Counter
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from dataclasses import dataclass
+from enum import Enum
+from itertools import islice
+from operator import itemgetter
+from pathlib import Path
+
+from core.catalogue import Catalogue
+from core.catalogue.models import Procedure, TimeKind
+from core.dossiers import (
+    STATUS_INFO,
+    Dossier,
+    ReturnMethod,
+    Status,
+    phone_digits,
+    return_method_from_text,
+    status_from_text,
+)
+from core.receipt_codes import code_key
+from core.text import fold
+from core.workdays import WorkingCalendar
+
+log = logging.getLogger(__name__)
+
+Progress = Callable[[int, int], None]
+
+PROGRESS_EVERY = 1000  # rows between two progress calls
+HEADER_SCAN_ROWS = 20  # a title block above the header may take this many rows
+# Dossiers in the one-stop software are recent; a year outside this range is a typing slip
+# (05/01/0226) or a number read as a date, and the working-day calendar ends in 2100 anyway.
+FIRST_YEAR, LAST_YEAR = 2000, 2099
+_EXCEL_EPOCH = dt.datetime(1899, 12, 30)  # serial 1 is 1900-01-01 (past the 1900 leap bug: 61+)
+_CSV_SUFFIXES = {".csv", ".txt", ".tsv", ""}
+_DELIMITERS = (",", ";", "\t")
+
+
+# --- Results -------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class ParsedRow:
+    row_number: int  # as the officer sees it in the spreadsheet (header = row 1)
+    dossier: Dossier
+    row_hash: str  # sha256 of the normalized values: same data, same hash, whatever the format
+
+
+@dataclass(frozen=True, slots=True)
+class RowError:
+    row_number: int
+    column: str | None  # the header as written in the file
+    value: str | None  # the cell as read
+    message: str  # Vietnamese, quoting the value where it helps
+
+    def __str__(self) -> str:
+        where = f"dòng {self.row_number}"
+        if self.column is not None:
+            where += f", cột «{self.column}»"
+        return f"{where}: {self.message}"
+
+
+@dataclass(frozen=True)
+class ParsedExport:
+    rows: list[ParsedRow]
+    errors: list[RowError]  # in row order
+    file_errors: list[str]  # the file cannot be read at all: no rows, no row errors
+
+    @property
+    def ok(self) -> bool:
+        return not self.errors and not self.file_errors
+
+    @property
+    def bad_rows(self) -> list[int]:
+        return sorted({error.row_number for error in self.errors})
+
+
+# --- Columns -------------------------------------------------------------------------------------
+
+
+class Column(Enum):
+    CODE = "code"
+    PROCEDURE_NAME = "procedure_name"
+    PROCEDURE_CODE = "procedure_code"
+    APPLICANT = "applicant"
+    PHONE = "phone"
+    RECEIVED = "received"
+    DUE = "due"
+    STATUS = "status"
+    NOTE = "note"
+    RETURN_METHOD = "return_method"
+
+
+@dataclass(frozen=True)
+class ColumnSpec:
+    headers: tuple[str, ...]  # accepted spellings; the first is the one we recommend
+    required: bool
+
+
+COLUMNS: dict[Column, ColumnSpec] = {
+    Column.CODE: ColumnSpec(("Mã hồ sơ", "Số hồ sơ", "Mã số hồ sơ"), True),
+    # One of the two procedure columns is required (checked separately).
+    Column.PROCEDURE_NAME: ColumnSpec(("Thủ tục", "Tên thủ tục"), False),
+    Column.PROCEDURE_CODE: ColumnSpec(("Mã thủ tục", "Mã TTHC"), False),
+    Column.APPLICANT: ColumnSpec(("Người nộp", "Họ tên", "Họ và tên", "Chủ hồ sơ"), True),
+    Column.PHONE: ColumnSpec(("Số điện thoại", "SĐT", "Điện thoại"), False),
+    Column.RECEIVED: ColumnSpec(("Ngày tiếp nhận", "Ngày nhận"), True),
+    Column.DUE: ColumnSpec(("Ngày hẹn trả", "Ngày hẹn trả kết quả", "Ngày hẹn", "Hạn trả"), False),
+    Column.STATUS: ColumnSpec(("Trạng thái", "Tình trạng"), True),
+    Column.NOTE: ColumnSpec(("Ghi chú",), False),
+    Column.RETURN_METHOD: ColumnSpec(("Hình thức trả kết quả", "Trả kết quả"), False),
+}
+
+
+def _header_key(text: str) -> str:
+    """'Mã  Hồ Sơ', 'MA_HO_SO', 'mahoso' → 'mahoso'."""
+    return fold(text).replace(" ", "")
+
+
+_HEADER_KEYS = [
+    (_header_key(spelling), column) for column, spec in COLUMNS.items() for spelling in spec.headers
+]
+
+
+def _cell_text(value: object) -> str:
+    if isinstance(value, str):  # every CSV cell: the fast path
+        return value.strip()
+    if value is None:
+        return ""
+    if isinstance(value, float) and value.is_integer():
+        return str(int(value))
+    return str(value).strip()
+
+
+def match_headers(cells: Sequence[object]) -> dict[Column, tuple[int, str]]:
+    """Column → (index, header as written). An accepted spelling listed earlier wins; among equal
+    spellings the leftmost column does."""
+    keys: dict[str, int] = {}
+    for index, cell in enumerate(cells):
+        keys.setdefault(_header_key(_cell_text(cell)), index)
+    found: dict[Column, tuple[int, str]] = {}
+    for key, column in _HEADER_KEYS:
+        if column not in found and key in keys:
+            index = keys[key]
+            found[column] = (index, _cell_text(cells[index]))
+    return found
+
+
+def _missing_columns(found: dict[Column, tuple[int, str]]) -> list[str]:
+    missing = []
+    for column, spec in COLUMNS.items():
+        if column is Column.PROCEDURE_NAME:  # either procedure column will do
+            if Column.PROCEDURE_NAME not in found and Column.PROCEDURE_CODE not in found:
+                missing.append("«Thủ tục» (hoặc «Mã thủ tục»)")
+        elif spec.required and column not in found:
+            missing.append(f"«{spec.headers[0]}»")
+    return missing
+
+
+# --- Values --------------------------------------------------------------------------------------
+
+_DMY = re.compile(
+    r"(\d{1,2})[/.-](\d{1,2})[/.-](\d{4})(?:[ T,]+(\d{1,2})[:hH](\d{2})(?::(\d{2})(?:\.\d+)?)?)?"
+)
+_YMD = re.compile(r"(\d{4})-(\d{1,2})-(\d{1,2})(?:[ T]+(\d{1,2}):(\d{2})(?::(\d{2})(?:\.\d+)?)?)?")
+_SERIAL = re.compile(r"\d{1,7}(?:[.,]\d+)?")
+# The national mã TTHC, possibly with the agency's suffix some software adds: 1.001193.000.00.H47
+_NATIONAL_CODE = re.compile(r"(?<![\d.])(\d\.\d{6})(?!\d)")
+_MOMENT_CACHE_SIZE = 50_000  # exports repeat dates (and often times): parse each text once
+_NOT_A_DATE = "không phải ngày; hãy viết ngày/tháng/năm (ví dụ 05/01/2026 hoặc 05/01/2026 09:30)"
+
+
+def _plausible(moment: dt.datetime, shown: str) -> dt.datetime | str:
+    if FIRST_YEAR <= moment.year <= LAST_YEAR:
+        return moment
+    return (
+        f"«{shown}»: năm {moment.year} không hợp lý cho một hồ sơ"
+        f" (cần từ {FIRST_YEAR} đến {LAST_YEAR})"
+    )
+
+
+def _from_serial(serial: float, shown: str) -> dt.datetime | str:
+    """An Excel serial day number (46027 = 05/01/2026; a fraction is the time of day)."""
+    if not 61 <= serial < 2_958_466:  # 1900-03-01 … 9999-12-31
+        return f"«{shown}» {_NOT_A_DATE}"
+    moment = _EXCEL_EPOCH + dt.timedelta(seconds=round(serial * 86400))
+    return _plausible(moment, shown)
+
+
+def parse_moment(text: str) -> dt.datetime | str:
+    """A date as officers and software write it → a naive local datetime (00:00 when only the
+    day is given), or the reason it is not one (a Vietnamese message quoting the text)."""
+    match = _DMY.fullmatch(text)
+    if match:
+        day, month, year, hour, minute, second = match.groups()
+    else:
+        match = _YMD.fullmatch(text)
+        if match:
+            year, month, day, hour, minute, second = match.groups()
+        elif _SERIAL.fullmatch(text):
+            return _from_serial(float(text.replace(",", ".")), text)
+        else:
+            return f"«{text}» {_NOT_A_DATE}"
+    try:
+        moment = dt.datetime(
+            int(year), int(month), int(day), int(hour or 0), int(minute or 0), int(second or 0)
+        )
+    except ValueError:
+        try:
+            dt.date(int(year), int(month), int(day))
+        except ValueError:
+            return f"«{text}» không phải ngày có thật"
+        return f"«{text}» không phải giờ có thật"
+    return _plausible(moment, text)
+
+
+def _moment_from_cell(
+    value: object, cache: dict[str, dt.datetime | str]
+) -> dt.datetime | str | None:
+    """None for an empty cell; a datetime; or the reason the cell is not a date."""
+    if isinstance(value, str):
+        text = value.strip()
+        if not text:
+            return None
+        found = cache.get(text)
+        if found is None:
+            if len(cache) >= _MOMENT_CACHE_SIZE:
+                cache.clear()
+            found = cache[text] = parse_moment(text)
+        return found
+    if value is None:
+        return None
+    if isinstance(value, dt.datetime):
+        # Excel stores times as fractions of a day; openpyxl's conversion can land a few
+        # microseconds off the second the officer typed.
+        moment = value.replace(tzinfo=None) + dt.timedelta(microseconds=500_000)
+        return _plausible(moment.replace(microsecond=0), f"{value:%d/%m/%Y}")
+    if isinstance(value, dt.date):
+        return _plausible(dt.datetime.combine(value, dt.time()), f"{value:%d/%m/%Y}")
+    if isinstance(value, int | float) and not isinstance(value, bool):
+        return _from_serial(float(value), _cell_text(value))
+    return f"«{_cell_text(value)}» {_NOT_A_DATE}"
+
+
+_NOT_CODE_CHARACTER = re.compile(r"[^0-9A-Z]")
+
+
+def _code_key(text: str) -> str:
+    """`code_key`, with a shortcut for ASCII codes (nearly all): NFKC leaves ASCII unchanged, so
+    upper case and dropping everything but A–Z and 0–9 gives the same key, three times faster."""
+    if text.isascii():
+        return _NOT_CODE_CHARACTER.sub("", text.upper())
+    return code_key(text)
+
+
+def _tidy(text: str) -> str:
+    """NFC and single spaces: the same name typed twice compares (and hashes) equal."""
+    return " ".join(unicodedata.normalize("NFC", text).split())
+
+
+_STATUS_LIST = ", ".join(info.label for info in STATUS_INFO.values())
+_RETURN_LIST = "tại quầy (trực tiếp), bưu chính (bưu điện), trực tuyến"
+
+
+# --- Rows ----------------------------------------------------------------------------------------
+
+_PHONE, _RECEIVED, _DUE = (
+    list(Column).index(c) for c in (Column.PHONE, Column.RECEIVED, Column.DUE)
+)
+
+
+class _RowReader:
+    """Validates one row at a time; caches every lookup that repeats across rows (procedures,
+    statuses, dates, due dates), which is what keeps large files fast."""
+
+    def __init__(
+        self,
+        columns: dict[Column, tuple[int, str]],
+        catalogue: Catalogue,
+        calendar: WorkingCalendar,
+        *,
+        text_only: bool,
+    ) -> None:
+        self.text_only = text_only  # every cell is a str (CSV), not an Excel value
+        self.calendar = calendar
+        self.header = {column: header for column, (_, header) in columns.items()}
+        # Cells are picked in Column order; an absent column points one past the last used one,
+        # where `read` keeps an empty cell.
+        self.width = max(index for index, _ in columns.values()) + 1
+        self.pick = itemgetter(
+            *(columns[column][0] if column in columns else self.width for column in Column)
+        )
+        self.seen_codes: dict[str, int] = {}
+        self._by_id = {p.id: p for p in catalogue}
+        national = Counter(p.code for p in catalogue if p.code)
+        self._by_national = {
+            p.code: p for p in catalogue if p.code and national[p.code] == 1
+        }  # a code shared by two procedures cannot decide between them: fall back to the name
+        names = Counter(fold(p.name) for p in catalogue)
+        self._by_name = {fold(p.name): p for p in catalogue if names[fold(p.name)] == 1}
+        self._procedures: dict[tuple[str, str], Procedure | None] = {}
+        self._statuses: dict[str, Status | None] = {}
+        self._returns: dict[str, ReturnMethod | None] = {}
+        self._dues: dict[tuple[str, dt.date, bool], dt.date | str] = {}
+        self._moments: dict[str, dt.datetime | str] = {}
+
+    def procedure(self, code_text: str, name_text: str) -> Procedure | None:
+        key = (code_text, name_text)
+        if key not in self._procedures:
+            self._procedures[key] = self._resolve(code_text, name_text)
+        return self._procedures[key]
+
+    def _resolve(self, *texts: str) -> Procedure | None:
+        """Our id, else the national code, else the name; the code column is tried first."""
+        for text in texts:
+            if not text:
+                continue
+            found = self._by_id.get(text.lower())
+            if found is None and (match := _NATIONAL_CODE.search(text)):
+                found = self._by_national.get(match.group(1))
+            if found is None:
+                found = self._by_name.get(fold(text))
+            if found is not None:
+                return found
+        return None
+
+    def status(self, text: str) -> Status | None:
+        if not text:
+            return None
+        if text not in self._statuses:
+            self._statuses[text] = status_from_text(text)
+        return self._statuses[text]
+
+    def return_method(self, text: str) -> ReturnMethod | None:
+        if text not in self._returns:
+            self._returns[text] = return_method_from_text(text)
+        return self._returns[text]
+
+    def due_date(self, procedure: Procedure, received_at: dt.datetime) -> dt.date | str:
+        """The due date the software would have printed, from the procedure's processing time."""
+        late = received_at.time() > self.calendar.cutoff
+        key = (procedure.id, received_at.date(), late)
+        if key not in self._dues:
+            self._dues[key] = self._compute_due(procedure, received_at)
+        return self._dues[key]
+
+    def _compute_due(self, procedure: Procedure, received_at: dt.datetime) -> dt.date | str:
+        time = procedure.processing_time
+        calendar = self.calendar
+        try:
+            match time.kind:
+                case TimeKind.WORKING_DAYS:
+                    return calendar.due_date(
+                        received_at, time.working_days, cutoff_applies=time.cutoff_15h
+                    )
+                case TimeKind.ON_RECEIPT:
+                    return calendar.due_date(
+                        received_at, 0, on_receipt=True, cutoff_applies=time.cutoff_15h
+                    )
+                case TimeKind.CALENDAR_DAYS:
+                    # A period in days: the first day is not counted (BLDS 2015 Điều 147), and when
+                    # the last day is a weekend day or a holiday the period ends at the end of the
+                    # next working day (Bộ luật Dân sự 2015 Điều 148 khoản 5).
+                    last = received_at.date() + dt.timedelta(days=time.calendar_days)
+                    return (
+                        last if calendar.is_working_day(last) else calendar.next_working_day(last)
+                    )
+                case _:
+                    return f"không tính được ngày hẹn trả cho thời hạn loại «{time.kind}»"
+        except ValueError as exc:  # a year the working-day calendar does not cover
+            return f"không tính được ngày hẹn trả: {exc}"
+
+    def _error(self, number: int, column: Column, value: str, message: str) -> RowError:
+        return RowError(number, self.header.get(column), value, message)
+
+    def read(self, number: int, cells: Sequence[object]) -> ParsedRow | list[RowError] | None:
+        # Absent columns point at index `width`, which must hold an empty cell: pad short rows,
+        # cut rows whose extra columns put something there.
+        width = self.width
+        if len(cells) <= width:
+            cells = [*cells, *([""] * (width + 1 - len(cells)))]
+        elif cells[width] is not None and cells[width] != "":
+            cells = [*cells[:width], ""]
+        picked = self.pick(cells)
+        # CSV cells are all text: strip them in one C-level pass (the hot path of big files).
+        texts = tuple(map(str.strip, picked) if self.text_only else map(_cell_text, picked))
+        (  # in Column order
+            code,
+            procedure_name,
+            procedure_code,
+            applicant,
+            phone_text,
+            received_text,
+            due_text,
+            status_text,
+            note,
+            return_text,
+        ) = texts
+        # Dates and phone numbers also look at the cell's type (Excel dates, numbers).
+        raw = texts if self.text_only else picked
+        phone_cell, received_cell, due_cell = raw[_PHONE], raw[_RECEIVED], raw[_DUE]
+        errors: list[RowError] = []
+        error = self._error
+
+        # Receipt code: kept as typed, compared by its letters and digits.
+        if not code and _is_blank(cells):
+            return None  # an empty row (spreadsheets keep a few below the data): nothing to say
+        key = _code_key(code)
+        if not code:
+            errors.append(error(number, Column.CODE, code, "không được để trống"))
+        elif not key:
+            message = f"«{code}» không có chữ hay số nào, không phải mã hồ sơ"
+            errors.append(error(number, Column.CODE, code, message))
+        elif key in self.seen_codes:
+            message = f"«{code}» trùng mã với dòng {self.seen_codes[key]}"
+            errors.append(error(number, Column.CODE, code, message))
+        else:
+            self.seen_codes[key] = number
+
+        procedure = self.procedure(procedure_code, procedure_name)
+        if procedure is None:
+            errors.append(self._procedure_error(number, procedure_code, procedure_name))
+
+        name = _tidy(applicant)
+        if not name:
+            errors.append(error(number, Column.APPLICANT, name, "không được để trống"))
+
+        if len(phone_text) == 9 and isinstance(phone_cell, int | float):
+            phone_text = "0" + phone_text  # an Excel number cell drops the leading 0
+        if len(phone_text) == 10 and phone_text.isascii() and phone_text.isdigit():
+            phone: str | None = phone_text  # what phone_digits gives for 0912345678, faster
+        else:
+            phone = phone_digits(phone_text)
+        invalid = phone is None and bool(fold(phone_text))  # words, no digits ("-" is empty)
+        if invalid or (phone is not None and not (len(phone) == 10 and phone[0] == "0")):
+            message = f"«{phone_text}» không phải số điện thoại: cần 10 chữ số, bắt đầu bằng 0"
+            errors.append(error(number, Column.PHONE, phone_text, message))
+
+        received = _moment_from_cell(received_cell, self._moments)
+        if received is None:
+            errors.append(error(number, Column.RECEIVED, "", "không được để trống"))
+        elif isinstance(received, str):
+            errors.append(error(number, Column.RECEIVED, received_text, received))
+            received = None
+
+        due: dt.date | str | None = None
+        due_moment = _moment_from_cell(due_cell, self._moments)
+        if isinstance(due_moment, str):
+            errors.append(error(number, Column.DUE, due_text, due_moment))
+        elif due_moment is not None:
+            due = due_moment.date()
+            if received is not None and due < received.date():
+                message = f"«{due_text}» trước ngày tiếp nhận {received:%d/%m/%Y}"
+                errors.append(error(number, Column.DUE, due_text, message))
+        elif procedure is not None and received is not None:
+            due = self.due_date(procedure, received)
+            if isinstance(due, str):
+                errors.append(error(number, Column.DUE, "", due))
+
+        status = self.status(status_text)
+        if status is None:
+            message = (
+                f"«{status_text}» không phải trạng thái đã biết"
+                if status_text
+                else "không được để trống"
+            )
+            message += f"; ghi một trong: {_STATUS_LIST}"
+            errors.append(error(number, Column.STATUS, status_text, message))
+
+        return_method = self.return_method(return_text) if return_text else None
+        if return_text and return_method is None:
+            message = (
+                f"«{return_text}» không phải hình thức trả kết quả đã biết; "
+                f"ghi một trong: {_RETURN_LIST}"
+            )
+            errors.append(error(number, Column.RETURN_METHOD, return_text, message))
+
+        if errors:
+            return errors
+        assert procedure is not None and status is not None and received is not None
+        assert isinstance(due, dt.date)
+        dossier = Dossier(
+            code=code,
+            code_key=key,
+            procedure_id=procedure.id,
+            applicant_name=name,
+            phone=phone,
+            received_at=received,
+            due_date=due,
+            status=status,
+            return_method=return_method,
+            note=_tidy(note) or None,
+        )
+        return ParsedRow(number, dossier, row_hash(dossier))
+
+    def _procedure_error(self, number: int, code_text: str, name_text: str) -> RowError:
+        column = Column.PROCEDURE_CODE if code_text else Column.PROCEDURE_NAME
+        if column not in self.header:
+            column = Column.PROCEDURE_CODE
+        given = code_text or name_text
+        if given:
+            return self._error(number, column, given, f"thủ tục «{given}» không có trong danh mục")
+        message = "không được để trống (ghi tên thủ tục hoặc mã thủ tục)"
+        return self._error(number, column, given, message)
+
+
+def row_hash(dossier: Dossier) -> str:
+    """sha256 over the normalized values (not the text as typed): re-exporting the same dossiers
+    with other date formats, status wordings or phone spacing gives the same hashes, so the
+    import records no change and notifies nobody."""
+    fields = (
+        dossier.code_key,
+        dossier.procedure_id,
+        dossier.applicant_name,
+        dossier.phone or "",
+        dossier.received_at.isoformat(),
+        dossier.due_date.isoformat(),
+        dossier.status,  # a StrEnum: its text is its value
+        dossier.return_method or "",
+        dossier.note or "",
+    )
+    return hashlib.sha256("\x1f".join(fields).encode()).hexdigest()
+
+
+def _is_blank(cells: Sequence[object]) -> bool:
+    return all(value is None or (isinstance(value, str) and not value.strip()) for value in cells)
+
+
+@dataclass(frozen=True)
+class _Header:
+    row_number: int  # 0 when the file has no non-blank row at all
+    columns: dict[Column, tuple[int, str]]
+    texts: list[str]  # the row's non-empty cells, for the error message
+
+    @property
+    def usable(self) -> bool:
+        return self.row_number > 0 and not _missing_columns(self.columns)
+
+
+def _find_header(rows: Iterable[tuple[int, Sequence[object]]]) -> _Header:
+    """The header row: the first row with every required column (exports may put a title block
+    above it), else the row that came closest, for the error message."""
+    best = _Header(0, {}, [])
+    for number, cells in rows:
+        if _is_blank(cells):
+            continue
+        header = _Header(number, match_headers(cells), [t for c in cells if (t := _cell_text(c))])
+        if header.usable:
+            return header
+        if not best.row_number or len(header.columns) > len(best.columns):
+            best = header
+    return best
+
+
+def _header_error(header: _Header) -> str:
+    if not header.row_number:
+        return "tệp không có dòng nào (tệp trống?)"
+    found = ", ".join(f"«{text}»" for text in header.texts)
+    missing = ", ".join(_missing_columns(header.columns))
+    return f"thiếu cột bắt buộc: {missing}. Các cột tìm thấy (dòng {header.row_number}): {found}"
+
+
+def _parse_rows(
+    rows: Iterator[Sequence[object]],
+    total: int | None,
+    catalogue: Catalogue,
+    calendar: WorkingCalendar,
+    progress: Progress | None,
+    *,
+    text_only: bool,
+) -> ParsedExport:
+    numbered = enumerate(rows, start=1)
+    head: list[tuple[int, Sequence[object]]] = list(islice(numbered, HEADER_SCAN_ROWS))
+    header = _find_header(head)
+    if not header.usable:
+        return ParsedExport([], [], [_header_error(header)])
+    header_row = header.row_number
+    reader = _RowReader(header.columns, catalogue, calendar, text_only=text_only)
+    good: list[ParsedRow] = []
+    errors: list[RowError] = []
+    total_rows = max((total or 0) - header_row, 0)
+    done = 0
+    remaining: Iterable[tuple[int, Sequence[object]]] = (
+        item for item in head if item[0] > header_row
+    )
+    for source in (remaining, numbered):
+        for number, cells in source:
+            done += 1
+            if progress is not None and done % PROGRESS_EVERY == 0:
+                progress(done, max(total_rows, done))
+            result = reader.read(number, cells)
+            if isinstance(result, ParsedRow):
+                good.append(result)
+            elif result:
+                errors.extend(result)
+    if progress is not None:
+        progress(done, done)
+    if not good and not errors:
+        return ParsedExport([], [], ["tệp chỉ có dòng tiêu đề, không có hồ sơ nào"])
+    return ParsedExport(good, errors, [])
+
+
+# --- Files ---------------------------------------------------------------------------------------
+
+
+class _FileProblem(Exception):
+    """The file cannot be read; the message is for the officer."""
+
+
+def _csv_encoding(head: bytes) -> str:
+    if head.startswith(codecs.BOM_UTF8):
+        return "utf-8-sig"
+    if head.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
+        return "utf-16"
+    return "utf-8"
+
+
+def _sniff_delimiter(sample: str) -> str:
+    """The delimiter under which the header is recognised best, then the one splitting the first
+    rows most consistently (names like "nhận cha, mẹ, con" put commas in a `;` file)."""
+
+    def score(delimiter: str) -> tuple[int, int, int]:
+        records = list(islice(csv.reader(io.StringIO(sample), delimiter=delimiter), 20))
+        best = max((len(match_headers(r)) for r in records), default=0)
+        widths = Counter(len(r) for r in records if r and not _is_blank(r))
+        width, count = widths.most_common(1)[0] if widths else (0, 0)
+        return best, count if width > 1 else 0, width
+
+    return max(_DELIMITERS, key=score)
+
+
+_NOT_UTF8 = (
+    "tệp CSV không phải văn bản UTF-8 (có thể đã lưu theo bảng mã Windows); "
+    "trong Excel hãy lưu lại bằng «CSV UTF-8 (Comma delimited)»"
+)
+
+
+def _csv_rows(path: Path, head: bytes) -> tuple[Iterator[list[str]], int]:
+    encoding = _csv_encoding(head)
+    try:
+        with path.open(encoding=encoding, newline="") as handle:
+            sample = handle.read(64 * 1024)
+    except UnicodeDecodeError as exc:
+        raise _FileProblem(_NOT_UTF8) from exc
+    delimiter = _sniff_delimiter(sample)
+    lines = 0
+    with path.open("rb") as raw:
+        while chunk := raw.read(1 << 20):
+            lines += chunk.count(b"\n")
+
+    def rows() -> Iterator[list[str]]:
+        with path.open(encoding=encoding, newline="") as handle:
+            try:
+                yield from csv.reader(handle, delimiter=delimiter)
+            except UnicodeDecodeError as exc:
+                raise _FileProblem(_NOT_UTF8) from exc
+            except csv.Error as exc:
+                raise _FileProblem(f"tệp CSV bị lỗi định dạng: {exc}") from exc
+
+    return rows(), lines + 1
+
+
+def _xlsx_rows(path: Path) -> tuple[Iterator[Sequence[object]], int | None, Callable[[], None]]:
+    from openpyxl import load_workbook
+    from openpyxl.utils.exceptions import InvalidFileException
+
+    # A file object rather than the path: openpyxl refuses a path whose extension is not .xlsx,
+    # and an officer may have renamed the export.
+    handle = path.open("rb")
+    try:
+        with warnings.catch_warnings():
+            # Exports from some software lack a default style; openpyxl warns and reads them fine.
+            warnings.simplefilter("ignore", UserWarning)
+            book = load_workbook(handle, read_only=True, data_only=True)
+    except (InvalidFileException, zipfile.BadZipFile, KeyError, OSError, ValueError) as exc:
+        handle.close()
+        log.info("cannot open %s as XLSX: %r", path, exc)
+        raise _FileProblem(
+            f"không đọc được tệp Excel «{path.name}» (tệp hỏng, có mật khẩu hoặc không phải .xlsx)"
+        ) from exc
+
+    def close() -> None:
+        book.close()
+        handle.close()
+
+    if not book.worksheets:
+        close()
+        raise _FileProblem(f"tệp Excel «{path.name}» không có trang tính nào")
+    sheet = book.worksheets[0]
+    return sheet.iter_rows(values_only=True), sheet.max_row, close
+
+
+def parse_export(
+    path: Path,
+    catalogue: Catalogue,
+    calendar: WorkingCalendar,
+    *,
+    progress: Progress | None = None,
+) -> ParsedExport:
+    """Read and validate an export of the one-stop software (CSV or the first sheet of an XLSX).
+
+    `progress(done, total)` is called every PROGRESS_EVERY rows (`total` is an estimate: the
+    number of lines, or the sheet's size) and once at the end with `done == total`.
+    """
+    try:
+        with path.open("rb") as handle:
+            head = handle.read(8)
+    except OSError as exc:
+        reason = "không tìm thấy tệp" if isinstance(exc, FileNotFoundError) else "không mở được"
+        return ParsedExport([], [], [f"{reason} «{path}»"])
+    suffix = path.suffix.lower()
+    close: Callable[[], None] = lambda: None  # noqa: E731
+    # A big file makes hundreds of thousands of small objects that stay alive (the dossiers), and
+    # each makes the cyclic garbage collector rescan them all: a quarter of the time. None of them
+    # forms a reference cycle, so reference counting alone frees what is dropped; pause the
+    # collector while parsing (it runs again as soon as we return).
+    collecting = gc.isenabled()
+    gc.disable()
+    try:
+        if not head:
+            raise _FileProblem(f"tệp «{path.name}» trống")
+        text_only = False
+        if suffix in (".xlsx", ".xlsm") or head.startswith(b"PK\x03\x04"):  # a zip: XLSX
+            rows, total, close = _xlsx_rows(path)
+        elif suffix == ".xls" or head.startswith(b"\xd0\xcf\x11\xe0"):
+            raise _FileProblem(
+                f"tệp «{path.name}» là Excel cũ (.xls) hoặc trang web đổi tên; mở bằng Excel và "
+                "lưu lại thành .xlsx hoặc «CSV UTF-8»"
+            )
+        elif suffix in _CSV_SUFFIXES:
+            rows, total = _csv_rows(path, head)
+            text_only = True
+        else:
+            raise _FileProblem(
+                f"không đọc được tệp «{path.name}»: chỉ nhận tệp CSV (.csv) hoặc Excel (.xlsx)"
+            )
+        return _parse_rows(iter(rows), total, catalogue, calendar, progress, text_only=text_only)
+    except _FileProblem as problem:
+        return ParsedExport([], [], [str(problem)])
+    finally:
+        close()
+        if collecting:
+            gc.enable()
