@@ -67,6 +67,10 @@ def make_dossier(n: int, procedures: list[str], rng: random.Random) -> Dossier:
     )
 
 
+def peak_mb() -> float:
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
+
 def percentile(values: list[float], q: float) -> float:
     ordered = sorted(values)
     return ordered[min(len(ordered) - 1, round(q * (len(ordered) - 1)))]
@@ -128,6 +132,7 @@ async def main() -> None:
         filled = time.perf_counter() - start
         rate = args.dossiers / filled
         print(f"\nfilled {args.dossiers:,} dossiers in {filled:.1f} s ({rate:,.0f}/s)")
+        print(f"peak RSS so far {peak_mb():,.0f} MB")
 
         dispatcher = Dispatcher(services)
         for kind, wanted in (("status card (no phone)", 0), ("second-factor prompt", 1)):
@@ -161,15 +166,17 @@ async def main() -> None:
             print(
                 f"import {label:<4} {len(parsed.rows):,} rows: parse+validate {t1 - t0:.2f} s,"
                 f" apply {t2 - t1:.2f} s → {len(parsed.rows) / (t2 - t0):,.0f} rows/s"
-                f" (created {outcome.created:,}, unchanged {outcome.unchanged:,})"
+                f" (created {outcome.created:,}, unchanged {outcome.unchanged:,});"
+                f" peak RSS so far {peak_mb():,.0f} MB"
             )
+            del parsed
 
     report(work, args.dossiers + args.import_rows)
 
 
 def report(work: Path, dossiers: int) -> None:
     size = sum(f.stat().st_size for f in (work / "data").iterdir())
-    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    peak = peak_mb()
     print(f"\ndatabase {size / 2**20:,.0f} MB for {dossiers:,} dossiers; peak RSS {peak:,.0f} MB")
     if os.environ.get("MOTCUA_BENCH_KEEP") != "1":
         shutil.rmtree(work)

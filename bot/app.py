@@ -9,6 +9,7 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
 from bot.settings import Settings
+from core.apologies import ApologyRules
 from core.catalogue import load_catalogue
 from core.clock import Clock, SystemClock
 from core.messages import IncomingMessage, Reply, TextFormat, split_reply
@@ -104,6 +105,10 @@ async def running_services(
                 second_factor=settings.lookup_second_factor,
                 max_failures=settings.lookup_max_failures,
                 window=dt.timedelta(minutes=settings.lookup_window_minutes),
+            ),
+            apology_rules=ApologyRules(
+                notice_working_days=settings.apology_notice_working_days,
+                max_extensions=settings.apology_max_extensions,
             ),
         )
     finally:

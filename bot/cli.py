@@ -1,11 +1,13 @@
 """`motcua` (and `python -m bot`): the command line of the bot.
 
 motcua chat [--user-id N]        the whole bot in the terminal
+motcua run --channel telegram    the bot on Telegram (long polling; --webhook-url for a webhook)
 motcua search "câu hỏi"          what the search understands of a question
 motcua search --json < queries   one JSON line per input line (the acceptance contract)
 motcua check-catalogue [FILE]    validate the catalogue; every error with its line
 motcua import-dossiers FILE      import the one-stop software's export (CSV or XLSX)
        [--skip-bad] [--dry-run]  apply the good rows only / validate without applying
+motcua apologies [--from D] [--to D] [--csv FILE]   apologies issued, for the quarterly report
 """
 
 from __future__ import annotations
@@ -16,13 +18,21 @@ import json
 import logging
 import sys
 from pathlib import Path
+from typing import TYPE_CHECKING
+from urllib.parse import urlsplit
 
 from bot.app import Dispatcher, load_knowledge, running_services
 from bot.channels.console import ConsoleChannel
 from bot.settings import Settings
+from core.apologies import parse_date
 from core.catalogue import CatalogueInvalid, check_catalogue
-from core.dossier_import import ParsedExport, parse_export
+from core.dossier_import import parse_export
 from core.workdays import WorkingCalendar, load_calendar_overrides
+from handlers.apologies import apologies_csv
+from handlers.imports import apply_import, plan_import
+
+if TYPE_CHECKING:  # the Telegram stack is imported only when the Telegram channel runs
+    from bot.telegram_runner import TelegramOptions
 
 
 def _check_catalogue(args: argparse.Namespace, settings: Settings) -> int:
@@ -73,6 +83,67 @@ def _chat(args: argparse.Namespace, settings: Settings) -> int:
     return asyncio.run(_chat_async(args, settings))
 
 
+def telegram_options(args: argparse.Namespace, settings: Settings) -> TelegramOptions | str:
+    """Options for the Telegram channel from settings and flags, or what is missing (Vietnamese)."""
+    from bot.channels.telegram import Pacing
+    from bot.telegram_runner import TelegramOptions
+
+    token = settings.telegram_bot_token.get_secret_value() if settings.telegram_bot_token else ""
+    if not token:
+        return (
+            "Chưa có mã bot Telegram. Tạo bot với @BotFather, rồi đặt biến môi trường "
+            "TELEGRAM_BOT_TOKEN (hoặc ghi vào tệp .env) và chạy lại."
+        )
+    webhook_url = args.webhook_url or settings.telegram_webhook_url
+    secret = args.secret_token or (
+        settings.telegram_webhook_secret.get_secret_value()
+        if settings.telegram_webhook_secret
+        else None
+    )
+    if webhook_url and not webhook_url.startswith("https://"):
+        return f"Địa chỉ webhook phải bắt đầu bằng https:// (đang là «{webhook_url}»)."
+    if webhook_url and not secret:
+        return (
+            "Chế độ webhook cần một mã bí mật để kiểm tra yêu cầu đến từ Telegram: đặt "
+            "TELEGRAM_WEBHOOK_SECRET (1–256 ký tự A–Z, a–z, 0–9, _ và -) hoặc dùng --secret-token."
+        )
+    return TelegramOptions(
+        token=token,
+        base_url=settings.telegram_base_url,
+        base_file_url=settings.telegram_base_file_url,
+        officer_ids=tuple(sorted(settings.officer_ids)),
+        allow_groups=settings.telegram_allow_groups,
+        pacing=Pacing(
+            per_second=settings.telegram_messages_per_second,
+            per_chat_interval=settings.telegram_per_chat_interval,
+        ),
+        watch_at=settings.apology_watch_time,
+        webhook_url=webhook_url,
+        listen=args.listen or settings.webhook_listen,
+        port=args.port or settings.webhook_port,
+        url_path=urlsplit(webhook_url).path.lstrip("/") if webhook_url else "",
+        secret_token=secret,
+    )
+
+
+async def _run_telegram(options: TelegramOptions, settings: Settings) -> int:
+    from bot.telegram_runner import TelegramBot
+
+    async with running_services(settings) as services:
+        await TelegramBot(services, options).run_until_stopped()
+    return 0
+
+
+def _run(args: argparse.Namespace, settings: Settings) -> int:
+    if args.channel == "console":
+        return _chat(args, settings)
+    options = telegram_options(args, settings)
+    if isinstance(options, str):
+        print(options, file=sys.stderr)
+        return 2
+    return asyncio.run(_run_telegram(options, settings))
+
+
 def _count(n: int) -> str:
     """12345 → '12.345', as numbers are written in Vietnamese."""
     return f"{n:,}".replace(",", ".")
@@ -106,13 +177,6 @@ class _ProgressBar:
             print(file=sys.stderr)
 
 
-def _print_errors(parsed: ParsedExport) -> None:
-    for problem in parsed.file_errors:
-        print(f"- {problem}", file=sys.stderr)
-    for error in parsed.errors:
-        print(f"- {error}", file=sys.stderr)
-
-
 async def _import_dossiers_async(args: argparse.Namespace, settings: Settings) -> int:
     path = Path(args.file)
     knowledge = load_knowledge(settings)
@@ -122,47 +186,83 @@ async def _import_dossiers_async(args: argparse.Namespace, settings: Settings) -
     bar.finish()
     if parsed.file_errors:
         print(f"Không nhập được tệp «{path.name}»:", file=sys.stderr)
-        _print_errors(parsed)
-        return 1
-    good, bad = len(parsed.rows), len(parsed.bad_rows)
-    if parsed.errors:
-        print(f"Tệp «{path.name}» có {len(parsed.errors)} lỗi ở {bad} dòng:", file=sys.stderr)
-        _print_errors(parsed)
-        if not args.skip_bad:
-            print(
-                "Chưa nhập hồ sơ nào. Sửa các lỗi trên rồi chạy lại, hoặc thêm --skip-bad để "
-                "chỉ nhập các dòng không có lỗi.",
-                file=sys.stderr,
-            )
-            return 1
-        rows = ", ".join(str(number) for number in parsed.bad_rows)
-        print(f"Bỏ qua {bad} dòng có lỗi: dòng {rows}.")
-    if args.dry_run:
-        print(
-            f"Kiểm tra xong «{path.name}»: {_count(good)} dòng hợp lệ, {_count(bad)} dòng có lỗi. "
-            "Chạy thử (--dry-run): chưa ghi gì vào cơ sở dữ liệu."
-        )
-        return 0 if good else 1
-    if not good:
-        print("Không có dòng hợp lệ nào để nhập.", file=sys.stderr)
+        for problem in parsed.file_errors:
+            print(f"- {problem}", file=sys.stderr)
         return 1
     async with running_services(settings, knowledge=knowledge) as services:
-        outcome = await services.storage.apply_dossiers(
-            [(row.dossier, row.row_hash) for row in parsed.rows],
-            services.clock.now(),
-            source=f"import:{path.name}",
-        )
+        plan = await plan_import(services, parsed)
+        good, bad = len(plan.rows), len(plan.bad_rows)
+        if plan.errors:
+            print(f"Tệp «{path.name}» có {len(plan.errors)} lỗi ở {bad} dòng:", file=sys.stderr)
+            for error in plan.errors:
+                print(f"- {error}", file=sys.stderr)
+            if not args.skip_bad:
+                print(
+                    "Chưa nhập hồ sơ nào. Sửa các lỗi trên rồi chạy lại, hoặc thêm --skip-bad để "
+                    "chỉ nhập các dòng không có lỗi.",
+                    file=sys.stderr,
+                )
+                return 1
+            rows = ", ".join(str(number) for number in plan.bad_rows)
+            print(f"Bỏ qua {bad} dòng có lỗi: dòng {rows}.")
+        if args.dry_run:
+            print(
+                f"Kiểm tra xong «{path.name}»: {_count(good)} dòng hợp lệ, {_count(bad)} dòng có "
+                f"lỗi, {_count(len(plan.apologies))} văn bản xin lỗi sẽ được lập. "
+                "Chạy thử (--dry-run): chưa ghi gì vào cơ sở dữ liệu."
+            )
+            return 0 if good else 1
+        if not good:
+            print("Không có dòng hợp lệ nào để nhập.", file=sys.stderr)
+            return 1
+        outcome = await apply_import(services, plan, source=f"import:{path.name}")
     print(f"Đã nhập «{path.name}»: {_count(good)} hồ sơ.")
     print(f"- mới: {_count(outcome.created)}")
     print(f"- cập nhật: {_count(outcome.updated)}")
     print(f"- không đổi: {_count(outcome.unchanged)}")
     print(f"- đổi trạng thái: {_count(outcome.status_changes)}")
+    print(f"- văn bản xin lỗi đã lập: {_count(len(outcome.apologies))}")
+    for issued in outcome.apologies:
+        who = f"gửi {issued.followers} người theo dõi" if issued.followers else "chưa ai theo dõi"
+        print(
+            f"  · số {issued.apology.number}, hồ sơ {issued.dossier.code}: hẹn lại "
+            f"{issued.apology.new_due:%d/%m/%Y} ({who}; in văn bản: /xinloi_ds)"
+        )
     print(f"- thông báo đã xếp hàng: {_count(outcome.notifications)}")
     return 0
 
 
 def _import_dossiers(args: argparse.Namespace, settings: Settings) -> int:
     return asyncio.run(_import_dossiers_async(args, settings))
+
+
+async def _apologies_async(args: argparse.Namespace, settings: Settings) -> int:
+    async with running_services(settings) as services:
+        today = services.clock.now().date()
+        start_of_year = today.replace(day=1, month=1)
+        first = parse_date(args.date_from, today) if args.date_from else start_of_year
+        last = parse_date(args.date_to, today) if args.date_to else today
+        if first is None or last is None or first > last:
+            print(
+                "Ngày không hợp lệ: viết ngày/tháng/năm, ví dụ --from 01/10/2026 --to 31/12/2026"
+                " (ngày đầu không sau ngày cuối).",
+                file=sys.stderr,
+            )
+            return 2
+        issued = await services.storage.apologies_between(first, last)
+        dossiers = await services.storage.get_dossiers([a.code_key for a in issued])
+        table = apologies_csv(services, issued, dossiers, first, last)
+    print(f"Văn bản xin lỗi từ {first:%d/%m/%Y} đến {last:%d/%m/%Y}: {_count(len(issued))}")
+    if args.csv:
+        await asyncio.to_thread(Path(args.csv).write_bytes, table.content)
+        print(f"Đã ghi danh sách vào {args.csv}")
+    else:
+        sys.stdout.write(table.content.decode("utf-8-sig"))
+    return 0
+
+
+def _apologies(args: argparse.Namespace, settings: Settings) -> int:
+    return asyncio.run(_apologies_async(args, settings))
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -172,6 +272,15 @@ def build_parser() -> argparse.ArgumentParser:
     chat = commands.add_parser("chat", help="trò chuyện với bot ngay trên máy (không cần mạng)")
     chat.add_argument("--user-id", default="1", help="mã người đang trò chuyện (mặc định 1)")
     chat.set_defaults(run=_chat)
+
+    run = commands.add_parser("run", help="chạy bot trên một kênh (mặc định: terminal)")
+    run.add_argument("--channel", choices=["console", "telegram"], default="console")
+    run.add_argument("--user-id", default="1", help="(terminal) mã người đang trò chuyện")
+    run.add_argument("--webhook-url", help="(Telegram) địa chỉ HTTPS công khai nhận cập nhật")
+    run.add_argument("--listen", help="(Telegram, webhook) địa chỉ lắng nghe, mặc định 0.0.0.0")
+    run.add_argument("--port", type=int, help="(Telegram, webhook) cổng, mặc định 8443")
+    run.add_argument("--secret-token", help="(Telegram, webhook) mã bí mật kiểm tra yêu cầu")
+    run.set_defaults(run=_run)
 
     search = commands.add_parser("search", help="thử tìm thủ tục cho một câu hỏi")
     search.add_argument("query", nargs="*", help="câu hỏi; bỏ trống thì đọc từng dòng ở stdin")
@@ -194,6 +303,12 @@ def build_parser() -> argparse.ArgumentParser:
         "--dry-run", action="store_true", help="chỉ kiểm tra tệp, không ghi vào cơ sở dữ liệu"
     )
     imports.set_defaults(run=_import_dossiers)
+
+    listing = commands.add_parser("apologies", help="danh sách văn bản xin lỗi đã lập (báo cáo)")
+    listing.add_argument("--from", dest="date_from", help="từ ngày (mặc định: 1/1 năm nay)")
+    listing.add_argument("--to", dest="date_to", help="đến ngày (mặc định: hôm nay)")
+    listing.add_argument("--csv", help="ghi ra tệp CSV (mở được bằng Excel) thay vì in ra màn hình")
+    listing.set_defaults(run=_apologies)
     return parser
 
 
@@ -214,6 +329,9 @@ def main(argv: list[str] | None = None) -> int:
         return 2
     except KeyboardInterrupt:
         return 130
+    except BrokenPipeError:  # `motcua chat | head`: the reader left; nothing to report
+        sys.stdout = None  # type: ignore[assignment]  # no flush of a closed pipe at exit
+        return 0
 
 
 if __name__ == "__main__":

@@ -6,6 +6,7 @@ Our own settings use the prefix `MOTCUA_`; Telegram's keep the names people alre
 
 from __future__ import annotations
 
+import datetime as dt
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -39,6 +40,13 @@ class Settings(BaseSettings):
     lookup_max_failures: int = Field(default=5, ge=1)
     lookup_window_minutes: int = Field(default=10, ge=1)
 
+    # Lateness apologies (NĐ 61/2018 Điều 19 k.9): how many working days before the due date the
+    # apology must reach the citizen, how many new dates a dossier may get, when the daily watch
+    # tells officers which dossiers need one.
+    apology_notice_working_days: int = Field(default=1, ge=0)
+    apology_max_extensions: int = Field(default=1, ge=1)
+    apology_watch_time: dt.time = dt.time(7, 30)
+
     officer_ids: Annotated[frozenset[str], NoDecode] = Field(
         default=frozenset(), validation_alias=_env("OFFICER_IDS")
     )
@@ -51,6 +59,20 @@ class Settings(BaseSettings):
     telegram_base_file_url: str = Field(
         default="https://api.telegram.org/file/bot", validation_alias=_env("TELEGRAM_BASE_FILE_URL")
     )
+
+    # Telegram: groups are declined politely unless allowed; pacing follows Telegram's limits.
+    telegram_allow_groups: bool = False
+    telegram_messages_per_second: float = Field(default=30.0, gt=0)
+    telegram_per_chat_interval: float = Field(default=1.0, ge=0)
+    # Webhook mode (deployment): Telegram posts to this public HTTPS URL; empty = long polling.
+    telegram_webhook_url: str | None = Field(
+        default=None, validation_alias=_env("TELEGRAM_WEBHOOK_URL")
+    )
+    telegram_webhook_secret: SecretStr | None = Field(
+        default=None, validation_alias=_env("TELEGRAM_WEBHOOK_SECRET")
+    )
+    webhook_listen: str = "0.0.0.0"
+    webhook_port: int = Field(default=8443, ge=1, le=65535)
 
     @field_validator("officer_ids", mode="before")
     @classmethod

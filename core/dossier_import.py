@@ -73,6 +73,9 @@ class ParsedRow:
     row_number: int  # as the officer sees it in the spreadsheet (header = row 1)
     dossier: Dossier
     row_hash: str  # sha256 of the normalized values: same data, same hash, whatever the format
+    # Why the return date moved, when the software records it: with a later due date for a
+    # dossier near or past its due date, the import issues the apology (NĐ 61/2018 Đ19 k9).
+    delay_reason: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -118,6 +121,7 @@ class Column(Enum):
     STATUS = "status"
     NOTE = "note"
     RETURN_METHOD = "return_method"
+    DELAY_REASON = "delay_reason"
 
 
 @dataclass(frozen=True)
@@ -138,6 +142,10 @@ COLUMNS: dict[Column, ColumnSpec] = {
     Column.STATUS: ColumnSpec(("Trạng thái", "Tình trạng"), True),
     Column.NOTE: ColumnSpec(("Ghi chú",), False),
     Column.RETURN_METHOD: ColumnSpec(("Hình thức trả kết quả", "Trả kết quả"), False),
+    Column.DELAY_REASON: ColumnSpec(
+        ("Lý do trễ hạn", "Lý do gia hạn", "Lý do quá hạn", "Lý do chậm trả", "Lý do xin lỗi"),
+        False,
+    ),
 }
 
 
@@ -424,6 +432,7 @@ class _RowReader:
             status_text,
             note,
             return_text,
+            reason_text,
         ) = texts
         # Dates and phone numbers also look at the cell's type (Excel dates, numbers).
         raw = texts if self.text_only else picked
@@ -520,7 +529,7 @@ class _RowReader:
             return_method=return_method,
             note=_tidy(note) or None,
         )
-        return ParsedRow(number, dossier, row_hash(dossier))
+        return ParsedRow(number, dossier, row_hash(dossier), _tidy(reason_text) or None)
 
     def _procedure_error(self, number: int, code_text: str, name_text: str) -> RowError:
         column = Column.PROCEDURE_CODE if code_text else Column.PROCEDURE_NAME

@@ -150,7 +150,7 @@ def return_method_from_text(text: str) -> ReturnMethod | None:
     return _RETURN_BY_WORDING.get(fold(text))
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Dossier:
     code: str  # as printed on the receipt
     code_key: str  # letters and digits only: how codes are compared
@@ -174,7 +174,7 @@ class EventKind(StrEnum):
     DUE = "due"
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class DossierEvent:
     id: int
     code_key: str

@@ -63,6 +63,7 @@ class ApplyOutcome:
     unchanged: int = 0
     status_changes: int = 0
     notifications: int = 0
+    apologies: tuple[IssuedApology, ...] = ()  # issued from rows carrying a delay reason
 
 
 @dataclass(frozen=True)
@@ -154,11 +155,18 @@ class Storage(Protocol):
     async def event(self, event_id: int) -> DossierEvent | None: ...
 
     async def apply_dossiers(
-        self, dossiers: Sequence[tuple[Dossier, str]], now: dt.datetime, source: str
+        self,
+        dossiers: Sequence[tuple[Dossier, str]],
+        now: dt.datetime,
+        source: str,
+        apologies: Sequence[ApologyDraft] = (),
+        max_extensions: int = 1,
     ) -> ApplyOutcome:
         """Upsert (dossier, row hash) pairs in one transaction: history for every change, and
         an outbox message for each active follower of each status change. A row whose hash is
-        unchanged is skipped, so importing a file twice changes nothing and notifies nobody."""
+        unchanged is skipped, so importing a file twice changes nothing and notifies nobody.
+        `apologies` are issued in the same transaction, after the upserts (as `issue_apology`);
+        a refused one (core.apologies.ApologyRefused) rolls the whole import back."""
         ...
 
     async def count_dossiers(self) -> int: ...

@@ -734,7 +734,7 @@ async def test_cli_skip_bad_applies_the_good_rows(
     assert "Bỏ qua 8 dòng có lỗi: dòng 3, 4, 5, 6, 7, 8, 9, 11." in out
     assert "- dòng 6, cột «Thủ tục»: thủ tục «Cấp sổ đỏ» không có trong danh mục" in err
     assert summary(out) == {"mới": 2, "cập nhật": 0, "không đổi": 0, "đổi trạng thái": 0,
-                            "thông báo đã xếp hàng": 0}  # fmt: skip
+                            "văn bản xin lỗi đã lập": 0, "thông báo đã xếp hàng": 0}  # fmt: skip
     keys = [code_key("H57.132-260105-0001"), code_key("H57.132-260106-0009")]
     found = await storage.get_dossiers(keys)
     assert [found[key].status for key in keys] == [Status.RECEIVED, Status.RETURNED]
@@ -756,11 +756,11 @@ async def test_cli_second_import_of_the_same_file_changes_nothing(
     code, out, _ = await import_file(capsys, DATA / "dossiers_good.csv")
     assert code == 0
     assert summary(out) == {"mới": 6, "cập nhật": 0, "không đổi": 0, "đổi trạng thái": 0,
-                            "thông báo đã xếp hàng": 0}  # fmt: skip
+                            "văn bản xin lỗi đã lập": 0, "thông báo đã xếp hàng": 0}  # fmt: skip
     code, out, _ = await import_file(capsys, DATA / "dossiers_good.csv")
     assert code == 0
     assert summary(out) == {"mới": 0, "cập nhật": 0, "không đổi": 6, "đổi trạng thái": 0,
-                            "thông báo đã xếp hàng": 0}  # fmt: skip
+                            "văn bản xin lỗi đã lập": 0, "thông báo đã xếp hàng": 0}  # fmt: skip
     assert await storage.count_dossiers() == 6
     assert sum((await storage.outbox_counts()).values()) == 0
 
@@ -780,7 +780,7 @@ async def test_cli_status_change_records_history_and_notifies_the_follower_once(
     code, out, _ = await import_file(capsys, changed)
     assert code == 0
     assert summary(out) == {"mới": 0, "cập nhật": 1, "không đổi": 5, "đổi trạng thái": 1,
-                            "thông báo đã xếp hàng": 1}  # fmt: skip
+                            "văn bản xin lỗi đã lập": 0, "thông báo đã xếp hàng": 1}  # fmt: skip
 
     latest = (await storage.dossier_events(key))[0]
     assert (latest.kind, latest.old_status, latest.new_status) == (

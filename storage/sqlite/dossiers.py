@@ -17,7 +17,16 @@ from core.dossiers import (
     changes_between,
     notifies,
 )
-from storage.base import ApplyOutcome, ChatRef, Follow, LookupView, OutboxMessage, Purpose
+from storage.base import (
+    ApologyDraft,
+    ApplyOutcome,
+    ChatRef,
+    Follow,
+    IssuedApology,
+    LookupView,
+    OutboxMessage,
+    Purpose,
+)
 from storage.sqlite.outbox import OutboxMixin
 
 _DOSSIER_COLUMNS = (
@@ -116,7 +125,12 @@ class DossiersMixin(OutboxMixin):
         return int(row[0]) if row else 0
 
     async def apply_dossiers(
-        self, dossiers: Sequence[tuple[Dossier, str]], now: dt.datetime, source: str
+        self,
+        dossiers: Sequence[tuple[Dossier, str]],
+        now: dt.datetime,
+        source: str,
+        apologies: Sequence[ApologyDraft] = (),
+        max_extensions: int = 1,
     ) -> ApplyOutcome:
         stamp = now.isoformat()
         created = updated = unchanged = status_changes = notifications = 0
@@ -158,7 +172,16 @@ class DossiersMixin(OutboxMixin):
                 await db.executemany(_INSERT_EVENT, plain_events)
                 status_changes += len(notifying)
                 notifications += await self._notify_followers(notifying, stamp)
-        return ApplyOutcome(created, updated, unchanged, status_changes, notifications)
+            # ApologiesMixin._issue (SqliteStorage has both): same checks as an officer's apology.
+            issue = self._issue  # type: ignore[attr-defined]
+            issued: list[IssuedApology] = [
+                await issue(draft, now, max_extensions) for draft in apologies
+            ]
+        notifications += sum(item.followers for item in issued)
+        return ApplyOutcome(
+            created, updated, unchanged, status_changes, notifications, tuple(issued)
+        )
+
 
     async def _hashes(self, keys: list[str]) -> dict[str, str]:
         marks = ",".join("?" * len(keys))

@@ -1,0 +1,86 @@
+"""Applying a parsed export of the one-stop software: the rows, and the apologies they carry.
+
+`core.dossier_import` reads and validates the file without touching the database. Here the rows
+meet what the database already knows: a row that moves the return date of a dossier near or past
+its due date, with a reason ("Lý do trễ hạn"), is the office's late-dossier apology, issued "from
+the one-stop software" with the same rules as an officer's (NĐ 61/2018/NĐ-CP Điều 19 khoản 9:
+reason and new date required, a working day after the old one, not more than one new date).
+A row whose apology the rules refuse is an error on that row, like any other.
+
+The command line (`motcua import-dossiers`) and, later, a file sent in the chat use this.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, replace
+
+from core.apologies import FROM_SOFTWARE, ApologyRefused, check_new_date, classify
+from core.dossier_import import ParsedExport, ParsedRow, RowError
+from handlers.context import Services
+from storage.base import ApologyDraft, ApplyOutcome
+
+
+@dataclass(frozen=True)
+class ImportPlan:
+    rows: list[ParsedRow]  # the rows to apply (all of them, unless some were refused)
+    apologies: list[ApologyDraft]  # to issue in the same transaction
+    errors: list[RowError]  # the file's errors and the refused apologies, in row order
+
+    @property
+    def bad_rows(self) -> list[int]:
+        return sorted({error.row_number for error in self.errors})
+
+
+async def plan_import(services: Services, parsed: ParsedExport) -> ImportPlan:
+    """Which rows issue an apology, and which the apology rules refuse."""
+    commune = services.knowledge.catalogue.commune
+    today = services.clock.now().date()
+    storage, calendar, rules = services.storage, services.calendar, services.apology_rules
+    rows: list[ParsedRow] = []
+    drafts: list[ApologyDraft] = []
+    refused: list[RowError] = []
+    for row in parsed.rows:
+        new = row.dossier
+        old = await storage.get_dossier(new.code_key) if row.delay_reason else None
+        # Only a later date for a dossier whose time is running out is an apology; otherwise
+        # the reason is kept nowhere and the new date is an ordinary change.
+        if (
+            old is None
+            or row.delay_reason is None
+            or new.due_date <= old.due_date
+            or classify(old, today, calendar, rules) is None
+        ):
+            rows.append(row)
+            continue
+        try:
+            extensions = len(await storage.apologies_for(new.code_key))
+            check_new_date(old, new.due_date, calendar, extensions, rules)
+        except ApologyRefused as reason:
+            refused.append(RowError(row.row_number, "Ngày hẹn trả", "", str(reason)))
+            continue
+        # The row goes in with the old date; the apology moves it, with its own history.
+        rows.append(replace(row, dossier=replace(new, due_date=old.due_date)))
+        drafts.append(
+            ApologyDraft(
+                code_key=new.code_key,
+                reason=row.delay_reason,
+                new_due=new.due_date,
+                issued_by=FROM_SOFTWARE,
+                issuer_name=None,
+                law_version=commune.law_version,
+                number_suffix=commune.apology_number_suffix,
+            )
+        )
+    errors = sorted([*parsed.errors, *refused], key=lambda error: error.row_number)
+    return ImportPlan(rows, drafts, errors)
+
+
+async def apply_import(services: Services, plan: ImportPlan, source: str) -> ApplyOutcome:
+    """The planned rows and apologies, in one transaction."""
+    return await services.storage.apply_dossiers(
+        [(row.dossier, row.row_hash) for row in plan.rows],
+        services.clock.now(),
+        source,
+        plan.apologies,
+        services.apology_rules.max_extensions,
+    )
