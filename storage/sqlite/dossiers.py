@@ -182,7 +182,6 @@ class DossiersMixin(OutboxMixin):
             created, updated, unchanged, status_changes, notifications, tuple(issued)
         )
 
-
     async def _hashes(self, keys: list[str]) -> dict[str, str]:
         marks = ",".join("?" * len(keys))
         rows = await self._all(
