@@ -293,22 +293,25 @@ class DossiersMixin(OutboxMixin):
                 "UPDATE follows SET active = 0 WHERE channel = ? AND chat_id = ?",
                 (chat.channel, chat.chat_id),
             )
+            await self._db.execute(
+                "UPDATE subscriptions SET active = 0 WHERE channel = ? AND chat_id = ?",
+                (chat.channel, chat.chat_id),
+            )
 
     async def forget_chat(self, chat: ChatRef) -> None:
         params = (chat.channel, chat.chat_id)
         async with self._lock, self._transaction() as db:
             for table in (
                 "follows",
+                "subscriptions",
                 "consents",
                 "lookup_failures",
                 "conversation_state",
                 "chats",
             ):
                 await db.execute(f"DELETE FROM {table} WHERE channel = ? AND chat_id = ?", params)
-            # Messages not yet sent are dropped; sent ones keep no personal data beyond the ids.
-            await db.execute(
-                "DELETE FROM outbox WHERE channel = ? AND chat_id = ? AND status <> 'sent'", params
-            )
+            # Its messages too, sent or not: a sent one still links the chat to a dossier.
+            await db.execute("DELETE FROM outbox WHERE channel = ? AND chat_id = ?", params)
 
     # -- lookups ---------------------------------------------------------------------------
 
