@@ -2,21 +2,41 @@
 
 from __future__ import annotations
 
+import asyncio
+import dataclasses
 import datetime as dt
 import logging
 from collections import OrderedDict
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
+from bot.knowledge_files import KnowledgeFiles
 from bot.settings import Settings
 from core.apologies import ApologyRules
-from core.catalogue import load_catalogue
+from core.care import CarePolicy, VolunteerRoster
+from core.catalogue import CatalogueInvalid
 from core.clock import Clock, SystemClock
-from core.messages import IncomingMessage, Reply, TextFormat, split_reply
+from core.messages import FileSource, IncomingMessage, Reply, TextFormat, split_reply
+from core.officers import OfficerRoster
 from core.render import Renderer
-from core.search import Lexicon, ProcedureSearch
 from core.workdays import WorkingCalendar, load_calendar_overrides
-from handlers import apologies, dossiers, fields, procedures, start
+from handlers import (
+    apologies,
+    broadcasts,
+    checklists,
+    dossiers,
+    feedback,
+    fields,
+    officers,
+    procedures,
+    ratings,
+    report,
+    start,
+    status_updates,
+    subscriptions,
+    uploads,
+    volunteers,
+)
 from handlers.context import Context, Knowledge, LookupPolicy, Services
 from handlers.routing import On, Route
 from storage.sqlite import SqliteStorage
@@ -34,6 +54,16 @@ ROUTES: list[Route] = [
     *fields.routes,
     *procedures.routes,
     *apologies.routes,
+    *report.routes,
+    *uploads.routes,
+    *status_updates.routes,
+    *officers.routes,
+    *subscriptions.routes,
+    *broadcasts.routes,
+    *ratings.routes,
+    *feedback.routes,
+    *volunteers.routes,
+    *checklists.routes,
     *[r for r in dossiers.routes if r.on is not On.TEXT and r.on is not On.STATE],
     start.unknown_command_route,
     *[r for r in dossiers.routes if r.on in (On.STATE, On.TEXT)],
@@ -43,9 +73,21 @@ ROUTES: list[Route] = [
 
 def load_knowledge(settings: Settings) -> Knowledge:
     """Load and validate the catalogue; raises CatalogueInvalid with every problem found."""
-    catalogue = load_catalogue(settings.catalogue_file, settings.commune_file)
-    lexicon = Lexicon.load(settings.lexicon_file)
-    return Knowledge(catalogue, ProcedureSearch(catalogue, lexicon))
+    return KnowledgeFiles(settings).load()
+
+
+async def reload_knowledge(services: Services) -> None:
+    """The catalogue file changed on disk (`motcua reload` sent SIGHUP): load it again; if it
+    is invalid, keep serving the one in memory and log every error."""
+    files = services.catalogue_files
+    if files is None:
+        return
+    try:
+        services.knowledge = await asyncio.to_thread(files.load)
+    except CatalogueInvalid as invalid:
+        log.error("catalogue not reloaded, the old one stays in use:\n%s", invalid.report())
+        return
+    log.info("catalogue reloaded: %d procedures", len(services.knowledge.catalogue))
 
 
 class Dispatcher:
@@ -68,10 +110,15 @@ class Dispatcher:
             self._seen.popitem(last=False)
         return await self.services.storage.touch_chat(message.channel, message.chat_id, now)
 
-    async def handle(self, message: IncomingMessage, text_format: TextFormat) -> list[Reply]:
+    async def handle(
+        self,
+        message: IncomingMessage,
+        text_format: TextFormat,
+        files: FileSource | None = None,
+    ) -> list[Reply]:
         """Every message gets at least one reply; a failure becomes a short apology."""
         storage = self.services.storage
-        ctx = Context(self.services, message, text_format)
+        ctx = Context(self.services, message, text_format, files=files)
         try:
             ctx.first_contact = await self._first_contact(message)
             ctx.state = await storage.load_state(ctx.key)
@@ -82,7 +129,17 @@ class Dispatcher:
             replies = [ctx.reply("error.j2")]
         if not replies:
             replies = [ctx.reply("unsupported.j2", kind=None)]
+        if ctx.first_contact:  # issue 7: what is stored, why, how long, how to delete; once
+            replies = with_privacy_notice(ctx, replies)
         return [part for reply in replies for part in split_reply(reply)]
+
+
+def with_privacy_notice(ctx: Context, replies: list[Reply]) -> list[Reply]:
+    """The notice closes the first answer a chat ever gets (in the same message: one message
+    more would be one more for elders to read, and the notice must not push the answer away)."""
+    notice = ctx.render("privacy_notice.j2", days=ctx.services.care.unlink_returned_days)
+    last = replies[-1]
+    return [*replies[:-1], dataclasses.replace(last, text=f"{last.text}\n\n{notice}")]
 
 
 @asynccontextmanager
@@ -101,6 +158,7 @@ async def running_services(
             renderers={fmt: Renderer(settings.templates_dir, fmt) for fmt in TextFormat},
             calendar=calendar,
             officer_ids=settings.officer_ids,
+            roster=OfficerRoster(await storage.officers()),
             lookup=LookupPolicy(
                 second_factor=settings.lookup_second_factor,
                 max_failures=settings.lookup_max_failures,
@@ -110,6 +168,15 @@ async def running_services(
                 notice_working_days=settings.apology_notice_working_days,
                 max_extensions=settings.apology_max_extensions,
             ),
+            catalogue_files=KnowledgeFiles(settings),
+            uploads_dir=settings.data_dir / "uploads",
+            care=CarePolicy(
+                ready_reminder=settings.ready_reminder,
+                ready_reminder_time=settings.ready_reminder_time,
+                unlink_returned_days=settings.unlink_returned_days,
+                volunteer_lookup_factor=settings.volunteer_lookup_factor,
+            ),
+            volunteers=VolunteerRoster(await storage.volunteers()),
         )
     finally:
         await storage.close()

@@ -2,12 +2,16 @@
 
 motcua chat [--user-id N]        the whole bot in the terminal
 motcua run --channel telegram    the bot on Telegram (long polling; --webhook-url for a webhook)
+motcua run --channel zalo|all    the bot on a Zalo OA (webhook server; all: with Telegram too)
 motcua search "câu hỏi"          what the search understands of a question
 motcua search --json < queries   one JSON line per input line (the acceptance contract)
 motcua check-catalogue [FILE]    validate the catalogue; every error with its line
 motcua import-dossiers FILE      import the one-stop software's export (CSV or XLSX)
        [--skip-bad] [--dry-run]  apply the good rows only / validate without applying
 motcua apologies [--from D] [--to D] [--csv FILE]   apologies issued, for the quarterly report
+motcua report [--quarter 2026-Q3 | --year 2026 | --from D --to D] [--xlsx F] [--png F]
+                                 the quarterly figures (bot/report_cli.py)
+motcua reload [FILE] [--yes]     validate (and install) a catalogue; the running bot reloads it
 """
 
 from __future__ import annotations
@@ -23,9 +27,12 @@ from urllib.parse import urlsplit
 
 from bot.app import Dispatcher, load_knowledge, running_services
 from bot.channels.console import ConsoleChannel
+from bot.knowledge_files import KnowledgeFiles, signal_running_bot, write_pid_file
+from bot.report_cli import add_report_parser
 from bot.settings import Settings
 from core.apologies import parse_date
 from core.catalogue import CatalogueInvalid, check_catalogue
+from core.catalogue.diff import describe_diff, diff_catalogues
 from core.dossier_import import parse_export
 from core.workdays import WorkingCalendar, load_calendar_overrides
 from handlers.apologies import apologies_csv
@@ -130,13 +137,21 @@ async def _run_telegram(options: TelegramOptions, settings: Settings) -> int:
     from bot.telegram_runner import TelegramBot
 
     async with running_services(settings) as services:
-        await TelegramBot(services, options).run_until_stopped()
+        pid_file = write_pid_file(settings)
+        try:
+            await TelegramBot(services, options).run_until_stopped()
+        finally:
+            pid_file.unlink(missing_ok=True)
     return 0
 
 
 def _run(args: argparse.Namespace, settings: Settings) -> int:
     if args.channel == "console":
         return _chat(args, settings)
+    if args.channel in ("zalo", "all"):  # one webhook server (bot/zalo_runner.py)
+        from bot.zalo_runner import run_from_cli
+
+        return run_from_cli(args, settings)
     options = telegram_options(args, settings)
     if isinstance(options, str):
         print(options, file=sys.stderr)
@@ -265,6 +280,52 @@ def _apologies(args: argparse.Namespace, settings: Settings) -> int:
     return asyncio.run(_apologies_async(args, settings))
 
 
+def _reload(args: argparse.Namespace, settings: Settings) -> int:
+    """Validate first: on any error nothing changes and every error is printed. Then show what
+    changes, install the file (if another one was given) and tell the running bot."""
+    files = KnowledgeFiles(settings)
+    candidate = Path(args.file) if args.file else settings.catalogue_file
+    try:
+        new = files.load(candidate)
+    except CatalogueInvalid as invalid:
+        print(invalid.report(), file=sys.stderr)
+        print("Danh mục đang dùng không thay đổi.", file=sys.stderr)
+        return 1
+    installing = candidate.resolve() != settings.catalogue_file.resolve()
+    if installing:
+        try:
+            current = files.load().catalogue
+        except CatalogueInvalid:
+            current = None  # the file in use is broken: anything valid is better
+        if current is not None:
+            print(describe_diff(diff_catalogues(current, new.catalogue)))
+        if not args.yes:
+            if not sys.stdin.isatty():
+                print("Thêm --yes để áp dụng (chưa thay đổi gì).", file=sys.stderr)
+                return 1
+            if input("Áp dụng danh mục mới? (c/k) ").strip().casefold() not in {"c", "co", "có"}:
+                print("Đã hủy, danh mục đang dùng không thay đổi.")
+                return 1
+        files.install(candidate)
+        print(
+            f"Đã cài danh mục mới vào {settings.catalogue_file} (bản cũ lưu cạnh đó, đuôi .bak-…)."
+        )
+    else:
+        print(f"Danh mục hợp lệ: {len(new.catalogue)} thủ tục.")
+    pid = signal_running_bot(settings)
+    if pid is None:
+        print("Không thấy bot đang chạy: lần chạy sau sẽ dùng danh mục này.")
+    else:
+        print(f"Đã báo bot đang chạy (pid {pid}) nạp lại danh mục.")
+    return 0
+
+
+def _broadcast(args: argparse.Namespace, settings: Settings) -> int:
+    from bot.broadcast_cli import queue_from_command_line
+
+    return asyncio.run(queue_from_command_line(args, settings))
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="motcua", description="Một Cửa Bot")
     commands = parser.add_subparsers(dest="command", required=True)
@@ -274,7 +335,7 @@ def build_parser() -> argparse.ArgumentParser:
     chat.set_defaults(run=_chat)
 
     run = commands.add_parser("run", help="chạy bot trên một kênh (mặc định: terminal)")
-    run.add_argument("--channel", choices=["console", "telegram"], default="console")
+    run.add_argument("--channel", choices=["console", "telegram", "zalo", "all"], default="console")
     run.add_argument("--user-id", default="1", help="(terminal) mã người đang trò chuyện")
     run.add_argument("--webhook-url", help="(Telegram) địa chỉ HTTPS công khai nhận cập nhật")
     run.add_argument("--listen", help="(Telegram, webhook) địa chỉ lắng nghe, mặc định 0.0.0.0")
@@ -309,6 +370,22 @@ def build_parser() -> argparse.ArgumentParser:
     listing.add_argument("--to", dest="date_to", help="đến ngày (mặc định: hôm nay)")
     listing.add_argument("--csv", help="ghi ra tệp CSV (mở được bằng Excel) thay vì in ra màn hình")
     listing.set_defaults(run=_apologies)
+    add_report_parser(commands)
+
+    reload = commands.add_parser(
+        "reload", help="kiểm tra rồi áp dụng danh mục thủ tục mới mà không dừng bot"
+    )
+    reload.add_argument("file", nargs="?", help="tệp procedures.yaml mới (mặc định: tệp đang dùng)")
+    reload.add_argument("--yes", action="store_true", help="áp dụng không hỏi lại")
+    reload.set_defaults(run=_reload)
+
+    broadcast = commands.add_parser(
+        "broadcast", help="xếp hàng một thông báo cho người đã đăng ký (bot đang chạy sẽ gửi)"
+    )
+    broadcast.add_argument("--text", required=True, help="nội dung thông báo")
+    broadcast.add_argument("--field", help="chỉ người đăng ký lĩnh vực này, ví dụ ho-tich")
+    broadcast.add_argument("--yes", action="store_true", help="xếp hàng không hỏi lại")
+    broadcast.set_defaults(run=_broadcast)
     return parser
 
 

@@ -6,6 +6,11 @@ change it reports, so nothing is lost. A worker marks a message `sending` before
 sent again after the restart. That is the only way to get a duplicate: no chat platform offers an
 idempotency key for sending, so delivery is at-least-once for messages in flight and exactly once
 for all others.
+
+Broadcasts follow the same rule: their recipients become rows when the officer confirms, with a
+lower priority than dossiers' messages. Cancelling marks the pending rows `cancelled`; a row
+already claimed is marked so when the worker renders it, so only a message already on the wire
+can still go out. When a round handles a broadcast's last row, the officer's report is queued.
 """
 
 from __future__ import annotations
@@ -20,7 +25,7 @@ from typing import Protocol
 
 from core.messages import Reply, TextFormat, split_reply
 from handlers.context import Services
-from handlers.notifications import render_outbox
+from handlers.notifications import Withdrawn, render_outbox
 from storage.base import ChatRef, OutboxItem
 
 log = logging.getLogger(__name__)
@@ -94,6 +99,7 @@ class OutboxWorker:
             )
             for item in items:
                 await self._deliver(item)
+            await self._finish_broadcasts(items)
             handled += len(items)
             if len(items) < self.batch:
                 return handled
@@ -108,6 +114,14 @@ class OutboxWorker:
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(stop.wait(), timeout=interval)
 
+    async def _finish_broadcasts(self, items: list[OutboxItem]) -> None:
+        """A broadcast whose last message was just handled gets its report queued (once)."""
+        ids = sorted(
+            {int(i.message.payload["broadcast_id"]) for i in items if i.message.kind == "broadcast"}
+        )
+        if ids:
+            await self.services.storage.finish_broadcasts(ids, self.services.clock.now())
+
     async def _deliver(self, item: OutboxItem) -> None:
         storage, now = self.services.storage, self.services.clock.now()
         message = item.message
@@ -120,6 +134,9 @@ class OutboxWorker:
             return
         if reply is None:
             await storage.mark_failed(item.id, "nothing to say (data removed)", now)
+            return
+        if isinstance(reply, Withdrawn):
+            await storage.mark_cancelled(item.id, now)
             return
         try:
             message_id = None

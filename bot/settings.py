@@ -47,6 +47,13 @@ class Settings(BaseSettings):
     apology_max_extensions: int = Field(default=1, ge=1)
     apology_watch_time: dt.time = dt.time(7, 30)
 
+    # Issue 7: on the appointment day, remind followers whose result waits to be collected; unlink
+    # chats from dossiers finished this many days ago (0: never); volunteers' lookup allowance.
+    ready_reminder: bool = True
+    ready_reminder_time: dt.time = dt.time(8, 0)
+    unlink_returned_days: int = Field(default=30, ge=0)
+    volunteer_lookup_factor: int = Field(default=5, ge=1)
+
     officer_ids: Annotated[frozenset[str], NoDecode] = Field(
         default=frozenset(), validation_alias=_env("OFFICER_IDS")
     )
@@ -73,6 +80,68 @@ class Settings(BaseSettings):
     )
     webhook_listen: str = "0.0.0.0"
     webhook_port: int = Field(default=8443, ge=1, le=65535)
+
+    # Zalo Official Account (bot/channels/zalo.py; README "Running on Zalo"). Zalo's own numbers
+    # come from public sources of mixed reliability: each is a setting, the default being what
+    # the sources say (see the comments in bot/channels/zalo.py).
+    zalo_app_id: str | None = Field(default=None, validation_alias=_env("ZALO_APP_ID"))
+    zalo_app_secret: SecretStr | None = Field(
+        default=None, validation_alias=_env("ZALO_APP_SECRET")
+    )
+    zalo_oa_secret_key: SecretStr | None = Field(
+        default=None, validation_alias=_env("ZALO_OA_SECRET_KEY")
+    )
+    # The first tokens (from the OA's authorisation); afterwards the database holds them.
+    zalo_access_token: SecretStr | None = Field(
+        default=None, validation_alias=_env("ZALO_ACCESS_TOKEN")
+    )
+    zalo_refresh_token: SecretStr | None = Field(
+        default=None, validation_alias=_env("ZALO_REFRESH_TOKEN")
+    )
+    zalo_webhook_url: str | None = Field(default=None, validation_alias=_env("ZALO_WEBHOOK_URL"))
+    zalo_api_base_url: str = Field(
+        default="https://openapi.zalo.me", validation_alias=_env("ZALO_API_BASE_URL")
+    )
+    zalo_oauth_base_url: str = Field(
+        default="https://oauth.zaloapp.com", validation_alias=_env("ZALO_OAUTH_BASE_URL")
+    )
+    zalo_zns_base_url: str = Field(
+        default="https://business.openapi.zalo.me", validation_alias=_env("ZALO_ZNS_BASE_URL")
+    )
+    # ZNS templates (approved by Zalo, paid per message): empty = no ZNS. Fields: "param=source"
+    # pairs; sources: code, procedure, status, due, old_due, new_due, reason, name.
+    zalo_zns_template_status: str | None = Field(
+        default=None, validation_alias=_env("ZALO_ZNS_TEMPLATE_STATUS")
+    )
+    zalo_zns_status_fields: str = (
+        "ma_ho_so=code,ten_thu_tuc=procedure,trang_thai=status,ngay_hen_tra=due"
+    )
+    zalo_zns_template_apology: str | None = Field(
+        default=None, validation_alias=_env("ZALO_ZNS_TEMPLATE_APOLOGY")
+    )
+    zalo_zns_apology_fields: str = (
+        "ma_ho_so=code,ngay_hen_cu=old_due,ngay_hen_moi=new_due,ly_do=reason"
+    )
+    # Transaction messages need Zalo's permission for the OA: off until the commune has it.
+    zalo_transaction_messages: bool = False
+    zalo_cs_window_hours: float = Field(default=48, gt=0)
+    zalo_cs_max_messages: int = Field(default=8, ge=0)  # per window; 0 = no limit
+    zalo_interaction_days: float = Field(default=7, gt=0)  # transaction messages after that: no
+    zalo_quiet_start: dt.time = dt.time(22, 0)
+    zalo_quiet_end: dt.time = dt.time(6, 0)
+    zalo_text_limit: int = Field(default=2000, ge=100)
+    zalo_max_buttons: int = Field(default=5, ge=1)
+    zalo_button_title_limit: int = Field(default=100, ge=10)
+    zalo_messages_per_second: float = Field(default=10.0, gt=0)
+    zalo_token_refresh_minutes: float = Field(default=60, ge=0)  # refresh this long before expiry
+    zalo_webhook_max_age_minutes: float = Field(default=0, ge=0)  # 0 = no replay age check
+    # Zalo's error codes, by what to do about them (comma-separated).
+    zalo_errors_token: str = "-216,-220,-124"
+    zalo_errors_rate: str = "-32"
+    zalo_errors_night: str = "-133"
+    zalo_errors_no_interaction: str = "-230"
+    zalo_errors_unfollowed: str = "-213,-227"
+    zalo_errors_zns_unreachable: str = "-108,-114,-118,-119"
 
     @field_validator("officer_ids", mode="before")
     @classmethod

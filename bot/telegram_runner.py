@@ -16,7 +16,8 @@ from dataclasses import dataclass, field
 
 from telegram import Update
 
-from bot.app import Dispatcher
+from bot.app import Dispatcher, reload_knowledge
+from bot.care_jobs import CareWatch
 from bot.channels.telegram import (
     CHANNEL,
     Pacing,
@@ -99,6 +100,7 @@ class TelegramBot:
         self._tasks = [
             asyncio.create_task(self.worker.run(self._stop, options.outbox_interval)),
             asyncio.create_task(self.watch.run(self._stop)),
+            asyncio.create_task(CareWatch(self.services).run(self._stop)),  # issue 7
             asyncio.create_task(self._forget_old_updates()),
         ]
         log.info("Telegram bot running (%s)", "webhook" if options.webhook_url else "polling")
@@ -116,13 +118,22 @@ class TelegramBot:
         await self.application.shutdown()
 
     async def run_until_stopped(self) -> None:
-        """For `motcua run`: until SIGINT/SIGTERM."""
+        """For `motcua run`: until SIGINT/SIGTERM; SIGHUP reloads the catalogue."""
         await self.start()
         loop = asyncio.get_running_loop()
         stopped = asyncio.Event()
         for sig in (signal.SIGINT, signal.SIGTERM):
             with contextlib.suppress(NotImplementedError):
                 loop.add_signal_handler(sig, stopped.set)
+        reloads: set[asyncio.Task[None]] = set()
+
+        def reload() -> None:
+            task = asyncio.create_task(reload_knowledge(self.services))
+            reloads.add(task)
+            task.add_done_callback(reloads.discard)
+
+        with contextlib.suppress(NotImplementedError):
+            loop.add_signal_handler(signal.SIGHUP, reload)
         try:
             await stopped.wait()
         finally:

@@ -43,9 +43,11 @@ from core.dossiers import (
     Dossier,
     ReturnMethod,
     Status,
+    SubmissionChannel,
     phone_digits,
     return_method_from_text,
     status_from_text,
+    submission_channel_from_text,
 )
 from core.receipt_codes import code_key
 from core.text import fold
@@ -122,6 +124,8 @@ class Column(Enum):
     NOTE = "note"
     RETURN_METHOD = "return_method"
     DELAY_REASON = "delay_reason"
+    SUBMISSION = "submission"
+    RESOLVED = "resolved"
 
 
 @dataclass(frozen=True)
@@ -144,6 +148,22 @@ COLUMNS: dict[Column, ColumnSpec] = {
     Column.RETURN_METHOD: ColumnSpec(("Hình thức trả kết quả", "Trả kết quả"), False),
     Column.DELAY_REASON: ColumnSpec(
         ("Lý do trễ hạn", "Lý do gia hạn", "Lý do quá hạn", "Lý do chậm trả", "Lý do xin lỗi"),
+        False,
+    ),
+    # For the quarterly figures (received directly / online / by post; resolved early, on time
+    # or late). "Ngày trả kết quả" is the actual return, not "Ngày hẹn trả kết quả" (Column.DUE).
+    Column.SUBMISSION: ColumnSpec(
+        ("Hình thức nộp", "Kênh nộp", "Hình thức tiếp nhận", "Kênh tiếp nhận", "Nguồn hồ sơ"),
+        False,
+    ),
+    Column.RESOLVED: ColumnSpec(
+        (
+            "Ngày có kết quả",
+            "Ngày hoàn thành",
+            "Ngày trả kết quả",
+            "Ngày giải quyết xong",
+            "Ngày kết thúc",
+        ),
         False,
     ),
 }
@@ -297,12 +317,13 @@ def _tidy(text: str) -> str:
 
 _STATUS_LIST = ", ".join(info.label for info in STATUS_INFO.values())
 _RETURN_LIST = "tại quầy (trực tiếp), bưu chính (bưu điện), trực tuyến"
+_SUBMISSION_LIST = "trực tiếp (tại quầy), trực tuyến (dịch vụ công, VNeID), bưu chính (bưu điện)"
 
 
 # --- Rows ----------------------------------------------------------------------------------------
 
-_PHONE, _RECEIVED, _DUE = (
-    list(Column).index(c) for c in (Column.PHONE, Column.RECEIVED, Column.DUE)
+_PHONE, _RECEIVED, _DUE, _RESOLVED = (
+    list(Column).index(c) for c in (Column.PHONE, Column.RECEIVED, Column.DUE, Column.RESOLVED)
 )
 
 
@@ -338,6 +359,7 @@ class _RowReader:
         self._procedures: dict[tuple[str, str], Procedure | None] = {}
         self._statuses: dict[str, Status | None] = {}
         self._returns: dict[str, ReturnMethod | None] = {}
+        self._submissions: dict[str, SubmissionChannel | None] = {}
         self._dues: dict[tuple[str, dt.date, bool], dt.date | str] = {}
         self._moments: dict[str, dt.datetime | str] = {}
 
@@ -372,6 +394,11 @@ class _RowReader:
         if text not in self._returns:
             self._returns[text] = return_method_from_text(text)
         return self._returns[text]
+
+    def submission(self, text: str) -> SubmissionChannel | None:
+        if text not in self._submissions:
+            self._submissions[text] = submission_channel_from_text(text)
+        return self._submissions[text]
 
     def due_date(self, procedure: Procedure, received_at: dt.datetime) -> dt.date | str:
         """The due date the software would have printed, from the procedure's processing time."""
@@ -433,10 +460,13 @@ class _RowReader:
             note,
             return_text,
             reason_text,
+            submission_text,
+            resolved_text,
         ) = texts
         # Dates and phone numbers also look at the cell's type (Excel dates, numbers).
         raw = texts if self.text_only else picked
         phone_cell, received_cell, due_cell = raw[_PHONE], raw[_RECEIVED], raw[_DUE]
+        resolved_cell = raw[_RESOLVED]
         errors: list[RowError] = []
         error = self._error
 
@@ -513,6 +543,30 @@ class _RowReader:
             )
             errors.append(error(number, Column.RETURN_METHOD, return_text, message))
 
+        submission = self.submission(submission_text) if submission_text else None
+        if submission_text and submission is None:
+            message = (
+                f"«{submission_text}» không phải hình thức nộp đã biết; "
+                f"ghi một trong: {_SUBMISSION_LIST}"
+            )
+            errors.append(error(number, Column.SUBMISSION, submission_text, message))
+
+        # The resolution date: only for a finished dossier, never before its receipt.
+        resolved = _moment_from_cell(resolved_cell, self._moments) if resolved_text else None
+        if isinstance(resolved, str):
+            errors.append(error(number, Column.RESOLVED, resolved_text, resolved))
+            resolved = None
+        elif resolved is not None:
+            if received is not None and resolved.date() < received.date():
+                message = f"«{resolved_text}» trước ngày tiếp nhận {received:%d/%m/%Y}"
+                errors.append(error(number, Column.RESOLVED, resolved_text, message))
+            elif status is not None and not STATUS_INFO[status].finished:
+                message = (
+                    f"«{resolved_text}»: hồ sơ «{status_text}» chưa xong nên chưa có ngày có kết "
+                    "quả; để trống ô này hoặc sửa trạng thái"
+                )
+                errors.append(error(number, Column.RESOLVED, resolved_text, message))
+
         if errors:
             return errors
         assert procedure is not None and status is not None and received is not None
@@ -528,6 +582,8 @@ class _RowReader:
             status=status,
             return_method=return_method,
             note=_tidy(note) or None,
+            submission_channel=submission,
+            resolved_at=resolved,
         )
         return ParsedRow(number, dossier, row_hash(dossier), _tidy(reason_text) or None)
 
@@ -546,7 +602,7 @@ def row_hash(dossier: Dossier) -> str:
     """sha256 over the normalized values (not the text as typed): re-exporting the same dossiers
     with other date formats, status wordings or phone spacing gives the same hashes, so the
     import records no change and notifies nobody."""
-    fields = (
+    fields: tuple[str, ...] = (
         dossier.code_key,
         dossier.procedure_id,
         dossier.applicant_name,
@@ -557,6 +613,13 @@ def row_hash(dossier: Dossier) -> str:
         dossier.return_method or "",
         dossier.note or "",
     )
+    # The report's columns (added later) join only when given, so that rows without them keep
+    # the hashes they had: re-importing an old file after the upgrade changes nothing.
+    if dossier.submission_channel is not None or dossier.resolved_at is not None:
+        fields += (
+            dossier.submission_channel or "",
+            dossier.resolved_at.isoformat() if dossier.resolved_at else "",
+        )
     return hashlib.sha256("\x1f".join(fields).encode()).hexdigest()
 
 

@@ -150,6 +150,65 @@ def return_method_from_text(text: str) -> ReturnMethod | None:
     return _RETURN_BY_WORDING.get(fold(text))
 
 
+class SubmissionChannel(StrEnum):
+    """How the dossier reached the office: the quarterly report counts each (received directly,
+    online — "trực tuyến mức độ 3, 4", toàn trình or một phần — and by public postal service)."""
+
+    DIRECT = "truc-tiep"
+    ONLINE = "truc-tuyen"
+    POSTAL = "buu-chinh"
+
+
+SUBMISSION_LABEL = {
+    SubmissionChannel.DIRECT: "Trực tiếp",
+    SubmissionChannel.ONLINE: "Trực tuyến",
+    SubmissionChannel.POSTAL: "Bưu chính",
+}
+_SUBMISSION_WORDINGS = {
+    SubmissionChannel.DIRECT: (
+        "trực tiếp",
+        "tại quầy",
+        "tại bộ phận một cửa",
+        "nộp trực tiếp",
+        "tiếp nhận trực tiếp",
+        "một cửa",
+    ),
+    SubmissionChannel.ONLINE: (
+        "trực tuyến",
+        "nộp trực tuyến",
+        "online",
+        "qua mạng",
+        "dịch vụ công",
+        "dịch vụ công trực tuyến",
+        "cổng dịch vụ công",
+        "dvc",
+        "dvctt",
+        "trực tuyến toàn trình",
+        "trực tuyến một phần",
+        "toàn trình",
+        "một phần",
+        "mức độ 3",
+        "mức độ 4",
+        "vneid",
+    ),
+    SubmissionChannel.POSTAL: (
+        "bưu chính",
+        "bưu điện",
+        "qua bưu chính",
+        "qua bưu điện",
+        "bưu chính công ích",
+        "dịch vụ bưu chính công ích",
+    ),
+}
+_SUBMISSION_BY_WORDING = {fold(w): c for c, ws in _SUBMISSION_WORDINGS.items() for w in ws}
+_SUBMISSION_BY_WORDING.update({c.value.replace("-", " "): c for c in SubmissionChannel})
+
+
+def submission_channel_from_text(text: str) -> SubmissionChannel | None:
+    """'Trực tuyến', 'Nộp trực tiếp', 'DVC', 'buu dien' → a SubmissionChannel; None when unknown."""
+    return _SUBMISSION_BY_WORDING.get(fold(text))
+
+
 @dataclass(frozen=True, slots=True)
 class Dossier:
     code: str  # as printed on the receipt
@@ -162,6 +221,9 @@ class Dossier:
     status: Status
     return_method: ReturnMethod | None = None
     note: str | None = None
+    # For the quarterly figures; older imports and exports without the columns leave them None.
+    submission_channel: SubmissionChannel | None = None
+    resolved_at: dt.datetime | None = None  # when the result was ready (naive local time)
 
     @property
     def info(self) -> StatusInfo:

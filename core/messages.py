@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field, replace
 from enum import StrEnum
+from typing import Protocol
 
 # Telegram's limit for one message; Zalo's is lower and its adapter splits further.
 MAX_REPLY_CHARS = 4096
@@ -40,6 +41,18 @@ class IncomingFile:
     platform_ref: str  # how the channel fetches it again (Telegram file_id, a path…)
     mime_type: str | None = None
     size: int | None = None
+
+
+class FileTooLarge(Exception):
+    """The file is bigger than the conversation accepts."""
+
+
+class FileSource(Protocol):
+    """How a channel fetches the bytes of a file someone sent (Telegram: getFile)."""
+
+    async def fetch(self, file: IncomingFile, max_bytes: int) -> bytes:
+        """The file's bytes; FileTooLarge beyond `max_bytes`."""
+        ...
 
 
 @dataclass(frozen=True)

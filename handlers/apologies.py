@@ -31,8 +31,10 @@ from core.apologies import (
 )
 from core.dossiers import STATUS_INFO, Dossier, Status
 from core.messages import Button, OutgoingFile, Reply, TextFormat
+from core.officers import AuditAction
 from core.receipt_codes import code_key
 from handlers.context import Context, Services, render
+from handlers.officers import audit, officers_only
 from handlers.routing import Route, button, command, in_state
 from storage.base import ApologyDraft, IssuedApology
 
@@ -44,10 +46,6 @@ class ApologyState(StrEnum):
 
 
 RUNNING = [s for s in Status if not STATUS_INFO[s].finished]
-
-
-def officers_only(ctx: Context) -> list[Reply] | None:
-    return None if ctx.is_officer else [ctx.reply("officers_only.j2")]
 
 
 # -- start ------------------------------------------------------------------------------------
@@ -185,6 +183,9 @@ async def _issue(ctx: Context) -> list[Reply]:
         await ctx.clear_state()
         return [ctx.reply("apology_refused.j2", reason=str(refused))]
     await ctx.clear_state()
+    a = issued.apology
+    detail = f"Số {a.number}; hẹn mới {a.new_due:%d/%m/%Y}; lý do: {a.reason}"
+    await audit(ctx, AuditAction.APOLOGY_ISSUED, issued.dossier.code, detail)
     page = printable_apology(ctx.services, issued)
     return [ctx.reply("apology_issued.j2", file=page, issued=issued, a=issued.apology)]
 

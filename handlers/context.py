@@ -9,12 +9,15 @@ import datetime as dt
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from enum import StrEnum
-from typing import Any
+from pathlib import Path
+from typing import Any, Protocol
 
 from core.apologies import ApologyRules
+from core.care import CarePolicy, VolunteerRoster
 from core.catalogue import Catalogue
 from core.clock import Clock
-from core.messages import Button, IncomingMessage, OutgoingFile, Reply, TextFormat
+from core.messages import Button, FileSource, IncomingMessage, OutgoingFile, Reply, TextFormat
+from core.officers import OfficerRoster
 from core.render import Renderer
 from core.search import ProcedureSearch
 from core.workdays import WorkingCalendar
@@ -40,6 +43,19 @@ class LookupPolicy:
     window: dt.timedelta = dt.timedelta(minutes=10)
 
 
+class CatalogueFiles(Protocol):
+    """Where the catalogue lives on disk (bot.knowledge_files): officers replace it from the
+    chat or the command line, and the running bot reloads it without stopping."""
+
+    def load(self, procedures: Path | None = None) -> Knowledge:
+        """Validate and index; raises core.catalogue.CatalogueInvalid with every error."""
+        ...
+
+    def install(self, procedures: Path) -> None:
+        """Make `procedures` the catalogue in use (the old file kept as a backup)."""
+        ...
+
+
 @dataclass
 class Services:
     knowledge: Knowledge
@@ -47,14 +63,21 @@ class Services:
     clock: Clock
     renderers: dict[TextFormat, Renderer]
     calendar: WorkingCalendar
-    officer_ids: frozenset[str] = frozenset()
+    officer_ids: frozenset[str] = frozenset()  # admins, from the settings, on every channel
+    roster: OfficerRoster = field(default_factory=OfficerRoster)  # officers added in the chat
     lookup: LookupPolicy = field(default_factory=LookupPolicy)
     apology_rules: ApologyRules = field(default_factory=ApologyRules)
+    catalogue_files: CatalogueFiles | None = None
+    uploads_dir: Path | None = None  # files officers send in the chat (catalogue, exports)
+    # Issue 7: reminders and unlinking (settings), approved volunteers (in memory, as officers).
+    care: CarePolicy = field(default_factory=CarePolicy)
+    volunteers: VolunteerRoster = field(default_factory=VolunteerRoster)
 
 
 def render(services: Services, text_format: TextFormat, template: str, **values: Any) -> str:
     """Render a reply template for a channel's format; every template sees the office."""
     values.setdefault("is_officer", False)
+    values.setdefault("is_admin", False)
     return services.renderers[text_format].render(
         template, commune=services.knowledge.catalogue.commune, **values
     )
@@ -67,6 +90,7 @@ class Context:
     format: TextFormat
     state: ConversationState = field(default_factory=ConversationState)
     first_contact: bool = False
+    files: FileSource | None = None  # the channel's way to fetch a file sent in the chat
 
     @property
     def key(self) -> ConversationKey:
@@ -93,11 +117,30 @@ class Context:
         return self.services.knowledge.search
 
     @property
-    def is_officer(self) -> bool:
+    def is_admin(self) -> bool:
         return self.message.user_id in self.services.officer_ids
 
+    @property
+    def is_officer(self) -> bool:
+        """Admins and the officers they added on this channel; no database trip."""
+        m = self.message
+        return self.is_admin or (m.channel, m.user_id) in self.services.roster
+
+    @property
+    def is_volunteer(self) -> bool:
+        """An approved volunteer (tổ công nghệ số cộng đồng); no database trip."""
+        m = self.message
+        return (m.channel, m.user_id) in self.services.volunteers
+
     def render(self, template: str, **values: Any) -> str:
-        return render(self.services, self.format, template, is_officer=self.is_officer, **values)
+        return render(
+            self.services,
+            self.format,
+            template,
+            is_officer=self.is_officer,
+            is_admin=self.is_admin,
+            **values,
+        )
 
     def reply(
         self,

@@ -13,9 +13,11 @@ from enum import StrEnum
 from core.apologies import Apology
 from core.dossiers import RETURN_LABEL, STATUS_INFO, Dossier, mask_name, phone_digits
 from core.messages import Button, Reply
+from core.officers import AuditAction
 from core.receipt_codes import code_key, find_codes
-from handlers import procedures
+from handlers import procedures, volunteers
 from handlers.context import Context
+from handlers.officers import audit
 from handlers.routing import Route, button, command, in_state, text_when
 from storage.base import LookupView
 
@@ -44,7 +46,10 @@ async def lookup_command(ctx: Context) -> list[Reply]:
 
 async def lookup_button(ctx: Context) -> list[Reply]:
     await ctx.set_state(DossierState.AWAITING_CODE)
-    return [ctx.reply("lookup_prompt.j2")]
+    # Button-first (issue 7): the dossiers already followed are one tap away.
+    follows = await ctx.storage.follows(ctx.chat)
+    rows = [[Button(f"📂 Hồ sơ đang theo dõi ({len(follows)})", "tv:h")]] if follows else []
+    return [ctx.reply("lookup_prompt.j2", rows)]
 
 
 async def code_typed(ctx: Context) -> list[Reply]:
@@ -68,7 +73,7 @@ def carries_code(ctx: Context) -> bool:
 
 async def lookup(ctx: Context, typed: str) -> list[Reply]:
     view = await _find(ctx, code_key(typed))
-    if view.recent_failures >= ctx.services.lookup.max_failures:
+    if view.recent_failures >= _max_failures(ctx):
         await ctx.clear_state()
         return [_limited_reply(ctx)]
     if view.dossier is None:
@@ -106,7 +111,7 @@ async def digits_typed(ctx: Context) -> list[Reply]:
         return [ctx.reply("lookup_prompt.j2")]
     if len(typed) != 4:
         return [ctx.reply("lookup_ask_digits.j2", code=dossier.code, retry=True)]
-    if view.recent_failures >= ctx.services.lookup.max_failures:
+    if view.recent_failures >= _max_failures(ctx):
         await ctx.clear_state()
         return [_limited_reply(ctx)]
     phone = phone_digits(dossier.phone) or ""
@@ -114,7 +119,7 @@ async def digits_typed(ctx: Context) -> list[Reply]:
         await ctx.set_state(DossierState.VIEWING, code_key=dossier.code_key)
         return [await status_card(ctx, dossier, following, view.apology)]
     await ctx.storage.record_lookup_failure(ctx.chat, ctx.now())
-    if view.recent_failures + 1 >= ctx.services.lookup.max_failures:
+    if view.recent_failures + 1 >= _max_failures(ctx):
         await ctx.clear_state()
         return [_limited_reply(ctx)]
     return [ctx.reply("lookup_wrong_digits.j2", code=dossier.code)]
@@ -131,6 +136,12 @@ def _verified(ctx: Context, key: str) -> bool:
     return ctx.state.name == DossierState.VIEWING and ctx.state.data.get("code_key") == key
 
 
+def _max_failures(ctx: Context) -> int:
+    """Volunteers look up many people's dossiers: a larger allowance (setting), still limited."""
+    limit = ctx.services.lookup.max_failures
+    return limit * ctx.services.care.volunteer_lookup_factor if ctx.is_volunteer else limit
+
+
 def _limited_reply(ctx: Context) -> Reply:
     minutes = int(ctx.services.lookup.window.total_seconds() // 60)
     return ctx.reply("lookup_limited.j2", minutes=minutes)
@@ -142,6 +153,8 @@ def _limited_reply(ctx: Context) -> Reply:
 async def status_card(
     ctx: Context, dossier: Dossier, following: bool, apology: Apology | None
 ) -> Reply:
+    if ctx.is_volunteer:  # a volunteer sees someone else's dossier: audited
+        await audit(ctx, AuditAction.VOLUNTEER_LOOKUP, dossier.code)
     procedure = ctx.catalogue.get(dossier.procedure_id)
     events = await ctx.storage.dossier_events(dossier.code_key, limit=4)
     today = ctx.now().date()
@@ -181,6 +194,7 @@ async def dossier_button(ctx: Context) -> list[Reply]:
     match action:
         case "x":
             await ctx.storage.forget_chat(ctx.chat)
+            ctx.services.volunteers.remove(ctx.message.channel, ctx.message.user_id)
             return [ctx.reply("erase_done.j2")]
         case "n":
             await ctx.clear_state()
@@ -189,7 +203,7 @@ async def dossier_button(ctx: Context) -> list[Reply]:
     # limited and counted the same way.
     view = await _find(ctx, key)
     dossier, following = view.dossier, view.following
-    if view.recent_failures >= ctx.services.lookup.max_failures:
+    if view.recent_failures >= _max_failures(ctx):
         return [_limited_reply(ctx)]
     if dossier is None:
         await ctx.storage.record_lookup_failure(ctx.chat, ctx.now())
@@ -205,6 +219,8 @@ async def dossier_button(ctx: Context) -> list[Reply]:
             return [ctx.reply("follow_consent.j2", rows, code=dossier.code)]
         case "y":
             await ctx.storage.follow(ctx.chat, key, None, CONSENT_TEXT, ctx.now())
+            if ctx.is_volunteer:  # whose dossier is it? ("Bà Lan – khai sinh cháu")
+                return await volunteers.ask_label(ctx, dossier)
             return [ctx.reply("follow_done.j2", code=dossier.code)]
         case "u":
             await ctx.storage.unfollow(ctx.chat, key, ctx.now())
@@ -219,6 +235,7 @@ async def dossier_button(ctx: Context) -> list[Reply]:
 async def my_dossiers(ctx: Context) -> list[Reply]:
     follows = await ctx.storage.follows(ctx.chat)
     rows = [[Button(f"Xem {f.dossier.code}", f"h:v:{f.dossier.code_key}")] for f in follows]
+    rows += volunteers.forward_buttons(ctx, follows)
     names = {f.dossier.procedure_id: _procedure_name(ctx, f.dossier) for f in follows}
     labels = {status: info.label for status, info in STATUS_INFO.items()}
     return [ctx.reply("my_dossiers.j2", rows, follows=follows, names=names, labels=labels)]

@@ -1,30 +1,54 @@
 """What the outbox's messages say, rendered when they are sent (per channel format).
 
-The outbox stores what a message is about (a history event, later an apology or a
-broadcast); the text comes from the templates at send time. History events never change, so a
+The outbox stores what a message is about (a history event, an apology, a broadcast); the
+text comes from the templates at send time. History events never change, so a
 message resent after a crash says exactly what the first attempt said.
 """
 
 from __future__ import annotations
 
 import datetime as dt
+from dataclasses import dataclass
 
 from core.dossiers import STATUS_INFO
 from core.messages import Button, Reply, TextFormat
+from handlers.care_notices import CARE_KINDS, render_care
 from handlers.context import Services, render
+from handlers.ratings import with_rating_question
+from handlers.volunteers import with_follow_label
 from storage.base import OutboxItem
 
 
-async def render_outbox(services: Services, item: OutboxItem, fmt: TextFormat) -> Reply | None:
+@dataclass(frozen=True)
+class Withdrawn:
+    """The message must not go out any more (its broadcast was cancelled after it was claimed)."""
+
+
+async def render_outbox(
+    services: Services, item: OutboxItem, fmt: TextFormat
+) -> Reply | Withdrawn | None:
     """The reply to send for an outbox item; None when there is nothing (left) to say."""
     payload = item.message.payload
     match item.message.kind:
         case "dossier-status":
-            return await _dossier_status(services, int(payload["event_id"]), fmt)
+            reply = await _dossier_status(services, int(payload["event_id"]), fmt)
+            reply = await with_rating_question(services, item, reply)  # issue 7
+            return await with_follow_label(services, item, reply)
         case "apology":
-            return await _apology(services, int(payload["apology_id"]), fmt)
+            reply = await _apology(services, int(payload["apology_id"]), fmt)
+            return await with_follow_label(services, item, reply)  # issue 7
         case "apology-watch":
             return await _apology_watch(services, dt.date.fromisoformat(payload["day"]), fmt)
+        case "broadcast":
+            from handlers.broadcasts import broadcast_notice
+
+            return await broadcast_notice(services, int(payload["broadcast_id"]), fmt)
+        case "broadcast-report":
+            from handlers.broadcasts import broadcast_report
+
+            return await broadcast_report(services, int(payload["broadcast_id"]), fmt)
+        case kind if kind in CARE_KINDS:  # issue 7: ratings, reminders, feedback, volunteers
+            return await render_care(services, item, fmt)
         case _:
             return None
 

@@ -89,4 +89,7 @@ def card_buttons(
     if skip:
         rows = [[s for s in row if s != skip] for row in rows]
         rows.append(["c"])
-    return [[section_button(s, procedure) for s in row] for row in rows if row]
+    buttons = [[section_button(s, procedure) for s in row] for row in rows if row]
+    if skip in ("", "g"):  # the checklist to print or forward (handlers/checklists.py)
+        buttons.append([Button("🖨 Danh sách giấy tờ để in, gửi", f"ck:{procedure.id}")])
+    return buttons

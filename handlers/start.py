@@ -35,8 +35,13 @@ async def help_command(ctx: Context) -> list[Reply]:
     return [ctx.reply("help.j2", main_menu())]
 
 
+def contact_buttons() -> list[list[Button]]:
+    """After the phone and hours, the other ways to reach the office, by tapping (issue 7)."""
+    return [[Button("📝 Gửi phản ánh, kiến nghị", "pa:w")], [Button("🏠 Về đầu", "menu:start")]]
+
+
 async def contact(ctx: Context) -> list[Reply]:
-    return [ctx.reply("contact.j2")]
+    return [ctx.reply("contact.j2", contact_buttons())]
 
 
 async def menu_button(ctx: Context) -> list[Reply]:
@@ -44,7 +49,7 @@ async def menu_button(ctx: Context) -> list[Reply]:
         case "menu:ask":
             return [ctx.reply("ask_prompt.j2")]
         case "menu:contact":
-            return [ctx.reply("contact.j2")]
+            return [ctx.reply("contact.j2", contact_buttons())]
         case _:
             return [ctx.reply("start.j2", main_menu())]
 

@@ -14,8 +14,12 @@ from enum import StrEnum
 from typing import Any, Protocol
 
 from core.apologies import Apology
+from core.broadcasts import AudienceSizes, Broadcast, BroadcastDraft, BroadcastProgress
+from core.care import Feedback, Rating, Volunteer
 from core.catalogue.models import LawVersion
 from core.dossiers import Dossier, DossierEvent, Status
+from core.officers import AuditEntry, Officer
+from core.report import ReportData
 
 
 @dataclass(frozen=True)
@@ -88,6 +92,8 @@ class Purpose(StrEnum):
     """Why a chat gave consent (Luật Bảo vệ dữ liệu cá nhân 2025: consent per purpose)."""
 
     FOLLOW_DOSSIER = "follow-dossier"
+    NOTICES = "notices"  # the office's broadcasts (/dangkythongbao)
+    VOLUNTEER = "volunteer"  # a volunteer's registration (name, team, hamlet) and access
 
 
 class OutboxStatus(StrEnum):
@@ -95,6 +101,7 @@ class OutboxStatus(StrEnum):
     SENDING = "sending"  # claimed by a worker: resent after a crash (the only duplicates)
     SENT = "sent"
     FAILED = "failed"
+    CANCELLED = "cancelled"  # a cancelled broadcast's messages not yet sent: never sent
 
 
 @dataclass(frozen=True)
@@ -170,6 +177,12 @@ class Storage(Protocol):
         ...
 
     async def count_dossiers(self) -> int: ...
+
+    async def report_data(self, first: dt.date, last: dt.date) -> ReportData:
+        """For the figures of `first`..`last` (inclusive): every dossier received before the end
+        and not finished before the start, with its resolution moments and apologies; and the
+        procedure of each apology issued in the period (core.report counts them)."""
+        ...
 
     # -- apologies (NĐ 61/2018 Điều 19 k.9) --
     async def issue_apology(
@@ -252,4 +265,209 @@ class Storage(Protocol):
 
     async def outbox_counts(self) -> dict[OutboxStatus, int]: ...
 
+    async def mark_cancelled(self, item_id: int, now: dt.datetime) -> None:
+        """A claimed message that must not go out after all (its broadcast was cancelled)."""
+        ...
+
+    # -- officers and audit --
+    async def officers(self) -> list[Officer]:
+        """Officers added in the chat, every channel (admins are in the settings)."""
+        ...
+
+    async def add_officer(self, officer: Officer, audit: AuditEntry) -> bool:
+        """Add (or rename) an officer and record the audit line, in one transaction; True if
+        the officer is new."""
+        ...
+
+    async def remove_officer(self, channel: str, user_id: str, audit: AuditEntry) -> bool:
+        """Remove an officer and record the audit line; False (nothing recorded) if unknown."""
+        ...
+
+    async def record_audit(self, entry: AuditEntry) -> None: ...
+
+    async def audit_entries(self, limit: int, offset: int = 0) -> list[AuditEntry]:
+        """The audit log, newest first."""
+        ...
+
+    # -- subscriptions to notices, broadcasts --
+    async def subscribe(
+        self, chat: ChatRef, topic: str, consent_text: str, now: dt.datetime
+    ) -> None:
+        """Subscribe to a field's notices or to all (core.broadcasts.ALL_TOPICS, which replaces
+        the fields; a field is then already included) and record the consent, in one
+        transaction."""
+        ...
+
+    async def unsubscribe(self, chat: ChatRef, now: dt.datetime) -> int:
+        """Stop every subscription and withdraw the consent; returns how many there were."""
+        ...
+
+    async def subscriptions(self, chat: ChatRef) -> list[str]:
+        """The chat's active topics, sorted."""
+        ...
+
+    async def audience_sizes(self) -> AudienceSizes: ...
+
+    async def create_broadcast(
+        self, draft: BroadcastDraft, audit: AuditEntry, now: dt.datetime
+    ) -> Broadcast:
+        """In one transaction: the broadcast, one outbox message per subscriber of its audience
+        (each chat once), the audit line. Raises core.broadcasts.NoRecipients (nothing stored)
+        when the audience is empty."""
+        ...
+
+    async def get_broadcast(self, broadcast_id: int) -> Broadcast | None: ...
+
+    async def broadcast_progress(self, broadcast_id: int) -> BroadcastProgress: ...
+
+    async def recent_broadcasts(self, limit: int) -> list[tuple[Broadcast, BroadcastProgress]]:
+        """The latest broadcasts, newest first, with their progress."""
+        ...
+
+    async def cancel_broadcast(
+        self, broadcast_id: int, audit: AuditEntry, now: dt.datetime
+    ) -> int | None:
+        """Mark the messages not yet claimed as cancelled (never sent) and record the audit
+        line; returns how many, or None for an unknown or already cancelled broadcast."""
+        ...
+
+    async def finish_broadcasts(self, broadcast_ids: Sequence[int], now: dt.datetime) -> list[int]:
+        """For each broadcast with nothing left to send and no report yet: queue the final
+        report to the officer who sent it (once). Returns the ids reported."""
+        ...
+
+    # -- issue 7: ratings, feedback, volunteers, daily care (storage/sqlite/care.py) --
+    async def save_rating(self, chat: ChatRef, rating: Rating) -> bool:
+        """False (nothing stored) if this chat rated the dossier already."""
+        ...
+
+    async def has_rated(self, chat: ChatRef, code_key: str) -> bool: ...
+
+    async def ratings_between(self, first: dt.date, last: dt.date) -> list[Rating]: ...
+
+    async def create_feedback(
+        self, chat: ChatRef, text: str, now: dt.datetime, officers: Sequence[ChatRef]
+    ) -> Feedback:
+        """Number it within the year and queue a notice to each officer chat, atomically."""
+        ...
+
+    async def get_feedback(self, feedback_id: int) -> Feedback | None: ...
+
+    async def feedback_items(self, answered: bool, limit: int) -> list[Feedback]: ...
+
+    async def feedback_between(self, first: dt.date, last: dt.date) -> list[Feedback]: ...
+
+    async def answer_feedback(
+        self, feedback_id: int, answer: str, audit: AuditEntry, now: dt.datetime
+    ) -> Feedback | None:
+        """Store the answer once, queue it to the person, log it; None if unknown or answered."""
+        ...
+
+    async def request_volunteer(
+        self, volunteer: Volunteer, now: dt.datetime, officers: Sequence[ChatRef]
+    ) -> None: ...
+
+    async def get_volunteer(self, channel: str, user_id: str) -> Volunteer | None: ...
+
+    async def volunteers(self) -> list[Volunteer]: ...
+
+    async def decide_volunteer(
+        self, channel: str, user_id: str, approve: bool, audit: AuditEntry, now: dt.datetime
+    ) -> Volunteer | None:
+        """Decide a pending request, tell the volunteer, log it; None if none is pending."""
+        ...
+
+    async def label_follow(self, chat: ChatRef, code_key: str, label: str) -> bool:
+        """A volunteer names a followed dossier; False if the chat does not follow it."""
+        ...
+
+    async def follow_label(self, chat: ChatRef, code_key: str) -> str | None:
+        """The name a volunteer gave a followed dossier, if any."""
+        ...
+
+    async def record_consent(
+        self, chat: ChatRef, purpose: Purpose, detail: str, now: dt.datetime
+    ) -> None: ...
+
+    async def queue_ready_reminders(self, first: dt.date, last: dt.date, now: dt.datetime) -> int:
+        """One reminder per following chat, ever, for results waiting to be collected whose
+        appointment day is within `first`..`last`."""
+        ...
+
+    async def unlink_finished_before(self, moment: dt.datetime, now: dt.datetime) -> int:
+        """Unlink chats from dossiers finished before `moment`; returns how many links."""
+        ...
+
     async def close(self) -> None: ...
+
+
+# -- Zalo Official Account (used only by bot/channels/zalo.py) --
+
+
+@dataclass(frozen=True)
+class InboxEvent:
+    """A webhook event as stored before it was acknowledged (raw JSON text)."""
+
+    event_key: str
+    user_id: str
+    payload: str
+
+
+@dataclass(frozen=True)
+class ZaloFollower:
+    user_id: str
+    followed: bool
+    last_interaction: dt.datetime | None
+    cs_sent: int  # consultation messages sent since the last interaction
+    choices: tuple[str, ...] = ()  # button tokens of the last numbered list
+
+
+@dataclass(frozen=True)
+class ZaloTokens:
+    access_token: str
+    refresh_token: str  # single use: replaced by every refresh
+    expires_at: dt.datetime
+    # Fingerprint of the configured refresh token these descend from: new settings re-seed.
+    seed: str | None = None
+
+
+class ZaloStore(Protocol):
+    async def inbox_add(self, event_key: str, user_id: str, payload: str, now: dt.datetime) -> bool:
+        """Store a webhook event; False if its key was stored before (a redelivery)."""
+        ...
+
+    async def inbox_pending(self, limit: int) -> list[InboxEvent]:
+        """Events not processed yet, oldest first."""
+        ...
+
+    async def inbox_done(
+        self, event_keys: Sequence[str], now: dt.datetime, error: str | None = None
+    ) -> None: ...
+
+    async def inbox_counts(self) -> dict[str, int]: ...
+
+    async def forget_inbox_before(self, moment: dt.datetime) -> int: ...
+
+    async def zalo_interaction(self, user_id: str, now: dt.datetime) -> None:
+        """The person wrote: the free reply window starts again."""
+        ...
+
+    async def zalo_set_followed(self, user_id: str, followed: bool, now: dt.datetime) -> None: ...
+
+    async def zalo_follower(self, user_id: str) -> ZaloFollower | None: ...
+
+    async def zalo_count_cs(self, user_id: str, sent: int = 1) -> None: ...
+
+    async def zalo_set_choices(self, user_id: str, tokens: Sequence[str]) -> None: ...
+
+    async def zalo_save_buttons(
+        self, buttons: Sequence[tuple[str, str, str]], now: dt.datetime
+    ) -> None: ...
+
+    async def zalo_button(self, token: str) -> tuple[str, str] | None: ...
+
+    async def zalo_tokens(self) -> ZaloTokens | None: ...
+
+    async def zalo_save_tokens(self, tokens: ZaloTokens, now: dt.datetime) -> None:
+        """Write both tokens atomically (the refresh token is single-use)."""
+        ...

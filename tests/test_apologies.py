@@ -11,6 +11,7 @@ import io
 
 import pytest
 
+from bot.app import Dispatcher
 from bot.delivery import OutboxWorker
 from bot.jobs import ApologyWatch
 from core.apologies import ApologyRefused, ApologyRules, DueKind, check_new_date, classify
@@ -18,8 +19,10 @@ from core.catalogue import Catalogue
 from core.catalogue.models import LawVersion
 from core.clock import FixedClock
 from core.dossiers import Status
+from core.messages import TextFormat
 from core.workdays import WorkingCalendar
 from handlers.context import Knowledge, Services
+from handlers.notifications import render_outbox
 from storage.base import ApologyDraft, ChatRef, OutboxStatus
 from tests.dossier_fixtures import CODE, dossier, with_hash
 from tests.test_outbox_delivery import RecordingSender
@@ -298,3 +301,18 @@ async def test_nothing_due_sends_nothing(services: Services, clock: FixedClock) 
 async def test_on_demand_list(late: Services, officer_chat: Transcript) -> None:
     await officer_chat.say("/trehan")
     officer_chat.expect(CODE, "QUÁ HẠN", "Điều 19 khoản 9")
+
+
+async def test_on_telegram_the_text_is_html_escaped_exactly_once(late: Services) -> None:
+    """The apology's text is rendered once and embedded: tags stay tags, the reason stays text."""
+    officer = Transcript(Dispatcher(late), user_id="900", text_format=TextFormat.HTML)
+    await officer.say(f"/xinloi {CODE}")
+    await officer.say("Chờ <Công an> & UBND xác minh")
+    await officer.say("30/11/2026")
+    officer.expect("<b>VĂN BẢN XIN LỖI", "Chờ &lt;Công an&gt; &amp; UBND xác minh")
+    officer.expect_not("&lt;b&gt;", "&amp;lt;")
+    await officer.press("Ban hành và gửi")
+    [item] = await late.storage.claim_due(NOW + dt.timedelta(hours=1), 1)
+    reply = await render_outbox(late, item, TextFormat.HTML)
+    assert reply is not None and "<b>VĂN BẢN XIN LỖI" in reply.text
+    assert "&lt;b&gt;" not in reply.text and "Chờ &lt;Công an&gt; &amp; UBND" in reply.text

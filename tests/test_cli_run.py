@@ -11,6 +11,7 @@ from pathlib import Path
 
 import pytest
 
+from bot import cli
 from bot.cli import build_parser, telegram_options
 from bot.settings import Settings
 from tests.fake_telegram import FakeTelegram
@@ -63,20 +64,28 @@ def test_options_come_from_settings_and_flags() -> None:
     assert not isinstance(polling, str) and polling.webhook_url is None
 
 
+def bot_environment(fake: FakeTelegram, tmp_path: Path, **more: str) -> dict[str, str]:
+    return {
+        "TELEGRAM_BOT_TOKEN": fake.token,
+        "TELEGRAM_BASE_URL": fake.base_url,
+        "TELEGRAM_BASE_FILE_URL": fake.base_file_url,
+        "MOTCUA_DATA_DIR": str(tmp_path / "data"),
+        "MOTCUA_LOG_LEVEL": "WARNING",
+        **more,
+    }
+
+
+async def start_bot(tmp_path: Path, env: dict[str, str]) -> asyncio.subprocess.Process:
+    """The real `motcua run --channel telegram`, in its own process."""
+    return await asyncio.create_subprocess_exec(
+        sys.executable, "-m", "bot", "run", "--channel", "telegram",
+        cwd=tmp_path, env={**os.environ, **env}, stderr=asyncio.subprocess.PIPE,
+    )  # fmt: skip
+
+
 async def test_motcua_run_serves_telegram_until_sigterm(tmp_path: Path) -> None:
     async with FakeTelegram() as fake:
-        env = {
-            **os.environ,
-            "TELEGRAM_BOT_TOKEN": fake.token,
-            "TELEGRAM_BASE_URL": fake.base_url,
-            "TELEGRAM_BASE_FILE_URL": fake.base_file_url,
-            "MOTCUA_DATA_DIR": str(tmp_path / "data"),
-            "MOTCUA_LOG_LEVEL": "WARNING",
-        }
-        process = await asyncio.create_subprocess_exec(
-            sys.executable, "-m", "bot", "run", "--channel", "telegram",
-            cwd=tmp_path, env=env, stderr=asyncio.subprocess.PIPE,
-        )  # fmt: skip
+        process = await start_bot(tmp_path, bot_environment(fake, tmp_path))
         try:
             await fake.wait_for_call("setMyCommands", timeout=30)
             fake.push_text(4242, "làm giấy khai tử cần gì")
@@ -93,3 +102,51 @@ async def test_motcua_run_serves_telegram_until_sigterm(tmp_path: Path) -> None:
 def test_run_defaults_to_the_terminal_chat(channel: str) -> None:
     args = build_parser().parse_args(["run"])
     assert args.channel == channel
+
+
+async def test_motcua_reload_validates_installs_and_the_running_bot_reloads(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """`motcua reload FILE --yes`: a bad file changes nothing; a good one is installed and the
+    running `motcua run` (told by SIGHUP) answers with it, without a restart."""
+    from tests.test_uploads import NEW_NAME, catalogue_yaml, with_a_negative_fee, with_new_procedure
+
+    catalogue = tmp_path / "procedures.yaml"
+    catalogue.write_bytes((ROOT / "knowledge" / "procedures.yaml").read_bytes())
+    bad, good = tmp_path / "bad.yaml", tmp_path / "new.yaml"
+    bad.write_bytes(catalogue_yaml(with_a_negative_fee))
+    good.write_bytes(catalogue_yaml(with_new_procedure))
+    async with FakeTelegram() as fake:
+        env = bot_environment(
+            fake,
+            tmp_path,
+            MOTCUA_CATALOGUE_FILE=str(catalogue),
+            MOTCUA_LOG_LEVEL="INFO",  # the bot logs "catalogue reloaded"
+        )
+        for name, value in env.items():  # `motcua reload` below reads the same settings
+            monkeypatch.setenv(name, value)
+        process = await start_bot(tmp_path, env)
+        try:
+            await fake.wait_for_call("setMyCommands", timeout=30)
+            before = catalogue.read_bytes()
+            assert await asyncio.to_thread(cli.main, ["reload", str(bad), "--yes"]) == 1
+            assert catalogue.read_bytes() == before
+            assert await asyncio.to_thread(cli.main, ["reload", str(good), "--yes"]) == 0
+            assert catalogue.read_bytes() == good.read_bytes()
+            await asyncio.wait_for(_log_line(process, "catalogue reloaded"), timeout=30)
+            fake.push_text(4301, "xin giấy nuôi ong mật")
+            [reply] = await fake.wait_for_messages(4301, 1, timeout=30)
+            assert NEW_NAME in reply.plain
+        finally:
+            process.send_signal(signal.SIGTERM)
+            _, stderr = await asyncio.wait_for(process.communicate(), timeout=30)
+        assert process.returncode == 0, stderr.decode()
+        assert not (tmp_path / "data" / "motcua.pid").exists()
+
+
+async def _log_line(process: asyncio.subprocess.Process, fragment: str) -> None:
+    assert process.stderr is not None
+    while line := await process.stderr.readline():
+        if fragment.encode() in line:
+            return
+    raise AssertionError(f"the bot exited without logging {fragment!r}")

@@ -16,7 +16,10 @@ from tests.transcript import Transcript
 
 async def test_start_says_what_the_bot_does_in_three_lines_with_buttons(chat: Transcript) -> None:
     [reply] = await chat.say("/start")
-    assert len(reply.text.splitlines()) == 3
+    # The greeting, then (first contact only, issue 7) the short privacy notice.
+    greeting, notice = reply.text.split("\n\n")
+    assert len(greeting.splitlines()) == 3
+    assert "/xoadulieu" in notice
     chat.expect("Xin chào ông/bà")
     assert [b.label for b in chat.buttons] == [
         "❓ Hỏi về một thủ tục",

@@ -9,7 +9,9 @@ from pathlib import Path
 import aiosqlite
 import pytest
 
+from core.broadcasts import ALL_TOPICS, BroadcastDraft, BroadcastProgress, NoRecipients
 from core.dossiers import Status
+from core.officers import AuditAction, AuditEntry, Officer
 from storage.base import (
     ChatRef,
     ConversationKey,
@@ -184,3 +186,117 @@ async def test_outbox_dedupes_claims_and_recovers(storage: Storage) -> None:
     await storage.mark_sent(item.id, "m1", NOW)
     counts = await storage.outbox_counts()
     assert counts[OutboxStatus.SENT] == 1 and counts[OutboxStatus.PENDING] == 0
+
+
+# -- officers, audit, subscriptions, broadcasts ---------------------------------------------
+
+
+def _audit(action: AuditAction, target: str | None = None, at: dt.datetime = NOW) -> AuditEntry:
+    return AuditEntry(at, "telegram", "900", "Chị Lan", action, target)
+
+
+async def test_officers_are_added_renamed_removed_with_their_audit_lines(storage: Storage) -> None:
+    hoa = Officer("telegram", "555", "Lê Thị Hoa", "900", NOW)
+    assert await storage.add_officer(hoa, _audit(AuditAction.OFFICER_ADDED, "555")) is True
+    renamed = Officer("telegram", "555", "Lê Hoa", "900", NOW)
+    assert await storage.add_officer(renamed, _audit(AuditAction.OFFICER_ADDED, "555")) is False
+    await storage.add_officer(
+        Officer("console", "555", None, "900", NOW), _audit(AuditAction.OFFICER_ADDED, "555")
+    )
+    officers = await storage.officers()
+    assert [(o.channel, o.user_id, o.name) for o in officers] == [
+        ("console", "555", None),
+        ("telegram", "555", "Lê Hoa"),
+    ]
+    removed = _audit(AuditAction.OFFICER_REMOVED, "555")
+    assert await storage.remove_officer("telegram", "555", removed) is True
+    assert await storage.remove_officer("telegram", "555", removed) is False  # not recorded
+    assert [o.channel for o in await storage.officers()] == ["console"]
+    actions = [e.action for e in await storage.audit_entries(10)]
+    assert actions == [AuditAction.OFFICER_REMOVED] + [AuditAction.OFFICER_ADDED] * 3
+
+
+async def test_audit_entries_are_newest_first_and_paged(storage: Storage) -> None:
+    for n in range(5):
+        entry = _audit(AuditAction.APOLOGY_ISSUED, f"code-{n}", NOW + dt.timedelta(minutes=n))
+        await storage.record_audit(entry)
+    page = await storage.audit_entries(2, offset=1)
+    assert [e.target for e in page] == ["code-3", "code-2"]
+    assert page[0].at == NOW + dt.timedelta(minutes=3) and page[0].actor_name == "Chị Lan"
+    assert page[0].id is not None
+
+
+async def test_subscriptions_audience_and_forgetting(storage: Storage) -> None:
+    a, b, c = (ChatRef("telegram", n) for n in ("1", "2", "3"))
+    await storage.subscribe(a, "ho-tich", "ok", NOW)
+    await storage.subscribe(a, "chung-thuc", "ok", NOW)
+    await storage.subscribe(b, "ho-tich", "ok", NOW)
+    await storage.subscribe(b, ALL_TOPICS, "ok", NOW)  # replaces b's fields
+    await storage.subscribe(b, "chung-thuc", "ok", NOW)  # already included
+    await storage.subscribe(c, "chung-thuc", "ok", NOW)
+    assert await storage.subscriptions(a) == ["chung-thuc", "ho-tich"]
+    assert await storage.subscriptions(b) == [ALL_TOPICS]
+    sizes = await storage.audience_sizes()
+    assert (sizes.everyone, sizes.size("ho-tich"), sizes.size("chung-thuc")) == (3, 2, 3)
+    assert sizes.size("quan-su") == 1
+    await storage.deactivate_chat(c)  # blocked the bot
+    assert (await storage.audience_sizes()).size("chung-thuc") == 2
+    assert await storage.unsubscribe(a, NOW) == 2
+    await storage.forget_chat(b)
+    assert (await storage.audience_sizes()).everyone == 0
+
+
+async def test_a_broadcast_reaches_each_chat_once_and_reports_once(storage: Storage) -> None:
+    chats = [ChatRef("telegram", str(n)) for n in range(1, 5)]
+    for chat in chats[:2]:
+        await storage.subscribe(chat, "ho-tich", "ok", NOW)
+        await storage.subscribe(chat, "chung-thuc", "ok", NOW)
+    await storage.subscribe(chats[2], ALL_TOPICS, "ok", NOW)
+    await storage.subscribe(chats[3], "chung-thuc", "ok", NOW)
+    draft = BroadcastDraft("Nghỉ chiều 24/11.", "ho-tich", None, "telegram", "900", None, "900")
+    sent = await storage.create_broadcast(draft, _audit(AuditAction.BROADCAST_SENT), NOW)
+    assert sent.recipients == 3
+    assert await storage.get_broadcast(sent.id) == sent
+    items = await storage.claim_due(NOW, 10)
+    assert sorted(i.message.chat_id for i in items) == ["1", "2", "3"]
+    assert {i.message.kind for i in items} == {"broadcast"}
+    assert await storage.finish_broadcasts([sent.id], NOW) == []  # still in flight
+    for item in items:
+        await storage.mark_sent(item.id, "m", NOW)
+    assert await storage.broadcast_progress(sent.id) == BroadcastProgress(sent=3)
+    assert await storage.finish_broadcasts([sent.id], NOW) == [sent.id]
+    assert await storage.finish_broadcasts([sent.id], NOW) == []
+    [report] = await storage.claim_due(NOW, 10)
+    assert (report.message.kind, report.message.chat_id) == ("broadcast-report", "900")
+    [(listed, progress)] = await storage.recent_broadcasts(5)
+    assert listed.id == sent.id and progress.sent == 3
+    [entry] = await storage.audit_entries(5)
+    assert entry.target == f"#{sent.id}"
+
+
+async def test_an_empty_audience_stores_nothing(storage: Storage) -> None:
+    draft = BroadcastDraft("Nghỉ chiều 24/11.", ALL_TOPICS, None, "telegram", "900", None, None)
+    with pytest.raises(NoRecipients):
+        await storage.create_broadcast(draft, _audit(AuditAction.BROADCAST_SENT), NOW)
+    assert await storage.recent_broadcasts(5) == []
+    assert await storage.audit_entries(5) == []
+
+
+async def test_cancelling_a_broadcast_marks_pending_rows_once(storage: Storage) -> None:
+    for n in range(3):
+        await storage.subscribe(ChatRef("telegram", str(n)), ALL_TOPICS, "ok", NOW)
+    draft = BroadcastDraft("Nghỉ chiều 24/11.", ALL_TOPICS, None, "telegram", "900", None, None)
+    sent = await storage.create_broadcast(draft, _audit(AuditAction.BROADCAST_SENT), NOW)
+    [claimed] = await storage.claim_due(NOW, 1)
+    cancel = _audit(AuditAction.BROADCAST_CANCELLED)
+    assert await storage.cancel_broadcast(sent.id, cancel, NOW) == 2
+    assert await storage.cancel_broadcast(sent.id, cancel, NOW) is None
+    await storage.mark_cancelled(claimed.id, NOW)
+    assert await storage.claim_due(NOW, 10) == []
+    assert await storage.broadcast_progress(sent.id) == BroadcastProgress(cancelled=3)
+    stored = await storage.get_broadcast(sent.id)
+    assert stored is not None and stored.cancelled_at == NOW
+    assert [e.action for e in await storage.audit_entries(5)] == [
+        AuditAction.BROADCAST_CANCELLED,
+        AuditAction.BROADCAST_SENT,
+    ]

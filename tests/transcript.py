@@ -8,7 +8,15 @@ await chat.press("Lệ phí")
 from __future__ import annotations
 
 from bot.app import Dispatcher
-from core.messages import Button, IncomingMessage, Reply, TextFormat, Unsupported
+from core.messages import (
+    Button,
+    FileTooLarge,
+    IncomingFile,
+    IncomingMessage,
+    Reply,
+    TextFormat,
+    Unsupported,
+)
 
 
 class Transcript:
@@ -26,6 +34,7 @@ class Transcript:
         self.format = text_format
         self.last: list[Reply] = []
         self.log: list[tuple[str, str]] = []  # (who, text)
+        self.files: dict[str, bytes] = {}  # what the person sent, as the channel would fetch it
 
     async def say(self, text: str) -> list[Reply]:
         return await self._send(
@@ -51,9 +60,25 @@ class Transcript:
             IncomingMessage(self.channel, self.user_id, self.user_id, unsupported=kind)
         )
 
+    async def send_file(self, name: str, content: bytes) -> list[Reply]:
+        ref = f"file-{len(self.files) + 1}"
+        self.files[ref] = content
+        file = IncomingFile(name, ref, size=len(content))
+        return await self._send(
+            IncomingMessage(self.channel, self.user_id, self.user_id, file=file)
+        )
+
+    async def fetch(self, file: IncomingFile, max_bytes: int) -> bytes:
+        """`FileSource`: the bytes the test sent."""
+        content = self.files[file.platform_ref]
+        if len(content) > max_bytes:
+            raise FileTooLarge(file.name)
+        return content
+
     async def _send(self, message: IncomingMessage) -> list[Reply]:
-        self.log.append(("người dân", message.text or f"<{message.unsupported}>"))
-        self.last = await self.dispatcher.handle(message, self.format)
+        what = message.text or (f"<tệp {message.file.name}>" if message.file else "")
+        self.log.append(("người dân", what or f"<{message.unsupported}>"))
+        self.last = await self.dispatcher.handle(message, self.format, self)
         self.log.extend(("bot", reply.text) for reply in self.last)
         return self.last
 

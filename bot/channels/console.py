@@ -15,11 +15,19 @@ from typing import TextIO
 
 from bot.app import Dispatcher
 from bot.delivery import OutboxWorker
-from core.messages import Button, IncomingMessage, Reply, TextFormat
+from core.messages import (
+    Button,
+    FileTooLarge,
+    IncomingFile,
+    IncomingMessage,
+    Reply,
+    TextFormat,
+)
 from storage.base import ChatRef
 
 CHANNEL = "console"
 QUIT = {"/thoat", "/quit", "/exit"}
+SEND_FILE = "/guitep"  # "/guitep đường/dẫn/tệp": send a file, as on Telegram
 
 
 class ConsoleChannel:
@@ -90,20 +98,33 @@ class ConsoleChannel:
     async def say(self, line: str) -> list[Reply]:
         """What the person typed → the bot's replies, printed."""
         message = self.to_message(line)
-        replies = await self.dispatcher.handle(message, TextFormat.PLAIN)
+        replies = await self.dispatcher.handle(message, TextFormat.PLAIN, self)
         self.show(replies)
         # Whatever the message set off for this chat (or another process queued) comes next.
         await self.worker.deliver_due()
         return replies
 
     def to_message(self, line: str) -> IncomingMessage:
-        """A bare number picks a choice from the last reply; anything else is typed text."""
+        """A bare number picks a choice from the last reply; `/guitep PATH` sends a file;
+        anything else is typed text."""
+        if line.startswith(SEND_FILE + " "):
+            path = Path(line[len(SEND_FILE) :].strip()).expanduser()
+            file = IncomingFile(path.name, str(path.resolve()))
+            return IncomingMessage(CHANNEL, self.user_id, self.user_id, file=file)
         if line.isdigit() and 1 <= int(line) <= len(self.choices):
             chosen = self.choices[int(line) - 1]
             return IncomingMessage(
                 CHANNEL, self.user_id, self.user_id, text=chosen.label, button=chosen.data
             )
         return IncomingMessage(CHANNEL, self.user_id, self.user_id, text=line)
+
+    async def fetch(self, file: IncomingFile, max_bytes: int) -> bytes:
+        """`FileSource`: the terminal's files are paths on this machine."""
+        path = Path(file.platform_ref)
+        size = (await asyncio.to_thread(path.stat)).st_size
+        if size > max_bytes:
+            raise FileTooLarge(file.name)
+        return await asyncio.to_thread(path.read_bytes)
 
     async def send(self, chat_id: str, reply: Reply) -> str | None:
         self._print("🔔 Thông báo mới:")

@@ -53,6 +53,7 @@ from telegram.ext import Application, ApplicationBuilder, ContextTypes, TypeHand
 from bot.app import Dispatcher
 from bot.delivery import RetryLater, Undeliverable
 from core.messages import (
+    FileTooLarge,
     IncomingFile,
     IncomingMessage,
     Reply,
@@ -261,6 +262,24 @@ class TelegramSender:
             raise delivery_error(error) from error
 
 
+class TelegramFiles:
+    """`FileSource` over the Bot API: getFile, then the download (bots may fetch up to 20 MB)."""
+
+    def __init__(self, bot: Bot) -> None:
+        self.bot = bot
+
+    async def fetch(self, file: IncomingFile, max_bytes: int) -> bytes:
+        if file.size is not None and file.size > max_bytes:
+            raise FileTooLarge(file.name)
+        remote = await self.bot.get_file(file.platform_ref)
+        if remote.file_size is not None and remote.file_size > max_bytes:
+            raise FileTooLarge(file.name)
+        content = bytes(await remote.download_as_bytearray())
+        if len(content) > max_bytes:
+            raise FileTooLarge(file.name)
+        return content
+
+
 class TelegramChannel:
     """Receives updates through an `Application` and answers through the dispatcher."""
 
@@ -280,6 +299,7 @@ class TelegramChannel:
         self.max_retry_after = max_retry_after
         self._chat_locks: dict[str, asyncio.Lock] = defaultdict(asyncio.Lock)
         self.sleep = asyncio.sleep  # tests record the waits instead
+        self.files = TelegramFiles(application.bot)
         self._groups_told: set[str] = set()
         application.add_handler(TypeHandler(Update, self.on_update))
         application.add_error_handler(self.on_error)
@@ -323,7 +343,7 @@ class TelegramChannel:
             return
         # Messages of one chat are handled in order, chats in parallel.
         async with self._chat_locks[message.chat_id]:
-            replies = await self.dispatcher.handle(message, TextFormat.HTML)
+            replies = await self.dispatcher.handle(message, TextFormat.HTML, self.files)
             pressed = None
             if update.callback_query is not None and update.callback_query.message is not None:
                 pressed = update.callback_query.message.message_id

@@ -5,12 +5,25 @@ SQLite-only functions) so that a PostgreSQL backend can reuse their shape.
 """
 
 from storage.sqlite.apologies import ApologiesMixin
+from storage.sqlite.broadcasts import BroadcastsMixin
+from storage.sqlite.care import CareMixin
 from storage.sqlite.conversations import ConversationsMixin
 from storage.sqlite.dossiers import DossiersMixin
+from storage.sqlite.reports import ReportsMixin
+from storage.sqlite.zalo import ZaloMixin
 
 
-class SqliteStorage(ConversationsMixin, DossiersMixin, ApologiesMixin):
-    """Implements `storage.base.Storage`."""
+# CareMixin first: its forget_chat extends DossiersMixin's (ratings, feedback, volunteers).
+class SqliteStorage(
+    CareMixin,
+    ConversationsMixin,
+    DossiersMixin,
+    ApologiesMixin,
+    BroadcastsMixin,
+    ReportsMixin,
+    ZaloMixin,
+):
+    """Implements `storage.base.Storage` (and `storage.base.ZaloStore`)."""
 
 
 __all__ = ["SqliteStorage"]

@@ -12,6 +12,7 @@ from storage.sqlite.dossiers import (
     _APOLOGY_COLUMNS,
     _DOSSIER_COLUMNS,
     _INSERT_EVENT,
+    DOSSIER_WIDTH,
     _apology,
     _dossier,
     _event_row,
@@ -149,7 +150,7 @@ class ApologiesMixin(OutboxMixin):
                 " ORDER BY d.due_date, d.code_key",
                 [*(s.value for s in statuses), day.isoformat()],
             )
-        return [(_dossier(row[:10]), int(row[10])) for row in rows]
+        return [(_dossier(row[:DOSSIER_WIDTH]), int(row[DOSSIER_WIDTH])) for row in rows]
 
     async def job_last_day(self, job: str) -> dt.date | None:
         async with self._lock:

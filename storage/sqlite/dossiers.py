@@ -9,11 +9,13 @@ from typing import Any
 from core.apologies import Apology
 from core.catalogue.models import LawVersion
 from core.dossiers import (
+    STATUS_INFO,
     Dossier,
     DossierEvent,
     EventKind,
     ReturnMethod,
     Status,
+    SubmissionChannel,
     changes_between,
     notifies,
 )
@@ -31,8 +33,9 @@ from storage.sqlite.outbox import OutboxMixin
 
 _DOSSIER_COLUMNS = (
     "code_key, code, procedure_id, applicant_name, phone, received_at, due_date, status,"
-    " return_method, note"
+    " return_method, note, submission_channel, resolved_at"
 )
+DOSSIER_WIDTH = _DOSSIER_COLUMNS.count(",") + 1  # a dossier's values at the start of a row
 _EVENT_COLUMNS = "id, code_key, at, kind, old_status, new_status, old_due, new_due, note, source"
 _APOLOGY_COLUMNS = (
     "id, code_key, number, issued_at, issued_by, issuer_name, reason, old_due, new_due, law_version"
@@ -82,9 +85,10 @@ class DossiersMixin(OutboxMixin):
                     code_key,
                 ),
             )
-        dossier = _dossier(row[1:11]) if row[1] is not None else None
-        apology = _apology(row[12:]) if row[12] is not None else None
-        return LookupView(int(row[0]), dossier, bool(row[11]) if dossier else False, apology)
+        end = 1 + DOSSIER_WIDTH  # then: following, the apology's columns
+        dossier = _dossier(row[1:end]) if row[1] is not None else None
+        apology = _apology(row[end + 1 :]) if row[end + 1] is not None else None
+        return LookupView(int(row[0]), dossier, bool(row[end]) if dossier else False, apology)
 
     async def get_dossiers(self, code_keys: Sequence[str]) -> dict[str, Dossier]:
         async with self._lock:
@@ -159,13 +163,21 @@ class DossiersMixin(OutboxMixin):
                             plain_events.append(row)
                 await db.executemany(
                     f"INSERT INTO dossiers ({_DOSSIER_COLUMNS}, row_hash, updated_at)"
-                    " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
+                    " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
                     " ON CONFLICT (code_key) DO UPDATE SET code = excluded.code,"
                     " procedure_id = excluded.procedure_id,"
                     " applicant_name = excluded.applicant_name, phone = excluded.phone,"
                     " received_at = excluded.received_at, due_date = excluded.due_date,"
                     " status = excluded.status, return_method = excluded.return_method,"
-                    " note = excluded.note, row_hash = excluded.row_hash,"
+                    " note = excluded.note,"
+                    # An export without the report's columns does not erase what an earlier one
+                    # gave; a dossier no longer finished loses its resolution date.
+                    " submission_channel ="
+                    "  COALESCE(excluded.submission_channel, dossiers.submission_channel),"
+                    " resolved_at = CASE WHEN excluded.resolved_at IS NOT NULL"
+                    "  THEN excluded.resolved_at WHEN excluded.status IN"
+                    f" ({_FINISHED}) THEN dossiers.resolved_at ELSE NULL END,"
+                    " row_hash = excluded.row_hash,"
                     " updated_at = excluded.updated_at",
                     upserts,
                 )
@@ -272,8 +284,10 @@ class DossiersMixin(OutboxMixin):
                 " ORDER BY f.followed_at, d.code_key",
                 (chat.channel, chat.chat_id),
             )
+        width = DOSSIER_WIDTH
         return [
-            Follow(_dossier(row[:10]), row[10], dt.datetime.fromisoformat(row[11])) for row in rows
+            Follow(_dossier(row[:width]), row[width], dt.datetime.fromisoformat(row[width + 1]))
+            for row in rows
         ]
 
     async def is_following(self, chat: ChatRef, code_key: str) -> bool:
@@ -332,6 +346,9 @@ class DossiersMixin(OutboxMixin):
         return int(row[0]) if row else 0
 
 
+# Finished statuses as an SQL list (constants from our own enum, not user input).
+_FINISHED = ", ".join(f"'{s.value}'" for s in Status if STATUS_INFO[s].finished)
+
 _INSERT_EVENT = (
     "INSERT INTO dossier_events (code_key, at, kind, old_status, new_status, old_due, new_due,"
     " note, source) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)"
@@ -350,6 +367,8 @@ def _dossier_row(dossier: Dossier, row_hash: str, stamp: str) -> tuple[Any, ...]
         dossier.status.value,
         dossier.return_method.value if dossier.return_method else None,
         dossier.note,
+        dossier.submission_channel.value if dossier.submission_channel else None,
+        dossier.resolved_at.isoformat() if dossier.resolved_at else None,
         row_hash,
         stamp,
     )
@@ -381,6 +400,8 @@ def _dossier(row: Sequence[Any]) -> Dossier:
         status=Status(row[7]),
         return_method=ReturnMethod(row[8]) if row[8] else None,
         note=row[9],
+        submission_channel=SubmissionChannel(row[10]) if row[10] else None,
+        resolved_at=dt.datetime.fromisoformat(row[11]) if row[11] else None,
     )
 
 

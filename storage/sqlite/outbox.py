@@ -57,7 +57,9 @@ class OutboxMixin(SqliteConnection):
         async with self._lock, self._transaction() as db:
             rows = await self._all(
                 "SELECT id, dedupe_key, channel, chat_id, kind, payload, attempts, created_at"
-                f" FROM outbox WHERE {where} ORDER BY next_attempt_at, id LIMIT ?",
+                # Broadcasts have a lower priority (1): a dossier's message queued behind
+                # thousands of notices still goes out first.
+                f" FROM outbox WHERE {where} ORDER BY priority, next_attempt_at, id LIMIT ?",
                 [*params, limit],
             )
             await db.executemany(
@@ -95,6 +97,13 @@ class OutboxMixin(SqliteConnection):
             await self._db.execute(
                 "UPDATE outbox SET status = 'failed', last_error = ?, sent_at = NULL WHERE id = ?",
                 (f"{now.isoformat()} {error}"[:500], item_id),
+            )
+
+    async def mark_cancelled(self, item_id: int, now: dt.datetime) -> None:
+        async with self._lock:
+            await self._db.execute(
+                "UPDATE outbox SET status = 'cancelled', last_error = ? WHERE id = ?",
+                (f"{now.isoformat()} cancelled before sending", item_id),
             )
 
     async def recover_in_flight(self, channels: Sequence[str] | None = None) -> int:

@@ -1,0 +1,71 @@
+"""Daily care (issue 7), durable like the apology watch (`bot.jobs`): the day it ran is recorded
+in the database, so a restart neither repeats nor skips it.
+
+- **Appointment-day reminders**: on working days at a set time (08:00 by default), every chat
+  following a dossier whose result is ready and whose appointment day is today gets one reminder,
+  once ever per dossier and chat ("đã có kết quả" itself went out when the status changed). At
+  send time the reminder is dropped if the result was collected meanwhile.
+- **Unlinking**: every day, chats are unlinked from dossiers finished (returned, refused…) more
+  than `MOTCUA_UNLINK_RETURNED_DAYS` days ago (30 by default; 0 turns it off), and the consent
+  to follow them is marked withdrawn: the bot keeps a chat linked to a dossier only as long as it
+  is useful.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import datetime as dt
+import logging
+
+from handlers.context import Services
+
+log = logging.getLogger(__name__)
+
+CATCH_UP = dt.timedelta(days=7)
+
+
+class CareWatch:
+    REMINDERS = "ready-reminders"
+    UNLINK = "unlink-finished"
+
+    def __init__(self, services: Services) -> None:
+        self.services = services
+
+    async def run_if_due(self) -> int:
+        """Do what is due now; returns how many reminders were queued and links removed."""
+        services = self.services
+        policy, storage = services.care, services.storage
+        now = services.clock.now()
+        today = now.date()
+        done = 0
+        if (
+            policy.ready_reminder
+            and now.time() >= policy.ready_reminder_time
+            and services.calendar.is_working_day(today)
+            and await storage.job_last_day(self.REMINDERS) != today
+        ):
+            # The appointment day itself; after a stop, the days missed since the last run too
+            # (at most a week back), so that nobody is reminded twice and nobody is skipped.
+            last = await storage.job_last_day(self.REMINDERS)
+            first = max(last + dt.timedelta(days=1), today - CATCH_UP) if last else today
+            queued = await storage.queue_ready_reminders(first, today, now)
+            await storage.record_job_day(self.REMINDERS, today, now)
+            log.info("ready reminders: %d queued", queued)
+            done += queued
+        if policy.unlink_returned_days and await storage.job_last_day(self.UNLINK) != today:
+            moment = now - dt.timedelta(days=policy.unlink_returned_days)
+            removed = await storage.unlink_finished_before(moment, now)
+            await storage.record_job_day(self.UNLINK, today, now)
+            log.info("unlinked %d chat(s) from finished dossiers", removed)
+            done += removed
+        return done
+
+    async def run(self, stop: asyncio.Event, interval: float = 60.0) -> None:
+        while not stop.is_set():
+            try:
+                await self.run_if_due()
+            except Exception:
+                log.exception("care watch failed")
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(stop.wait(), timeout=interval)

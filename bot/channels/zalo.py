@@ -1,0 +1,1006 @@
+"""Zalo Official Account: signed webhook events in, OA API v3 and ZNS messages out.
+
+The adapter only translates, as the Telegram one does: a webhook event becomes a neutral
+`IncomingMessage`, the one dispatcher answers, the `Reply` objects become Zalo messages. Nothing
+below `handlers/` knows Zalo exists.
+
+Zalo's rules, and where they come from. Zalo's own pages (developers.zalo.me) were not reachable
+from here; what follows comes from public secondary sources, so every number is a setting
+(bot/settings.py, `zalo_*`) and the README lists what the commune should check:
+- Webhook: header `X-ZEvent-Signature: mac=<hex sha256(app id + raw body + timestamp + OA secret
+  key)>`, the timestamp being the body's `timestamp`; the OA secret key, not the app secret.
+  Zalo wants a 200 within about 2 s, else it retries (for up to 12 h) and may disable the
+  webhook; large integers must not be read as floats. (hainh.me/zalo-api-php-webhook-callback-
+  official-account.html; tinhoc88.com/zalo-api---php-xu-ly-su-kien-webhook.html)
+- Messages: POST https://openapi.zalo.me/v3.0/oa/message/{cs,transaction,promotion}, header
+  `access_token`, body {"recipient": {"user_id"}, "message": {...}}; consultation (cs) messages
+  within 48 h of the person's last interaction; text up to 2000 characters. (@warriorteam/redai-
+  zalo-sdk docs on unpkg.com: CONSULTATION_SERVICE.md, MESSAGE_SERVICES.md, transaction.service;
+  glama.ai zalo-mcp `zalo_send_text_message`.) The limit on cs messages per window (default 8)
+  and the 7 days after which transaction messages stop are from the issue, unconfirmed.
+- ZNS: POST https://business.openapi.zalo.me/message/template {"phone", "template_id",
+  "template_data", "tracking_id"}; error codes from zalo.cloud/zns/guidelines/handle-error-code
+  (-108 phone invalid, -118/-119 account cannot receive …). ZNS is paid per message.
+- Tokens: POST https://oauth.zaloapp.com/v4/oa/access_token, header `secret_key` (app secret),
+  form refresh_token, app_id, grant_type=refresh_token; the refresh token is single-use.
+  (redai-zalo-sdk auth.service on unpkg.com; glama.ai zalo-mcp `zalo_refresh_token`)
+- Buttons: a template attachment whose buttons of type `oa.query.hide` send their payload back
+  as the person's text; unconfirmed, so the payload is a short token we can always recognise.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import base64
+import datetime as dt
+import hashlib
+import hmac
+import json
+import logging
+import re
+import time
+from collections.abc import Awaitable, Callable, Mapping, Sequence
+from dataclasses import dataclass, field, replace
+from enum import StrEnum
+from typing import Any
+
+import httpx
+
+from bot.app import Dispatcher
+from bot.delivery import OutboxWorker, RetryLater, RetryPolicy
+from core.clock import Clock
+from core.dossiers import STATUS_INFO
+from core.messages import IncomingMessage, Reply, TextFormat, Unsupported, split_reply
+from handlers.context import Services
+from handlers.notifications import Withdrawn, render_outbox
+from storage.base import ChatRef, OutboxItem, ZaloTokens
+
+log = logging.getLogger(__name__)
+
+CHANNEL = "zalo"
+SIGNATURE_HEADER = "X-ZEvent-Signature"
+BUTTON_PREFIX = "#b:"
+_TOKEN = re.compile(r"^#b:([A-Za-z0-9_-]{6,32})$")
+Alert = Callable[[str], Awaitable[None]]
+
+
+# -- configuration ---------------------------------------------------------------------------
+
+
+def _codes(text: str) -> frozenset[int]:
+    return frozenset(int(part) for part in text.replace(";", ",").split(",") if part.strip())
+
+
+def _fields(text: str) -> dict[str, str]:
+    """'ma_ho_so=code, trang_thai=status' → {'ma_ho_so': 'code', 'trang_thai': 'status'}."""
+    pairs = (part.split("=", 1) for part in text.split(",") if "=" in part)
+    return {name.strip(): source.strip() for name, source in pairs}
+
+
+@dataclass(frozen=True)
+class ZaloErrors:
+    """Zalo's error codes grouped by what we do about them (settings `zalo_errors_*`)."""
+
+    token: frozenset[int] = frozenset({-216, -220, -124})
+    rate: frozenset[int] = frozenset({-32})
+    night: frozenset[int] = frozenset({-133})
+    no_interaction: frozenset[int] = frozenset({-230})
+    unfollowed: frozenset[int] = frozenset({-213, -227})
+    zns_unreachable: frozenset[int] = frozenset({-108, -114, -118, -119})
+
+
+@dataclass(frozen=True)
+class ZnsTemplate:
+    template_id: str
+    fields: dict[str, str]  # template parameter → source (code, status, due…)
+
+
+@dataclass(frozen=True)
+class ZaloRules:
+    """Zalo's sending rules, every number from the settings."""
+
+    cs_window: dt.timedelta = dt.timedelta(hours=48)
+    cs_max_messages: int = 8  # 0 = no limit
+    interaction_window: dt.timedelta = dt.timedelta(days=7)
+    transaction_messages: bool = False
+    quiet_start: dt.time = dt.time(22, 0)
+    quiet_end: dt.time = dt.time(6, 0)
+    text_limit: int = 2000
+    max_buttons: int = 5
+    button_title_limit: int = 100
+    messages_per_second: float = 10.0
+    token_refresh_ahead: dt.timedelta = dt.timedelta(hours=1)
+    paused_retry: dt.timedelta = dt.timedelta(minutes=5)
+    errors: ZaloErrors = field(default_factory=ZaloErrors)
+    zns: Mapping[str, ZnsTemplate] = field(default_factory=dict)  # by outbox kind
+
+    def is_quiet(self, moment: dt.datetime) -> bool:
+        t = moment.timetz().replace(tzinfo=None)
+        if self.quiet_start <= self.quiet_end:
+            return self.quiet_start <= t < self.quiet_end
+        return t >= self.quiet_start or t < self.quiet_end
+
+    def morning_after(self, moment: dt.datetime) -> dt.datetime:
+        """When the quiet hours around `moment` end."""
+        end = moment.replace(
+            hour=self.quiet_end.hour, minute=self.quiet_end.minute, second=0, microsecond=0
+        )
+        return end if end > moment else end + dt.timedelta(days=1)
+
+
+@dataclass(frozen=True)
+class ZaloOptions:
+    app_id: str
+    app_secret: str
+    oa_secret_key: str
+    access_token: str | None = None
+    refresh_token: str | None = None
+    api_base_url: str = "https://openapi.zalo.me"
+    oauth_base_url: str = "https://oauth.zaloapp.com"
+    zns_base_url: str = "https://business.openapi.zalo.me"
+    webhook_path: str = "/zalo/webhook"
+    listen: str = "0.0.0.0"
+    port: int = 8443
+    officer_ids: tuple[str, ...] = ()
+    rules: ZaloRules = field(default_factory=ZaloRules)
+    retry: RetryPolicy = field(default_factory=RetryPolicy)
+    outbox_interval: float = 1.0
+    inbox_batch: int = 200
+    webhook_max_age: dt.timedelta | None = None
+
+
+def options_from_settings(settings: Any, **overrides: Any) -> ZaloOptions | str:
+    """The channel's options, or what is missing (in Vietnamese, for the officer at the console)."""
+    from urllib.parse import urlsplit
+
+    def secret(value: Any) -> str:
+        return value.get_secret_value() if value is not None else ""
+
+    missing = [
+        name
+        for name, value in (
+            ("ZALO_APP_ID", settings.zalo_app_id),
+            ("ZALO_APP_SECRET", secret(settings.zalo_app_secret)),
+            ("ZALO_OA_SECRET_KEY", secret(settings.zalo_oa_secret_key)),
+        )
+        if not value
+    ]
+    if not (secret(settings.zalo_access_token) or secret(settings.zalo_refresh_token)):
+        missing.append("ZALO_REFRESH_TOKEN (hoặc ZALO_ACCESS_TOKEN)")
+    if missing:
+        return (
+            "Chưa đủ thông tin để chạy bot trên Zalo OA: thiếu "
+            + ", ".join(missing)
+            + ". Xem mục «Running on Zalo» trong README, đặt các biến này vào tệp .env"
+            " rồi chạy lại."
+        )
+    webhook_url = settings.zalo_webhook_url or ""
+    zns: dict[str, ZnsTemplate] = {}
+    if settings.zalo_zns_template_status:
+        zns["dossier-status"] = ZnsTemplate(
+            settings.zalo_zns_template_status, _fields(settings.zalo_zns_status_fields)
+        )
+    if settings.zalo_zns_template_apology:
+        zns["apology"] = ZnsTemplate(
+            settings.zalo_zns_template_apology, _fields(settings.zalo_zns_apology_fields)
+        )
+    rules = ZaloRules(
+        cs_window=dt.timedelta(hours=settings.zalo_cs_window_hours),
+        cs_max_messages=settings.zalo_cs_max_messages,
+        interaction_window=dt.timedelta(days=settings.zalo_interaction_days),
+        transaction_messages=settings.zalo_transaction_messages,
+        quiet_start=settings.zalo_quiet_start,
+        quiet_end=settings.zalo_quiet_end,
+        text_limit=settings.zalo_text_limit,
+        max_buttons=settings.zalo_max_buttons,
+        button_title_limit=settings.zalo_button_title_limit,
+        messages_per_second=settings.zalo_messages_per_second,
+        token_refresh_ahead=dt.timedelta(minutes=settings.zalo_token_refresh_minutes),
+        errors=ZaloErrors(
+            token=_codes(settings.zalo_errors_token),
+            rate=_codes(settings.zalo_errors_rate),
+            night=_codes(settings.zalo_errors_night),
+            no_interaction=_codes(settings.zalo_errors_no_interaction),
+            unfollowed=_codes(settings.zalo_errors_unfollowed),
+            zns_unreachable=_codes(settings.zalo_errors_zns_unreachable),
+        ),
+        zns=zns,
+    )
+    max_age = settings.zalo_webhook_max_age_minutes
+    values: dict[str, Any] = {
+        "app_id": settings.zalo_app_id,
+        "app_secret": secret(settings.zalo_app_secret),
+        "oa_secret_key": secret(settings.zalo_oa_secret_key),
+        "access_token": secret(settings.zalo_access_token) or None,
+        "refresh_token": secret(settings.zalo_refresh_token) or None,
+        "api_base_url": settings.zalo_api_base_url,
+        "oauth_base_url": settings.zalo_oauth_base_url,
+        "zns_base_url": settings.zalo_zns_base_url,
+        "webhook_path": urlsplit(webhook_url).path or "/zalo/webhook",
+        "listen": settings.webhook_listen,
+        "port": settings.webhook_port,
+        "officer_ids": tuple(sorted(settings.officer_ids)),
+        "rules": rules,
+        "webhook_max_age": dt.timedelta(minutes=max_age) if max_age else None,
+    }
+    values.update(overrides)
+    return ZaloOptions(**values)
+
+
+# -- webhook events in -----------------------------------------------------------------------
+
+
+def event_signature(app_id: str, body: bytes, timestamp: str, oa_secret_key: str) -> str:
+    """The header value Zalo sends: `mac=` + hex SHA-256 of app id + body + timestamp + key."""
+    digest = hashlib.sha256(
+        app_id.encode() + body + timestamp.encode() + oa_secret_key.encode()
+    ).hexdigest()
+    return f"mac={digest}"
+
+
+def parse_event(body: bytes) -> dict[str, Any]:
+    """JSON with every integer kept as its digits: Zalo's ids do not fit a double."""
+    event = json.loads(body, parse_int=str)
+    if not isinstance(event, dict):
+        raise ValueError("a Zalo event is a JSON object")
+    return event
+
+
+def signature_valid(
+    header: str | None, body: bytes, event: Mapping[str, Any], app_id: str, oa_secret_key: str
+) -> bool:
+    if not header:
+        return False
+    expected = event_signature(app_id, body, str(event.get("timestamp", "")), oa_secret_key)
+    return hmac.compare_digest(header.strip().encode(), expected.encode())
+
+
+def event_user(event: Mapping[str, Any]) -> str:
+    """The person the event is about (a string, whatever its size)."""
+    for key in ("sender", "follower", "user"):
+        holder = event.get(key)
+        if isinstance(holder, dict) and holder.get("id"):
+            return str(holder["id"])
+    return str(event.get("user_id_by_app") or "")
+
+
+def event_key(event: Mapping[str, Any]) -> str:
+    """What makes an event unique: the message id, else name, person and time."""
+    message = event.get("message")
+    if isinstance(message, dict) and message.get("msg_id"):
+        return f"msg:{message['msg_id']}"
+    return f"{event.get('event_name', '?')}:{event_user(event)}:{event.get('timestamp', '')}"
+
+
+_UNSUPPORTED_EVENTS = {
+    "user_send_image": Unsupported.PHOTO,
+    "user_send_gif": Unsupported.PHOTO,
+    "user_send_sticker": Unsupported.STICKER,
+    "user_send_audio": Unsupported.VOICE,
+    "user_send_video": Unsupported.VIDEO,
+    "user_send_location": Unsupported.LOCATION,
+    "user_send_business_card": Unsupported.CONTACT,
+    "user_send_file": Unsupported.OTHER,
+    "user_send_link": Unsupported.OTHER,
+}
+
+
+class EventKind(StrEnum):
+    MESSAGE = "message"
+    FOLLOW = "follow"
+    UNFOLLOW = "unfollow"
+    IGNORED = "ignored"
+
+
+def classify(event: Mapping[str, Any]) -> EventKind:
+    match event.get("event_name"):
+        case "user_send_text":
+            return EventKind.MESSAGE
+        case "follow":
+            return EventKind.FOLLOW
+        case "unfollow":
+            return EventKind.UNFOLLOW
+        case str() as name if name in _UNSUPPORTED_EVENTS:
+            return EventKind.MESSAGE
+        case _:  # the OA's own messages echoed back, "seen", "received", reactions…
+            return EventKind.IGNORED
+
+
+def button_token(data: str) -> str:
+    """A short, stable token for a button's data (what comes back when it is pressed)."""
+    digest = hashlib.sha256(data.encode()).digest()[:9]
+    return base64.urlsafe_b64encode(digest).decode()
+
+
+# -- messages out ----------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class OutMessage:
+    """One Zalo message: text and at most `max_buttons` buttons (label, token)."""
+
+    text: str
+    buttons: tuple[tuple[str, str], ...] = ()
+
+
+@dataclass(frozen=True)
+class Formatted:
+    messages: list[OutMessage]
+    saved_buttons: list[tuple[str, str, str]]  # (token, data, label) to remember
+    choices: list[str] | None  # numbered list shown: tokens in order
+
+
+def format_reply(reply: Reply, rules: ZaloRules) -> Formatted:
+    """A `Reply` → Zalo messages: text split under Zalo's limit, buttons as template buttons
+    (a numbered list when there are more than Zalo shows), a file replaced by a note."""
+    text = reply.text
+    buttons = reply.all_buttons
+    saved = [(button_token(b.data), b.data, b.label) for b in buttons]
+    choices: list[str] | None = None
+    if reply.file is not None:
+        text += (
+            f"\n\n(Tệp «{reply.file.name}» không gửi được qua Zalo. Ông/bà vui lòng nhận tại "
+            "Bộ phận Một cửa.)"
+        )
+    if len(buttons) > rules.max_buttons:
+        lines = [f"{n}. {b.label}" for n, b in enumerate(buttons, 1)]
+        text += "\n\n" + "\n".join(lines) + "\n(Gõ số để chọn.)"
+        choices = [token for token, _data, _label in saved]
+        shown: tuple[tuple[str, str], ...] = ()
+    else:
+        shown = tuple((label[: rules.button_title_limit], token) for token, _data, label in saved)
+    parts = split_reply(Reply(text=text, format=TextFormat.PLAIN), rules.text_limit)
+    messages = [OutMessage(part.text) for part in parts]
+    if shown:
+        messages[-1] = replace(messages[-1], buttons=shown)
+    return Formatted(messages, saved, choices)
+
+
+def message_body(user_id: str, message: OutMessage) -> dict[str, Any]:
+    body: dict[str, Any] = {"recipient": {"user_id": user_id}, "message": {"text": message.text}}
+    if message.buttons:
+        body["message"]["attachment"] = {
+            "type": "template",
+            "payload": {
+                "buttons": [
+                    {"title": label, "type": "oa.query.hide", "payload": BUTTON_PREFIX + token}
+                    for label, token in message.buttons
+                ]
+            },
+        }
+    return body
+
+
+def transaction_body(user_id: str, message: OutMessage) -> dict[str, Any]:
+    """A transaction message: a header (the first line) and the rest as text."""
+    head, _, rest = message.text.partition("\n")
+    elements: list[dict[str, Any]] = [{"type": "header", "content": head, "align": "left"}]
+    if rest.strip():
+        elements.append({"type": "text", "content": rest.strip(), "align": "left"})
+    payload: dict[str, Any] = {
+        "template_type": "transaction_event",
+        "language": "VI",
+        "elements": elements,
+    }
+    if message.buttons:
+        payload["buttons"] = [
+            {"title": label, "type": "oa.query.hide", "payload": BUTTON_PREFIX + token}
+            for label, token in message.buttons
+        ]
+    return {
+        "recipient": {"user_id": user_id},
+        "message": {"attachment": {"type": "template", "payload": payload}},
+    }
+
+
+def zns_phone(phone: str) -> str | None:
+    """'0912 345 678' / '+84912345678' → '84912345678' (the form ZNS takes)."""
+    digits = re.sub(r"\D", "", phone)
+    if digits.startswith("84"):
+        return digits
+    if digits.startswith("0") and len(digits) >= 10:
+        return "84" + digits[1:]
+    return None
+
+
+# -- the API ---------------------------------------------------------------------------------
+
+
+class ZaloApiError(Exception):
+    def __init__(self, code: int, message: str) -> None:
+        super().__init__(f"Zalo error {code}: {message}")
+        self.code = code
+        self.message = message
+
+
+class TokensBroken(Exception):
+    """The access token cannot be renewed: sending stops until an officer fixes the tokens."""
+
+
+def seed_of(refresh_token: str) -> str:
+    return hashlib.sha256(refresh_token.encode()).hexdigest()[:16]
+
+
+class TokenKeeper:
+    """The OA's access token, renewed ahead of expiry; each new (single-use) refresh token is
+    in the database before the old one could be needed again."""
+
+    def __init__(
+        self,
+        services: Services,
+        http: httpx.AsyncClient,
+        options: ZaloOptions,
+        alert: Alert,
+    ) -> None:
+        self.services = services
+        self.http = http
+        self.options = options
+        self.alert = alert
+        self.tokens: ZaloTokens | None = None
+        self.broken = False
+        self.refreshes = 0
+        self._lock = asyncio.Lock()
+
+    @property
+    def storage(self) -> Any:
+        return self.services.storage
+
+    async def load(self) -> None:
+        """The database's tokens, unless the settings carry a refresh token they do not descend
+        from (the officer authorised the OA again): then the settings' tokens."""
+        now = self.services.clock.now()
+        stored = await self.storage.zalo_tokens()
+        configured = self.options.refresh_token
+        seed = seed_of(configured) if configured else None
+        if stored is not None and (seed is None or stored.seed == seed):
+            self.tokens = stored
+            return
+        access = self.options.access_token or ""
+        # An access token of unknown age is used until Zalo refuses it; without one, the
+        # first use refreshes.
+        expires = now + self.options.rules.token_refresh_ahead * 2 if access else now
+        self.tokens = ZaloTokens(access, configured or "", expires, seed)
+        await self.storage.zalo_save_tokens(self.tokens, now)
+
+    async def access_token(self) -> str:
+        if self.broken:
+            raise TokensBroken("Zalo tokens need renewing by an officer")
+        if self.tokens is None:
+            await self.load()
+        assert self.tokens is not None
+        ahead = self.options.rules.token_refresh_ahead
+        if self.services.clock.now() >= self.tokens.expires_at - ahead:
+            await self.refresh(self.tokens.access_token)
+        return self.tokens.access_token
+
+    async def refresh(self, stale: str) -> None:
+        """Renew once for a token found stale; concurrent callers wait for that one renewal."""
+        async with self._lock:
+            if self.broken:
+                raise TokensBroken("Zalo tokens need renewing by an officer")
+            assert self.tokens is not None
+            if self.tokens.access_token != stale:
+                return  # another coroutine renewed it meanwhile
+            try:
+                fresh = await self._request(self.tokens)
+            except Exception as error:
+                self.broken = True
+                log.error("Zalo token refresh failed: %s", error)
+                await self.alert(
+                    "Bot không gia hạn được mã truy cập Zalo OA, nên đã tạm dừng gửi tin trên "
+                    "Zalo (không tin nào bị mất). Đề nghị cấp lại quyền cho ứng dụng, đặt "
+                    "ZALO_REFRESH_TOKEN mới rồi khởi động lại bot."
+                )
+                raise TokensBroken(str(error)) from error
+            await self.storage.zalo_save_tokens(fresh, self.services.clock.now())
+            self.tokens = fresh
+            self.refreshes += 1
+
+    async def _request(self, current: ZaloTokens) -> ZaloTokens:
+        if not current.refresh_token:
+            raise ZaloApiError(0, "no refresh token")
+        response = await self.http.post(
+            f"{self.options.oauth_base_url}/v4/oa/access_token",
+            headers={"secret_key": self.options.app_secret},
+            data={
+                "refresh_token": current.refresh_token,
+                "app_id": self.options.app_id,
+                "grant_type": "refresh_token",
+            },
+        )
+        body = response.json(parse_int=str)
+        if not isinstance(body, dict) or not body.get("access_token"):
+            code = int(body.get("error", 0)) if isinstance(body, dict) else 0
+            raise ZaloApiError(code, str(body)[:200])
+        lifetime = float(body.get("expires_in") or 3600)
+        return ZaloTokens(
+            access_token=str(body["access_token"]),
+            refresh_token=str(body.get("refresh_token") or ""),
+            expires_at=self.services.clock.now() + dt.timedelta(seconds=lifetime),
+            seed=current.seed,
+        )
+
+
+class RatePacer:
+    """At most `per_second` requests overall (monotonic time)."""
+
+    def __init__(self, per_second: float) -> None:
+        self.interval = 1.0 / per_second
+        self._next = 0.0
+        self._lock = asyncio.Lock()
+
+    async def wait(self) -> None:
+        async with self._lock:
+            now = time.monotonic()
+            at = max(now, self._next)
+            self._next = at + self.interval
+        if at > now:
+            await asyncio.sleep(at - now)
+
+
+class ZaloApi:
+    """The OA API and ZNS through one shared httpx client; a stale token is renewed and the
+    call tried once more."""
+
+    def __init__(self, http: httpx.AsyncClient, options: ZaloOptions, keeper: TokenKeeper) -> None:
+        self.http = http
+        self.options = options
+        self.keeper = keeper
+        self.pacer = RatePacer(options.rules.messages_per_second)
+
+    async def send_message(self, kind: str, body: dict[str, Any]) -> str:
+        """kind: cs, transaction or promotion. Returns Zalo's message id."""
+        data = await self._call(f"{self.options.api_base_url}/v3.0/oa/message/{kind}", body)
+        return str(data.get("message_id", ""))
+
+    async def send_zns(
+        self, phone: str, template_id: str, fields: dict[str, str], tracking_id: str
+    ) -> str:
+        body = {
+            "phone": phone,
+            "template_id": template_id,
+            "template_data": fields,
+            "tracking_id": tracking_id,
+        }
+        data = await self._call(f"{self.options.zns_base_url}/message/template", body)
+        return str(data.get("msg_id", ""))
+
+    async def _call(self, url: str, body: dict[str, Any]) -> dict[str, Any]:
+        for attempt in range(2):
+            token = await self.keeper.access_token()
+            await self.pacer.wait()
+            try:
+                response = await self.http.post(url, headers={"access_token": token}, json=body)
+                answer = response.json(parse_int=str)
+            except (httpx.HTTPError, ValueError) as error:
+                raise RetryLater(f"Zalo unreachable: {error!r}") from error
+            if response.status_code >= 500 or not isinstance(answer, dict):
+                raise RetryLater(f"Zalo answered HTTP {response.status_code}")
+            code = int(answer.get("error", 0) or 0)
+            if code == 0:
+                data = answer.get("data")
+                return data if isinstance(data, dict) else {}
+            if code in self.options.rules.errors.token and attempt == 0:
+                await self.keeper.refresh(token)
+                continue
+            raise ZaloApiError(code, str(answer.get("message", "")))
+        raise AssertionError("unreachable")
+
+
+# -- the channel: inbox → dispatcher → cs replies ---------------------------------------------
+
+
+class ZaloChannel:
+    """Accepts signed webhook events into the inbox and answers them from there."""
+
+    def __init__(
+        self, dispatcher: Dispatcher, api: ZaloApi, options: ZaloOptions, alert: Alert
+    ) -> None:
+        self.dispatcher = dispatcher
+        self.api = api
+        self.options = options
+        self.alert = alert
+        self.wake = asyncio.Event()
+        self._processing = asyncio.Lock()
+
+    @property
+    def services(self) -> Services:
+        return self.dispatcher.services
+
+    @property
+    def storage(self) -> Any:
+        return self.services.storage
+
+    async def accept(self, body: bytes, signature: str | None) -> int:
+        """A webhook request → the HTTP status to answer (200 once the event is stored)."""
+        try:
+            event = parse_event(body)
+        except ValueError:
+            return 400 if signature else 401
+        if not signature_valid(
+            signature, body, event, self.options.app_id, self.options.oa_secret_key
+        ):
+            return 401
+        now = self.services.clock.now()
+        if self.options.webhook_max_age is not None and not _fresh(
+            event, now, self.options.webhook_max_age
+        ):
+            return 401
+        stored = await self.storage.inbox_add(
+            event_key(event), event_user(event), body.decode("utf-8", "replace"), now
+        )
+        if stored:
+            self.wake.set()
+        return 200
+
+    async def run(self, stop: asyncio.Event, interval: float = 1.0) -> None:
+        while not stop.is_set():
+            try:
+                await self.process_pending()
+            except Exception:
+                log.exception("Zalo inbox round failed")
+            waiter = asyncio.create_task(self.wake.wait())
+            stopper = asyncio.create_task(stop.wait())
+            await asyncio.wait({waiter, stopper}, timeout=interval, return_when="FIRST_COMPLETED")
+            waiter.cancel()
+            stopper.cancel()
+            self.wake.clear()
+
+    async def process_pending(self) -> int:
+        """Handle every stored event (each person's in order, people in parallel)."""
+        handled = 0
+        async with self._processing:
+            while True:
+                events = await self.storage.inbox_pending(self.options.inbox_batch)
+                if not events:
+                    return handled
+                by_user: dict[str, list[Any]] = {}
+                for stored in events:
+                    by_user.setdefault(stored.user_id, []).append(stored)
+                await asyncio.gather(*(self._handle_user(group) for group in by_user.values()))
+                handled += len(events)
+
+    async def _handle_user(self, events: Sequence[Any]) -> None:
+        for stored in events:
+            error = None
+            try:
+                await self.handle_event(parse_event(stored.payload.encode()))
+            except Exception as exc:  # logged, recorded; the next events still go on
+                log.exception("Zalo event %s failed", stored.event_key)
+                error = repr(exc)[:300]
+            await self.storage.inbox_done([stored.event_key], self.services.clock.now(), error)
+
+    async def handle_event(self, event: Mapping[str, Any]) -> None:
+        user = event_user(event)
+        now = self.services.clock.now()
+        match classify(event):
+            case EventKind.FOLLOW:
+                await self.storage.zalo_set_followed(user, True, now)
+                await self.storage.zalo_interaction(user, now)
+                await self._answer(IncomingMessage(CHANNEL, user, user, text="/start"))
+            case EventKind.UNFOLLOW:
+                await self.storage.zalo_set_followed(user, False, now)
+                await self.storage.deactivate_chat(ChatRef(CHANNEL, user))
+            case EventKind.MESSAGE:
+                await self.storage.zalo_interaction(user, now)
+                message = await self.to_incoming(event)
+                if message is not None:
+                    await self._answer(message)
+            case EventKind.IGNORED:
+                return
+            case _:
+                log.warning("Zalo event not understood: %s", event.get("event_name"))
+
+    async def to_incoming(self, event: Mapping[str, Any]) -> IncomingMessage | None:
+        user = event_user(event)
+        if not user:
+            return None
+        name = event.get("event_name")
+        if isinstance(name, str) and name in _UNSUPPORTED_EVENTS:
+            return IncomingMessage(CHANNEL, user, user, unsupported=_UNSUPPORTED_EVENTS[name])
+        message = event.get("message")
+        text = str(message.get("text", "")) if isinstance(message, dict) else ""
+        pressed = await self._pressed(user, text.strip())
+        if pressed is not None:
+            data, label = pressed
+            return IncomingMessage(CHANNEL, user, user, text=label, button=data)
+        return IncomingMessage(CHANNEL, user, user, text=text)
+
+    async def _pressed(self, user: str, text: str) -> tuple[str, str] | None:
+        """A button's token coming back, or the number of a choice in the last list."""
+        found = _TOKEN.match(text)
+        if found:
+            return await self.storage.zalo_button(found.group(1))  # type: ignore[no-any-return]
+        if text.isdigit():
+            follower = await self.storage.zalo_follower(user)
+            if follower and follower.choices and 1 <= int(text) <= len(follower.choices):
+                return await self.storage.zalo_button(follower.choices[int(text) - 1])  # type: ignore[no-any-return]
+        return None
+
+    async def _answer(self, message: IncomingMessage) -> None:
+        replies = await self.dispatcher.handle(message, TextFormat.PLAIN, None)
+        for reply in replies:
+            try:
+                await send_cs(
+                    self.api,
+                    self.storage,
+                    self.options.rules,
+                    message.chat_id,
+                    reply,
+                    self.services.clock,
+                )
+            except TokensBroken:
+                log.error("reply to Zalo user %s not sent: tokens broken", message.chat_id)
+                return
+            except (ZaloApiError, RetryLater) as error:
+                # The person is typing now: a reply that fails is logged, not queued (the
+                # conversation moved on); notices go through the outbox and are never lost.
+                log.error("reply to Zalo user %s failed: %s", message.chat_id, error)
+                return
+
+
+async def send_cs(
+    api: ZaloApi, storage: Any, rules: ZaloRules, user: str, reply: Reply, clock: Clock
+) -> str:
+    """A reply as consultation messages; buttons remembered, the window's count updated."""
+    formatted = format_reply(reply, rules)
+    if formatted.saved_buttons:
+        await storage.zalo_save_buttons(formatted.saved_buttons, clock.now())
+    if formatted.choices is not None:
+        await storage.zalo_set_choices(user, formatted.choices)
+    first = ""
+    for message in formatted.messages:
+        sent = await api.send_message("cs", message_body(user, message))
+        await storage.zalo_count_cs(user)
+        first = first or sent
+    return first
+
+
+def _fresh(event: Mapping[str, Any], now: dt.datetime, max_age: dt.timedelta) -> bool:
+    try:
+        sent = dt.datetime.fromtimestamp(int(str(event.get("timestamp"))) / 1000, dt.UTC)
+    except (TypeError, ValueError):
+        return False
+    return abs(now - sent) <= max_age
+
+
+# -- the outbox on Zalo: cs in the window, then transaction, then ZNS ------------------------
+
+
+class Route(StrEnum):
+    CS = "cs"
+    TRANSACTION = "transaction"
+    OUTSIDE = "outside"  # ZNS if possible, else the officers are told
+
+
+class _Deferred(Exception):
+    def __init__(self, until: dt.datetime, reason: str) -> None:
+        super().__init__(reason)
+        self.until = until
+
+
+class ZaloSender:
+    """The outbox's `Sender` for Zalo (plain text); used for consultation messages."""
+
+    text_format = TextFormat.PLAIN
+
+    def __init__(self, api: ZaloApi, services: Services, rules: ZaloRules) -> None:
+        self.api = api
+        self.services = services
+        self.rules = rules
+
+    async def send(self, chat_id: str, reply: Reply) -> str | None:
+        return await send_cs(
+            self.api, self.services.storage, self.rules, chat_id, reply, self.services.clock
+        )
+
+
+class ZaloOutboxWorker(OutboxWorker):
+    """The outbox worker, with Zalo's rules deciding how each notice goes out."""
+
+    def __init__(
+        self,
+        services: Services,
+        sender: ZaloSender,
+        keeper: TokenKeeper,
+        alert: Alert,
+        *,
+        policy: RetryPolicy | None = None,
+    ) -> None:
+        super().__init__(services, {CHANNEL: sender}, policy=policy)
+        self.sender = sender
+        self.keeper = keeper
+        self.alert = alert
+        self.rules = sender.rules
+        self.routes: list[tuple[str, str]] = []  # (dedupe key, how it went), for tests and logs
+
+    async def deliver_due(self) -> int:
+        if self.keeper.broken:  # stop sending rather than losing messages
+            return 0
+        return await super().deliver_due()
+
+    def route(self, follower: Any, now: dt.datetime, parts: int) -> Route:
+        if follower is None or follower.last_interaction is None:
+            return Route.OUTSIDE
+        last = follower.last_interaction
+        if last.tzinfo is None:  # naive times are local (Vietnam), as the clock's
+            last = last.replace(tzinfo=now.tzinfo)
+        since = now - last
+        room = self.rules.cs_max_messages == 0 or (
+            follower.cs_sent + parts <= self.rules.cs_max_messages
+        )
+        if since < self.rules.cs_window and room:
+            return Route.CS
+        if self.rules.transaction_messages and since < self.rules.interaction_window:
+            return Route.TRANSACTION
+        return Route.OUTSIDE
+
+    async def _deliver(self, item: OutboxItem) -> None:
+        storage, now = self.services.storage, self.services.clock.now()
+        message = item.message
+        chat = ChatRef(message.channel, message.chat_id)
+        try:
+            reply = await render_outbox(self.services, item, TextFormat.PLAIN)
+        except Exception:
+            log.exception("cannot render outbox message %s", message.dedupe_key)
+            await storage.mark_failed(item.id, "render failed", now)
+            return
+        if reply is None:
+            await storage.mark_failed(item.id, "nothing to say (data removed)", now)
+            return
+        if isinstance(reply, Withdrawn):
+            await storage.mark_cancelled(item.id, now)
+            return
+        follower = await storage.zalo_follower(message.chat_id)  # type: ignore[attr-defined]
+        if follower is not None and not follower.followed:
+            await storage.mark_failed(item.id, "undeliverable: unfollowed the OA", now)
+            await storage.deactivate_chat(chat)
+            return
+        parts = len(format_reply(reply, self.rules).messages)
+        route = self.route(follower, now, parts)
+        errors = self.rules.errors
+        try:
+            try:
+                if route is Route.CS:
+                    sent_id: str | None = await self.sender.send(message.chat_id, reply)
+                elif route is Route.TRANSACTION:
+                    sent_id = await self._transaction(message.chat_id, reply)
+                else:
+                    sent_id = await self._outside_window(item, now)
+            except ZaloApiError as error:
+                if error.code not in errors.no_interaction or route is Route.OUTSIDE:
+                    raise
+                route = Route.OUTSIDE
+                sent_id = await self._outside_window(item, now)
+        except _Deferred as deferred:
+            self.routes.append((message.dedupe_key, f"deferred:{deferred}"))
+            await storage.mark_retry(item.id, str(deferred), deferred.until)
+        except TokensBroken as error:
+            await storage.mark_retry(
+                item.id, f"sending stopped: {error}", now + self.rules.paused_retry
+            )
+        except ZaloApiError as error:
+            await self._api_error(item, chat, error, now)
+        except Exception as exc:  # RetryLater and anything unexpected: try again later
+            await self._retry(item, exc, now)
+        else:
+            if sent_id is None:
+                return  # handled (failed and officers told) in _outside_window
+            self.routes.append(
+                (message.dedupe_key, route.value if sent_id[:4] != "zns:" else "zns")
+            )
+            await storage.mark_sent(item.id, sent_id, now)
+
+    async def _transaction(self, user: str, reply: Reply) -> str:
+        formatted = format_reply(reply, self.rules)
+        await self.services.storage.zalo_save_buttons(
+            formatted.saved_buttons, self.services.clock.now()
+        )  # type: ignore[attr-defined]
+        first = ""
+        for part in formatted.messages:
+            sent = await self.sender.api.send_message("transaction", transaction_body(user, part))
+            first = first or sent
+        return first
+
+    async def _outside_window(self, item: OutboxItem, now: dt.datetime) -> str | None:
+        """Outside the free window: a ZNS template to the dossier's phone when the person
+        consented (followed the dossier here) and a template exists; else the officers are told
+        and the message is recorded as failed — never dropped silently."""
+        storage = self.services.storage
+        message = item.message
+        template = self.rules.zns.get(message.kind)
+        fields = await self._zns_fields(item) if template else None
+        if template is not None and fields is not None:
+            phone, code_key, values = fields
+            consented = await storage.is_following(
+                ChatRef(message.channel, message.chat_id), code_key
+            )
+            if consented and phone:
+                if self.rules.is_quiet(now):
+                    raise _Deferred(self.rules.morning_after(now), "night: ZNS deferred")
+                data = {name: values.get(source, "") for name, source in template.fields.items()}
+                msg_id = await self.sender.api.send_zns(
+                    phone, template.template_id, data, message.dedupe_key
+                )
+                return f"zns:{msg_id}"
+        reason = "outside Zalo's reply window, no ZNS possible"
+        await storage.mark_failed(item.id, f"undeliverable: {reason}", now)
+        self.routes.append((message.dedupe_key, "officers"))
+        if message.kind in ("dossier-status", "apology"):
+            code = fields[2].get("code", fields[1]) if fields else message.payload
+            await self.alert(
+                f"Không gửi được thông báo ({message.kind}) cho người theo dõi hồ sơ {code} trên "
+                "Zalo: người dân đã quá thời hạn tương tác với OA và chưa thể gửi ZNS. Đề nghị "
+                "cán bộ liên hệ trực tiếp (điện thoại trong hồ sơ)."
+            )
+        else:
+            log.warning("outbox %s not sent on Zalo: %s", message.dedupe_key, reason)
+        return None
+
+    async def _zns_fields(self, item: OutboxItem) -> tuple[str | None, str, dict[str, str]] | None:
+        storage = self.services.storage
+        payload = item.message.payload
+        if item.message.kind == "dossier-status":
+            event = await storage.event(int(payload["event_id"]))
+            dossier = await storage.get_dossier(event.code_key) if event else None
+            if event is None or dossier is None or event.new_status is None:
+                return None
+            procedure = self.services.knowledge.catalogue.get(dossier.procedure_id)
+            values = {
+                "code": dossier.code,
+                "procedure": procedure.name if procedure else dossier.procedure_id,
+                "status": STATUS_INFO[event.new_status].label,
+                "due": f"{dossier.due_date:%d/%m/%Y}",
+            }
+        elif item.message.kind == "apology":
+            apology = await storage.get_apology(int(payload["apology_id"]))
+            dossier = await storage.get_dossier(apology.code_key) if apology else None
+            if apology is None or dossier is None:
+                return None
+            values = {
+                "code": dossier.code,
+                "old_due": f"{apology.old_due:%d/%m/%Y}",
+                "new_due": f"{apology.new_due:%d/%m/%Y}",
+                "reason": apology.reason,
+            }
+        else:
+            return None
+        phone = zns_phone(dossier.phone) if dossier.phone else None
+        return phone, dossier.code_key, values
+
+    async def _api_error(
+        self, item: OutboxItem, chat: ChatRef, error: ZaloApiError, now: dt.datetime
+    ) -> None:
+        storage, errors = self.services.storage, self.rules.errors
+        if error.code in errors.night:
+            until = self.rules.morning_after(now)
+            self.routes.append((item.message.dedupe_key, "deferred:night"))
+            await storage.mark_retry(item.id, f"night-time refusal: {error}", until)
+        elif error.code in errors.rate:
+            await self._retry(item, RetryLater(str(error)), now)
+        elif error.code in errors.unfollowed:
+            await storage.zalo_set_followed(chat.chat_id, False, now)  # type: ignore[attr-defined]
+            await storage.mark_failed(item.id, f"undeliverable: {error}", now)
+            await storage.deactivate_chat(chat)
+        elif error.code in errors.zns_unreachable or error.code in errors.no_interaction:
+            await storage.mark_failed(item.id, f"undeliverable: {error}", now)
+            self.routes.append((item.message.dedupe_key, "officers"))
+            await self.alert(
+                f"Không gửi được thông báo cho một người dân trên Zalo ({error.message}, mã "
+                f"{error.code}). Đề nghị cán bộ liên hệ trực tiếp."
+            )
+        elif error.code in errors.token:
+            await self._retry(item, RetryLater(str(error)), now)  # renewed once already
+        else:
+            await self._retry(item, RetryLater(str(error)), now)
+
+    async def _retry(self, item: OutboxItem, exc: Exception, now: dt.datetime) -> None:
+        storage = self.services.storage
+        if not isinstance(exc, RetryLater):
+            log.exception("sending outbox message %s failed", item.message.dedupe_key)
+        retry_after = exc.retry_after if isinstance(exc, RetryLater) else None
+        if item.attempts >= self.policy.max_attempts:
+            await storage.mark_failed(item.id, f"gave up after {item.attempts}: {exc}", now)
+        else:
+            delay = self.policy.delay(item.attempts, retry_after)
+            await storage.mark_retry(item.id, str(exc) or type(exc).__name__, now + delay)

@@ -1,0 +1,69 @@
+"""The catalogue on disk: load and validate it, and replace it safely while the bot runs.
+
+Officers send a new `procedures.yaml` in the chat or run `motcua reload`; the file is validated
+first (every error reported, nothing changed), and only a valid file replaces the one in use. The
+old file is kept next to it as `procedures.yaml.bak-YYYYmmdd-HHMMSS`, and the replacement is an
+atomic rename, so a crash leaves either the old file or the new one, never half of each.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import os
+import shutil
+import signal
+from functools import cached_property
+from pathlib import Path
+
+from bot.settings import Settings
+from core.catalogue import load_catalogue
+from core.search import Lexicon, ProcedureSearch
+from handlers.context import Knowledge
+
+PID_FILE = "motcua.pid"  # in the data folder, while `motcua run` serves a channel
+
+
+class KnowledgeFiles:
+    """Implements handlers.context.CatalogueFiles for the files named in the settings."""
+
+    def __init__(self, settings: Settings) -> None:
+        self.settings = settings
+
+    @cached_property
+    def lexicon(self) -> Lexicon:
+        return Lexicon.load(self.settings.lexicon_file)
+
+    def load(self, procedures: Path | None = None) -> Knowledge:
+        catalogue = load_catalogue(
+            procedures or self.settings.catalogue_file, self.settings.commune_file
+        )
+        return Knowledge(catalogue, ProcedureSearch(catalogue, self.lexicon))
+
+    def install(self, procedures: Path) -> None:
+        target = self.settings.catalogue_file
+        if procedures.resolve() == target.resolve():
+            return
+        stamp = dt.datetime.now().strftime("%Y%m%d-%H%M%S")
+        if target.exists():
+            shutil.copy2(target, target.with_name(f"{target.name}.bak-{stamp}"))
+        staging = target.with_name(f".{target.name}.new")
+        shutil.copyfile(procedures, staging)
+        os.replace(staging, target)
+
+
+def write_pid_file(settings: Settings) -> Path:
+    settings.data_dir.mkdir(parents=True, exist_ok=True)
+    path = settings.data_dir / PID_FILE
+    path.write_text(str(os.getpid()))
+    return path
+
+
+def signal_running_bot(settings: Settings) -> int | None:
+    """Ask a running `motcua run` to reload its catalogue (SIGHUP); its pid, or None if none."""
+    path = settings.data_dir / PID_FILE
+    try:
+        pid = int(path.read_text().strip())
+        os.kill(pid, signal.SIGHUP)
+    except (OSError, ValueError):
+        return None
+    return pid

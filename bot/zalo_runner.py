@@ -1,0 +1,311 @@
+"""Running the bot on a Zalo Official Account: one ASGI app (Starlette on uvicorn) for the
+webhook, the inbox processor, the outbox worker, an explicit lifecycle.
+
+The webhook answers as soon as the event is in the database (Zalo wants a 200 within about
+2 s and retries otherwise); everything else happens from that durable inbox, so a restart
+loses nothing and a redelivered event is handled once.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import datetime as dt
+import gc
+import logging
+import signal
+import sys
+from collections.abc import Awaitable, Callable, Sequence
+from dataclasses import replace
+from typing import Any
+
+import httpx
+import uvicorn
+from starlette.applications import Starlette
+from starlette.requests import Request
+from starlette.responses import JSONResponse, PlainTextResponse, Response
+from starlette.routing import BaseRoute, Route
+
+from bot.app import Dispatcher, reload_knowledge
+from bot.channels.zalo import (
+    CHANNEL,
+    SIGNATURE_HEADER,
+    TokenKeeper,
+    ZaloApi,
+    ZaloChannel,
+    ZaloOptions,
+    ZaloOutboxWorker,
+    ZaloSender,
+    format_reply,
+    message_body,
+)
+from core.messages import Reply
+from handlers.context import Services
+
+log = logging.getLogger(__name__)
+
+
+def zalo_routes(channel: ZaloChannel, path: str) -> list[BaseRoute]:
+    async def webhook(request: Request) -> Response:
+        status = await channel.accept(await request.body(), request.headers.get(SIGNATURE_HEADER))
+        if status == 200:
+            return JSONResponse({"error": 0, "message": "ok"})
+        return JSONResponse({"error": status, "message": "refused"}, status_code=status)
+
+    async def alive(_request: Request) -> Response:
+        return PlainTextResponse("ok")
+
+    return [Route(path, webhook, methods=["POST"]), Route(path, alive, methods=["GET"])]
+
+
+def build_app(routes: Sequence[BaseRoute]) -> Starlette:
+    """One server for every webhook (Zalo's and, with `--channel all`, Telegram's)."""
+    return Starlette(routes=list(routes))
+
+
+class _Server(uvicorn.Server):
+    """uvicorn inside our event loop: signals are ours (the runner's), not uvicorn's."""
+
+    def __init__(self, config: uvicorn.Config) -> None:
+        super().__init__(config)
+        self.listening = asyncio.Event()
+
+    async def startup(self, sockets: Any = None) -> None:
+        await super().startup(sockets)
+        self.listening.set()
+
+    @contextlib.contextmanager
+    def capture_signals(self):  # type: ignore[no-untyped-def]
+        yield
+
+
+class ZaloBot:
+    """The Zalo channel with its workers: `start()`/`stop()` or `run_until_stopped()`."""
+
+    def __init__(
+        self,
+        services: Services,
+        options: ZaloOptions,
+        *,
+        extra_routes: Sequence[BaseRoute] = (),
+        extra_alerts: Sequence[Callable[[str], Awaitable[None]]] = (),
+        serve: bool = True,
+    ) -> None:
+        self.services = services
+        self.options = options
+        self.http = httpx.AsyncClient(
+            timeout=httpx.Timeout(10.0), limits=httpx.Limits(max_connections=64)
+        )
+        self.extra_alerts = list(extra_alerts)
+        self.keeper = TokenKeeper(services, self.http, options, self.alert)
+        self.api = ZaloApi(self.http, options, self.keeper)
+        self.channel = ZaloChannel(Dispatcher(services), self.api, options, self.alert)
+        self.worker = ZaloOutboxWorker(
+            services,
+            ZaloSender(self.api, services, options.rules),
+            self.keeper,
+            self.alert,
+            policy=options.retry,
+        )
+        self.app = build_app([*zalo_routes(self.channel, options.webhook_path), *extra_routes])
+        self.serve = serve
+        self.server: _Server | None = None
+        self.alerts: list[str] = []
+        self._stop = asyncio.Event()
+        self._tasks: list[asyncio.Task[None]] = []
+
+    @property
+    def port(self) -> int:
+        assert self.server is not None and self.server.servers
+        return int(self.server.servers[0].sockets[0].getsockname()[1])
+
+    async def alert(self, text: str) -> None:
+        """Tell the officers (on Zalo if tokens work, and through any other channel running);
+        always logged."""
+        log.error("officer alert: %s", text)
+        self.alerts.append(text)
+        for officer in self.options.officer_ids:
+            if self.keeper.broken or not officer.isdigit() or len(officer) < 12:
+                continue  # Zalo user ids are long numbers; shorter ids belong to Telegram
+            try:
+                formatted = format_reply(Reply(text=text), self.options.rules)
+                for message in formatted.messages:
+                    await self.api.send_message("cs", message_body(officer, message))
+            except Exception as error:
+                log.error("alert to Zalo officer %s failed: %s", officer, error)
+        for extra in self.extra_alerts:
+            try:
+                await extra(text)
+            except Exception:
+                log.exception("officer alert through another channel failed")
+
+    async def start(self) -> None:
+        await self.keeper.load()
+        self._stop.clear()
+        await self.worker.recover()
+        if self.serve:
+            config = uvicorn.Config(
+                self.app,
+                host=self.options.listen,
+                port=self.options.port,
+                log_level="warning",
+                lifespan="off",
+                access_log=False,
+            )
+            self.server = _Server(config)
+            self._tasks.append(asyncio.create_task(self.server.serve()))
+            await self.server.listening.wait()
+        self._tasks += [
+            asyncio.create_task(self.channel.run(self._stop)),
+            asyncio.create_task(self.worker.run(self._stop, self.options.outbox_interval)),
+            asyncio.create_task(self._forget_old_events()),
+        ]
+        log.info("Zalo OA channel running (webhook %s)", self.options.webhook_path)
+
+    async def stop(self) -> None:
+        self._stop.set()
+        if self.server is not None:
+            self.server.should_exit = True
+        for task in self._tasks:
+            with contextlib.suppress(asyncio.CancelledError):
+                await task
+        self._tasks = []
+        await self.http.aclose()
+
+    async def run_until_stopped(self) -> None:
+        """For `motcua run --channel zalo`: until SIGINT/SIGTERM; SIGHUP reloads the catalogue."""
+        await self.start()
+        loop = asyncio.get_running_loop()
+        stopped = asyncio.Event()
+        for sig in (signal.SIGINT, signal.SIGTERM):
+            with contextlib.suppress(NotImplementedError):
+                loop.add_signal_handler(sig, stopped.set)
+        reloads: set[asyncio.Task[None]] = set()
+
+        def reload() -> None:
+            task = asyncio.create_task(reload_knowledge(self.services))
+            reloads.add(task)
+            task.add_done_callback(reloads.discard)
+
+        with contextlib.suppress(NotImplementedError):
+            loop.add_signal_handler(signal.SIGHUP, reload)
+        try:
+            await stopped.wait()
+        finally:
+            await self.stop()
+
+    async def _forget_old_events(self) -> None:
+        """Handled events are kept two weeks: longer than Zalo retries (about 12 h)."""
+        while not self._stop.is_set():
+            now = self.services.clock.now()
+            with contextlib.suppress(Exception):
+                await self.services.storage.forget_inbox_before(now - dt.timedelta(days=14))  # type: ignore[attr-defined]
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self._stop.wait(), timeout=3600)
+
+
+# -- Telegram's webhook on the same server (`--channel all`) ----------------------------------
+
+
+def telegram_route(telegram: Any, path: str, secret: str | None) -> BaseRoute:
+    """Telegram's webhook as one more route: the secret header checked, the update handed to
+    python-telegram-bot's queue (its handlers, dedup and outbox as in its own webhook mode)."""
+    import hmac
+
+    from telegram import Update
+
+    async def webhook(request: Request) -> Response:
+        given = request.headers.get("X-Telegram-Bot-Api-Secret-Token", "")
+        if secret and not hmac.compare_digest(given.encode(), secret.encode()):
+            return Response(status_code=403)
+        try:
+            update = Update.de_json(await request.json(), telegram.application.bot)
+        except ValueError:
+            return Response(status_code=400)
+        await telegram.application.update_queue.put(update)
+        return Response(status_code=200)
+
+    return Route(path, webhook, methods=["POST"])
+
+
+async def start_mounted_telegram(telegram: Any, webhook_url: str, secret: str | None) -> None:
+    """TelegramBot.start(), with the webhook served by our server instead of PTB's own."""
+    from telegram import Update
+
+    application = telegram.application
+    await application.initialize()
+    await telegram.channel.set_commands()
+    await application.start()
+    await application.bot.set_webhook(
+        webhook_url, secret_token=secret, allowed_updates=Update.ALL_TYPES
+    )
+    telegram._stop.clear()
+    telegram._tasks = [
+        asyncio.create_task(telegram.worker.run(telegram._stop, telegram.options.outbox_interval)),
+        asyncio.create_task(telegram.watch.run(telegram._stop)),
+        asyncio.create_task(telegram._forget_old_updates()),
+    ]
+
+
+async def _run_channels(args: Any, settings: Any, zalo_options: ZaloOptions) -> int:
+    from bot.app import running_services
+    from bot.knowledge_files import write_pid_file
+
+    async with running_services(settings) as services:
+        # The catalogue and its index are loaded for good: keep them out of the collector's
+        # full passes, which otherwise show as pauses in the webhook's acknowledgement times.
+        gc.freeze()
+        telegram = None
+        routes: list[BaseRoute] = []
+        telegram_url = None
+        if args.channel == "all":
+            from urllib.parse import urlsplit
+
+            from bot.cli import telegram_options
+            from bot.telegram_runner import TelegramBot
+
+            options = telegram_options(args, settings)
+            if isinstance(options, str):
+                print(options, file=sys.stderr)
+                return 2
+            telegram_url = options.webhook_url
+            # PTB must not open its own server: our server takes Telegram's webhook too.
+            telegram = TelegramBot(services, replace(options, webhook_url=None))
+            if telegram_url:
+                path = urlsplit(telegram_url).path or "/telegram"
+                routes.append(telegram_route(telegram, path, options.secret_token))
+        zalo = ZaloBot(services, zalo_options, extra_routes=routes)
+        pid_file = write_pid_file(settings)
+        try:
+            if telegram is not None:
+                if telegram_url:
+                    await start_mounted_telegram(
+                        telegram, telegram_url, telegram.options.secret_token
+                    )
+                else:
+                    await telegram.start()  # long polling beside the Zalo webhook
+            await zalo.run_until_stopped()
+        finally:
+            if telegram is not None:
+                await telegram.stop()
+            pid_file.unlink(missing_ok=True)
+    return 0
+
+
+def run_from_cli(args: Any, settings: Any) -> int:
+    """`motcua run --channel zalo|all`."""
+    from bot.channels.zalo import options_from_settings
+
+    overrides: dict[str, Any] = {}
+    if getattr(args, "port", None):
+        overrides["port"] = args.port
+    if getattr(args, "listen", None):
+        overrides["listen"] = args.listen
+    options = options_from_settings(settings, **overrides)
+    if isinstance(options, str):
+        print(options, file=sys.stderr)
+        return 2
+    return asyncio.run(_run_channels(args, settings, options))
+
+
+__all__ = ["CHANNEL", "ZaloBot", "build_app", "run_from_cli", "telegram_route", "zalo_routes"]

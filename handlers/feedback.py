@@ -1,0 +1,135 @@
+"""Feedback on administrative rules (phản ánh, kiến nghị): received, numbered, answered in writing.
+
+/phananh → the person writes → a reference number ("PA-3/2026"), and every officer of the channel
+is told through the outbox. An officer answers from that notice or from /phananh_ds (open items
+first); the answer reaches the person through the outbox and is written to the audit log.
+"""
+
+from __future__ import annotations
+
+from enum import StrEnum
+
+from core.care import FEEDBACK_MAX_CHARS, FEEDBACK_MIN_CHARS
+from core.messages import Button, Reply
+from core.officers import AuditAction
+from handlers.context import Context, Services
+from handlers.officers import audit_entry, officers_only
+from handlers.routing import Route, button, command, in_state
+from storage.base import ChatRef
+
+
+class FeedbackState(StrEnum):
+    WRITING = "feedback.writing"
+    ANSWERING = "feedback.answering"  # data: feedback_id (an officer)
+
+
+LIST_SIZE = 10
+
+
+async def officer_chats(services: Services, channel: str) -> list[ChatRef]:
+    """Where officers of a channel read the bot: their private chats (chat id = user id, as on
+    Telegram and the console; the apology watch assumes the same)."""
+    ids = set(services.officer_ids)
+    ids |= {o.user_id for o in await services.storage.officers() if o.channel == channel}
+    return [ChatRef(channel, user_id) for user_id in sorted(ids)]
+
+
+# -- citizens -------------------------------------------------------------------------------------
+
+
+async def feedback_command(ctx: Context) -> list[Reply]:
+    _, typed = ctx.message.command or ("", "")
+    if typed.strip():
+        return await _receive(ctx, typed)
+    await ctx.set_state(FeedbackState.WRITING)
+    return [ctx.reply("feedback_prompt.j2", [[Button("Hủy", "pa:n")]])]
+
+
+async def feedback_typed(ctx: Context) -> list[Reply]:
+    return await _receive(ctx, ctx.message.text)
+
+
+async def _receive(ctx: Context, text: str) -> list[Reply]:
+    text = " ".join(text.split())
+    if len(text) < FEEDBACK_MIN_CHARS:
+        await ctx.set_state(FeedbackState.WRITING)
+        return [ctx.reply("feedback_short.j2", [[Button("Hủy", "pa:n")]], officer=False)]
+    officers = await officer_chats(ctx.services, ctx.message.channel)
+    item = await ctx.storage.create_feedback(
+        ctx.chat, text[:FEEDBACK_MAX_CHARS], ctx.now(), officers
+    )
+    await ctx.clear_state()
+    return [ctx.reply("feedback_received.j2", f=item)]
+
+
+# -- officers -------------------------------------------------------------------------------------
+
+
+async def feedback_list_command(ctx: Context) -> list[Reply]:
+    if refused := officers_only(ctx):
+        return refused
+    return [await _list_reply(ctx)]
+
+
+async def _list_reply(ctx: Context, note: str | None = None) -> Reply:
+    open_items = await ctx.storage.feedback_items(answered=False, limit=LIST_SIZE)
+    answered = await ctx.storage.feedback_items(answered=True, limit=5)
+    rows = [[Button(f"Trả lời {f.number}", f"pa:a:{f.id}")] for f in open_items]
+    return ctx.reply("feedback_list.j2", rows, open_items=open_items, answered=answered, note=note)
+
+
+async def feedback_button(ctx: Context) -> list[Reply]:
+    parts = (ctx.message.button or "").split(":", 2)
+    action, arg = parts[1] if len(parts) > 1 else "", parts[2] if len(parts) > 2 else ""
+    if action == "w":  # "Gửi phản ánh, kiến nghị" on the office's contact card
+        await ctx.set_state(FeedbackState.WRITING)
+        return [ctx.reply("feedback_prompt.j2", [[Button("Hủy", "pa:n")]])]
+    if action == "n":  # the person (or an officer) cancels writing
+        await ctx.clear_state()
+        return [ctx.reply("feedback_cancelled.j2")]
+    if refused := officers_only(ctx):
+        return refused
+    item = await ctx.storage.get_feedback(int(arg)) if arg.isdigit() else None
+    if action != "a" or item is None:
+        return [ctx.reply("feedback_unknown.j2")]
+    if item.answered:
+        return [await _list_reply(ctx, note=f"Phản ánh {item.number} đã được trả lời.")]
+    await ctx.set_state(FeedbackState.ANSWERING, feedback_id=item.id)
+    return [ctx.reply("feedback_answer_prompt.j2", [[Button("Hủy", "pa:n")]], f=item)]
+
+
+async def answer_typed(ctx: Context) -> list[Reply]:
+    if refused := officers_only(ctx):
+        await ctx.clear_state()
+        return refused
+    answer = " ".join(ctx.message.text.split())
+    if len(answer) < FEEDBACK_MIN_CHARS:
+        return [ctx.reply("feedback_short.j2", [[Button("Hủy", "pa:n")]], officer=True)]
+    feedback_id = int(ctx.state.data.get("feedback_id", 0))
+    item = await ctx.storage.get_feedback(feedback_id)
+    await ctx.clear_state()
+    if item is None:
+        return [ctx.reply("feedback_unknown.j2")]
+    entry = audit_entry(ctx, AuditAction.FEEDBACK_ANSWERED, item.number, answer[:200])
+    answered = await ctx.storage.answer_feedback(
+        feedback_id, answer[:FEEDBACK_MAX_CHARS], entry, ctx.now()
+    )
+    if answered is None:
+        return [await _list_reply(ctx, note=f"Phản ánh {item.number} đã được trả lời trước đó.")]
+    reached = answered.chat_id is not None
+    return [await _list_reply(ctx, note=_sent_note(answered.number, reached))]
+
+
+def _sent_note(number: str, reached: bool) -> str:
+    if reached:
+        return f"Đã gửi trả lời phản ánh {number} cho người gửi."
+    return f"Đã ghi trả lời phản ánh {number}; người gửi đã xóa dữ liệu nên bot không gửi được."
+
+
+routes: list[Route] = [
+    command(feedback_command, "phananh"),
+    command(feedback_list_command, "phananh_ds"),
+    button(feedback_button, "pa"),
+    in_state(feedback_typed, FeedbackState.WRITING),
+    in_state(answer_typed, FeedbackState.ANSWERING),
+]

@@ -1,0 +1,198 @@
+"""Officers' roles and the audit log: /canbo (admins manage officers), /nhatky (the log).
+
+Admins are the user ids in the settings (`OFFICER_IDS`, every channel). They add and remove
+the other officers of their channel here; the database keeps them and the in-memory roster
+(`Services.roster`) is updated at once, so the role check on every message costs nothing.
+Every action an officer takes for the office is written to the audit log (`audit`).
+"""
+
+from __future__ import annotations
+
+import re
+from enum import StrEnum
+
+from core.messages import Button, Reply
+from core.officers import AuditAction, AuditEntry, Officer
+from handlers.context import Context
+from handlers.routing import Route, button, command, in_state
+
+
+class OfficerState(StrEnum):
+    ADD = "officers.add"  # waiting for "<user id> [name]"
+
+
+AUDIT_LABELS = {
+    AuditAction.APOLOGY_ISSUED: "Ban hành văn bản xin lỗi",
+    AuditAction.BROADCAST_SENT: "Gửi thông báo",
+    AuditAction.BROADCAST_CANCELLED: "Hủy gửi thông báo",
+    AuditAction.OFFICER_ADDED: "Thêm cán bộ",
+    AuditAction.OFFICER_REMOVED: "Xóa cán bộ",
+    AuditAction.DOSSIERS_IMPORTED: "Nhập danh sách hồ sơ",
+    AuditAction.CATALOGUE_UPDATED: "Cập nhật danh mục thủ tục",
+    AuditAction.STATUS_UPDATED: "Cập nhật trạng thái hồ sơ",
+    AuditAction.FEEDBACK_ANSWERED: "Trả lời phản ánh, kiến nghị",
+    AuditAction.VOLUNTEER_DECIDED: "Duyệt tình nguyện viên",
+    AuditAction.VOLUNTEER_LOOKUP: "Tình nguyện viên tra cứu hồ sơ",
+}
+AUDIT_PAGE = 10
+_USER_ID = re.compile(r"[0-9A-Za-z_.:-]{1,40}")
+
+
+# -- roles and the audit hook -----------------------------------------------------------------
+
+
+def officers_only(ctx: Context) -> list[Reply] | None:
+    """None when the person is an officer (admin or added); else the polite refusal."""
+    return None if ctx.is_officer else [ctx.reply("officers_only.j2")]
+
+
+def admins_only(ctx: Context) -> list[Reply] | None:
+    if ctx.is_admin:
+        return None
+    return [ctx.reply("admins_only.j2" if ctx.is_officer else "officers_only.j2")]
+
+
+def audit_entry(
+    ctx: Context, action: AuditAction, target: str | None = None, detail: str | None = None
+) -> AuditEntry:
+    m = ctx.message
+    return AuditEntry(ctx.now(), m.channel, m.user_id, m.display_name, action, target, detail)
+
+
+async def audit(
+    ctx: Context, action: AuditAction, target: str | None = None, detail: str | None = None
+) -> None:
+    """Record an officer's action that its own storage method did not record already."""
+    await ctx.storage.record_audit(audit_entry(ctx, action, target, detail))
+
+
+# -- /canbo -----------------------------------------------------------------------------------
+
+
+async def officers_command(ctx: Context) -> list[Reply]:
+    """/canbo · /canbo them <mã> [tên] · /canbo xoa <mã>"""
+    if refused := admins_only(ctx):
+        return refused
+    _, args = ctx.message.command or ("", "")
+    words = args.split()
+    if not words:
+        return [await roster_reply(ctx)]
+    verb = words[0].lower()
+    if verb in ("them", "thêm", "add") and len(words) >= 2:
+        return await _add(ctx, words[1], " ".join(words[2:]) or None)
+    if verb in ("xoa", "xóa", "xoá", "remove") and len(words) == 2:
+        return await _remove(ctx, words[1])
+    return [ctx.reply("officers_usage.j2")]
+
+
+async def roster_reply(ctx: Context, note: str | None = None) -> Reply:
+    channel = ctx.message.channel
+    added = [o for o in await ctx.storage.officers() if o.channel == channel]
+    rows = [[Button("➕ Thêm cán bộ", "cb:a")]]
+    rows += [[Button(f"Xóa {o.name or o.user_id}", f"cb:x:{o.user_id}")] for o in added]
+    return ctx.reply(
+        "officers_list.j2",
+        rows,
+        admins=sorted(ctx.services.officer_ids),
+        officers=added,
+        note=note,
+    )
+
+
+async def officers_button(ctx: Context) -> list[Reply]:
+    if refused := admins_only(ctx):
+        return refused
+    parts = (ctx.message.button or "").split(":", 2)
+    action, arg = parts[1] if len(parts) > 1 else "", parts[2] if len(parts) > 2 else ""
+    match action:
+        case "a":
+            await ctx.set_state(OfficerState.ADD)
+            return [ctx.reply("officers_add_prompt.j2", [[Button("Hủy", "cb:n")]])]
+        case "n":
+            await ctx.clear_state()
+            return [await roster_reply(ctx)]
+        case "x" if arg:
+            rows = [[Button("🗑 Xóa", f"cb:xy:{arg}"), Button("Không xóa", "cb:n")]]
+            return [ctx.reply("officers_remove_confirm.j2", rows, user_id=arg)]
+        case "xy" if arg:
+            return await _remove(ctx, arg)
+        case _:
+            return [ctx.reply("stale_button.j2")]
+
+
+async def add_typed(ctx: Context) -> list[Reply]:
+    if refused := admins_only(ctx):
+        await ctx.clear_state()
+        return refused
+    words = ctx.message.text.split()
+    await ctx.clear_state()
+    return await _add(ctx, words[0], " ".join(words[1:]) or None)
+
+
+async def _add(ctx: Context, user_id: str, name: str | None) -> list[Reply]:
+    if not _USER_ID.fullmatch(user_id):
+        return [ctx.reply("officers_bad_id.j2", typed=user_id[:40])]
+    if user_id in ctx.services.officer_ids:
+        return [await roster_reply(ctx, note=f"{user_id} đã là quản trị (khai trong cấu hình).")]
+    channel, name = ctx.message.channel, (name or "")[:80] or None
+    officer = Officer(channel, user_id, name, ctx.message.user_id, ctx.now())
+    entry = audit_entry(ctx, AuditAction.OFFICER_ADDED, user_id, name)
+    new = await ctx.storage.add_officer(officer, entry)
+    ctx.services.roster.add(channel, user_id)
+    who = f"{name} ({user_id})" if name else user_id
+    note = f"Đã thêm cán bộ {who}." if new else f"{who} đã là cán bộ; đã cập nhật tên."
+    return [await roster_reply(ctx, note=note)]
+
+
+async def _remove(ctx: Context, user_id: str) -> list[Reply]:
+    if user_id in ctx.services.officer_ids:
+        note = f"{user_id} là quản trị khai trong cấu hình (OFFICER_IDS): không xóa trong chat."
+        return [await roster_reply(ctx, note=note)]
+    channel = ctx.message.channel
+    entry = audit_entry(ctx, AuditAction.OFFICER_REMOVED, user_id)
+    removed = await ctx.storage.remove_officer(channel, user_id, entry)
+    ctx.services.roster.remove(channel, user_id)
+    note = f"Đã xóa cán bộ {user_id}." if removed else f"{user_id} không có trong danh sách."
+    return [await roster_reply(ctx, note=note)]
+
+
+# -- /nhatky ----------------------------------------------------------------------------------
+
+
+async def audit_command(ctx: Context) -> list[Reply]:
+    if refused := admins_only(ctx):
+        return refused
+    return [await _audit_page(ctx, 0)]
+
+
+async def audit_button(ctx: Context) -> list[Reply]:
+    if refused := admins_only(ctx):
+        return refused
+    offset = (ctx.message.button or "").partition(":")[2]
+    return [await _audit_page(ctx, int(offset) if offset.isdigit() else 0)]
+
+
+async def _audit_page(ctx: Context, offset: int) -> Reply:
+    entries = await ctx.storage.audit_entries(AUDIT_PAGE + 1, offset)
+    more = len(entries) > AUDIT_PAGE
+    nav = []
+    if offset > 0:
+        nav.append(Button("◀ Mới hơn", f"nk:{max(0, offset - AUDIT_PAGE)}"))
+    if more:
+        nav.append(Button("Cũ hơn ▶", f"nk:{offset + AUDIT_PAGE}"))
+    return ctx.reply(
+        "audit_log.j2",
+        [nav],
+        entries=entries[:AUDIT_PAGE],
+        labels=AUDIT_LABELS,
+        first=offset + 1,
+    )
+
+
+routes: list[Route] = [
+    command(officers_command, "canbo"),
+    command(audit_command, "nhatky"),
+    button(officers_button, "cb"),
+    button(audit_button, "nk"),
+    in_state(add_typed, OfficerState.ADD),
+]

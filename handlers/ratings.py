@@ -1,0 +1,107 @@
+"""Satisfaction ratings (NĐ 61/2018 Điều 27–32; TT 01/2018 Điều 12–15), three taps per dossier.
+
+When a dossier is returned, the notice each follower gets carries the first question (only the
+first "returned" event of a dossier asks: no second ask). The answers so far travel in the
+button data ("dg:<code key>:<answers>"), so the person can answer hours later; the rating is
+stored when the third answer comes, once per chat. Button data can be forged: only a chat that
+follows the dossier may rate it.
+"""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from typing import Any
+
+from core.care import RATING_QUESTIONS, Rating, count_feedback, parse_scores, summarise_ratings
+from core.dossiers import Status
+from core.messages import Button, Reply, TextFormat
+from core.report import PeriodReport, Satisfaction
+from handlers.context import Context, Services, render
+from handlers.routing import Route, button
+from storage.base import ChatRef, OutboxItem
+
+PREFIX = "dg"
+
+
+def question_buttons(code_key: str, answers: str) -> tuple[tuple[Button, ...], ...]:
+    question = RATING_QUESTIONS[len(answers)]
+    return tuple(
+        (Button(label, f"{PREFIX}:{code_key}:{answers}{score}"),)
+        for score, label in question.answers
+    )
+
+
+def question_text(services: Services, fmt: TextFormat, code: str, answers: str) -> str:
+    step = len(answers)
+    return render(
+        services,
+        fmt,
+        "rating_question.j2",
+        code=code,
+        step=step + 1,
+        steps=len(RATING_QUESTIONS),
+        question=RATING_QUESTIONS[step],
+    )
+
+
+async def with_rating_question(services: Services, item: OutboxItem, reply: Any) -> Any:
+    """The "Đã trả kết quả" notice carries the first question: one message, not two, for
+    people who read little. Only the dossier's first "returned" event asks (a dossier marked
+    returned again does not ask again), and never a chat that rated it already."""
+    if not isinstance(reply, Reply):
+        return reply
+    storage = services.storage
+    event = await storage.event(int(item.message.payload["event_id"]))
+    if event is None or event.new_status is not Status.RETURNED:
+        return reply
+    earlier = await storage.dossier_events(event.code_key, limit=50)
+    if any(e.new_status is Status.RETURNED and e.id < event.id for e in earlier):
+        return reply
+    chat = ChatRef(item.message.channel, item.message.chat_id)
+    dossier = await storage.get_dossier(event.code_key)
+    if dossier is None or await storage.has_rated(chat, event.code_key):
+        return reply
+    question = question_text(services, reply.format, dossier.code, "")
+    buttons = (*question_buttons(event.code_key, ""), *reply.buttons)
+    return replace(reply, text=f"{reply.text}\n\n{question}", buttons=buttons)
+
+
+async def rating_button(ctx: Context) -> list[Reply]:
+    data = (ctx.message.button or "").split(":")
+    if len(data) < 3:
+        return [ctx.reply("rating_stale.j2")]
+    # A code key may itself hold ":"? It does not (receipt codes are digits, letters, dots,
+    # dashes), but read from both ends to be safe.
+    code_key, typed = ":".join(data[1:-1]), data[-1]
+    scores = parse_scores(typed)
+    dossier = await ctx.storage.get_dossier(code_key)
+    if scores is None or dossier is None or not await ctx.storage.is_following(ctx.chat, code_key):
+        return [ctx.reply("rating_stale.j2")]
+    if await ctx.storage.has_rated(ctx.chat, code_key):
+        return [ctx.reply("rating_done.j2", code=dossier.code, again=True)]
+    if len(scores) < len(RATING_QUESTIONS):
+        text = question_text(ctx.services, ctx.format, dossier.code, typed)
+        return [
+            Reply(
+                text=text, buttons=question_buttons(code_key, typed), format=ctx.format, edit=True
+            )
+        ]
+    on_time, trips, attitude = scores
+    stored = await ctx.storage.save_rating(
+        ctx.chat, Rating(code_key, (on_time, trips, attitude), ctx.now())
+    )
+    return [ctx.reply("rating_done.j2", code=dossier.code, again=not stored)]
+
+
+async def with_ratings_and_feedback(services: Services, report: PeriodReport) -> PeriodReport:
+    """/baocao and `motcua report`: the ratings given and the feedback received in the period."""
+    first, last = report.period.first, report.period.last
+    summary = summarise_ratings(await services.storage.ratings_between(first, last))
+    satisfaction = (
+        Satisfaction(summary.responses, summary.average, summary.by_indicator) if summary else None
+    )
+    feedback = count_feedback(await services.storage.feedback_between(first, last))
+    return replace(report, satisfaction=satisfaction, feedback=feedback)
+
+
+routes: list[Route] = [button(rating_button, PREFIX)]

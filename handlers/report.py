@@ -1,0 +1,148 @@
+"""/baocao: the one-stop desk's figures for a quarter, a year or any dates (officers only).
+
+The figures are counted by `core.report` from one storage query; the reply is a short message
+with percentages, a chart (PNG) and the table (XLSX) to attach to the commune's report.
+`motcua report` prints the same message and writes the same files.
+"""
+
+from __future__ import annotations
+
+import asyncio
+
+from core.apologies import parse_date
+from core.dossiers import SUBMISSION_LABEL
+from core.messages import Button, OutgoingFile, Reply, TextFormat
+from core.report import (
+    Period,
+    PeriodKind,
+    PeriodReport,
+    Timeliness,
+    build_report,
+    count_text,
+    parse_period,
+    percent,
+)
+from core.report_files import NO_SATISFACTION, report_png, report_xlsx
+from handlers.context import Context, Services, render
+from handlers.officers import officers_only
+from handlers.ratings import with_ratings_and_feedback
+from handlers.routing import Route, button, command
+
+BUTTON = "bc"  # "bc:<period as parse_period reads it>", e.g. "bc:2026-Q3", "bc:2026"
+SHOWN_FIELDS = 10  # in the message; the table has them all
+
+
+async def period_report(services: Services, period: Period) -> PeriodReport:
+    data = await services.storage.report_data(period.first, period.last)
+    catalogue = services.knowledge.catalogue
+
+    def field_of(procedure_id: str) -> str | None:
+        procedure = catalogue.get(procedure_id)
+        return procedure.field if procedure else None
+
+    report = build_report(data, period, services.clock.now().date(), field_of)
+    return await with_ratings_and_feedback(services, report)  # issue 7
+
+
+def office_name(services: Services) -> str:
+    commune = services.knowledge.catalogue.commune
+    return commune.authority or commune.office_name.upper()
+
+
+def report_text(
+    services: Services, fmt: TextFormat, report: PeriodReport, *, attached: bool = True
+) -> str:
+    return render(
+        services,
+        fmt,
+        "report.j2",
+        r=report,
+        t=report.total,
+        fields=report.by_field[:SHOWN_FIELDS],
+        more=max(len(report.by_field) - SHOWN_FIELDS, 0),
+        pct=percent,
+        n=count_text,
+        channels=[*SUBMISSION_LABEL.items(), (None, "Chưa rõ hình thức nộp")],
+        timeliness=Timeliness,
+        no_satisfaction=NO_SATISFACTION,
+        attached=attached,
+        is_officer=True,
+    )
+
+
+async def report_attachments(services: Services, report: PeriodReport) -> list[OutgoingFile]:
+    """The chart and the table; drawn in a worker thread (matplotlib takes a moment)."""
+    office = office_name(services)
+    slug = report.period.slug
+    png, xlsx = await asyncio.gather(
+        asyncio.to_thread(report_png, report), asyncio.to_thread(report_xlsx, report, office)
+    )
+    return [
+        OutgoingFile(
+            f"bao-cao-{slug}.png", png, "image/png", f"Biểu đồ kết quả giải quyết – {slug}"
+        ),
+        OutgoingFile(
+            f"bao-cao-{slug}.xlsx",
+            xlsx,
+            "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+            f"Bảng số liệu – {report.period.label} (mở bằng Excel)",
+        ),
+    ]
+
+
+def _other_periods(shown: Period, current: Period) -> list[Button]:
+    """Buttons for the periods an officer asks next: the quarter before, this quarter, the year."""
+    buttons = []
+    if shown.kind is PeriodKind.QUARTER:
+        before = shown.previous_quarter()
+        buttons.append(Button(f"◀ {before.label}", f"{BUTTON}:{before.slug}"))
+    if shown != current:
+        buttons.append(Button(f"Quý này ({current.label})", f"{BUTTON}:{current.slug}"))
+    if shown.kind is not PeriodKind.YEAR:
+        year = shown.first.year
+        buttons.append(Button(f"Cả năm {year}", f"{BUTTON}:{year}"))
+    return buttons
+
+
+async def _reply(ctx: Context, period: Period) -> list[Reply]:
+    report = await period_report(ctx.services, period)
+    text = report_text(ctx.services, ctx.format, report)
+    buttons = tuple((b,) for b in _other_periods(period, Period.containing(ctx.now().date())))
+    if not report.total.total and not report.total.apologies:
+        return [Reply(text=text, buttons=buttons, format=ctx.format)]
+    chart, table = await report_attachments(ctx.services, report)
+    # Channels send a reply's text (with its buttons) and then its file: one file per reply.
+    return [
+        Reply(text=text, buttons=buttons, format=ctx.format, file=chart),
+        Reply(text="", format=ctx.format, file=table),
+    ]
+
+
+async def report_command(ctx: Context) -> list[Reply]:
+    """/baocao [quý trước | năm nay | 2026-Q3 | Q3/2026 | 2026 | từ ngày đến ngày]."""
+    if refused := officers_only(ctx):
+        return refused
+    _, typed = ctx.message.command or ("", "")
+    period = _period(ctx, typed)
+    if period is None or period.first > ctx.now().date():
+        return [ctx.reply("report_usage.j2", typed=typed[:40], future=period is not None)]
+    return await _reply(ctx, period)
+
+
+async def report_button(ctx: Context) -> list[Reply]:
+    if refused := officers_only(ctx):
+        return refused
+    period = _period(ctx, (ctx.message.button or "").partition(":")[2])
+    if period is None or period.first > ctx.now().date():
+        return [ctx.reply("report_usage.j2", typed="", future=False)]
+    return await _reply(ctx, period)
+
+
+def _period(ctx: Context, text: str) -> Period | None:
+    return parse_period(text, ctx.now().date(), parse_date)
+
+
+routes: list[Route] = [
+    command(report_command, "baocao"),
+    button(report_button, BUTTON),
+]

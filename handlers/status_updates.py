@@ -1,0 +1,111 @@
+"""/capnhat MÃ: an officer moves a dossier to another status from the chat, with a note.
+
+The change goes through the same path as an import (`Storage.apply_dossiers`): one transaction
+writes the dossier, its history and a message for each follower. The one-stop software stays the
+source of truth: a later import that says otherwise wins, and is recorded the same way.
+"""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from enum import StrEnum
+
+from core.dossier_import import row_hash
+from core.dossiers import STATUS_INFO, Dossier, Status
+from core.messages import Button, Reply
+from core.officers import AuditAction
+from core.receipt_codes import code_key, find_codes
+from handlers.context import Context
+from handlers.officers import audit, officers_only
+from handlers.routing import Route, button, command, in_state
+
+NOTE_MAX = 500
+
+
+class UpdateState(StrEnum):
+    PICK = "capnhat.pick"  # status buttons shown
+    NOTE = "capnhat.note"  # waiting for the note (or "Bỏ qua")
+
+
+async def update_command(ctx: Context) -> list[Reply]:
+    if refused := officers_only(ctx):
+        return refused
+    _, args = ctx.message.command or ("", "")
+    codes = find_codes(args)
+    typed = codes[0] if codes else args.strip()
+    key = code_key(typed) if typed else ""
+    dossier = await ctx.storage.get_dossier(key) if key else None
+    if dossier is None:
+        await ctx.clear_state()
+        return [ctx.reply("status_update_usage.j2", typed=typed)]
+    await ctx.set_state(UpdateState.PICK, code_key=key)
+    choices = [
+        [Button(info.label, f"cn:s:{status.value}")]
+        for status, info in STATUS_INFO.items()
+        if status is not dossier.status
+    ]
+    choices.append([Button("Hủy", "cn:x")])
+    return [ctx.reply("status_update_pick.j2", choices, d=dossier, info=dossier.info)]
+
+
+async def update_button(ctx: Context) -> list[Reply]:
+    if refused := officers_only(ctx):
+        return refused
+    data = ctx.message.button or ""
+    if data == "cn:x":
+        await ctx.clear_state()
+        return [ctx.reply("status_update_cancelled.j2")]
+    key = str(ctx.state.data.get("code_key", ""))
+    if data.startswith("cn:s:") and ctx.state.name == UpdateState.PICK and key:
+        try:
+            status = Status(data.removeprefix("cn:s:"))
+        except ValueError:
+            return [ctx.reply("upload_expired.j2")]
+        await ctx.set_state(UpdateState.NOTE, code_key=key, status=status.value)
+        skip = [[Button("Bỏ qua, không ghi chú", "cn:n")], [Button("Hủy", "cn:x")]]
+        return [ctx.reply("status_update_note.j2", skip, info=STATUS_INFO[status])]
+    if data == "cn:n" and ctx.state.name == UpdateState.NOTE:
+        return await _apply(ctx, None)
+    return [ctx.reply("upload_expired.j2")]
+
+
+async def note_typed(ctx: Context) -> list[Reply]:
+    if refused := officers_only(ctx):
+        return refused
+    note = " ".join(ctx.message.text.split())
+    if len(note) > NOTE_MAX:
+        return [ctx.reply("status_update_note_long.j2", limit=NOTE_MAX, length=len(note))]
+    return await _apply(ctx, note)
+
+
+async def _apply(ctx: Context, note: str | None) -> list[Reply]:
+    key = str(ctx.state.data.get("code_key", ""))
+    status = Status(str(ctx.state.data["status"]))
+    await ctx.clear_state()
+    old = await ctx.storage.get_dossier(key)
+    if old is None:
+        return [ctx.reply("upload_expired.j2")]
+    new: Dossier = replace(old, status=status, note=note)
+    outcome = await ctx.storage.apply_dossiers(
+        [(new, row_hash(new))], ctx.now(), f"officer:{ctx.message.user_id}"
+    )
+    detail = f"{old.info.label} → {new.info.label}" + (f"; ghi chú: {note}" if note else "")
+    await audit(ctx, AuditAction.STATUS_UPDATED, old.code, detail)
+    return [
+        ctx.reply(
+            "status_update_done.j2",
+            d=new,
+            old=old.info,
+            new=new.info,
+            note=note,
+            followers=outcome.notifications,
+            changed=outcome.status_changes > 0,
+        )
+    ]
+
+
+routes: list[Route] = [
+    command(update_command, "capnhat"),
+    button(update_button, "cn"),
+    in_state(note_typed, UpdateState.NOTE),
+]

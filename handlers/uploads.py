@@ -1,0 +1,210 @@
+"""Files officers send in the chat: a new catalogue, or the one-stop software's export.
+
+- `procedures.yaml` → validated first; on errors the bot keeps the catalogue in use and lists every
+  error (file, line, procedure, field); otherwise it shows what changes and applies on
+  confirmation, without stopping (the search index is rebuilt), offering to announce.
+- an export (.csv, .xlsx) → the same validation and all-or-nothing rule as
+  `motcua import-dossiers`: no errors → applied at once; errors → listed, and nothing applied
+  unless the officer chooses to import only the good rows.
+Citizens who send a file are asked to type their question instead.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import re
+from enum import StrEnum
+from pathlib import Path
+
+from core.catalogue import CatalogueInvalid
+from core.catalogue.diff import describe_diff, diff_catalogues
+from core.dossier_import import parse_export
+from core.messages import Button, FileTooLarge, OutgoingFile, Reply
+from core.officers import AuditAction
+from handlers.context import Context
+from handlers.imports import apply_import, plan_import
+from handlers.officers import audit, officers_only
+from handlers.routing import On, Route, button
+
+CATALOGUE_SUFFIXES = {".yaml", ".yml"}
+EXPORT_SUFFIXES = {".csv", ".xlsx", ".tsv", ".txt"}
+MAX_CATALOGUE_BYTES = 5 * 2**20
+MAX_EXPORT_BYTES = 20 * 2**20  # what a Telegram bot may download
+SHOWN_ERRORS = 25  # in the message; the full list goes in a file
+
+
+class UploadState(StrEnum):
+    CATALOGUE = "upload.catalogue"  # a valid catalogue waits for "Áp dụng"
+    EXPORT = "upload.export"  # an export with bad rows waits for "Nhập các dòng hợp lệ"
+
+
+async def file_received(ctx: Context) -> list[Reply]:
+    file = ctx.message.file
+    assert file is not None
+    if not ctx.is_officer:
+        return [ctx.reply("upload_citizen.j2")]
+    suffix = Path(file.name).suffix.casefold()
+    if suffix in CATALOGUE_SUFFIXES:
+        limit = MAX_CATALOGUE_BYTES
+    elif suffix in EXPORT_SUFFIXES:
+        limit = MAX_EXPORT_BYTES
+    else:
+        return [ctx.reply("upload_unknown_kind.j2", name=file.name)]
+    if ctx.files is None or ctx.services.uploads_dir is None:
+        return [ctx.reply("upload_unavailable.j2")]
+    try:
+        content = await ctx.files.fetch(file, limit)
+    except FileTooLarge:
+        return [ctx.reply("upload_too_large.j2", name=file.name, limit_mb=limit // 2**20)]
+    except OSError:  # the terminal's path does not exist, cannot be read
+        return [ctx.reply("upload_missing.j2", name=file.name)]
+    path = await asyncio.to_thread(_save, ctx, file.name, content)
+    if suffix in CATALOGUE_SUFFIXES:
+        return await _catalogue_received(ctx, path)
+    return await _export_received(ctx, path)
+
+
+def _save(ctx: Context, name: str, content: bytes) -> Path:
+    """Kept under its own name (errors then name the file the officer knows), in a folder per
+    upload so two uploads never collide."""
+    assert ctx.services.uploads_dir is not None
+    safe = re.sub(r"[^\w.-]+", "_", Path(name).name).lstrip(".") or "tep"
+    folder = ctx.services.uploads_dir / f"{ctx.now():%Y%m%d-%H%M%S}-{ctx.message.user_id}"
+    folder.mkdir(parents=True, exist_ok=True)
+    path = folder / safe
+    path.write_bytes(content)
+    return path
+
+
+# -- the catalogue ----------------------------------------------------------------------------
+
+
+async def _catalogue_received(ctx: Context, path: Path) -> list[Reply]:
+    files = ctx.services.catalogue_files
+    if files is None:
+        return [ctx.reply("upload_unavailable.j2")]
+    try:
+        new = await asyncio.to_thread(files.load, path)
+    except CatalogueInvalid as invalid:
+        errors = [str(error) for error in invalid.errors]
+        return [
+            ctx.reply(
+                "catalogue_invalid.j2",
+                file=_error_file(path.name, errors) if len(errors) > SHOWN_ERRORS else None,
+                errors=errors[:SHOWN_ERRORS],
+                total=len(errors),
+            )
+        ]
+    diff = diff_catalogues(ctx.catalogue, new.catalogue)
+    if diff.empty:
+        return [ctx.reply("catalogue_same.j2")]
+    await ctx.set_state(UploadState.CATALOGUE, path=str(path))
+    buttons = [[Button("✅ Áp dụng", "up:cat"), Button("Hủy", "up:no")]]
+    return [ctx.reply("catalogue_preview.j2", buttons, changes=describe_diff(diff))]
+
+
+async def _apply_catalogue(ctx: Context) -> list[Reply]:
+    files = ctx.services.catalogue_files
+    path = Path(str(ctx.state.data.get("path", "")))
+    waiting = ctx.state.name == UploadState.CATALOGUE and files is not None
+    if not waiting or not await asyncio.to_thread(path.is_file):
+        return [ctx.reply("upload_expired.j2")]
+    assert files is not None
+    try:  # validated again: the file on disk is what gets installed
+        new = await asyncio.to_thread(files.load, path)
+    except CatalogueInvalid:
+        await ctx.clear_state()
+        return [ctx.reply("upload_expired.j2")]
+    diff = diff_catalogues(ctx.catalogue, new.catalogue)
+    await asyncio.to_thread(files.install, path)
+    ctx.services.knowledge = new
+    await ctx.clear_state()
+    summary = f"+{len(diff.added)} / sửa {len(diff.changed)} / bỏ {len(diff.removed)}"
+    await audit(ctx, AuditAction.CATALOGUE_UPDATED, path.name, summary)
+    return [ctx.reply("catalogue_applied.j2", diff=diff, total=len(new.catalogue))]
+
+
+# -- the one-stop software's export -----------------------------------------------------------
+
+
+async def _export_received(ctx: Context, path: Path) -> list[Reply]:
+    services = ctx.services
+    parsed = await asyncio.to_thread(parse_export, path, ctx.catalogue, services.calendar)
+    if parsed.file_errors:
+        return [ctx.reply("import_unreadable.j2", name=path.name, problems=parsed.file_errors)]
+    plan = await plan_import(services, parsed)
+    if not plan.errors:
+        return await _apply_export(ctx, path, skipped=0)
+    errors = [str(error) for error in plan.errors]
+    buttons = []
+    if plan.rows:
+        await ctx.set_state(UploadState.EXPORT, path=str(path))
+        label = f"Nhập {len(plan.rows)} dòng hợp lệ, bỏ qua dòng lỗi"
+        buttons = [[Button(label, "up:imp")], [Button("Hủy", "up:no")]]
+    return [
+        ctx.reply(
+            "import_errors.j2",
+            buttons,
+            file=_error_file(path.name, errors) if len(errors) > SHOWN_ERRORS else None,
+            name=path.name,
+            errors=errors[:SHOWN_ERRORS],
+            total=len(errors),
+            bad_rows=len(plan.bad_rows),
+            good=len(plan.rows),
+        )
+    ]
+
+
+async def _apply_export(ctx: Context, path: Path, skipped: int) -> list[Reply]:
+    services = ctx.services
+    parsed = await asyncio.to_thread(parse_export, path, ctx.catalogue, services.calendar)
+    plan = await plan_import(services, parsed)
+    if skipped == 0 and plan.errors:  # the file changed under us: ask again
+        return await _export_received(ctx, path)
+    outcome = await apply_import(services, plan, source=f"import:{path.name}")
+    detail = (
+        f"{len(plan.rows)} dòng: mới {outcome.created}, cập nhật {outcome.updated}, "
+        f"không đổi {outcome.unchanged}, bỏ qua {len(plan.bad_rows)} dòng lỗi"
+    )
+    await audit(ctx, AuditAction.DOSSIERS_IMPORTED, path.name, detail)
+    return [
+        ctx.reply(
+            "import_done.j2",
+            name=path.name,
+            rows=len(plan.rows),
+            o=outcome,
+            skipped=len(plan.bad_rows),
+        )
+    ]
+
+
+async def _import_good_rows(ctx: Context) -> list[Reply]:
+    path = Path(str(ctx.state.data.get("path", "")))
+    if ctx.state.name != UploadState.EXPORT or not await asyncio.to_thread(path.is_file):
+        return [ctx.reply("upload_expired.j2")]
+    await ctx.clear_state()
+    return await _apply_export(ctx, path, skipped=1)
+
+
+async def upload_button(ctx: Context) -> list[Reply]:
+    if refused := officers_only(ctx):
+        return refused
+    match ctx.message.button:
+        case "up:cat":
+            return await _apply_catalogue(ctx)
+        case "up:imp":
+            return await _import_good_rows(ctx)
+        case _:
+            await ctx.clear_state()
+            return [ctx.reply("upload_cancelled.j2")]
+
+
+def _error_file(name: str, errors: list[str]) -> OutgoingFile:
+    content = ("\n".join(errors) + "\n").encode("utf-8")
+    return OutgoingFile(f"loi-{Path(name).stem}.txt", content, "text/plain", "Danh sách lỗi")
+
+
+routes: list[Route] = [
+    Route(On.FILE, file_received),
+    button(upload_button, "up"),
+]

@@ -1,0 +1,273 @@
+"""Volunteers of the community digital-technology teams (tổ công nghệ số cộng đồng, source report
+004) follow elders' dossiers from one chat.
+
+/tinhnguyenvien → what is stored and why (consent, purpose "volunteer") → name, team, hamlet →
+the officers get the request with two buttons → the volunteer is told. An approved volunteer
+follows dossiers like anyone (same second factor: the elder gives the last 4 digits), names each
+one ("Bà Lan – khai sinh cháu"), sees them all in /hoso, receives their notices and apologies, and
+gets a ready-made message to forward to the person. Their lookups are written to the audit log and
+allowed more failures than others (setting); names stay masked.
+"""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from enum import StrEnum
+from typing import Any
+
+from core.care import Volunteer, VolunteerStatus
+from core.dossiers import STATUS_INFO, Dossier
+from core.messages import Button, Reply, TextFormat
+from core.officers import AuditAction
+from handlers.context import Context, Services, render
+from handlers.feedback import officer_chats
+from handlers.officers import audit_entry, officers_only
+from handlers.routing import Route, button, command, in_state
+from storage.base import ChatRef, OutboxItem, Purpose
+
+PREFIX = "tv"
+MAX_FIELD = 80
+MAX_LABEL = 60
+CONSENT_TEXT = (
+    "Đồng ý để bot lưu họ tên, tổ, thôn và các hồ sơ theo dõi giúp người dân, để cán bộ duyệt và"
+    " để gửi thông báo của các hồ sơ đó"
+)
+
+
+class VolunteerState(StrEnum):
+    NAME = "volunteer.name"
+    TEAM = "volunteer.team"  # data: full_name
+    HAMLET = "volunteer.hamlet"  # data: full_name, team
+    LABEL = "volunteer.label"  # data: code_key
+
+
+# -- joining --------------------------------------------------------------------------------------
+
+
+async def volunteer_command(ctx: Context) -> list[Reply]:
+    if ctx.is_volunteer:
+        return [_home(ctx)]
+    known = await ctx.storage.get_volunteer(ctx.message.channel, ctx.message.user_id)
+    if known is not None and known.status is VolunteerStatus.PENDING:
+        return [ctx.reply("volunteer_pending.j2", v=known)]
+    rows = [[Button("✅ Đồng ý, đăng ký", f"{PREFIX}:c")], [Button("Không, cảm ơn", f"{PREFIX}:n")]]
+    return [ctx.reply("volunteer_intro.j2", rows, refused=known is not None)]
+
+
+def _home(ctx: Context) -> Reply:
+    rows = [
+        [Button("📂 Hồ sơ đang theo dõi", f"{PREFIX}:h")],
+        [Button("🔎 Tra cứu hồ sơ", "menu:lookup")],
+    ]
+    return ctx.reply("volunteer_home.j2", rows)
+
+
+async def name_typed(ctx: Context) -> list[Reply]:
+    name = _clean(ctx.message.text)
+    if len(name) < 2:
+        return [ctx.reply("volunteer_ask.j2", step="name", retry=True)]
+    await ctx.set_state(VolunteerState.TEAM, full_name=name)
+    return [ctx.reply("volunteer_ask.j2", step="team")]
+
+
+async def team_typed(ctx: Context) -> list[Reply]:
+    team = _clean(ctx.message.text)
+    if len(team) < 2:
+        return [ctx.reply("volunteer_ask.j2", step="team", retry=True)]
+    await ctx.set_state(
+        VolunteerState.HAMLET, full_name=ctx.state.data.get("full_name", ""), team=team
+    )
+    return [ctx.reply("volunteer_ask.j2", step="hamlet")]
+
+
+async def hamlet_typed(ctx: Context) -> list[Reply]:
+    hamlet = _clean(ctx.message.text)
+    if len(hamlet) < 2:
+        return [ctx.reply("volunteer_ask.j2", step="hamlet", retry=True)]
+    m, now = ctx.message, ctx.now()
+    volunteer = Volunteer(
+        channel=m.channel,
+        user_id=m.user_id,
+        chat_id=m.chat_id,
+        name=str(ctx.state.data.get("full_name", "")),
+        team=str(ctx.state.data.get("team", "")),
+        hamlet=hamlet,
+        status=VolunteerStatus.PENDING,
+        requested_at=now,
+    )
+    await ctx.storage.record_consent(ctx.chat, Purpose.VOLUNTEER, CONSENT_TEXT, now)
+    officers = await officer_chats(ctx.services, m.channel)
+    await ctx.storage.request_volunteer(volunteer, now, officers)
+    await ctx.clear_state()
+    return [ctx.reply("volunteer_requested.j2", v=volunteer)]
+
+
+def _clean(text: str) -> str:
+    return " ".join(text.split())[:MAX_FIELD]
+
+
+# -- officers decide ------------------------------------------------------------------------------
+
+
+async def volunteers_list_command(ctx: Context) -> list[Reply]:
+    if refused := officers_only(ctx):
+        return refused
+    return [await _list_reply(ctx)]
+
+
+async def _list_reply(ctx: Context, note: str | None = None) -> Reply:
+    channel = ctx.message.channel
+    everyone = [v for v in await ctx.storage.volunteers() if v.channel == channel]
+    pending = [v for v in everyone if v.status is VolunteerStatus.PENDING]
+    approved = [v for v in everyone if v.status is VolunteerStatus.APPROVED]
+    rows = [_decision_buttons(v.user_id) for v in pending[:10]]
+    return ctx.reply("volunteer_list.j2", rows, pending=pending, approved=approved, note=note)
+
+
+def _decision_buttons(user_id: str) -> list[Button]:
+    return [
+        Button(f"✅ Duyệt {user_id}", f"{PREFIX}:y:{user_id}"),
+        Button("Từ chối", f"{PREFIX}:r:{user_id}"),
+    ]
+
+
+async def _decide(ctx: Context, user_id: str, approve: bool) -> list[Reply]:
+    if refused := officers_only(ctx):
+        return refused
+    channel = ctx.message.channel
+    verdict = "duyệt" if approve else "từ chối"
+    entry = audit_entry(ctx, AuditAction.VOLUNTEER_DECIDED, user_id, verdict)
+    decided = await ctx.storage.decide_volunteer(channel, user_id, approve, entry, ctx.now())
+    if decided is None:
+        return [await _list_reply(ctx, note=f"Không có đăng ký nào đang chờ của {user_id}.")]
+    if approve:
+        ctx.services.volunteers.add(channel, user_id)
+    else:
+        ctx.services.volunteers.remove(channel, user_id)
+    note = f"Đã {verdict} tình nguyện viên {decided.name} ({decided.team}, {decided.hamlet})."
+    return [await _list_reply(ctx, note=note)]
+
+
+# -- following for others -------------------------------------------------------------------------
+
+
+async def ask_label(ctx: Context, dossier: Dossier) -> list[Reply]:
+    """After a volunteer follows a dossier: whose is it? (called by handlers.dossiers)"""
+    await ctx.set_state(VolunteerState.LABEL, code_key=dossier.code_key)
+    rows = [[Button("Bỏ qua", f"{PREFIX}:n")]]
+    return [ctx.reply("volunteer_ask_label.j2", rows, code=dossier.code)]
+
+
+async def label_typed(ctx: Context) -> list[Reply]:
+    label = " ".join(ctx.message.text.split())[:MAX_LABEL]
+    key = str(ctx.state.data.get("code_key", ""))
+    await ctx.clear_state()
+    if not await ctx.storage.label_follow(ctx.chat, key, label):
+        return [ctx.reply("rating_stale.j2")]
+    rows = [
+        [Button("📨 Tin nhắn gửi người dân", f"{PREFIX}:m:{key}")],
+        [Button("📂 Hồ sơ đang theo dõi", f"{PREFIX}:h")],
+    ]
+    return [ctx.reply("volunteer_labelled.j2", rows, label=label)]
+
+
+async def forward_message(ctx: Context, key: str) -> list[Reply]:
+    """A short message the volunteer forwards (or reads out) to the person."""
+    follow = next(
+        (f for f in await ctx.storage.follows(ctx.chat) if f.dossier.code_key == key), None
+    )
+    if follow is None:
+        return [ctx.reply("rating_stale.j2")]
+    d = follow.dossier
+    procedure = ctx.catalogue.get(d.procedure_id)
+    text = ctx.render(
+        "volunteer_forward.j2",
+        d=d,
+        label=follow.label,
+        info=STATUS_INFO[d.status],
+        procedure_name=procedure.name if procedure else d.procedure_id,
+    )
+    return [
+        ctx.reply("volunteer_forward_intro.j2"),
+        Reply(text=text, format=ctx.format),
+    ]
+
+
+def forward_buttons(ctx: Context, follows: list[Any]) -> list[list[Button]]:
+    """For /hoso of a volunteer: one "message for the person" button per dossier."""
+    if not ctx.is_volunteer:
+        return []
+    return [
+        [
+            Button(
+                f"📨 Tin nhắn: {f.label or f.dossier.code}"[:60], f"{PREFIX}:m:{f.dossier.code_key}"
+            )
+        ]
+        for f in follows
+    ]
+
+
+async def with_follow_label(services: Services, item: OutboxItem, reply: Any) -> Any:
+    """A volunteer follows many people's dossiers: their notices and apologies start with the
+    name they gave the dossier ("Bà Lan – khai sinh cháu")."""
+    code_key = item.message.payload.get("code_key")
+    if not isinstance(reply, Reply) or not code_key:
+        return reply
+    chat = ChatRef(item.message.channel, item.message.chat_id)
+    label = await services.storage.follow_label(chat, str(code_key))
+    if not label:
+        return reply
+    return replace(reply, text=f"👤 {label}\n{reply.text}")
+
+
+# -- buttons and notices --------------------------------------------------------------------------
+
+
+async def volunteer_button(ctx: Context) -> list[Reply]:
+    parts = (ctx.message.button or "").split(":", 2)
+    action, arg = parts[1] if len(parts) > 1 else "", parts[2] if len(parts) > 2 else ""
+    match action:
+        case "c":
+            await ctx.set_state(VolunteerState.NAME)
+            return [ctx.reply("volunteer_ask.j2", step="name")]
+        case "n":
+            await ctx.clear_state()
+            return [ctx.reply("feedback_cancelled.j2")]
+        case "y" | "r" if arg:
+            return await _decide(ctx, arg, approve=action == "y")
+        case "h":
+            from handlers.dossiers import my_dossiers
+
+            return await my_dossiers(ctx)
+        case "m" if arg:
+            return await forward_message(ctx, arg)
+        case _:
+            return [ctx.reply("rating_stale.j2")]
+
+
+async def volunteer_notice(
+    services: Services, kind: str, channel: str, user_id: str, fmt: TextFormat
+) -> Any:
+    from handlers.care_notices import moot
+
+    volunteer = await services.storage.get_volunteer(channel, user_id)
+    if volunteer is None:
+        return None
+    if kind == "volunteer-request":
+        if volunteer.status is not VolunteerStatus.PENDING:
+            return moot()  # another officer decided already
+        text = render(services, fmt, "notify_volunteer_request.j2", v=volunteer, is_officer=True)
+        return Reply(text=text, buttons=(tuple(_decision_buttons(user_id)),), format=fmt)
+    text = render(services, fmt, "notify_volunteer_decision.j2", v=volunteer)
+    return Reply(text=text, format=fmt)
+
+
+routes: list[Route] = [
+    command(volunteer_command, "tinhnguyenvien"),
+    command(volunteers_list_command, "tinhnguyenvien_ds"),
+    button(volunteer_button, PREFIX),
+    in_state(name_typed, VolunteerState.NAME),
+    in_state(team_typed, VolunteerState.TEAM),
+    in_state(hamlet_typed, VolunteerState.HAMLET),
+    in_state(label_typed, VolunteerState.LABEL),
+]

@@ -1,0 +1,299 @@
+"""Subscriptions to the office's notices, and broadcasts expanded into the outbox.
+
+A broadcast's recipients become outbox rows in the same transaction as the broadcast itself
+(one INSERT … SELECT): a crash leaves either the whole broadcast queued or nothing, and the
+outbox's guarantee holds for every recipient — exactly once, except the messages a worker had
+in flight when it died, which are sent again (at least once).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import datetime as dt
+import json
+from collections.abc import Sequence
+from typing import Any
+
+from core.broadcasts import (
+    ALL_TOPICS,
+    AudienceSizes,
+    Broadcast,
+    BroadcastDraft,
+    BroadcastProgress,
+    NoRecipients,
+)
+from core.officers import AuditEntry
+from storage.base import ChatRef, OutboxMessage, Purpose
+from storage.sqlite.officers import OfficersMixin
+from storage.sqlite.outbox import OutboxMixin
+
+_BROADCAST_COLUMNS = (
+    "id, text, topic, procedure_id, channel, created_by, creator_name, report_chat, created_at,"
+    " recipients, cancelled_at, reported_at"
+)
+BROADCAST_PRIORITY = 1  # after every dossier's message (priority 0)
+
+
+def report_message(broadcast_id: int, channel: str, chat_id: str) -> OutboxMessage:
+    return OutboxMessage(
+        dedupe_key=f"broadcast-report:{broadcast_id}",
+        channel=channel,
+        chat_id=chat_id,
+        kind="broadcast-report",
+        payload={"broadcast_id": broadcast_id},
+    )
+
+
+class BroadcastsMixin(OfficersMixin, OutboxMixin):
+    # -- subscriptions ----------------------------------------------------------------------
+
+    async def subscribe(
+        self, chat: ChatRef, topic: str, consent_text: str, now: dt.datetime
+    ) -> None:
+        stamp, params = now.isoformat(), (chat.channel, chat.chat_id)
+        async with self._lock, self._transaction() as db:
+            if topic == ALL_TOPICS:  # every notice: the fields chosen before are included
+                await db.execute(
+                    "DELETE FROM subscriptions WHERE channel = ? AND chat_id = ? AND topic <> ?",
+                    (*params, ALL_TOPICS),
+                )
+            elif await self._one(
+                "SELECT 1 FROM subscriptions WHERE channel = ? AND chat_id = ? AND topic = ?"
+                " AND active = 1",
+                (*params, ALL_TOPICS),
+            ):
+                return  # already receives every notice, this field's included
+            await db.execute(
+                "INSERT INTO subscriptions (channel, chat_id, topic, subscribed_at, active)"
+                " VALUES (?, ?, ?, ?, 1) ON CONFLICT (channel, chat_id, topic)"
+                " DO UPDATE SET active = 1",
+                (*params, topic, stamp),
+            )
+            await db.execute(
+                "INSERT INTO consents (channel, chat_id, purpose, detail, granted_at)"
+                " VALUES (?, ?, ?, ?, ?)",
+                (*params, Purpose.NOTICES.value, f"{topic}: {consent_text}", stamp),
+            )
+
+    async def unsubscribe(self, chat: ChatRef, now: dt.datetime) -> int:
+        params = (chat.channel, chat.chat_id)
+        async with self._lock, self._transaction() as db:
+            cursor = await db.execute(
+                "DELETE FROM subscriptions WHERE channel = ? AND chat_id = ?", params
+            )
+            await db.execute(
+                "UPDATE consents SET withdrawn_at = ? WHERE channel = ? AND chat_id = ?"
+                " AND purpose = ? AND withdrawn_at IS NULL",
+                (now.isoformat(), *params, Purpose.NOTICES.value),
+            )
+        return cursor.rowcount
+
+    async def subscriptions(self, chat: ChatRef) -> list[str]:
+        async with self._lock:
+            rows = await self._all(
+                "SELECT topic FROM subscriptions WHERE channel = ? AND chat_id = ? AND active = 1"
+                " ORDER BY topic",
+                (chat.channel, chat.chat_id),
+            )
+        return [row[0] for row in rows]
+
+    async def audience_sizes(self) -> AudienceSizes:
+        async with self._lock:
+            everyone = await self._one(
+                "SELECT COUNT(*) FROM (SELECT DISTINCT channel, chat_id FROM subscriptions"
+                " WHERE active = 1) AS chats"
+            )
+            rows = await self._all(
+                "SELECT topic, COUNT(*) FROM subscriptions WHERE active = 1 GROUP BY topic"
+            )
+        counts = {topic: count for topic, count in rows}
+        return AudienceSizes(
+            everyone=int(everyone[0]) if everyone else 0,
+            all_topics=counts.pop(ALL_TOPICS, 0),
+            by_field=counts,
+        )
+
+    # -- broadcasts -------------------------------------------------------------------------
+
+    async def create_broadcast(
+        self, draft: BroadcastDraft, audit: AuditEntry, now: dt.datetime
+    ) -> Broadcast:
+        stamp = now.isoformat()
+        audience, params = "active = 1", []
+        if draft.topic != ALL_TOPICS:
+            audience += " AND topic IN (?, ?)"
+            params = [draft.topic, ALL_TOPICS]
+        async with self._lock, self._transaction() as db:
+            cursor = await db.execute(
+                "INSERT INTO broadcasts (text, topic, procedure_id, channel, created_by,"
+                " creator_name, report_chat, created_at, recipients)"
+                " VALUES (?, ?, ?, ?, ?, ?, ?, ?, 0)",
+                (
+                    draft.text,
+                    draft.topic,
+                    draft.procedure_id,
+                    draft.channel,
+                    draft.created_by,
+                    draft.creator_name,
+                    draft.report_chat,
+                    stamp,
+                ),
+            )
+            broadcast_id = cursor.lastrowid
+            assert broadcast_id is not None
+            # Each subscribed chat once, however many of its topics match.
+            cursor = await db.execute(
+                "INSERT INTO outbox (dedupe_key, channel, chat_id, kind, payload, status,"
+                " next_attempt_at, created_at, broadcast_id, priority)"
+                " SELECT 'broadcast:' || ? || ':' || channel || ':' || chat_id, channel, chat_id,"
+                " 'broadcast', ?, 'pending', ?, ?, ?, ?"
+                f" FROM subscriptions WHERE {audience} GROUP BY channel, chat_id",
+                [
+                    str(broadcast_id),
+                    json.dumps({"broadcast_id": broadcast_id}),
+                    stamp,
+                    stamp,
+                    broadcast_id,
+                    BROADCAST_PRIORITY,
+                    *params,
+                ],
+            )
+            recipients = cursor.rowcount
+            if recipients <= 0:
+                raise NoRecipients(draft.topic)  # rolls the broadcast back
+            await db.execute(
+                "UPDATE broadcasts SET recipients = ? WHERE id = ?", (recipients, broadcast_id)
+            )
+            detail = f"{recipients} người nhận · {audit.detail}" if audit.detail else None
+            await self._insert_audit(
+                dataclasses.replace(audit, target=f"#{broadcast_id}", detail=detail)
+            )
+        return Broadcast(
+            id=broadcast_id,
+            text=draft.text,
+            topic=draft.topic,
+            procedure_id=draft.procedure_id,
+            channel=draft.channel,
+            created_by=draft.created_by,
+            creator_name=draft.creator_name,
+            report_chat=draft.report_chat,
+            created_at=now,
+            recipients=recipients,
+        )
+
+    async def get_broadcast(self, broadcast_id: int) -> Broadcast | None:
+        async with self._lock:
+            row = await self._one(
+                f"SELECT {_BROADCAST_COLUMNS} FROM broadcasts WHERE id = ?", (broadcast_id,)
+            )
+        return _broadcast(row) if row else None
+
+    async def broadcast_progress(self, broadcast_id: int) -> BroadcastProgress:
+        async with self._lock:
+            rows = await self._all(
+                "SELECT status, COUNT(*) FROM outbox WHERE broadcast_id = ? GROUP BY status",
+                (broadcast_id,),
+            )
+        return _progress(rows)
+
+    async def recent_broadcasts(self, limit: int) -> list[tuple[Broadcast, BroadcastProgress]]:
+        async with self._lock:
+            broadcasts = [
+                _broadcast(row)
+                for row in await self._all(
+                    f"SELECT {_BROADCAST_COLUMNS} FROM broadcasts ORDER BY id DESC LIMIT ?",
+                    (limit,),
+                )
+            ]
+            ids = [b.id for b in broadcasts]
+            if not ids:
+                return []
+            rows = await self._all(
+                "SELECT broadcast_id, status, COUNT(*) FROM outbox"
+                f" WHERE broadcast_id IN ({','.join('?' * len(ids))})"
+                " GROUP BY broadcast_id, status",
+                ids,
+            )
+        by_id: dict[int, list[tuple[str, int]]] = {}
+        for broadcast_id, status, count in rows:
+            by_id.setdefault(broadcast_id, []).append((status, count))
+        return [(b, _progress(by_id.get(b.id, []))) for b in broadcasts]
+
+    async def cancel_broadcast(
+        self, broadcast_id: int, audit: AuditEntry, now: dt.datetime
+    ) -> int | None:
+        stamp = now.isoformat()
+        async with self._lock, self._transaction() as db:
+            cursor = await db.execute(
+                "UPDATE broadcasts SET cancelled_at = ? WHERE id = ? AND cancelled_at IS NULL",
+                (stamp, broadcast_id),
+            )
+            if cursor.rowcount == 0:
+                return None
+            # Claimed messages (`sending`) are the worker's: it sees the cancellation when it
+            # renders them and marks them cancelled, unless one is already on the wire.
+            cursor = await db.execute(
+                "UPDATE outbox SET status = 'cancelled', last_error = ?"
+                " WHERE broadcast_id = ? AND status = 'pending'",
+                (f"{stamp} cancelled before sending", broadcast_id),
+            )
+            cancelled = cursor.rowcount
+            detail = f"{cancelled} tin chưa gửi đã hủy" + (
+                f" · {audit.detail}" if audit.detail else ""
+            )
+            await self._insert_audit(
+                dataclasses.replace(audit, target=f"#{broadcast_id}", detail=detail)
+            )
+        return cancelled
+
+    async def finish_broadcasts(self, broadcast_ids: Sequence[int], now: dt.datetime) -> list[int]:
+        stamp, reported = now.isoformat(), []
+        async with self._lock, self._transaction() as db:
+            for broadcast_id in broadcast_ids:
+                row = await self._one(
+                    "SELECT channel, report_chat FROM broadcasts b WHERE id = ?"
+                    " AND cancelled_at IS NULL AND reported_at IS NULL AND NOT EXISTS"
+                    " (SELECT 1 FROM outbox o WHERE o.broadcast_id = b.id"
+                    " AND o.status IN ('pending', 'sending'))",
+                    (broadcast_id,),
+                )
+                if row is None:
+                    continue
+                await db.execute(
+                    "UPDATE broadcasts SET reported_at = ? WHERE id = ?", (stamp, broadcast_id)
+                )
+                channel, report_chat = row
+                if report_chat is not None:
+                    await self._insert_outbox(
+                        [report_message(broadcast_id, channel, report_chat)], stamp
+                    )
+                reported.append(broadcast_id)
+        return reported
+
+
+def _progress(rows: Sequence[Sequence[Any]]) -> BroadcastProgress:
+    counts = {str(status): int(count) for status, count in rows}
+    return BroadcastProgress(
+        pending=counts.get("pending", 0),
+        sending=counts.get("sending", 0),
+        sent=counts.get("sent", 0),
+        failed=counts.get("failed", 0),
+        cancelled=counts.get("cancelled", 0),
+    )
+
+
+def _broadcast(row: Sequence[Any]) -> Broadcast:
+    return Broadcast(
+        id=row[0],
+        text=row[1],
+        topic=row[2],
+        procedure_id=row[3],
+        channel=row[4],
+        created_by=row[5],
+        creator_name=row[6],
+        report_chat=row[7],
+        created_at=dt.datetime.fromisoformat(row[8]),
+        recipients=row[9],
+        cancelled_at=dt.datetime.fromisoformat(row[10]) if row[10] else None,
+        reported_at=dt.datetime.fromisoformat(row[11]) if row[11] else None,
+    )

@@ -1,0 +1,374 @@
+"""Issue 7: ratings, feedback, volunteers, appointment-day reminders, unlinking old dossiers."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Sequence
+from typing import Any
+
+from core.care import Feedback, Rating, Volunteer, VolunteerStatus, feedback_number
+from core.dossiers import STATUS_INFO, Status
+from core.officers import AuditEntry
+from storage.base import ChatRef, OutboxMessage, Purpose
+from storage.sqlite.officers import OfficersMixin
+from storage.sqlite.outbox import OutboxMixin
+
+_FEEDBACK_COLUMNS = (
+    "id, number, channel, chat_id, text, created_at, answer, answered_by, answerer_name,"
+    " answered_at"
+)
+_VOLUNTEER_COLUMNS = (
+    "channel, user_id, chat_id, name, team, hamlet, status, requested_at, decided_by, decided_at"
+)
+# Unlinking waits for the end: a result still waiting to be collected (READY) keeps its followers.
+_FINISHED = tuple(s.value for s in Status if STATUS_INFO[s].finished and s is not Status.READY)
+
+
+def _notice(kind: str, key: str, chat: ChatRef, payload: dict[str, Any]) -> OutboxMessage:
+    return OutboxMessage(
+        f"{kind}:{key}:{chat.channel}:{chat.chat_id}", chat.channel, chat.chat_id, kind, payload
+    )
+
+
+class CareMixin(OfficersMixin, OutboxMixin):
+    # -- ratings ---------------------------------------------------------------------------------
+
+    async def save_rating(self, chat: ChatRef, rating: Rating) -> bool:
+        """Store a chat's rating of a dossier; False if this chat rated it already."""
+        on_time, trips, attitude = rating.scores
+        async with self._lock:
+            cursor = await self._db.execute(
+                "INSERT INTO ratings (code_key, channel, chat_id, on_time, trips, attitude,"
+                " rated_at) VALUES (?, ?, ?, ?, ?, ?, ?)"
+                " ON CONFLICT (code_key, channel, chat_id) DO NOTHING",
+                (
+                    rating.code_key,
+                    chat.channel,
+                    chat.chat_id,
+                    on_time,
+                    trips,
+                    attitude,
+                    rating.rated_at.isoformat(),
+                ),
+            )
+        return cursor.rowcount == 1
+
+    async def has_rated(self, chat: ChatRef, code_key: str) -> bool:
+        async with self._lock:
+            row = await self._one(
+                "SELECT 1 FROM ratings WHERE code_key = ? AND channel = ? AND chat_id = ?",
+                (code_key, chat.channel, chat.chat_id),
+            )
+        return row is not None
+
+    async def ratings_between(self, first: dt.date, last: dt.date) -> list[Rating]:
+        async with self._lock:
+            rows = await self._all(
+                "SELECT code_key, on_time, trips, attitude, rated_at FROM ratings"
+                " WHERE rated_at >= ? AND rated_at < ? ORDER BY rated_at, id",
+                (first.isoformat(), (last + dt.timedelta(days=1)).isoformat()),
+            )
+        return [
+            Rating(r[0], (int(r[1]), int(r[2]), int(r[3])), dt.datetime.fromisoformat(r[4]))
+            for r in rows
+        ]
+
+    # -- feedback --------------------------------------------------------------------------------
+
+    async def create_feedback(
+        self, chat: ChatRef, text: str, now: dt.datetime, officers: Sequence[ChatRef]
+    ) -> Feedback:
+        """Number the item within the year and tell the officers, in one transaction."""
+        stamp = now.isoformat()
+        async with self._lock, self._transaction() as db:
+            row = await self._one(
+                "SELECT COALESCE(MAX(seq), 0) + 1 FROM feedback WHERE year = ?", (now.year,)
+            )
+            seq = int(row[0])
+            number = feedback_number(seq, now.year)
+            cursor = await db.execute(
+                "INSERT INTO feedback (year, seq, number, channel, chat_id, text, created_at)"
+                " VALUES (?, ?, ?, ?, ?, ?, ?)",
+                (now.year, seq, number, chat.channel, chat.chat_id, text, stamp),
+            )
+            feedback_id = cursor.lastrowid
+            assert feedback_id is not None
+            await self._insert_outbox(
+                [
+                    _notice("feedback-new", str(feedback_id), c, {"feedback_id": feedback_id})
+                    for c in officers
+                ],
+                stamp,
+            )
+        return Feedback(feedback_id, number, chat.channel, chat.chat_id, text, now)
+
+    async def get_feedback(self, feedback_id: int) -> Feedback | None:
+        async with self._lock:
+            row = await self._one(
+                f"SELECT {_FEEDBACK_COLUMNS} FROM feedback WHERE id = ?", (feedback_id,)
+            )
+        return _feedback(row) if row else None
+
+    async def feedback_items(self, answered: bool, limit: int) -> list[Feedback]:
+        """Open items oldest first (answer them in order); answered ones newest first."""
+        where, order = (
+            ("answer IS NOT NULL", "answered_at DESC")
+            if answered
+            else ("answer IS NULL", "created_at")
+        )
+        async with self._lock:
+            rows = await self._all(
+                f"SELECT {_FEEDBACK_COLUMNS} FROM feedback WHERE {where} ORDER BY {order}, id"
+                " LIMIT ?",
+                (limit,),
+            )
+        return [_feedback(r) for r in rows]
+
+    async def feedback_between(self, first: dt.date, last: dt.date) -> list[Feedback]:
+        async with self._lock:
+            rows = await self._all(
+                f"SELECT {_FEEDBACK_COLUMNS} FROM feedback WHERE created_at >= ? AND created_at < ?"
+                " ORDER BY created_at, id",
+                (first.isoformat(), (last + dt.timedelta(days=1)).isoformat()),
+            )
+        return [_feedback(r) for r in rows]
+
+    async def answer_feedback(
+        self, feedback_id: int, answer: str, audit: AuditEntry, now: dt.datetime
+    ) -> Feedback | None:
+        """Record the answer (once), queue it to the person, log the officer's action; None if
+        the item is unknown or already answered."""
+        stamp = now.isoformat()
+        async with self._lock, self._transaction() as db:
+            cursor = await db.execute(
+                "UPDATE feedback SET answer = ?, answered_by = ?, answerer_name = ?,"
+                " answered_at = ? WHERE id = ? AND answer IS NULL",
+                (answer, audit.actor, audit.actor_name, stamp, feedback_id),
+            )
+            if cursor.rowcount != 1:
+                return None
+            row = await self._one(
+                f"SELECT {_FEEDBACK_COLUMNS} FROM feedback WHERE id = ?", (feedback_id,)
+            )
+            feedback = _feedback(row)
+            if feedback.channel is not None and feedback.chat_id is not None:
+                chat = ChatRef(feedback.channel, feedback.chat_id)
+                payload = {"feedback_id": feedback_id}
+                await self._insert_outbox(
+                    [_notice("feedback-answer", str(feedback_id), chat, payload)], stamp
+                )
+            await self._insert_audit(audit)
+        return feedback
+
+    # -- volunteers ------------------------------------------------------------------------------
+
+    async def request_volunteer(
+        self, volunteer: Volunteer, now: dt.datetime, officers: Sequence[ChatRef]
+    ) -> None:
+        """A new or renewed request (pending again); the officers are told."""
+        v, stamp = volunteer, now.isoformat()
+        async with self._lock, self._transaction() as db:
+            await db.execute(
+                f"INSERT INTO volunteers ({_VOLUNTEER_COLUMNS})"
+                " VALUES (?, ?, ?, ?, ?, ?, ?, ?, NULL, NULL) ON CONFLICT (channel, user_id)"
+                " DO UPDATE SET chat_id = excluded.chat_id, name = excluded.name,"
+                " team = excluded.team, hamlet = excluded.hamlet, status = excluded.status,"
+                " requested_at = excluded.requested_at, decided_by = NULL, decided_at = NULL",
+                (
+                    v.channel,
+                    v.user_id,
+                    v.chat_id,
+                    v.name,
+                    v.team,
+                    v.hamlet,
+                    VolunteerStatus.PENDING.value,
+                    stamp,
+                ),
+            )
+            key = f"{v.channel}:{v.user_id}:{stamp}"
+            payload = {"channel": v.channel, "user_id": v.user_id}
+            await self._insert_outbox(
+                [_notice("volunteer-request", key, c, payload) for c in officers], stamp
+            )
+
+    async def get_volunteer(self, channel: str, user_id: str) -> Volunteer | None:
+        async with self._lock:
+            row = await self._one(
+                f"SELECT {_VOLUNTEER_COLUMNS} FROM volunteers WHERE channel = ? AND user_id = ?",
+                (channel, user_id),
+            )
+        return _volunteer(row) if row else None
+
+    async def volunteers(self) -> list[Volunteer]:
+        async with self._lock:
+            rows = await self._all(
+                f"SELECT {_VOLUNTEER_COLUMNS} FROM volunteers ORDER BY status, requested_at"
+            )
+        return [_volunteer(r) for r in rows]
+
+    async def decide_volunteer(
+        self, channel: str, user_id: str, approve: bool, audit: AuditEntry, now: dt.datetime
+    ) -> Volunteer | None:
+        """Approve or refuse a pending request, tell the volunteer, log it, record the consent
+        to volunteer access; None if there is no pending request (decided already)."""
+        status = VolunteerStatus.APPROVED if approve else VolunteerStatus.REFUSED
+        stamp = now.isoformat()
+        async with self._lock, self._transaction() as db:
+            cursor = await db.execute(
+                "UPDATE volunteers SET status = ?, decided_by = ?, decided_at = ?"
+                " WHERE channel = ? AND user_id = ? AND status = ?",
+                (
+                    status.value,
+                    audit.actor,
+                    stamp,
+                    channel,
+                    user_id,
+                    VolunteerStatus.PENDING.value,
+                ),
+            )
+            if cursor.rowcount != 1:
+                return None
+            row = await self._one(
+                f"SELECT {_VOLUNTEER_COLUMNS} FROM volunteers WHERE channel = ? AND user_id = ?",
+                (channel, user_id),
+            )
+            volunteer = _volunteer(row)
+            chat = ChatRef(volunteer.channel, volunteer.chat_id)
+            payload = {"channel": channel, "user_id": user_id}
+            await self._insert_outbox(
+                [_notice("volunteer-decision", f"{user_id}:{stamp}", chat, payload)], stamp
+            )
+            await self._insert_audit(audit)
+        return volunteer
+
+    async def label_follow(self, chat: ChatRef, code_key: str, label: str) -> bool:
+        """Name a followed dossier ("Bà Lan – khai sinh cháu"); False if the chat does not
+        follow it."""
+        async with self._lock:
+            cursor = await self._db.execute(
+                "UPDATE follows SET label = ? WHERE channel = ? AND chat_id = ? AND code_key = ?"
+                " AND active = 1",
+                (label, chat.channel, chat.chat_id, code_key),
+            )
+        return cursor.rowcount == 1
+
+    async def follow_label(self, chat: ChatRef, code_key: str) -> str | None:
+        async with self._lock:
+            row = await self._one(
+                "SELECT label FROM follows WHERE channel = ? AND chat_id = ? AND code_key = ?"
+                " AND active = 1",
+                (chat.channel, chat.chat_id, code_key),
+            )
+        return row[0] if row else None
+
+    async def record_consent(
+        self, chat: ChatRef, purpose: Purpose, detail: str, now: dt.datetime
+    ) -> None:
+        async with self._lock:
+            await self._db.execute(
+                "INSERT INTO consents (channel, chat_id, purpose, detail, granted_at)"
+                " VALUES (?, ?, ?, ?, ?)",
+                (chat.channel, chat.chat_id, purpose.value, detail, now.isoformat()),
+            )
+
+    # -- daily care: reminders, unlinking --------------------------------------------------------
+
+    async def queue_ready_reminders(self, first: dt.date, last: dt.date, now: dt.datetime) -> int:
+        """For dossiers whose result waits to be collected and whose appointment day is within
+        `first`..`last`: one reminder per following chat, ever."""
+        async with self._lock, self._transaction():
+            rows = await self._all(
+                "SELECT f.code_key, f.channel, f.chat_id FROM follows f"
+                " JOIN dossiers d ON d.code_key = f.code_key"
+                " WHERE f.active = 1 AND d.status = ? AND d.due_date >= ? AND d.due_date <= ?",
+                (Status.READY.value, first.isoformat(), last.isoformat()),
+            )
+            messages = [
+                _notice(
+                    "ready-reminder",
+                    code_key,
+                    ChatRef(channel, chat_id),
+                    {"code_key": code_key},
+                )
+                for code_key, channel, chat_id in rows
+            ]
+            return await self._insert_outbox(messages, now.isoformat())
+
+    async def unlink_finished_before(self, moment: dt.datetime, now: dt.datetime) -> int:
+        """Unlink chats from dossiers finished (returned, refused…) before `moment`: the follow
+        goes, its consent is marked withdrawn. Returns how many links were removed."""
+        marks = ",".join("?" * len(_FINISHED))
+        async with self._lock, self._transaction() as db:
+            rows = await self._all(
+                "SELECT f.channel, f.chat_id, f.code_key FROM follows f"
+                " JOIN dossiers d ON d.code_key = f.code_key"
+                f" WHERE d.status IN ({marks}) AND COALESCE((SELECT MAX(e.at) FROM dossier_events e"
+                "   WHERE e.code_key = d.code_key AND e.new_status IS NOT NULL), d.updated_at) < ?",
+                (*_FINISHED, moment.isoformat()),
+            )
+            for channel, chat_id, code_key in rows:
+                await db.execute(
+                    "DELETE FROM follows WHERE channel = ? AND chat_id = ? AND code_key = ?",
+                    (channel, chat_id, code_key),
+                )
+                await db.execute(
+                    "UPDATE consents SET withdrawn_at = ? WHERE channel = ? AND chat_id = ?"
+                    " AND purpose = ? AND detail LIKE ? AND withdrawn_at IS NULL",
+                    (
+                        now.isoformat(),
+                        channel,
+                        chat_id,
+                        Purpose.FOLLOW_DOSSIER.value,
+                        f"{code_key}:%",
+                    ),
+                )
+        return len(rows)
+
+    async def forget_chat(self, chat: ChatRef) -> None:
+        """/xoadulieu, extended (this mixin comes first in `SqliteStorage`): after the chat's
+        follows, consents, state and messages are deleted, its ratings and feedback stay for the
+        office's figures and records but are unlinked from it; a volunteer's registration goes."""
+        await super().forget_chat(chat)  # type: ignore[misc]
+        params = (chat.channel, chat.chat_id)
+        async with self._lock, self._transaction() as db:
+            for table in ("ratings", "feedback"):
+                await db.execute(
+                    f"UPDATE {table} SET channel = NULL, chat_id = NULL"
+                    " WHERE channel = ? AND chat_id = ?",
+                    params,
+                )
+            await db.execute("DELETE FROM volunteers WHERE channel = ? AND chat_id = ?", params)
+
+
+def _when(text: str | None) -> dt.datetime | None:
+    return dt.datetime.fromisoformat(text) if text else None
+
+
+def _feedback(row: Sequence[Any]) -> Feedback:
+    return Feedback(
+        id=int(row[0]),
+        number=row[1],
+        channel=row[2],
+        chat_id=row[3],
+        text=row[4],
+        created_at=dt.datetime.fromisoformat(row[5]),
+        answer=row[6],
+        answered_by=row[7],
+        answerer_name=row[8],
+        answered_at=_when(row[9]),
+    )
+
+
+def _volunteer(row: Sequence[Any]) -> Volunteer:
+    return Volunteer(
+        channel=row[0],
+        user_id=row[1],
+        chat_id=row[2],
+        name=row[3],
+        team=row[4],
+        hamlet=row[5],
+        status=VolunteerStatus(row[6]),
+        requested_at=dt.datetime.fromisoformat(row[7]),
+        decided_by=row[8],
+        decided_at=_when(row[9]),
+    )

@@ -1,0 +1,92 @@
+"""Officers added in the chat, and the audit log of officers' actions."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Sequence
+from typing import Any
+
+from core.officers import AuditAction, AuditEntry, Officer
+from storage.sqlite.connection import SqliteConnection
+
+_AUDIT_COLUMNS = "id, at, channel, actor, actor_name, action, target, detail"
+
+
+class OfficersMixin(SqliteConnection):
+    async def officers(self) -> list[Officer]:
+        async with self._lock:
+            rows = await self._all(
+                "SELECT channel, user_id, name, added_by, added_at FROM officers"
+                " ORDER BY channel, added_at, user_id"
+            )
+        return [Officer(r[0], r[1], r[2], r[3], dt.datetime.fromisoformat(r[4])) for r in rows]
+
+    async def add_officer(self, officer: Officer, audit: AuditEntry) -> bool:
+        async with self._lock, self._transaction() as db:
+            known = await self._one(
+                "SELECT 1 FROM officers WHERE channel = ? AND user_id = ?",
+                (officer.channel, officer.user_id),
+            )
+            await db.execute(
+                "INSERT INTO officers (channel, user_id, name, added_by, added_at)"
+                " VALUES (?, ?, ?, ?, ?) ON CONFLICT (channel, user_id)"
+                " DO UPDATE SET name = COALESCE(excluded.name, officers.name)",
+                (
+                    officer.channel,
+                    officer.user_id,
+                    officer.name,
+                    officer.added_by,
+                    officer.added_at.isoformat(),
+                ),
+            )
+            await self._insert_audit(audit)
+        return known is None
+
+    async def remove_officer(self, channel: str, user_id: str, audit: AuditEntry) -> bool:
+        async with self._lock, self._transaction() as db:
+            cursor = await db.execute(
+                "DELETE FROM officers WHERE channel = ? AND user_id = ?", (channel, user_id)
+            )
+            if cursor.rowcount:
+                await self._insert_audit(audit)
+        return cursor.rowcount > 0
+
+    async def record_audit(self, entry: AuditEntry) -> None:
+        async with self._lock:
+            await self._insert_audit(entry)
+
+    async def _insert_audit(self, entry: AuditEntry) -> None:
+        await self._db.execute(
+            "INSERT INTO audit_log (at, channel, actor, actor_name, action, target, detail)"
+            " VALUES (?, ?, ?, ?, ?, ?, ?)",
+            (
+                entry.at.isoformat(),
+                entry.channel,
+                entry.actor,
+                entry.actor_name,
+                entry.action.value,
+                entry.target,
+                entry.detail,
+            ),
+        )
+
+    async def audit_entries(self, limit: int, offset: int = 0) -> list[AuditEntry]:
+        async with self._lock:
+            rows = await self._all(
+                f"SELECT {_AUDIT_COLUMNS} FROM audit_log ORDER BY id DESC LIMIT ? OFFSET ?",
+                (limit, offset),
+            )
+        return [_audit(row) for row in rows]
+
+
+def _audit(row: Sequence[Any]) -> AuditEntry:
+    return AuditEntry(
+        id=row[0],
+        at=dt.datetime.fromisoformat(row[1]),
+        channel=row[2],
+        actor=row[3],
+        actor_name=row[4],
+        action=AuditAction(row[5]),
+        target=row[6],
+        detail=row[7],
+    )

@@ -1,0 +1,157 @@
+"""Zalo Official Account: the webhook inbox, followers and their reply window, button tokens,
+OAuth tokens. Only the Zalo adapter uses these (`storage.base.ZaloStore`)."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+from collections.abc import Sequence
+
+from storage.base import InboxEvent, ZaloFollower, ZaloTokens
+from storage.sqlite.connection import SqliteConnection
+
+
+class ZaloMixin(SqliteConnection):
+    # -- the inbox: stored before Zalo gets its 200, processed afterwards --
+    async def inbox_add(self, event_key: str, user_id: str, payload: str, now: dt.datetime) -> bool:
+        async with self._lock:
+            cursor = await self._db.execute(
+                "INSERT INTO zalo_inbox (event_key, user_id, payload, received_at)"
+                " VALUES (?, ?, ?, ?) ON CONFLICT (event_key) DO NOTHING",
+                (event_key, user_id, payload, now.isoformat()),
+            )
+        return cursor.rowcount == 1
+
+    async def inbox_pending(self, limit: int) -> list[InboxEvent]:
+        async with self._lock:
+            rows = await self._all(
+                "SELECT event_key, user_id, payload FROM zalo_inbox WHERE status = 'pending'"
+                " ORDER BY received_at, rowid LIMIT ?",
+                (limit,),
+            )
+        return [InboxEvent(row[0], row[1], row[2]) for row in rows]
+
+    async def inbox_done(
+        self, event_keys: Sequence[str], now: dt.datetime, error: str | None = None
+    ) -> None:
+        status = "failed" if error else "done"
+        async with self._lock:
+            await self._db.executemany(
+                "UPDATE zalo_inbox SET status = ?, processed_at = ?, last_error = ?"
+                " WHERE event_key = ?",
+                [(status, now.isoformat(), error, key) for key in event_keys],
+            )
+
+    async def inbox_counts(self) -> dict[str, int]:
+        async with self._lock:
+            rows = await self._all("SELECT status, COUNT(*) FROM zalo_inbox GROUP BY status")
+        return {status: count for status, count in rows}
+
+    async def forget_inbox_before(self, moment: dt.datetime) -> int:
+        async with self._lock:
+            cursor = await self._db.execute(
+                "DELETE FROM zalo_inbox WHERE status <> 'pending' AND received_at < ?",
+                (moment.isoformat(),),
+            )
+        return cursor.rowcount
+
+    # -- followers and the reply window --
+    async def zalo_interaction(self, user_id: str, now: dt.datetime) -> None:
+        """The person wrote or pressed a button: the free window starts again."""
+        stamp = now.isoformat()
+        async with self._lock:
+            await self._db.execute(
+                "INSERT INTO zalo_followers (user_id, followed, last_interaction, cs_sent,"
+                " updated_at) VALUES (?, 1, ?, 0, ?) ON CONFLICT (user_id) DO UPDATE SET"
+                " last_interaction = excluded.last_interaction, cs_sent = 0,"
+                " updated_at = excluded.updated_at",
+                (user_id, stamp, stamp),
+            )
+
+    async def zalo_set_followed(self, user_id: str, followed: bool, now: dt.datetime) -> None:
+        stamp = now.isoformat()
+        async with self._lock:
+            await self._db.execute(
+                "INSERT INTO zalo_followers (user_id, followed, updated_at) VALUES (?, ?, ?)"
+                " ON CONFLICT (user_id) DO UPDATE SET followed = excluded.followed,"
+                " updated_at = excluded.updated_at",
+                (user_id, int(followed), stamp),
+            )
+
+    async def zalo_follower(self, user_id: str) -> ZaloFollower | None:
+        async with self._lock:
+            row = await self._one(
+                "SELECT followed, last_interaction, cs_sent, choices FROM zalo_followers"
+                " WHERE user_id = ?",
+                (user_id,),
+            )
+        if row is None:
+            return None
+        return ZaloFollower(
+            user_id=user_id,
+            followed=bool(row[0]),
+            last_interaction=dt.datetime.fromisoformat(row[1]) if row[1] else None,
+            cs_sent=int(row[2]),
+            choices=tuple(json.loads(row[3])) if row[3] else (),
+        )
+
+    async def zalo_count_cs(self, user_id: str, sent: int = 1) -> None:
+        async with self._lock:
+            await self._db.execute(
+                "UPDATE zalo_followers SET cs_sent = cs_sent + ? WHERE user_id = ?",
+                (sent, user_id),
+            )
+
+    async def zalo_set_choices(self, user_id: str, tokens: Sequence[str]) -> None:
+        """The buttons of the last reply, in order, for a person who types their number."""
+        async with self._lock:
+            await self._db.execute(
+                "UPDATE zalo_followers SET choices = ? WHERE user_id = ?",
+                (json.dumps(list(tokens)), user_id),
+            )
+
+    # -- button tokens --
+    async def zalo_save_buttons(
+        self, buttons: Sequence[tuple[str, str, str]], now: dt.datetime
+    ) -> None:
+        """(token, data, label) triples; a token already known is kept as it is."""
+        async with self._lock:
+            await self._db.executemany(
+                "INSERT INTO zalo_buttons (token, data, label, created_at) VALUES (?, ?, ?, ?)"
+                " ON CONFLICT (token) DO NOTHING",
+                [(token, data, label, now.isoformat()) for token, data, label in buttons],
+            )
+
+    async def zalo_button(self, token: str) -> tuple[str, str] | None:
+        """(data, label) for a token, or None if it is unknown."""
+        async with self._lock:
+            row = await self._one("SELECT data, label FROM zalo_buttons WHERE token = ?", (token,))
+        return (row[0], row[1]) if row else None
+
+    # -- OAuth tokens --
+    async def zalo_tokens(self) -> ZaloTokens | None:
+        async with self._lock:
+            row = await self._one(
+                "SELECT access_token, refresh_token, expires_at, seed FROM zalo_tokens WHERE id = 1"
+            )
+        if row is None:
+            return None
+        return ZaloTokens(row[0], row[1], dt.datetime.fromisoformat(row[2]), row[3])
+
+    async def zalo_save_tokens(self, tokens: ZaloTokens, now: dt.datetime) -> None:
+        """One statement, one transaction: the single-use refresh token is never half-written."""
+        async with self._lock, self._transaction() as db:
+            await db.execute(
+                "INSERT INTO zalo_tokens (id, access_token, refresh_token, expires_at,"
+                " refreshed_at, seed) VALUES (1, ?, ?, ?, ?, ?) ON CONFLICT (id) DO UPDATE SET"
+                " access_token = excluded.access_token, refresh_token = excluded.refresh_token,"
+                " expires_at = excluded.expires_at, refreshed_at = excluded.refreshed_at,"
+                " seed = COALESCE(excluded.seed, zalo_tokens.seed)",
+                (
+                    tokens.access_token,
+                    tokens.refresh_token,
+                    tokens.expires_at.isoformat(),
+                    now.isoformat(),
+                    tokens.seed,
+                ),
+            )

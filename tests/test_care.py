@@ -1,0 +1,446 @@
+"""Issue 7: ratings, feedback, reminders, volunteers, checklists, button-first use, personal data.
+
+Each test reads as a chat; what the outbox would send is rendered by the real worker into a
+recording sender on the transcript's channel ("test"), so a button in a notice can be pressed.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import AsyncIterator
+from pathlib import Path
+
+import pytest
+
+from bot.care_jobs import CareWatch
+from bot.delivery import OutboxWorker
+from core.care import Rating, summarise_ratings
+from core.clock import FixedClock
+from core.dossiers import Status
+from core.officers import AuditAction
+from handlers.commands import CITIZEN_COMMANDS, OFFICER_COMMANDS
+from handlers.context import Services
+from storage.base import ChatRef, OutboxStatus
+from storage.sqlite import SqliteStorage
+from tests.dossier_fixtures import CODE, OTHER_CODE, dossier, with_hash
+from tests.test_outbox_delivery import RecordingSender
+from tests.transcript import Transcript
+
+NOW = dt.datetime(2026, 11, 23, 9, 0)  # Monday
+CITIZEN = ChatRef("test", "100")
+KEY = dossier().code_key
+
+
+async def deliver(services: Services) -> RecordingSender:
+    sender = RecordingSender()
+    await OutboxWorker(services, {"test": sender}).deliver_due()
+    return sender
+
+
+async def set_status(services: Services, status: Status, code: str = CODE, **kw: object) -> None:
+    item = dossier(code, status=status, **kw)  # type: ignore[arg-type]
+    await services.storage.apply_dossiers([with_hash(item)], NOW, f"import:{status}")
+
+
+@pytest.fixture
+async def followed(services: Services) -> Services:
+    await set_status(services, Status.PROCESSING)
+    await services.storage.follow(CITIZEN, KEY, None, "đồng ý", NOW)
+    return services
+
+
+# -- 5. satisfaction ratings ----------------------------------------------------------------------
+
+
+async def rate(chat: Transcript, sent: RecordingSender, *labels: str) -> None:
+    [(_, notice)] = [s for s in sent.sent if s[0] == chat.user_id]
+    chat.last = [notice]
+    for label in labels:
+        await chat.press(label)
+
+
+async def test_a_returned_dossier_asks_three_questions_once(
+    followed: Services, chat: Transcript
+) -> None:
+    """NĐ 61/2018 Điều 27–32: the person rates return time, trips and attitude, 2/1/0 each."""
+    await set_status(followed, Status.RETURNED)
+    sent = await deliver(followed)
+    notice = sent.sent[0][1]
+    assert "Đã trả kết quả" in notice.text and "Câu 1/3" in notice.text
+    await rate(chat, sent, "Sớm hoặc đúng hẹn")
+    chat.expect("Câu 2/3")
+    await chat.press("Thêm 1 lần")
+    chat.expect("Câu 3/3", "Cán bộ tiếp ông/bà thế nào?")
+    await chat.press("Lịch sự, tận tình")
+    chat.expect("Cảm ơn ông/bà đã đánh giá")
+    [rating] = await followed.storage.ratings_between(NOW.date(), NOW.date())
+    assert rating.scores == (2, 1, 2) and rating.code_key == KEY
+    # The same buttons again (an old message): no second rating.
+    await chat.press_data(f"dg:{KEY}:210")
+    chat.expect("đã đánh giá hồ sơ")
+    assert len(await followed.storage.ratings_between(NOW.date(), NOW.date())) == 1
+
+
+async def test_no_second_ask_when_the_dossier_is_returned_again(
+    followed: Services, chat: Transcript
+) -> None:
+    await set_status(followed, Status.RETURNED)
+    await deliver(followed)
+    await set_status(followed, Status.READY)
+    await set_status(followed, Status.RETURNED)
+    sent = await deliver(followed)
+    texts = [reply.text for _, reply in sent.sent]
+    assert len(texts) == 2 and not any("Câu 1/3" in t for t in texts)
+
+
+async def test_only_a_follower_can_rate(followed: Services, dispatcher: object) -> None:
+    from bot.app import Dispatcher
+
+    assert isinstance(dispatcher, Dispatcher)
+    stranger = Transcript(dispatcher, user_id="555")
+    await set_status(followed, Status.RETURNED)
+    await stranger.press_data(f"dg:{KEY}:222")
+    stranger.expect("Không ghi được đánh giá")
+    await stranger.press_data(f"dg:{KEY}:9")  # forged scores
+    stranger.expect("Không ghi được đánh giá")
+    assert await followed.storage.ratings_between(NOW.date(), NOW.date()) == []
+
+
+def test_scores_are_averaged_per_indicator_and_per_dossier() -> None:
+    ratings = [Rating("a", (2, 2, 2), NOW), Rating("b", (0, 1, 2), NOW)]
+    summary = summarise_ratings(ratings)
+    assert summary is not None and summary.responses == 2
+    assert [round(avg, 2) for _, avg in summary.by_indicator] == [1.0, 1.5, 2.0]
+    assert summary.average == pytest.approx(1.5)
+    assert summarise_ratings([]) is None
+
+
+async def test_ratings_and_feedback_appear_in_the_report(
+    followed: Services, chat: Transcript, officer_chat: Transcript
+) -> None:
+    await set_status(followed, Status.RETURNED)
+    sent = await deliver(followed)
+    await rate(chat, sent, "Trễ, không được báo", "1 lần nộp", "Bình thường")
+    await chat.say("/phananh Thủ tục chứng thực yêu cầu quá nhiều bản sao")
+    await officer_chat.say("/baocao")
+    officer_chat.expect(
+        "Mức độ hài lòng của người dân: 1 phiếu, điểm trung bình 1,00/2",
+        "Thời gian trả kết quả so với ngày hẹn: 0,00/2",
+        "Số lần phải đi lại: 2,00/2",
+        "Thái độ của cán bộ: 1,00/2",
+        "Phản ánh, kiến nghị qua bot: 1 (đã trả lời 0, chưa trả lời 1)",
+    )
+
+
+# -- 6. feedback ----------------------------------------------------------------------------------
+
+
+async def test_feedback_is_numbered_answered_and_the_answer_reaches_the_person(
+    services: Services, chat: Transcript, officer_chat: Transcript
+) -> None:
+    await chat.say("/phananh")
+    chat.expect("Phản ánh, kiến nghị về thủ tục hành chính")
+    await chat.say("dở")
+    chat.expect("Nội dung quá ngắn")
+    await chat.say("Giờ làm việc buổi chiều nên mở sớm hơn cho bà con đi làm đồng về")
+    chat.expect("Số tiếp nhận: PA-1/2026")
+    # The officers are told (admins' private chats on the same channel).
+    sent = await deliver(services)
+    [(to, notice)] = sent.sent
+    assert to == "900" and "PA-1/2026" in notice.text and "đi làm đồng" in notice.text
+    officer_chat.last = [notice]
+    await officer_chat.press("Trả lời")
+    officer_chat.expect("Cán bộ viết nội dung trả lời")
+    await officer_chat.say("Từ tháng 12, Bộ phận Một cửa mở cửa chiều từ 13 giờ 30. Cảm ơn ông/bà.")
+    officer_chat.expect("Đã gửi trả lời phản ánh PA-1/2026", "Không có phản ánh nào chưa trả lời")
+    sent = await deliver(services)
+    [(to, answer)] = sent.sent
+    assert to == "100" and "Trả lời phản ánh số PA-1/2026" in answer.text
+    assert "13 giờ 30" in answer.text
+    [entry] = await services.storage.audit_entries(5)
+    assert entry.action is AuditAction.FEEDBACK_ANSWERED and entry.target == "PA-1/2026"
+    # Answered once: the old button does not send a second answer.
+    await officer_chat.press_data("pa:a:1")
+    officer_chat.expect("đã được trả lời")
+    await officer_chat.say("/phananh_ds")
+    officer_chat.expect("Đã trả lời gần đây", "PA-1/2026")
+
+
+async def test_citizens_cannot_answer_feedback(services: Services, chat: Transcript) -> None:
+    await chat.say("/phananh Đề nghị niêm yết lệ phí rõ hơn ở bảng tin")
+    await chat.press_data("pa:a:1")
+    chat.expect("dành cho cán bộ")
+    assert (await services.storage.get_feedback(1)).answer is None  # type: ignore[union-attr]
+
+
+async def test_feedback_from_the_contact_card_by_tapping(chat: Transcript) -> None:
+    await chat.say("/start")
+    await chat.press("Gọi cho Bộ phận Một cửa")
+    chat.expect("Điện thoại", "Giờ làm việc")
+    await chat.press("Gửi phản ánh, kiến nghị")
+    await chat.press("Hủy")
+    chat.expect("Đã hủy")
+
+
+# -- 4. reminders ---------------------------------------------------------------------------------
+
+
+async def test_reminder_on_the_appointment_day_if_not_collected(
+    services: Services, clock: FixedClock
+) -> None:
+    await set_status(services, Status.READY, due=NOW.date())
+    await services.storage.follow(CITIZEN, KEY, None, "đồng ý", NOW)
+    await deliver(services)  # nothing queued yet by the follow itself
+    watch = CareWatch(services)
+    clock.set(dt.datetime(2026, 11, 23, 7, 0))
+    assert await watch.run_if_due() == 0  # before the reminder time (08:00)
+    clock.set(dt.datetime(2026, 11, 23, 8, 5))
+    assert await watch.run_if_due() == 1
+    sent = await deliver(services)
+    [(to, reminder)] = sent.sent
+    assert to == "100" and "hôm nay là ngày hẹn trả kết quả" in reminder.text
+    assert await CareWatch(services).run_if_due() == 0  # restarted: not twice
+    clock.set(dt.datetime(2026, 11, 25, 8, 5))  # 24/11 is a day off; nothing new
+    await watch.run_if_due()
+    assert not (await deliver(services)).sent
+
+
+async def test_no_reminder_once_collected(services: Services, clock: FixedClock) -> None:
+    await set_status(services, Status.READY, due=NOW.date())
+    await services.storage.follow(CITIZEN, KEY, None, "đồng ý", NOW)
+    clock.set(dt.datetime(2026, 11, 23, 8, 5))
+    await CareWatch(services).run_if_due()
+    await set_status(services, Status.RETURNED, due=NOW.date())  # collected before the send
+    sent = await deliver(services)
+    assert all("Nhắc" not in reply.text for _, reply in sent.sent)
+    counts = await services.storage.outbox_counts()
+    assert counts[OutboxStatus.CANCELLED] == 1
+
+
+async def test_reminders_can_be_turned_off(services: Services, clock: FixedClock) -> None:
+    from dataclasses import replace
+
+    services.care = replace(services.care, ready_reminder=False, unlink_returned_days=0)
+    await set_status(services, Status.READY, due=NOW.date())
+    await services.storage.follow(CITIZEN, KEY, None, "đồng ý", NOW)
+    assert await CareWatch(services).run_if_due() == 0
+
+
+# -- 7. personal data -----------------------------------------------------------------------------
+
+
+async def test_finished_dossiers_are_unlinked_after_the_set_time(
+    services: Services, clock: FixedClock
+) -> None:
+    await set_status(services, Status.RETURNED)  # returned on 23/11
+    await set_status(services, Status.PROCESSING, code=OTHER_CODE)
+    for key in (KEY, dossier(OTHER_CODE).code_key):
+        await services.storage.follow(CITIZEN, key, None, "đồng ý", NOW)
+    clock.set(NOW + dt.timedelta(days=29))
+    assert await CareWatch(services).run_if_due() == 0
+    clock.set(NOW + dt.timedelta(days=31))
+    assert await CareWatch(services).run_if_due() == 1
+    follows = await services.storage.follows(CITIZEN)
+    assert [f.dossier.code for f in follows] == [OTHER_CODE]
+
+
+async def test_privacy_notice_on_first_contact_only(chat: Transcript) -> None:
+    await chat.say("khai sinh")
+    chat.expect("Về dữ liệu của ông/bà", "/xoadulieu", "30 ngày")
+    await chat.say("khai tử")
+    chat.expect_not("Về dữ liệu của ông/bà")
+
+
+async def test_erasing_unlinks_ratings_and_feedback_and_ends_volunteering(
+    followed: Services, chat: Transcript, officer_chat: Transcript
+) -> None:
+    await set_status(followed, Status.RETURNED)
+    sent = await deliver(followed)
+    await rate(chat, sent, "Sớm hoặc đúng hẹn", "1 lần nộp", "Lịch sự")
+    await chat.say("/phananh Đề nghị có thêm ghế chờ cho người cao tuổi")
+    await become_volunteer(chat, officer_chat)
+    await chat.say("/xoadulieu")
+    await chat.press("Xóa dữ liệu của tôi")
+    storage = followed.storage
+    assert not await storage.has_rated(CITIZEN, KEY)
+    assert len(await storage.ratings_between(NOW.date(), NOW.date())) == 1  # the figure stays
+    item = await storage.get_feedback(1)
+    assert item is not None and item.chat_id is None
+    assert await storage.get_volunteer("test", "100") is None
+    assert ("test", "100") not in followed.volunteers
+
+
+# -- 1. volunteers --------------------------------------------------------------------------------
+
+
+async def become_volunteer(chat: Transcript, officer_chat: Transcript) -> None:
+    await chat.say("/tinhnguyenvien")
+    chat.expect("Bot sẽ lưu: họ tên, tổ, thôn")
+    await chat.press("Đồng ý, đăng ký")
+    await chat.say("Nguyễn Thị Hoa")
+    await chat.say("Tổ công nghệ số cộng đồng thôn Đồng")
+    await chat.say("Thôn Đồng")
+    chat.expect("Đã gửi đăng ký tình nguyện viên")
+    await officer_chat.say("/tinhnguyenvien_ds")
+    officer_chat.expect("Chờ duyệt", "Nguyễn Thị Hoa – Tổ công nghệ số cộng đồng thôn Đồng")
+    await officer_chat.press("Duyệt 100")
+    officer_chat.expect("Đã duyệt tình nguyện viên Nguyễn Thị Hoa")
+
+
+async def test_a_volunteer_joins_follows_for_an_elder_and_forwards_a_message(
+    services: Services, chat: Transcript, officer_chat: Transcript
+) -> None:
+    await set_status(services, Status.READY)
+    await chat.say("/tinhnguyenvien")
+    await chat.press("Đồng ý, đăng ký")
+    await chat.say("Nguyễn Thị Hoa")
+    await chat.say("Tổ CNSCĐ thôn Đồng")
+    await chat.say("Thôn Đồng")
+    await chat.say("/tinhnguyenvien")
+    chat.expect("đang chờ cán bộ duyệt")
+    # The officers get the request with its two buttons.
+    sent = await deliver(services)
+    [(to, request)] = sent.sent
+    assert to == "900" and "Nguyễn Thị Hoa" in request.text
+    officer_chat.last = [request]
+    await officer_chat.press("Duyệt")
+    officer_chat.expect("Đã duyệt")
+    sent = await deliver(services)
+    assert any("đã được duyệt" in reply.text for to, reply in sent.sent if to == "100")
+    # Following an elder's dossier: the elder gives the last 4 digits, the volunteer names it.
+    await chat.say(CODE)
+    await chat.say("5678")
+    await chat.press("Theo dõi hồ sơ này")
+    await chat.press("Đồng ý theo dõi")
+    chat.expect("Hồ sơ này của ai?")
+    await chat.say("Bà Lan – khai sinh cháu")
+    chat.expect("Đã ghi: Bà Lan – khai sinh cháu")
+    await chat.say("/hoso")
+    chat.expect("Bà Lan – khai sinh cháu", "Đã có kết quả")
+    chat.expect_not("Nguyễn Văn An")
+    await chat.press("Tin nhắn: Bà Lan")
+    chat.expect("Gửi Bà Lan – khai sinh cháu:", "Đã có kết quả", "giấy hẹn")
+    actions = [e.action for e in await services.storage.audit_entries(20)]
+    assert AuditAction.VOLUNTEER_LOOKUP in actions and AuditAction.VOLUNTEER_DECIDED in actions
+    # The volunteer receives the dossier's notices, named as they named it.
+    await deliver(services)
+    await set_status(services, Status.RETURNED)
+    [(to, notice)] = (await deliver(services)).sent
+    assert to == "100" and notice.text.startswith("👤 Bà Lan – khai sinh cháu\n")
+
+
+async def test_a_volunteer_may_fail_more_lookups(
+    services: Services, chat: Transcript, officer_chat: Transcript
+) -> None:
+    await become_volunteer(chat, officer_chat)
+    for n in range(6):  # more than the 5 anyone else gets (MOTCUA_LOOKUP_MAX_FAILURES)
+        await chat.say(f"000.00.19.H47-261116-90{n:02d}")
+        chat.expect("chưa tìm thấy hồ sơ")
+    for n in range(6, 26):  # but limited too: 5 × 5 by default (MOTCUA_VOLUNTEER_LOOKUP_FACTOR)
+        await chat.say(f"000.00.19.H47-261116-90{n:02d}")
+    chat.expect("tra cứu sai nhiều lần")
+
+
+async def test_citizens_cannot_approve_volunteers(services: Services, chat: Transcript) -> None:
+    await chat.press_data("tv:y:100")
+    chat.expect("dành cho cán bộ")
+    assert ("test", "100") not in services.volunteers
+
+
+def test_new_commands_are_in_the_menus() -> None:
+    citizen = {name for name, _ in CITIZEN_COMMANDS}
+    officer = {name for name, _ in OFFICER_COMMANDS} - citizen
+    assert {"phananh", "tinhnguyenvien"} <= citizen
+    assert {"phananh_ds", "tinhnguyenvien_ds"} <= officer
+
+
+# -- 3. checklists, 2. button-first ---------------------------------------------------------------
+
+
+async def test_checklist_to_print_or_forward(chat: Transcript) -> None:
+    await chat.say("/start")
+    await chat.press("Xem thủ tục theo lĩnh vực")
+    await chat.press("Hộ tịch")
+    await chat.press("khai sinh")
+    await chat.press("Danh sách giấy tờ để in")
+    chat.expect("☐", "Lệ phí:", "Thời gian:", "Giờ làm việc:")
+    page = next(reply.file for reply in chat.last if reply.file is not None)
+    html = page.content.decode("utf-8")
+    assert page.name.endswith(".html") and "size: A5" in html and 'class="box"' in html
+
+
+async def test_followed_dossiers_are_one_tap_from_the_lookup_button(
+    followed: Services, chat: Transcript
+) -> None:
+    await chat.say("/start")
+    await chat.press("Tra cứu hồ sơ đã nộp")
+    await chat.press("Hồ sơ đang theo dõi (1)")
+    chat.expect("Hồ sơ ông/bà đang theo dõi", CODE)
+
+
+# -- storage --------------------------------------------------------------------------------------
+
+
+async def test_storage_numbers_feedback_per_year_and_decides_once(services: Services) -> None:
+    storage, officers = services.storage, [ChatRef("test", "900")]
+    first = await storage.create_feedback(CITIZEN, "Đề nghị A cho rõ ràng", NOW, officers)
+    second = await storage.create_feedback(CITIZEN, "Đề nghị B cho rõ ràng", NOW, officers)
+    next_year = await storage.create_feedback(
+        CITIZEN, "Đề nghị C cho rõ ràng", dt.datetime(2027, 1, 4, 8, 0), officers
+    )
+    assert [first.number, second.number, next_year.number] == [
+        "PA-1/2026",
+        "PA-2/2026",
+        "PA-1/2027",
+    ]
+    in_2026 = await storage.feedback_between(dt.date(2026, 1, 1), dt.date(2026, 12, 31))
+    assert [f.number for f in in_2026] == ["PA-1/2026", "PA-2/2026"]
+    assert not await storage.label_follow(CITIZEN, KEY, "Bà Lan")  # not followed
+    from core.care import Volunteer, VolunteerStatus
+    from core.officers import AuditEntry
+
+    volunteer = Volunteer("test", "100", "100", "Hoa", "Tổ 1", "Thôn Đồng",
+                          VolunteerStatus.PENDING, NOW)  # fmt: skip
+    await storage.request_volunteer(volunteer, NOW, officers)
+    entry = AuditEntry(NOW, "test", "900", None, AuditAction.VOLUNTEER_DECIDED, "100")
+    decided = await storage.decide_volunteer("test", "100", True, entry, NOW)
+    assert decided is not None and decided.status is VolunteerStatus.APPROVED
+    assert await storage.decide_volunteer("test", "100", False, entry, NOW) is None
+
+
+@pytest.fixture(params=["file", "memory"])
+async def storage(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncIterator[SqliteStorage]:
+    where = tmp_path / "motcua.sqlite3" if request.param == "file" else ":memory:"
+    opened = await SqliteStorage.open(where)
+    yield opened
+    await opened.close()
+
+
+async def test_storage_contract_for_ratings_reminders_unlinking(storage: SqliteStorage) -> None:
+    """The same contract as tests/test_storage_contract.py, for issue 7's methods."""
+    await storage.apply_dossiers(
+        [with_hash(dossier(status=Status.READY, due=NOW.date()))], NOW, "a"
+    )
+    await storage.follow(CITIZEN, KEY, None, "đồng ý", NOW)
+    assert await storage.label_follow(CITIZEN, KEY, "Bà Lan")
+    assert await storage.follow_label(CITIZEN, KEY) == "Bà Lan"
+    # Reminders: once ever per dossier and chat, only for appointment days in the range.
+    assert await storage.queue_ready_reminders(NOW.date(), NOW.date(), NOW) == 1
+    assert await storage.queue_ready_reminders(NOW.date(), NOW.date(), NOW) == 0
+    tomorrow = NOW.date() + dt.timedelta(days=1)
+    assert await storage.queue_ready_reminders(tomorrow, tomorrow, NOW) == 0
+    # Ratings: one per chat and dossier; erasing the chat keeps the figure, not the link.
+    rating = Rating(KEY, (2, 1, 0), NOW)
+    assert await storage.save_rating(CITIZEN, rating)
+    assert not await storage.save_rating(CITIZEN, rating)
+    await storage.forget_chat(CITIZEN)
+    assert not await storage.has_rated(CITIZEN, KEY)
+    assert [r.scores for r in await storage.ratings_between(NOW.date(), NOW.date())] == [(2, 1, 0)]
+    # Unlinking: a follow of a finished dossier goes once the moment is after its last change.
+    await storage.follow(CITIZEN, KEY, None, "đồng ý", NOW)
+    assert await storage.unlink_finished_before(NOW + dt.timedelta(days=1), NOW) == 0  # READY
+    returned = dossier(status=Status.RETURNED, due=NOW.date())
+    await storage.apply_dossiers([with_hash(returned)], NOW, "b")
+    assert await storage.unlink_finished_before(NOW - dt.timedelta(days=1), NOW) == 0
+    assert await storage.unlink_finished_before(NOW + dt.timedelta(days=1), NOW) == 1
+    assert await storage.follows(CITIZEN) == []

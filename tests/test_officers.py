@@ -1,0 +1,182 @@
+"""Officers' roles (/canbo), the audit log (/nhatky), and the role check on every officer
+command: admins come from the settings (OFFICER_IDS="900" in tests), officers are added in the
+chat per channel, citizens are refused everything an officer can do."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import pytest
+
+from bot.app import Dispatcher, running_services
+from bot.settings import Settings
+from core.clock import FixedClock
+from core.officers import AuditAction, AuditEntry
+from handlers.commands import CITIZEN_COMMANDS, OFFICER_COMMANDS
+from handlers.context import Knowledge, Services
+from handlers.officers import AUDIT_LABELS
+from storage.base import ChatRef
+from tests.dossier_fixtures import CODE, dossier, with_hash
+from tests.test_apologies import issue
+from tests.transcript import Transcript
+
+NOW = dt.datetime(2026, 11, 23, 9, 0)
+
+OFFICER_ONLY = sorted({name for name, _ in OFFICER_COMMANDS} - {n for n, _ in CITIZEN_COMMANDS})
+# Buttons an old message (or a forged payload) could still carry.
+OFFICER_BUTTONS = ["x:s:abc", "x:c", "b:p", "b:c", "b:s:1", "b:xy:1", "cb:a", "cb:xy:555", "nk:10"]
+
+
+def test_every_officer_command_is_in_the_refusal_test() -> None:
+    """The refusal tests below take the officers' menu as it is: a new officer command is
+    checked without anyone remembering to add it."""
+    known = {"canbo", "nhatky", "thongbao", "thongbao_ds", "trehan", "xinloi", "xinloi_ds"}
+    assert known <= set(OFFICER_ONLY)
+
+
+def test_every_audit_action_has_a_label() -> None:
+    assert set(AUDIT_LABELS) == set(AuditAction)
+
+
+@pytest.mark.parametrize("name", OFFICER_ONLY)
+@pytest.mark.parametrize("args", ["", " them 100 An", " 1"])
+async def test_a_citizen_is_refused_every_officer_command(
+    services: Services, chat: Transcript, name: str, args: str
+) -> None:
+    await chat.say(f"/{name}{args}")
+    chat.expect("dành cho cán bộ")
+    assert chat.buttons == []
+    assert await services.storage.audit_entries(10) == []
+    assert await services.storage.officers() == []
+    assert await services.storage.recent_broadcasts(10) == []
+
+
+@pytest.mark.parametrize("data", OFFICER_BUTTONS)
+async def test_a_citizen_is_refused_every_officer_button(
+    services: Services, chat: Transcript, data: str
+) -> None:
+    await chat.press_data(data)
+    chat.expect("dành cho cán bộ")
+    assert await services.storage.audit_entries(10) == []
+
+
+async def test_an_admin_adds_an_officer_who_can_work_at_once_but_not_administer(
+    services: Services, officer_chat: Transcript, dispatcher: Dispatcher
+) -> None:
+    newcomer = Transcript(dispatcher, user_id="555")
+    await newcomer.say("/thongbao")
+    newcomer.expect("dành cho cán bộ Bộ phận Một cửa")
+
+    await officer_chat.say("/canbo them 555 Lê Thị Hoa")
+    officer_chat.expect("Đã thêm cán bộ Lê Thị Hoa (555)", "1. Lê Thị Hoa – mã 555")
+
+    await newcomer.say("/thongbao")
+    newcomer.expect("Gửi thông báo cho người đăng ký")
+    await newcomer.press("Hủy")
+    for admin_command in ("/canbo", "/canbo them 556 Ai Đó", "/nhatky"):
+        await newcomer.say(admin_command)
+        newcomer.expect("dành cho cán bộ quản trị")
+    # Officers are per channel: the same id on another channel is a citizen.
+    elsewhere = Transcript(dispatcher, user_id="555", channel="console")
+    await elsewhere.say("/trehan")
+    elsewhere.expect("dành cho cán bộ Bộ phận Một cửa")
+
+    entries = await services.storage.audit_entries(10)
+    assert [(e.action, e.actor, e.target, e.detail) for e in entries] == [
+        (AuditAction.OFFICER_ADDED, "900", "555", "Lê Thị Hoa")
+    ]
+
+
+async def test_added_officers_survive_a_restart_and_removal_takes_effect_at_once(
+    settings: Settings, clock: FixedClock, knowledge: Knowledge
+) -> None:
+    async with running_services(settings, clock=clock, knowledge=knowledge) as services:
+        admin = Transcript(Dispatcher(services), user_id="900")
+        await admin.say("/canbo them 555 Lê Thị Hoa")
+    async with running_services(settings, clock=clock, knowledge=knowledge) as services:
+        dispatcher = Dispatcher(services)
+        officer, admin = Transcript(dispatcher, "555"), Transcript(dispatcher, "900")
+        await officer.say("/trehan")
+        officer.expect_not("dành cho cán bộ")
+        await admin.say("/canbo")
+        await admin.press("Xóa Lê Thị Hoa")
+        admin.expect("Xóa quyền cán bộ của 555?")
+        await admin.press("🗑 Xóa")
+        admin.expect("Đã xóa cán bộ 555.", "Chưa có cán bộ nào do quản trị thêm.")
+        await officer.say("/trehan")
+        officer.expect("dành cho cán bộ")
+        actions = [e.action for e in await services.storage.audit_entries(10)]
+        assert actions == [AuditAction.OFFICER_REMOVED, AuditAction.OFFICER_ADDED]
+
+
+async def test_adding_by_button_and_what_cannot_be_done(
+    services: Services, officer_chat: Transcript
+) -> None:
+    await officer_chat.say("/canbo")
+    await officer_chat.press("Thêm cán bộ")
+    officer_chat.expect("gõ mã người dùng")
+    await officer_chat.say("777 Trần Văn Bình")
+    officer_chat.expect("Đã thêm cán bộ Trần Văn Bình (777).")
+    await officer_chat.say("/canbo them 777")
+    officer_chat.expect("777 đã là cán bộ")
+    await officer_chat.say("/canbo them <script>")
+    officer_chat.expect("không phải mã người dùng")
+    await officer_chat.say("/canbo xoa 900")
+    officer_chat.expect("quản trị khai trong cấu hình (OFFICER_IDS): không xóa trong chat")
+    await officer_chat.say("/canbo xoa 123")
+    officer_chat.expect("123 không có trong danh sách.")
+    await officer_chat.say("/canbo thang 1")
+    officer_chat.expect("Cách dùng:")
+    actions = [e.action for e in await services.storage.audit_entries(10)]
+    assert actions == [AuditAction.OFFICER_ADDED, AuditAction.OFFICER_ADDED]  # added, renamed
+
+
+async def test_an_issued_apology_is_in_the_audit_log(
+    services: Services, officer_chat: Transcript
+) -> None:
+    await services.storage.apply_dossiers([with_hash(dossier())], NOW, "import:a.csv")
+    await services.storage.follow(ChatRef("telegram", "301"), dossier().code_key, None, "ok", NOW)
+    await issue(officer_chat)
+    officer_chat.expect("Đã ban hành văn bản xin lỗi số 01/VBXL")
+    [entry] = await services.storage.audit_entries(10)
+    assert entry.action is AuditAction.APOLOGY_ISSUED and entry.actor == "900"
+    assert entry.target == CODE
+    assert entry.detail is not None and entry.detail.startswith("Số 01/VBXL; hẹn mới 30/11/2026")
+    await officer_chat.say("/nhatky")
+    officer_chat.expect(f"Ban hành văn bản xin lỗi {CODE}", "Người làm: 900")
+
+
+async def test_the_audit_log_is_paged_newest_first(
+    services: Services, officer_chat: Transcript, clock: FixedClock
+) -> None:
+    for n in range(1, 13):
+        clock.advance(minutes=1)
+        await services.storage.record_audit(
+            AuditEntry(
+                clock.now(), "telegram", "900", "Chị Lan", AuditAction.BROADCAST_SENT, f"#{n}"
+            )
+        )
+    await officer_chat.say("/nhatky")
+    officer_chat.expect(
+        "1. 09:12 ngày 23/11/2026 – Gửi thông báo #12", "10. 09:03", "Chị Lan (900)"
+    )
+    officer_chat.expect_not("#2\n", "#1\n")
+    assert [b.label for b in officer_chat.buttons] == ["Cũ hơn ▶"]
+    await officer_chat.press("Cũ hơn")
+    officer_chat.expect("11. 09:02 ngày 23/11/2026 – Gửi thông báo #2", "12. 09:01")
+    assert [b.label for b in officer_chat.buttons] == ["◀ Mới hơn"]
+
+
+async def test_help_shows_each_role_its_commands(
+    officer_chat: Transcript, chat: Transcript, dispatcher: Dispatcher
+) -> None:
+    await chat.say("/trogiup")
+    chat.expect("/dangkythongbao")
+    chat.expect_not("/thongbao –", "/canbo")
+    await officer_chat.say("/canbo them 555 Lê Thị Hoa")
+    officer = Transcript(dispatcher, user_id="555")
+    await officer.say("/trogiup")
+    officer.expect("/thongbao – gửi thông báo cho người đăng ký")
+    officer.expect_not("/canbo")
+    await officer_chat.say("/trogiup")
+    officer_chat.expect("/canbo – thêm, xóa cán bộ; /nhatky – nhật ký thao tác")

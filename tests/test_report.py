@@ -1,0 +1,563 @@
+"""The quarterly figures (/baocao, `motcua report`): every number checked against a fixture built
+by hand, with the bucket of each dossier written beside it.
+
+Q3/2026 runs from 01/07/2026 to 30/09/2026; "today" is 23/11/2026, so Q3 is complete.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import csv
+import datetime as dt
+import functools
+import hashlib
+import io
+from collections.abc import AsyncIterator
+from dataclasses import replace
+from pathlib import Path
+
+import pytest
+from openpyxl import load_workbook
+
+from bot import report_cli
+from bot.app import running_services
+from bot.cli import main
+from core.apologies import parse_date
+from core.catalogue.models import LawVersion
+from core.clock import VIETNAM
+from core.dossier_import import parse_export, row_hash
+from core.dossiers import Dossier, Status, SubmissionChannel
+from core.messages import Reply
+from core.report import (
+    UNKNOWN_FIELD,
+    Period,
+    PeriodKind,
+    ReportData,
+    ReportDossier,
+    Timeliness,
+    build_report,
+    parse_period,
+    percent,
+)
+from core.report_files import report_csv, report_png, report_xlsx
+from core.workdays import WorkingCalendar
+from handlers.commands import OFFICER_COMMANDS
+from handlers.context import Knowledge, Services
+from storage.base import ApologyDraft, Storage
+from tests.dossier_fixtures import dossier
+from tests.test_storage_contract import _sqlite_file, _sqlite_memory
+from tests.transcript import Transcript
+
+Q3 = Period.quarter(2026, 3)
+TODAY = dt.date(2026, 11, 23)
+FIELDS = {"ht": "Hộ tịch", "ct": "Chứng thực"}  # "xx": a procedure no longer in the catalogue
+DIRECT, ONLINE, POSTAL = (
+    SubmissionChannel.DIRECT,
+    SubmissionChannel.ONLINE,
+    SubmissionChannel.POSTAL,
+)
+EARLY, ON_TIME, LATE = Timeliness.EARLY, Timeliness.ON_TIME, Timeliness.LATE
+
+
+def d(day: str) -> dt.date:
+    return dt.date.fromisoformat(day)
+
+
+def at(moment: str) -> dt.datetime:
+    return dt.datetime.fromisoformat(moment)
+
+
+def row(
+    procedure: str,
+    received: str,
+    due: str,
+    status: Status,
+    channel: SubmissionChannel | None,
+    *,
+    resolved: str | None = None,
+    seen: str | None = None,
+    original_due: str | None = None,
+    apologies: int = 0,
+) -> ReportDossier:
+    return ReportDossier(
+        procedure_id=procedure,
+        received_at=at(received),
+        due_date=d(due),
+        original_due=d(original_due or due),
+        status=status,
+        submission_channel=channel,
+        resolved_at=at(resolved) if resolved else None,
+        finished_seen_at=at(seen) if seen else None,
+        apologies=apologies,
+    )
+
+
+R = Status.RETURNED
+ROWS = [
+    # A: received before Q3, result on its due date inside Q3 → carried over, ON TIME (the due
+    #    date itself is on time).
+    row("ht", "2026-06-20T09:00", "2026-07-03", R, DIRECT, resolved="2026-07-03T16:00"),
+    # B: received and finished before Q3 → not in the report at all.
+    row("ht", "2026-06-10T09:00", "2026-06-15", R, DIRECT, resolved="2026-06-14T10:00"),
+    # C: received online on Q3's first morning, result before the due date → online, EARLY.
+    row("ht", "2026-07-01T08:00", "2026-07-06", R, ONLINE, resolved="2026-07-02T10:00"),
+    # D: online, result 5 days after the due date → online, LATE.
+    row("ct", "2026-07-10T09:00", "2026-07-15", R, ONLINE, resolved="2026-07-20T09:00"),
+    # E: an apology moved the due date 05/08 → 12/08 and the new date was met (10/08) → direct,
+    #    LATE all the same: the apology is for "hồ sơ quá hạn" (NĐ 61/2018 Đ19 k9, DOMAIN.md).
+    row(
+        "ct",
+        "2026-08-01T09:00",
+        "2026-08-12",
+        R,
+        DIRECT,
+        resolved="2026-08-10T09:00",
+        original_due="2026-08-05",
+        apologies=1,
+    ),
+    # F: by post, result on 01/10, after Q3's end → IN PROGRESS at the end, NOT YET DUE (02/10).
+    row("ht", "2026-09-25T09:00", "2026-10-02", R, POSTAL, resolved="2026-10-01T09:00"),
+    # G: channel not recorded, still processing, due 10/09 → unknown channel, OVERDUE.
+    row("ht", "2026-09-01T09:00", "2026-09-10", Status.PROCESSING, None),
+    # H: waiting for documents, due on Q3's last day → direct, NOT YET DUE (due today is not late).
+    row("ct", "2026-09-15T09:00", "2026-09-30", Status.SUPPLEMENT, DIRECT),
+    # I: withdrawn in Q3 (date from the history) → online, WITHDRAWN OR STOPPED, no percentage.
+    row("ht", "2026-08-15T09:00", "2026-08-20", Status.WITHDRAWN, ONLINE, seen="2026-08-18T08:00"),
+    # J: procedure gone from the catalogue; result date known only from the history (08/07, due
+    #    09/07) → field "Khác", direct, EARLY, dated from history.
+    row("xx", "2026-07-05T09:00", "2026-07-09", Status.READY, DIRECT, seen="2026-07-08T10:00"),
+    # K: received after Q3 → not in Q3.
+    row("ht", "2026-10-05T09:00", "2026-10-09", Status.PROCESSING, None),
+    # L: received in May, still not finished → carried over, OVERDUE.
+    row("ct", "2026-05-01T09:00", "2026-05-10", Status.PROCESSING, DIRECT),
+    # M: received in June, refused (an answer: counts as resolved) on 01/07, due 02/07 → carried
+    #    over, EARLY.
+    row(
+        "ct", "2026-06-28T09:00", "2026-07-02", Status.REFUSED, DIRECT, resolved="2026-07-01T09:00"
+    ),
+]
+APOLOGIES_IN_Q3 = ["ct"]  # E's apology
+
+
+def test_the_hand_built_quarter() -> None:
+    report = build_report(ReportData(ROWS, APOLOGIES_IN_Q3), Q3, TODAY, FIELDS.get)
+    t = report.total
+    assert report.complete and report.as_of == d("2026-09-30")
+    assert t.carried_over == 3  # A, L, M
+    assert t.received == {DIRECT: 3, ONLINE: 3, POSTAL: 1, None: 1}  # E H J · C D I · F · G
+    assert t.received_in_period == 8 and t.total == 11
+    assert t.resolved == {EARLY: 3, ON_TIME: 1, LATE: 2}  # C J M · A · D E
+    assert t.withdrawn_or_stopped == 1  # I
+    assert (t.not_yet_due, t.overdue) == (2, 2)  # F H · G L
+    assert t.apologies == 1
+    assert report.dated_from_history == 1  # J (I is withdrawn, not resolved)
+    # Every dossier handled is resolved, withdrawn or still in progress.
+    assert t.total == t.resolved_total + t.withdrawn_or_stopped + t.in_progress
+    assert percent(t.timely, t.resolved_total) == "66,7 %"
+    assert percent(t.resolved[LATE], t.resolved_total) == "33,3 %"
+
+    fields = dict(report.by_field)
+    assert [name for name, _ in report.by_field] == ["Chứng thực", "Hộ tịch", UNKNOWN_FIELD]
+    ht, ct, other = fields["Hộ tịch"], fields["Chứng thực"], fields[UNKNOWN_FIELD]
+    # Hộ tịch: A (carried, on time), C (online, early), F (post, not yet due), G (unknown
+    # channel, overdue), I (online, withdrawn).
+    assert (ht.carried_over, ht.received, ht.total) == (
+        1,
+        {DIRECT: 0, ONLINE: 2, POSTAL: 1, None: 1},
+        5,
+    )
+    assert ht.resolved == {EARLY: 1, ON_TIME: 1, LATE: 0}
+    assert (ht.withdrawn_or_stopped, ht.not_yet_due, ht.overdue, ht.apologies) == (1, 1, 1, 0)
+    # Chứng thực: L and M carried over; D (online, late), E (direct, late), H (direct, not due).
+    assert (ct.carried_over, ct.received, ct.total) == (
+        2,
+        {DIRECT: 2, ONLINE: 1, POSTAL: 0, None: 0},
+        5,
+    )
+    assert ct.resolved == {EARLY: 1, ON_TIME: 0, LATE: 2}
+    assert (ct.withdrawn_or_stopped, ct.not_yet_due, ct.overdue, ct.apologies) == (0, 1, 1, 1)
+    # J alone.
+    assert (other.total, other.received[DIRECT], other.resolved[EARLY]) == (1, 1, 1)
+
+
+def test_a_quarter_not_over_counts_up_to_today() -> None:
+    """Q4 on 23/11/2026: "in progress" is counted today; F was resolved on 01/10 (carried over
+    from Q3, early), K arrived in Q4; G, H, L are still running and now overdue."""
+    report = build_report(ReportData(ROWS, []), Period.quarter(2026, 4), TODAY, FIELDS.get)
+    t = report.total
+    assert not report.complete and report.as_of == TODAY
+    assert t.carried_over == 4  # F G H L
+    assert t.received == {DIRECT: 0, ONLINE: 0, POSTAL: 0, None: 1}  # K
+    assert t.resolved == {EARLY: 1, ON_TIME: 0, LATE: 0}  # F
+    assert (t.not_yet_due, t.overdue) == (0, 4)  # G H L K
+
+
+def test_an_extended_dossier_still_running_is_overdue_against_its_first_date() -> None:
+    """The apology moved the date to 12/10, but the dossier was due 05/10: at 06/10 it is late."""
+    extended = row(
+        "ct",
+        "2026-10-01T09:00",
+        "2026-10-12",
+        Status.PROCESSING,
+        DIRECT,
+        original_due="2026-10-05",
+        apologies=1,
+    )
+    report = build_report(
+        ReportData([extended], []), Period.quarter(2026, 4), d("2026-10-06"), FIELDS.get
+    )
+    assert report.total.overdue == 1
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("", ("2026-10-01", "2026-12-31", PeriodKind.QUARTER)),
+        ("quý trước", ("2026-07-01", "2026-09-30", PeriodKind.QUARTER)),
+        ("Quy truoc", ("2026-07-01", "2026-09-30", PeriodKind.QUARTER)),
+        ("năm nay", ("2026-01-01", "2026-12-31", PeriodKind.YEAR)),
+        ("năm trước", ("2025-01-01", "2025-12-31", PeriodKind.YEAR)),
+        ("2026-Q1", ("2026-01-01", "2026-03-31", PeriodKind.QUARTER)),
+        ("Q2/2026", ("2026-04-01", "2026-06-30", PeriodKind.QUARTER)),
+        ("quý III 2026", ("2026-07-01", "2026-09-30", PeriodKind.QUARTER)),
+        ("quý 4 năm 2025", ("2025-10-01", "2025-12-31", PeriodKind.QUARTER)),
+        ("2025", ("2025-01-01", "2025-12-31", PeriodKind.YEAR)),
+        ("01/07/2026 30/09/2026", ("2026-07-01", "2026-09-30", PeriodKind.QUARTER)),
+        ("15/07/2026 15/08/2026", ("2026-07-15", "2026-08-15", PeriodKind.RANGE)),
+    ],
+)
+def test_periods_as_officers_type_them(text: str, expected: tuple[str, str, PeriodKind]) -> None:
+    period = parse_period(text, TODAY, parse_date)
+    assert period is not None
+    assert (period.first.isoformat(), period.last.isoformat(), period.kind) == expected
+
+
+@pytest.mark.parametrize(
+    "text", ["abc", "Q5/2026", "30/09/2026 01/07/2026", "1850", "31/02/2026 x"]
+)
+def test_what_is_not_a_period(text: str) -> None:
+    assert parse_period(text, TODAY, parse_date) is None
+
+
+def test_labels() -> None:
+    assert Q3.label == "Quý III/2026" and Q3.slug == "2026-Q3"
+    assert Period.year(2026).label == "Năm 2026"
+    assert Period(d("2026-07-15"), d("2026-08-15")).label == "Từ 15/07/2026 đến 15/08/2026"
+
+
+# -- files ------------------------------------------------------------------------------------
+
+
+def test_the_table_and_the_chart() -> None:
+    report = build_report(ReportData(ROWS, APOLOGIES_IN_Q3), Q3, TODAY, FIELDS.get)
+    book = load_workbook(io.BytesIO(report_xlsx(report, "UBND XÃ TÂN HƯƠNG")))
+    sheet = book.active
+    assert sheet is not None
+    values = [list(r) for r in sheet.iter_rows(values_only=True)]
+    assert values[0][0] == "UBND XÃ TÂN HƯƠNG"
+    total = next(r for r in values if r[1] == "Tổng cộng")
+    # Total, carried, in period, direct, online, post, unknown, resolved, early, on time, late,
+    # rate, withdrawn, in progress, not due, overdue, apologies.
+    assert total[2:13] == [11, 3, 8, 3, 3, 1, 1, 6, 3, 1, 2]
+    assert total[13] == pytest.approx(4 / 6)
+    assert total[14:] == [1, 4, 2, 2, 1]
+    assert any("chưa có dữ liệu" in str(r[0]) for r in values)  # satisfaction
+
+    lines = list(csv.reader(io.StringIO(report_csv(report, "UBND").decode("utf-8-sig"))))
+    total_line = next(line for line in lines if len(line) > 1 and line[1] == "Tổng cộng")
+    assert total_line[2] == "11" and total_line[13] == "66,7"
+
+    png = report_png(report)
+    assert png.startswith(b"\x89PNG\r\n\x1a\n") and len(png) > 10_000
+
+
+# -- storage: the one query, the history as a fallback, apologies ---------------------------
+
+
+def stored(
+    code: str,
+    received: str,
+    due: str,
+    status: Status,
+    *,
+    procedure: str = "xac-nhan-tinh-trang-hon-nhan",  # Hộ tịch
+    channel: SubmissionChannel | None = None,
+    resolved: str | None = None,
+) -> Dossier:
+    item = dossier(code, procedure_id=procedure, status=status, received=at(received), due=d(due))
+    return replace(item, submission_channel=channel, resolved_at=at(resolved) if resolved else None)
+
+
+async def load(storage: Storage, when: str, *items: Dossier) -> None:
+    """An import at `when` (Vietnam time), as `motcua import-dossiers` applies it."""
+    moment = at(when).replace(tzinfo=VIETNAM)
+    await storage.apply_dossiers([(i, row_hash(i)) for i in items], moment, "import:x.csv")
+
+
+@pytest.fixture(params=[_sqlite_file, _sqlite_memory], ids=["sqlite-file", "sqlite-memory"])
+async def storage(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncIterator[Storage]:
+    """Every backend of the storage contract (tests/test_storage_contract.py)."""
+    opened = await request.param(tmp_path)
+    yield opened
+    await opened.close()
+
+
+async def test_the_figures_from_the_database(storage: Storage) -> None:
+    """Dossiers imported at different moments; the numbers by hand as above."""
+    ct = "chung-thuc-ban-sao"  # Chứng thực
+    s1 = stored("S1", "2026-06-20T09:00", "2026-07-03", Status.PROCESSING)
+    await load(storage, "2026-06-25T17:00", s1)
+    # S1 finishes: the export gives no date, the history does (02/07) → carried over, EARLY.
+    await load(storage, "2026-07-02T10:00", replace(s1, status=Status.RETURNED))
+    # S2: online, result on its due date (given by the export) → ON TIME.
+    s2 = stored(
+        "S2",
+        "2026-07-01T09:00",
+        "2026-07-03",
+        Status.RETURNED,
+        channel=ONLINE,
+        resolved="2026-07-03T15:00",
+    )
+    await load(storage, "2026-07-04T08:00", s2)
+    # S3: direct; an apology on 07/07 moves 08/07 → 15/07; result 14/07 → LATE all the same.
+    s3 = stored(
+        "S3", "2026-07-06T09:00", "2026-07-08", Status.PROCESSING, procedure=ct, channel=DIRECT
+    )
+    await load(storage, "2026-07-06T17:00", s3)
+    draft = ApologyDraft(
+        s3.code_key,
+        "Cần xác minh thêm",
+        d("2026-07-15"),
+        "900",
+        "Cán bộ",
+        LawVersion.TT_03_2025,
+        "VBXL",
+    )
+    await storage.issue_apology(draft, at("2026-07-07T09:00").replace(tzinfo=VIETNAM), 1)
+    s3_done = replace(
+        s3, status=Status.RETURNED, due_date=d("2026-07-15"), resolved_at=at("2026-07-14T10:00")
+    )
+    await load(storage, "2026-07-14T17:00", s3_done)
+    # S4: received and finished in June → not in Q3.
+    s4 = stored(
+        "S4", "2026-06-01T09:00", "2026-06-04", Status.RETURNED, resolved="2026-06-03T09:00"
+    )
+    await load(storage, "2026-06-06T08:00", s4)
+    # S5: by post on 28/09, due 05/10, running → NOT YET DUE at the end of Q3.
+    s5 = stored("S5", "2026-09-28T09:00", "2026-10-05", Status.PROCESSING, channel=POSTAL)
+    await load(storage, "2026-09-28T17:00", s5)
+    # S6: first imported on 01/11, already returned, without a date: the history can only say
+    # "finished by 01/11" → still IN PROGRESS at the end of Q3, and OVERDUE (due 06/08).
+    await load(
+        storage,
+        "2026-11-01T08:00",
+        stored("S6", "2026-08-03T09:00", "2026-08-06", Status.RETURNED),
+    )
+
+    data = await storage.report_data(Q3.first, Q3.last)
+    assert len(data.dossiers) == 5  # S4 is not even read
+    fields = {s1.procedure_id: "Hộ tịch", ct: "Chứng thực"}
+    report = build_report(data, Q3, TODAY, fields.get)
+    t = report.total
+    assert t.carried_over == 1  # S1
+    assert t.received == {DIRECT: 1, ONLINE: 1, POSTAL: 1, None: 1}  # S3 · S2 · S5 · S6
+    assert t.resolved == {EARLY: 1, ON_TIME: 1, LATE: 1}  # S1 · S2 · S3
+    assert (t.not_yet_due, t.overdue) == (1, 1)  # S5 · S6
+    assert t.apologies == 1  # S3's, issued 07/07
+    assert report.dated_from_history == 1  # S1
+    assert dict(report.by_field)["Chứng thực"].resolved[LATE] == 1
+
+
+async def test_the_report_columns_are_stored_and_kept(storage: Storage) -> None:
+    """A later export without the columns does not erase what an earlier one gave."""
+    s3 = stored(
+        "S3",
+        "2026-07-06T09:00",
+        "2026-07-08",
+        Status.RETURNED,
+        channel=DIRECT,
+        resolved="2026-07-07T10:00",
+    )
+    await load(storage, "2026-07-07T17:00", s3)
+    found = await storage.get_dossier(s3.code_key)
+    assert found == s3
+    later = replace(s3, submission_channel=None, resolved_at=None, note="đã trả")
+    await load(storage, "2026-07-09T17:00", later)
+    found = await storage.get_dossier(s3.code_key)
+    assert found == replace(s3, note="đã trả")
+    # Reopened (back to processing): the old resolution date no longer holds.
+    await load(storage, "2026-07-10T17:00", replace(later, status=Status.PROCESSING))
+    found = await storage.get_dossier(s3.code_key)
+    assert found is not None and found.resolved_at is None
+
+
+# -- import ---------------------------------------------------------------------------------
+
+HEADER = "Mã hồ sơ,Thủ tục,Người nộp,Ngày tiếp nhận,Ngày hẹn trả,Trạng thái"
+
+
+def _parse(tmp_path: Path, knowledge: Knowledge, header: str, *lines: str) -> object:
+    path = tmp_path / "x.csv"
+    path.write_text("\n".join([header, *lines]) + "\n", encoding="utf-8")
+    return parse_export(path, knowledge.catalogue, WorkingCalendar())
+
+
+def test_import_reads_the_channel_and_the_result_date(tmp_path: Path, knowledge: Knowledge) -> None:
+    header = HEADER + ",Kênh nộp,Ngày hoàn thành"
+    parsed = _parse(
+        tmp_path,
+        knowledge,
+        header,
+        "A-1,chung-thuc-ban-sao,Lê Văn B,01/07/2026 09:00,03/07/2026,Đã trả kết quả,Trực tuyến,"
+        "02/07/2026 15:30",
+        "A-2,chung-thuc-ban-sao,Lê Văn C,01/07/2026,03/07/2026,Đang xử lý,DVC,",
+        "A-3,chung-thuc-ban-sao,Lê Văn D,01/07/2026,03/07/2026,Đang xử lý,Bưu điện,",
+    )
+    assert parsed.ok, parsed.errors  # type: ignore[attr-defined]
+    first, second, third = (r.dossier for r in parsed.rows)  # type: ignore[attr-defined]
+    assert first.submission_channel is SubmissionChannel.ONLINE
+    assert first.resolved_at == at("2026-07-02T15:30")
+    assert second.submission_channel is SubmissionChannel.ONLINE and second.resolved_at is None
+    assert third.submission_channel is SubmissionChannel.POSTAL
+
+
+def test_import_refuses_wrong_report_values(tmp_path: Path, knowledge: Knowledge) -> None:
+    header = HEADER + ",Hình thức nộp,Ngày có kết quả"
+    parsed = _parse(
+        tmp_path,
+        knowledge,
+        header,
+        "A-1,chung-thuc-ban-sao,Lê Văn B,01/07/2026,03/07/2026,Đã trả kết quả,Chim bồ câu,",
+        "A-2,chung-thuc-ban-sao,Lê Văn C,05/07/2026,08/07/2026,Đã trả kết quả,,01/07/2026",
+        "A-3,chung-thuc-ban-sao,Lê Văn D,01/07/2026,03/07/2026,Đang xử lý,,02/07/2026",
+        "A-4,chung-thuc-ban-sao,Lê Văn E,01/07/2026,03/07/2026,Đã trả kết quả,,31/06/2026",
+    )
+    errors = [str(e) for e in parsed.errors]  # type: ignore[attr-defined]
+    assert len(errors) == 4, errors
+    assert "dòng 2, cột «Hình thức nộp»: «Chim bồ câu» không phải hình thức nộp" in errors[0]
+    assert "dòng 3, cột «Ngày có kết quả»: «01/07/2026» trước ngày tiếp nhận" in errors[1]
+    assert "dòng 4, cột «Ngày có kết quả»" in errors[2] and "chưa xong" in errors[2]
+    assert "không phải ngày có thật" in errors[3]
+
+
+def test_rows_without_the_new_columns_keep_their_hash() -> None:
+    """Re-importing an old export after the upgrade must change nothing and notify nobody."""
+    item = dossier()
+    old = "\x1f".join(
+        (
+            item.code_key,
+            item.procedure_id,
+            item.applicant_name,
+            item.phone or "",
+            item.received_at.isoformat(),
+            item.due_date.isoformat(),
+            item.status,
+            item.return_method or "",
+            item.note or "",
+        )
+    )
+    assert row_hash(item) == hashlib.sha256(old.encode()).hexdigest()
+    assert row_hash(replace(item, submission_channel=SubmissionChannel.DIRECT)) != row_hash(item)
+    assert row_hash(replace(item, resolved_at=at("2026-11-18T10:00"))) != row_hash(item)
+
+
+# -- the chat and the command line ------------------------------------------------------------
+
+
+async def _seed(services: Services) -> None:
+    early = stored(
+        "R-1",
+        "2026-07-01T09:00",
+        "2026-07-06",
+        Status.RETURNED,
+        channel=ONLINE,
+        resolved="2026-07-02T09:00",
+    )
+    late = stored(
+        "R-2",
+        "2026-07-01T09:00",
+        "2026-07-06",
+        Status.RETURNED,
+        channel=DIRECT,
+        resolved="2026-07-08T09:00",
+    )
+    await load(services.storage, "2026-07-09T08:00", early, late)
+
+
+async def test_officers_get_the_figures_the_chart_and_the_table(
+    services: Services, officer_chat: Transcript
+) -> None:
+    await _seed(services)
+    replies: list[Reply] = await officer_chat.say("/baocao quý III 2026")
+    officer_chat.expect(
+        "Số liệu giải quyết thủ tục hành chính – Quý III/2026",
+        "Tiếp nhận: 2 hồ sơ",
+        "Trực tuyến: 1 (50,0 %)",
+        "Trước hạn: 1 (50,0 %)",
+        "Quá hạn: 1 (50,0 %)",
+        "Mức độ hài lòng của người dân: chưa có dữ liệu",
+        "1. Hộ tịch: 2 hồ sơ",
+    )
+    files = [r.file for r in replies if r.file]
+    assert [f.name for f in files] == ["bao-cao-2026-Q3.png", "bao-cao-2026-Q3.xlsx"]
+    assert files[0].content.startswith(b"\x89PNG") and files[1].content.startswith(b"PK")
+    assert {"◀ Quý II/2026", "Quý này (Quý IV/2026)", "Cả năm 2026"} <= {
+        b.label for b in officer_chat.buttons
+    }
+    await officer_chat.press("Quý II/2026")
+    officer_chat.expect("Quý II/2026", "Không có hồ sơ nào")
+    await officer_chat.say("/baocao")  # this quarter, so far
+    officer_chat.expect("Quý IV/2026", "tính đến hết ngày 23/11/2026")
+    await officer_chat.say("/baocao hôm qua")
+    officer_chat.expect("Chưa hiểu kỳ báo cáo «hôm qua»", "/baocao 01/07/2026 30/09/2026")
+    await officer_chat.say("/baocao 2027-Q1")
+    officer_chat.expect("Kỳ «2027-Q1» chưa bắt đầu")
+
+
+async def test_citizens_cannot_see_the_figures(services: Services, chat: Transcript) -> None:
+    await _seed(services)
+    for command in ("/baocao", "/baocao 2026"):
+        await chat.say(command)
+        chat.expect("dành cho cán bộ")
+        assert not any(r.file for r in chat.last)
+    await chat.press_data("bc:2026-Q3")
+    chat.expect("dành cho cán bộ")
+
+
+def test_the_menu_lists_the_command_for_officers() -> None:
+    assert ("baocao", "Số liệu báo cáo quý") in OFFICER_COMMANDS
+
+
+async def test_motcua_report_prints_and_writes_files(
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+    knowledge: Knowledge,
+) -> None:
+    monkeypatch.setenv("MOTCUA_DATA_DIR", str(tmp_path / "data"))
+    # The catalogue already loaded (for speed); the command runs its own event loop, in a thread.
+    monkeypatch.setattr(
+        report_cli, "running_services", functools.partial(running_services, knowledge=knowledge)
+    )
+    png, xlsx = tmp_path / "q3.png", tmp_path / "q3.xlsx"
+    args = ["report", "--quarter", "2026-Q3", "--png", str(png), "--xlsx", str(xlsx)]
+    assert await asyncio.to_thread(main, args) == 0
+    out = capsys.readouterr().out
+    assert "Quý III/2026" in out and "Không có hồ sơ nào" in out
+    assert png.read_bytes().startswith(b"\x89PNG") and xlsx.read_bytes().startswith(b"PK")
+    assert (
+        await asyncio.to_thread(main, ["report", "--from", "30/09/2026", "--to", "1/7/2026"]) == 2
+    )
+    assert "Kỳ báo cáo không hợp lệ" in capsys.readouterr().err
+    assert await asyncio.to_thread(main, ["report", "--quarter", "2026"]) == 2
+
+
+def test_the_shipped_sample_carries_the_report_columns(knowledge: Knowledge) -> None:
+    sample = Path(__file__).parent.parent / "knowledge" / "mau-xuat-ho-so.csv"
+    parsed = parse_export(sample, knowledge.catalogue, WorkingCalendar())
+    assert parsed.ok, parsed.errors
+    dossiers = [r.dossier for r in parsed.rows]
+    channels = [item.submission_channel for item in dossiers]
+    assert (channels.count(DIRECT), channels.count(ONLINE), channels.count(POSTAL)) == (6, 3, 1)
+    for item in dossiers:  # a result date exactly for the finished ones
+        assert (item.resolved_at is not None) == item.info.finished, item.code
