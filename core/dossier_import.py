@@ -271,6 +271,10 @@ def parse_moment(text: str) -> dt.datetime | str:
     return _plausible(moment, text)
 
 
+def _unknown_choice(text: str, what: str, known: str) -> str:
+    return f"«{text}» không phải {what} đã biết; ghi một trong: {known}"
+
+
 def _moment_from_cell(
     value: object, cache: dict[str, dt.datetime | str]
 ) -> dt.datetime | str | None:
@@ -537,18 +541,12 @@ class _RowReader:
 
         return_method = self.return_method(return_text) if return_text else None
         if return_text and return_method is None:
-            message = (
-                f"«{return_text}» không phải hình thức trả kết quả đã biết; "
-                f"ghi một trong: {_RETURN_LIST}"
-            )
+            message = _unknown_choice(return_text, "hình thức trả kết quả", _RETURN_LIST)
             errors.append(error(number, Column.RETURN_METHOD, return_text, message))
 
         submission = self.submission(submission_text) if submission_text else None
         if submission_text and submission is None:
-            message = (
-                f"«{submission_text}» không phải hình thức nộp đã biết; "
-                f"ghi một trong: {_SUBMISSION_LIST}"
-            )
+            message = _unknown_choice(submission_text, "hình thức nộp", _SUBMISSION_LIST)
             errors.append(error(number, Column.SUBMISSION, submission_text, message))
 
         # The resolution date: only for a finished dossier, never before its receipt.

@@ -180,6 +180,14 @@ async def _preview(ctx: Context, text: str, topic: str, procedure_id: str | None
     ]
 
 
+async def draft_from_procedure(ctx: Context, procedure: Procedure) -> list[Reply]:
+    """Start a notice prefilled from the procedure's card (also offered after a new catalogue)."""
+    text = prefilled_text(ctx.services, procedure)
+    await ctx.set_state(BroadcastState.COMPOSE, text=text, procedure_id=procedure.id)
+    rows = [[Button("✅ Dùng nội dung này", "b:u")], [Button("Hủy", "b:n")]]
+    return [ctx.reply("broadcast_prefilled.j2", rows, text=text, to_fill=TO_FILL)]
+
+
 async def broadcast_button(ctx: Context) -> list[Reply]:
     if refused := officers_only(ctx):
         return refused
@@ -196,10 +204,7 @@ async def broadcast_button(ctx: Context) -> list[Reply]:
             rows = [[Button(p.name, f"b:pp:{p.id}")] for p in ctx.catalogue.in_field(field)]
             return [ctx.reply("broadcast_pick_procedure.j2", rows, field=field)]
         case "pp" if drafting and (procedure := ctx.catalogue.get(arg)) is not None:
-            text = prefilled_text(ctx.services, procedure)
-            await ctx.set_state(BroadcastState.COMPOSE, text=text, procedure_id=procedure.id)
-            rows = [[Button("✅ Dùng nội dung này", "b:u")], [Button("Hủy", "b:n")]]
-            return [ctx.reply("broadcast_prefilled.j2", rows, text=text, to_fill=TO_FILL)]
+            return await draft_from_procedure(ctx, procedure)
         case "u" if state == BroadcastState.COMPOSE and data.get("text"):
             return await _ask_audience(ctx, str(data["text"]), data.get("procedure_id"))
         case "a" if state in (BroadcastState.AUDIENCE, BroadcastState.CONFIRM):

@@ -17,10 +17,11 @@ from enum import StrEnum
 from pathlib import Path
 
 from core.catalogue import CatalogueInvalid
-from core.catalogue.diff import describe_diff, diff_catalogues
+from core.catalogue.diff import CatalogueDiff, describe_diff, diff_catalogues
 from core.dossier_import import parse_export
 from core.messages import Button, FileTooLarge, OutgoingFile, Reply
 from core.officers import AuditAction
+from handlers.broadcasts import draft_from_procedure
 from handlers.context import Context
 from handlers.imports import apply_import, plan_import
 from handlers.officers import audit, officers_only
@@ -31,6 +32,7 @@ EXPORT_SUFFIXES = {".csv", ".xlsx", ".tsv", ".txt"}
 MAX_CATALOGUE_BYTES = 5 * 2**20
 MAX_EXPORT_BYTES = 20 * 2**20  # what a Telegram bot may download
 SHOWN_ERRORS = 25  # in the message; the full list goes in a file
+ANNOUNCE_SHOWN = 8  # buttons offering a notice after a catalogue update
 
 
 class UploadState(StrEnum):
@@ -121,7 +123,18 @@ async def _apply_catalogue(ctx: Context) -> list[Reply]:
     await ctx.clear_state()
     summary = f"+{len(diff.added)} / sửa {len(diff.changed)} / bỏ {len(diff.removed)}"
     await audit(ctx, AuditAction.CATALOGUE_UPDATED, path.name, summary)
-    return [ctx.reply("catalogue_applied.j2", diff=diff, total=len(new.catalogue))]
+    return [
+        ctx.reply("catalogue_applied.j2", _announce_rows(diff), diff=diff, total=len(new.catalogue))
+    ]
+
+
+def _announce_rows(diff: CatalogueDiff) -> list[list[Button]]:
+    """One button per new or changed procedure: a notice prefilled from its card (/thongbao)."""
+    procedures = [*diff.added, *(change.procedure for change in diff.changed)]
+    return [
+        [Button(f"📢 Thông báo: {p.name}"[:60], f"up:ann:{p.id}")]
+        for p in procedures[:ANNOUNCE_SHOWN]
+    ]
 
 
 # -- the one-stop software's export -----------------------------------------------------------
@@ -194,6 +207,11 @@ async def upload_button(ctx: Context) -> list[Reply]:
             return await _apply_catalogue(ctx)
         case "up:imp":
             return await _import_good_rows(ctx)
+        case str(data) if data.startswith("up:ann:"):
+            procedure = ctx.catalogue.get(data.removeprefix("up:ann:"))
+            if procedure is None:
+                return [ctx.reply("stale_button.j2")]
+            return await draft_from_procedure(ctx, procedure)
         case _:
             await ctx.clear_state()
             return [ctx.reply("upload_cancelled.j2")]

@@ -11,7 +11,8 @@ import pytest
 
 from bot.settings import KNOWLEDGE_DIR
 from core.catalogue import CatalogueInvalid, check_catalogue, load_catalogue
-from core.catalogue.models import FeeSetBy, TimeKind
+from core.catalogue.models import MAX_PROCEDURE_ID, FeeSetBy, TimeKind
+from core.messages import Button
 
 DATA = Path(__file__).parent / "data"
 PROCEDURES = KNOWLEDGE_DIR / "procedures.yaml"
@@ -192,3 +193,14 @@ def test_check_catalogue_command_exits_non_zero_with_messages(tmp_path: Path) ->
     )
     assert good.returncode == 0, good.stderr
     assert "Danh mục hợp lệ" in good.stdout
+
+
+def test_an_id_too_long_for_button_data_is_refused(tmp_path: Path) -> None:
+    # Ids travel in button data, which Telegram caps at 64 bytes ("b:pp:<id>" is the longest).
+    longest = "-".join(["a" * 9] * 5) + "-abcdef"  # 56 characters: allowed
+    assert len(longest) == MAX_PROCEDURE_ID
+    assert errors_for(tmp_path, MINIMAL.replace("dang-ky-ket-hon", longest)) == []
+    for prefix in ("b:pp:", "up:ann:", "p:g:", "p:c:", "ck:"):
+        Button("x", f"{prefix}{longest}")  # raises beyond MAX_BUTTON_DATA
+    [error] = errors_for(tmp_path, MINIMAL.replace("dang-ky-ket-hon", longest + "x"))
+    assert "dòng 3" in error and "trường id:" in error and "56" in error

@@ -73,6 +73,9 @@ async def test_a_valid_catalogue_is_previewed_then_applied_without_stopping(
 
     await officer_chat.press("Áp dụng")
     officer_chat.expect("Đã áp dụng danh mục mới", "thêm 1, sửa 1, bỏ 0", "/thongbao")
+    offered = [b.data for b in officer_chat.buttons if b.label.startswith("📢 Thông báo: ")]
+    changed = yaml.safe_load(SHIPPED.read_text(encoding="utf-8"))["procedures"][1]["id"]
+    assert offered == ["up:ann:xac-nhan-nuoi-ong", f"up:ann:{changed}"]
     assert services.knowledge.catalogue.get("xac-nhan-nuoi-ong") is not None
     assert b"xac-nhan-nuoi-ong" in settings.catalogue_file.read_bytes()
     backups = list(settings.catalogue_file.parent.glob("procedures.yaml.bak-*"))
@@ -86,6 +89,11 @@ async def test_a_valid_catalogue_is_previewed_then_applied_without_stopping(
     # The button again: nothing left to apply.
     await officer_chat.press_data("up:cat")
     officer_chat.expect("đã được xử lý hoặc đã hết hạn")
+    # Announcing the new procedure is offered: its button opens a notice prefilled from its card.
+    await officer_chat.press_data("up:ann:xac-nhan-nuoi-ong")
+    officer_chat.expect("Bản soạn sẵn từ danh mục", NEW_NAME)
+    await officer_chat.press("Dùng nội dung này")
+    officer_chat.expect("đăng ký")  # the audience step (no subscriber yet in this test)
 
 
 async def test_an_invalid_catalogue_changes_nothing_and_lists_every_error(

@@ -15,9 +15,14 @@ from typing import Annotated
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints, model_validator
 
 NonEmpty = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1)]
+# Ids travel in button data ("b:pp:<id>", "p:g:<id>"), which Telegram caps at 64 bytes
+# (core.messages.MAX_BUTTON_DATA): 56 leaves room for the longest prefix.
+MAX_PROCEDURE_ID = 56
 ProcedureId = Annotated[
     str,
-    StringConstraints(strip_whitespace=True, pattern=r"^[a-z0-9]+(?:-[a-z0-9]+)*$", max_length=60),
+    StringConstraints(
+        strip_whitespace=True, pattern=r"^[a-z0-9]+(?:-[a-z0-9]+)*$", max_length=MAX_PROCEDURE_ID
+    ),
 ]
 # Mã TTHC on the national database, e.g. "1.001193" or "2.000815".
 NationalCode = Annotated[
