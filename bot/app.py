@@ -137,9 +137,14 @@ class Dispatcher:
 def with_privacy_notice(ctx: Context, replies: list[Reply]) -> list[Reply]:
     """The notice closes the first answer a chat ever gets (in the same message: one message
     more would be one more for elders to read, and the notice must not push the answer away)."""
-    notice = ctx.render("privacy_notice.j2", days=ctx.services.care.unlink_returned_days)
-    last = replies[-1]
-    return [*replies[:-1], dataclasses.replace(last, text=f"{last.text}\n\n{notice}")]
+    days = ctx.services.care.unlink_returned_days
+    for i in range(len(replies) - 1, -1, -1):  # the last reply with text (a file has a caption)
+        reply = replies[i]
+        if reply.text:
+            notice = ctx.render("privacy_notice.j2", days=days)
+            tail = dataclasses.replace(reply, text=f"{reply.text}\n\n{notice}")
+            return [*replies[:i], tail, *replies[i + 1 :]]
+    return [*replies, ctx.reply("privacy_notice.j2", days=days)]
 
 
 @asynccontextmanager

@@ -36,6 +36,8 @@ from starlette.routing import Route
 JSON = dict[str, Any]
 log = logging.getLogger(__name__)
 
+PHOTO_MAX_BYTES = 10 * 2**20  # Bot API: "The photo must be at most 10 MB in size"
+
 # Parameters that are free text: a text of "123" or "true" must stay a string. Every other form
 # field is JSON-decoded, which is how PTB encoded it.
 _TEXT_PARAMS = frozenset(
@@ -108,7 +110,7 @@ class Call:
 
 @dataclass(frozen=True)
 class SentMessage:
-    """A sendMessage, sendDocument or editMessageText the bot got through."""
+    """A sendMessage, sendDocument, sendPhoto or editMessageText the bot got through."""
 
     method: str
     chat_id: int
@@ -383,6 +385,7 @@ class FakeTelegram:
             "editMessageReplyMarkup": self._edit_message_reply_markup,
             "answerCallbackQuery": self._answer_callback_query,
             "sendDocument": self._send_document,
+            "sendPhoto": self._send_photo,
             "getFile": self._get_file,
             "setMyCommands": self._set_my_commands,
             "deleteMyCommands": self._delete_my_commands,
@@ -630,7 +633,7 @@ class FakeTelegram:
             with_buttons = [
                 m
                 for m in self.messages_to(chat_id)
-                if m.reply_markup and m.method != "sendDocument"
+                if m.reply_markup and m.method not in ("sendDocument", "sendPhoto")
             ]
             if not with_buttons:
                 raise AssertionError(f"the bot sent no message with buttons to chat {chat_id}")
@@ -1006,23 +1009,35 @@ class FakeTelegram:
         return True
 
     async def _send_document(self, request: _Request) -> JSON:
+        return self._send_file(request, "document")
+
+    async def _send_photo(self, request: _Request) -> JSON:
+        return self._send_file(request, "photo")
+
+    def _send_file(self, request: _Request, kind: str) -> JSON:
         params = request.params
         chat = self._chat(params.get("chat_id"))
-        upload = request.files.get("document")
+        upload = request.files.get(kind)
         if upload is not None:
+            if kind == "photo" and len(upload.content) > PHOTO_MAX_BYTES:
+                raise TelegramError(400, "Bad Request: PHOTO_INVALID_DIMENSIONS")
             file_id = self.register_file(upload.content, upload.name, upload.mime_type)
-        elif str(params.get("document")) in self._files:
-            file_id = str(params["document"])
+        elif str(params.get(kind)) in self._files:
+            file_id = str(params[kind])
         else:
             raise TelegramError(400, "Bad Request: wrong file identifier/HTTP URL specified")
         stored = self._files[file_id]
-        content: JSON = {
-            "document": {
-                **self._file_fields(file_id),
-                "file_name": stored.name,
-                "mime_type": stored.mime_type,
+        content: JSON
+        if kind == "photo":  # Telegram answers with the sizes it made; one is enough here
+            content = {"photo": [{**self._file_fields(file_id), "width": 1280, "height": 1024}]}
+        else:
+            content = {
+                "document": {
+                    **self._file_fields(file_id),
+                    "file_name": stored.name,
+                    "mime_type": stored.mime_type,
+                }
             }
-        }
         caption = params.get("caption")
         if caption is not None:
             visible = visible_text(str(caption), params.get("parse_mode"))

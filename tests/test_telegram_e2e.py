@@ -301,3 +301,17 @@ async def test_the_morning_list_reaches_the_officer(fake: FakeTelegram, services
         await telegram.stop()
     assert "Hồ sơ cần xin lỗi" in morning.plain and "QUÁ HẠN" in morning.plain
     assert morning.button_data(f"Xin lỗi: {CODE}") == f"x:s:{dossier().code_key}"
+
+
+async def test_the_report_chart_arrives_as_a_picture_and_the_table_as_a_file(
+    fake: FakeTelegram, running: TelegramBot, services: Services
+) -> None:
+    await services.storage.apply_dossiers([with_hash(dossier())], NOW, "import:a.csv")
+    fake.push_command(OFFICER, "/baocao 2026")
+    [text, chart, table] = await fake.wait_for_messages(OFFICER, 3)
+    assert "Năm 2026" in text.plain
+    assert "Về dữ liệu của ông/bà" in text.plain  # first contact: the notice joins the text
+    assert chart.method == "sendPhoto" and chart.document is not None
+    assert chart.document.content.startswith(b"\x89PNG")
+    assert table.method == "sendDocument" and table.document is not None
+    assert table.document.name.endswith(".xlsx")

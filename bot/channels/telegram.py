@@ -56,6 +56,7 @@ from core.messages import (
     FileTooLarge,
     IncomingFile,
     IncomingMessage,
+    OutgoingFile,
     Reply,
     TextFormat,
     Unsupported,
@@ -211,14 +212,24 @@ async def send_reply(
             link_preview_options=LinkPreviewOptions(is_disabled=True),
         )
         message_id = sent.message_id
-    if reply.file is not None:
-        sent = await bot.send_document(
-            chat_id,
-            InputFile(io.BytesIO(reply.file.content), filename=reply.file.name),
-            caption=reply.file.caption,
-        )
+    if (file := reply.file) is not None:
+        upload = InputFile(io.BytesIO(file.content), filename=file.name)
+        if is_photo(file):  # shown in the chat, readable at once on a phone
+            sent = await bot.send_photo(chat_id, upload, caption=file.caption)
+        else:
+            sent = await bot.send_document(chat_id, upload, caption=file.caption)
         message_id = message_id or sent.message_id
     return message_id
+
+
+# Bot API sendPhoto: at most 10 MB; JPEG, PNG (and WebP) are shown as pictures. Anything else,
+# or bigger, goes as a document.
+PHOTO_MAX_BYTES = 10 * 2**20
+PHOTO_TYPES = frozenset({"image/png", "image/jpeg"})
+
+
+def is_photo(file: OutgoingFile) -> bool:
+    return file.mime_type in PHOTO_TYPES and len(file.content) <= PHOTO_MAX_BYTES
 
 
 def delivery_error(error: TelegramError) -> Exception:
