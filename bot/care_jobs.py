@@ -9,6 +9,10 @@ in the database, so a restart neither repeats nor skips it.
   than `MOTCUA_UNLINK_RETURNED_DAYS` days ago (30 by default; 0 turns it off), and the consent
   to follow them is marked withdrawn: the bot keeps a chat linked to a dossier only as long as it
   is useful.
+
+`DailyWatches` runs both watches (and the officers' apology list of `bot.jobs`) for a runner
+that owns them: exactly one set per process, whichever channels it serves (`motcua run
+--channel zalo` runs them in the Zalo runner; with `--channel all` the Telegram side owns them).
 """
 
 from __future__ import annotations
@@ -17,8 +21,11 @@ import asyncio
 import contextlib
 import datetime as dt
 import logging
+from collections.abc import Sequence
 
+from bot.jobs import ApologyWatch
 from handlers.context import Services
+from storage.base import ChatRef
 
 log = logging.getLogger(__name__)
 
@@ -67,5 +74,36 @@ class CareWatch:
                 await self.run_if_due()
             except Exception:
                 log.exception("care watch failed")
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(stop.wait(), timeout=interval)
+
+
+class DailyWatches:
+    """The officers' morning apology list and citizen care, for a runner whose channel does not
+    run them already; `ran` is set after each round (tests wait for it instead of sleeping)."""
+
+    def __init__(
+        self, services: Services, officer_chats: Sequence[ChatRef], apology_at: dt.time
+    ) -> None:
+        self.apology = ApologyWatch(services, officer_chats, apology_at)
+        self.care = CareWatch(services)
+        self.rounds = 0
+        self.ran = asyncio.Event()
+
+    async def run_if_due(self) -> None:
+        try:
+            await self.apology.run_if_due()
+        except Exception:
+            log.exception("apology watch failed")
+        try:
+            await self.care.run_if_due()
+        except Exception:
+            log.exception("care watch failed")
+        self.rounds += 1
+        self.ran.set()
+
+    async def run(self, stop: asyncio.Event, interval: float = 30.0) -> None:
+        while not stop.is_set():
+            await self.run_if_due()
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(stop.wait(), timeout=interval)

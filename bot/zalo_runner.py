@@ -27,6 +27,7 @@ from starlette.responses import JSONResponse, PlainTextResponse, Response
 from starlette.routing import BaseRoute, Route
 
 from bot.app import Dispatcher, reload_knowledge
+from bot.care_jobs import CareWatch, DailyWatches
 from bot.channels.zalo import (
     CHANNEL,
     SIGNATURE_HEADER,
@@ -38,9 +39,11 @@ from bot.channels.zalo import (
     ZaloSender,
     format_reply,
     message_body,
+    zalo_user_ids,
 )
 from core.messages import Reply
 from handlers.context import Services
+from storage.base import ChatRef
 
 log = logging.getLogger(__name__)
 
@@ -90,7 +93,10 @@ class ZaloBot:
         extra_routes: Sequence[BaseRoute] = (),
         extra_alerts: Sequence[Callable[[str], Awaitable[None]]] = (),
         serve: bool = True,
+        watches: bool = True,
     ) -> None:
+        """`watches`: run the daily watches (officers' apology list, citizen care) here; False
+        when another channel of the same process runs them (`--channel all`)."""
         self.services = services
         self.options = options
         self.http = httpx.AsyncClient(
@@ -108,6 +114,9 @@ class ZaloBot:
             policy=options.retry,
         )
         self.app = build_app([*zalo_routes(self.channel, options.webhook_path), *extra_routes])
+        self.watches = (
+            DailyWatches(services, self.officer_chats(), options.watch_at) if watches else None
+        )
         self.serve = serve
         self.server: _Server | None = None
         self.alerts: list[str] = []
@@ -119,14 +128,17 @@ class ZaloBot:
         assert self.server is not None and self.server.servers
         return int(self.server.servers[0].sockets[0].getsockname()[1])
 
+    def officer_chats(self) -> list[ChatRef]:
+        return [ChatRef(CHANNEL, officer) for officer in zalo_user_ids(self.options.officer_ids)]
+
     async def alert(self, text: str) -> None:
         """Tell the officers (on Zalo if tokens work, and through any other channel running);
         always logged."""
         log.error("officer alert: %s", text)
         self.alerts.append(text)
-        for officer in self.options.officer_ids:
-            if self.keeper.broken or not officer.isdigit() or len(officer) < 12:
-                continue  # Zalo user ids are long numbers; shorter ids belong to Telegram
+        for officer in zalo_user_ids(self.options.officer_ids):
+            if self.keeper.broken:
+                break
             try:
                 formatted = format_reply(Reply(text=text), self.options.rules)
                 for message in formatted.messages:
@@ -160,6 +172,8 @@ class ZaloBot:
             asyncio.create_task(self.worker.run(self._stop, self.options.outbox_interval)),
             asyncio.create_task(self._forget_old_events()),
         ]
+        if self.watches is not None:
+            self._tasks.append(asyncio.create_task(self.watches.run(self._stop)))
         log.info("Zalo OA channel running (webhook %s)", self.options.webhook_path)
 
     async def stop(self) -> None:
@@ -199,7 +213,7 @@ class ZaloBot:
         while not self._stop.is_set():
             now = self.services.clock.now()
             with contextlib.suppress(Exception):
-                await self.services.storage.forget_inbox_before(now - dt.timedelta(days=14))  # type: ignore[attr-defined]
+                await self.services.storage.forget_inbox_before(now - dt.timedelta(days=14))
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(self._stop.wait(), timeout=3600)
 
@@ -229,7 +243,8 @@ def telegram_route(telegram: Any, path: str, secret: str | None) -> BaseRoute:
 
 
 async def start_mounted_telegram(telegram: Any, webhook_url: str, secret: str | None) -> None:
-    """TelegramBot.start(), with the webhook served by our server instead of PTB's own."""
+    """TelegramBot.start(), with the webhook served by our server instead of PTB's own: the same
+    tasks (outbox, apology watch, care watch, forgetting old update ids)."""
     from telegram import Update
 
     application = telegram.application
@@ -243,8 +258,66 @@ async def start_mounted_telegram(telegram: Any, webhook_url: str, secret: str | 
     telegram._tasks = [
         asyncio.create_task(telegram.worker.run(telegram._stop, telegram.options.outbox_interval)),
         asyncio.create_task(telegram.watch.run(telegram._stop)),
+        asyncio.create_task(CareWatch(telegram.services).run(telegram._stop)),
         asyncio.create_task(telegram._forget_old_updates()),
     ]
+
+
+class Channels:
+    """What `motcua run --channel zalo|all` runs in one process: the Zalo bot and, with `all`,
+    the Telegram bot (its webhook a route of the same server, or long polling beside it).
+
+    The daily watches run once per process: with `all` the Telegram side runs them (its
+    runner always does), its apology watch also telling the officers whose ids are Zalo's, and
+    the Zalo bot runs none; with `zalo` the Zalo bot runs them."""
+
+    def __init__(self, zalo: ZaloBot, telegram: Any = None, telegram_url: str | None = None):
+        self.zalo = zalo
+        self.telegram = telegram
+        self.telegram_url = telegram_url
+
+    @classmethod
+    def build(
+        cls, args: Any, settings: Any, services: Services, zalo_options: ZaloOptions
+    ) -> Channels | str:
+        """The channels, or what is missing (Vietnamese, for the console)."""
+        if args.channel != "all":
+            return cls(ZaloBot(services, zalo_options))
+        from urllib.parse import urlsplit
+
+        from bot.cli import telegram_options
+        from bot.telegram_runner import TelegramBot
+
+        options = telegram_options(args, settings)
+        if isinstance(options, str):
+            return options
+        # PTB must not open its own server: our server takes Telegram's webhook too.
+        telegram = TelegramBot(services, replace(options, webhook_url=None))
+        zalo_officers = set(zalo_user_ids(options.officer_ids))
+        telegram.watch.officer_chats = [
+            *(ChatRef("telegram", o) for o in options.officer_ids if o not in zalo_officers),
+            *(ChatRef(CHANNEL, o) for o in sorted(zalo_officers)),
+        ]
+        routes: list[BaseRoute] = []
+        if options.webhook_url:
+            path = urlsplit(options.webhook_url).path or "/telegram"
+            routes.append(telegram_route(telegram, path, options.secret_token))
+        zalo = ZaloBot(services, zalo_options, extra_routes=routes, watches=False)
+        return cls(zalo, telegram, options.webhook_url)
+
+    async def start_telegram(self) -> None:
+        if self.telegram is None:
+            return
+        if self.telegram_url:
+            await start_mounted_telegram(
+                self.telegram, self.telegram_url, self.telegram.options.secret_token
+            )
+        else:
+            await self.telegram.start()  # long polling beside the Zalo webhook
+
+    async def stop_telegram(self) -> None:
+        if self.telegram is not None:
+            await self.telegram.stop()
 
 
 async def _run_channels(args: Any, settings: Any, zalo_options: ZaloOptions) -> int:
@@ -255,39 +328,16 @@ async def _run_channels(args: Any, settings: Any, zalo_options: ZaloOptions) -> 
         # The catalogue and its index are loaded for good: keep them out of the collector's
         # full passes, which otherwise show as pauses in the webhook's acknowledgement times.
         gc.freeze()
-        telegram = None
-        routes: list[BaseRoute] = []
-        telegram_url = None
-        if args.channel == "all":
-            from urllib.parse import urlsplit
-
-            from bot.cli import telegram_options
-            from bot.telegram_runner import TelegramBot
-
-            options = telegram_options(args, settings)
-            if isinstance(options, str):
-                print(options, file=sys.stderr)
-                return 2
-            telegram_url = options.webhook_url
-            # PTB must not open its own server: our server takes Telegram's webhook too.
-            telegram = TelegramBot(services, replace(options, webhook_url=None))
-            if telegram_url:
-                path = urlsplit(telegram_url).path or "/telegram"
-                routes.append(telegram_route(telegram, path, options.secret_token))
-        zalo = ZaloBot(services, zalo_options, extra_routes=routes)
+        channels = Channels.build(args, settings, services, zalo_options)
+        if isinstance(channels, str):
+            print(channels, file=sys.stderr)
+            return 2
         pid_file = write_pid_file(settings)
         try:
-            if telegram is not None:
-                if telegram_url:
-                    await start_mounted_telegram(
-                        telegram, telegram_url, telegram.options.secret_token
-                    )
-                else:
-                    await telegram.start()  # long polling beside the Zalo webhook
-            await zalo.run_until_stopped()
+            await channels.start_telegram()
+            await channels.zalo.run_until_stopped()
         finally:
-            if telegram is not None:
-                await telegram.stop()
+            await channels.stop_telegram()
             pid_file.unlink(missing_ok=True)
     return 0
 
@@ -308,4 +358,12 @@ def run_from_cli(args: Any, settings: Any) -> int:
     return asyncio.run(_run_channels(args, settings, options))
 
 
-__all__ = ["CHANNEL", "ZaloBot", "build_app", "run_from_cli", "telegram_route", "zalo_routes"]
+__all__ = [
+    "CHANNEL",
+    "Channels",
+    "ZaloBot",
+    "build_app",
+    "run_from_cli",
+    "telegram_route",
+    "zalo_routes",
+]

@@ -123,7 +123,89 @@ class OutboxItem:
     created_at: dt.datetime
 
 
-class Storage(Protocol):
+# -- Zalo Official Account (used only by bot/channels/zalo.py; part of `Storage`) --
+
+
+@dataclass(frozen=True)
+class InboxEvent:
+    """A webhook event as stored before it was acknowledged (raw JSON text)."""
+
+    event_key: str
+    user_id: str
+    payload: str
+
+
+@dataclass(frozen=True)
+class ZaloFollower:
+    user_id: str
+    followed: bool
+    last_interaction: dt.datetime | None
+    cs_sent: int  # consultation messages sent since the last interaction
+    choices: tuple[str, ...] = ()  # button tokens of the last numbered list
+
+
+@dataclass(frozen=True)
+class ZaloTokens:
+    access_token: str
+    refresh_token: str  # single use: replaced by every refresh
+    expires_at: dt.datetime
+    # Fingerprint of the configured refresh token these descend from: new settings re-seed.
+    seed: str | None = None
+
+
+class ZaloStore(Protocol):
+    async def inbox_add(self, event_key: str, user_id: str, payload: str, now: dt.datetime) -> bool:
+        """Store a webhook event, returning once it is durable; False if its key was stored
+        before (a redelivery). Concurrent calls may be committed together."""
+        ...
+
+    async def inbox_pending(self, limit: int) -> list[InboxEvent]:
+        """Events not processed yet, oldest first."""
+        ...
+
+    async def inbox_done(
+        self, event_keys: Sequence[str], now: dt.datetime, error: str | None = None
+    ) -> None:
+        """Handled (or failed, with the error): never returned as pending again."""
+        ...
+
+    async def inbox_counts(self) -> dict[str, int]: ...
+
+    async def forget_inbox_before(self, moment: dt.datetime) -> int:
+        """Delete handled events received before `moment`; pending ones always stay."""
+        ...
+
+    async def zalo_interaction(self, user_id: str, now: dt.datetime) -> None:
+        """The person wrote: the free reply window starts again."""
+        ...
+
+    async def zalo_set_followed(self, user_id: str, followed: bool, now: dt.datetime) -> None: ...
+
+    async def zalo_follower(self, user_id: str) -> ZaloFollower | None: ...
+
+    async def forget_zalo_user(self, user_id: str) -> None:
+        """Delete the person's follower row and the text of their handled events (part of
+        `forget_chat` for a Zalo chat)."""
+        ...
+
+    async def zalo_count_cs(self, user_id: str, sent: int = 1) -> None: ...
+
+    async def zalo_set_choices(self, user_id: str, tokens: Sequence[str]) -> None: ...
+
+    async def zalo_save_buttons(
+        self, buttons: Sequence[tuple[str, str, str]], now: dt.datetime
+    ) -> None: ...
+
+    async def zalo_button(self, token: str) -> tuple[str, str] | None: ...
+
+    async def zalo_tokens(self) -> ZaloTokens | None: ...
+
+    async def zalo_save_tokens(self, tokens: ZaloTokens, now: dt.datetime) -> None:
+        """Write both tokens atomically (the refresh token is single-use)."""
+        ...
+
+
+class Storage(ZaloStore, Protocol):
     # -- conversations --
     async def load_state(self, key: ConversationKey) -> ConversationState: ...
 
@@ -399,75 +481,3 @@ class Storage(Protocol):
         ...
 
     async def close(self) -> None: ...
-
-
-# -- Zalo Official Account (used only by bot/channels/zalo.py) --
-
-
-@dataclass(frozen=True)
-class InboxEvent:
-    """A webhook event as stored before it was acknowledged (raw JSON text)."""
-
-    event_key: str
-    user_id: str
-    payload: str
-
-
-@dataclass(frozen=True)
-class ZaloFollower:
-    user_id: str
-    followed: bool
-    last_interaction: dt.datetime | None
-    cs_sent: int  # consultation messages sent since the last interaction
-    choices: tuple[str, ...] = ()  # button tokens of the last numbered list
-
-
-@dataclass(frozen=True)
-class ZaloTokens:
-    access_token: str
-    refresh_token: str  # single use: replaced by every refresh
-    expires_at: dt.datetime
-    # Fingerprint of the configured refresh token these descend from: new settings re-seed.
-    seed: str | None = None
-
-
-class ZaloStore(Protocol):
-    async def inbox_add(self, event_key: str, user_id: str, payload: str, now: dt.datetime) -> bool:
-        """Store a webhook event; False if its key was stored before (a redelivery)."""
-        ...
-
-    async def inbox_pending(self, limit: int) -> list[InboxEvent]:
-        """Events not processed yet, oldest first."""
-        ...
-
-    async def inbox_done(
-        self, event_keys: Sequence[str], now: dt.datetime, error: str | None = None
-    ) -> None: ...
-
-    async def inbox_counts(self) -> dict[str, int]: ...
-
-    async def forget_inbox_before(self, moment: dt.datetime) -> int: ...
-
-    async def zalo_interaction(self, user_id: str, now: dt.datetime) -> None:
-        """The person wrote: the free reply window starts again."""
-        ...
-
-    async def zalo_set_followed(self, user_id: str, followed: bool, now: dt.datetime) -> None: ...
-
-    async def zalo_follower(self, user_id: str) -> ZaloFollower | None: ...
-
-    async def zalo_count_cs(self, user_id: str, sent: int = 1) -> None: ...
-
-    async def zalo_set_choices(self, user_id: str, tokens: Sequence[str]) -> None: ...
-
-    async def zalo_save_buttons(
-        self, buttons: Sequence[tuple[str, str, str]], now: dt.datetime
-    ) -> None: ...
-
-    async def zalo_button(self, token: str) -> tuple[str, str] | None: ...
-
-    async def zalo_tokens(self) -> ZaloTokens | None: ...
-
-    async def zalo_save_tokens(self, tokens: ZaloTokens, now: dt.datetime) -> None:
-        """Write both tokens atomically (the refresh token is single-use)."""
-        ...

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import datetime as dt
 from collections.abc import AsyncIterator, Awaitable, Callable
 from pathlib import Path
@@ -19,6 +20,8 @@ from storage.base import (
     OutboxMessage,
     OutboxStatus,
     Storage,
+    ZaloFollower,
+    ZaloTokens,
 )
 from storage.migrate import SchemaTooNew, available_migrations
 from storage.sqlite import SqliteStorage
@@ -300,3 +303,102 @@ async def test_cancelling_a_broadcast_marks_pending_rows_once(storage: Storage) 
         AuditAction.BROADCAST_CANCELLED,
         AuditAction.BROADCAST_SENT,
     ]
+
+
+# -- Zalo Official Account: inbox, tokens, followers, the reply window ------------------------
+
+
+async def test_zalo_inbox_stores_dedupes_and_hands_out_pending_events_in_order(
+    storage: Storage,
+) -> None:
+    assert await storage.inbox_add("msg:1", "u1", '{"n": 1}', NOW) is True
+    assert await storage.inbox_add("msg:1", "u1", '{"n": 1}', NOW) is False  # a redelivery
+    later = NOW + dt.timedelta(seconds=1)
+    assert await storage.inbox_add("msg:2", "u2", '{"n": 2}', later) is True
+    assert await storage.inbox_add("msg:3", "u1", '{"n": 3}', later) is True
+    first = await storage.inbox_pending(2)
+    assert [(e.event_key, e.user_id, e.payload) for e in first] == [
+        ("msg:1", "u1", '{"n": 1}'),
+        ("msg:2", "u2", '{"n": 2}'),
+    ]
+    await storage.inbox_done(["msg:1", "msg:2"], later)
+    await storage.inbox_done(["msg:3"], later, error="ValueError()")
+    assert await storage.inbox_pending(10) == []  # handled or failed: never handed out again
+    assert await storage.inbox_counts() == {"done": 2, "failed": 1}
+    assert await storage.inbox_add("msg:1", "u1", '{"n": 1}', later) is False  # still refused
+    assert await storage.inbox_add("msg:4", "u1", "{}", later) is True
+    assert await storage.forget_inbox_before(later + dt.timedelta(seconds=1)) == 3
+    assert await storage.inbox_counts() == {"pending": 1}  # a pending event is never forgotten
+
+
+async def test_zalo_inbox_requests_arriving_together_are_committed_together(
+    storage: Storage,
+) -> None:
+    """Concurrent writes (the webhook under load) each learn whether their own event was new,
+    a key sent twice at once counting once."""
+    keys = [f"msg:{n % 40}" for n in range(60)]  # 20 keys twice
+    results = await asyncio.gather(*(storage.inbox_add(k, "u", "{}", NOW) for k in keys))
+    assert sum(results) == 40
+    assert {k for k, new in zip(keys, results, strict=True) if new} == set(keys)
+    assert await storage.inbox_counts() == {"pending": 40}
+    assert len(await storage.inbox_pending(100)) == 40
+
+
+async def test_zalo_tokens_are_saved_whole_and_replaced_whole(storage: Storage) -> None:
+    assert await storage.zalo_tokens() is None
+    first = ZaloTokens("access-1", "refresh-1", NOW + dt.timedelta(hours=1), seed="abc")
+    await storage.zalo_save_tokens(first, NOW)
+    assert await storage.zalo_tokens() == first
+    # A refresh: both tokens replaced in one write; the seed stays when the refresh has none.
+    second = ZaloTokens("access-2", "refresh-2", NOW + dt.timedelta(hours=26), seed=None)
+    await storage.zalo_save_tokens(second, NOW + dt.timedelta(hours=1))
+    assert await storage.zalo_tokens() == ZaloTokens(
+        "access-2", "refresh-2", NOW + dt.timedelta(hours=26), seed="abc"
+    )
+
+
+async def test_zalo_follower_state_and_the_reply_window(storage: Storage) -> None:
+    user = "2468458835296117922"
+    assert await storage.zalo_follower(user) is None
+    await storage.zalo_set_followed(user, True, NOW)
+    follower = await storage.zalo_follower(user)
+    assert follower is not None and follower.followed and follower.last_interaction is None
+    await storage.zalo_interaction(user, NOW)
+    await storage.zalo_count_cs(user)
+    await storage.zalo_count_cs(user, 2)
+    await storage.zalo_set_choices(user, ["tok1", "tok2"])
+    follower = await storage.zalo_follower(user)
+    assert follower == ZaloFollower(user, True, NOW, 3, ("tok1", "tok2"))
+    later = NOW + dt.timedelta(hours=30)
+    await storage.zalo_interaction(user, later)  # the person wrote again: the window restarts
+    follower = await storage.zalo_follower(user)
+    assert follower is not None and follower.last_interaction == later and follower.cs_sent == 0
+    await storage.zalo_set_followed(user, False, later)
+    follower = await storage.zalo_follower(user)
+    assert follower is not None and not follower.followed and follower.last_interaction == later
+
+
+async def test_zalo_buttons_keep_their_first_data(storage: Storage) -> None:
+    await storage.zalo_save_buttons([("t1", "follow:X", "Theo dõi")], NOW)
+    await storage.zalo_save_buttons([("t1", "other", "Khác"), ("t2", "fee:Y", "Lệ phí")], NOW)
+    assert await storage.zalo_button("t1") == ("follow:X", "Theo dõi")
+    assert await storage.zalo_button("t2") == ("fee:Y", "Lệ phí")
+    assert await storage.zalo_button("nope") is None
+
+
+async def test_forgetting_a_zalo_chat_removes_its_zalo_traces(storage: Storage) -> None:
+    user, other = "2468458835296117922", "8756412398745612301"
+    for who in (user, other):
+        await storage.zalo_interaction(who, NOW)
+        await storage.zalo_set_choices(who, ["tok1"])
+    await storage.inbox_add("msg:1", user, '{"text": "mã hồ sơ của tôi"}', NOW)
+    await storage.inbox_add("msg:2", other, '{"text": "khai sinh"}', NOW)
+    await storage.inbox_done(["msg:1", "msg:2"], NOW)
+    await storage.inbox_add("msg:3", user, '{"text": "/xoadulieu"}', NOW)  # being handled
+    await storage.forget_chat(ChatRef("zalo", user))
+    assert await storage.zalo_follower(user) is None
+    assert await storage.zalo_follower(other) is not None
+    assert [e.event_key for e in await storage.inbox_pending(10)] == ["msg:3"]
+    assert await storage.inbox_add("msg:1", user, "{}", NOW) is False  # redelivery still refused
+    await storage.forget_chat(ChatRef("telegram", other))  # another channel's chat: untouched
+    assert await storage.zalo_follower(other) is not None

@@ -4,14 +4,18 @@ messages. Windows, night hours and token expiry follow the settable clock; nothi
 
 from __future__ import annotations
 
+import argparse
+import asyncio
 import datetime as dt
 import hashlib
 import json
 from collections.abc import AsyncIterator
 from dataclasses import replace
+from pathlib import Path
 
 import pytest
 
+from bot.care_jobs import CareWatch
 from bot.channels.zalo import (
     ZaloOptions,
     ZaloRules,
@@ -23,6 +27,7 @@ from bot.channels.zalo import (
     parse_event,
     zns_phone,
 )
+from bot.jobs import ApologyWatch
 from bot.settings import Settings
 from bot.zalo_runner import ZaloBot
 from core.clock import FixedClock
@@ -31,7 +36,7 @@ from core.messages import Button, Reply
 from handlers.context import Services
 from storage.base import ChatRef, OutboxStatus
 from tests.conftest import make_settings
-from tests.dossier_fixtures import CODE, NO_PHONE_CODE, dossier, with_hash
+from tests.dossier_fixtures import CODE, NO_PHONE_CODE, OTHER_CODE, dossier, with_hash
 from tests.fake_zalo import APP_ID, APP_SECRET, OA_SECRET, FakeZalo, Sent, WebhookDriver
 
 CITIZEN = "2468458835296117922"  # Zalo ids do not fit a double: always strings
@@ -273,7 +278,7 @@ async def test_token_expiry_in_the_middle_of_a_fan_out(
     await storage.apply_dossiers([with_hash(dossier())], NOW, "import:a.csv")
     for user in users:
         await storage.follow(ChatRef("zalo", user), dossier().code_key, None, "đồng ý", NOW)
-        await storage.zalo_interaction(user, clock.now())  # type: ignore[attr-defined]
+        await storage.zalo_interaction(user, clock.now())
     zalo.worker.batch = 2  # three rounds: the token dies between them
     await change_status(services, Status.READY, "import:b.csv")
     items = await storage.claim_due(clock.now(), 3)
@@ -283,7 +288,7 @@ async def test_token_expiry_in_the_middle_of_a_fan_out(
     await zalo.worker.deliver_due()
     assert sorted(s.to for s in fake.sent) == sorted(users)
     assert len(fake.refreshes) == 1 and fake.refreshes[0]["refresh_token"] == "refresh-1"
-    stored = await storage.zalo_tokens()  # type: ignore[attr-defined]
+    stored = await storage.zalo_tokens()
     assert stored.refresh_token == fake.refresh_token == "refresh-2"  # the new one, saved
     assert (await storage.outbox_counts())[OutboxStatus.SENT] == 6
 
@@ -302,7 +307,7 @@ async def test_a_failed_refresh_stops_sending_and_tells_the_officers(
     storage = services.storage
     await storage.apply_dossiers([with_hash(dossier())], NOW, "import:a.csv")
     await storage.follow(ChatRef("zalo", CITIZEN), dossier().code_key, None, "đồng ý", NOW)
-    await storage.zalo_interaction(CITIZEN, NOW)  # type: ignore[attr-defined]
+    await storage.zalo_interaction(CITIZEN, NOW)
     fake.expire_access_token()
     fake.refresh_error = -14014
     await change_status(services, Status.READY, "import:b.csv")
@@ -321,7 +326,7 @@ async def test_no_interaction_and_no_zns_tells_the_officers(
     await storage.apply_dossiers([with_hash(dossier(NO_PHONE_CODE, phone=None))], NOW, "import:a")
     key = dossier(NO_PHONE_CODE).code_key
     await storage.follow(ChatRef("zalo", CITIZEN), key, None, "đồng ý", NOW)
-    await storage.zalo_interaction(CITIZEN, NOW)  # type: ignore[attr-defined]
+    await storage.zalo_interaction(CITIZEN, NOW)
     clock.advance(days=8)
     await storage.apply_dossiers(
         [with_hash(dossier(NO_PHONE_CODE, phone=None, status=Status.READY))], NOW, "import:b"
@@ -359,7 +364,7 @@ async def test_follow_unfollow_and_things_that_are_not_text(
     await follow_dossier(driver, zalo, fake, services, CITIZEN)
     await driver.event("unfollow", CITIZEN)
     await zalo.channel.process_pending()
-    follower = await services.storage.zalo_follower(CITIZEN)  # type: ignore[attr-defined]
+    follower = await services.storage.zalo_follower(CITIZEN)
     assert follower is not None and not follower.followed
     assert await services.storage.follows(ChatRef("zalo", CITIZEN)) == []
     before = len(fake.sent)
@@ -380,7 +385,7 @@ async def test_forged_or_missing_signatures_are_refused(
     tampered = body.replace(b"khai sinh", b"khai tu")
     assert (await driver.post(tampered, signature=driver.sign(body))).status_code == 401
     await zalo.channel.process_pending()
-    assert await services.storage.inbox_counts() == {}  # type: ignore[attr-defined]
+    assert await services.storage.inbox_counts() == {}
     assert fake.sent == []
 
 
@@ -393,7 +398,7 @@ async def test_a_repeated_webhook_is_handled_once(
     assert first.status_code == again.status_code == 200
     await zalo.channel.process_pending()
     assert len(fake.to(CITIZEN)) == 1
-    assert await services.storage.inbox_counts() == {"done": 1}  # type: ignore[attr-defined]
+    assert await services.storage.inbox_counts() == {"done": 1}
 
 
 async def test_a_restart_with_events_in_the_inbox_loses_none(
@@ -408,7 +413,7 @@ async def test_a_restart_with_events_in_the_inbox_loses_none(
         assert (await driver.post(body)).status_code == 200
     await driver.close()
     await first.stop()
-    assert await services.storage.inbox_counts() == {"pending": 3}  # type: ignore[attr-defined]
+    assert await services.storage.inbox_counts() == {"pending": 3}
     assert fake.sent == []
 
     second = ZaloBot(services, zalo_options(fake))
@@ -418,7 +423,7 @@ async def test_a_restart_with_events_in_the_inbox_loses_none(
     finally:
         await second.stop()
     assert sorted({s.to for s in fake.sent}) == [f"55500000000000000{n:02d}" for n in range(3)]
-    assert await services.storage.inbox_counts() == {"done": 3}  # type: ignore[attr-defined]
+    assert await services.storage.inbox_counts() == {"done": 3}
 
 
 async def _never() -> int:
@@ -441,13 +446,14 @@ async def test_one_server_takes_zalo_and_telegram_webhooks(services: Services) -
     async with FakeTelegram() as tg, FakeZalo() as fake:
         telegram = TelegramBot(services, telegram_options(tg, secret_token="s3cret"))
         route = telegram_route(telegram, "/telegram", "s3cret")
-        zalo = ZaloBot(services, zalo_options(fake), extra_routes=[route])
+        zalo = ZaloBot(services, zalo_options(fake), extra_routes=[route], watches=False)
         await zalo.start()
         url = f"http://127.0.0.1:{zalo.port}/telegram"
         driver = WebhookDriver(f"http://127.0.0.1:{zalo.port}/zalo/webhook")
         try:
             await start_mounted_telegram(telegram, url, "s3cret")
             assert tg.webhook_url == url and tg.webhook_secret == "s3cret"
+            assert _running_watch_loops() == ["ApologyWatch.run", "CareWatch.run"]  # once each
             update_id = tg.push_command(5011, "/start")
             assert await tg.post_update(url, tg.updates[update_id], "wrong") == 403
             assert await tg.deliver_to_webhook(update_id) == 200
@@ -470,7 +476,7 @@ async def test_tokens_survive_restarts_and_new_settings_reseed(
     )
     await bot.keeper.load()
     assert await bot.keeper.access_token() == fake.access_token == "access-2"  # refreshed first
-    stored = await storage.zalo_tokens()  # type: ignore[attr-defined]
+    stored = await storage.zalo_tokens()
     assert stored.refresh_token == "refresh-2" and stored.seed is not None
     # A restart with the same settings keeps the database's (newer) tokens: the configured
     # refresh token was used up and must not be sent again.
@@ -489,3 +495,104 @@ async def test_tokens_survive_restarts_and_new_settings_reseed(
     assert fresh.keeper.tokens is not None and fresh.keeper.tokens.access_token == "access-9"
     for keeper_bot in (bot, again, fresh):
         await keeper_bot.http.aclose()
+
+
+async def test_erasing_ones_data_removes_the_zalo_follower_too(
+    fake: FakeZalo, zalo: ZaloBot, driver: WebhookDriver, services: Services
+) -> None:
+    storage = services.storage
+    await follow_dossier(driver, zalo, fake, services, CITIZEN)
+    await say(driver, zalo, fake, OTHER, "/start")
+    assert await storage.zalo_follower(CITIZEN) is not None
+    await say(driver, zalo, fake, CITIZEN, "/xoadulieu")
+    done = await press(driver, zalo, fake, CITIZEN, "🗑 Xóa dữ liệu của tôi")
+    assert done and done[-1].kind == "cs"  # the confirmation still reaches the person
+    assert await storage.follows(ChatRef("zalo", CITIZEN)) == []
+    assert await storage.zalo_follower(CITIZEN) is None  # no window, no choices, no state
+    assert await storage.zalo_follower(OTHER) is not None
+    # The seven events stay as keys only (a redelivery is still refused), their text gone.
+    assert await storage.inbox_counts() == {"done": 7}
+
+
+# -- the daily watches: in the Zalo runner, once per process ---------------------------------
+
+ZALO_OFFICER = "3000000000000000042"
+
+
+def _running_watch_loops() -> list[str]:
+    return sorted(
+        name
+        for task in asyncio.all_tasks()
+        if (name := getattr(task.get_coro(), "__qualname__", ""))
+        in ("ApologyWatch.run", "CareWatch.run", "DailyWatches.run")
+    )
+
+
+async def test_the_daily_watches_run_in_the_zalo_runner(
+    fake: FakeZalo, services: Services, clock: FixedClock
+) -> None:
+    """`motcua run --channel zalo`: the appointment-day reminder and the officers' morning list
+    of dossiers needing an apology are queued and go out on Zalo, as on Telegram."""
+    storage = services.storage
+    today = clock.now().date()  # Monday 23/11/2026, 09:00: after 07:30 and 08:00
+    await storage.apply_dossiers(
+        [
+            with_hash(dossier(status=Status.READY, due=today)),
+            with_hash(dossier(OTHER_CODE, phone=None, due=today)),  # due today, no apology
+        ],
+        NOW,
+        "import:a",
+    )
+    await storage.follow(ChatRef("zalo", CITIZEN), dossier().code_key, None, "đồng ý", NOW)
+    for user in (CITIZEN, ZALO_OFFICER):  # both wrote to the OA lately: cs messages allowed
+        await storage.zalo_interaction(user, clock.now())
+    bot = ZaloBot(services, zalo_options(fake, officer_ids=("900", ZALO_OFFICER)), serve=False)
+    await bot.start()
+    try:
+        assert _running_watch_loops() == ["DailyWatches.run"]
+        assert bot.watches is not None
+        await asyncio.wait_for(bot.watches.ran.wait(), 10)
+        await bot.worker.deliver_due()
+    finally:
+        await bot.stop()
+    assert await storage.job_last_day(CareWatch.REMINDERS) == today
+    assert await storage.job_last_day(ApologyWatch.JOB) == today
+    assert any("hôm nay là ngày hẹn trả kết quả" in s.text for s in fake.to(CITIZEN))
+    [morning] = fake.to(ZALO_OFFICER)
+    assert OTHER_CODE in morning.text
+    assert fake.to("900") == []  # not a Zalo id: Telegram's officer
+
+
+async def test_with_every_channel_the_watches_run_once(services: Services, tmp_path: Path) -> None:
+    """`motcua run --channel all`: one apology watch (telling the officers on both channels)
+    and one care watch, run by the Telegram side; the Zalo bot runs none."""
+    from bot.zalo_runner import Channels
+    from tests.fake_telegram import FakeTelegram
+
+    async with FakeTelegram() as tg, FakeZalo() as fake:
+        settings = make_settings(
+            tmp_path,
+            OFFICER_IDS=f"900,{ZALO_OFFICER}",
+            TELEGRAM_BOT_TOKEN=tg.token,
+            TELEGRAM_BASE_URL=tg.base_url,
+            TELEGRAM_BASE_FILE_URL=tg.base_file_url,
+        )
+        args = argparse.Namespace(
+            channel="all", webhook_url=None, secret_token=None, listen=None, port=None
+        )
+        options = zalo_options(fake, officer_ids=("900", ZALO_OFFICER))
+        channels = Channels.build(args, settings, services, options)
+        assert isinstance(channels, Channels) and channels.telegram is not None
+        assert channels.zalo.watches is None
+        assert channels.telegram.watch.officer_chats == [
+            ChatRef("telegram", "900"),
+            ChatRef("zalo", ZALO_OFFICER),
+        ]
+        await channels.start_telegram()
+        await channels.zalo.start()
+        try:
+            assert _running_watch_loops() == ["ApologyWatch.run", "CareWatch.run"]
+        finally:
+            await channels.stop_telegram()
+            await channels.zalo.stop()
+        assert _running_watch_loops() == []

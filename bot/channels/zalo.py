@@ -4,26 +4,30 @@ The adapter only translates, as the Telegram one does: a webhook event becomes a
 `IncomingMessage`, the one dispatcher answers, the `Reply` objects become Zalo messages. Nothing
 below `handlers/` knows Zalo exists.
 
-Zalo's rules, and where they come from. Zalo's own pages (developers.zalo.me) were not reachable
-from here; what follows comes from public secondary sources, so every number is a setting
-(bot/settings.py, `zalo_*`) and the README lists what the commune should check:
+Zalo's rules, and where they come from. Zalo's developer pages (developers.zalo.me) could not be
+read from here; every number is a setting (bot/settings.py, `zalo_*`) and the README lists what
+the commune should check. Checked on 2026-12-04 against public pages:
 - Webhook: header `X-ZEvent-Signature: mac=<hex sha256(app id + raw body + timestamp + OA secret
   key)>`, the timestamp being the body's `timestamp`; the OA secret key, not the app secret.
-  Zalo wants a 200 within about 2 s, else it retries (for up to 12 h) and may disable the
-  webhook; large integers must not be read as floats. (hainh.me/zalo-api-php-webhook-callback-
-  official-account.html; tinhoc88.com/zalo-api---php-xu-ly-su-kien-webhook.html)
-- Messages: POST https://openapi.zalo.me/v3.0/oa/message/{cs,transaction,promotion}, header
-  `access_token`, body {"recipient": {"user_id"}, "message": {...}}; consultation (cs) messages
-  within 48 h of the person's last interaction; text up to 2000 characters. (@warriorteam/redai-
-  zalo-sdk docs on unpkg.com: CONSULTATION_SERVICE.md, MESSAGE_SERVICES.md, transaction.service;
-  glama.ai zalo-mcp `zalo_send_text_message`.) The limit on cs messages per window (default 8)
-  and the 7 days after which transaction messages stop are from the issue, unconfirmed.
+  Confirmed by two independent implementations (chatwoot's Zalo OA webhook job,
+  app/jobs/webhooks/zalo_events_job.rb; vtsw/sample-project-backend ZaloAuthenticator.js).
+  Zalo wants a 200 within about 2 s, else it retries: from secondary sources only.
+- Consultation (cs) messages: POST https://openapi.zalo.me/v3.0/oa/message/cs (also
+  /transaction, /promotion), header `access_token`. Zalo OA's own help desk
+  (zalooa.freshdesk.com, "Các loại tin của Zalo Official Account") says: 8 free replies within
+  48 h of the person's message, the count starting again with each new message; the 9th or a
+  reply after 48 h counts as a proactive (quota) message; and an API message sent with only a
+  `user_id` and no `message_id` also counts as proactive. Text up to 2000 characters: SDK docs
+  (@warriorteam/redai-zalo-sdk on unpkg.com) only.
 - ZNS: POST https://business.openapi.zalo.me/message/template {"phone", "template_id",
-  "template_data", "tracking_id"}; error codes from zalo.cloud/zns/guidelines/handle-error-code
-  (-108 phone invalid, -118/-119 account cannot receive …). ZNS is paid per message.
+  "template_data", "tracking_id"} (redai SDK's ZNSService; glama.ai zalo-mcp); error codes from
+  Zalo Cloud's own page zalo.cloud/zns/guidelines/handle-error-code (-108 phone invalid; the
+  page accepts 84xxx and 0xxx numbers). ZNS is paid per message.
 - Tokens: POST https://oauth.zaloapp.com/v4/oa/access_token, header `secret_key` (app secret),
-  form refresh_token, app_id, grant_type=refresh_token; the refresh token is single-use.
-  (redai-zalo-sdk auth.service on unpkg.com; glama.ai zalo-mcp `zalo_refresh_token`)
+  form refresh_token, app_id, grant_type=refresh_token; the refresh token works once and lasts
+  3 months, the access token 25 h (hexasync.vn guide); we use the `expires_in` Zalo returns.
+- Not confirmed by any page found: the night-time refusal 22:00–06:00 and its code (-133), the
+  7 days after which transaction messages stop (-230), the codes -220, -124, -213, -227, -32.
 - Buttons: a template attachment whose buttons of type `oa.query.hide` send their payload back
   as the person's text; unconfirmed, so the payload is a short token we can always recognise.
 """
@@ -32,6 +36,7 @@ from __future__ import annotations
 
 import asyncio
 import base64
+import contextlib
 import datetime as dt
 import hashlib
 import hmac
@@ -53,7 +58,7 @@ from core.dossiers import STATUS_INFO
 from core.messages import IncomingMessage, Reply, TextFormat, Unsupported, split_reply
 from handlers.context import Services
 from handlers.notifications import Withdrawn, render_outbox
-from storage.base import ChatRef, OutboxItem, ZaloTokens
+from storage.base import ChatRef, InboxEvent, OutboxItem, Storage, ZaloTokens
 
 log = logging.getLogger(__name__)
 
@@ -62,6 +67,9 @@ SIGNATURE_HEADER = "X-ZEvent-Signature"
 BUTTON_PREFIX = "#b:"
 _TOKEN = re.compile(r"^#b:([A-Za-z0-9_-]{6,32})$")
 Alert = Callable[[str], Awaitable[None]]
+# How long handling an event may wait for webhook acknowledgements to be stored first: under a
+# flood of webhooks the conversations still move on.
+ACK_PRIORITY_MAX_WAIT = 0.05
 
 
 # -- configuration ---------------------------------------------------------------------------
@@ -146,7 +154,11 @@ class ZaloOptions:
     retry: RetryPolicy = field(default_factory=RetryPolicy)
     outbox_interval: float = 1.0
     inbox_batch: int = 200
+    # People whose events are handled at once; more only lengthens the queue on the database
+    # that the webhook's acknowledgements wait in.
+    inbox_concurrency: int = 8
     webhook_max_age: dt.timedelta | None = None
+    watch_at: dt.time = dt.time(7, 30)  # the officers' morning apology list (bot.jobs)
 
 
 def options_from_settings(settings: Any, **overrides: Any) -> ZaloOptions | str:
@@ -221,6 +233,7 @@ def options_from_settings(settings: Any, **overrides: Any) -> ZaloOptions | str:
         "port": settings.webhook_port,
         "officer_ids": tuple(sorted(settings.officer_ids)),
         "rules": rules,
+        "watch_at": settings.apology_watch_time,
         "webhook_max_age": dt.timedelta(minutes=max_age) if max_age else None,
     }
     values.update(overrides)
@@ -304,6 +317,12 @@ def classify(event: Mapping[str, Any]) -> EventKind:
             return EventKind.MESSAGE
         case _:  # the OA's own messages echoed back, "seen", "received", reactions…
             return EventKind.IGNORED
+
+
+def zalo_user_ids(ids: Sequence[str]) -> list[str]:
+    """The ids in OFFICER_IDS that are Zalo's: long numbers (Telegram's are shorter); one list of
+    officers serves every channel."""
+    return [i for i in ids if i.isdigit() and len(i) >= 12]
 
 
 def button_token(data: str) -> str:
@@ -442,7 +461,7 @@ class TokenKeeper:
         self._lock = asyncio.Lock()
 
     @property
-    def storage(self) -> Any:
+    def storage(self) -> Storage:
         return self.services.storage
 
     async def load(self) -> None:
@@ -602,13 +621,19 @@ class ZaloChannel:
         self.alert = alert
         self.wake = asyncio.Event()
         self._processing = asyncio.Lock()
+        # Acknowledgements come first: while a webhook request is storing its event, no new
+        # event is started (those running finish), so Zalo's 200 waits on the database only
+        # behind a few statements, never behind a whole batch of conversations.
+        self._storing = 0
+        self._no_acks_waiting = asyncio.Event()
+        self._no_acks_waiting.set()
 
     @property
     def services(self) -> Services:
         return self.dispatcher.services
 
     @property
-    def storage(self) -> Any:
+    def storage(self) -> Storage:
         return self.services.storage
 
     async def accept(self, body: bytes, signature: str | None) -> int:
@@ -626,9 +651,16 @@ class ZaloChannel:
             event, now, self.options.webhook_max_age
         ):
             return 401
-        stored = await self.storage.inbox_add(
-            event_key(event), event_user(event), body.decode("utf-8", "replace"), now
-        )
+        self._storing += 1
+        self._no_acks_waiting.clear()
+        try:
+            stored = await self.storage.inbox_add(
+                event_key(event), event_user(event), body.decode("utf-8", "replace"), now
+            )
+        finally:
+            self._storing -= 1
+            if not self._storing:
+                self._no_acks_waiting.set()
         if stored:
             self.wake.set()
         return 200
@@ -654,21 +686,31 @@ class ZaloChannel:
                 events = await self.storage.inbox_pending(self.options.inbox_batch)
                 if not events:
                     return handled
-                by_user: dict[str, list[Any]] = {}
+                by_user: dict[str, list[InboxEvent]] = {}
                 for stored in events:
                     by_user.setdefault(stored.user_id, []).append(stored)
-                await asyncio.gather(*(self._handle_user(group) for group in by_user.values()))
+                slots = asyncio.Semaphore(max(1, self.options.inbox_concurrency))
+                await asyncio.gather(
+                    *(self._handle_user(group, slots) for group in by_user.values())
+                )
                 handled += len(events)
 
-    async def _handle_user(self, events: Sequence[Any]) -> None:
-        for stored in events:
-            error = None
-            try:
-                await self.handle_event(parse_event(stored.payload.encode()))
-            except Exception as exc:  # logged, recorded; the next events still go on
-                log.exception("Zalo event %s failed", stored.event_key)
-                error = repr(exc)[:300]
-            await self.storage.inbox_done([stored.event_key], self.services.clock.now(), error)
+    async def _handle_user(self, events: Sequence[InboxEvent], slots: asyncio.Semaphore) -> None:
+        async with slots:
+            for stored in events:
+                await self._handle_stored(stored)
+
+    async def _handle_stored(self, stored: InboxEvent) -> None:
+        if not self._no_acks_waiting.is_set():  # yield to acknowledgements, though not forever
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self._no_acks_waiting.wait(), ACK_PRIORITY_MAX_WAIT)
+        error = None
+        try:
+            await self.handle_event(parse_event(stored.payload.encode()))
+        except Exception as exc:  # logged, recorded; the next events still go on
+            log.exception("Zalo event %s failed", stored.event_key)
+            error = repr(exc)[:300]
+        await self.storage.inbox_done([stored.event_key], self.services.clock.now(), error)
 
     async def handle_event(self, event: Mapping[str, Any]) -> None:
         user = event_user(event)
@@ -710,11 +752,11 @@ class ZaloChannel:
         """A button's token coming back, or the number of a choice in the last list."""
         found = _TOKEN.match(text)
         if found:
-            return await self.storage.zalo_button(found.group(1))  # type: ignore[no-any-return]
+            return await self.storage.zalo_button(found.group(1))
         if text.isdigit():
             follower = await self.storage.zalo_follower(user)
             if follower and follower.choices and 1 <= int(text) <= len(follower.choices):
-                return await self.storage.zalo_button(follower.choices[int(text) - 1])  # type: ignore[no-any-return]
+                return await self.storage.zalo_button(follower.choices[int(text) - 1])
         return None
 
     async def _answer(self, message: IncomingMessage) -> None:
@@ -740,7 +782,7 @@ class ZaloChannel:
 
 
 async def send_cs(
-    api: ZaloApi, storage: Any, rules: ZaloRules, user: str, reply: Reply, clock: Clock
+    api: ZaloApi, storage: Storage, rules: ZaloRules, user: str, reply: Reply, clock: Clock
 ) -> str:
     """A reply as consultation messages; buttons remembered, the window's count updated."""
     formatted = format_reply(reply, rules)
@@ -851,7 +893,7 @@ class ZaloOutboxWorker(OutboxWorker):
         if isinstance(reply, Withdrawn):
             await storage.mark_cancelled(item.id, now)
             return
-        follower = await storage.zalo_follower(message.chat_id)  # type: ignore[attr-defined]
+        follower = await storage.zalo_follower(message.chat_id)
         if follower is not None and not follower.followed:
             await storage.mark_failed(item.id, "undeliverable: unfollowed the OA", now)
             await storage.deactivate_chat(chat)
@@ -895,7 +937,7 @@ class ZaloOutboxWorker(OutboxWorker):
         formatted = format_reply(reply, self.rules)
         await self.services.storage.zalo_save_buttons(
             formatted.saved_buttons, self.services.clock.now()
-        )  # type: ignore[attr-defined]
+        )
         first = ""
         for part in formatted.messages:
             sent = await self.sender.api.send_message("transaction", transaction_body(user, part))
@@ -979,7 +1021,7 @@ class ZaloOutboxWorker(OutboxWorker):
         elif error.code in errors.rate:
             await self._retry(item, RetryLater(str(error)), now)
         elif error.code in errors.unfollowed:
-            await storage.zalo_set_followed(chat.chat_id, False, now)  # type: ignore[attr-defined]
+            await storage.zalo_set_followed(chat.chat_id, False, now)
             await storage.mark_failed(item.id, f"undeliverable: {error}", now)
             await storage.deactivate_chat(chat)
         elif error.code in errors.zns_unreachable or error.code in errors.no_interaction:

@@ -13,15 +13,16 @@ from storage.sqlite.reports import ReportsMixin
 from storage.sqlite.zalo import ZaloMixin
 
 
-# CareMixin first: its forget_chat extends DossiersMixin's (ratings, feedback, volunteers).
+# CareMixin and ZaloMixin before DossiersMixin: their forget_chat extends DossiersMixin's
+# (ratings, feedback, volunteers; the Zalo follower and its handled webhook events).
 class SqliteStorage(
     CareMixin,
+    ZaloMixin,
     ConversationsMixin,
     DossiersMixin,
     ApologiesMixin,
     BroadcastsMixin,
     ReportsMixin,
-    ZaloMixin,
 ):
     """Implements `storage.base.Storage` (and `storage.base.ZaloStore`)."""
 

@@ -1,26 +1,75 @@
 """Zalo Official Account: the webhook inbox, followers and their reply window, button tokens,
-OAuth tokens. Only the Zalo adapter uses these (`storage.base.ZaloStore`)."""
+OAuth tokens. Only the Zalo adapter uses these (`storage.base.ZaloStore`).
+
+The inbox is written with a group commit: webhook requests that arrive while a write is under
+way are stored together by the next write, one statement and one commit for all of them, and
+each request is answered only once its own row is committed. Under load this turns N trips to
+aiosqlite's single thread (and N commits) into one; a lone request is written at once, alone.
+"""
 
 from __future__ import annotations
 
+import asyncio
 import datetime as dt
 import json
 from collections.abc import Sequence
 
-from storage.base import InboxEvent, ZaloFollower, ZaloTokens
+import aiosqlite
+
+from storage.base import ChatRef, InboxEvent, ZaloFollower, ZaloTokens
 from storage.sqlite.connection import SqliteConnection
+
+# Rows per inbox write: 4 parameters each, far below SQLite's limit on parameters.
+INBOX_GROUP_MAX = 256
+
+_Row = tuple[str, str, str, str]
 
 
 class ZaloMixin(SqliteConnection):
+    def __init__(self, connection: aiosqlite.Connection) -> None:
+        super().__init__(connection)
+        self._inbox_queue: list[tuple[_Row, asyncio.Future[bool]]] = []
+        self._inbox_writer: asyncio.Task[None] | None = None
+
     # -- the inbox: stored before Zalo gets its 200, processed afterwards --
     async def inbox_add(self, event_key: str, user_id: str, payload: str, now: dt.datetime) -> bool:
-        async with self._lock:
-            cursor = await self._db.execute(
-                "INSERT INTO zalo_inbox (event_key, user_id, payload, received_at)"
-                " VALUES (?, ?, ?, ?) ON CONFLICT (event_key) DO NOTHING",
-                (event_key, user_id, payload, now.isoformat()),
-            )
-        return cursor.rowcount == 1
+        """Store an event; True once it is committed, False if its key was stored before.
+        Events arriving meanwhile are committed together (see the module's docstring)."""
+        future: asyncio.Future[bool] = asyncio.get_running_loop().create_future()
+        self._inbox_queue.append(((event_key, user_id, payload, now.isoformat()), future))
+        if self._inbox_writer is None or self._inbox_writer.done():
+            self._inbox_writer = asyncio.create_task(self._write_inbox())
+        return await future
+
+    async def _write_inbox(self) -> None:
+        while self._inbox_queue:
+            async with self._lock:
+                # Taken only now, under the lock: whatever queued while we waited goes too.
+                group = self._inbox_queue[:INBOX_GROUP_MAX]
+                del self._inbox_queue[: len(group)]
+                try:
+                    stored = await self._insert_inbox_rows([row for row, _ in group])
+                except BaseException as error:
+                    for _, future in group:
+                        if not future.done():
+                            future.set_exception(error)
+                    if not isinstance(error, Exception):
+                        raise
+                    continue
+            for (_row, future), new in zip(group, _first_of_each(group, stored), strict=True):
+                if not future.done():  # the request may have been cancelled meanwhile
+                    future.set_result(new)
+
+    async def _insert_inbox_rows(self, rows: Sequence[_Row]) -> set[str]:
+        """One INSERT for every row (one implicit transaction); the keys actually inserted."""
+        values = ", ".join(["(?, ?, ?, ?)"] * len(rows))
+        inserted = await self._all(
+            "INSERT INTO zalo_inbox (event_key, user_id, payload, received_at) VALUES "
+            + values
+            + " ON CONFLICT (event_key) DO NOTHING RETURNING event_key",
+            [value for row in rows for value in row],
+        )
+        return {row[0] for row in inserted}
 
     async def inbox_pending(self, limit: int) -> list[InboxEvent]:
         async with self._lock:
@@ -54,6 +103,24 @@ class ZaloMixin(SqliteConnection):
                 (moment.isoformat(),),
             )
         return cursor.rowcount
+
+    async def forget_zalo_user(self, user_id: str) -> None:
+        """The person's Zalo traces: follower state, reply window, last numbered list, and the
+        text of their handled webhook events (the keys stay, so a redelivery is still refused).
+        Events not handled yet stay: they are messages still to answer."""
+        async with self._lock, self._transaction() as db:
+            await db.execute("DELETE FROM zalo_followers WHERE user_id = ?", (user_id,))
+            await db.execute(
+                "UPDATE zalo_inbox SET user_id = '', payload = '{}', last_error = NULL"
+                " WHERE user_id = ? AND status <> 'pending'",
+                (user_id,),
+            )
+
+    async def forget_chat(self, chat: ChatRef) -> None:
+        """/xoadulieu, extended (this mixin precedes DossiersMixin in `SqliteStorage`)."""
+        await super().forget_chat(chat)  # type: ignore[misc]
+        if chat.channel == "zalo":
+            await self.forget_zalo_user(chat.chat_id)
 
     # -- followers and the reply window --
     async def zalo_interaction(self, user_id: str, now: dt.datetime) -> None:
@@ -155,3 +222,14 @@ class ZaloMixin(SqliteConnection):
                     tokens.seed,
                 ),
             )
+
+
+def _first_of_each(group: Sequence[tuple[_Row, object]], inserted: set[str]) -> list[bool]:
+    """Whether each queued row was new: a key inserted counts once, for its first request
+    (Zalo may send the same event twice within one group)."""
+    seen: set[str] = set()
+    result = []
+    for (key, *_rest), _future in group:
+        result.append(key in inserted and key not in seen)
+        seen.add(key)
+    return result
