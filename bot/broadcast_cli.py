@@ -13,7 +13,14 @@ import sys
 
 from bot.app import load_knowledge, running_services
 from bot.settings import Settings
-from core.broadcasts import ALL_TOPICS, MAX_TEXT, TO_FILL, BroadcastDraft, NoRecipients
+from core.broadcasts import (
+    ALL_TOPICS,
+    MAX_TEXT,
+    TO_FILL,
+    VOLUNTEERS,
+    BroadcastDraft,
+    NoRecipients,
+)
 from core.messages import TextFormat
 from core.officers import AuditAction, AuditEntry
 from handlers.broadcasts import MIN_TEXT, audit_detail, notice_reply
@@ -33,8 +40,9 @@ def _account() -> str:
 async def queue_from_command_line(args: argparse.Namespace, settings: Settings) -> int:
     knowledge = load_knowledge(settings)
     names = field_names(knowledge.catalogue)
-    text, topic = args.text.strip(), args.field or ALL_TOPICS
-    if topic != ALL_TOPICS and topic not in names:
+    text = args.text.strip()
+    topic = VOLUNTEERS if getattr(args, "volunteers", False) else args.field or ALL_TOPICS
+    if topic not in (ALL_TOPICS, VOLUNTEERS) and topic not in names:
         known = ", ".join(f"{slug} ({name})" for slug, name in names.items())
         print(f"Không có lĩnh vực «{topic}». Các lĩnh vực: {known}.", file=sys.stderr)
         return 2
@@ -48,7 +56,7 @@ async def queue_from_command_line(args: argparse.Namespace, settings: Settings) 
         audience = topic_label(knowledge.catalogue, topic)
         count = (await services.storage.audience_sizes()).size(topic)
         if count == 0:
-            print(f"Chưa có ai đăng ký nhận {audience}: chưa gửi.", file=sys.stderr)
+            print(f"Chưa có ai trong nhóm nhận «{audience}»: chưa gửi.", file=sys.stderr)
             return 1
         print(notice_reply(services, TextFormat.PLAIN, text, topic, None).text)
         print(f"\nNgười nhận: {audience} – {count} người.")
@@ -67,7 +75,7 @@ async def queue_from_command_line(args: argparse.Namespace, settings: Settings) 
         try:
             broadcast = await services.storage.create_broadcast(draft, entry, now)
         except NoRecipients:
-            print(f"Chưa có ai đăng ký nhận {audience}: chưa gửi.", file=sys.stderr)
+            print(f"Chưa có ai trong nhóm nhận «{audience}»: chưa gửi.", file=sys.stderr)
             return 1
     print(
         f"Đã xếp hàng thông báo #{broadcast.id} cho {broadcast.recipients} người. Bot đang chạy "

@@ -383,7 +383,11 @@ def build_parser() -> argparse.ArgumentParser:
         "broadcast", help="xếp hàng một thông báo cho người đã đăng ký (bot đang chạy sẽ gửi)"
     )
     broadcast.add_argument("--text", required=True, help="nội dung thông báo")
-    broadcast.add_argument("--field", help="chỉ người đăng ký lĩnh vực này, ví dụ ho-tich")
+    audience = broadcast.add_mutually_exclusive_group()
+    audience.add_argument("--field", help="chỉ người đăng ký lĩnh vực này, ví dụ ho-tich")
+    audience.add_argument(
+        "--volunteers", action="store_true", help="gửi cho các tình nguyện viên đã được duyệt"
+    )
     broadcast.add_argument("--yes", action="store_true", help="xếp hàng không hỏi lại")
     broadcast.set_defaults(run=_broadcast)
     return parser

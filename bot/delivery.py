@@ -5,7 +5,8 @@ change it reports, so nothing is lost. A worker marks a message `sending` before
 `sent` (with the platform's message id) after; if the process dies in between, the message is
 sent again after the restart. That is the only way to get a duplicate: no chat platform offers an
 idempotency key for sending, so delivery is at-least-once for messages in flight and exactly once
-for all others.
+for all others. Rows are claimed only as sends can start (see OutboxWorker), so the rows in flight
+at a crash are few: for Telegram, the requests open at once (`Pacing.in_flight`).
 
 Broadcasts follow the same rule: their recipients become rows when the officer confirms, with a
 lower priority than dossiers' messages. Cancelling marks the pending rows `cancelled`; a row
@@ -19,6 +20,7 @@ import asyncio
 import contextlib
 import datetime as dt
 import logging
+from collections import deque
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Protocol
@@ -68,6 +70,16 @@ class RetryPolicy:
 
 
 class OutboxWorker:
+    """Claims due messages and sends them: `batch` rows claimed (`sending`) at most at a time,
+    `concurrency` sends running at once.
+
+    One at a time (the default) suits channels whose sends must not overlap (Zalo's quota and
+    routing). Telegram sends a few at once, so that a request's round trip does not eat into the
+    pace; it then claims no more rows than it sends at once (`batch` = `concurrency`), so the
+    rows `sending` when a process dies — the only ones that can be sent twice — are just those.
+    Messages to one chat are never sent at the same time, and go out in the order claimed.
+    """
+
     def __init__(
         self,
         services: Services,
@@ -75,12 +87,14 @@ class OutboxWorker:
         *,
         policy: RetryPolicy | None = None,
         batch: int = 50,
+        concurrency: int = 1,
         only_chat: ChatRef | None = None,
     ) -> None:
         self.services = services
         self.senders = dict(senders)
         self.policy = policy or RetryPolicy()
-        self.batch = batch
+        self.batch = max(batch, concurrency)
+        self.concurrency = concurrency
         self.only_chat = only_chat  # the terminal chat delivers only its own messages
 
     async def recover(self) -> int:
@@ -91,18 +105,54 @@ class OutboxWorker:
         return recovered
 
     async def deliver_due(self) -> int:
-        """Send everything due now (in batches); returns how many messages were handled."""
-        handled = 0
-        while True:
-            items = await self.services.storage.claim_due(
-                self.services.clock.now(), self.batch, list(self.senders), self.only_chat
+        """Send everything due now; returns how many messages were handled.
+
+        Rows are claimed again whenever fewer than `concurrency` are left to start (one at a time:
+        when the claimed batch is done), until a claim comes back short: nothing more is due."""
+        handled, drained = 0, False
+        claimed: deque[OutboxItem] = deque()  # claimed, not started yet
+        running: set[asyncio.Task[None]] = set()
+        last_in_chat: dict[tuple[str, str], asyncio.Task[None]] = {}
+        broadcasts: set[int] = set()
+        try:
+            while True:
+                if not drained and len(claimed) + len(running) < self.concurrency:
+                    room = self.batch - len(claimed) - len(running)
+                    items = await self.services.storage.claim_due(
+                        self.services.clock.now(), room, list(self.senders), self.only_chat
+                    )
+                    claimed.extend(items)
+                    handled += len(items)
+                    drained = len(items) < room
+                while claimed and len(running) < self.concurrency:
+                    item = claimed.popleft()
+                    chat = (item.message.channel, item.message.chat_id)
+                    task = asyncio.create_task(self._deliver_after(last_in_chat.get(chat), item))
+                    running.add(task)
+                    last_in_chat[chat] = task
+                    if item.message.kind == "broadcast":
+                        broadcasts.add(int(item.message.payload["broadcast_id"]))
+                if not running:
+                    break
+                done, _ = await asyncio.wait(running, return_when=asyncio.FIRST_COMPLETED)
+                running -= done
+                for task in done:
+                    task.result()  # only a crash gets here (_deliver handles every error)
+                last_in_chat = {c: t for c, t in last_in_chat.items() if not t.done()}
+        finally:
+            for task in running:  # stopped or crashed: the rows stay `sending`, resent later
+                task.cancel()
+            await asyncio.gather(*running, return_exceptions=True)
+        if broadcasts:  # a broadcast whose last message was just handled: its report (once)
+            await self.services.storage.finish_broadcasts(
+                sorted(broadcasts), self.services.clock.now()
             )
-            for item in items:
-                await self._deliver(item)
-            await self._finish_broadcasts(items)
-            handled += len(items)
-            if len(items) < self.batch:
-                return handled
+        return handled
+
+    async def _deliver_after(self, previous: asyncio.Task[None] | None, item: OutboxItem) -> None:
+        if previous is not None:  # the chat's message claimed before this one goes first
+            await asyncio.wait([previous])
+        await self._deliver(item)
 
     async def run(self, stop: asyncio.Event, interval: float = 1.0) -> None:
         await self.recover()
@@ -113,14 +163,6 @@ class OutboxWorker:
                 log.exception("outbox delivery round failed")
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(stop.wait(), timeout=interval)
-
-    async def _finish_broadcasts(self, items: list[OutboxItem]) -> None:
-        """A broadcast whose last message was just handled gets its report queued (once)."""
-        ids = sorted(
-            {int(i.message.payload["broadcast_id"]) for i in items if i.message.kind == "broadcast"}
-        )
-        if ids:
-            await self.services.storage.finish_broadcasts(ids, self.services.clock.now())
 
     async def _deliver(self, item: OutboxItem) -> None:
         storage, now = self.services.storage, self.services.clock.now()

@@ -69,6 +69,9 @@ class TelegramBot:
             services,
             {CHANNEL: TelegramSender(self.application.bot, options.pacing)},
             policy=options.retry,
+            # A few requests open at once, and no more rows claimed than that (see OutboxWorker).
+            batch=options.pacing.in_flight,
+            concurrency=options.pacing.in_flight,
         )
         self.watch = ApologyWatch(
             services,

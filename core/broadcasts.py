@@ -2,7 +2,9 @@
 
 A chat subscribes to every notice (`ALL_TOPICS`) or to chosen fields of the catalogue (by the
 field's slug, "ho-tich"). A broadcast goes to everyone subscribed, or to one field's audience:
-the people who chose that field and those who chose everything.
+the people who chose that field and those who chose everything, or to the approved volunteers
+(`VOLUNTEERS`: the community digital-technology teams, whether they subscribed or not — they
+help the office, and what changes is what they explain to people).
 """
 
 from __future__ import annotations
@@ -11,6 +13,7 @@ import datetime as dt
 from dataclasses import dataclass
 
 ALL_TOPICS = "*"
+VOLUNTEERS = "@tinh-nguyen-vien"  # not a field's slug: slugs have no "@"
 
 # Where the officer must write what the catalogue does not know (a decision's number and date).
 # A broadcast cannot be sent while its text still carries this mark: the bot never invents one.
@@ -26,7 +29,7 @@ class NoRecipients(Exception):
 @dataclass(frozen=True)
 class BroadcastDraft:
     text: str
-    topic: str  # ALL_TOPICS or a field slug
+    topic: str  # ALL_TOPICS, a field slug or VOLUNTEERS
     procedure_id: str | None  # the procedure the notice is about, if prefilled from one
     channel: str  # where the officer confirmed it ("cli" from the command line)
     created_by: str
@@ -74,8 +77,11 @@ class AudienceSizes:
     everyone: int  # distinct chats subscribed to anything
     all_topics: int  # chats subscribed to every notice
     by_field: dict[str, int]  # chats subscribed to this field only (not counting all_topics)
+    volunteers: int = 0  # chats of approved volunteers
 
     def size(self, topic: str) -> int:
         if topic == ALL_TOPICS:
             return self.everyone
+        if topic == VOLUNTEERS:
+            return self.volunteers
         return self.by_field.get(topic, 0) + self.all_topics

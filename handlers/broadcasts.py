@@ -2,11 +2,12 @@
 
 /thongbao → the text, typed or prefilled from a procedure's card (the officer edits what the
 catalogue does not know: a decision's number is never invented) → the audience (everyone
-subscribed, or one field's subscribers) → a preview with the number of recipients → confirm.
+subscribed, one field's subscribers, or the approved volunteers) → a preview with the number of
+recipients → confirm.
 Confirming expands the recipients into the outbox in one transaction (storage), where the
 channel's worker sends them at the channel's pace, after any dossier's own messages. The officer
 sees progress (/thongbao_ds, "Xem tiến độ"), can cancel what is not sent yet, and gets a final
-report when all is done. Volunteers, a future audience, do not exist yet: no choice is shown.
+report when all is done.
 """
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ from core.broadcasts import (
     ALL_TOPICS,
     MAX_TEXT,
     TO_FILL,
+    VOLUNTEERS,
     AudienceSizes,
     Broadcast,
     BroadcastDraft,
@@ -54,12 +56,9 @@ def notice_reply(
     """The notice as a subscriber sees it (also the officer's preview)."""
     catalogue = services.knowledge.catalogue
     procedure = catalogue.get(procedure_id) if procedure_id else None
+    field = None if topic in (ALL_TOPICS, VOLUNTEERS) else field_names(catalogue).get(topic, topic)
     body = render(
-        services,
-        fmt,
-        "notify_broadcast.j2",
-        text=text,
-        field=None if topic == ALL_TOPICS else field_names(catalogue).get(topic, topic),
+        services, fmt, "notify_broadcast.j2", text=text, field=field, volunteers=topic == VOLUNTEERS
     )
     rows = ((Button("📄 Xem thủ tục", f"p:c:{procedure.id}"),),) if procedure else ()
     return Reply(text=body, buttons=rows, format=fmt)
@@ -136,7 +135,7 @@ async def _take_text(ctx: Context, typed: str, procedure_id: str | None) -> list
 
 async def _ask_audience(ctx: Context, text: str, procedure_id: str | None) -> list[Reply]:
     sizes = await ctx.storage.audience_sizes()
-    if sizes.everyone == 0:
+    if sizes.everyone == 0 and sizes.volunteers == 0:
         await ctx.clear_state()
         return [ctx.reply("broadcast_nobody.j2")]
     await ctx.set_state(BroadcastState.AUDIENCE, text=text, procedure_id=procedure_id)
@@ -150,12 +149,16 @@ def _audience_rows(
     procedure = ctx.catalogue.get(procedure_id) if procedure_id else None
     first = field_slug(procedure.field) if procedure else None
     slugs = sorted(names, key=lambda slug: slug != first)  # the procedure's field first
-    rows = [[Button(f"Tất cả người đăng ký ({sizes.everyone})", f"b:a:{ALL_TOPICS}")]]
+    rows = []
+    if sizes.everyone > 0:
+        rows.append([Button(f"Tất cả người đăng ký ({sizes.everyone})", f"b:a:{ALL_TOPICS}")])
     rows += [
         [Button(f"Lĩnh vực {names[slug]} ({sizes.size(slug)})", f"b:a:{slug}")]
         for slug in slugs
         if sizes.size(slug) > 0
     ]
+    if sizes.volunteers > 0:
+        rows.append([Button(f"Tình nguyện viên ({sizes.volunteers})", f"b:a:{VOLUNTEERS}")])
     rows.append([Button("Hủy", "b:n")])
     return rows
 
@@ -211,7 +214,7 @@ async def broadcast_button(ctx: Context) -> list[Reply]:
             procedure_id = data.get("procedure_id")
             if not arg:
                 return await _ask_audience(ctx, str(data["text"]), procedure_id)
-            if arg == ALL_TOPICS or arg in field_names(ctx.catalogue):
+            if arg in (ALL_TOPICS, VOLUNTEERS) or arg in field_names(ctx.catalogue):
                 return await _preview(ctx, str(data["text"]), arg, procedure_id)
         case "c" if state == BroadcastState.CONFIRM:
             return await _confirm(ctx)

@@ -1,9 +1,22 @@
 """The commands menu, in Vietnamese, for channels that show one (Telegram's "/" menu).
 
-Officers see their commands only in their own chats (Telegram's BotCommandScopeChat).
+Officers see their commands only in their own chats (Telegram's BotCommandScopeChat): the
+channel sets them at start-up for the admins and the officers stored, and at once when an admin
+adds or removes an officer in the chat (`CommandMenus`, registered in `Services.menus`).
 """
 
 from __future__ import annotations
+
+from typing import Protocol
+
+
+class CommandMenus(Protocol):
+    """A channel that shows a command menu per chat."""
+
+    async def officer_menu(self, user_id: str, officer: bool) -> None:
+        """Show the officers' menu in this user's chat (or, `officer` False, the citizens')."""
+        ...
+
 
 CITIZEN_COMMANDS: tuple[tuple[str, str], ...] = (
     ("start", "Bắt đầu"),

@@ -21,6 +21,7 @@ from core.officers import OfficerRoster
 from core.render import Renderer
 from core.search import ProcedureSearch
 from core.workdays import WorkingCalendar
+from handlers.commands import CommandMenus
 from storage.base import ChatRef, ConversationKey, ConversationState, Storage
 
 
@@ -72,6 +73,8 @@ class Services:
     # Issue 7: reminders and unlinking (settings), approved volunteers (in memory, as officers).
     care: CarePolicy = field(default_factory=CarePolicy)
     volunteers: VolunteerRoster = field(default_factory=VolunteerRoster)
+    # Channels with a per-chat command menu (Telegram), by channel name: /canbo updates them.
+    menus: dict[str, CommandMenus] = field(default_factory=dict)
 
 
 def render(services: Services, text_format: TextFormat, template: str, **values: Any) -> str:

@@ -8,6 +8,7 @@ Every action an officer takes for the office is written to the audit log (`audit
 
 from __future__ import annotations
 
+import logging
 import re
 from enum import StrEnum
 
@@ -36,6 +37,7 @@ AUDIT_LABELS = {
 }
 AUDIT_PAGE = 10
 _USER_ID = re.compile(r"[0-9A-Za-z_.:-]{1,40}")
+log = logging.getLogger(__name__)
 
 
 # -- roles and the audit hook -----------------------------------------------------------------
@@ -139,6 +141,7 @@ async def _add(ctx: Context, user_id: str, name: str | None) -> list[Reply]:
     entry = audit_entry(ctx, AuditAction.OFFICER_ADDED, user_id, name)
     new = await ctx.storage.add_officer(officer, entry)
     ctx.services.roster.add(channel, user_id)
+    await _update_menu(ctx, user_id, officer=True)
     who = f"{name} ({user_id})" if name else user_id
     note = f"Đã thêm cán bộ {who}." if new else f"{who} đã là cán bộ; đã cập nhật tên."
     return [await roster_reply(ctx, note=note)]
@@ -152,8 +155,20 @@ async def _remove(ctx: Context, user_id: str) -> list[Reply]:
     entry = audit_entry(ctx, AuditAction.OFFICER_REMOVED, user_id)
     removed = await ctx.storage.remove_officer(channel, user_id, entry)
     ctx.services.roster.remove(channel, user_id)
+    await _update_menu(ctx, user_id, officer=False)
     note = f"Đã xóa cán bộ {user_id}." if removed else f"{user_id} không có trong danh sách."
     return [await roster_reply(ctx, note=note)]
+
+
+async def _update_menu(ctx: Context, user_id: str, *, officer: bool) -> None:
+    """The officers' command menu in their chat, at once (channels that have one)."""
+    menus = ctx.services.menus.get(ctx.message.channel)
+    if menus is None:
+        return
+    try:
+        await menus.officer_menu(user_id, officer)
+    except Exception:  # the role itself is granted; the menu is a convenience, set again later
+        log.exception("cannot update the command menu of %s", user_id)
 
 
 # -- /nhatky ----------------------------------------------------------------------------------

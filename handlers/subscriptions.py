@@ -7,7 +7,7 @@ A person takes every notice, or only some fields of the catalogue (one tap per f
 
 from __future__ import annotations
 
-from core.broadcasts import ALL_TOPICS
+from core.broadcasts import ALL_TOPICS, VOLUNTEERS
 from core.catalogue import Catalogue
 from core.messages import Button, Reply
 from handlers.context import Context
@@ -28,6 +28,8 @@ def field_names(catalogue: Catalogue) -> dict[str, str]:
 def topic_label(catalogue: Catalogue, topic: str) -> str:
     if topic == ALL_TOPICS:
         return "tất cả thông báo"
+    if topic == VOLUNTEERS:
+        return "tình nguyện viên"
     return f"lĩnh vực {field_names(catalogue).get(topic, topic)}"
 
 

@@ -16,9 +16,10 @@ from bot.cli import main
 from bot.delivery import OutboxWorker
 from bot.settings import Settings
 from core.broadcasts import ALL_TOPICS, TO_FILL
+from core.care import Volunteer, VolunteerStatus
 from core.dossiers import Status
 from core.messages import TextFormat
-from core.officers import AuditAction
+from core.officers import AuditAction, AuditEntry
 from handlers.broadcasts import prefilled_text
 from handlers.context import Services
 from storage.base import ChatRef, OutboxStatus
@@ -356,3 +357,88 @@ async def test_every_officer_screen_is_valid_telegram_html(
         visible = visible_text(screen, "HTML")  # raises as Telegram would
         assert "&lt;" not in visible and "&amp;" not in visible
     assert "Giờ làm việc <b>mới</b> & lịch trực" in visible_text(screens[2], "HTML")
+
+
+# -- the volunteers' audience -----------------------------------------------------------------
+
+
+async def volunteers(services: Services, statuses: dict[str, bool | None]) -> None:
+    """Volunteers who asked to join (issue 7); True approved, False refused, None pending.
+    The messages telling them the decision are sent (and forgotten) here."""
+    storage = services.storage
+    for user_id, approve in statuses.items():
+        volunteer = Volunteer(
+            CHANNEL, user_id, user_id, f"Tình nguyện viên {user_id}", "Tổ 1", "Thôn Đông",
+            VolunteerStatus.PENDING, NOW,
+        )  # fmt: skip
+        await storage.request_volunteer(volunteer, NOW, [])
+        if approve is not None:
+            entry = AuditEntry(NOW, CHANNEL, "900", None, AuditAction.VOLUNTEER_DECIDED, user_id)
+            await storage.decide_volunteer(CHANNEL, user_id, approve, entry, NOW)
+    await deliver(services, RecordingSender())
+
+
+async def test_an_officer_sends_a_notice_to_the_approved_volunteers(
+    services: Services, officer_chat: Transcript, audience: dict[str, Transcript]
+) -> None:
+    await volunteers(services, {"301": True, "302": True, "303": None, "304": False})
+    await officer_chat.say("/thongbao Từ tháng 12, tổ công nghệ số giúp dân tại nhà văn hóa.")
+    labels = [b.label for b in officer_chat.buttons]
+    assert labels[0] == "Tất cả người đăng ký (3)"
+    assert labels[-2:] == ["Tình nguyện viên (2)", "Hủy"]
+    await officer_chat.press("Tình nguyện viên")
+    officer_chat.expect(
+        "tổ công nghệ số giúp dân tại nhà văn hóa.",
+        "Ông/bà nhận tin này vì là tình nguyện viên của Trung tâm Phục vụ hành chính công xã",
+        "Người nhận: tình nguyện viên – 2 người.",
+    )
+    officer_chat.expect_not("/huythongbao")
+    await officer_chat.press("Gửi cho 2 người")
+    officer_chat.expect("Đã xếp hàng thông báo #1 cho 2 người.")
+
+    sender = RecordingSender()
+    assert await deliver(services, sender) == 2
+    assert sorted(chat for chat, _ in sender.sent) == ["301", "302"]  # not pending, not refused
+    assert "vì là tình nguyện viên" in sender.sent[0][1].text
+    await deliver(services, sender)
+    chat_id, report = sender.sent[-1]
+    assert chat_id == "900" and "Người nhận: tình nguyện viên – 2 người." in report.text
+    await officer_chat.say("/thongbao_ds")
+    officer_chat.expect("#1 – 09:00 ngày 23/11/2026, tình nguyện viên", "Đã gửi 2/2")
+    [entry, *_] = await services.storage.audit_entries(10)
+    assert entry.action is AuditAction.BROADCAST_SENT
+    assert entry.detail is not None and entry.detail.startswith("2 người nhận · tình nguyện viên")
+
+
+async def test_volunteers_are_an_audience_when_nobody_subscribed(
+    services: Services, officer_chat: Transcript
+) -> None:
+    await volunteers(services, {"301": True})
+    await officer_chat.say("/thongbao Lịch tập huấn tình nguyện viên: 8 giờ thứ Bảy.")
+    assert [b.label for b in officer_chat.buttons] == ["Tình nguyện viên (1)", "Hủy"]
+
+
+async def test_command_line_sends_to_the_volunteers(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    data_dir = tmp_path / "data"
+    monkeypatch.setenv("MOTCUA_DATA_DIR", str(data_dir))
+    settings = Settings(_env_file=None, data_dir=data_dir)  # type: ignore[call-arg]
+    text = "Tập huấn tình nguyện viên sáng thứ Bảy tại hội trường xã."
+
+    async def motcua(*argv: str) -> int:  # `main` runs its own event loop: in a thread
+        return await asyncio.to_thread(main, list(argv))
+
+    assert await motcua("broadcast", "--text", text, "--volunteers", "--yes") == 1
+    assert "Chưa có ai trong nhóm nhận «tình nguyện viên»: chưa gửi." in capsys.readouterr().err
+    async with running_services(settings) as services:
+        await services.storage.subscribe(ChatRef(CHANNEL, "1"), ALL_TOPICS, "ok", NOW)
+        await volunteers(services, {"301": True, "302": None})
+    assert await motcua("broadcast", "--text", text, "--volunteers", "--yes") == 0
+    out = capsys.readouterr().out
+    assert "vì là tình nguyện viên của" in out
+    assert "Người nhận: tình nguyện viên – 1 người." in out
+    async with running_services(settings) as services:
+        sender = RecordingSender()
+        await deliver(services, sender)
+        assert [chat for chat, _ in sender.sent] == ["301"]

@@ -13,6 +13,7 @@ from bot.channels.telegram import Pacing
 from bot.telegram_runner import TelegramBot, TelegramOptions
 from core.clock import FixedClock
 from core.dossiers import Status
+from core.officers import AuditAction, AuditEntry, Officer
 from handlers.context import Services
 from storage.base import ChatRef, OutboxStatus
 from tests.dossier_fixtures import CODE, dossier, with_hash
@@ -315,3 +316,47 @@ async def test_the_report_chart_arrives_as_a_picture_and_the_table_as_a_file(
     assert chart.document.content.startswith(b"\x89PNG")
     assert table.method == "sendDocument" and table.document is not None
     assert table.document.name.endswith(".xlsx")
+
+
+async def test_an_officer_added_in_the_chat_gets_the_officers_menu_at_once(
+    fake: FakeTelegram, running: TelegramBot, services: Services
+) -> None:
+    await fake.wait_for_call("setMyCommands", 2)
+    officer_menu = [name for name, _ in fake.commands[f"chat:{OFFICER}"]]
+    fake.push_command(OFFICER, "/canbo them 5555 Lê Thị Hoa")
+    [added] = await fake.wait_for_messages(OFFICER, 1)
+    assert "Đã thêm cán bộ Lê Thị Hoa (5555)" in added.plain
+    assert [name for name, _ in fake.commands["chat:5555"]] == officer_menu
+    assert {"thongbao", "capnhat", "xinloi"} <= set(officer_menu)
+
+    fake.push_command(OFFICER, "/canbo xoa 5555")
+    await fake.wait_for_messages(OFFICER, 2)
+    assert "chat:5555" not in fake.commands  # back to the citizens' menu (the default scope)
+
+    # Telegram refuses the menu (the officer has not started the bot yet): the role works, and
+    # the menu is set at the officer's first message.
+    fake.fail_next("setMyCommands", 400)
+    fake.push_command(OFFICER, "/canbo them 5556")
+    await fake.wait_for_messages(OFFICER, 3)
+    assert "chat:5556" not in fake.commands
+    fake.push_command(5556, "/trehan")
+    [due] = await fake.wait_for_messages(5556, 1)
+    assert "dành cho cán bộ" not in due.plain
+    assert [name for name, _ in fake.commands["chat:5556"]] == officer_menu
+
+
+async def test_officers_added_before_get_their_menu_at_start_up(
+    fake: FakeTelegram, services: Services
+) -> None:
+    officer = Officer("telegram", "5557", "Trần Bình", str(OFFICER), NOW)
+    entry = AuditEntry(NOW, "telegram", str(OFFICER), None, AuditAction.OFFICER_ADDED, "5557")
+    await services.storage.add_officer(officer, entry)
+    elsewhere = Officer("zalo", "5558", None, str(OFFICER), NOW)  # another channel's officer
+    await services.storage.add_officer(elsewhere, entry)
+    telegram = TelegramBot(services, options(fake))
+    await telegram.start()
+    try:
+        assert "xinloi" in [name for name, _ in fake.commands["chat:5557"]]
+        assert "chat:5558" not in fake.commands
+    finally:
+        await telegram.stop()

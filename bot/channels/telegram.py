@@ -21,9 +21,10 @@ import asyncio
 import contextlib
 import io
 import logging
+import math
 import time
-from collections import defaultdict
-from collections.abc import Sequence
+from collections import defaultdict, deque
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 
 from telegram import (
@@ -165,25 +166,67 @@ class Pacing:
 
     per_second: float = 30.0
     per_chat_interval: float = 1.0
+    # How far behind its schedule the sender may fall and still catch up, sending the missed
+    # slots back to back (a token bucket this deep); the one-second cap holds all the same.
+    catch_up: float = 0.2
+    # Telegram counts arrivals, and requests take more or less time to arrive: the schedule
+    # spreads `per_second` sends over a second and this much more (the cap is one second).
+    margin: float = 0.01
+    # Requests open at once: enough to hide the round trip at `per_second` (Telegram answers in
+    # about 0.1 s), no more: each of them may go out twice if the process dies.
+    in_flight: int = 4
 
 
 class Pacer:
-    """Spaces messages out: a global rate and a minimum interval per chat (monotonic time)."""
+    """Spaces sends out under Telegram's limits, on a schedule of absolute times.
 
-    def __init__(self, pacing: Pacing) -> None:
+    Slots follow each other every (1 + margin)/per_second on a fixed schedule. A send that starts
+    late (the event loop woke a millisecond after its slot, the request before took longer, the
+    process lost the processor for a while) does not push the later slots back: the missed ones
+    are caught up, up to `catch_up` seconds of them. Sleeping "one interval after the last send"
+    loses every such delay; it ran at 91–98 % of the limit.
+
+    Two rules hold whatever happens, on the times sends really start: at most `per_second` in
+    any one second, and `per_chat_interval` between two sends to one chat. Grants are made one
+    at a time in the order asked (the lock is held through the sleep) and recorded when they
+    happen. `monotonic` and `sleep` are passed in: tests run the pacer on a settable clock.
+    """
+
+    def __init__(
+        self,
+        pacing: Pacing,
+        monotonic: Callable[[], float] = time.monotonic,
+        sleep: Callable[[float], Awaitable[object]] = asyncio.sleep,
+    ) -> None:
         self.pacing = pacing
+        self.monotonic = monotonic
+        self.sleep = sleep
         self._lock = asyncio.Lock()
-        self._next_global = 0.0
-        self._next_chat: dict[str, float] = defaultdict(float)
+        self._interval = (1.0 + pacing.margin) / pacing.per_second
+        self._catch_up = max(0.0, pacing.catch_up)
+        self._next_slot = self._last_sent = -math.inf
+        # The last `per_second` send times: a new send waits until the oldest is a second old.
+        self._recent: deque[float] = deque(maxlen=max(1, math.floor(pacing.per_second)))
+        self._chat_free: dict[str, float] = {}
+        self._prune_at = 4096
 
     async def wait(self, chat_id: str) -> None:
         async with self._lock:
-            now = time.monotonic()
-            at = max(now, self._next_global, self._next_chat[chat_id])
-            self._next_global = at + 1.0 / self.pacing.per_second
-            self._next_chat[chat_id] = at + self.pacing.per_chat_interval
-        if at > now:
-            await asyncio.sleep(at - now)
+            now = self.monotonic()
+            if now - self._last_sent >= 1.0:  # idle, not late: no missed slots to catch up
+                self._next_slot = now
+            at = max(self._next_slot, now - self._catch_up, self._chat_free.get(chat_id, -math.inf))
+            if len(self._recent) == self._recent.maxlen:
+                at = max(at, self._recent[0] + 1.0)
+            self._next_slot = at + self._interval  # from the slot, not from the late send
+            if at > now:
+                await self.sleep(at - now)
+            sent = self._last_sent = self.monotonic()
+            self._recent.append(sent)
+            self._chat_free[chat_id] = sent + self.pacing.per_chat_interval
+            if len(self._chat_free) > self._prune_at:  # forget chats free again (amortised)
+                self._chat_free = {c: t for c, t in self._chat_free.items() if t > sent}
+                self._prune_at = max(4096, 2 * len(self._chat_free))
 
 
 async def send_reply(
@@ -261,9 +304,9 @@ class TelegramSender:
 
     text_format = TextFormat.HTML
 
-    def __init__(self, bot: Bot, pacing: Pacing | None = None) -> None:
+    def __init__(self, bot: Bot, pacing: Pacing | None = None, pacer: Pacer | None = None) -> None:
         self.bot = bot
-        self.pacer = Pacer(pacing or Pacing())
+        self.pacer = pacer or Pacer(pacing or Pacing())
 
     async def send(self, chat_id: str, reply: Reply) -> str | None:
         await self.pacer.wait(chat_id)
@@ -312,29 +355,48 @@ class TelegramChannel:
         self.sleep = asyncio.sleep  # tests record the waits instead
         self.files = TelegramFiles(application.bot)
         self._groups_told: set[str] = set()
+        self._officer_menus: set[str] = set()  # chats showing the officers' menu (this process)
         application.add_handler(TypeHandler(Update, self.on_update))
         application.add_error_handler(self.on_error)
+        dispatcher.services.menus[CHANNEL] = self  # /canbo sets the menu of whom it adds
 
     @property
     def bot(self) -> Bot:
         return self.application.bot
 
     async def set_commands(self) -> None:
-        """The "/" menu in Vietnamese; officers' commands only in officers' chats."""
+        """The "/" menu in Vietnamese; officers' commands only in officers' chats: the admins'
+        (settings) and the officers added in the chat (database)."""
         await self.bot.set_my_commands(
             [BotCommand(name, text) for name, text in CITIZEN_COMMANDS],
             scope=BotCommandScopeDefault(),
         )
-        for officer in self.officer_ids:
-            if not officer.lstrip("-").isdigit():
-                continue
-            try:
-                await self.bot.set_my_commands(
-                    [BotCommand(name, text) for name, text in OFFICER_COMMANDS],
-                    scope=BotCommandScopeChat(int(officer)),
-                )
-            except TelegramError as error:  # the officer has not started the bot yet
-                log.warning("cannot set officer commands for %s: %s", officer, error)
+        stored = await self.dispatcher.services.storage.officers()
+        added = [o.user_id for o in stored if o.channel == CHANNEL]
+        for officer in dict.fromkeys([*self.officer_ids, *added]):
+            await self.officer_menu(officer, True)
+
+    async def officer_menu(self, user_id: str, officer: bool) -> None:
+        """The officers' menu in this user's private chat (its id is the user's), or back to the
+        citizens' (the default scope). A failure is logged: the menu is set again at the
+        officer's next message."""
+        if not user_id.lstrip("-").isdigit():
+            return
+        scope = BotCommandScopeChat(int(user_id))
+        try:
+            if officer:
+                commands = [BotCommand(name, text) for name, text in OFFICER_COMMANDS]
+                await self.bot.set_my_commands(commands, scope=scope)
+                self._officer_menus.add(user_id)
+            else:
+                self._officer_menus.discard(user_id)
+                await self.bot.delete_my_commands(scope=scope)
+        except TelegramError as error:  # e.g. the officer has not started the bot yet
+            log.warning("cannot set the command menu of %s: %s", user_id, error)
+
+    def _is_officer(self, user_id: str) -> bool:
+        services = self.dispatcher.services
+        return user_id in services.officer_ids or (CHANNEL, user_id) in services.roster
 
     async def on_update(self, update: Update, _context: ContextTypes.DEFAULT_TYPE) -> None:
         services = self.dispatcher.services
@@ -352,6 +414,12 @@ class TelegramChannel:
         if not message.is_private and not self.allow_groups:
             await self._decline_group(message.chat_id)
             return
+        if (
+            message.is_private
+            and message.user_id not in self._officer_menus
+            and self._is_officer(message.user_id)
+        ):  # the menu could not be set before (the officer had not started the bot)
+            await self.officer_menu(message.user_id, True)
         # Messages of one chat are handled in order, chats in parallel.
         async with self._chat_locks[message.chat_id]:
             replies = await self.dispatcher.handle(message, TextFormat.HTML, self.files)

@@ -16,12 +16,14 @@ from typing import Any
 
 from core.broadcasts import (
     ALL_TOPICS,
+    VOLUNTEERS,
     AudienceSizes,
     Broadcast,
     BroadcastDraft,
     BroadcastProgress,
     NoRecipients,
 )
+from core.care import VolunteerStatus
 from core.officers import AuditEntry
 from storage.base import ChatRef, OutboxMessage, Purpose
 from storage.sqlite.officers import OfficersMixin
@@ -32,6 +34,10 @@ _BROADCAST_COLUMNS = (
     " recipients, cancelled_at, reported_at"
 )
 BROADCAST_PRIORITY = 1  # after every dossier's message (priority 0)
+# The volunteers' audience: approved volunteers' chats (table of issue 7, storage/sqlite/care.py).
+_VOLUNTEER_CHATS = (
+    f"SELECT channel, chat_id FROM volunteers WHERE status = '{VolunteerStatus.APPROVED.value}'"
+)
 
 
 def report_message(broadcast_id: int, channel: str, chat_id: str) -> OutboxMessage:
@@ -106,11 +112,13 @@ class BroadcastsMixin(OfficersMixin, OutboxMixin):
             rows = await self._all(
                 "SELECT topic, COUNT(*) FROM subscriptions WHERE active = 1 GROUP BY topic"
             )
+            volunteers = await self._one(f"SELECT COUNT(*) FROM ({_VOLUNTEER_CHATS}) AS chats")
         counts = {topic: count for topic, count in rows}
         return AudienceSizes(
             everyone=int(everyone[0]) if everyone else 0,
             all_topics=counts.pop(ALL_TOPICS, 0),
             by_field=counts,
+            volunteers=int(volunteers[0]) if volunteers else 0,
         )
 
     # -- broadcasts -------------------------------------------------------------------------
@@ -119,10 +127,14 @@ class BroadcastsMixin(OfficersMixin, OutboxMixin):
         self, draft: BroadcastDraft, audit: AuditEntry, now: dt.datetime
     ) -> Broadcast:
         stamp = now.isoformat()
-        audience, params = "active = 1", []
-        if draft.topic != ALL_TOPICS:
-            audience += " AND topic IN (?, ?)"
-            params = [draft.topic, ALL_TOPICS]
+        if draft.topic == VOLUNTEERS:
+            chats, params = _VOLUNTEER_CHATS, []
+        else:
+            audience, params = "active = 1", []
+            if draft.topic != ALL_TOPICS:
+                audience += " AND topic IN (?, ?)"
+                params = [draft.topic, ALL_TOPICS]
+            chats = f"SELECT channel, chat_id FROM subscriptions WHERE {audience}"
         async with self._lock, self._transaction() as db:
             cursor = await db.execute(
                 "INSERT INTO broadcasts (text, topic, procedure_id, channel, created_by,"
@@ -141,13 +153,13 @@ class BroadcastsMixin(OfficersMixin, OutboxMixin):
             )
             broadcast_id = cursor.lastrowid
             assert broadcast_id is not None
-            # Each subscribed chat once, however many of its topics match.
+            # Each chat once, however many of its topics match.
             cursor = await db.execute(
                 "INSERT INTO outbox (dedupe_key, channel, chat_id, kind, payload, status,"
                 " next_attempt_at, created_at, broadcast_id, priority)"
                 " SELECT 'broadcast:' || ? || ':' || channel || ':' || chat_id, channel, chat_id,"
                 " 'broadcast', ?, 'pending', ?, ?, ?, ?"
-                f" FROM subscriptions WHERE {audience} GROUP BY channel, chat_id",
+                f" FROM ({chats}) AS audience GROUP BY channel, chat_id",
                 [
                     str(broadcast_id),
                     json.dumps({"broadcast_id": broadcast_id}),

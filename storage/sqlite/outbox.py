@@ -54,23 +54,25 @@ class OutboxMixin(SqliteConnection):
         if chat is not None:
             where += " AND channel = ? AND chat_id = ?"
             params += [chat.channel, chat.chat_id]
-        async with self._lock, self._transaction() as db:
+        async with self._lock:
+            # One statement, atomic by itself (one trip to the database thread, not four: the
+            # Telegram worker claims a row or two per message).
             rows = await self._all(
-                "SELECT id, dedupe_key, channel, chat_id, kind, payload, attempts, created_at"
+                "UPDATE outbox SET status = 'sending', attempts = attempts + 1 WHERE id IN"
                 # Broadcasts have a lower priority (1): a dossier's message queued behind
                 # thousands of notices still goes out first.
-                f" FROM outbox WHERE {where} ORDER BY priority, next_attempt_at, id LIMIT ?",
+                f" (SELECT id FROM outbox WHERE {where}"
+                " ORDER BY priority, next_attempt_at, id LIMIT ?)"
+                " RETURNING id, dedupe_key, channel, chat_id, kind, payload, attempts, created_at,"
+                " priority, next_attempt_at",
                 [*params, limit],
             )
-            await db.executemany(
-                "UPDATE outbox SET status = 'sending', attempts = attempts + 1 WHERE id = ?",
-                [(row[0],) for row in rows],
-            )
+        rows.sort(key=lambda row: (row[8], row[9], row[0]))  # RETURNING keeps no order
         return [
             OutboxItem(
                 id=row[0],
                 message=OutboxMessage(row[1], row[2], row[3], row[4], json.loads(row[5])),
-                attempts=row[6] + 1,
+                attempts=row[6],
                 created_at=dt.datetime.fromisoformat(row[7]),
             )
             for row in rows
