@@ -37,6 +37,7 @@ class AuditAction(StrEnum):
     FEEDBACK_ANSWERED = "feedback-answered"  # issue 7
     VOLUNTEER_DECIDED = "volunteer-decided"
     VOLUNTEER_LOOKUP = "volunteer-lookup"  # a volunteer looked up a dossier for someone
+    VOLUNTEER_NAME_CONSENT = "volunteer-name-consent"  # the person let a volunteer see it
 
 
 @dataclass(frozen=True)

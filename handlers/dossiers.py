@@ -33,6 +33,11 @@ CONSENT_TEXT = (
 )
 
 
+# Button-first (issue 7): every end of a path leaves a tap to go on.
+HOME_BUTTON = Button("🏠 Về đầu", "menu:start")
+AFTER_FOLLOW_ROWS = [[Button("📂 Hồ sơ đang theo dõi", "tv:h")], [HOME_BUTTON]]
+
+
 # -- entering a code --------------------------------------------------------------------------
 
 
@@ -169,6 +174,10 @@ async def status_card(
             else Button("🔔 Theo dõi hồ sơ này", f"h:f:{dossier.code_key}")
         ],
     ]
+    # A volunteer sees the full name only with the person's consent for this dossier (issue 7).
+    name_shown = following and await volunteers.may_see_name(ctx, dossier.code_key)
+    if following and ctx.is_volunteer and not name_shown:
+        rows.append([volunteers.name_consent_button(dossier.code_key)])
     if procedure is not None:
         rows.append([Button("📄 Xem thủ tục", f"p:c:{procedure.id}")])
     rows.append([Button("📞 Gọi cho Bộ phận Một cửa", "menu:contact")])
@@ -178,7 +187,7 @@ async def status_card(
         d=dossier,
         info=info,
         procedure_name=procedure.name if procedure else dossier.procedure_id,
-        masked_name=mask_name(dossier.applicant_name),
+        masked_name=dossier.applicant_name if name_shown else mask_name(dossier.applicant_name),
         return_label=RETURN_LABEL.get(dossier.return_method) if dossier.return_method else None,
         events=[e for e in events if e.new_status is not None],
         labels={status: STATUS_INFO[status].label for status in STATUS_INFO},
@@ -195,10 +204,12 @@ async def dossier_button(ctx: Context) -> list[Reply]:
         case "x":
             await ctx.storage.forget_chat(ctx.chat)
             ctx.services.volunteers.remove(ctx.message.channel, ctx.message.user_id)
-            return [ctx.reply("erase_done.j2")]
+            return [ctx.reply("erase_done.j2", [[HOME_BUTTON]])]
         case "n":
             await ctx.clear_state()
-            return [ctx.reply("consent_declined.j2")]
+            return [ctx.reply("consent_declined.j2", [[HOME_BUTTON]])]
+        case "k":  # "Không xóa"
+            return [ctx.reply("erase_kept.j2", [[HOME_BUTTON]])]
     # Button data can be forged: a button naming a dossier is a lookup like any other,
     # limited and counted the same way.
     view = await _find(ctx, key)
@@ -221,10 +232,10 @@ async def dossier_button(ctx: Context) -> list[Reply]:
             await ctx.storage.follow(ctx.chat, key, None, CONSENT_TEXT, ctx.now())
             if ctx.is_volunteer:  # whose dossier is it? ("Bà Lan – khai sinh cháu")
                 return await volunteers.ask_label(ctx, dossier)
-            return [ctx.reply("follow_done.j2", code=dossier.code)]
+            return [ctx.reply("follow_done.j2", AFTER_FOLLOW_ROWS, code=dossier.code)]
         case "u":
             await ctx.storage.unfollow(ctx.chat, key, ctx.now())
-            return [ctx.reply("unfollow_done.j2", code=dossier.code)]
+            return [ctx.reply("unfollow_done.j2", [[HOME_BUTTON]], code=dossier.code)]
         case _:  # "v": view
             return await open_dossier(ctx, dossier, following, view.apology)
 
@@ -253,8 +264,8 @@ async def unfollow_command(ctx: Context) -> list[Reply]:
 
 
 async def erase_command(ctx: Context) -> list[Reply]:
-    rows = [[Button("🗑 Xóa dữ liệu của tôi", "h:x")], [Button("Không xóa", "h:n")]]
-    return [ctx.reply("erase_confirm.j2", rows)]
+    rows = [[Button("🗑 Xóa dữ liệu của tôi", "h:x")], [Button("Không xóa", "h:k")]]
+    return [ctx.reply("erase_confirm.j2", rows, volunteer=ctx.is_volunteer)]
 
 
 def _procedure_name(ctx: Context, dossier: Dossier) -> str:

@@ -12,6 +12,7 @@ from enum import StrEnum
 from core.care import FEEDBACK_MAX_CHARS, FEEDBACK_MIN_CHARS
 from core.messages import Button, Reply
 from core.officers import AuditAction
+from core.text import fold
 from handlers.context import Context, Services
 from handlers.officers import audit_entry, officers_only
 from handlers.routing import Route, button, command, in_state
@@ -49,8 +50,16 @@ async def feedback_typed(ctx: Context) -> list[Reply]:
     return await _receive(ctx, ctx.message.text)
 
 
+# Typed instead of tapped (Zalo, or a keyboard without the button): leaving, not feedback.
+CANCEL_WORDS = frozenset({"huy", "huy bo", "thoi", "bo qua", "khong gui"})
+HOME_ROWS = [[Button("🏠 Về đầu", "menu:start")]]
+
+
 async def _receive(ctx: Context, text: str) -> list[Reply]:
     text = " ".join(text.split())
+    if fold(text) in CANCEL_WORDS:
+        await ctx.clear_state()
+        return [ctx.reply("feedback_cancelled.j2", HOME_ROWS)]
     if len(text) < FEEDBACK_MIN_CHARS:
         await ctx.set_state(FeedbackState.WRITING)
         return [ctx.reply("feedback_short.j2", [[Button("Hủy", "pa:n")]], officer=False)]
@@ -59,7 +68,7 @@ async def _receive(ctx: Context, text: str) -> list[Reply]:
         ctx.chat, text[:FEEDBACK_MAX_CHARS], ctx.now(), officers
     )
     await ctx.clear_state()
-    return [ctx.reply("feedback_received.j2", f=item)]
+    return [ctx.reply("feedback_received.j2", HOME_ROWS, f=item)]
 
 
 # -- officers -------------------------------------------------------------------------------------
@@ -86,7 +95,7 @@ async def feedback_button(ctx: Context) -> list[Reply]:
         return [ctx.reply("feedback_prompt.j2", [[Button("Hủy", "pa:n")]])]
     if action == "n":  # the person (or an officer) cancels writing
         await ctx.clear_state()
-        return [ctx.reply("feedback_cancelled.j2")]
+        return [ctx.reply("feedback_cancelled.j2", HOME_ROWS)]
     if refused := officers_only(ctx):
         return refused
     item = await ctx.storage.get_feedback(int(arg)) if arg.isdigit() else None
@@ -103,6 +112,9 @@ async def answer_typed(ctx: Context) -> list[Reply]:
         await ctx.clear_state()
         return refused
     answer = " ".join(ctx.message.text.split())
+    if fold(answer) in CANCEL_WORDS:
+        await ctx.clear_state()
+        return [ctx.reply("feedback_cancelled.j2")]
     if len(answer) < FEEDBACK_MIN_CHARS:
         return [ctx.reply("feedback_short.j2", [[Button("Hủy", "pa:n")]], officer=True)]
     feedback_id = int(ctx.state.data.get("feedback_id", 0))

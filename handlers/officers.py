@@ -34,6 +34,7 @@ AUDIT_LABELS = {
     AuditAction.FEEDBACK_ANSWERED: "Trả lời phản ánh, kiến nghị",
     AuditAction.VOLUNTEER_DECIDED: "Duyệt tình nguyện viên",
     AuditAction.VOLUNTEER_LOOKUP: "Tình nguyện viên tra cứu hồ sơ",
+    AuditAction.VOLUNTEER_NAME_CONSENT: "Người dân đồng ý cho tình nguyện viên xem họ tên",
 }
 AUDIT_PAGE = 10
 _USER_ID = re.compile(r"[0-9A-Za-z_.:-]{1,40}")

@@ -90,7 +90,8 @@ async def rating_button(ctx: Context) -> list[Reply]:
     stored = await ctx.storage.save_rating(
         ctx.chat, Rating(code_key, (on_time, trips, attitude), ctx.now())
     )
-    return [ctx.reply("rating_done.j2", code=dossier.code, again=not stored)]
+    home = [[Button("🏠 Về đầu", "menu:start")]]
+    return [ctx.reply("rating_done.j2", home, code=dossier.code, again=not stored)]
 
 
 async def with_ratings_and_feedback(services: Services, report: PeriodReport) -> PeriodReport:

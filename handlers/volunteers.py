@@ -6,7 +6,9 @@ the officers get the request with two buttons → the volunteer is told. An appr
 follows dossiers like anyone (same second factor: the elder gives the last 4 digits), names each
 one ("Bà Lan – khai sinh cháu"), sees them all in /hoso, receives their notices and apologies, and
 gets a ready-made message to forward to the person. Their lookups are written to the audit log and
-allowed more failures than others (setting); names stay masked.
+allowed more failures than others (setting). Names stay masked unless the volunteer confirms that
+the person agreed, for that dossier: the consent is recorded (purpose "volunteer", the dossier's
+key in front) and audited, and ends with the follow.
 """
 
 from __future__ import annotations
@@ -21,7 +23,7 @@ from core.messages import Button, Reply, TextFormat
 from core.officers import AuditAction
 from handlers.context import Context, Services, render
 from handlers.feedback import officer_chats
-from handlers.officers import audit_entry, officers_only
+from handlers.officers import audit, audit_entry, officers_only
 from handlers.routing import Route, button, command, in_state
 from storage.base import ChatRef, OutboxItem, Purpose
 
@@ -31,6 +33,14 @@ MAX_LABEL = 60
 CONSENT_TEXT = (
     "Đồng ý để bot lưu họ tên, tổ, thôn và các hồ sơ theo dõi giúp người dân, để cán bộ duyệt và"
     " để gửi thông báo của các hồ sơ đó"
+)
+
+
+# Recorded, with the dossier's key in front, when the volunteer confirms the person agreed; the
+# volunteer's confirmation is also written to the audit log (who, when, which dossier).
+NAME_CONSENT_TEXT = (
+    "Người nộp hồ sơ đồng ý cho tình nguyện viên theo dõi hồ sơ này xem họ tên đầy đủ"
+    " (tình nguyện viên xác nhận)"
 )
 
 
@@ -154,8 +164,16 @@ async def _decide(ctx: Context, user_id: str, approve: bool) -> list[Reply]:
 async def ask_label(ctx: Context, dossier: Dossier) -> list[Reply]:
     """After a volunteer follows a dossier: whose is it? (called by handlers.dossiers)"""
     await ctx.set_state(VolunteerState.LABEL, code_key=dossier.code_key)
-    rows = [[Button("Bỏ qua", f"{PREFIX}:n")]]
+    rows = [[Button("Bỏ qua", f"{PREFIX}:s:{dossier.code_key}")]]
     return [ctx.reply("volunteer_ask_label.j2", rows, code=dossier.code)]
+
+
+def _followed_rows(key: str, name_shown: bool) -> list[list[Button]]:
+    rows = [[Button("📨 Tin nhắn gửi người dân", f"{PREFIX}:m:{key}")]]
+    if not name_shown:
+        rows.append([name_consent_button(key)])
+    rows.append([Button("📂 Hồ sơ đang theo dõi", f"{PREFIX}:h")])
+    return rows
 
 
 async def label_typed(ctx: Context) -> list[Reply]:
@@ -163,12 +181,53 @@ async def label_typed(ctx: Context) -> list[Reply]:
     key = str(ctx.state.data.get("code_key", ""))
     await ctx.clear_state()
     if not await ctx.storage.label_follow(ctx.chat, key, label):
-        return [ctx.reply("rating_stale.j2")]
+        return [ctx.reply("volunteer_not_following.j2")]
+    rows = _followed_rows(key, await may_see_name(ctx, key))
+    return [ctx.reply("volunteer_labelled.j2", rows, label=label)]
+
+
+async def label_skipped(ctx: Context, key: str) -> list[Reply]:
+    await ctx.clear_state()
+    if not await ctx.storage.is_following(ctx.chat, key):
+        return [ctx.reply("volunteer_not_following.j2")]
+    rows = _followed_rows(key, await may_see_name(ctx, key))
+    return [ctx.reply("volunteer_labelled.j2", rows, label=None)]
+
+
+# -- the person's consent to show their name ------------------------------------------------------
+
+
+async def may_see_name(ctx: Context, key: str) -> bool:
+    """A volunteer sees the applicant's full name only for a dossier they follow and whose
+    applicant agreed (recorded per dossier, withdrawn when the follow ends)."""
+    if not ctx.is_volunteer:
+        return False
+    return await ctx.storage.has_dossier_consent(ctx.chat, Purpose.VOLUNTEER, key)
+
+
+def name_consent_button(key: str) -> Button:
+    return Button("👁 Người dân đồng ý cho xem tên", f"{PREFIX}:k:{key}")
+
+
+async def _name_consent(ctx: Context, key: str, confirmed: bool) -> list[Reply]:
+    dossier = await ctx.storage.get_dossier(key)
+    if not ctx.is_volunteer or dossier is None or not await ctx.storage.is_following(ctx.chat, key):
+        return [ctx.reply("volunteer_not_following.j2")]
+    if not confirmed:
+        rows = [
+            [Button("✅ Người dân đã đồng ý", f"{PREFIX}:ky:{key}")],
+            [Button("Chưa, để sau", f"{PREFIX}:n")],
+        ]
+        return [ctx.reply("volunteer_name_consent.j2", rows, code=dossier.code)]
+    if not await may_see_name(ctx, key):
+        detail = f"{key}: {NAME_CONSENT_TEXT}"
+        await ctx.storage.record_consent(ctx.chat, Purpose.VOLUNTEER, detail, ctx.now())
+        await audit(ctx, AuditAction.VOLUNTEER_NAME_CONSENT, dossier.code)
     rows = [
-        [Button("📨 Tin nhắn gửi người dân", f"{PREFIX}:m:{key}")],
+        [Button("📋 Xem hồ sơ", f"h:v:{key}")],
         [Button("📂 Hồ sơ đang theo dõi", f"{PREFIX}:h")],
     ]
-    return [ctx.reply("volunteer_labelled.j2", rows, label=label)]
+    return [ctx.reply("volunteer_name_consented.j2", rows, code=dossier.code)]
 
 
 async def forward_message(ctx: Context, key: str) -> list[Reply]:
@@ -177,7 +236,7 @@ async def forward_message(ctx: Context, key: str) -> list[Reply]:
         (f for f in await ctx.storage.follows(ctx.chat) if f.dossier.code_key == key), None
     )
     if follow is None:
-        return [ctx.reply("rating_stale.j2")]
+        return [ctx.reply("volunteer_not_following.j2")]
     d = follow.dossier
     procedure = ctx.catalogue.get(d.procedure_id)
     text = ctx.render(
@@ -232,7 +291,11 @@ async def volunteer_button(ctx: Context) -> list[Reply]:
             return [ctx.reply("volunteer_ask.j2", step="name")]
         case "n":
             await ctx.clear_state()
-            return [ctx.reply("feedback_cancelled.j2")]
+            return [ctx.reply("volunteer_cancelled.j2")]
+        case "s" if arg:
+            return await label_skipped(ctx, arg)
+        case "k" | "ky" if arg:
+            return await _name_consent(ctx, arg, confirmed=action == "ky")
         case "y" | "r" if arg:
             return await _decide(ctx, arg, approve=action == "y")
         case "h":
@@ -242,7 +305,7 @@ async def volunteer_button(ctx: Context) -> list[Reply]:
         case "m" if arg:
             return await forward_message(ctx, arg)
         case _:
-            return [ctx.reply("rating_stale.j2")]
+            return [ctx.reply("volunteer_not_following.j2")]
 
 
 async def volunteer_notice(

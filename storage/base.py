@@ -471,6 +471,11 @@ class Storage(ZaloStore, Protocol):
         self, chat: ChatRef, purpose: Purpose, detail: str, now: dt.datetime
     ) -> None: ...
 
+    async def has_dossier_consent(self, chat: ChatRef, purpose: Purpose, code_key: str) -> bool:
+        """A consent of this purpose whose detail names the dossier ("<code key>: …"), given
+        and not withdrawn (unfollowing or unlinking withdraws it)."""
+        ...
+
     async def queue_ready_reminders(self, first: dt.date, last: dt.date, now: dt.datetime) -> int:
         """One reminder per following chat, ever, for results waiting to be collected whose
         appointment day is within `first`..`last`."""

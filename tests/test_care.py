@@ -20,7 +20,7 @@ from core.dossiers import Status
 from core.officers import AuditAction
 from handlers.commands import CITIZEN_COMMANDS, OFFICER_COMMANDS
 from handlers.context import Services
-from storage.base import ChatRef, OutboxStatus
+from storage.base import ChatRef, OutboxStatus, Purpose
 from storage.sqlite import SqliteStorage
 from tests.dossier_fixtures import CODE, OTHER_CODE, dossier, with_hash
 from tests.test_outbox_delivery import RecordingSender
@@ -438,9 +438,287 @@ async def test_storage_contract_for_ratings_reminders_unlinking(storage: SqliteS
     assert [r.scores for r in await storage.ratings_between(NOW.date(), NOW.date())] == [(2, 1, 0)]
     # Unlinking: a follow of a finished dossier goes once the moment is after its last change.
     await storage.follow(CITIZEN, KEY, None, "đồng ý", NOW)
+    await storage.record_consent(CITIZEN, Purpose.VOLUNTEER, f"{KEY}: xem tên", NOW)
+    assert await storage.has_dossier_consent(CITIZEN, Purpose.VOLUNTEER, KEY)
+    assert not await storage.has_dossier_consent(CITIZEN, Purpose.NOTICES, KEY)
     assert await storage.unlink_finished_before(NOW + dt.timedelta(days=1), NOW) == 0  # READY
     returned = dossier(status=Status.RETURNED, due=NOW.date())
     await storage.apply_dossiers([with_hash(returned)], NOW, "b")
     assert await storage.unlink_finished_before(NOW - dt.timedelta(days=1), NOW) == 0
     assert await storage.unlink_finished_before(NOW + dt.timedelta(days=1), NOW) == 1
     assert await storage.follows(CITIZEN) == []
+    assert not await storage.has_dossier_consent(CITIZEN, Purpose.VOLUNTEER, KEY)
+    assert not await storage.has_dossier_consent(CITIZEN, Purpose.FOLLOW_DOSSIER, KEY)
+
+
+# -- audit of issue 7 (acceptance) ----------------------------------------------------------------
+
+
+async def test_a_volunteer_sees_the_name_only_with_the_persons_recorded_consent(
+    services: Services, chat: Transcript, officer_chat: Transcript
+) -> None:
+    await set_status(services, Status.PROCESSING)
+    await become_volunteer(chat, officer_chat)
+    await chat.say(CODE)
+    await chat.say("5678")  # the elder gives the last 4 digits
+    chat.expect("Nguyễn V*** A*")
+    chat.expect_not("Nguyễn Văn An")
+    await chat.press("Theo dõi hồ sơ này")
+    await chat.press("Đồng ý theo dõi")
+    await chat.press("Bỏ qua")  # no label: the follow stays, nothing is "cancelled"
+    chat.expect("Khi hồ sơ thay đổi, bot sẽ nhắn ông/bà")
+    chat.expect_not("Đã hủy")
+    await chat.press("Người dân đồng ý cho xem tên")
+    chat.expect("Chỉ bấm khi chính người đó đã đồng ý")
+    await chat.press("Người dân đã đồng ý")
+    chat.expect("đồng ý cho ông/bà xem họ tên đầy đủ")
+    await chat.press("Xem hồ sơ")
+    chat.expect("Người nộp: Nguyễn Văn An")
+    storage = services.storage
+    assert await storage.has_dossier_consent(CITIZEN, Purpose.VOLUNTEER, KEY)
+    entries = await storage.audit_entries(20)
+    assert any(
+        e.action is AuditAction.VOLUNTEER_NAME_CONSENT and e.actor == "100" and e.target == CODE
+        for e in entries
+    )
+    # The consent ends with the follow: looked up again, the name is masked.
+    await chat.say(f"/huytheodoi {CODE}")
+    assert not await storage.has_dossier_consent(CITIZEN, Purpose.VOLUNTEER, KEY)
+    await chat.say(CODE)
+    await chat.say("5678")
+    chat.expect("Nguyễn V*** A*")
+    chat.expect_not("Nguyễn Văn An")
+
+
+async def test_a_citizen_cannot_record_a_name_consent(followed: Services, chat: Transcript) -> None:
+    await chat.press_data(f"tv:ky:{KEY}")
+    chat.expect("không còn theo dõi")
+    assert not await followed.storage.has_dossier_consent(CITIZEN, Purpose.VOLUNTEER, KEY)
+    await chat.say("/hoso")
+    await chat.press(f"Xem {CODE}")
+    chat.expect("Nguyễn V*** A*")
+    assert not any("xem tên" in b.label for b in chat.buttons)
+
+
+def _short(chat: Transcript) -> None:
+    """Elders read on small phones: every reply of the main paths stays short."""
+    for reply in chat.last:
+        lines = reply.text.splitlines()
+        assert len(reply.text) <= 1200 and len(lines) <= 30, reply.text
+        # Procedure names come from the catalogue as they are (the longest: 77 characters).
+        assert all(len(b.label) <= 80 for b in reply.all_buttons), reply.all_buttons
+
+
+async def test_every_main_path_works_by_tapping_alone(followed: Services, chat: Transcript) -> None:
+    """Issue 7 §2: start → field → procedure → sections → checklist; lookup → followed
+    dossiers → the card; the office's phone and hours; every end leaves a way on."""
+    await chat.say("/start")  # Telegram's "Start" button, Zalo's first tap
+    for label in ("Xem thủ tục theo lĩnh vực", "Hộ tịch", "Đăng ký khai sinh"):
+        await chat.press(label)
+        _short(chat)
+    for section, heading in (
+        ("Giấy tờ cần chuẩn bị", "Giấy tờ"),
+        ("Lệ phí", "Lệ phí"),
+        ("Thời gian", "Thời gian"),
+        ("Nộp ở đâu", "Nộp"),
+    ):
+        await chat.press(section)
+        chat.expect(heading)
+        _short(chat)
+    await chat.press("Tóm tắt thủ tục")
+    await chat.press("Danh sách giấy tờ để in")
+    chat.expect("☐", "Lệ phí:", "Giờ làm việc:")
+    await chat.say("/start")
+    await chat.press("Gọi cho Bộ phận Một cửa")
+    chat.expect("Điện thoại: 0200", "Giờ làm việc", "Sáng 7:30")
+    _short(chat)
+    await chat.press("Về đầu")
+    await chat.press("Tra cứu hồ sơ đã nộp")
+    await chat.press("Hồ sơ đang theo dõi (1)")
+    _short(chat)
+    await chat.press(f"Xem {CODE}")
+    chat.expect("Trạng thái:", "Ngày hẹn trả")
+    _short(chat)
+    await chat.press("Gọi cho Bộ phận Một cửa")
+    chat.expect("Giờ làm việc")
+
+
+async def test_following_ends_with_buttons_to_go_on(services: Services, chat: Transcript) -> None:
+    await set_status(services, Status.PROCESSING)
+    await chat.say(CODE)
+    await chat.say("5678")
+    await chat.press("Theo dõi hồ sơ này")
+    await chat.press("Đồng ý theo dõi")
+    chat.expect("Đã theo dõi hồ sơ")
+    await chat.press("Hồ sơ đang theo dõi")
+    chat.expect("Hồ sơ ông/bà đang theo dõi", CODE)
+
+
+async def test_followers_are_told_the_result_is_ready(followed: Services) -> None:
+    await deliver(followed)
+    await set_status(followed, Status.READY)
+    [(to, notice)] = (await deliver(followed)).sent
+    assert to == "100" and "Đã có kết quả" in notice.text
+
+
+async def test_each_follower_is_asked_once(followed: Services, dispatcher: object) -> None:
+    from bot.app import Dispatcher
+
+    assert isinstance(dispatcher, Dispatcher)
+    await followed.storage.follow(ChatRef("test", "200"), KEY, None, "đồng ý", NOW)
+    await set_status(followed, Status.RETURNED)
+    sent = await deliver(followed)
+    asked = sorted(to for to, reply in sent.sent if "Câu 1/3" in reply.text)
+    assert asked == ["100", "200"]
+    second = Transcript(dispatcher, user_id="200")
+    await rate(second, sent, "Sớm hoặc đúng hẹn", "1 lần nộp", "Lịch sự")
+    second.expect("Cảm ơn ông/bà đã đánh giá")
+    assert [r.scores for r in await followed.storage.ratings_between(NOW.date(), NOW.date())] == [
+        (2, 2, 2)
+    ]
+
+
+async def test_typing_huy_leaves_the_feedback_form(services: Services, chat: Transcript) -> None:
+    await chat.say("/phananh")
+    await chat.say("Hủy")
+    chat.expect("Đã hủy")
+    chat.expect_not("quá ngắn")
+    await chat.say("khai sinh")
+    chat.expect("Đăng ký khai sinh")
+    assert await services.storage.feedback_items(answered=False, limit=5) == []
+
+
+async def test_keeping_the_data_is_not_a_declined_follow(chat: Transcript) -> None:
+    await chat.say("/xoadulieu")
+    chat.expect("Bot sẽ xóa ngay", "không bị xóa")
+    chat.expect_not("tình nguyện viên")  # only volunteers are told about their registration
+    await chat.press("Không xóa")
+    chat.expect("giữ nguyên dữ liệu")
+
+
+def _html_problems(page: str) -> list[str]:
+    """Unclosed or stray tags: a page that a browser would have to guess."""
+    from html.parser import HTMLParser
+
+    void = {"meta", "br", "link", "img", "hr", "input"}
+    problems: list[str] = []
+    stack: list[str] = []
+
+    class Parser(HTMLParser):
+        def handle_starttag(self, tag: str, attrs: object) -> None:
+            if tag not in void:
+                stack.append(tag)
+
+        def handle_endtag(self, tag: str) -> None:
+            if not stack or stack.pop() != tag:
+                problems.append(f"</{tag}>")
+
+    Parser().feed(page)
+    return problems + [f"<{tag}> not closed" for tag in stack]
+
+
+async def test_every_printable_checklist_is_a_complete_a5_page(services: Services) -> None:
+    """Issue 7 §3: a box per document, fees, time, where, hours, phone, for every procedure;
+    pages were also checked in a PDF renderer (A5, 148 × 210 mm)."""
+    from handlers.checklists import printable_checklist
+
+    commune = services.knowledge.catalogue.commune
+    for procedure in services.knowledge.catalogue:
+        page = printable_checklist(services, procedure)
+        html = page.content.decode("utf-8")
+        assert page.mime_type == "text/html" and page.name.endswith(".html")
+        assert "@page { size: A5 portrait" in html and '<html lang="vi">' in html
+        assert html.count('<span class="box"></span>') == len(procedure.documents)
+        for part in ("Lệ phí", "Thời gian", "Nộp ở đâu", "Giờ làm việc", commune.phone):
+            assert part in html, (procedure.id, part)
+        assert commune.hours.morning in html and commune.hours.afternoon in html
+        assert _html_problems(html) == [], procedure.id
+    # Text from the catalogue is escaped: a name cannot break the page.
+    odd = next(iter(services.knowledge.catalogue)).model_copy(update={"name": "Cha & mẹ <con>"})
+    html = printable_checklist(services, odd).content.decode("utf-8")
+    assert "Cha &amp; mẹ &lt;con&gt;" in html and _html_problems(html) == []
+
+
+async def test_forgetting_a_chat_leaves_no_row_linked_to_it(
+    followed: Services, chat: Transcript, officer_chat: Transcript
+) -> None:
+    """/xoadulieu on the storage side: every table holding a (channel, chat_id) has nothing of
+    the chat left, except ratings and feedback, which stay unlinked for the office's records."""
+    import aiosqlite
+
+    storage = followed.storage
+    await become_volunteer(chat, officer_chat)
+    await storage.label_follow(CITIZEN, KEY, "Bà Lan")
+    await storage.record_consent(CITIZEN, Purpose.VOLUNTEER, f"{KEY}: tên", NOW)
+    await chat.say("/dangkythongbao")
+    await chat.press("Nhận tất cả thông báo")
+    await set_status(followed, Status.RETURNED)  # queues the rating question to the chat
+    await chat.say("/phananh Đề nghị niêm yết lệ phí ở bảng tin")
+    await chat.say("000.00.19.H47-261116-9999")  # a failed lookup
+    await chat.say("/phananh")  # a conversation in progress
+    await storage.save_rating(CITIZEN, Rating(KEY, (2, 2, 2), NOW))
+    await chat.say("/xoadulieu")
+    await chat.press("Xóa dữ liệu của tôi")
+    db: aiosqlite.Connection = storage._db  # type: ignore[attr-defined]
+    listing = await db.execute("SELECT name FROM sqlite_master WHERE type = 'table'")
+    tables = [r[0] for r in await listing.fetchall()]
+    left: dict[str, int] = {}
+    for table in tables:
+        columns = {r[1] for r in await (await db.execute(f"PRAGMA table_info({table})")).fetchall()}
+        if {"channel", "chat_id"} <= columns:
+            sql = f"SELECT COUNT(*) FROM {table} WHERE channel = ? AND chat_id = ?"
+        elif {"channel", "user_id"} <= columns and table != "officers":
+            sql = f"SELECT COUNT(*) FROM {table} WHERE channel = ? AND user_id = ?"
+        else:
+            continue
+        row = await (await db.execute(sql, ("test", "100"))).fetchone()
+        if row and row[0]:
+            left[table] = row[0]
+    assert left == {}
+    assert len(await storage.ratings_between(NOW.date(), NOW.date())) == 1
+    assert len(await storage.feedback_between(NOW.date(), NOW.date())) == 1
+    assert ("test", "100") not in followed.volunteers
+
+
+async def test_a_volunteer_receives_the_apology_named_by_the_label(
+    followed: Services, officer_chat: Transcript
+) -> None:
+    """Issue 7 §1: the apology (NĐ 61/2018 Đ19 k9) reaches the volunteer with the person's name."""
+    from tests.test_apologies import issue
+
+    await followed.storage.label_follow(CITIZEN, KEY, "Bà Lan – khai sinh cháu")
+    await deliver(followed)
+    await issue(officer_chat)
+    sent = await deliver(followed)
+    [notice] = [r for to, r in sent.sent if to == "100"]
+    assert notice.text.startswith("👤 Bà Lan – khai sinh cháu\n") and "xin lỗi" in notice.text
+
+
+async def test_unlinking_leaves_no_trace_tying_the_chat_to_the_old_dossier(
+    followed: Services, chat: Transcript, clock: FixedClock
+) -> None:
+    """Issue 7 §7: after MOTCUA_UNLINK_RETURNED_DAYS the chat is no longer tied to the dossier
+    anywhere: follow, consents, rating (kept, unlinked), the dossier's messages to the chat."""
+    storage = followed.storage
+    other_key = dossier(OTHER_CODE).code_key
+    await set_status(followed, Status.PROCESSING, code=OTHER_CODE)
+    await storage.follow(CITIZEN, other_key, None, "đồng ý", NOW)
+    await set_status(followed, Status.RETURNED)
+    sent = await deliver(followed)
+    await rate(chat, sent, "Sớm hoặc đúng hẹn", "1 lần nộp", "Lịch sự")
+    await set_status(followed, Status.READY, code=OTHER_CODE)  # a message about the other one
+    assert await storage.has_rated(CITIZEN, KEY)
+    clock.set(NOW + dt.timedelta(days=31))
+    assert await CareWatch(followed).run_if_due() == 1
+    assert not await storage.has_rated(CITIZEN, KEY)
+    assert len(await storage.ratings_between(NOW.date(), NOW.date())) == 1  # the figure stays
+    assert not await storage.has_dossier_consent(CITIZEN, Purpose.FOLLOW_DOSSIER, KEY)
+    assert await storage.has_dossier_consent(CITIZEN, Purpose.FOLLOW_DOSSIER, other_key)
+    db = storage._db  # type: ignore[attr-defined]
+    cursor = await db.execute(
+        "SELECT json_extract(payload, '$.code_key') FROM outbox WHERE chat_id = '100'"
+    )
+    assert {row[0] for row in await cursor.fetchall()} == {other_key}
+    # The old rating buttons no longer work for the chat.
+    await chat.press_data(f"dg:{KEY}:222")
+    chat.expect("Không ghi được đánh giá")

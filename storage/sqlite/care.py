@@ -9,7 +9,7 @@ from typing import Any
 from core.care import Feedback, Rating, Volunteer, VolunteerStatus, feedback_number
 from core.dossiers import STATUS_INFO, Status
 from core.officers import AuditEntry
-from storage.base import ChatRef, OutboxMessage, Purpose
+from storage.base import ChatRef, OutboxMessage, OutboxStatus, Purpose
 from storage.sqlite.officers import OfficersMixin
 from storage.sqlite.outbox import OutboxMixin
 
@@ -271,6 +271,16 @@ class CareMixin(OfficersMixin, OutboxMixin):
                 (chat.channel, chat.chat_id, purpose.value, detail, now.isoformat()),
             )
 
+    async def has_dossier_consent(self, chat: ChatRef, purpose: Purpose, code_key: str) -> bool:
+        """A consent of this purpose about one dossier, given and not withdrawn."""
+        async with self._lock:
+            row = await self._one(
+                "SELECT 1 FROM consents WHERE channel = ? AND chat_id = ? AND purpose = ?"
+                " AND detail LIKE ? AND withdrawn_at IS NULL",
+                (chat.channel, chat.chat_id, purpose.value, f"{code_key}:%"),
+            )
+        return row is not None
+
     # -- daily care: reminders, unlinking --------------------------------------------------------
 
     async def queue_ready_reminders(self, first: dt.date, last: dt.date, now: dt.datetime) -> int:
@@ -296,7 +306,8 @@ class CareMixin(OfficersMixin, OutboxMixin):
 
     async def unlink_finished_before(self, moment: dt.datetime, now: dt.datetime) -> int:
         """Unlink chats from dossiers finished (returned, refused…) before `moment`: the follow
-        goes, its consent is marked withdrawn. Returns how many links were removed."""
+        goes, its consents are marked withdrawn, the rating is unlinked, the dossier's messages
+        to the chat are deleted. Returns how many links were removed."""
         marks = ",".join("?" * len(_FINISHED))
         async with self._lock, self._transaction() as db:
             rows = await self._all(
@@ -307,18 +318,33 @@ class CareMixin(OfficersMixin, OutboxMixin):
                 (*_FINISHED, moment.isoformat()),
             )
             for channel, chat_id, code_key in rows:
+                link = (channel, chat_id, code_key)
                 await db.execute(
-                    "DELETE FROM follows WHERE channel = ? AND chat_id = ? AND code_key = ?",
-                    (channel, chat_id, code_key),
+                    "DELETE FROM follows WHERE channel = ? AND chat_id = ? AND code_key = ?", link
+                )
+                # Other traces that tie the chat to the dossier: its rating stays for the
+                # figures, unlinked (a chat that no longer follows cannot rate again); the
+                # dossier's messages to it go, except one a worker is sending right now.
+                await db.execute(
+                    "UPDATE ratings SET channel = NULL, chat_id = NULL"
+                    " WHERE channel = ? AND chat_id = ? AND code_key = ?",
+                    link,
                 )
                 await db.execute(
+                    "DELETE FROM outbox WHERE channel = ? AND chat_id = ?"
+                    " AND json_extract(payload, '$.code_key') = ? AND status <> ?",
+                    (*link, OutboxStatus.SENDING.value),
+                )
+                # The follow's consent and a volunteer's consent to see the name end with it.
+                await db.execute(
                     "UPDATE consents SET withdrawn_at = ? WHERE channel = ? AND chat_id = ?"
-                    " AND purpose = ? AND detail LIKE ? AND withdrawn_at IS NULL",
+                    " AND purpose IN (?, ?) AND detail LIKE ? AND withdrawn_at IS NULL",
                     (
                         now.isoformat(),
                         channel,
                         chat_id,
                         Purpose.FOLLOW_DOSSIER.value,
+                        Purpose.VOLUNTEER.value,
                         f"{code_key}:%",
                     ),
                 )

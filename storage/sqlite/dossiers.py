@@ -261,14 +261,16 @@ class DossiersMixin(OutboxMixin):
                 "DELETE FROM follows WHERE channel = ? AND chat_id = ? AND code_key = ?",
                 (chat.channel, chat.chat_id, code_key),
             )
+            # The follow's consent, and a volunteer's consent to see the name (issue 7), end.
             await db.execute(
                 "UPDATE consents SET withdrawn_at = ? WHERE channel = ? AND chat_id = ?"
-                " AND purpose = ? AND detail LIKE ? AND withdrawn_at IS NULL",
+                " AND purpose IN (?, ?) AND detail LIKE ? AND withdrawn_at IS NULL",
                 (
                     now.isoformat(),
                     chat.channel,
                     chat.chat_id,
                     Purpose.FOLLOW_DOSSIER.value,
+                    Purpose.VOLUNTEER.value,
                     f"{code_key}:%",
                 ),
             )
