@@ -168,17 +168,8 @@ class OutboxWorker:
         storage, now = self.services.storage, self.services.clock.now()
         message = item.message
         sender = self.senders[message.channel]
-        try:
-            reply = await render_outbox(self.services, item, sender.text_format)
-        except Exception:
-            log.exception("cannot render outbox message %s", message.dedupe_key)
-            await storage.mark_failed(item.id, "render failed", now)
-            return
+        reply = await render_or_settle(self.services, item, sender.text_format)
         if reply is None:
-            await storage.mark_failed(item.id, "nothing to say (data removed)", now)
-            return
-        if isinstance(reply, Withdrawn):
-            await storage.mark_cancelled(item.id, now)
             return
         try:
             message_id = None
@@ -200,3 +191,22 @@ class OutboxWorker:
                 await storage.mark_retry(item.id, str(exc) or type(exc).__name__, now + delay)
         else:
             await storage.mark_sent(item.id, message_id, now)
+
+
+async def render_or_settle(services: Services, item: OutboxItem, fmt: TextFormat) -> Reply | None:
+    """The message's text, or None when it is settled without sending: rendering failed, its
+    data was removed (failed), or it was withdrawn (cancelled, e.g. a broadcast stopped)."""
+    storage, now = services.storage, services.clock.now()
+    try:
+        reply = await render_outbox(services, item, fmt)
+    except Exception:
+        log.exception("cannot render outbox message %s", item.message.dedupe_key)
+        await storage.mark_failed(item.id, "render failed", now)
+        return None
+    if reply is None:
+        await storage.mark_failed(item.id, "nothing to say (data removed)", now)
+        return None
+    if isinstance(reply, Withdrawn):
+        await storage.mark_cancelled(item.id, now)
+        return None
+    return reply

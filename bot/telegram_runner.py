@@ -11,12 +11,11 @@ import asyncio
 import contextlib
 import datetime as dt
 import logging
-import signal
 from dataclasses import dataclass, field
 
 from telegram import Update
 
-from bot.app import Dispatcher, reload_knowledge
+from bot.app import Dispatcher
 from bot.care_jobs import CareWatch
 from bot.channels.telegram import (
     CHANNEL,
@@ -27,6 +26,7 @@ from bot.channels.telegram import (
 )
 from bot.delivery import OutboxWorker, RetryPolicy
 from bot.jobs import ApologyWatch
+from bot.lifecycle import hourly, serve_until_signalled
 from handlers.context import Services
 from storage.base import ChatRef
 
@@ -122,31 +122,13 @@ class TelegramBot:
 
     async def run_until_stopped(self) -> None:
         """For `motcua run`: until SIGINT/SIGTERM; SIGHUP reloads the catalogue."""
-        await self.start()
-        loop = asyncio.get_running_loop()
-        stopped = asyncio.Event()
-        for sig in (signal.SIGINT, signal.SIGTERM):
-            with contextlib.suppress(NotImplementedError):
-                loop.add_signal_handler(sig, stopped.set)
-        reloads: set[asyncio.Task[None]] = set()
-
-        def reload() -> None:
-            task = asyncio.create_task(reload_knowledge(self.services))
-            reloads.add(task)
-            task.add_done_callback(reloads.discard)
-
-        with contextlib.suppress(NotImplementedError):
-            loop.add_signal_handler(signal.SIGHUP, reload)
-        try:
-            await stopped.wait()
-        finally:
-            await self.stop()
+        await serve_until_signalled(self.services, self.start, self.stop)
 
     async def _forget_old_updates(self) -> None:
         """Update ids are remembered for two weeks: enough for any redelivery."""
-        while not self._stop.is_set():
+
+        async def forget() -> None:
             now = self.services.clock.now()
-            with contextlib.suppress(Exception):
-                await self.services.storage.forget_updates_before(now - dt.timedelta(days=14))
-            with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(self._stop.wait(), timeout=3600)
+            await self.services.storage.forget_updates_before(now - dt.timedelta(days=14))
+
+        await hourly(self._stop, forget)

@@ -13,7 +13,6 @@ import contextlib
 import datetime as dt
 import gc
 import logging
-import signal
 import sys
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import replace
@@ -26,7 +25,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, PlainTextResponse, Response
 from starlette.routing import BaseRoute, Route
 
-from bot.app import Dispatcher, reload_knowledge
+from bot.app import Dispatcher
 from bot.care_jobs import CareWatch, DailyWatches
 from bot.channels.zalo import (
     CHANNEL,
@@ -41,6 +40,7 @@ from bot.channels.zalo import (
     message_body,
     zalo_user_ids,
 )
+from bot.lifecycle import hourly, serve_until_signalled
 from core.messages import Reply
 from handlers.context import Services
 from storage.base import ChatRef
@@ -188,34 +188,16 @@ class ZaloBot:
 
     async def run_until_stopped(self) -> None:
         """For `motcua run --channel zalo`: until SIGINT/SIGTERM; SIGHUP reloads the catalogue."""
-        await self.start()
-        loop = asyncio.get_running_loop()
-        stopped = asyncio.Event()
-        for sig in (signal.SIGINT, signal.SIGTERM):
-            with contextlib.suppress(NotImplementedError):
-                loop.add_signal_handler(sig, stopped.set)
-        reloads: set[asyncio.Task[None]] = set()
-
-        def reload() -> None:
-            task = asyncio.create_task(reload_knowledge(self.services))
-            reloads.add(task)
-            task.add_done_callback(reloads.discard)
-
-        with contextlib.suppress(NotImplementedError):
-            loop.add_signal_handler(signal.SIGHUP, reload)
-        try:
-            await stopped.wait()
-        finally:
-            await self.stop()
+        await serve_until_signalled(self.services, self.start, self.stop)
 
     async def _forget_old_events(self) -> None:
         """Handled events are kept two weeks: longer than Zalo retries (about 12 h)."""
-        while not self._stop.is_set():
+
+        async def forget() -> None:
             now = self.services.clock.now()
-            with contextlib.suppress(Exception):
-                await self.services.storage.forget_inbox_before(now - dt.timedelta(days=14))
-            with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(self._stop.wait(), timeout=3600)
+            await self.services.storage.forget_inbox_before(now - dt.timedelta(days=14))
+
+        await hourly(self._stop, forget)
 
 
 # -- Telegram's webhook on the same server (`--channel all`) ----------------------------------

@@ -52,12 +52,11 @@ from typing import Any
 import httpx
 
 from bot.app import Dispatcher
-from bot.delivery import OutboxWorker, RetryLater, RetryPolicy
+from bot.delivery import OutboxWorker, RetryLater, RetryPolicy, render_or_settle
 from core.clock import Clock
 from core.dossiers import STATUS_INFO
 from core.messages import IncomingMessage, Reply, TextFormat, Unsupported, split_reply
 from handlers.context import Services
-from handlers.notifications import Withdrawn, render_outbox
 from storage.base import ChatRef, InboxEvent, OutboxItem, Storage, ZaloTokens
 
 log = logging.getLogger(__name__)
@@ -881,17 +880,8 @@ class ZaloOutboxWorker(OutboxWorker):
         storage, now = self.services.storage, self.services.clock.now()
         message = item.message
         chat = ChatRef(message.channel, message.chat_id)
-        try:
-            reply = await render_outbox(self.services, item, TextFormat.PLAIN)
-        except Exception:
-            log.exception("cannot render outbox message %s", message.dedupe_key)
-            await storage.mark_failed(item.id, "render failed", now)
-            return
+        reply = await render_or_settle(self.services, item, TextFormat.PLAIN)
         if reply is None:
-            await storage.mark_failed(item.id, "nothing to say (data removed)", now)
-            return
-        if isinstance(reply, Withdrawn):
-            await storage.mark_cancelled(item.id, now)
             return
         follower = await storage.zalo_follower(message.chat_id)
         if follower is not None and not follower.followed:
