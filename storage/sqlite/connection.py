@@ -2,6 +2,10 @@
 
 Coroutines share the connection, so every storage method holds `self._lock` for its whole
 duration: a transaction can never pick up another coroutine's statements halfway.
+
+Long read-only queries (the quarterly report reads every dossier of a year: ~0.7 s at 100,000)
+go to a second, read-only connection opened on first use (`_snapshot`): WAL lets it read a
+consistent snapshot while the main connection keeps answering citizens.
 """
 
 from __future__ import annotations
@@ -19,9 +23,12 @@ from storage.migrate import apply_migrations
 
 
 class SqliteConnection:
-    def __init__(self, connection: aiosqlite.Connection) -> None:
+    def __init__(self, connection: aiosqlite.Connection, path: Path | None = None) -> None:
         self._db = connection
         self._lock = asyncio.Lock()
+        self._path = path  # None in memory: no second connection can see the data
+        self._reader: aiosqlite.Connection | None = None
+        self._reader_lock = asyncio.Lock()
 
     @classmethod
     async def open(cls, path: Path | str) -> Self:
@@ -37,9 +44,12 @@ class SqliteConnection:
         except BaseException:
             await connection.close()
             raise
-        return cls(connection)
+        return cls(connection, None if str(path) == ":memory:" else Path(path))
 
     async def close(self) -> None:
+        if self._reader is not None:
+            await self._reader.close()
+            self._reader = None
         await self._db.close()
 
     async def __aenter__(self) -> Self:
@@ -63,6 +73,24 @@ class SqliteConnection:
             await self._db.execute("ROLLBACK")
             raise
         await self._db.execute("COMMIT")
+
+    async def _snapshot(self, *queries: tuple[str, Sequence[Any]]) -> list[list[Any]]:
+        """Run read-only queries in one consistent snapshot, without holding `self._lock`
+        (in memory, where there is only one connection, under it)."""
+        if self._path is None:
+            async with self._lock:
+                return [await self._all(sql, params) for sql, params in queries]
+        async with self._reader_lock:
+            if self._reader is None:
+                uri = f"{self._path.resolve().as_uri()}?mode=ro"
+                self._reader = await aiosqlite.connect(uri, uri=True, isolation_level=None)
+                await self._reader.execute("PRAGMA busy_timeout=5000")
+            reader = self._reader
+            await reader.execute("BEGIN")  # one read transaction: one snapshot for all queries
+            try:
+                return [list(await reader.execute_fetchall(sql, p)) for sql, p in queries]
+            finally:
+                await reader.execute("COMMIT")
 
     async def _all(self, sql: str, params: Sequence[Any] = ()) -> list[Any]:
         """Run a query and fetch its rows in one trip to the database thread."""

@@ -44,9 +44,9 @@ WHERE a.issued_at >= ? AND a.issued_at < ?
 class ReportsMixin(SqliteConnection):
     async def report_data(self, first: dt.date, last: dt.date) -> ReportData:
         start, after = first.isoformat(), (last + dt.timedelta(days=1)).isoformat()
-        async with self._lock:
-            rows = await self._all(_REPORT_DOSSIERS, (after, start))
-            apologies = await self._all(_REPORT_APOLOGIES, (start, after))
+        rows, apologies = await self._snapshot(
+            (_REPORT_DOSSIERS, (after, start)), (_REPORT_APOLOGIES, (start, after))
+        )
         # 100,000 new objects that form no cycle: the cyclic collector would rescan them all,
         # over and over, for nothing (as in core.dossier_import); it resumes right after.
         collecting = gc.isenabled()

@@ -13,6 +13,7 @@ import asyncio
 import datetime as dt
 import json
 from collections.abc import Sequence
+from pathlib import Path
 
 import aiosqlite
 
@@ -26,8 +27,8 @@ _Row = tuple[str, str, str, str]
 
 
 class ZaloMixin(SqliteConnection):
-    def __init__(self, connection: aiosqlite.Connection) -> None:
-        super().__init__(connection)
+    def __init__(self, connection: aiosqlite.Connection, path: Path | None = None) -> None:
+        super().__init__(connection, path)
         self._inbox_queue: list[tuple[_Row, asyncio.Future[bool]]] = []
         self._inbox_writer: asyncio.Task[None] | None = None
 
