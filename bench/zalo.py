@@ -41,7 +41,7 @@ from bot.channels.zalo import SIGNATURE_HEADER, ZaloOptions, ZaloRules  # noqa: 
 from bot.settings import Settings  # noqa: E402
 from bot.zalo_runner import ZaloBot  # noqa: E402
 from core.clock import FixedClock  # noqa: E402
-from tests.fake_zalo import APP_ID, APP_SECRET, OA_SECRET, FakeZalo, WebhookDriver  # noqa: E402
+from tests.fake_zalo import FakeZalo, WebhookDriver  # noqa: E402
 
 MESSAGES = ["/start", "đăng ký khai tử", "/trogiup", "chung thuc di chuc", "/lienhe"]
 
@@ -52,20 +52,7 @@ def percentile(values: list[float], q: float) -> float:
 
 
 def options(fake: FakeZalo) -> ZaloOptions:
-    return ZaloOptions(
-        app_id=APP_ID,
-        app_secret=APP_SECRET,
-        oa_secret_key=OA_SECRET,
-        access_token=fake.access_token,
-        refresh_token=fake.refresh_token,
-        api_base_url=fake.base_url,
-        oauth_base_url=fake.base_url,
-        zns_base_url=fake.base_url,
-        listen="127.0.0.1",
-        port=0,
-        rules=ZaloRules(messages_per_second=100_000),
-        outbox_interval=3600,
-    )
+    return fake.options(rules=ZaloRules(messages_per_second=100_000))
 
 
 async def _spawn_client(url: str, *flags: str) -> dict[str, float]:

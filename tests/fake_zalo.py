@@ -16,7 +16,7 @@ import itertools
 import json
 import urllib.parse
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from types import TracebackType
 from typing import Any
@@ -28,7 +28,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
-from bot.channels.zalo import SIGNATURE_HEADER, event_signature
+from bot.channels.zalo import SIGNATURE_HEADER, ZaloOptions, event_signature
 from tests.fake_telegram import _Server
 
 JSON = dict[str, Any]
@@ -108,6 +108,24 @@ class FakeZalo:
     @property
     def base_url(self) -> str:
         return f"http://127.0.0.1:{self.port}"
+
+    def options(self, **changes: Any) -> ZaloOptions:
+        """The bot's Zalo settings pointed at this fake, listening on a free loopback port;
+        the outbox is delivered by the test itself (hourly interval) unless changed."""
+        base = ZaloOptions(
+            app_id=APP_ID,
+            app_secret=APP_SECRET,
+            oa_secret_key=OA_SECRET,
+            access_token=self.access_token,
+            refresh_token=self.refresh_token,
+            api_base_url=self.base_url,
+            oauth_base_url=self.base_url,
+            zns_base_url=self.base_url,
+            listen="127.0.0.1",
+            port=0,
+            outbox_interval=3600,
+        )
+        return replace(base, **changes)
 
     async def __aenter__(self) -> FakeZalo:
         self._task = asyncio.create_task(self._server.serve())

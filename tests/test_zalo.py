@@ -10,7 +10,6 @@ import datetime as dt
 import hashlib
 import json
 from collections.abc import AsyncIterator
-from dataclasses import replace
 from pathlib import Path
 
 import pytest
@@ -53,22 +52,8 @@ def zalo_options(fake: FakeZalo, **changes: object) -> ZaloOptions:
             "apology": ZnsTemplate("231457", {"ma_ho_so": "code", "ngay_hen_moi": "new_due"}),
         },
     )
-    base = ZaloOptions(
-        app_id=APP_ID,
-        app_secret=APP_SECRET,
-        oa_secret_key=OA_SECRET,
-        access_token=fake.access_token,
-        refresh_token=fake.refresh_token,
-        api_base_url=fake.base_url,
-        oauth_base_url=fake.base_url,
-        zns_base_url=fake.base_url,
-        listen="127.0.0.1",
-        port=0,
-        officer_ids=("900",),
-        rules=rules,
-        outbox_interval=3600,  # tests deliver the outbox themselves, when they choose
-    )
-    return replace(base, **changes)  # type: ignore[arg-type]
+    # tests deliver the outbox themselves, when they choose
+    return fake.options(**{"officer_ids": ("900",), "rules": rules, **changes})
 
 
 @pytest.fixture
