@@ -124,6 +124,7 @@ class Settings(BaseSettings):
     )
     # Transaction messages need Zalo's permission for the OA: off until the commune has it.
     zalo_transaction_messages: bool = False
+    zalo_reply_with_message_id: bool = True  # recipient.message_id: a free reply, not quota
     zalo_cs_window_hours: float = Field(default=48, gt=0)
     zalo_cs_max_messages: int = Field(default=8, ge=0)  # per window; 0 = no limit
     zalo_interaction_days: float = Field(default=7, gt=0)  # transaction messages after that: no

@@ -142,6 +142,7 @@ class ZaloFollower:
     last_interaction: dt.datetime | None
     cs_sent: int  # consultation messages sent since the last interaction
     choices: tuple[str, ...] = ()  # button tokens of the last numbered list
+    last_message_id: str | None = None  # the person's last message: replies refer to it
 
 
 @dataclass(frozen=True)
@@ -175,8 +176,10 @@ class ZaloStore(Protocol):
         """Delete handled events received before `moment`; pending ones always stay."""
         ...
 
-    async def zalo_interaction(self, user_id: str, now: dt.datetime) -> None:
-        """The person wrote: the free reply window starts again."""
+    async def zalo_interaction(
+        self, user_id: str, now: dt.datetime, message_id: str | None = None
+    ) -> None:
+        """The person wrote: the free reply window starts again (replies refer to `message_id`)."""
         ...
 
     async def zalo_set_followed(self, user_id: str, followed: bool, now: dt.datetime) -> None: ...

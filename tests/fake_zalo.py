@@ -88,6 +88,9 @@ class FakeZalo:
     calls: list[tuple[str, int]] = field(default_factory=list)  # (endpoint, error code)
     refresh_error: int | None = None
     port: int = 0
+    # Who wrote each message the webhook driver posted: a reply by `recipient.message_id` goes
+    # to its author (Zalo resolves it the same way).
+    authors: dict[str, str] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
         self._failures: list[_Failure] = []
@@ -189,7 +192,12 @@ class FakeZalo:
         if request.headers.get("access_token") != self.access_token:
             return self._answer(kind, TOKEN_INVALID)
         body = json.loads(await request.body())
-        user = str(body.get("recipient", {}).get("user_id", ""))
+        recipient = body.get("recipient", {})
+        if "message_id" in recipient:  # a reply to the person's message
+            replied = str(recipient["message_id"])
+            user = self.authors.get(replied, f"?{replied}")
+        else:
+            user = str(recipient.get("user_id", ""))
         failure = self._take_failure(kind, user)
         if failure is not None:
             return self._answer(kind, failure)
@@ -237,8 +245,15 @@ class WebhookDriver:
     """Posts Zalo's webhook events, signed as Zalo signs them, from the literal payloads in
     tests/data/zalo/ (placeholders: __USER__, __TEXT__, __MSG_ID__, __TIMESTAMP__)."""
 
-    def __init__(self, url: str, app_id: str = APP_ID, oa_secret: str = OA_SECRET) -> None:
+    def __init__(
+        self,
+        url: str,
+        app_id: str = APP_ID,
+        oa_secret: str = OA_SECRET,
+        fake: FakeZalo | None = None,
+    ) -> None:
         self.url = url
+        self.fake = fake  # told who wrote each message, to resolve replies to it
         self.app_id = app_id
         self.oa_secret = oa_secret
         # trust_env=False: a proxy from the environment must not carry a loopback request away.
@@ -251,10 +266,13 @@ class WebhookDriver:
 
     def payload(self, name: str, user: str, text: str = "", msg_id: str | None = None) -> bytes:
         raw = (PAYLOADS / f"{name}.json").read_text(encoding="utf-8")
+        msg_id = msg_id or f"{next(self._ids):020d}abcdef"
+        if self.fake is not None:
+            self.fake.authors[msg_id] = user
         values = {
             "__USER__": user,
             "__TEXT__": json.dumps(text, ensure_ascii=False)[1:-1],
-            "__MSG_ID__": msg_id or f"{next(self._ids):020d}abcdef",
+            "__MSG_ID__": msg_id,
             "__TIMESTAMP__": str(next(self._clock)),
         }
         for key, value in values.items():

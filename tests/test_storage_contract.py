@@ -370,9 +370,12 @@ async def test_zalo_follower_state_and_the_reply_window(storage: Storage) -> Non
     follower = await storage.zalo_follower(user)
     assert follower == ZaloFollower(user, True, NOW, 3, ("tok1", "tok2"))
     later = NOW + dt.timedelta(hours=30)
-    await storage.zalo_interaction(user, later)  # the person wrote again: the window restarts
+    await storage.zalo_interaction(user, later, "msg-2")  # wrote again: the window restarts
     follower = await storage.zalo_follower(user)
     assert follower is not None and follower.last_interaction == later and follower.cs_sent == 0
+    assert follower.last_message_id == "msg-2"  # replies refer to it
+    await storage.zalo_interaction(user, later)  # a follow event has no message: the id stays
+    assert (await storage.zalo_follower(user)).last_message_id == "msg-2"  # type: ignore[union-attr]
     await storage.zalo_set_followed(user, False, later)
     follower = await storage.zalo_follower(user)
     assert follower is not None and not follower.followed and follower.last_interaction == later

@@ -73,8 +73,8 @@ async def zalo(fake: FakeZalo, services: Services) -> AsyncIterator[ZaloBot]:
 
 
 @pytest.fixture
-async def driver(zalo: ZaloBot) -> AsyncIterator[WebhookDriver]:
-    client = WebhookDriver(f"http://127.0.0.1:{zalo.port}/zalo/webhook")
+async def driver(zalo: ZaloBot, fake: FakeZalo) -> AsyncIterator[WebhookDriver]:
+    client = WebhookDriver(f"http://127.0.0.1:{zalo.port}/zalo/webhook", fake=fake)
     yield client
     await client.close()
 
@@ -392,7 +392,7 @@ async def test_a_restart_with_events_in_the_inbox_loses_none(
     first = ZaloBot(services, zalo_options(fake))
     first.channel.process_pending = _never  # type: ignore[method-assign]  # dies before handling
     await first.start()
-    driver = WebhookDriver(f"http://127.0.0.1:{first.port}/zalo/webhook")
+    driver = WebhookDriver(f"http://127.0.0.1:{first.port}/zalo/webhook", fake=fake)
     for n, text in enumerate(["/start", "khai sinh", "/start"]):
         body = driver.payload("user_send_text", f"55500000000000000{n:02d}", text)
         assert (await driver.post(body)).status_code == 200
@@ -434,7 +434,7 @@ async def test_one_server_takes_zalo_and_telegram_webhooks(services: Services) -
         zalo = ZaloBot(services, zalo_options(fake), extra_routes=[route], watches=False)
         await zalo.start()
         url = f"http://127.0.0.1:{zalo.port}/telegram"
-        driver = WebhookDriver(f"http://127.0.0.1:{zalo.port}/zalo/webhook")
+        driver = WebhookDriver(f"http://127.0.0.1:{zalo.port}/zalo/webhook", fake=fake)
         try:
             await start_mounted_telegram(telegram, url, "s3cret")
             assert tg.webhook_url == url and tg.webhook_secret == "s3cret"
@@ -581,3 +581,36 @@ async def test_with_every_channel_the_watches_run_once(services: Services, tmp_p
             await channels.stop_telegram()
             await channels.zalo.stop()
         assert _running_watch_loops() == []
+
+
+async def test_replies_refer_to_the_persons_message_so_zalo_counts_them_free(
+    fake: FakeZalo, zalo: ZaloBot, driver: WebhookDriver, services: Services
+) -> None:
+    """Zalo OA help desk: a message sent by API with only user_id, no message_id, counts as a
+    proactive (quota) message. Replies and notices in the window refer to the last message."""
+    body = driver.payload("user_send_text", CITIZEN, "khai sinh", msg_id="a1b2c3d4e5f60001")
+    assert (await driver.post(body)).status_code == 200
+    await zalo.channel.process_pending()
+    [reply] = fake.to(CITIZEN)
+    assert reply.body["recipient"] == {"message_id": "a1b2c3d4e5f60001"}
+    await follow_dossier(driver, zalo, fake, services, CITIZEN)
+    last = (await services.storage.zalo_follower(CITIZEN)).last_message_id  # type: ignore[union-attr]
+    await change_status(services, Status.READY, "import:b.csv")
+    await zalo.worker.deliver_due()
+    notice = fake.to(CITIZEN)[-1]
+    assert "Đã có kết quả" in notice.text and notice.body["recipient"] == {"message_id": last}
+
+
+async def test_replies_by_user_id_when_so_configured(
+    fake: FakeZalo, services: Services, clock: FixedClock
+) -> None:
+    rules = ZaloRules(messages_per_second=10_000, reply_with_message_id=False)
+    bot = ZaloBot(services, zalo_options(fake, rules=rules), watches=False)
+    await bot.start()
+    driver = WebhookDriver(f"http://127.0.0.1:{bot.port}/zalo/webhook", fake=fake)
+    try:
+        [reply] = await say(driver, bot, fake, CITIZEN, "khai sinh")
+        assert reply.body["recipient"] == {"user_id": CITIZEN}
+    finally:
+        await driver.close()
+        await bot.stop()

@@ -110,6 +110,7 @@ class ZaloRules:
     cs_max_messages: int = 8  # 0 = no limit
     interaction_window: dt.timedelta = dt.timedelta(days=7)
     transaction_messages: bool = False
+    reply_with_message_id: bool = True  # cs messages refer to the person's last message
     quiet_start: dt.time = dt.time(22, 0)
     quiet_end: dt.time = dt.time(6, 0)
     text_limit: int = 2000
@@ -200,6 +201,7 @@ def options_from_settings(settings: Any, **overrides: Any) -> ZaloOptions | str:
         cs_max_messages=settings.zalo_cs_max_messages,
         interaction_window=dt.timedelta(days=settings.zalo_interaction_days),
         transaction_messages=settings.zalo_transaction_messages,
+        reply_with_message_id=settings.zalo_reply_with_message_id,
         quiet_start=settings.zalo_quiet_start,
         quiet_end=settings.zalo_quiet_end,
         text_limit=settings.zalo_text_limit,
@@ -274,6 +276,13 @@ def event_user(event: Mapping[str, Any]) -> str:
         if isinstance(holder, dict) and holder.get("id"):
             return str(holder["id"])
     return str(event.get("user_id_by_app") or "")
+
+
+def event_message_id(event: Mapping[str, Any]) -> str | None:
+    message = event.get("message")
+    if isinstance(message, dict) and message.get("msg_id"):
+        return str(message["msg_id"])
+    return None
 
 
 def event_key(event: Mapping[str, Any]) -> str:
@@ -374,8 +383,11 @@ def format_reply(reply: Reply, rules: ZaloRules) -> Formatted:
     return Formatted(messages, saved, choices)
 
 
-def message_body(user_id: str, message: OutMessage) -> dict[str, Any]:
-    body: dict[str, Any] = {"recipient": {"user_id": user_id}, "message": {"text": message.text}}
+def message_body(user_id: str, message: OutMessage, reply_to: str | None = None) -> dict[str, Any]:
+    """A consultation message. `reply_to`, the id of the person's message it answers, makes it
+    a free reply: Zalo's OA help desk says one with only `user_id` counts as proactive (quota)."""
+    recipient = {"user_id": user_id} if reply_to is None else {"message_id": reply_to}
+    body: dict[str, Any] = {"recipient": recipient, "message": {"text": message.text}}
     if message.buttons:
         body["message"]["attachment"] = {
             "type": "template",
@@ -723,7 +735,7 @@ class ZaloChannel:
                 await self.storage.zalo_set_followed(user, False, now)
                 await self.storage.deactivate_chat(ChatRef(CHANNEL, user))
             case EventKind.MESSAGE:
-                await self.storage.zalo_interaction(user, now)
+                await self.storage.zalo_interaction(user, now, event_message_id(event))
                 message = await self.to_incoming(event)
                 if message is not None:
                     await self._answer(message)
@@ -789,9 +801,13 @@ async def send_cs(
         await storage.zalo_save_buttons(formatted.saved_buttons, clock.now())
     if formatted.choices is not None:
         await storage.zalo_set_choices(user, formatted.choices)
+    reply_to = None
+    if rules.reply_with_message_id:
+        follower = await storage.zalo_follower(user)
+        reply_to = follower.last_message_id if follower is not None else None
     first = ""
     for message in formatted.messages:
-        sent = await api.send_message("cs", message_body(user, message))
+        sent = await api.send_message("cs", message_body(user, message, reply_to))
         await storage.zalo_count_cs(user)
         first = first or sent
     return first

@@ -124,16 +124,21 @@ class ZaloMixin(SqliteConnection):
             await self.forget_zalo_user(chat.chat_id)
 
     # -- followers and the reply window --
-    async def zalo_interaction(self, user_id: str, now: dt.datetime) -> None:
-        """The person wrote or pressed a button: the free window starts again."""
+    async def zalo_interaction(
+        self, user_id: str, now: dt.datetime, message_id: str | None = None
+    ) -> None:
+        """The person wrote or pressed a button: the free window starts again; replies carry
+        the id of their message (`message_id`, kept until the next one)."""
         stamp = now.isoformat()
         async with self._lock:
             await self._db.execute(
                 "INSERT INTO zalo_followers (user_id, followed, last_interaction, cs_sent,"
-                " updated_at) VALUES (?, 1, ?, 0, ?) ON CONFLICT (user_id) DO UPDATE SET"
+                " last_message_id, updated_at) VALUES (?, 1, ?, 0, ?, ?)"
+                " ON CONFLICT (user_id) DO UPDATE SET"
                 " last_interaction = excluded.last_interaction, cs_sent = 0,"
-                " updated_at = excluded.updated_at",
-                (user_id, stamp, stamp),
+                " last_message_id = COALESCE(excluded.last_message_id,"
+                " zalo_followers.last_message_id), updated_at = excluded.updated_at",
+                (user_id, stamp, message_id, stamp),
             )
 
     async def zalo_set_followed(self, user_id: str, followed: bool, now: dt.datetime) -> None:
@@ -149,7 +154,8 @@ class ZaloMixin(SqliteConnection):
     async def zalo_follower(self, user_id: str) -> ZaloFollower | None:
         async with self._lock:
             row = await self._one(
-                "SELECT followed, last_interaction, cs_sent, choices FROM zalo_followers"
+                "SELECT followed, last_interaction, cs_sent, choices, last_message_id"
+                " FROM zalo_followers"
                 " WHERE user_id = ?",
                 (user_id,),
             )
@@ -161,6 +167,7 @@ class ZaloMixin(SqliteConnection):
             last_interaction=dt.datetime.fromisoformat(row[1]) if row[1] else None,
             cs_sent=int(row[2]),
             choices=tuple(json.loads(row[3])) if row[3] else (),
+            last_message_id=row[4],
         )
 
     async def zalo_count_cs(self, user_id: str, sent: int = 1) -> None:
