@@ -122,6 +122,8 @@ def test_syllable_shape() -> None:
         ("đkks cho con", "dang-ky-khai-sinh"),
         ("làm giấy khai sanh", "dang-ky-khai-sinh"),
         ("khaisinh", "dang-ky-khai-sinh"),
+        ("dangkykhaitu", "dang-ky-khai-tu"),  # a whole name run together
+        ("xacnhantinhtranghonnhan", "xac-nhan-tinh-trang-hon-nhan"),
         ("khai sih cho be", "dang-ky-khai-sinh"),
         ("dkkh", "dang-ky-ket-hon"),
         ("đăng kí kết hôn", "dang-ky-ket-hon"),

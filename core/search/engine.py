@@ -52,6 +52,8 @@ MIN_RECALL = 0.5
 CANDIDATE_EVIDENCE_AT = 1.5
 CANDIDATES = 5
 SHORTLIST = 12  # entries scored on phrases, chosen by query coverage
+# Run-together words: at most this long, cut into syllables of at most 7 letters ("nghiêng").
+MAX_SPLIT_CHARS, MAX_SYLLABLE_CHARS = 40, 7
 
 
 @dataclass(frozen=True)
@@ -173,25 +175,41 @@ class ProcedureSearch:
         return (self._edit(token),)
 
     def _split(self, token: str) -> tuple[Alternatives, ...]:
-        """'khaisinh' → khai + sinh, when the halves make a pair the catalogue uses
-        ("kethon" → kết hôn, never kế thôn)."""
+        """'khaisinh' → khai + sinh, 'dangkykethon' → đăng + ký + kết + hôn: a cut into
+        syllables only when every two neighbours make a pair the catalogue uses ("kethon" →
+        kết hôn, never kế thôn), so gibberish never becomes words. The most common words win."""
         index = self.index
-        best: tuple[int, int, int] | None = None
-        for cut in range(2, len(token) - 1):
-            left, right = index.vocab.get(token[:cut]), index.vocab.get(token[cut:])
-            if left is None or right is None:
-                continue
-            if not (is_syllable(token[:cut]) and is_syllable(token[cut:])):
-                continue
-            # Only a cut into a pair the catalogue uses: gibberish must not become two words.
-            if (left, right) not in index.bigram_postings:
-                continue
-            rank = index.df[left] + index.df[right]
-            if best is None or rank > best[0]:
-                best = (rank, left, right)
-        if best is None:
+        if len(token) > MAX_SPLIT_CHARS:
             return ()
-        return (((best[1], SPLIT),), ((best[2], SPLIT),))
+        memo: dict[tuple[int, int], tuple[int, tuple[int, ...]] | None] = {}
+
+        def best_from(start: int, previous: int) -> tuple[int, tuple[int, ...]] | None:
+            """The best cut of token[start:], given the syllable before it (-1: none)."""
+            if start == len(token):
+                return (0, ())
+            key = (start, previous)
+            if key in memo:
+                return memo[key]
+            best: tuple[int, tuple[int, ...]] | None = None
+            for end in range(start + 1, min(len(token), start + MAX_SYLLABLE_CHARS) + 1):
+                if start == 0 and end == len(token):
+                    break  # the whole token is not a split
+                piece = token[start:end]
+                word = index.vocab.get(piece)
+                if word is None or not is_syllable(piece):
+                    continue
+                if previous >= 0 and (previous, word) not in index.bigram_postings:
+                    continue
+                rest = best_from(end, word)
+                if rest is not None and (best is None or rest[0] + index.df[word] > best[0]):
+                    best = (rest[0] + index.df[word], (word, *rest[1]))
+            memo[key] = best
+            return best
+
+        found = best_from(0, -1)
+        if found is None:
+            return ()
+        return tuple(((word, SPLIT),) for word in found[1])
 
     def _edit(self, token: str) -> Alternatives:
         index = self.index
