@@ -153,6 +153,7 @@ def test_everyday_writing_finds_the_procedure(
         "ok",
         "asdfgh",
         "giá vàng hôm nay",
+        "tên bạn là gì",  # one catalogue word ("tên") proves nothing
         "thời tiết ngày mai",
         "",
         "   ",

@@ -49,6 +49,9 @@ REFERRAL_AT = 0.42
 # explains a one-word message completely but proves nothing.
 EVIDENCE_AT = 1.5
 MIN_RECALL = 0.5
+# A message word counts as a catalogue word from this confidence (a forgotten diacritic: 0.4;
+# other diacritics, 0.2, make another word).
+KNOWN_AT = 0.3
 CANDIDATE_EVIDENCE_AT = 1.5
 CANDIDATES = 5
 SHORTLIST = 12  # entries scored on phrases, chosen by query coverage
@@ -109,7 +112,8 @@ class ProcedureSearch:
         analysis = analyse(text, self.lexicon, self.index)
         positions = self._positions(analysis)
         scores = self._score(positions)
-        return self._decide(text, analysis, scores)
+        known = sum(1 for p in positions if any(w >= KNOWN_AT for _, w in p.alternatives))
+        return self._decide(text, analysis, scores, known)
 
     # -- words → alternatives ---------------------------------------------------------------
 
@@ -316,7 +320,9 @@ class ProcedureSearch:
 
     # -- decision --------------------------------------------------------------------------
 
-    def _decide(self, text: str, analysis: Analysis, scores: dict[int, Scored]) -> SearchResult:
+    def _decide(
+        self, text: str, analysis: Analysis, scores: dict[int, Scored], known: int
+    ) -> SearchResult:
         entries = self.index.entries
         ranked = sorted(scores.items(), key=lambda item: (-item[1].score, item[0]))
         candidates = tuple(
@@ -332,6 +338,9 @@ class ProcedureSearch:
             # Confident only when the message says most of one of the entry's names or aliases,
             # with enough distinctive words: a shared word or two is a coincidence.
             sure = best.evidence >= EVIDENCE_AT and best.recall >= MIN_RECALL
+            # One catalogue word alone ("bot tên gì": "tên") is part of many names: an answer
+            # needs two, or that word to be a whole name or alias.
+            sure = sure and (known >= 2 or best.recall >= 1.0)
             if sure and entries[top].is_referral and best.score >= REFERRAL_AT:
                 referral = entries[top].id
                 candidates = ()
