@@ -18,8 +18,9 @@ and with the apologies issued:
   or *overdue* (its due date — before any extension — has passed);
 - **apologies** issued in the period (Mẫu 04), the report line "việc xin lỗi tổ chức, cá nhân khi
   để xảy ra trễ hạn";
-- **satisfaction**: not collected yet (another issue); `Satisfaction` is where it will go, and the
-  outputs say "chưa có dữ liệu" meanwhile.
+- **satisfaction**: the citizens' ratings of dossiers returned in the period (three questions
+  scored 2/1/0, `handlers/ratings.py`), and feedback received and answered; "chưa có dữ liệu"
+  when nobody rated.
 
 When the resolution date is known only from the bot's history (the export had no "Ngày có kết quả"
 column), the figures use the time the import first saw a finished status, and say how many.
