@@ -18,7 +18,7 @@ and with the apologies issued:
   or *overdue* (its due date — before any extension — has passed);
 - **apologies** issued in the period (Mẫu 04), the report line "việc xin lỗi tổ chức, cá nhân khi
   để xảy ra trễ hạn";
-- **satisfaction**: the citizens' ratings of dossiers returned in the period (three questions
+- **satisfaction**: the ratings citizens gave in the period (three questions
   scored 2/1/0, `handlers/ratings.py`), and feedback received and answered; "chưa có dữ liệu"
   when nobody rated.
 
