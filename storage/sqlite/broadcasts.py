@@ -26,6 +26,7 @@ from core.broadcasts import (
 from core.care import VolunteerStatus
 from core.officers import AuditEntry
 from storage.base import ChatRef, OutboxMessage, Purpose
+from storage.sqlite.connection import optional_time
 from storage.sqlite.officers import OfficersMixin
 from storage.sqlite.outbox import OutboxMixin
 
@@ -306,6 +307,6 @@ def _broadcast(row: Sequence[Any]) -> Broadcast:
         report_chat=row[7],
         created_at=dt.datetime.fromisoformat(row[8]),
         recipients=row[9],
-        cancelled_at=dt.datetime.fromisoformat(row[10]) if row[10] else None,
-        reported_at=dt.datetime.fromisoformat(row[11]) if row[11] else None,
+        cancelled_at=optional_time(row[10]),
+        reported_at=optional_time(row[11]),
     )

@@ -10,6 +10,7 @@ from core.care import Feedback, Rating, Volunteer, VolunteerStatus, feedback_num
 from core.dossiers import STATUS_INFO, Status
 from core.officers import AuditEntry
 from storage.base import ChatRef, OutboxMessage, OutboxStatus, Purpose
+from storage.sqlite.connection import optional_time
 from storage.sqlite.officers import OfficersMixin
 from storage.sqlite.outbox import OutboxMixin
 
@@ -366,10 +367,6 @@ class CareMixin(OfficersMixin, OutboxMixin):
             await db.execute("DELETE FROM volunteers WHERE channel = ? AND chat_id = ?", params)
 
 
-def _when(text: str | None) -> dt.datetime | None:
-    return dt.datetime.fromisoformat(text) if text else None
-
-
 def _feedback(row: Sequence[Any]) -> Feedback:
     return Feedback(
         id=int(row[0]),
@@ -381,7 +378,7 @@ def _feedback(row: Sequence[Any]) -> Feedback:
         answer=row[6],
         answered_by=row[7],
         answerer_name=row[8],
-        answered_at=_when(row[9]),
+        answered_at=optional_time(row[9]),
     )
 
 
@@ -396,5 +393,5 @@ def _volunteer(row: Sequence[Any]) -> Volunteer:
         status=VolunteerStatus(row[6]),
         requested_at=dt.datetime.fromisoformat(row[7]),
         decided_by=row[8],
-        decided_at=_when(row[9]),
+        decided_at=optional_time(row[9]),
     )

@@ -11,6 +11,7 @@ consistent snapshot while the main connection keeps answering citizens.
 from __future__ import annotations
 
 import asyncio
+import datetime as dt
 from collections.abc import AsyncIterator, Sequence
 from contextlib import asynccontextmanager
 from pathlib import Path
@@ -104,3 +105,8 @@ class SqliteConnection:
         async with self._lock:
             row = await self._one("SELECT MAX(version) FROM schema_migrations")
         return int(row[0] or 0) if row else 0
+
+
+def optional_time(text: str | None) -> dt.datetime | None:
+    """A nullable timestamp column → a datetime, or None."""
+    return dt.datetime.fromisoformat(text) if text else None

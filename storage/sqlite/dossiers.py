@@ -29,6 +29,7 @@ from storage.base import (
     OutboxMessage,
     Purpose,
 )
+from storage.sqlite.connection import optional_time
 from storage.sqlite.outbox import OutboxMixin
 
 _DOSSIER_COLUMNS = (
@@ -403,7 +404,7 @@ def _dossier(row: Sequence[Any]) -> Dossier:
         return_method=ReturnMethod(row[8]) if row[8] else None,
         note=row[9],
         submission_channel=SubmissionChannel(row[10]) if row[10] else None,
-        resolved_at=dt.datetime.fromisoformat(row[11]) if row[11] else None,
+        resolved_at=optional_time(row[11]),
     )
 
 

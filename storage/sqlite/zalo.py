@@ -18,7 +18,7 @@ from pathlib import Path
 import aiosqlite
 
 from storage.base import ChatRef, InboxEvent, ZaloFollower, ZaloTokens
-from storage.sqlite.connection import SqliteConnection
+from storage.sqlite.connection import SqliteConnection, optional_time
 
 # Rows per inbox write: 4 parameters each, far below SQLite's limit on parameters.
 INBOX_GROUP_MAX = 256
@@ -164,7 +164,7 @@ class ZaloMixin(SqliteConnection):
         return ZaloFollower(
             user_id=user_id,
             followed=bool(row[0]),
-            last_interaction=dt.datetime.fromisoformat(row[1]) if row[1] else None,
+            last_interaction=optional_time(row[1]),
             cs_sent=int(row[2]),
             choices=tuple(json.loads(row[3])) if row[3] else (),
             last_message_id=row[4],
