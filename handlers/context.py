@@ -76,6 +76,11 @@ class Services:
     # Channels with a per-chat command menu (Telegram), by channel name: /canbo updates them.
     menus: dict[str, CommandMenus] = field(default_factory=dict)
 
+    def is_officer(self, channel: str, user_id: str) -> bool:
+        """Admins (settings, every channel) and the officers they added on this channel; no
+        database trip."""
+        return user_id in self.officer_ids or (channel, user_id) in self.roster
+
 
 def render(services: Services, text_format: TextFormat, template: str, **values: Any) -> str:
     """Render a reply template for a channel's format; every template sees the office."""
@@ -125,9 +130,7 @@ class Context:
 
     @property
     def is_officer(self) -> bool:
-        """Admins and the officers they added on this channel; no database trip."""
-        m = self.message
-        return self.is_admin or (m.channel, m.user_id) in self.services.roster
+        return self.services.is_officer(self.message.channel, self.message.user_id)
 
     @property
     def is_volunteer(self) -> bool:

@@ -394,10 +394,6 @@ class TelegramChannel:
         except TelegramError as error:  # e.g. the officer has not started the bot yet
             log.warning("cannot set the command menu of %s: %s", user_id, error)
 
-    def _is_officer(self, user_id: str) -> bool:
-        services = self.dispatcher.services
-        return user_id in services.officer_ids or (CHANNEL, user_id) in services.roster
-
     async def on_update(self, update: Update, _context: ContextTypes.DEFAULT_TYPE) -> None:
         services = self.dispatcher.services
         if not await services.storage.first_delivery(
@@ -417,7 +413,7 @@ class TelegramChannel:
         if (
             message.is_private
             and message.user_id not in self._officer_menus
-            and self._is_officer(message.user_id)
+            and self.dispatcher.services.is_officer(CHANNEL, message.user_id)
         ):  # the menu could not be set before (the officer had not started the bot)
             await self.officer_menu(message.user_id, True)
         # Messages of one chat are handled in order, chats in parallel.
