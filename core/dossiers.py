@@ -7,8 +7,10 @@ from the software's exports are recognised by their usual wordings (with or with
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from enum import StrEnum
+from typing import TypeVar
 
 from core.text import fold
 
@@ -117,9 +119,21 @@ STATUS_INFO: dict[Status, StatusInfo] = {
     ),
 }
 
-_BY_WORDING = {fold(w): status for status, info in STATUS_INFO.items() for w in info.wordings}
-_BY_WORDING.update({fold(info.label): status for status, info in STATUS_INFO.items()})
-_BY_WORDING.update({status.value.replace("-", " "): status for status in Status})
+E = TypeVar("E", bound=StrEnum)
+
+
+def _by_wording(*wordings: Mapping[E, Iterable[str]]) -> dict[str, E]:
+    """Folded wording → member, later tables winning; a member's own value ("da-tra-ket-qua")
+    reads too, and wins over everything."""
+    found = {fold(w): member for table in wordings for member, ws in table.items() for w in ws}
+    found.update({m.value.replace("-", " "): m for table in wordings for m in table})
+    return found
+
+
+_BY_WORDING = _by_wording(
+    {status: info.wordings for status, info in STATUS_INFO.items()},
+    {status: (info.label,) for status, info in STATUS_INFO.items()},
+)
 
 
 def status_from_text(text: str) -> Status | None:
@@ -143,7 +157,7 @@ _RETURN_WORDINGS = {
     ReturnMethod.POSTAL: ("bưu chính", "bưu điện", "qua bưu chính", "bưu chính công ích"),
     ReturnMethod.ONLINE: ("trực tuyến", "online", "qua mạng", "bản điện tử"),
 }
-_RETURN_BY_WORDING = {fold(w): m for m, ws in _RETURN_WORDINGS.items() for w in ws}
+_RETURN_BY_WORDING = _by_wording(_RETURN_WORDINGS)
 
 
 def return_method_from_text(text: str) -> ReturnMethod | None:
@@ -200,8 +214,7 @@ _SUBMISSION_WORDINGS = {
         "dịch vụ bưu chính công ích",
     ),
 }
-_SUBMISSION_BY_WORDING = {fold(w): c for c, ws in _SUBMISSION_WORDINGS.items() for w in ws}
-_SUBMISSION_BY_WORDING.update({c.value.replace("-", " "): c for c in SubmissionChannel})
+_SUBMISSION_BY_WORDING = _by_wording(_SUBMISSION_WORDINGS)
 
 
 def submission_channel_from_text(text: str) -> SubmissionChannel | None:
