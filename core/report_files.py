@@ -13,6 +13,8 @@ import datetime as dt
 import io
 import textwrap
 from collections.abc import Sequence
+from itertools import groupby
+from operator import itemgetter
 
 from core.dossiers import SubmissionChannel
 from core.report import Figures, PeriodReport, Timeliness, percent
@@ -71,13 +73,9 @@ def _line(number: int | str, name: str, f: Figures) -> list[object]:
 
 def table_rows(report: PeriodReport) -> list[list[object]]:
     """One line per field, then the total (rates as fractions, None when nothing resolved)."""
-    rows = [_line(i, name, f) for i, name, f in _numbered(report)]
-    rows.append(["", "Tổng cộng", *_line("", "", report.total)[2:]])
+    rows = [_line(i, name, f) for i, (name, f) in enumerate(report.by_field, start=1)]
+    rows.append(_line("", "Tổng cộng", report.total))
     return rows
-
-
-def _numbered(report: PeriodReport) -> list[tuple[int, str, Figures]]:
-    return [(i, name, f) for i, (name, f) in enumerate(report.by_field, start=1)]
 
 
 def notes(report: PeriodReport, office: str) -> list[str]:
@@ -161,24 +159,24 @@ def report_xlsx(report: PeriodReport, office: str) -> bytes:
     fill = PatternFill("solid", fgColor="DDEBF7")
     centred = Alignment(horizontal="center", vertical="center", wrap_text=True)
     column = 1
-    while column <= width:
-        group = COLUMNS[column - 1][0]
-        span = 1
-        while group and column + span <= width and COLUMNS[column + span - 1][0] == group:
-            span += 1
-        if group:
+    for group, members in groupby(COLUMNS, key=itemgetter(0)):
+        names = [name for _, name in members]
+        if group:  # the group over its columns, each column's name below
             sheet.cell(top, column, group)
-            sheet.merge_cells(
-                start_row=top, start_column=column, end_row=top, end_column=column + span - 1
-            )
-            for offset in range(span):
-                sheet.cell(top + 1, column + offset, COLUMNS[column + offset - 1][1])
-        else:
-            sheet.cell(top, column, COLUMNS[column - 1][1])
-            sheet.merge_cells(
-                start_row=top, start_column=column, end_row=top + 1, end_column=column
-            )
-        column += span
+            right = column + len(names) - 1
+            sheet.merge_cells(start_row=top, start_column=column, end_row=top, end_column=right)
+            for offset, name in enumerate(names):
+                sheet.cell(top + 1, column + offset, name)
+        else:  # a column on its own: its name over both header rows
+            for offset, name in enumerate(names):
+                sheet.cell(top, column + offset, name)
+                sheet.merge_cells(
+                    start_row=top,
+                    start_column=column + offset,
+                    end_row=top + 1,
+                    end_column=column + offset,
+                )
+        column += len(names)
     for row in (top, top + 1):
         for column in range(1, width + 1):
             cell = sheet.cell(row, column)

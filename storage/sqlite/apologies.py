@@ -8,6 +8,7 @@ from collections.abc import Sequence
 from core.apologies import Apology, ApologyRefused, ensure_extension_allowed
 from core.dossiers import Dossier, EventDraft, EventKind, Status
 from storage.base import ApologyDraft, ChatRef, IssuedApology, OutboxMessage
+from storage.sqlite.connection import day_range
 from storage.sqlite.dossiers import (
     _APOLOGY_COLUMNS,
     _DOSSIER_COLUMNS,
@@ -132,7 +133,7 @@ class ApologiesMixin(OutboxMixin):
             rows = await self._all(
                 f"SELECT {_APOLOGY_COLUMNS} FROM apologies"
                 " WHERE issued_at >= ? AND issued_at < ? ORDER BY issued_at, id",
-                (first.isoformat(), (last + dt.timedelta(days=1)).isoformat()),
+                day_range(first, last),
             )
         return [_apology(row) for row in rows]
 

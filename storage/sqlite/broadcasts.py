@@ -27,6 +27,7 @@ from core.care import VolunteerStatus
 from core.officers import AuditEntry
 from storage.base import ChatRef, OutboxMessage, Purpose
 from storage.sqlite.connection import optional_time
+from storage.sqlite.dossiers import insert_consent
 from storage.sqlite.officers import OfficersMixin
 from storage.sqlite.outbox import OutboxMixin
 
@@ -76,11 +77,7 @@ class BroadcastsMixin(OfficersMixin, OutboxMixin):
                 " DO UPDATE SET active = 1",
                 (*params, topic, stamp),
             )
-            await db.execute(
-                "INSERT INTO consents (channel, chat_id, purpose, detail, granted_at)"
-                " VALUES (?, ?, ?, ?, ?)",
-                (*params, Purpose.NOTICES.value, f"{topic}: {consent_text}", stamp),
-            )
+            await insert_consent(db, chat, Purpose.NOTICES, f"{topic}: {consent_text}", stamp)
 
     async def unsubscribe(self, chat: ChatRef, now: dt.datetime) -> int:
         params = (chat.channel, chat.chat_id)

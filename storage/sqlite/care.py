@@ -10,7 +10,8 @@ from core.care import Feedback, Rating, Volunteer, VolunteerStatus, feedback_num
 from core.dossiers import STATUS_INFO, Status
 from core.officers import AuditEntry
 from storage.base import ChatRef, OutboxMessage, OutboxStatus, Purpose
-from storage.sqlite.connection import optional_time
+from storage.sqlite.connection import day_range, optional_time
+from storage.sqlite.dossiers import drop_follow, insert_consent
 from storage.sqlite.officers import OfficersMixin
 from storage.sqlite.outbox import OutboxMixin
 
@@ -67,7 +68,7 @@ class CareMixin(OfficersMixin, OutboxMixin):
             rows = await self._all(
                 "SELECT code_key, on_time, trips, attitude, rated_at FROM ratings"
                 " WHERE rated_at >= ? AND rated_at < ? ORDER BY rated_at, id",
-                (first.isoformat(), (last + dt.timedelta(days=1)).isoformat()),
+                day_range(first, last),
             )
         return [
             Rating(r[0], (int(r[1]), int(r[2]), int(r[3])), dt.datetime.fromisoformat(r[4]))
@@ -130,7 +131,7 @@ class CareMixin(OfficersMixin, OutboxMixin):
             rows = await self._all(
                 f"SELECT {_FEEDBACK_COLUMNS} FROM feedback WHERE created_at >= ? AND created_at < ?"
                 " ORDER BY created_at, id",
-                (first.isoformat(), (last + dt.timedelta(days=1)).isoformat()),
+                day_range(first, last),
             )
         return [_feedback(r) for r in rows]
 
@@ -266,11 +267,7 @@ class CareMixin(OfficersMixin, OutboxMixin):
         self, chat: ChatRef, purpose: Purpose, detail: str, now: dt.datetime
     ) -> None:
         async with self._lock:
-            await self._db.execute(
-                "INSERT INTO consents (channel, chat_id, purpose, detail, granted_at)"
-                " VALUES (?, ?, ?, ?, ?)",
-                (chat.channel, chat.chat_id, purpose.value, detail, now.isoformat()),
-            )
+            await insert_consent(self._db, chat, purpose, detail, now.isoformat())
 
     async def has_dossier_consent(self, chat: ChatRef, purpose: Purpose, code_key: str) -> bool:
         """A consent of this purpose about one dossier, given and not withdrawn."""
@@ -320,9 +317,7 @@ class CareMixin(OfficersMixin, OutboxMixin):
             )
             for channel, chat_id, code_key in rows:
                 link = (channel, chat_id, code_key)
-                await db.execute(
-                    "DELETE FROM follows WHERE channel = ? AND chat_id = ? AND code_key = ?", link
-                )
+                await drop_follow(db, ChatRef(channel, chat_id), code_key, now.isoformat())
                 # Other traces that tie the chat to the dossier: its rating stays for the
                 # figures, unlinked (a chat that no longer follows cannot rate again); the
                 # dossier's messages to it go, except one a worker is sending right now.
@@ -335,19 +330,6 @@ class CareMixin(OfficersMixin, OutboxMixin):
                     "DELETE FROM outbox WHERE channel = ? AND chat_id = ?"
                     " AND json_extract(payload, '$.code_key') = ? AND status <> ?",
                     (*link, OutboxStatus.SENDING.value),
-                )
-                # The follow's consent and a volunteer's consent to see the name end with it.
-                await db.execute(
-                    "UPDATE consents SET withdrawn_at = ? WHERE channel = ? AND chat_id = ?"
-                    " AND purpose IN (?, ?) AND detail LIKE ? AND withdrawn_at IS NULL",
-                    (
-                        now.isoformat(),
-                        channel,
-                        chat_id,
-                        Purpose.FOLLOW_DOSSIER.value,
-                        Purpose.VOLUNTEER.value,
-                        f"{code_key}:%",
-                    ),
                 )
         return len(rows)
 

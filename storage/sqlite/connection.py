@@ -110,3 +110,8 @@ class SqliteConnection:
 def optional_time(text: str | None) -> dt.datetime | None:
     """A nullable timestamp column → a datetime, or None."""
     return dt.datetime.fromisoformat(text) if text else None
+
+
+def day_range(first: dt.date, last: dt.date) -> tuple[str, str]:
+    """Days `first`..`last` (inclusive) as a half-open range of ISO text: `>= start AND < after`."""
+    return first.isoformat(), (last + dt.timedelta(days=1)).isoformat()

@@ -6,6 +6,8 @@ import datetime as dt
 from collections.abc import Sequence
 from typing import Any
 
+import aiosqlite
+
 from core.apologies import Apology
 from core.catalogue.models import LawVersion
 from core.dossiers import (
@@ -244,38 +246,14 @@ class DossiersMixin(OutboxMixin):
                 " DO UPDATE SET active = 1, label = COALESCE(excluded.label, follows.label)",
                 (chat.channel, chat.chat_id, code_key, label, stamp),
             )
-            await db.execute(
-                "INSERT INTO consents (channel, chat_id, purpose, detail, granted_at)"
-                " VALUES (?, ?, ?, ?, ?)",
-                (
-                    chat.channel,
-                    chat.chat_id,
-                    Purpose.FOLLOW_DOSSIER.value,
-                    f"{code_key}: {consent_text}",
-                    stamp,
-                ),
+            await insert_consent(
+                db, chat, Purpose.FOLLOW_DOSSIER, f"{code_key}: {consent_text}", stamp
             )
 
     async def unfollow(self, chat: ChatRef, code_key: str, now: dt.datetime) -> bool:
         async with self._lock, self._transaction() as db:
-            cursor = await db.execute(
-                "DELETE FROM follows WHERE channel = ? AND chat_id = ? AND code_key = ?",
-                (chat.channel, chat.chat_id, code_key),
-            )
-            # The follow's consent, and a volunteer's consent to see the name (issue 7), end.
-            await db.execute(
-                "UPDATE consents SET withdrawn_at = ? WHERE channel = ? AND chat_id = ?"
-                " AND purpose IN (?, ?) AND detail LIKE ? AND withdrawn_at IS NULL",
-                (
-                    now.isoformat(),
-                    chat.channel,
-                    chat.chat_id,
-                    Purpose.FOLLOW_DOSSIER.value,
-                    Purpose.VOLUNTEER.value,
-                    f"{code_key}:%",
-                ),
-            )
-        return cursor.rowcount > 0
+            removed = await drop_follow(db, chat, code_key, now.isoformat())
+        return removed > 0
 
     async def follows(self, chat: ChatRef) -> list[Follow]:
         columns = ", ".join(f"d.{c.strip()}" for c in _DOSSIER_COLUMNS.split(","))
@@ -347,6 +325,38 @@ class DossiersMixin(OutboxMixin):
                 (chat.channel, chat.chat_id, since.isoformat()),
             )
         return int(row[0]) if row else 0
+
+
+async def insert_consent(
+    db: aiosqlite.Connection, chat: ChatRef, purpose: Purpose, detail: str, stamp: str
+) -> None:
+    await db.execute(
+        "INSERT INTO consents (channel, chat_id, purpose, detail, granted_at)"
+        " VALUES (?, ?, ?, ?, ?)",
+        (chat.channel, chat.chat_id, purpose.value, detail, stamp),
+    )
+
+
+async def drop_follow(db: aiosqlite.Connection, chat: ChatRef, code_key: str, stamp: str) -> int:
+    """Delete a chat's follow of a dossier; the follow's consent, and a volunteer's consent to
+    see the name (issue 7), end with it. How many follows were deleted (0 or 1)."""
+    cursor = await db.execute(
+        "DELETE FROM follows WHERE channel = ? AND chat_id = ? AND code_key = ?",
+        (chat.channel, chat.chat_id, code_key),
+    )
+    await db.execute(
+        "UPDATE consents SET withdrawn_at = ? WHERE channel = ? AND chat_id = ?"
+        " AND purpose IN (?, ?) AND detail LIKE ? AND withdrawn_at IS NULL",
+        (
+            stamp,
+            chat.channel,
+            chat.chat_id,
+            Purpose.FOLLOW_DOSSIER.value,
+            Purpose.VOLUNTEER.value,
+            f"{code_key}:%",
+        ),
+    )
+    return cursor.rowcount
 
 
 # Finished statuses as an SQL list (constants from our own enum, not user input).

@@ -9,7 +9,7 @@ from typing import Any
 from core.clock import VIETNAM
 from core.dossiers import Status, SubmissionChannel
 from core.report import ReportData, ReportDossier
-from storage.sqlite.connection import SqliteConnection
+from storage.sqlite.connection import SqliteConnection, day_range
 from storage.sqlite.dossiers import _FINISHED
 
 # Every dossier alive at some moment of the period: received before its end, and not finished
@@ -43,7 +43,7 @@ WHERE a.issued_at >= ? AND a.issued_at < ?
 
 class ReportsMixin(SqliteConnection):
     async def report_data(self, first: dt.date, last: dt.date) -> ReportData:
-        start, after = first.isoformat(), (last + dt.timedelta(days=1)).isoformat()
+        start, after = day_range(first, last)
         rows, apologies = await self._snapshot(
             (_REPORT_DOSSIERS, (after, start)), (_REPORT_APOLOGIES, (start, after))
         )
