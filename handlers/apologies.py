@@ -35,7 +35,7 @@ from core.officers import AuditAction
 from core.receipt_codes import code_key
 from handlers.context import Context, Services, render
 from handlers.officers import audit, officers_only
-from handlers.routing import Route, button, command, in_state
+from handlers.routing import Route, button, button_action, command, in_state
 from storage.base import ApologyDraft, IssuedApology
 
 
@@ -139,8 +139,7 @@ async def _preview(ctx: Context, new_due: dt.date) -> list[Reply]:
 async def apology_button(ctx: Context) -> list[Reply]:
     if refused := officers_only(ctx):
         return refused
-    parts = (ctx.message.button or "").split(":", 2)
-    action, arg = parts[1] if len(parts) > 1 else "", parts[2] if len(parts) > 2 else ""
+    action, arg = button_action(ctx)
     state, data = ctx.state.name, ctx.state.data
     match action:
         case "s":

@@ -33,7 +33,7 @@ from handlers.context import Context, Services, render
 from handlers.notifications import Withdrawn
 from handlers.officers import audit_entry, officers_only
 from handlers.procedure_view import field_slug
-from handlers.routing import Route, button, command, in_state
+from handlers.routing import Route, button, button_action, command, in_state
 from handlers.subscriptions import field_names, topic_label
 
 
@@ -194,8 +194,7 @@ async def draft_from_procedure(ctx: Context, procedure: Procedure) -> list[Reply
 async def broadcast_button(ctx: Context) -> list[Reply]:
     if refused := officers_only(ctx):
         return refused
-    parts = (ctx.message.button or "").split(":", 2)
-    action, arg = parts[1] if len(parts) > 1 else "", parts[2] if len(parts) > 2 else ""
+    action, arg = button_action(ctx)
     state, data = ctx.state.name, ctx.state.data
     drafting = state in (BroadcastState.COMPOSE, BroadcastState.AUDIENCE, BroadcastState.CONFIRM)
     match action:

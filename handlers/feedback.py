@@ -15,7 +15,7 @@ from core.officers import AuditAction
 from core.text import fold
 from handlers.context import Context, Services
 from handlers.officers import audit_entry, officers_only
-from handlers.routing import Route, button, command, in_state
+from handlers.routing import Route, button, button_action, command, in_state
 from storage.base import ChatRef
 
 
@@ -88,8 +88,7 @@ async def _list_reply(ctx: Context, note: str | None = None) -> Reply:
 
 
 async def feedback_button(ctx: Context) -> list[Reply]:
-    parts = (ctx.message.button or "").split(":", 2)
-    action, arg = parts[1] if len(parts) > 1 else "", parts[2] if len(parts) > 2 else ""
+    action, arg = button_action(ctx)
     if action == "w":  # "Gửi phản ánh, kiến nghị" on the office's contact card
         await ctx.set_state(FeedbackState.WRITING)
         return [ctx.reply("feedback_prompt.j2", [[Button("Hủy", "pa:n")]])]

@@ -15,7 +15,7 @@ from enum import StrEnum
 from core.messages import Button, Reply
 from core.officers import AuditAction, AuditEntry, Officer
 from handlers.context import Context
-from handlers.routing import Route, button, command, in_state
+from handlers.routing import Route, button, button_action, command, in_state
 
 
 class OfficerState(StrEnum):
@@ -105,8 +105,7 @@ async def roster_reply(ctx: Context, note: str | None = None) -> Reply:
 async def officers_button(ctx: Context) -> list[Reply]:
     if refused := admins_only(ctx):
         return refused
-    parts = (ctx.message.button or "").split(":", 2)
-    action, arg = parts[1] if len(parts) > 1 else "", parts[2] if len(parts) > 2 else ""
+    action, arg = button_action(ctx)
     match action:
         case "a":
             await ctx.set_state(OfficerState.ADD)

@@ -59,6 +59,12 @@ class Route:
                 return False
 
 
+def button_action(ctx: Context) -> tuple[str, str]:
+    """Button data "prefix:action:arg" read as (action, arg); a missing part is ""."""
+    parts = (ctx.message.button or "").split(":", 2)
+    return parts[1] if len(parts) > 1 else "", parts[2] if len(parts) > 2 else ""
+
+
 def command(handler: Handler, *names: str) -> Route:
     return Route(On.COMMAND, handler, names)
 

@@ -12,7 +12,7 @@ from core.catalogue import Catalogue
 from core.messages import Button, Reply
 from handlers.context import Context
 from handlers.procedure_view import field_slug
-from handlers.routing import Route, button, command
+from handlers.routing import Route, button, button_action, command
 
 CONSENT_TEXT = (
     "Đồng ý để bot ghi nhớ cuộc trò chuyện này để gửi thông báo của Bộ phận Một cửa"
@@ -65,8 +65,7 @@ async def unsubscribe_command(ctx: Context) -> list[Reply]:
 
 
 async def subscribe_button(ctx: Context) -> list[Reply]:
-    parts = (ctx.message.button or "").split(":", 2)
-    action, arg = parts[1] if len(parts) > 1 else "", parts[2] if len(parts) > 2 else ""
+    action, arg = button_action(ctx)
     match action:
         case "a":
             await ctx.storage.subscribe(ctx.chat, ALL_TOPICS, CONSENT_TEXT, ctx.now())

@@ -24,7 +24,7 @@ from core.officers import AuditAction
 from handlers.context import Context, Services, render
 from handlers.feedback import officer_chats
 from handlers.officers import audit, audit_entry, officers_only
-from handlers.routing import Route, button, command, in_state
+from handlers.routing import Route, button, button_action, command, in_state
 from storage.base import ChatRef, OutboxItem, Purpose
 
 PREFIX = "tv"
@@ -283,8 +283,7 @@ async def with_follow_label(services: Services, item: OutboxItem, reply: Any) ->
 
 
 async def volunteer_button(ctx: Context) -> list[Reply]:
-    parts = (ctx.message.button or "").split(":", 2)
-    action, arg = parts[1] if len(parts) > 1 else "", parts[2] if len(parts) > 2 else ""
+    action, arg = button_action(ctx)
     match action:
         case "c":
             await ctx.set_state(VolunteerState.NAME)
