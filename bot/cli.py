@@ -411,7 +411,7 @@ def main(argv: list[str] | None = None) -> int:
     except KeyboardInterrupt:
         return 130
     except BrokenPipeError:  # `motcua chat | head`: the reader left; nothing to report
-        sys.stdout = None  # type: ignore[assignment]  # no flush of a closed pipe at exit
+        sys.stdout = None  # no flush of a closed pipe at exit
         return 0
 
 

@@ -78,7 +78,7 @@ class _Server(uvicorn.Server):
         self.listening.set()
 
     @contextlib.contextmanager
-    def capture_signals(self):  # type: ignore[no-untyped-def]
+    def capture_signals(self):
         yield
 
 

@@ -19,6 +19,9 @@ from operator import itemgetter
 from core.dossiers import SubmissionChannel
 from core.report import Figures, PeriodReport, Timeliness, percent
 
+# A value of one cell of the table: a count, a label, or a rate (None when nothing resolved).
+Cell = int | float | str | None
+
 NO_SATISFACTION = "chưa có dữ liệu"
 
 # (group, column) — the group heads a merged cell in the XLSX, as in the national forms.
@@ -46,7 +49,7 @@ COLUMNS: tuple[tuple[str, str], ...] = (
 _RATE_COLUMN = 13  # the one column holding a fraction, not a count
 
 
-def _line(number: int | str, name: str, f: Figures) -> list[object]:
+def _line(number: int | str, name: str, f: Figures) -> list[Cell]:
     rate = f.timely / f.resolved_total if f.resolved_total else None
     return [
         number,
@@ -71,7 +74,7 @@ def _line(number: int | str, name: str, f: Figures) -> list[object]:
     ]
 
 
-def table_rows(report: PeriodReport) -> list[list[object]]:
+def table_rows(report: PeriodReport) -> list[list[Cell]]:
     """One line per field, then the total (rates as fractions, None when nothing resolved)."""
     rows = [_line(i, name, f) for i, (name, f) in enumerate(report.by_field, start=1)]
     rows.append(_line("", "Tổng cộng", report.total))
@@ -201,7 +204,7 @@ def report_xlsx(report: PeriodReport, office: str) -> bytes:
     for column in range(3, width + 1):
         sheet.column_dimensions[get_column_letter(column)].width = 11
     sheet.row_dimensions[top + 1].height = 45
-    sheet.freeze_panes = sheet.cell(top + 2, 3)
+    sheet.freeze_panes = f"C{top + 2}"
     out = io.BytesIO()
     book.save(out)
     return out.getvalue()

@@ -339,7 +339,7 @@ class TelegramChannel:
 
     def __init__(
         self,
-        application: Application,  # type: ignore[type-arg]
+        application: Application,
         dispatcher: Dispatcher,
         *,
         officer_ids: Sequence[str] = (),
@@ -462,7 +462,7 @@ class TelegramChannel:
 
 def build_application(
     token: str, base_url: str, base_file_url: str, *, concurrent_updates: int = 64
-) -> Application:  # type: ignore[type-arg]
+) -> Application:
     """The real python-telegram-bot stack; the base URLs point at Telegram or at a self-hosted
     Bot API server (or, in tests, at a stand-in on 127.0.0.1)."""
     return (

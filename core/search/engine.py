@@ -273,12 +273,14 @@ class ProcedureSearch:
             pair_weight = 0.0
             for a, ca in left:
                 for b, cb in right:
-                    idf = index.bigram_idf.get((a, b))
-                    if idf is None:
+                    pair_idf = index.bigram_idf.get((a, b))
+                    if pair_idf is None:
                         continue
-                    pair_weight = max(pair_weight, idf)
+                    pair_weight = max(pair_weight, pair_idf)
                     entries, weights = index.bigram_postings[(a, b)]
-                    best_pair[entries] = np.maximum(best_pair[entries], idf * min(ca, cb) * weights)
+                    best_pair[entries] = np.maximum(
+                        best_pair[entries], pair_idf * min(ca, cb) * weights
+                    )
             pair_total += pair_weight or index.unknown_idf * 0.5
             pairs += best_pair
 
@@ -305,8 +307,8 @@ class ProcedureSearch:
                 weight = candidate.weight * min(1.0, candidate.total_idf / SPECIFIC_IDF)
                 phrase = max(phrase, weight * _f_beta(recall, precision))
                 best_recall = max(best_recall, weight * recall)
-                explained = sum(idf[t] * query_weight[t] for t in said)
-                said_in.append((candidate.weight, candidate.weight * explained, said))
+                said_weight = sum(idf[t] * query_weight[t] for t in said)
+                said_in.append((candidate.weight, candidate.weight * said_weight, said))
             explained = _explained_by_two(said_in, query_weight, idf)
             pair_score = float(pairs[entry]) / pair_total if pair_total else 0.0
             score = (

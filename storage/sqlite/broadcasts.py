@@ -126,7 +126,8 @@ class BroadcastsMixin(OfficersMixin, OutboxMixin):
     ) -> Broadcast:
         stamp = now.isoformat()
         if draft.topic == VOLUNTEERS:
-            chats, params = _VOLUNTEER_CHATS, []
+            params: list[str] = []
+            chats = _VOLUNTEER_CHATS
         else:
             audience, params = "active = 1", []
             if draft.topic != ALL_TOPICS:

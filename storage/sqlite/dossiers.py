@@ -90,8 +90,8 @@ class DossiersMixin(OutboxMixin):
             )
         end = 1 + DOSSIER_WIDTH  # then: following, the apology's columns
         dossier = _dossier(row[1:end]) if row[1] is not None else None
-        apology = _apology(row[end + 1 :]) if row[end + 1] is not None else None
-        return LookupView(int(row[0]), dossier, bool(row[end]) if dossier else False, apology)
+        issued = _apology(row[end + 1 :]) if row[end + 1] is not None else None
+        return LookupView(int(row[0]), dossier, bool(row[end]) if dossier else False, issued)
 
     async def get_dossiers(self, code_keys: Sequence[str]) -> dict[str, Dossier]:
         async with self._lock:
