@@ -14,7 +14,7 @@ import datetime as dt
 import logging
 from collections.abc import Sequence
 
-from handlers.apologies import due_list
+from handlers.apologies import due_list, repeated_supplements
 from handlers.context import Services
 from storage.base import ChatRef, OutboxMessage
 
@@ -41,7 +41,8 @@ class ApologyWatch:
         if await services.storage.job_last_day(self.JOB) == today:
             return False
         items = await due_list(services, today)
-        if items and self.officer_chats:
+        repeated = await repeated_supplements(services)
+        if (items or repeated) and self.officer_chats:
             await services.storage.enqueue(
                 [
                     OutboxMessage(

@@ -18,7 +18,7 @@ from dataclasses import dataclass
 from enum import StrEnum
 
 from core.catalogue.models import LawVersion, Procedure, TimeKind
-from core.dossiers import Dossier, Status
+from core.dossiers import Dossier, Status, is_running
 from core.workdays import WorkingCalendar
 
 # Who issued an apology that came in an import from the one-stop software.
@@ -41,10 +41,19 @@ QUICK_REASONS = (
     "Hồ sơ phức tạp, cần thêm thời gian thẩm định",
 )
 
-# Statuses whose clock does not run: the office is not late while the person must supplement
-# the dossier (the time restarts when it is complete: NĐ 61/2018 Điều 15 k.3, Điều 19 k.4) or
-# while processing is suspended; and finished dossiers cannot become late.
-CLOCK_STOPPED = frozenset({Status.SUPPLEMENT, Status.SUSPENDED})
+# Why no apology, for each status that is not running. The apology is for "hồ sơ quá hạn giải
+# quyết" (NĐ 61/2018/NĐ-CP Điều 19 khoản 9): a dossier still being handled. A finished one has its
+# answer; one waiting for the person is not late (core.waiting).
+_NOT_RUNNING = {
+    Status.READY: "đã có kết quả",
+    Status.RETURNED: "đã trả kết quả",
+    Status.REFUSED: "đã có văn bản từ chối giải quyết",
+    Status.WITHDRAWN: "đã được rút theo đề nghị của người nộp",
+    Status.STOPPED: "đã có thông báo dừng giải quyết",
+    Status.SUPPLEMENT: "đang chờ người nộp bổ sung hồ sơ: thời hạn giải quyết tạm dừng và được"
+    " tính lại khi hồ sơ đủ, nên hồ sơ không quá hạn",
+    Status.SUSPENDED: "đang tạm dừng giải quyết: thời hạn không chạy trong thời gian này",
+}
 
 
 @dataclass(frozen=True)
@@ -89,7 +98,20 @@ class ApologyRefused(Exception):
 
 def needs_watch(dossier: Dossier) -> bool:
     """Whether the dossier's due date is running (not finished, clock not stopped)."""
-    return not dossier.info.finished and dossier.status not in CLOCK_STOPPED
+    return is_running(dossier.status)
+
+
+def ensure_running(dossier: Dossier) -> None:
+    """An apology only for a dossier still being handled (NĐ 61/2018 Điều 19 k.9: "hồ sơ quá hạn
+    giải quyết"); never for one resolved, returned, refused, withdrawn, stopped or waiting."""
+    if is_running(dossier.status):
+        return
+    why = _NOT_RUNNING.get(dossier.status, dossier.info.label.lower())
+    raise ApologyRefused(
+        f"Không lập văn bản xin lỗi cho hồ sơ {dossier.code}: hồ sơ {why}. Văn bản xin lỗi chỉ"
+        " dành cho hồ sơ đang giải quyết sắp hoặc đã quá hạn. Nếu trạng thái chưa đúng, cập nhật"
+        " bằng /capnhat hoặc nhập lại danh sách hồ sơ."
+    )
 
 
 def classify(
@@ -139,6 +161,7 @@ def check_new_date(
     rules: ApologyRules,
 ) -> None:
     """Raise ApologyRefused unless `new_due` may become the dossier's new return date."""
+    ensure_running(dossier)
     ensure_extension_allowed(dossier.code, extensions_so_far, rules.max_extensions)
     if new_due <= dossier.due_date:
         raise ApologyRefused(

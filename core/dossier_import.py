@@ -78,6 +78,9 @@ class ParsedRow:
     # Why the return date moved, when the software records it: with a later due date for a
     # dossier near or past its due date, the import issues the apology (NĐ 61/2018 Đ19 k9).
     delay_reason: str | None = None
+    # The export gave the due date ("Ngày hẹn trả"); otherwise it was computed from the receipt,
+    # and a dossier whose time restarted after a supplement keeps its own (core.waiting).
+    due_given: bool = True
 
 
 @dataclass(frozen=True, slots=True)
@@ -583,7 +586,9 @@ class _RowReader:
             submission_channel=submission,
             resolved_at=resolved,
         )
-        return ParsedRow(number, dossier, row_hash(dossier), _tidy(reason_text) or None)
+        return ParsedRow(
+            number, dossier, row_hash(dossier), _tidy(reason_text) or None, due_moment is not None
+        )
 
     def _procedure_error(self, number: int, code_text: str, name_text: str) -> RowError:
         column = Column.PROCEDURE_CODE if code_text else Column.PROCEDURE_NAME

@@ -119,6 +119,19 @@ STATUS_INFO: dict[Status, StatusInfo] = {
     ),
 }
 
+# Statuses in which the office's clock does not run: the person must supplement the dossier (the
+# processing time restarts once it is complete: NĐ 61/2018/NĐ-CP Điều 15 khoản 3, Điều 19 khoản 4;
+# NĐ 118/2025/NĐ-CP Điều 17 khoản 3, as amended by NĐ 309/2026/NĐ-CP Điều 8, counts the time
+# "từ thời điểm hồ sơ đã được tiếp nhận đầy đủ"), or processing is suspended as the law allows.
+# A dossier in one of these is never late and never gets an apology.
+CLOCK_STOPPED = frozenset({Status.SUPPLEMENT, Status.SUSPENDED})
+
+
+def is_running(status: Status) -> bool:
+    """Being handled by the office with its clock running: not finished, not waiting."""
+    return not STATUS_INFO[status].finished and status not in CLOCK_STOPPED
+
+
 E = TypeVar("E", bound=StrEnum)
 
 
@@ -237,6 +250,10 @@ class Dossier:
     # For the quarterly figures; older imports and exports without the columns leave them None.
     submission_channel: SubmissionChannel | None = None
     resolved_at: dt.datetime | None = None  # when the result was ready (naive local time)
+    # The waiting clock (core.waiting): how many times a supplement was asked for, and when the
+    # dossier last left a waiting state (its processing time restarted then).
+    supplements: int = 0
+    clock_restarted_at: dt.datetime | None = None
 
     @property
     def info(self) -> StatusInfo:

@@ -13,6 +13,7 @@ from __future__ import annotations
 import csv
 import datetime as dt
 import io
+from collections.abc import Sequence
 from enum import StrEnum
 
 from core.apologies import (
@@ -26,6 +27,7 @@ from core.apologies import (
     check_new_date,
     classify,
     ensure_extension_allowed,
+    ensure_running,
     parse_date,
     proposed_new_date,
 )
@@ -33,6 +35,7 @@ from core.dossiers import STATUS_INFO, Dossier, Status
 from core.messages import Button, OutgoingFile, Reply, TextFormat
 from core.officers import AuditAction
 from core.receipt_codes import code_key
+from core.waiting import MAX_SUPPLEMENTS
 from handlers.context import Context, Services, render
 from handlers.officers import audit, officers_only
 from handlers.routing import Route, button, button_action, command, in_state
@@ -66,8 +69,10 @@ async def _start(ctx: Context, key: str, typed: str) -> list[Reply]:
         return [ctx.reply("apology_unknown.j2", typed=typed)]
     done = await ctx.storage.apologies_for(key)
     try:
+        ensure_running(dossier)
         ensure_extension_allowed(dossier.code, len(done), ctx.services.apology_rules.max_extensions)
     except ApologyRefused as refused:
+        await ctx.clear_state()
         return [ctx.reply("apology_refused.j2", reason=str(refused))]
     await ctx.set_state(ApologyState.REASON, code_key=key)
     rows = [[Button(reason, f"x:r:{i}")] for i, reason in enumerate(QUICK_REASONS)]
@@ -260,8 +265,24 @@ async def due_list(services: Services, today: dt.date) -> list[tuple[Dossier, Du
     return found
 
 
+async def repeated_supplements(services: Services) -> list[Dossier]:
+    """Dossiers asked to supplement more than the law allows (core.waiting): officers see them
+    every morning until they are finished."""
+    return await services.storage.repeated_supplements(MAX_SUPPLEMENTS, limit=20)
+
+
+async def morning_list(services: Services, fmt: TextFormat, today: dt.date) -> Reply:
+    """/trehan and the 07:30 message: what needs an apology now, and repeated supplements."""
+    items = await due_list(services, today)
+    return due_list_reply(services, fmt, items, today, await repeated_supplements(services))
+
+
 def due_list_reply(
-    services: Services, fmt: TextFormat, items: list[tuple[Dossier, DueKind, bool]], today: dt.date
+    services: Services,
+    fmt: TextFormat,
+    items: list[tuple[Dossier, DueKind, bool]],
+    today: dt.date,
+    repeated: Sequence[Dossier] = (),
 ) -> Reply:
     shown = items[:20]
     rows = [
@@ -277,6 +298,7 @@ def due_list_reply(
         more=len(items) - len(shown),
         today=today,
         kinds=DueKind,
+        repeated=repeated,
         is_officer=True,
     )
     return Reply(text=text, buttons=tuple(rows), format=fmt)
@@ -285,8 +307,7 @@ def due_list_reply(
 async def due_command(ctx: Context) -> list[Reply]:
     if refused := officers_only(ctx):
         return refused
-    today = ctx.now().date()
-    return [due_list_reply(ctx.services, ctx.format, await due_list(ctx.services, today), today)]
+    return [await morning_list(ctx.services, ctx.format, ctx.now().date())]
 
 
 async def issued_list_command(ctx: Context) -> list[Reply]:

@@ -11,7 +11,15 @@ from __future__ import annotations
 from enum import StrEnum
 
 from core.apologies import Apology
-from core.dossiers import RETURN_LABEL, STATUS_INFO, Dossier, mask_name, phone_digits
+from core.dossiers import (
+    CLOCK_STOPPED,
+    RETURN_LABEL,
+    STATUS_INFO,
+    Dossier,
+    is_running,
+    mask_name,
+    phone_digits,
+)
 from core.messages import Button, Reply
 from core.officers import AuditAction
 from core.receipt_codes import code_key, find_codes
@@ -165,7 +173,8 @@ async def status_card(
     today = ctx.now().date()
     info = dossier.info
     late_days = 0
-    if not info.finished and today > dossier.due_date:
+    # A dossier waiting for the person is not late (core.waiting): only a running clock counts.
+    if is_running(dossier.status) and today > dossier.due_date:
         late_days = ctx.services.calendar.working_days_between(dossier.due_date, today)
     rows = [
         [
@@ -192,6 +201,7 @@ async def status_card(
         events=[e for e in events if e.new_status is not None],
         labels={status: STATUS_INFO[status].label for status in STATUS_INFO},
         late_days=late_days,
+        waiting=dossier.status in CLOCK_STOPPED,
         following=following,
         apology=apology,
     )

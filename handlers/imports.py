@@ -14,8 +14,15 @@ from __future__ import annotations
 
 from dataclasses import dataclass, replace
 
-from core.apologies import FROM_SOFTWARE, ApologyRefused, check_new_date, classify
+from core.apologies import (
+    FROM_SOFTWARE,
+    ApologyRefused,
+    check_new_date,
+    classify,
+    ensure_running,
+)
 from core.dossier_import import ParsedExport, ParsedRow, RowError
+from core.waiting import due_after_change, due_from
 from handlers.context import Services
 from storage.base import ApologyDraft, ApplyOutcome
 
@@ -39,9 +46,26 @@ async def plan_import(services: Services, parsed: ParsedExport) -> ImportPlan:
     rows: list[ParsedRow] = []
     drafts: list[ApologyDraft] = []
     refused: list[RowError] = []
+    now = services.clock.now()
+    catalogue = services.knowledge.catalogue
     for row in parsed.rows:
         new = row.dossier
-        old = await storage.get_dossier(new.code_key) if row.delay_reason else None
+        # The known dossier is needed only to restart a waiting clock (no date in the export)
+        # or to issue an apology (a reason in the export).
+        wanted = row.delay_reason or not row.due_given
+        old = await storage.get_dossier(new.code_key) if wanted else None
+        if old is not None and not row.due_given:
+            procedure = catalogue.get(new.procedure_id)
+            due = due_after_change(
+                old,
+                new,
+                now,
+                due_given=False,
+                due_after_restart=due_from(procedure, calendar) if procedure else None,
+            )
+            if due != new.due_date:
+                new = replace(new, due_date=due)
+                row = replace(row, dossier=new)
         # Only a later date for a dossier whose time is running out is an apology; otherwise
         # the reason is kept nowhere and the new date is an ordinary change.
         if (
@@ -53,6 +77,9 @@ async def plan_import(services: Services, parsed: ParsedExport) -> ImportPlan:
             rows.append(row)
             continue
         try:
+            # The row's own status counts too: a row that says "returned" with a later date
+            # and a reason is not an apology the bot may number and send.
+            ensure_running(new)
             extensions = len(await storage.apologies_for(new.code_key))
             check_new_date(old, new.due_date, calendar, extensions, rules)
         except ApologyRefused as reason:

@@ -93,6 +93,6 @@ async def _apology(services: Services, apology_id: int, fmt: TextFormat) -> Repl
 
 async def _apology_watch(services: Services, day: dt.date, fmt: TextFormat) -> Reply:
     """The morning list for officers: what needs an apology now."""
-    from handlers.apologies import due_list, due_list_reply
+    from handlers.apologies import morning_list
 
-    return due_list_reply(services, fmt, await due_list(services, day), day)
+    return await morning_list(services, fmt, day)

@@ -15,6 +15,7 @@ from core.dossiers import STATUS_INFO, Dossier, Status
 from core.messages import Button, Reply
 from core.officers import AuditAction
 from core.receipt_codes import code_key, find_codes
+from core.waiting import due_after_change, due_from
 from handlers.context import Context
 from handlers.officers import audit, officers_only
 from handlers.routing import Route, button, command, in_state
@@ -86,6 +87,16 @@ async def _apply(ctx: Context, note: str | None) -> list[Reply]:
     if old is None:
         return [ctx.reply("upload_expired.j2")]
     new: Dossier = replace(old, status=status, note=note)
+    # Leaving "Chờ bổ sung" / "Tạm dừng": the processing time restarts now (core.waiting).
+    procedure = ctx.catalogue.get(old.procedure_id)
+    due = due_after_change(
+        old,
+        new,
+        ctx.now(),
+        due_given=False,
+        due_after_restart=due_from(procedure, ctx.services.calendar) if procedure else None,
+    )
+    new = replace(new, due_date=due)
     outcome = await ctx.storage.apply_dossiers(
         [(new, row_hash(new))], ctx.now(), f"officer:{ctx.message.user_id}"
     )

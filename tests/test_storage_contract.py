@@ -405,3 +405,23 @@ async def test_forgetting_a_zalo_chat_removes_its_zalo_traces(storage: Storage) 
     assert await storage.inbox_add("msg:1", user, "{}", NOW) is False  # redelivery still refused
     await storage.forget_chat(ChatRef("telegram", other))  # another channel's chat: untouched
     assert await storage.zalo_follower(other) is not None
+
+
+async def test_the_waiting_clock_counts_supplements_and_the_restart(storage: Storage) -> None:
+    """core.waiting: each entry into "Chờ bổ sung" is one request; leaving a waiting state
+    records when the time restarted. Re-importing the same status counts nothing."""
+    base = dossier()
+    key = base.code_key
+    steps = [Status.SUPPLEMENT, Status.SUPPLEMENT, Status.PROCESSING, Status.SUPPLEMENT]
+    for number, status in enumerate(steps):
+        moment = NOW + dt.timedelta(days=number)
+        item = dossier(status=status, note=f"lần {number}")
+        await storage.apply_dossiers([with_hash(item)], moment, "import:x.csv")
+    stored = await storage.get_dossier(key)
+    assert stored is not None and stored.supplements == 2
+    assert stored.clock_restarted_at == NOW + dt.timedelta(days=2)
+    assert [d.code_key for d in await storage.repeated_supplements(1, 10)] == [key]
+    assert await storage.repeated_supplements(2, 10) == []
+    done = dossier(status=Status.RETURNED)
+    await storage.apply_dossiers([with_hash(done)], NOW + dt.timedelta(days=5), "import:y.csv")
+    assert await storage.repeated_supplements(1, 10) == []  # finished: no longer flagged

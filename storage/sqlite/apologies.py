@@ -5,13 +5,14 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Sequence
 
-from core.apologies import Apology, ApologyRefused, ensure_extension_allowed
+from core.apologies import Apology, ApologyRefused, ensure_extension_allowed, ensure_running
 from core.dossiers import Dossier, EventDraft, EventKind, Status
 from storage.base import ApologyDraft, ChatRef, IssuedApology, OutboxMessage
 from storage.sqlite.connection import day_range
 from storage.sqlite.dossiers import (
     _APOLOGY_COLUMNS,
     _DOSSIER_COLUMNS,
+    _FINISHED,
     _INSERT_EVENT,
     DOSSIER_WIDTH,
     _apology,
@@ -49,6 +50,7 @@ class ApologiesMixin(OutboxMixin):
         if row is None:
             raise ApologyRefused("Không tìm thấy hồ sơ này trong dữ liệu của bot.")
         dossier = _dossier(row)
+        ensure_running(dossier)
         done = await self._one(
             "SELECT COUNT(*) FROM apologies WHERE code_key = ?", (draft.code_key,)
         )
@@ -152,6 +154,15 @@ class ApologiesMixin(OutboxMixin):
                 [*(s.value for s in statuses), day.isoformat()],
             )
         return [(_dossier(row[:DOSSIER_WIDTH]), int(row[DOSSIER_WIDTH])) for row in rows]
+
+    async def repeated_supplements(self, more_than: int, limit: int) -> list[Dossier]:
+        async with self._lock:
+            rows = await self._all(
+                f"SELECT {_DOSSIER_COLUMNS} FROM dossiers WHERE supplements > ?"
+                f" AND status NOT IN ({_FINISHED}) ORDER BY received_at, code_key LIMIT ?",
+                (more_than, limit),
+            )
+        return [_dossier(row) for row in rows]
 
     async def job_last_day(self, job: str) -> dt.date | None:
         async with self._lock:

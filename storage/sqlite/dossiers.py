@@ -11,6 +11,7 @@ import aiosqlite
 from core.apologies import Apology
 from core.catalogue.models import LawVersion
 from core.dossiers import (
+    CLOCK_STOPPED,
     STATUS_INFO,
     Dossier,
     DossierEvent,
@@ -36,7 +37,7 @@ from storage.sqlite.outbox import OutboxMixin
 
 _DOSSIER_COLUMNS = (
     "code_key, code, procedure_id, applicant_name, phone, received_at, due_date, status,"
-    " return_method, note, submission_channel, resolved_at"
+    " return_method, note, submission_channel, resolved_at, supplements, clock_restarted_at"
 )
 DOSSIER_WIDTH = _DOSSIER_COLUMNS.count(",") + 1  # a dossier's values at the start of a row
 _EVENT_COLUMNS = "id, code_key, at, kind, old_status, new_status, old_due, new_due, note, source"
@@ -166,7 +167,7 @@ class DossiersMixin(OutboxMixin):
                             plain_events.append(row)
                 await db.executemany(
                     f"INSERT INTO dossiers ({_DOSSIER_COLUMNS}, row_hash, updated_at)"
-                    " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
+                    " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
                     " ON CONFLICT (code_key) DO UPDATE SET code = excluded.code,"
                     " procedure_id = excluded.procedure_id,"
                     " applicant_name = excluded.applicant_name, phone = excluded.phone,"
@@ -180,6 +181,13 @@ class DossiersMixin(OutboxMixin):
                     " resolved_at = CASE WHEN excluded.resolved_at IS NOT NULL"
                     "  THEN excluded.resolved_at WHEN excluded.status IN"
                     f" ({_FINISHED}) THEN dossiers.resolved_at ELSE NULL END,"
+                    # The waiting clock (core.waiting): one more request each time the dossier
+                    # enters "Chờ bổ sung"; the moment it leaves a waiting state is kept.
+                    f" supplements = dossiers.supplements + CASE WHEN excluded.status = '{_SUPP}'"
+                    f"  AND dossiers.status <> '{_SUPP}' THEN 1 ELSE 0 END,"
+                    " clock_restarted_at = CASE WHEN dossiers.status IN"
+                    f"  ({_STOPPED}) AND excluded.status NOT IN ({_STOPPED})"
+                    "  THEN excluded.updated_at ELSE dossiers.clock_restarted_at END,"
                     " row_hash = excluded.row_hash,"
                     " updated_at = excluded.updated_at",
                     upserts,
@@ -361,6 +369,8 @@ async def drop_follow(db: aiosqlite.Connection, chat: ChatRef, code_key: str, st
 
 # Finished statuses as an SQL list (constants from our own enum, not user input).
 _FINISHED = ", ".join(f"'{s.value}'" for s in Status if STATUS_INFO[s].finished)
+_STOPPED = ", ".join(f"'{s.value}'" for s in sorted(CLOCK_STOPPED))
+_SUPP = Status.SUPPLEMENT.value
 
 _INSERT_EVENT = (
     "INSERT INTO dossier_events (code_key, at, kind, old_status, new_status, old_due, new_due,"
@@ -382,6 +392,8 @@ def _dossier_row(dossier: Dossier, row_hash: str, stamp: str) -> tuple[Any, ...]
         dossier.note,
         dossier.submission_channel.value if dossier.submission_channel else None,
         dossier.resolved_at.isoformat() if dossier.resolved_at else None,
+        max(dossier.supplements, int(dossier.status is Status.SUPPLEMENT)),  # a new dossier
+        dossier.clock_restarted_at.isoformat() if dossier.clock_restarted_at else None,
         row_hash,
         stamp,
     )
@@ -415,6 +427,8 @@ def _dossier(row: Sequence[Any]) -> Dossier:
         note=row[9],
         submission_channel=SubmissionChannel(row[10]) if row[10] else None,
         resolved_at=optional_time(row[11]),
+        supplements=row[12],
+        clock_restarted_at=optional_time(row[13]),
     )
 
 
