@@ -153,6 +153,9 @@ async def running_services(
 ) -> AsyncIterator[Services]:
     """Start-up and shut-down in one place: catalogue validated, database opened and migrated."""
     knowledge = knowledge or load_knowledge(settings)
+    admins = settings.admins
+    for warning in admins.warnings:
+        log.warning("%s", warning)
     calendar = WorkingCalendar(load_calendar_overrides(settings.calendar_file))
     storage = await SqliteStorage.open(settings.database_file)
     try:
@@ -162,7 +165,7 @@ async def running_services(
             clock=clock or SystemClock(),
             renderers={fmt: Renderer(settings.templates_dir, fmt) for fmt in TextFormat},
             calendar=calendar,
-            officer_ids=settings.officer_ids,
+            admins=admins,
             roster=OfficerRoster(await storage.officers()),
             lookup=LookupPolicy(
                 second_factor=settings.lookup_second_factor,

@@ -118,7 +118,7 @@ def telegram_options(args: argparse.Namespace, settings: Settings) -> TelegramOp
         token=token,
         base_url=settings.telegram_base_url,
         base_file_url=settings.telegram_base_file_url,
-        officer_ids=tuple(sorted(settings.officer_ids)),
+        officer_ids=tuple(settings.admins.on("telegram")),
         allow_groups=settings.telegram_allow_groups,
         pacing=Pacing(
             per_second=settings.telegram_messages_per_second,

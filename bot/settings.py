@@ -1,7 +1,8 @@
 """Settings from the environment (and an optional `.env` file), in one typed model.
 
 Our own settings use the prefix `MOTCUA_`; Telegram's keep the names people already know
-(`TELEGRAM_BOT_TOKEN`, `TELEGRAM_BASE_URL`), and `OFFICER_IDS` lists officers' user ids.
+(`TELEGRAM_BOT_TOKEN`, `TELEGRAM_BASE_URL`), and `OFFICER_IDS` lists the admins' ids, each with its
+channel (`telegram:123, zalo:456`).
 """
 
 from __future__ import annotations
@@ -12,6 +13,8 @@ from typing import Annotated, Any
 
 from pydantic import AliasChoices, Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
+
+from core.officers import AdminIds
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 KNOWLEDGE_DIR = PROJECT_ROOT / "knowledge"
@@ -147,7 +150,8 @@ class Settings(BaseSettings):
     @field_validator("officer_ids", mode="before")
     @classmethod
     def _split_ids(cls, value: Any) -> Any:
-        """`OFFICER_IDS=123, 456` → {"123", "456"}; ids stay strings (Zalo's do not fit int64)."""
+        """`OFFICER_IDS=telegram:123, zalo:456` → {"telegram:123", "zalo:456"}; ids stay strings
+        (Zalo's do not fit int64)."""
         if isinstance(value, str):
             return frozenset(
                 part.strip() for part in value.replace(";", ",").split(",") if part.strip()
@@ -157,6 +161,17 @@ class Settings(BaseSettings):
         if isinstance(value, list | tuple | set | frozenset):
             return frozenset(str(part).strip() for part in value)
         return value
+
+    @field_validator("officer_ids")
+    @classmethod
+    def _check_ids(cls, value: frozenset[str]) -> frozenset[str]:
+        AdminIds.parse(value)  # an entry that is not `channel:id` or a bare id is refused
+        return value
+
+    @property
+    def admins(self) -> AdminIds:
+        """OFFICER_IDS with their channels (a bare number is a Telegram id, with a warning)."""
+        return AdminIds.parse(self.officer_ids)
 
     @property
     def database_file(self) -> Path:

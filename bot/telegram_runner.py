@@ -38,7 +38,7 @@ class TelegramOptions:
     token: str
     base_url: str = "https://api.telegram.org/bot"
     base_file_url: str = "https://api.telegram.org/file/bot"
-    officer_ids: tuple[str, ...] = ()
+    officer_ids: tuple[str, ...] = ()  # the admins' ids on this channel (OFFICER_IDS)
     allow_groups: bool = False
     pacing: Pacing = field(default_factory=Pacing)
     retry: RetryPolicy = field(default_factory=RetryPolicy)

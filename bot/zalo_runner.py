@@ -38,7 +38,6 @@ from bot.channels.zalo import (
     ZaloSender,
     format_reply,
     message_body,
-    zalo_user_ids,
 )
 from bot.lifecycle import hourly, serve_until_signalled
 from core.messages import Reply
@@ -129,14 +128,14 @@ class ZaloBot:
         return int(self.server.servers[0].sockets[0].getsockname()[1])
 
     def officer_chats(self) -> list[ChatRef]:
-        return [ChatRef(CHANNEL, officer) for officer in zalo_user_ids(self.options.officer_ids)]
+        return [ChatRef(CHANNEL, officer) for officer in self.options.officer_ids]
 
     async def alert(self, text: str) -> None:
         """Tell the officers (on Zalo if tokens work, and through any other channel running);
         always logged."""
         log.error("officer alert: %s", text)
         self.alerts.append(text)
-        for officer in zalo_user_ids(self.options.officer_ids):
+        for officer in self.options.officer_ids:
             if self.keeper.broken:
                 break
             try:
@@ -275,10 +274,9 @@ class Channels:
             return options
         # PTB must not open its own server: our server takes Telegram's webhook too.
         telegram = TelegramBot(services, replace(options, webhook_url=None))
-        zalo_officers = set(zalo_user_ids(options.officer_ids))
         telegram.watch.officer_chats = [
-            *(ChatRef("telegram", o) for o in options.officer_ids if o not in zalo_officers),
-            *(ChatRef(CHANNEL, o) for o in sorted(zalo_officers)),
+            *(ChatRef("telegram", o) for o in options.officer_ids),
+            *(ChatRef(CHANNEL, o) for o in zalo_options.officer_ids),
         ]
         routes: list[BaseRoute] = []
         if options.webhook_url:

@@ -1,17 +1,27 @@
 """Officers' roles and the audit log of what they did.
 
-Two roles. Admins are the user ids in the settings (`OFFICER_IDS`), on every channel; they manage
-the other officers and read the audit log. Officers are added and removed in the chat by an
-admin (`/canbo`), per channel, and use the desk's commands (apologies, broadcasts). Every action
-an officer takes on behalf of the office is one line of the audit log.
+Two roles. Admins are the ids in the settings (`OFFICER_IDS`), each with its channel
+(`telegram:123`, `zalo:456`): a Zalo user whose number equals a Telegram admin's is not an admin.
+They manage the other officers and read the audit log. Officers are added and removed in the
+chat by an admin (`/canbo`), per channel, and use the desk's commands (apologies, broadcasts).
+Every action an officer takes on behalf of the office is one line of the audit log.
 """
 
 from __future__ import annotations
 
 import datetime as dt
+import re
 from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from enum import StrEnum
+
+# A bare number in OFFICER_IDS is read as a Telegram id (what the setting meant before ids
+# carried their channel), with a warning.
+DEFAULT_ID_CHANNEL = "telegram"
+# Channels whose person sits at the bot's own machine (the terminal chat, `--user-id N`): whoever
+# runs it can read the database anyway, so any admin id is accepted there.
+LOCAL_CHANNELS = frozenset({"console"})
+_ENTRY = re.compile(r"^(?:([a-z][a-z0-9_-]{0,19}):)?([0-9A-Za-z_.-]{1,64})$")
 
 
 @dataclass(frozen=True)
@@ -69,3 +79,61 @@ class OfficerRoster:
 
     def remove(self, channel: str, user_id: str) -> None:
         self._ids.discard((channel, user_id))
+
+
+class AdminIdInvalid(ValueError):
+    """An OFFICER_IDS entry that is neither `channel:id` nor a bare id."""
+
+
+@dataclass(frozen=True)
+class AdminIds:
+    """The admins of the settings, as (channel, user id) pairs: every role check compares both."""
+
+    ids: frozenset[tuple[str, str]] = frozenset()
+    warnings: tuple[str, ...] = field(default=(), compare=False)
+
+    @classmethod
+    def parse(cls, entries: Iterable[str]) -> AdminIds:
+        """`telegram:123`, `zalo:456`; a bare `123` is `telegram:123` (with a warning)."""
+        ids: set[tuple[str, str]] = set()
+        warnings: list[str] = []
+        for entry in entries:
+            text = entry.strip()
+            if not text:
+                continue
+            found = _ENTRY.match(text)
+            if found is None:
+                raise AdminIdInvalid(
+                    f"OFFICER_IDS: «{text[:40]}» không hợp lệ; viết kênh:mã, ví dụ telegram:123"
+                    " hoặc zalo:456"
+                )
+            channel, user_id = found.group(1), found.group(2)
+            if channel is None:
+                channel = DEFAULT_ID_CHANNEL
+                warnings.append(
+                    f"OFFICER_IDS: «{text}» không ghi kênh, được hiểu là telegram:{text}."
+                    f" Hãy viết telegram:{text} (hoặc zalo:{text} nếu là mã Zalo)."
+                )
+            ids.add((channel, user_id))
+        return cls(frozenset(ids), tuple(warnings))
+
+    def __contains__(self, key: object) -> bool:
+        if not isinstance(key, tuple) or len(key) != 2:
+            return False
+        channel, user_id = key
+        if channel in LOCAL_CHANNELS:
+            return any(known == user_id for _, known in self.ids)
+        return key in self.ids
+
+    def __bool__(self) -> bool:
+        return bool(self.ids)
+
+    def on(self, channel: str) -> list[str]:
+        """The admins' user ids on one channel, sorted (every admin's on a local channel)."""
+        if channel in LOCAL_CHANNELS:
+            return sorted({user_id for _, user_id in self.ids})
+        return sorted(user_id for known, user_id in self.ids if known == channel)
+
+    def labels(self) -> list[str]:
+        """`channel:id` for each admin, sorted: what the officers' list shows."""
+        return sorted(f"{channel}:{user_id}" for channel, user_id in self.ids)

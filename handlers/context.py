@@ -17,7 +17,7 @@ from core.care import CarePolicy, VolunteerRoster
 from core.catalogue import Catalogue
 from core.clock import Clock
 from core.messages import Button, FileSource, IncomingMessage, OutgoingFile, Reply, TextFormat
-from core.officers import OfficerRoster
+from core.officers import AdminIds, OfficerRoster
 from core.render import Renderer
 from core.search import ProcedureSearch
 from core.workdays import WorkingCalendar
@@ -64,7 +64,7 @@ class Services:
     clock: Clock
     renderers: dict[TextFormat, Renderer]
     calendar: WorkingCalendar
-    officer_ids: frozenset[str] = frozenset()  # admins, from the settings, on every channel
+    admins: AdminIds = field(default_factory=AdminIds)  # from the settings, channel and id
     roster: OfficerRoster = field(default_factory=OfficerRoster)  # officers added in the chat
     lookup: LookupPolicy = field(default_factory=LookupPolicy)
     apology_rules: ApologyRules = field(default_factory=ApologyRules)
@@ -77,9 +77,9 @@ class Services:
     menus: dict[str, CommandMenus] = field(default_factory=dict)
 
     def is_officer(self, channel: str, user_id: str) -> bool:
-        """Admins (settings, every channel) and the officers they added on this channel; no
+        """Admins (settings: channel and id) and the officers they added on this channel; no
         database trip."""
-        return user_id in self.officer_ids or (channel, user_id) in self.roster
+        return (channel, user_id) in self.admins or (channel, user_id) in self.roster
 
 
 def render(services: Services, text_format: TextFormat, template: str, **values: Any) -> str:
@@ -126,7 +126,7 @@ class Context:
 
     @property
     def is_admin(self) -> bool:
-        return self.message.user_id in self.services.officer_ids
+        return (self.message.channel, self.message.user_id) in self.services.admins
 
     @property
     def is_officer(self) -> bool:

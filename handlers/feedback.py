@@ -30,7 +30,7 @@ LIST_SIZE = 10
 async def officer_chats(services: Services, channel: str) -> list[ChatRef]:
     """Where officers of a channel read the bot: their private chats (chat id = user id, as on
     Telegram and the console; the apology watch assumes the same)."""
-    ids = set(services.officer_ids)
+    ids = set(services.admins.on(channel))
     ids |= {o.user_id for o in await services.storage.officers() if o.channel == channel}
     return [ChatRef(channel, user_id) for user_id in sorted(ids)]
 

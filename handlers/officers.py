@@ -1,6 +1,6 @@
 """Officers' roles and the audit log: /canbo (admins manage officers), /nhatky (the log).
 
-Admins are the user ids in the settings (`OFFICER_IDS`, every channel). They add and remove
+Admins are the ids in the settings (`OFFICER_IDS`, each with its channel). They add and remove
 the other officers of their channel here; the database keeps them and the in-memory roster
 (`Services.roster`) is updated at once, so the role check on every message costs nothing.
 Every action an officer takes for the office is written to the audit log (`audit`).
@@ -96,7 +96,7 @@ async def roster_reply(ctx: Context, note: str | None = None) -> Reply:
     return ctx.reply(
         "officers_list.j2",
         rows,
-        admins=sorted(ctx.services.officer_ids),
+        admins=ctx.services.admins.labels(),
         officers=added,
         note=note,
     )
@@ -134,7 +134,7 @@ async def add_typed(ctx: Context) -> list[Reply]:
 async def _add(ctx: Context, user_id: str, name: str | None) -> list[Reply]:
     if not _USER_ID.fullmatch(user_id):
         return [ctx.reply("officers_bad_id.j2", typed=user_id[:40])]
-    if user_id in ctx.services.officer_ids:
+    if (ctx.message.channel, user_id) in ctx.services.admins:
         return [await roster_reply(ctx, note=f"{user_id} đã là quản trị (khai trong cấu hình).")]
     channel, name = ctx.message.channel, (name or "")[:80] or None
     officer = Officer(channel, user_id, name, ctx.message.user_id, ctx.now())
@@ -148,7 +148,7 @@ async def _add(ctx: Context, user_id: str, name: str | None) -> list[Reply]:
 
 
 async def _remove(ctx: Context, user_id: str) -> list[Reply]:
-    if user_id in ctx.services.officer_ids:
+    if (ctx.message.channel, user_id) in ctx.services.admins:
         note = f"{user_id} là quản trị khai trong cấu hình (OFFICER_IDS): không xóa trong chat."
         return [await roster_reply(ctx, note=note)]
     channel = ctx.message.channel

@@ -63,7 +63,8 @@ def make_settings(tmp_path: Path, **overrides: object) -> Settings:
 
 @pytest.fixture
 def settings(tmp_path: Path) -> Settings:
-    return make_settings(tmp_path, OFFICER_IDS="900")
+    # The transcript channel's admin, and Telegram's (the end-to-end tests).
+    return make_settings(tmp_path, OFFICER_IDS="test:900, telegram:900")
 
 
 @pytest.fixture(scope="session")

@@ -1,22 +1,25 @@
 """Officers' roles (/canbo), the audit log (/nhatky), and the role check on every officer
-command: admins come from the settings (OFFICER_IDS="900" in tests), officers are added in the
+command: admins come from the settings (OFFICER_IDS="test:900" in tests), officers are added in the
 chat per channel, citizens are refused everything an officer can do."""
 
 from __future__ import annotations
 
 import datetime as dt
+import logging
+from pathlib import Path
 
 import pytest
 
 from bot.app import ROUTES, Dispatcher, running_services
 from bot.settings import Settings
 from core.clock import FixedClock
-from core.officers import AuditAction, AuditEntry
+from core.officers import AdminIdInvalid, AdminIds, AuditAction, AuditEntry
 from handlers.commands import CITIZEN_COMMANDS, OFFICER_COMMANDS
 from handlers.context import Knowledge, Services
 from handlers.officers import AUDIT_LABELS
 from handlers.routing import On
 from storage.base import ChatRef
+from tests.conftest import make_settings
 from tests.dossier_fixtures import CODE, dossier, with_hash
 from tests.test_apologies import issue
 from tests.transcript import Transcript
@@ -201,3 +204,50 @@ async def test_help_shows_each_role_its_commands(
     officer.expect_not("/canbo")
     await officer_chat.say("/trogiup")
     officer_chat.expect("/canbo – thêm, xóa cán bộ; /nhatky – nhật ký thao tác")
+
+
+# -- identity per channel (issue 15) -----------------------------------------------------------
+
+
+def test_admin_ids_carry_their_channel_and_bare_numbers_warn() -> None:
+    admins = AdminIds.parse(["telegram:123", "zalo:4560000000000000001", "789", " "])
+    assert ("telegram", "123") in admins and ("zalo", "4560000000000000001") in admins
+    assert ("telegram", "789") in admins  # bare: Telegram's, as before
+    assert ("zalo", "123") not in admins and ("zalo", "789") not in admins
+    assert ("console", "123") in admins  # the terminal is the machine's own operator
+    assert [w for w in admins.warnings if "«789»" in w and "telegram:789" in w]
+    assert len(admins.warnings) == 1
+    assert admins.on("zalo") == ["4560000000000000001"] and admins.on("telegram") == ["123", "789"]
+    with pytest.raises(AdminIdInvalid):
+        AdminIds.parse(["telegram:12 34"])
+
+
+async def test_colliding_ids_on_two_channels_are_two_people(
+    tmp_path: Path, clock: FixedClock, knowledge: Knowledge, caplog: pytest.LogCaptureFixture
+) -> None:
+    """A Zalo user whose number equals a Telegram admin's is a citizen; an officer added on
+    Telegram is not an officer on Zalo."""
+    settings = make_settings(tmp_path, OFFICER_IDS="telegram:555, 777")
+    with caplog.at_level(logging.WARNING):
+        async with running_services(settings, clock=clock, knowledge=knowledge) as services:
+            assert any("«777»" in r.getMessage() for r in caplog.records)
+            dispatcher = Dispatcher(services)
+            admin = Transcript(dispatcher, "555", channel="telegram")
+            twin = Transcript(dispatcher, "555", channel="zalo")
+            await admin.say("/canbo them 1234 Chị Hoa")
+            admin.expect("Đã thêm cán bộ Chị Hoa (1234)")
+            for command in ("/canbo", "/nhatky", "/trehan", "/xinloi_ds"):
+                await twin.say(command)
+                twin.expect("dành cho cán bộ")
+            assert not services.is_officer("zalo", "555")
+            assert services.is_officer("telegram", "1234")
+            assert not services.is_officer("zalo", "1234")
+            added_twin = Transcript(dispatcher, "1234", channel="zalo")
+            await added_twin.say("/trehan")
+            added_twin.expect("dành cho cán bộ")
+            bare = Transcript(dispatcher, "777", channel="telegram")
+            await bare.say("/nhatky")
+            bare.expect("Nhật ký")
+            zalo_bare = Transcript(dispatcher, "777", channel="zalo")
+            await zalo_bare.say("/nhatky")
+            zalo_bare.expect("dành cho cán bộ")

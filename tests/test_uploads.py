@@ -32,7 +32,7 @@ def settings(tmp_path: Path) -> Settings:
     """The catalogue in use is a copy: applying a new one must never touch the shipped file."""
     catalogue = tmp_path / "procedures.yaml"
     shutil.copy(SHIPPED, catalogue)
-    return make_settings(tmp_path, OFFICER_IDS="900", catalogue_file=catalogue)
+    return make_settings(tmp_path, OFFICER_IDS="test:900", catalogue_file=catalogue)
 
 
 @pytest.fixture

@@ -53,7 +53,7 @@ def zalo_options(fake: FakeZalo, **changes: object) -> ZaloOptions:
         },
     )
     # tests deliver the outbox themselves, when they choose
-    return fake.options(**{"officer_ids": ("900",), "rules": rules, **changes})
+    return fake.options(**{"rules": rules, **changes})
 
 
 @pytest.fixture
@@ -531,7 +531,7 @@ async def test_the_daily_watches_run_in_the_zalo_runner(
     await storage.follow(ChatRef("zalo", CITIZEN), dossier().code_key, None, "đồng ý", NOW)
     for user in (CITIZEN, ZALO_OFFICER):  # both wrote to the OA lately: cs messages allowed
         await storage.zalo_interaction(user, clock.now())
-    bot = ZaloBot(services, zalo_options(fake, officer_ids=("900", ZALO_OFFICER)), serve=False)
+    bot = ZaloBot(services, zalo_options(fake, officer_ids=(ZALO_OFFICER,)), serve=False)
     await bot.start()
     try:
         assert _running_watch_loops() == ["DailyWatches.run"]
@@ -545,7 +545,7 @@ async def test_the_daily_watches_run_in_the_zalo_runner(
     assert any("hôm nay là ngày hẹn trả kết quả" in s.text for s in fake.to(CITIZEN))
     [morning] = fake.to(ZALO_OFFICER)
     assert OTHER_CODE in morning.text
-    assert fake.to("900") == []  # not a Zalo id: Telegram's officer
+    assert fake.to("900") == []  # Telegram's officer (settings), not a Zalo id
 
 
 async def test_with_every_channel_the_watches_run_once(services: Services, tmp_path: Path) -> None:
@@ -557,7 +557,7 @@ async def test_with_every_channel_the_watches_run_once(services: Services, tmp_p
     async with FakeTelegram() as tg, FakeZalo() as fake:
         settings = make_settings(
             tmp_path,
-            OFFICER_IDS=f"900,{ZALO_OFFICER}",
+            OFFICER_IDS=f"telegram:900, zalo:{ZALO_OFFICER}",
             TELEGRAM_BOT_TOKEN=tg.token,
             TELEGRAM_BASE_URL=tg.base_url,
             TELEGRAM_BASE_FILE_URL=tg.base_file_url,
@@ -565,7 +565,7 @@ async def test_with_every_channel_the_watches_run_once(services: Services, tmp_p
         args = argparse.Namespace(
             channel="all", webhook_url=None, secret_token=None, listen=None, port=None
         )
-        options = zalo_options(fake, officer_ids=("900", ZALO_OFFICER))
+        options = zalo_options(fake, officer_ids=(ZALO_OFFICER,))
         channels = Channels.build(args, settings, services, options)
         assert isinstance(channels, Channels) and channels.telegram is not None
         assert channels.zalo.watches is None

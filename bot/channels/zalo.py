@@ -149,7 +149,7 @@ class ZaloOptions:
     webhook_path: str = "/zalo/webhook"
     listen: str = "0.0.0.0"
     port: int = 8443
-    officer_ids: tuple[str, ...] = ()
+    officer_ids: tuple[str, ...] = ()  # the admins' ids on this channel (OFFICER_IDS)
     rules: ZaloRules = field(default_factory=ZaloRules)
     retry: RetryPolicy = field(default_factory=RetryPolicy)
     outbox_interval: float = 1.0
@@ -232,7 +232,7 @@ def options_from_settings(settings: Any, **overrides: Any) -> ZaloOptions | str:
         "webhook_path": urlsplit(webhook_url).path or "/zalo/webhook",
         "listen": settings.webhook_listen,
         "port": settings.webhook_port,
-        "officer_ids": tuple(sorted(settings.officer_ids)),
+        "officer_ids": tuple(settings.admins.on(CHANNEL)),
         "rules": rules,
         "watch_at": settings.apology_watch_time,
         "webhook_max_age": dt.timedelta(minutes=max_age) if max_age else None,
@@ -325,12 +325,6 @@ def classify(event: Mapping[str, Any]) -> EventKind:
             return EventKind.MESSAGE
         case _:  # the OA's own messages echoed back, "seen", "received", reactions…
             return EventKind.IGNORED
-
-
-def zalo_user_ids(ids: Sequence[str]) -> list[str]:
-    """The ids in OFFICER_IDS that are Zalo's: long numbers (Telegram's are shorter); one list of
-    officers serves every channel."""
-    return [i for i in ids if i.isdigit() and len(i) >= 12]
 
 
 def button_token(data: str) -> str:
