@@ -38,7 +38,7 @@ from handlers import (
     volunteers,
 )
 from handlers.context import Context, Knowledge, LookupPolicy, Services
-from handlers.routing import On, Route
+from handlers.routing import CHOICES, On, Route, typed_choice
 from storage.sqlite import SqliteStorage
 
 log = logging.getLogger(__name__)
@@ -121,9 +121,15 @@ class Dispatcher:
         ctx = Context(self.services, message, text_format, files=files)
         try:
             ctx.first_contact = await self._first_contact(message)
-            ctx.state = await storage.load_state(ctx.key)
+            loaded = ctx.state = await storage.load_state(ctx.key)
+            ctx.message = typed_choice(message, loaded)
             route = next((r for r in self.routes if r.matches(ctx)), None)
             replies = await route.handler(ctx) if route else []
+            if CHOICES in loaded.data and ctx.state is loaded:
+                # The buttons remembered were those of an earlier reply: a number typed next
+                # must not press them.
+                data = {k: v for k, v in loaded.data.items() if k != CHOICES}
+                await storage.save_state(ctx.key, loaded.name, data, self.services.clock.now())
         except Exception:
             log.exception("handler failed for %s chat %s", message.channel, message.chat_id)
             replies = [ctx.reply("error.j2")]

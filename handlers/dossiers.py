@@ -9,6 +9,7 @@ recorded with its text; /xoadulieu removes everything the bot holds about the ch
 from __future__ import annotations
 
 from enum import StrEnum
+from typing import Any
 
 from core.apologies import Apology
 from core.dossiers import (
@@ -22,11 +23,11 @@ from core.dossiers import (
 )
 from core.messages import Button, Reply
 from core.officers import AuditAction
-from core.receipt_codes import code_key, find_codes
+from core.receipt_codes import code_key, find_codes, looks_like_code
 from handlers import procedures, volunteers
 from handlers.context import Context
 from handlers.officers import audit
-from handlers.routing import Route, button, command, in_state, text_when
+from handlers.routing import CHOICES, Route, button, choice_data, command, in_state, text_when
 from storage.base import LookupView
 
 
@@ -47,33 +48,55 @@ AFTER_FOLLOW_ROWS = [[Button("📂 Hồ sơ đang theo dõi", "tv:h")], [HOME_BU
 
 
 # -- entering a code --------------------------------------------------------------------------
+# While the bot waits for a code, its reply carries buttons (issue 14): a number typed among them
+# presses one (`routing.typed_choice`). Only code-shaped input is looked up and can count as a
+# failed lookup; "1", "0912" or "không nhớ mã" get a reply saying what a receipt code looks like.
+
+CONTACT_BUTTON = Button("📞 Gọi cho Bộ phận Một cửa", "menu:contact")
+WAITING_ROWS = [[HOME_BUTTON], [CONTACT_BUTTON]]
 
 
 async def lookup_command(ctx: Context) -> list[Reply]:
     _, typed = ctx.message.command or ("", "")
     if typed:
-        return await lookup(ctx, typed)
-    await ctx.set_state(DossierState.AWAITING_CODE)
-    return [ctx.reply("lookup_prompt.j2")]
+        return await code_typed(ctx, typed)
+    return await lookup_button(ctx)
 
 
 async def lookup_button(ctx: Context) -> list[Reply]:
-    await ctx.set_state(DossierState.AWAITING_CODE)
     # Button-first (issue 7): the dossiers already followed are one tap away.
     follows = await ctx.storage.follows(ctx.chat)
     rows = [[Button(f"📂 Hồ sơ đang theo dõi ({len(follows)})", "tv:h")]] if follows else []
-    return [ctx.reply("lookup_prompt.j2", rows)]
+    return await await_code(ctx, "lookup_prompt.j2", rows)
 
 
-async def code_typed(ctx: Context) -> list[Reply]:
-    """After "gõ mã hồ sơ": whatever comes is looked up as it is, never refused for its shape.
-    Only text without a single digit cannot be a code: it is a question, answered as one."""
-    text = ctx.message.text
+async def await_code(
+    ctx: Context, template: str, rows: list[list[Button]] | None = None, **values: Any
+) -> list[Reply]:
+    """A reply that waits for a receipt code, with its buttons remembered for typed numbers."""
+    rows = [*(rows or []), *WAITING_ROWS]
+    await ctx.set_state(DossierState.AWAITING_CODE, **{CHOICES: choice_data(rows)})
+    return [ctx.reply(template, rows, **values)]
+
+
+async def code_state_typed(ctx: Context) -> list[Reply]:
+    return await code_typed(ctx, ctx.message.text)
+
+
+async def code_typed(ctx: Context, text: str) -> list[Reply]:
+    """After "gõ mã hồ sơ": a code-shaped text is looked up as it is, never refused for its
+    shape. Words are a question when the search understands them ("khai sinh cần gì"); a short
+    number or words the search does not understand get what a code looks like, and are not
+    counted as a failed lookup."""
+    if looks_like_code(text):
+        codes = find_codes(text)
+        return await lookup(ctx, codes[0] if codes else text)
     if not any(ch.isdigit() for ch in text):
-        await ctx.clear_state()
-        return await procedures.answer_text(ctx, text)
-    codes = find_codes(text)
-    return await lookup(ctx, codes[0] if codes else text)
+        result = ctx.search.search(text)
+        if result.answer or result.candidates or result.referral or result.small_talk:
+            await ctx.clear_state()
+            return await procedures.answer_result(ctx, text, result)
+    return await await_code(ctx, "lookup_code_help.j2", typed=text.strip()[:30])
 
 
 async def code_in_message(ctx: Context) -> list[Reply]:
@@ -91,8 +114,7 @@ async def lookup(ctx: Context, typed: str) -> list[Reply]:
         return [_limited_reply(ctx)]
     if view.dossier is None:
         await ctx.storage.record_lookup_failure(ctx.chat, ctx.now())
-        await ctx.set_state(DossierState.AWAITING_CODE)
-        return [ctx.reply("lookup_not_found.j2", typed=typed.strip()[:60])]
+        return await await_code(ctx, "lookup_not_found.j2", typed=typed.strip()[:60])
     return await open_dossier(ctx, view.dossier, view.following, view.apology)
 
 
@@ -105,8 +127,7 @@ async def open_dossier(
     ctx: Context, dossier: Dossier, following: bool, apology: Apology | None
 ) -> list[Reply]:
     if _needs_digits(ctx, dossier, following):
-        await ctx.set_state(DossierState.AWAITING_DIGITS, code_key=dossier.code_key)
-        return [ctx.reply("lookup_ask_digits.j2", code=dossier.code)]
+        return await _await_digits(ctx, dossier, "lookup_ask_digits.j2")
     if ctx.state.name in (DossierState.AWAITING_CODE, DossierState.AWAITING_DIGITS):
         await ctx.clear_state()  # the step is done; a verified dossier keeps its VIEWING state
     return [await status_card(ctx, dossier, following, apology)]
@@ -120,10 +141,9 @@ async def digits_typed(ctx: Context) -> list[Reply]:
     view = await _find(ctx, str(ctx.state.data.get("code_key", "")))
     dossier, following = view.dossier, view.following
     if dossier is None:
-        await ctx.clear_state()
-        return [ctx.reply("lookup_prompt.j2")]
+        return await await_code(ctx, "lookup_prompt.j2")
     if len(typed) != 4:
-        return [ctx.reply("lookup_ask_digits.j2", code=dossier.code, retry=True)]
+        return await _await_digits(ctx, dossier, "lookup_ask_digits.j2", retry=True)
     if view.recent_failures >= _max_failures(ctx):
         await ctx.clear_state()
         return [_limited_reply(ctx)]
@@ -135,7 +155,17 @@ async def digits_typed(ctx: Context) -> list[Reply]:
     if view.recent_failures + 1 >= _max_failures(ctx):
         await ctx.clear_state()
         return [_limited_reply(ctx)]
-    return [ctx.reply("lookup_wrong_digits.j2", code=dossier.code)]
+    return await _await_digits(ctx, dossier, "lookup_wrong_digits.j2")
+
+
+async def _await_digits(
+    ctx: Context, dossier: Dossier, template: str, **values: Any
+) -> list[Reply]:
+    rows = WAITING_ROWS
+    await ctx.set_state(
+        DossierState.AWAITING_DIGITS, code_key=dossier.code_key, **{CHOICES: choice_data(rows)}
+    )
+    return [ctx.reply(template, rows, code=dossier.code, **values)]
 
 
 def _needs_digits(ctx: Context, dossier: Dossier, following: bool) -> bool:
@@ -157,7 +187,7 @@ def _max_failures(ctx: Context) -> int:
 
 def _limited_reply(ctx: Context) -> Reply:
     minutes = int(ctx.services.lookup.window.total_seconds() // 60)
-    return ctx.reply("lookup_limited.j2", minutes=minutes)
+    return ctx.reply("lookup_limited.j2", WAITING_ROWS, minutes=minutes)
 
 
 # -- the status card --------------------------------------------------------------------------
@@ -228,7 +258,7 @@ async def dossier_button(ctx: Context) -> list[Reply]:
         return [_limited_reply(ctx)]
     if dossier is None:
         await ctx.storage.record_lookup_failure(ctx.chat, ctx.now())
-        return [ctx.reply("lookup_prompt.j2")]
+        return await await_code(ctx, "lookup_prompt.j2")
     if action in ("f", "y") and _needs_digits(ctx, dossier, following):
         return await open_dossier(ctx, dossier, following, view.apology)
     match action:
@@ -291,7 +321,7 @@ routes: list[Route] = [
     button(lookup_button, "menu:lookup"),
     button(dossier_button, "h"),
     in_state(digits_typed, DossierState.AWAITING_DIGITS),
-    in_state(code_typed, DossierState.AWAITING_CODE),
+    in_state(code_state_typed, DossierState.AWAITING_CODE),
     # A message that carries a receipt code is a lookup, not a procedure question.
     text_when(code_in_message, carries_code),
 ]

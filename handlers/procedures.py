@@ -41,7 +41,10 @@ async def question(ctx: Context) -> list[Reply]:
 
 
 async def answer_text(ctx: Context, text: str) -> list[Reply]:
-    result = ctx.search.search(text)
+    return await answer_result(ctx, text, ctx.search.search(text))
+
+
+async def answer_result(ctx: Context, text: str, result: SearchResult) -> list[Reply]:
     if result.answer is not None:
         procedure = ctx.catalogue.get(result.answer)
         if procedure is not None:

@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
-from dataclasses import dataclass
+from collections.abc import Awaitable, Callable, Sequence
+from dataclasses import dataclass, replace
 from enum import Enum, auto
 
-from core.messages import Reply
+from core.messages import Button, IncomingMessage, Reply
 from handlers.context import Context
+from storage.base import ConversationState
 
 Handler = Callable[[Context], Awaitable[list[Reply]]]
 
@@ -79,3 +80,29 @@ def in_state(handler: Handler, *states: str) -> Route:
 
 def text_when(handler: Handler, condition: Callable[[Context], bool]) -> Route:
     return Route(On.TEXT, handler, when=condition)
+
+
+# -- typed choices ---------------------------------------------------------------------------------
+# A reply that waits for typed input (a receipt code, 4 digits) may also carry buttons. People
+# who see numbered choices (the terminal, Zalo's long lists) or who do not see buttons as buttons
+# type the number instead: the reply's buttons are kept in the conversation state under this key,
+# and a bare number among them presses that button (`typed_choice`, applied by the dispatcher).
+CHOICES = "choices"
+
+
+def choice_data(rows: Sequence[Sequence[Button]]) -> list[list[str]]:
+    """The buttons of a reply, in the order shown, as (label, data) pairs for the state."""
+    return [[b.label, b.data] for row in rows for b in row]
+
+
+def typed_choice(message: IncomingMessage, state: ConversationState) -> IncomingMessage:
+    """A bare number typed while the state remembers the reply's buttons → that button."""
+    choices = state.data.get(CHOICES)
+    text = message.text.strip()
+    if not choices or message.button is not None or not text.isdigit() or len(text) > 2:
+        return message
+    number = int(text)
+    if not 1 <= number <= len(choices):
+        return message
+    label, data = choices[number - 1]
+    return replace(message, text=str(label), button=str(data))

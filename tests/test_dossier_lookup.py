@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+from pathlib import Path
 
 import pytest
 
@@ -12,7 +13,7 @@ from core.dossiers import Status
 from handlers.context import LookupPolicy, Services
 from storage.base import ChatRef
 from tests.dossier_fixtures import CODE, NO_PHONE_CODE, OTHER_CODE, dossier, with_hash
-from tests.transcript import Transcript
+from tests.transcript import Transcript, channel_transcript
 
 NOW = dt.datetime(2026, 11, 23, 9, 0)
 
@@ -189,3 +190,89 @@ async def test_forged_view_buttons_count_as_failed_lookups(
         await chat.press_data(f"h:v:0000019H47260101{n:04d}")
     await chat.press_data(f"h:v:{dossier(NO_PHONE_CODE).code_key}")
     chat.expect("tra cứu sai nhiều lần")
+
+
+# -- issue 14: taps during a lookup, on the terminal and as Telegram delivers them -----------------
+
+
+@pytest.fixture(params=["console", "telegram"])
+def talk(request: pytest.FixtureRequest, dispatcher: Dispatcher, tmp_path: Path) -> Transcript:
+    return channel_transcript(dispatcher, request.param, "700", files_dir=tmp_path)
+
+
+async def test_numbers_tapped_after_the_prompt_press_its_buttons_and_count_nothing(
+    seeded: Services, talk: Transcript
+) -> None:
+    """An elder taps "Tra cứu hồ sơ", then numbers: a number among the buttons presses that
+    button; any other short input says what a receipt code looks like; nothing is a failure."""
+    await talk.say("/start")
+    await talk.press("Tra cứu hồ sơ")
+    talk.sees("gõ mã hồ sơ")
+    labels = [b.label for b in talk.buttons]
+    assert labels == ["🏠 Về đầu", "📞 Gọi cho Bộ phận Một cửa"]
+    await talk.say("2")  # the second button: the office's phone
+    talk.sees(seeded.knowledge.catalogue.commune.phone, "Giờ làm việc")
+    await talk.say("/tracuu")
+    for typed in ["7", "12", "0912", "không nhớ mã", "???"]:
+        await talk.say(typed)
+        talk.sees("chưa phải là mã hồ sơ", "000.00.19.H47-260105-0001")
+        talk.sees_not("chưa tìm thấy hồ sơ")
+        assert [b.label for b in talk.buttons] == labels
+    await talk.say("1")  # still waiting for a code: "1" is "Về đầu"
+    assert "🔎 Tra cứu hồ sơ đã nộp" in [b.label for b in talk.buttons]
+    # None of it counted: the real code goes through at once.
+    since = NOW - dt.timedelta(minutes=10)
+    assert (await seeded.storage.find_dossier("X", _chat(talk), since)).recent_failures == 0
+    await talk.say(CODE)
+    talk.sees("4 chữ số cuối")
+
+
+async def test_only_code_shaped_input_counts_towards_the_limit(
+    seeded: Services, talk: Transcript
+) -> None:
+    await talk.say("/tracuu")
+    for n in range(20):
+        await talk.say(str(n % 9 + 3))  # taps that press no button
+    for n in range(5):
+        await talk.say(f"000.00.19.H47-260101-{n:04d}")
+        talk.sees("chưa tìm thấy hồ sơ")
+        assert talk.buttons, "a not-found reply leaves a way on"
+    await talk.say(OTHER_CODE)
+    talk.sees("tra cứu sai nhiều lần")
+    assert [b.label for b in talk.buttons] == ["🏠 Về đầu", "📞 Gọi cho Bộ phận Một cửa"]
+
+
+@pytest.mark.parametrize(
+    "typed",
+    [
+        "000001 9H472611160007",  # not a code: the digits do not line up
+    ],
+)
+async def test_a_mistyped_code_is_looked_up_and_counted(
+    seeded: Services, talk: Transcript, typed: str
+) -> None:
+    await talk.say("/tracuu")
+    await talk.say(typed)
+    talk.sees("chưa tìm thấy hồ sơ")
+    view = await seeded.storage.find_dossier("X", _chat(talk), NOW - dt.timedelta(minutes=1))
+    assert view.recent_failures == 1
+
+
+@pytest.mark.parametrize(
+    "typed",
+    [
+        "0000019H472611160007",  # no separators at all
+        "000.00.19.H47-2611160007",  # date and sequence run together
+        "000 00 19 h47 261116 0007",
+        "ma ho so 0000019h472611160007",
+    ],
+)
+async def test_codes_typed_without_separators_are_found(
+    seeded: Services, talk: Transcript, typed: str
+) -> None:
+    await talk.say(typed)
+    talk.sees("4 chữ số cuối", CODE)
+
+
+def _chat(talk: Transcript) -> ChatRef:
+    return ChatRef(talk.channel, talk.user_id)

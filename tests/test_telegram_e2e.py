@@ -360,3 +360,23 @@ async def test_officers_added_before_get_their_menu_at_start_up(
         assert "chat:5558" not in fake.commands
     finally:
         await telegram.stop()
+
+
+async def test_numbers_typed_while_waiting_for_a_code(
+    fake: FakeTelegram, running: TelegramBot, services: Services
+) -> None:
+    """Issue 14: during the lookup prompt a typed "1" presses its first button, "7" says what a
+    code looks like; neither is a failed lookup, and every reply has buttons."""
+    fake.push_text(CITIZEN, "/tracuu")
+    [prompt] = await fake.wait_for_messages(CITIZEN, 1)
+    assert prompt.button_data("🏠 Về đầu") == "menu:start"
+    fake.push_text(CITIZEN, "7")
+    [_, help_] = await fake.wait_for_messages(CITIZEN, 2)
+    assert "chưa phải là mã hồ sơ" in help_.plain
+    assert help_.button_data("📞 Gọi cho Bộ phận Một cửa") == "menu:contact"
+    fake.push_text(CITIZEN, "1")
+    [*_, home] = await fake.wait_for_messages(CITIZEN, 3)
+    assert home.button_data("🔎 Tra cứu hồ sơ đã nộp") == "menu:lookup"
+    since = NOW - dt.timedelta(hours=1)
+    view = await services.storage.find_dossier("X", ChatRef("telegram", str(CITIZEN)), since)
+    assert view.recent_failures == 0

@@ -7,7 +7,13 @@ await chat.press("Lệ phí")
 
 from __future__ import annotations
 
+import html
+import io
+import re
+from pathlib import Path
+
 from bot.app import Dispatcher
+from bot.channels.console import ConsoleChannel
 from core.messages import (
     Button,
     FileTooLarge,
@@ -104,3 +110,62 @@ class Transcript:
     def expect_not(self, *fragments: str) -> None:
         for fragment in fragments:
             assert fragment not in self.text, f"{fragment!r} unexpectedly in:\n{self.text}"
+
+    @property
+    def seen(self) -> str:
+        """The replies as the person reads them: Telegram's HTML tags gone, entities decoded."""
+        if self.format is TextFormat.PLAIN:
+            return self.text
+        return html.unescape(_TAG.sub("", self.text))
+
+    def sees(self, *fragments: str) -> None:
+        for fragment in fragments:
+            assert fragment in self.seen, f"{fragment!r} not in the bot's reply:\n{self.seen}"
+
+    def sees_not(self, *fragments: str) -> None:
+        for fragment in fragments:
+            assert fragment not in self.seen, f"{fragment!r} unexpectedly in:\n{self.seen}"
+
+    def every_reply_has_a_button(self) -> None:
+        """Issue 14: on Telegram and Zalo no reply ends without a way on."""
+        assert self.last and self.last[-1].buttons, f"no button under:\n{self.seen}"
+
+
+_TAG = re.compile(r"<[^>]+>")
+
+
+class ConsoleTranscript(Transcript):
+    """The terminal chat itself (`ConsoleChannel`): buttons are numbered choices, a bare number
+    presses one, and pressing a button means typing its number, as a person at the terminal does."""
+
+    def __init__(self, dispatcher: Dispatcher, user_id: str = "100", *, files_dir: Path) -> None:
+        super().__init__(dispatcher, user_id, channel="console")
+        self.console = ConsoleChannel(
+            dispatcher, user_id, files_dir=files_dir, stdout=io.StringIO(), interactive=False
+        )
+
+    async def say(self, text: str) -> list[Reply]:
+        self.log.append(("người dân", text))
+        self.last = await self.console.say(text)
+        self.log.extend(("bot", reply.text) for reply in self.last)
+        return self.last
+
+    async def press(self, label: str) -> list[Reply]:
+        button = self.button(label)
+        return await self.say(str(self.buttons.index(button) + 1))
+
+    @property
+    def printed(self) -> str:
+        """Everything the terminal printed so far, numbered choices included."""
+        stdout = self.console.stdout
+        assert isinstance(stdout, io.StringIO)
+        return stdout.getvalue()
+
+
+def channel_transcript(
+    dispatcher: Dispatcher, channel: str, user_id: str = "100", *, files_dir: Path
+) -> Transcript:
+    """The same conversation on the terminal or as the Telegram adapter delivers it."""
+    if channel == "console":
+        return ConsoleTranscript(dispatcher, user_id, files_dir=files_dir)
+    return Transcript(dispatcher, user_id, channel=channel, text_format=TextFormat.HTML)
