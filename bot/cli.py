@@ -32,7 +32,7 @@ from bot.report_cli import add_report_parser
 from bot.settings import Settings
 from core.apologies import parse_date
 from core.catalogue import CatalogueInvalid, check_catalogue
-from core.catalogue.diff import describe_diff, diff_catalogues
+from core.catalogue.diff import describe_diff, diff_catalogues, history_rows
 from core.dossier_import import parse_export
 from core.workdays import WorkingCalendar, load_calendar_overrides
 from handlers.apologies import apologies_csv
@@ -297,8 +297,9 @@ def _reload(args: argparse.Namespace, settings: Settings) -> int:
             current = files.load().catalogue
         except CatalogueInvalid:
             current = None  # the file in use is broken: anything valid is better
-        if current is not None:
-            print(describe_diff(diff_catalogues(current, new.catalogue)))
+        diff = diff_catalogues(current, new.catalogue) if current is not None else None
+        if diff is not None:
+            print(describe_diff(diff))
         if not args.yes:
             if not sys.stdin.isatty():
                 print("Thêm --yes để áp dụng (chưa thay đổi gì).", file=sys.stderr)
@@ -307,6 +308,8 @@ def _reload(args: argparse.Namespace, settings: Settings) -> int:
                 print("Đã hủy, danh mục đang dùng không thay đổi.")
                 return 1
         files.install(candidate)
+        if diff is not None:  # the catalogue's history, for the report (core.report)
+            asyncio.run(_record_catalogue_changes(settings, history_rows(diff)))
         print(
             f"Đã cài danh mục mới vào {settings.catalogue_file} (bản cũ lưu cạnh đó, đuôi .bak-…)."
         )
@@ -318,6 +321,11 @@ def _reload(args: argparse.Namespace, settings: Settings) -> int:
     else:
         print(f"Đã báo bot đang chạy (pid {pid}) nạp lại danh mục.")
     return 0
+
+
+async def _record_catalogue_changes(settings: Settings, rows: list[tuple[str, str]]) -> None:
+    async with running_services(settings) as services:
+        await services.storage.record_catalogue_changes(rows, "motcua reload", services.clock.now())
 
 
 def _broadcast(args: argparse.Namespace, settings: Settings) -> int:

@@ -14,10 +14,19 @@ and with the apologies issued:
   it asks for does not make the dossier timely. A refusal (từ chối) is an answer, so it counts as
   resolved; a withdrawn or stopped dossier (rút hồ sơ, dừng giải quyết) has no result and is
   counted apart ("withdrawn or stopped"), outside the percentages;
-- **in progress at the end** of the period (or today, for a period not over yet): *not yet due*,
-  or *overdue* (its due date — before any extension — has passed);
+- **in progress at the end** of the period (or today, for a period not over yet): *waiting for the
+  person* (in "Chờ bổ sung" or "Tạm dừng" at that moment: the time is stopped, core.waiting, so
+  such a dossier is neither overdue nor "not yet due"), *overdue* (its due date — before any
+  extension — is on or before the period's last day: a deadline ends at 24:00 of its last day,
+  BLDS 2015 Điều 148, so a dossier due on the last day and still open at its end is late; for a
+  period not over yet, one due today is not late yet), or *not yet due*;
 - **apologies** issued in the period (Mẫu 04), the report line "việc xin lỗi tổ chức, cá nhân khi
-  để xảy ra trễ hạn";
+  để xảy ra trễ hạn". Every figure, apologies included, stops at "as of";
+- **returned by post** (dịch vụ bưu chính công ích, QĐ 45/2016/QĐ-TTg; the quarterly reports' line
+  "tiếp nhận và trả kết quả qua dịch vụ bưu chính công ích") among those resolved, and the share of
+  the period's dossiers **filed online**;
+- **procedures added or changed** in the period, from the catalogue's history (every catalogue the
+  officers installed), the reports' line "thủ tục mới ban hành, sửa đổi, bổ sung";
 - **satisfaction**: the ratings citizens gave in the period (three questions
   scored 2/1/0, `handlers/ratings.py`), and feedback received and answered; "chưa có dữ liệu"
   when nobody rated.
@@ -37,7 +46,7 @@ from dataclasses import dataclass, field
 from enum import StrEnum
 
 from core.care import FeedbackCounts
-from core.dossiers import STATUS_INFO, Status, SubmissionChannel
+from core.dossiers import CLOCK_STOPPED, STATUS_INFO, ReturnMethod, Status, SubmissionChannel
 from core.text import fold
 
 NOT_RESOLVED = frozenset({Status.STOPPED, Status.WITHDRAWN})  # finished without a result
@@ -59,13 +68,26 @@ class ReportDossier:
     submission_channel: SubmissionChannel | None
     resolved_at: dt.datetime | None  # from the export ("Ngày có kết quả"), naive local time
     finished_seen_at: dt.datetime | None  # the history's first finished status, naive local time
-    apologies: int  # apologies ever issued for it
+    apologies: int  # apologies issued for it up to the end of the period
+    return_method: ReturnMethod | None = None
+    # The status the history recorded at the end of the period (None: only the current one known).
+    status_at_end: Status | None = None
+
+
+@dataclass(frozen=True)
+class CatalogueChanges:
+    """Procedures added to or changed in the catalogue during the period (its history)."""
+
+    added: int = 0
+    changed: int = 0
+    removed: int = 0
 
 
 @dataclass(frozen=True)
 class ReportData:
     dossiers: list[ReportDossier]
     apology_procedures: list[str]  # the procedure of each apology issued in the period
+    catalogue: CatalogueChanges | None = None
 
 
 # --- Periods -------------------------------------------------------------------------------------
@@ -197,7 +219,9 @@ class Figures:
     withdrawn_or_stopped: int = 0
     not_yet_due: int = 0
     overdue: int = 0
+    waiting: int = 0  # in progress, but waiting for the person: the time is stopped
     apologies: int = 0
+    returned_by_post: int = 0  # among those resolved in the period
 
     @property
     def received_in_period(self) -> int:
@@ -214,7 +238,11 @@ class Figures:
 
     @property
     def in_progress(self) -> int:
-        return self.not_yet_due + self.overdue
+        return self.not_yet_due + self.overdue + self.waiting
+
+    @property
+    def received_online(self) -> int:
+        return self.received[SubmissionChannel.ONLINE]
 
     @property
     def timely(self) -> int:
@@ -230,7 +258,9 @@ class Figures:
         self.withdrawn_or_stopped += other.withdrawn_or_stopped
         self.not_yet_due += other.not_yet_due
         self.overdue += other.overdue
+        self.waiting += other.waiting
         self.apologies += other.apologies
+        self.returned_by_post += other.returned_by_post
 
 
 @dataclass(frozen=True)
@@ -252,6 +282,7 @@ class PeriodReport:
     dated_from_history: int  # resolutions dated by the bot's history, not the export
     satisfaction: Satisfaction | None = None
     feedback: FeedbackCounts | None = None  # phản ánh, kiến nghị received in the period (issue 7)
+    catalogue: CatalogueChanges | None = None
 
     @property
     def complete(self) -> bool:
@@ -288,8 +319,11 @@ def build_report(
     field_of: Callable[[str], str | None],
     satisfaction: Satisfaction | None = None,
 ) -> PeriodReport:
-    """Count every dossier into its buckets, per field and in total."""
+    """Count every dossier into its buckets, per field and in total (module docstring)."""
     first, as_of = period.first, min(period.last, today)
+    # At the end of a day already over, a dossier due that day is late (BLDS 2015 Điều 148: the
+    # deadline ends at 24:00 of its last day); on the current day, not yet.
+    end_is_over = as_of < today
     fields: dict[str, Figures] = {}
     names: dict[str, str] = {}
     dated_from_history = 0
@@ -322,7 +356,10 @@ def build_report(
             else:
                 figures.resolved[timeliness(row, resolved)] += 1
                 dated_from_history += row.resolved_at is None
-        elif row.original_due < as_of:
+                figures.returned_by_post += row.return_method is ReturnMethod.POSTAL
+        elif (row.status_at_end or row.status) in CLOCK_STOPPED:
+            figures.waiting += 1
+        elif row.original_due < as_of or (row.original_due == as_of and end_is_over):
             figures.overdue += 1
         else:
             figures.not_yet_due += 1
@@ -336,7 +373,9 @@ def build_report(
     ordered = sorted(
         fields.items(), key=lambda item: (-item[1].total, item[0] == UNKNOWN_FIELD, item[0])
     )
-    return PeriodReport(period, as_of, total, ordered, dated_from_history, satisfaction)
+    return PeriodReport(
+        period, as_of, total, ordered, dated_from_history, satisfaction, catalogue=data.catalogue
+    )
 
 
 def timeliness(row: ReportDossier, resolved: dt.date) -> Timeliness:

@@ -44,7 +44,9 @@ COLUMNS: tuple[tuple[str, str], ...] = (
     ("Số hồ sơ đang giải quyết", "Tổng số"),
     ("Số hồ sơ đang giải quyết", "Chưa đến hạn"),
     ("Số hồ sơ đang giải quyết", "Quá hạn"),
+    ("Số hồ sơ đang giải quyết", "Chờ bổ sung, tạm dừng"),
     ("", "Văn bản xin lỗi"),
+    ("", "Trả kết quả qua bưu chính"),
 )
 _RATE_COLUMN = 13  # the one column holding a fraction, not a count
 
@@ -70,7 +72,9 @@ def _line(number: int | str, name: str, f: Figures) -> list[Cell]:
         f.in_progress,
         f.not_yet_due,
         f.overdue,
+        f.waiting,
         f.apologies,
+        f.returned_by_post,
     ]
 
 
@@ -109,6 +113,18 @@ def footnotes(report: PeriodReport) -> list[str]:
             f"  – {name}: {average:.2f}/2".replace(".", ",")
             for name, average in report.satisfaction.by_indicator
         ]
+    total = report.total
+    lines.append(
+        f"Nộp trực tuyến: {total.received_online}/{total.received_in_period} hồ sơ tiếp nhận "
+        f"trong kỳ ({percent(total.received_online, total.received_in_period)}); trả kết quả "
+        f"qua bưu chính: {total.returned_by_post}."
+    )
+    if report.catalogue is not None:
+        c = report.catalogue
+        lines.append(
+            f"Thủ tục mới đưa vào danh mục: {c.added}; sửa đổi, bổ sung: {c.changed}; "
+            f"bãi bỏ: {c.removed}."
+        )
     if report.feedback is not None:
         f = report.feedback
         lines.append(

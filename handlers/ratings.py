@@ -96,7 +96,7 @@ async def rating_button(ctx: Context) -> list[Reply]:
 
 async def with_ratings_and_feedback(services: Services, report: PeriodReport) -> PeriodReport:
     """/baocao and `motcua report`: the ratings given and the feedback received in the period."""
-    first, last = report.period.first, report.period.last
+    first, last = report.period.first, report.as_of  # nothing after "as of"
     summary = summarise_ratings(await services.storage.ratings_between(first, last))
     satisfaction = (
         Satisfaction(summary.responses, summary.average, summary.by_indicator) if summary else None

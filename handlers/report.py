@@ -33,14 +33,16 @@ SHOWN_FIELDS = 10  # in the message; the table has them all
 
 
 async def period_report(services: Services, period: Period) -> PeriodReport:
-    data = await services.storage.report_data(period.first, period.last)
+    # Every figure stops at "as of": the period's end, or today for a period not over yet.
+    today = services.clock.now().date()
+    data = await services.storage.report_data(period.first, min(period.last, today))
     catalogue = services.knowledge.catalogue
 
     def field_of(procedure_id: str) -> str | None:
         procedure = catalogue.get(procedure_id)
         return procedure.field if procedure else None
 
-    report = build_report(data, period, services.clock.now().date(), field_of)
+    report = build_report(data, period, today, field_of)
     return await with_ratings_and_feedback(services, report)  # issue 7
 
 

@@ -17,7 +17,7 @@ from enum import StrEnum
 from pathlib import Path
 
 from core.catalogue import CatalogueInvalid
-from core.catalogue.diff import CatalogueDiff, describe_diff, diff_catalogues
+from core.catalogue.diff import CatalogueDiff, describe_diff, diff_catalogues, history_rows
 from core.dossier_import import parse_export
 from core.messages import Button, FileTooLarge, OutgoingFile, Reply
 from core.officers import AuditAction
@@ -122,6 +122,8 @@ async def _apply_catalogue(ctx: Context) -> list[Reply]:
     ctx.services.knowledge = new
     await ctx.clear_state()
     summary = f"+{len(diff.added)} / sửa {len(diff.changed)} / bỏ {len(diff.removed)}"
+    source = f"officer:{ctx.message.user_id}"
+    await ctx.storage.record_catalogue_changes(history_rows(diff), source, ctx.now())
     await audit(ctx, AuditAction.CATALOGUE_UPDATED, path.name, summary)
     return [
         ctx.reply("catalogue_applied.j2", _announce_rows(diff), diff=diff, total=len(new.catalogue))

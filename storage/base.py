@@ -266,7 +266,14 @@ class Storage(ZaloStore, Protocol):
     async def report_data(self, first: dt.date, last: dt.date) -> ReportData:
         """For the figures of `first`..`last` (inclusive): every dossier received before the end
         and not finished before the start, with its resolution moments and apologies; and the
-        procedure of each apology issued in the period (core.report counts them)."""
+        procedure of each apology issued in the period (core.report counts them); and the
+        catalogue's changes in the period."""
+        ...
+
+    async def record_catalogue_changes(
+        self, changes: Sequence[tuple[str, str]], source: str, now: dt.datetime
+    ) -> None:
+        """(procedure id, "added" | "changed" | "removed") of a catalogue just installed."""
         ...
 
     # -- apologies (NĐ 61/2018 Điều 19 k.9) --

@@ -26,10 +26,11 @@ from core.apologies import parse_date
 from core.catalogue.models import LawVersion
 from core.clock import VIETNAM
 from core.dossier_import import parse_export, row_hash
-from core.dossiers import Dossier, Status, SubmissionChannel
+from core.dossiers import Dossier, ReturnMethod, Status, SubmissionChannel
 from core.messages import Reply
 from core.report import (
     UNKNOWN_FIELD,
+    CatalogueChanges,
     Period,
     PeriodKind,
     ReportData,
@@ -79,6 +80,7 @@ def row(
     seen: str | None = None,
     original_due: str | None = None,
     apologies: int = 0,
+    method: ReturnMethod | None = None,
 ) -> ReportDossier:
     return ReportDossier(
         procedure_id=procedure,
@@ -90,6 +92,7 @@ def row(
         resolved_at=at(resolved) if resolved else None,
         finished_seen_at=at(seen) if seen else None,
         apologies=apologies,
+        return_method=method,
     )
 
 
@@ -100,8 +103,17 @@ ROWS = [
     row("ht", "2026-06-20T09:00", "2026-07-03", R, DIRECT, resolved="2026-07-03T16:00"),
     # B: received and finished before Q3 → not in the report at all.
     row("ht", "2026-06-10T09:00", "2026-06-15", R, DIRECT, resolved="2026-06-14T10:00"),
-    # C: received online on Q3's first morning, result before the due date → online, EARLY.
-    row("ht", "2026-07-01T08:00", "2026-07-06", R, ONLINE, resolved="2026-07-02T10:00"),
+    # C: received online on Q3's first morning, result before the due date → online, EARLY;
+    #    the result went by post.
+    row(
+        "ht",
+        "2026-07-01T08:00",
+        "2026-07-06",
+        R,
+        ONLINE,
+        resolved="2026-07-02T10:00",
+        method=ReturnMethod.POSTAL,
+    ),
     # D: online, result 5 days after the due date → online, LATE.
     row("ct", "2026-07-10T09:00", "2026-07-15", R, ONLINE, resolved="2026-07-20T09:00"),
     # E: an apology moved the due date 05/08 → 12/08 and the new date was met (10/08) → direct,
@@ -120,8 +132,12 @@ ROWS = [
     row("ht", "2026-09-25T09:00", "2026-10-02", R, POSTAL, resolved="2026-10-01T09:00"),
     # G: channel not recorded, still processing, due 10/09 → unknown channel, OVERDUE.
     row("ht", "2026-09-01T09:00", "2026-09-10", Status.PROCESSING, None),
-    # H: waiting for documents, due on Q3's last day → direct, NOT YET DUE (due today is not late).
+    # H: waiting for documents at Q3's end → direct, WAITING (its own line: the time is stopped;
+    #    NĐ 61/2018 Điều 19 k.4).
     row("ct", "2026-09-15T09:00", "2026-09-30", Status.SUPPLEMENT, DIRECT),
+    # N: still processing, due on Q3's last day → direct, OVERDUE at the end of Q3 (the deadline
+    #    ended at 24:00 on 30/09: BLDS 2015 Điều 148).
+    row("ct", "2026-09-25T09:00", "2026-09-30", Status.PROCESSING, DIRECT),
     # I: withdrawn in Q3 (date from the history) → online, WITHDRAWN OR STOPPED, no percentage.
     row("ht", "2026-08-15T09:00", "2026-08-20", Status.WITHDRAWN, ONLINE, seen="2026-08-18T08:00"),
     # J: procedure gone from the catalogue; result date known only from the history (08/07, due
@@ -145,12 +161,12 @@ def test_the_hand_built_quarter() -> None:
     t = report.total
     assert report.complete and report.as_of == d("2026-09-30")
     assert t.carried_over == 3  # A, L, M
-    assert t.received == {DIRECT: 3, ONLINE: 3, POSTAL: 1, None: 1}  # E H J · C D I · F · G
-    assert t.received_in_period == 8 and t.total == 11
+    assert t.received == {DIRECT: 4, ONLINE: 3, POSTAL: 1, None: 1}  # E H J N · C D I · F · G
+    assert t.received_in_period == 9 and t.total == 12
     assert t.resolved == {EARLY: 3, ON_TIME: 1, LATE: 2}  # C J M · A · D E
     assert t.withdrawn_or_stopped == 1  # I
-    assert (t.not_yet_due, t.overdue) == (2, 2)  # F H · G L
-    assert t.apologies == 1
+    assert (t.not_yet_due, t.overdue, t.waiting) == (1, 3, 1)  # F · G L N · H
+    assert t.apologies == 1 and t.returned_by_post == 1  # E's apology · C by post
     assert report.dated_from_history == 1  # J (I is withdrawn, not resolved)
     # Every dossier handled is resolved, withdrawn or still in progress.
     assert t.total == t.resolved_total + t.withdrawn_or_stopped + t.in_progress
@@ -169,28 +185,56 @@ def test_the_hand_built_quarter() -> None:
     )
     assert ht.resolved == {EARLY: 1, ON_TIME: 1, LATE: 0}
     assert (ht.withdrawn_or_stopped, ht.not_yet_due, ht.overdue, ht.apologies) == (1, 1, 1, 0)
-    # Chứng thực: L and M carried over; D (online, late), E (direct, late), H (direct, not due).
+    # Chứng thực: L and M carried over; D (online, late), E (direct, late), H (direct, waiting),
+    # N (direct, overdue).
     assert (ct.carried_over, ct.received, ct.total) == (
         2,
-        {DIRECT: 2, ONLINE: 1, POSTAL: 0, None: 0},
-        5,
+        {DIRECT: 3, ONLINE: 1, POSTAL: 0, None: 0},
+        6,
     )
     assert ct.resolved == {EARLY: 1, ON_TIME: 0, LATE: 2}
-    assert (ct.withdrawn_or_stopped, ct.not_yet_due, ct.overdue, ct.apologies) == (0, 1, 1, 1)
+    assert (ct.withdrawn_or_stopped, ct.not_yet_due, ct.overdue, ct.apologies) == (0, 0, 2, 1)
+    assert ct.waiting == 1
     # J alone.
     assert (other.total, other.received[DIRECT], other.resolved[EARLY]) == (1, 1, 1)
 
 
 def test_a_quarter_not_over_counts_up_to_today() -> None:
     """Q4 on 23/11/2026: "in progress" is counted today; F was resolved on 01/10 (carried over
-    from Q3, early), K arrived in Q4; G, H, L are still running and now overdue."""
+    from Q3, early), K arrived in Q4; G, L, N are still running and now overdue, H waits."""
     report = build_report(ReportData(ROWS, []), Period.quarter(2026, 4), TODAY, FIELDS.get)
     t = report.total
     assert not report.complete and report.as_of == TODAY
-    assert t.carried_over == 4  # F G H L
+    assert t.carried_over == 5  # F G H L N
     assert t.received == {DIRECT: 0, ONLINE: 0, POSTAL: 0, None: 1}  # K
     assert t.resolved == {EARLY: 1, ON_TIME: 0, LATE: 0}  # F
-    assert (t.not_yet_due, t.overdue) == (0, 4)  # G H L K
+    assert (t.not_yet_due, t.overdue, t.waiting) == (0, 4, 1)  # G L N K · H
+
+
+def test_due_today_is_not_late_yet_but_due_on_the_last_day_of_a_past_period_is() -> None:
+    """BLDS 2015 Điều 148: a deadline ends at 24:00 of its last day. A running dossier due on
+    30/09 is overdue in Q3's figures (taken after 30/09), not in figures taken on 30/09 itself."""
+    due_last_day = row("ct", "2026-09-25T09:00", "2026-09-30", Status.PROCESSING, DIRECT)
+    data = ReportData([due_last_day], [])
+    after = build_report(data, Q3, d("2026-10-01"), FIELDS.get).total
+    assert (after.overdue, after.not_yet_due) == (1, 0)
+    during = build_report(data, Q3, d("2026-09-30"), FIELDS.get).total
+    assert (during.overdue, during.not_yet_due) == (0, 1)
+
+
+def test_the_status_at_the_end_of_the_period_decides_waiting() -> None:
+    """A dossier waiting at the end of Q3 and running again now is counted as waiting in Q3;
+    one running at the end of Q3 and waiting now is counted by its date in Q3."""
+    then_waiting = replace(
+        row("ct", "2026-09-01T09:00", "2026-09-10", Status.PROCESSING, DIRECT),
+        status_at_end=Status.SUPPLEMENT,
+    )
+    then_running = replace(
+        row("ct", "2026-09-01T09:00", "2026-09-10", Status.SUPPLEMENT, DIRECT),
+        status_at_end=Status.PROCESSING,
+    )
+    t = build_report(ReportData([then_waiting, then_running], []), Q3, TODAY, FIELDS.get).total
+    assert (t.waiting, t.overdue) == (1, 1)
 
 
 def test_an_extended_dossier_still_running_is_overdue_against_its_first_date() -> None:
@@ -259,14 +303,15 @@ def test_the_table_and_the_chart() -> None:
     total = next(r for r in values if r[1] == "Tổng cộng")
     # Total, carried, in period, direct, online, post, unknown, resolved, early, on time, late,
     # rate, withdrawn, in progress, not due, overdue, apologies.
-    assert total[2:13] == [11, 3, 8, 3, 3, 1, 1, 6, 3, 1, 2]
+    assert total[2:13] == [12, 3, 9, 4, 3, 1, 1, 6, 3, 1, 2]
     assert total[13] == pytest.approx(4 / 6)
-    assert total[14:] == [1, 4, 2, 2, 1]
+    # withdrawn, in progress, not due, overdue, waiting, apologies, returned by post
+    assert total[14:] == [1, 5, 1, 3, 1, 1, 1]
     assert any("chưa có dữ liệu" in str(r[0]) for r in values)  # satisfaction
 
     lines = list(csv.reader(io.StringIO(report_csv(report, "UBND").decode("utf-8-sig"))))
     total_line = next(line for line in lines if len(line) > 1 and line[1] == "Tổng cộng")
-    assert total_line[2] == "11" and total_line[13] == "66,7"
+    assert total_line[2] == "12" and total_line[13] == "66,7"
 
     png = report_png(report)
     assert png.startswith(b"\x89PNG\r\n\x1a\n") and len(png) > 10_000
@@ -367,6 +412,34 @@ async def test_the_figures_from_the_database(storage: Storage) -> None:
     assert t.apologies == 1  # S3's, issued 07/07
     assert report.dated_from_history == 1  # S1
     assert dict(report.by_field)["Chứng thực"].resolved[LATE] == 1
+
+
+async def test_waiting_apologies_and_the_catalogue_stop_at_as_of(storage: Storage) -> None:
+    """Every figure stops at "as of": the status the history had then (W waited for the person
+    at the end of Q3 and runs again now), the apologies issued by then, the procedures added or
+    changed in the period (the catalogue's history)."""
+    w = stored("W", "2026-09-20T09:00", "2026-09-23", Status.SUPPLEMENT)
+    await load(storage, "2026-09-20T17:00", w)
+    await load(storage, "2026-10-05T09:00", replace(w, status=Status.PROCESSING))
+    x = stored("X", "2026-09-28T09:00", "2026-09-29", Status.PROCESSING)
+    await load(storage, "2026-09-28T17:00", x)
+    late = ApologyDraft(
+        x.code_key, "Chờ xác minh", d("2026-10-06"), "900", None, LawVersion.TT_03_2025, "VBXL"
+    )
+    await storage.issue_apology(late, at("2026-09-29T08:00").replace(tzinfo=VIETNAM), 1)
+    changes = [("moi-1", "added"), ("moi-2", "added"), ("cu", "changed"), ("cu", "changed")]
+    await storage.record_catalogue_changes(changes, "test", at("2026-08-01T10:00"))
+    await storage.record_catalogue_changes([("sau", "added")], "test", at("2026-10-02T10:00"))
+
+    fields = {w.procedure_id: "Hộ tịch"}.get
+    report = build_report(await storage.report_data(Q3.first, Q3.last), Q3, TODAY, fields)
+    assert (report.total.waiting, report.total.overdue, report.total.apologies) == (1, 1, 1)
+    assert report.catalogue == CatalogueChanges(added=2, changed=1, removed=0)
+    # Figures as of 28/09 (today, for a period not over): X's apology (29/09) is not there yet.
+    early = build_report(
+        await storage.report_data(Q3.first, d("2026-09-28")), Q3, d("2026-09-28"), fields
+    )
+    assert early.total.apologies == 0 and early.total.not_yet_due == 1
 
 
 async def test_the_report_columns_are_stored_and_kept(storage: Storage) -> None:

@@ -86,6 +86,10 @@ async def test_a_valid_catalogue_is_previewed_then_applied_without_stopping(
     citizen.expect(NEW_NAME)
     [entry, *_] = await services.storage.audit_entries(5)
     assert entry.action is AuditAction.CATALOGUE_UPDATED and entry.actor == "900"
+    # The catalogue's history, for the report's "thủ tục mới, sửa đổi" line (core.report).
+    today = services.clock.now().date()
+    data = await services.storage.report_data(today, today)
+    assert data.catalogue is not None and data.catalogue.added + data.catalogue.changed >= 1
     # The button again: nothing left to apply.
     await officer_chat.press_data("up:cat")
     officer_chat.expect("đã được xử lý hoặc đã hết hạn")

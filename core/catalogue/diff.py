@@ -56,6 +56,15 @@ def diff_catalogues(old: Catalogue, new: Catalogue) -> CatalogueDiff:
     )
 
 
+def history_rows(diff: CatalogueDiff) -> list[tuple[str, str]]:
+    """(procedure id, "added" | "changed" | "removed"): what the catalogue's history records."""
+    return [
+        *((p.id, "added") for p in diff.added),
+        *((change.procedure.id, "changed") for change in diff.changed),
+        *((p.id, "removed") for p in diff.removed),
+    ]
+
+
 def describe_diff(diff: CatalogueDiff) -> str:
     """What an officer reads before applying a catalogue (command line and chat), in Vietnamese."""
     if diff.empty:

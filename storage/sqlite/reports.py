@@ -1,16 +1,18 @@
-"""The quarterly figures' data: one query for the dossiers, one for the apologies."""
+"""The quarterly figures' data: one query for the dossiers, one for the apologies, one for the
+catalogue's history. Everything stops at the end of `last` (the report's "as of")."""
 
 from __future__ import annotations
 
 import datetime as dt
 import gc
+from collections.abc import Sequence
 from typing import Any
 
 from core.clock import VIETNAM
-from core.dossiers import Status, SubmissionChannel
-from core.report import ReportData, ReportDossier
+from core.dossiers import ReturnMethod, Status, SubmissionChannel
+from core.report import CatalogueChanges, ReportData, ReportDossier
 from storage.sqlite.connection import SqliteConnection, day_range
-from storage.sqlite.dossiers import _FINISHED
+from storage.sqlite.dossiers import _FINISHED, _STOPPED
 
 # Every dossier alive at some moment of the period: received before its end, and not finished
 # before its start. A finished dossier's resolution moment is the export's date, else the first
@@ -18,19 +20,29 @@ from storage.sqlite.dossiers import _FINISHED
 # for those without the date. Dates are ISO text: comparing them as text is comparing time.
 _REPORT_DOSSIERS = f"""
 SELECT x.procedure_id, x.received_at, x.due_date, x.status, x.submission_channel,
-       x.resolved_at, x.seen_at, COALESCE(a.n, 0), a.first_due
+       x.resolved_at, x.seen_at, COALESCE(a.n, 0), a.first_due, x.return_method, x.status_at_end
 FROM (
   SELECT d.code_key, d.procedure_id, d.received_at, d.due_date, d.status, d.submission_channel,
-         d.resolved_at,
+         d.resolved_at, d.return_method,
          CASE WHEN d.status IN ({_FINISHED}) AND d.resolved_at IS NULL THEN
            (SELECT MIN(e.at) FROM dossier_events e
             WHERE e.code_key = d.code_key AND e.new_status IN ({_FINISHED}))
-         END AS seen_at
+         END AS seen_at,
+         -- The status at the end of the period, looked up only for a dossier that ever waited
+         -- for the person (counted, restarted or waiting now: core.waiting) and not resolved
+         -- before the end: the others were running whenever they were open.
+         CASE WHEN (d.supplements > 0 OR d.clock_restarted_at IS NOT NULL
+                    OR d.status IN ({_STOPPED}))
+                   AND (d.resolved_at IS NULL OR d.resolved_at >= ?) THEN
+           (SELECT e.new_status FROM dossier_events e
+            WHERE e.code_key = d.code_key AND e.new_status IS NOT NULL AND e.at < ?
+            ORDER BY e.id DESC LIMIT 1)
+         END AS status_at_end
   FROM dossiers d
   WHERE d.received_at < ?
 ) x
 LEFT JOIN (SELECT code_key, COUNT(*) AS n, MIN(old_due) AS first_due FROM apologies
-           GROUP BY code_key) a ON a.code_key = x.code_key
+           WHERE issued_at < ? GROUP BY code_key) a ON a.code_key = x.code_key
 WHERE x.status NOT IN ({_FINISHED}) OR COALESCE(x.resolved_at, x.seen_at) IS NULL
    OR COALESCE(x.resolved_at, x.seen_at) >= ?
 """
@@ -40,12 +52,20 @@ SELECT d.procedure_id FROM apologies a JOIN dossiers d ON d.code_key = a.code_ke
 WHERE a.issued_at >= ? AND a.issued_at < ?
 """
 
+# Distinct procedures per kind of change in the period (a procedure changed twice counts once).
+_REPORT_CATALOGUE = """
+SELECT change, COUNT(DISTINCT procedure_id) FROM catalogue_changes
+WHERE at >= ? AND at < ? GROUP BY change
+"""
+
 
 class ReportsMixin(SqliteConnection):
     async def report_data(self, first: dt.date, last: dt.date) -> ReportData:
         start, after = day_range(first, last)
-        rows, apologies = await self._snapshot(
-            (_REPORT_DOSSIERS, (after, start)), (_REPORT_APOLOGIES, (start, after))
+        rows, apologies, changes = await self._snapshot(
+            (_REPORT_DOSSIERS, (after, after, after, after, start)),
+            (_REPORT_APOLOGIES, (start, after)),
+            (_REPORT_CATALOGUE, (start, after)),
         )
         # 100,000 new objects that form no cycle: the cyclic collector would rescan them all,
         # over and over, for nothing (as in core.dossier_import); it resumes right after.
@@ -56,12 +76,28 @@ class ReportsMixin(SqliteConnection):
         finally:
             if collecting:
                 gc.enable()
-        return ReportData(dossiers, [row[0] for row in apologies])
+        counts = {change: int(n) for change, n in changes}
+        catalogue = CatalogueChanges(
+            counts.get("added", 0), counts.get("changed", 0), counts.get("removed", 0)
+        )
+        return ReportData(dossiers, [row[0] for row in apologies], catalogue)
+
+    async def record_catalogue_changes(
+        self, changes: Sequence[tuple[str, str]], source: str, now: dt.datetime
+    ) -> None:
+        async with self._lock, self._transaction() as db:
+            await db.executemany(
+                "INSERT INTO catalogue_changes (at, procedure_id, change, source)"
+                " VALUES (?, ?, ?, ?)",
+                [(now.isoformat(), procedure, change, source) for procedure, change in changes],
+            )
 
 
 _STATUSES = {status.value: status for status in Status}
 _CHANNELS: dict[str | None, SubmissionChannel | None] = {c.value: c for c in SubmissionChannel}
 _CHANNELS[None] = None
+_METHODS: dict[str | None, ReturnMethod | None] = {m.value: m for m in ReturnMethod}
+_METHODS[None] = None
 
 
 def _local(text: str | None) -> dt.datetime | None:
@@ -84,7 +120,9 @@ def _rows(rows: list[Any]) -> list[ReportDossier]:
         return found
 
     found = []
-    for procedure, received, due_text, status, channel, resolved, seen, count, first_due in rows:
+    for row in rows:
+        procedure, received, due_text, status, channel, resolved, seen, count, first_due = row[:9]
+        method, at_end = row[9], row[10]
         due = day(due_text)
         found.append(
             ReportDossier(
@@ -97,6 +135,8 @@ def _rows(rows: list[Any]) -> list[ReportDossier]:
                 parse_moment(resolved) if resolved else None,
                 _local(seen),
                 count,
+                _METHODS[method],
+                _STATUSES[at_end] if at_end else None,
             )
         )
     return found
