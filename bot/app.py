@@ -16,9 +16,11 @@ from core.apologies import ApologyRules
 from core.care import CarePolicy, VolunteerRoster
 from core.catalogue import CatalogueInvalid
 from core.clock import Clock, SystemClock
+from core.code_reader import ReaderLimits
 from core.messages import FileSource, IncomingMessage, Reply, TextFormat, split_reply
 from core.officers import OfficerRoster
 from core.render import Renderer
+from core.slips import LinkPolicy
 from core.workdays import WorkingCalendar, load_calendar_overrides
 from handlers import (
     apologies,
@@ -31,6 +33,7 @@ from handlers import (
     procedures,
     ratings,
     report,
+    slips,
     start,
     status_updates,
     subscriptions,
@@ -49,7 +52,10 @@ log = logging.getLogger(__name__)
 # 3. Then free text: while a step waits for a code or digits, it goes there (dossiers' state
 #    routes); a message carrying a receipt code is a lookup (dossiers' last route);
 #    anything else is a question about a procedure.
+# A `/start` carrying a slip's token (Telegram's deep link) is not a greeting: it goes first;
+# a Zalo follow code ("THEO 7K3M-9QX2") wins over a step waiting for a code.
 ROUTES: list[Route] = [
+    slips.deep_link,
     *start.routes,
     *fields.routes,
     *procedures.routes,
@@ -64,8 +70,10 @@ ROUTES: list[Route] = [
     *feedback.routes,
     *volunteers.routes,
     *checklists.routes,
+    *slips.routes,
     *[r for r in dossiers.routes if r.on is not On.TEXT and r.on is not On.STATE],
     start.unknown_command_route,
+    slips.follow_code,
     *[r for r in dossiers.routes if r.on in (On.STATE, On.TEXT)],
     Route(On.TEXT, procedures.question),
 ]
@@ -153,6 +161,16 @@ def with_privacy_notice(ctx: Context, replies: list[Reply]) -> list[Reply]:
     return [*replies, ctx.reply("privacy_notice.j2", days=days)]
 
 
+def link_policy(settings: Settings) -> LinkPolicy:
+    return LinkPolicy(
+        public_url=settings.public_url.rstrip("/") if settings.public_url else None,
+        days_after_finished=settings.link_days_after_finished,
+        follow_code_ttl=dt.timedelta(hours=settings.follow_code_hours),
+        telegram_username=(settings.telegram_bot_username or "").lstrip("@") or None,
+        zalo_oa_url=settings.zalo_oa_url or None,
+    )
+
+
 @asynccontextmanager
 async def running_services(
     settings: Settings, *, clock: Clock | None = None, knowledge: Knowledge | None = None
@@ -191,6 +209,8 @@ async def running_services(
                 volunteer_lookup_factor=settings.volunteer_lookup_factor,
             ),
             volunteers=VolunteerRoster(await storage.volunteers()),
+            links=link_policy(settings),
+            photos=ReaderLimits(max_bytes=int(settings.photo_max_mb * 2**20)),
         )
     finally:
         await storage.close()

@@ -57,6 +57,19 @@ class Settings(BaseSettings):
     unlink_returned_days: int = Field(default=30, ge=0)
     volunteer_lookup_factor: int = Field(default=5, ge=1)
 
+    # Issue 20: the receipt's QR and its status page, photos of receipts (core/slips.py).
+    # The public HTTPS address that serves the status page (the QR opens <address>/hs/<token>);
+    # empty: no slips can be printed.
+    public_url: str | None = None
+    link_days_after_finished: int = Field(default=30, ge=0)  # a slip's link stops after that
+    follow_code_hours: float = Field(default=24, gt=0)  # the Zalo follow code on the page
+    telegram_bot_username: str | None = None  # the bot's @username: t.me links
+    zalo_oa_url: str | None = None  # https://zalo.me/<OA id>: the OA's page
+    photo_max_mb: float = Field(default=10, gt=0)  # larger photos are refused, unread
+    status_page_per_minute: int = Field(default=30, ge=1)  # status page requests per address
+    # Zalo's image links are downloaded only from these hosts (and their subdomains).
+    zalo_image_hosts: str = "zadn.vn,zdn.vn,zalo.me,zaloapp.com"
+
     officer_ids: Annotated[frozenset[str], NoDecode] = Field(
         default=frozenset(), validation_alias=_env("OFFICER_IDS")
     )

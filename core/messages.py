@@ -55,6 +55,18 @@ class FileSource(Protocol):
         ...
 
 
+IMAGE_TYPES = frozenset({"image/jpeg", "image/png", "image/webp", "image/bmp", "image/gif"})
+IMAGE_SUFFIXES = frozenset({".jpg", ".jpeg", ".png", ".webp", ".bmp", ".gif"})
+
+
+def is_image(name: str, mime_type: str | None) -> bool:
+    """A file that is a picture (read for codes), not a document (an import, a catalogue)."""
+    if mime_type:
+        return mime_type.casefold() in IMAGE_TYPES
+    dot = name.rfind(".")
+    return dot >= 0 and name[dot:].casefold() in IMAGE_SUFFIXES
+
+
 @dataclass(frozen=True)
 class IncomingMessage:
     channel: str
@@ -63,6 +75,8 @@ class IncomingMessage:
     text: str = ""
     button: str | None = None  # data of the button the person pressed
     file: IncomingFile | None = None
+    # A photo (or an image sent as a file) to read for QR codes and barcodes (issue 20).
+    image: IncomingFile | None = None
     unsupported: Unsupported | None = None
     is_private: bool = True
     display_name: str | None = None

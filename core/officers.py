@@ -48,6 +48,8 @@ class AuditAction(StrEnum):
     VOLUNTEER_DECIDED = "volunteer-decided"
     VOLUNTEER_LOOKUP = "volunteer-lookup"  # a volunteer looked up a dossier for someone
     VOLUNTEER_NAME_CONSENT = "volunteer-name-consent"  # the person let a volunteer see it
+    SLIPS_PRINTED = "slips-printed"  # issue 20: slips with a QR (new links)
+    LINKS_REVOKED = "links-revoked"
 
 
 @dataclass(frozen=True)

@@ -16,10 +16,12 @@ from core.apologies import ApologyRules
 from core.care import CarePolicy, VolunteerRoster
 from core.catalogue import Catalogue
 from core.clock import Clock
+from core.code_reader import ReaderLimits
 from core.messages import Button, FileSource, IncomingMessage, OutgoingFile, Reply, TextFormat
 from core.officers import AdminIds, OfficerRoster
 from core.render import Renderer
 from core.search import ProcedureSearch
+from core.slips import LinkPolicy
 from core.workdays import WorkingCalendar
 from handlers.commands import CommandMenus
 from storage.base import ChatRef, ConversationKey, ConversationState, Storage
@@ -73,6 +75,9 @@ class Services:
     # Issue 7: reminders and unlinking (settings), approved volunteers (in memory, as officers).
     care: CarePolicy = field(default_factory=CarePolicy)
     volunteers: VolunteerRoster = field(default_factory=VolunteerRoster)
+    # Issue 20: slips' links and the status page; photos of receipts.
+    links: LinkPolicy = field(default_factory=LinkPolicy)
+    photos: ReaderLimits = field(default_factory=ReaderLimits)
     # Channels with a per-chat command menu (Telegram), by channel name: /canbo updates them.
     menus: dict[str, CommandMenus] = field(default_factory=dict)
 

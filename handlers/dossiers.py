@@ -190,12 +190,29 @@ def _limited_reply(ctx: Context) -> Reply:
     return ctx.reply("lookup_limited.j2", WAITING_ROWS, minutes=minutes)
 
 
+async def lookup_refused(ctx: Context) -> list[Reply] | None:
+    """For lookups that do not go through `find_dossier` (a slip's link, a follow code): the
+    chat's failed-lookup allowance, checked before anything is looked up."""
+    since = ctx.now() - ctx.services.lookup.window
+    if await ctx.storage.lookup_failures_since(ctx.chat, since) < _max_failures(ctx):
+        return None
+    await ctx.clear_state()
+    return [_limited_reply(ctx)]
+
+
 # -- the status card --------------------------------------------------------------------------
 
 
 async def status_card(
-    ctx: Context, dossier: Dossier, following: bool, apology: Apology | None
+    ctx: Context,
+    dossier: Dossier,
+    following: bool,
+    apology: Apology | None,
+    *,
+    one_tap_follow: bool = False,
 ) -> Reply:
+    """`one_tap_follow` (the person came through the receipt's QR): the follow button records
+    consent at once, and the card carries the consent line it stands for."""
     if ctx.is_volunteer:  # a volunteer sees someone else's dossier: audited
         await audit(ctx, AuditAction.VOLUNTEER_LOOKUP, dossier.code)
     procedure = ctx.catalogue.get(dossier.procedure_id)
@@ -206,13 +223,13 @@ async def status_card(
     # A dossier waiting for the person is not late (core.waiting): only a running clock counts.
     if is_running(dossier.status) and today > dossier.due_date:
         late_days = ctx.services.calendar.working_days_between(dossier.due_date, today)
-    rows = [
-        [
-            Button("🔕 Bỏ theo dõi", f"h:u:{dossier.code_key}")
-            if following
-            else Button("🔔 Theo dõi hồ sơ này", f"h:f:{dossier.code_key}")
-        ],
-    ]
+    if following:
+        follow = Button("🔕 Bỏ theo dõi", f"h:u:{dossier.code_key}")
+    elif one_tap_follow:
+        follow = Button("✅ Đồng ý theo dõi", f"h:y:{dossier.code_key}")
+    else:
+        follow = Button("🔔 Theo dõi hồ sơ này", f"h:f:{dossier.code_key}")
+    rows = [[follow]]
     # A volunteer sees the full name only with the person's consent for this dossier (issue 7).
     name_shown = following and await volunteers.may_see_name(ctx, dossier.code_key)
     if following and ctx.is_volunteer and not name_shown:
@@ -234,6 +251,7 @@ async def status_card(
         waiting=dossier.status in CLOCK_STOPPED,
         following=following,
         apology=apology,
+        one_tap_follow=one_tap_follow and not following,
     )
 
 

@@ -35,6 +35,8 @@ AUDIT_LABELS = {
     AuditAction.VOLUNTEER_DECIDED: "Duyệt tình nguyện viên",
     AuditAction.VOLUNTEER_LOOKUP: "Tình nguyện viên tra cứu hồ sơ",
     AuditAction.VOLUNTEER_NAME_CONSENT: "Người dân đồng ý cho tình nguyện viên xem họ tên",
+    AuditAction.SLIPS_PRINTED: "In phiếu theo dõi có mã QR",
+    AuditAction.LINKS_REVOKED: "Hủy phiếu QR của hồ sơ",
 }
 AUDIT_PAGE = 10
 _USER_ID = re.compile(r"[0-9A-Za-z_.:-]{1,40}")

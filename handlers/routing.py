@@ -20,6 +20,7 @@ class On(Enum):
     STATE = auto()  # free text while the conversation is in one of the states in `names`
     TEXT = auto()  # any free text
     FILE = auto()  # a document
+    IMAGE = auto()  # a photo, or an image sent as a file (read for codes)
     UNSUPPORTED = auto()  # stickers, photos, voice, edits…
 
 
@@ -54,6 +55,8 @@ class Route:
                 return is_text
             case On.FILE:
                 return message.file is not None
+            case On.IMAGE:
+                return message.image is not None
             case On.UNSUPPORTED:
                 return message.unsupported is not None
             case _:

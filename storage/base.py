@@ -20,6 +20,7 @@ from core.catalogue.models import LawVersion
 from core.dossiers import Dossier, DossierEvent, Status
 from core.officers import AuditEntry, Officer
 from core.report import ReportData
+from core.slips import LinkedDossier
 
 
 @dataclass(frozen=True)
@@ -208,7 +209,45 @@ class ZaloStore(Protocol):
         ...
 
 
-class Storage(ZaloStore, Protocol):
+# -- the receipt's QR (issue 20; used by handlers/slips.py and bot/status_page.py) --
+
+
+class LinkStore(Protocol):
+    """Dossier links: the hashes of the tokens printed on slips, and the short-lived follow
+    codes shown on the status page. Only SHA-256 hashes are stored, never a token or a code."""
+
+    async def add_dossier_links(self, links: Sequence[tuple[str, str]], now: dt.datetime) -> None:
+        """Store (token hash, code_key) pairs, all in one transaction."""
+        ...
+
+    async def linked_dossier(self, token_hash: str) -> LinkedDossier | None:
+        """The dossier a token leads to (revoked or not: the caller decides), or None."""
+        ...
+
+    async def revoke_dossier_links(self, code_key: str, now: dt.datetime) -> int:
+        """Every token of this dossier stops working; returns how many were still valid."""
+        ...
+
+    async def add_follow_code(
+        self, code_hash: str, token_hash: str, expires_at: dt.datetime, now: dt.datetime
+    ) -> None: ...
+
+    async def followed_by_code(self, code_hash: str, now: dt.datetime) -> LinkedDossier | None:
+        """The dossier behind an unexpired follow code, with its token's state; else None."""
+        ...
+
+    async def forget_follow_codes_before(self, moment: dt.datetime) -> int:
+        """Delete follow codes that expired before `moment`."""
+        ...
+
+    async def dossiers_received_between(
+        self, start: dt.datetime, end: dt.datetime
+    ) -> list[Dossier]:
+        """Dossiers received in [start, end), in order of receipt (the day's sheet of slips)."""
+        ...
+
+
+class Storage(ZaloStore, LinkStore, Protocol):
     # -- conversations --
     async def load_state(self, key: ConversationKey) -> ConversationState: ...
 

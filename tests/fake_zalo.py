@@ -91,6 +91,8 @@ class FakeZalo:
     # Who wrote each message the webhook driver posted: a reply by `recipient.message_id` goes
     # to its author (Zalo resolves it the same way).
     authors: dict[str, str] = field(default_factory=dict)
+    images: dict[str, bytes] = field(default_factory=dict)  # pictures people sent, by name
+    image_downloads: list[str] = field(default_factory=list)
 
     def __post_init__(self) -> None:
         self._failures: list[_Failure] = []
@@ -102,6 +104,7 @@ class FakeZalo:
                 Route("/v3.0/oa/message/{kind}", self._message, methods=["POST"]),
                 Route("/v4/oa/access_token", self._oauth, methods=["POST"]),
                 Route("/message/template", self._zns, methods=["POST"]),
+                Route("/img/{name}", self._image, methods=["GET"]),
             ]
         )
         config = uvicorn.Config(app, host="127.0.0.1", port=0, log_level="warning", lifespan="off")
@@ -127,6 +130,7 @@ class FakeZalo:
             listen="127.0.0.1",
             port=0,
             outbox_interval=3600,
+            image_hosts=("127.0.0.1",),
         )
         return replace(base, **changes)
 
@@ -145,6 +149,11 @@ class FakeZalo:
             await self._task
 
     # -- what a test does --
+
+    def add_image(self, name: str, content: bytes) -> str:
+        """A picture on "Zalo's servers"; returns its URL, for an image event."""
+        self.images[name] = content
+        return f"{self.base_url}/img/{name}"
 
     def fail_next(self, endpoint: str, code: int, *, to: str | None = None, times: int = 1) -> None:
         """The next `times` calls of endpoint (cs, transaction, zns, oauth) answer `code`."""
@@ -215,6 +224,13 @@ class FakeZalo:
         message_id = f"z{next(self._ids)}"
         self.sent.append(Sent("zns", str(body["phone"]), body, message_id))
         return self._answer("zns", 0, {"msg_id": message_id, "sent_time": "1764580000000"})
+
+    async def _image(self, request: Request) -> Response:
+        name = request.path_params["name"]
+        self.image_downloads.append(name)
+        if name not in self.images:
+            return Response(status_code=404)
+        return Response(self.images[name], media_type="image/jpeg")
 
     async def _oauth(self, request: Request) -> Response:
         form = dict(urllib.parse.parse_qsl((await request.body()).decode()))

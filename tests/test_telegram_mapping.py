@@ -57,7 +57,6 @@ def test_document() -> None:
     ("name", "kind"),
     [
         ("sticker", Unsupported.STICKER),
-        ("photo", Unsupported.PHOTO),
         ("voice", Unsupported.VOICE),
         ("edited", Unsupported.EDITED),
     ],
@@ -65,6 +64,13 @@ def test_document() -> None:
 def test_things_we_cannot_read(name: str, kind: Unsupported) -> None:
     message = to_incoming(update(name))
     assert message is not None and message.unsupported is kind
+
+
+def test_a_photo_is_an_image_to_read() -> None:
+    """Issue 20: photos are read for QR codes and barcodes (the largest size Telegram sent)."""
+    message = to_incoming(update("photo"))
+    assert message is not None and message.image is not None and message.unsupported is None
+    assert message.image.platform_ref == update("photo").message.photo[-1].file_id
 
 
 def test_group_and_channel() -> None:

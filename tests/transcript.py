@@ -74,6 +74,15 @@ class Transcript:
             IncomingMessage(self.channel, self.user_id, self.user_id, file=file)
         )
 
+    async def send_image(self, name: str, content: bytes) -> list[Reply]:
+        """A photo, as Telegram or Zalo would bring it (issue 20)."""
+        ref = f"file-{len(self.files) + 1}"
+        self.files[ref] = content
+        image = IncomingFile(name, ref, "image/jpeg", size=len(content))
+        return await self._send(
+            IncomingMessage(self.channel, self.user_id, self.user_id, image=image)
+        )
+
     async def fetch(self, file: IncomingFile, max_bytes: int) -> bytes:
         """`FileSource`: the bytes the test sent."""
         content = self.files[file.platform_ref]
@@ -83,6 +92,7 @@ class Transcript:
 
     async def _send(self, message: IncomingMessage) -> list[Reply]:
         what = message.text or (f"<tệp {message.file.name}>" if message.file else "")
+        what = what or (f"<ảnh {message.image.name}>" if message.image else "")
         self.log.append(("người dân", what or f"<{message.unsupported}>"))
         self.last = await self.dispatcher.handle(message, self.format, self)
         self.log.extend(("bot", reply.text) for reply in self.last)

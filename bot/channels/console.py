@@ -22,6 +22,7 @@ from core.messages import (
     IncomingMessage,
     Reply,
     TextFormat,
+    is_image,
 )
 from storage.base import ChatRef
 
@@ -110,6 +111,8 @@ class ConsoleChannel:
         if line.startswith(SEND_FILE + " "):
             path = Path(line[len(SEND_FILE) :].strip()).expanduser()
             file = IncomingFile(path.name, str(path.resolve()))
+            if is_image(path.name, None):  # a photo of a receipt: read for its codes
+                return IncomingMessage(CHANNEL, self.user_id, self.user_id, image=file)
             return IncomingMessage(CHANNEL, self.user_id, self.user_id, file=file)
         if line.isdigit() and 1 <= int(line) <= len(self.choices):
             chosen = self.choices[int(line) - 1]

@@ -61,6 +61,7 @@ from core.messages import (
     Reply,
     TextFormat,
     Unsupported,
+    is_image,
 )
 from handlers.commands import CITIZEN_COMMANDS, OFFICER_COMMANDS
 
@@ -116,6 +117,21 @@ def _from_message(message: object, forced: Unsupported | None) -> IncomingMessag
     match message:
         case Message(text=str() as text):
             return IncomingMessage(**base, text=text)  # type: ignore[arg-type]
+        case Message(photo=photos) if photos:
+            # Telegram sends several sizes, smallest first: the largest reads best.
+            largest = photos[-1]
+            image = IncomingFile("anh.jpg", largest.file_id, "image/jpeg", largest.file_size)
+            return IncomingMessage(**base, text=message.caption or "", image=image)  # type: ignore[arg-type]
+        case Message(document=document) if document is not None and is_image(
+            document.file_name or "", document.mime_type
+        ):
+            image = IncomingFile(
+                name=document.file_name or "anh",
+                platform_ref=document.file_id,
+                mime_type=document.mime_type,
+                size=document.file_size,
+            )
+            return IncomingMessage(**base, text=message.caption or "", image=image)  # type: ignore[arg-type]
         case Message(document=document) if document is not None:
             file = IncomingFile(
                 name=document.file_name or "tep",

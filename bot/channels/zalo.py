@@ -55,7 +55,16 @@ from bot.app import Dispatcher
 from bot.delivery import OutboxWorker, RetryLater, RetryPolicy, render_or_settle
 from core.clock import Clock
 from core.dossiers import STATUS_INFO
-from core.messages import IncomingMessage, Reply, TextFormat, Unsupported, split_reply
+from core.messages import (
+    FileTooLarge,
+    IncomingFile,
+    IncomingMessage,
+    Reply,
+    TextFormat,
+    Unsupported,
+    is_image,
+    split_reply,
+)
 from handlers.context import Services
 from storage.base import ChatRef, InboxEvent, OutboxItem, Storage, ZaloTokens
 
@@ -159,6 +168,8 @@ class ZaloOptions:
     inbox_concurrency: int = 8
     webhook_max_age: dt.timedelta | None = None
     watch_at: dt.time = dt.time(7, 30)  # the officers' morning apology list (bot.jobs)
+    # Photos people send are fetched only from these hosts (Zalo's CDN) and their subdomains.
+    image_hosts: tuple[str, ...] = ("zadn.vn", "zdn.vn", "zalo.me", "zaloapp.com")
 
 
 def options_from_settings(settings: Any, **overrides: Any) -> ZaloOptions | str:
@@ -236,6 +247,7 @@ def options_from_settings(settings: Any, **overrides: Any) -> ZaloOptions | str:
         "rules": rules,
         "watch_at": settings.apology_watch_time,
         "webhook_max_age": dt.timedelta(minutes=max_age) if max_age else None,
+        "image_hosts": tuple(h.strip() for h in settings.zalo_image_hosts.split(",") if h.strip()),
     }
     values.update(overrides)
     return ZaloOptions(**values)
@@ -304,6 +316,68 @@ _UNSUPPORTED_EVENTS = {
     "user_send_file": Unsupported.OTHER,
     "user_send_link": Unsupported.OTHER,
 }
+
+
+def event_image(event: Mapping[str, Any]) -> IncomingFile | None:
+    """A photo (user_send_image) or an image file (user_send_file) → the image to read; its
+    `platform_ref` is the attachment's URL on Zalo's servers."""
+    name = event.get("event_name")
+    if name not in ("user_send_image", "user_send_file"):
+        return None
+    message = event.get("message")
+    attachments = message.get("attachments") if isinstance(message, dict) else None
+    for attachment in attachments if isinstance(attachments, list) else []:
+        payload = attachment.get("payload") if isinstance(attachment, dict) else None
+        if not isinstance(payload, dict) or not isinstance(payload.get("url"), str):
+            continue
+        file_name = str(payload.get("name") or "anh.jpg")
+        if name == "user_send_file" and not is_image(file_name, None):
+            return None
+        size = str(payload.get("size") or "")
+        return IncomingFile(file_name, payload["url"], None, int(size) if size.isdigit() else None)
+    return None
+
+
+class ZaloFiles:
+    """`FileSource` for pictures people send on Zalo: downloaded from Zalo's servers, only from
+    the configured hosts (never from an address an event could name), at most `max_bytes`
+    (the download stops there), nothing written to disk."""
+
+    def __init__(self, http: httpx.AsyncClient, hosts: Sequence[str]) -> None:
+        self.http = http
+        self.hosts = tuple(h.casefold().lstrip(".") for h in hosts)
+
+    def allowed(self, url: str) -> bool:
+        from urllib.parse import urlsplit
+
+        parts = urlsplit(url)
+        host = (parts.hostname or "").casefold()
+        if parts.scheme not in ("https", "http") or not host:
+            return False
+        if parts.scheme == "http" and host != "127.0.0.1":  # plain HTTP: loopback tests only
+            return False
+        return any(host == h or host.endswith("." + h) for h in self.hosts)
+
+    async def fetch(self, file: IncomingFile, max_bytes: int) -> bytes:
+        if file.size is not None and file.size > max_bytes:
+            raise FileTooLarge(file.name)
+        if not self.allowed(file.platform_ref):
+            raise OSError(f"picture not on Zalo's servers: {file.platform_ref[:80]}")
+        try:
+            async with self.http.stream("GET", file.platform_ref) as response:
+                if response.status_code != 200:
+                    raise OSError(f"Zalo answered HTTP {response.status_code} for a picture")
+                length = response.headers.get("content-length", "")
+                if length.isdigit() and int(length) > max_bytes:
+                    raise FileTooLarge(file.name)
+                content = bytearray()
+                async for chunk in response.aiter_bytes():
+                    content += chunk
+                    if len(content) > max_bytes:
+                        raise FileTooLarge(file.name)
+        except httpx.HTTPError as error:
+            raise OSError(f"picture not downloaded: {error!r}") from error
+        return bytes(content)
 
 
 class EventKind(StrEnum):
@@ -624,6 +698,7 @@ class ZaloChannel:
         self.api = api
         self.options = options
         self.alert = alert
+        self.files = ZaloFiles(api.http, options.image_hosts)
         self.wake = asyncio.Event()
         self._processing = asyncio.Lock()
         # Acknowledgements come first: while a webhook request is storing its event, no new
@@ -743,6 +818,9 @@ class ZaloChannel:
         if not user:
             return None
         name = event.get("event_name")
+        image = event_image(event)
+        if image is not None:
+            return IncomingMessage(CHANNEL, user, user, image=image)
         if isinstance(name, str) and name in _UNSUPPORTED_EVENTS:
             return IncomingMessage(CHANNEL, user, user, unsupported=_UNSUPPORTED_EVENTS[name])
         message = event.get("message")
@@ -765,7 +843,7 @@ class ZaloChannel:
         return None
 
     async def _answer(self, message: IncomingMessage) -> None:
-        replies = await self.dispatcher.handle(message, TextFormat.PLAIN, None)
+        replies = await self.dispatcher.handle(message, TextFormat.PLAIN, self.files)
         for reply in replies:
             try:
                 await send_cs(

@@ -9,6 +9,7 @@ from storage.sqlite.broadcasts import BroadcastsMixin
 from storage.sqlite.care import CareMixin
 from storage.sqlite.conversations import ConversationsMixin
 from storage.sqlite.dossiers import DossiersMixin
+from storage.sqlite.links import LinksMixin
 from storage.sqlite.reports import ReportsMixin
 from storage.sqlite.zalo import ZaloMixin
 
@@ -23,6 +24,7 @@ class SqliteStorage(
     ApologiesMixin,
     BroadcastsMixin,
     ReportsMixin,
+    LinksMixin,
 ):
     """Implements `storage.base.Storage` (and `storage.base.ZaloStore`)."""
 
