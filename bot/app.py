@@ -181,6 +181,8 @@ async def running_services(
     for warning in admins.warnings:
         log.warning("%s", warning)
     calendar = WorkingCalendar(load_calendar_overrides(settings.calendar_file))
+    for warning in calendar.overrides.review_warnings((clock or SystemClock()).now().date()):
+        log.warning("%s", warning)
     storage = await SqliteStorage.open(settings.database_file)
     try:
         yield Services(

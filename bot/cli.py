@@ -6,6 +6,7 @@ motcua run --channel zalo|all    the bot on a Zalo OA (webhook server; all: with
 motcua search "câu hỏi"          what the search understands of a question
 motcua search --json < queries   one JSON line per input line (the acceptance contract)
 motcua check-catalogue [FILE]    validate the catalogue; every error with its line
+motcua calendar [YEAR]           the year's days off and worked Saturdays, with their sources
 motcua import-dossiers FILE      import the one-stop software's export (CSV or XLSX)
        [--skip-bad] [--dry-run]  apply the good rows only / validate without applying
 motcua apologies [--from D] [--to D] [--csv FILE]   apologies issued, for the quarterly report
@@ -18,6 +19,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import datetime as dt
 import json
 import logging
 import sys
@@ -34,7 +36,7 @@ from core.apologies import parse_date
 from core.catalogue import CatalogueInvalid, check_catalogue
 from core.catalogue.diff import describe_diff, diff_catalogues, history_rows
 from core.dossier_import import parse_export
-from core.workdays import WorkingCalendar, load_calendar_overrides
+from core.workdays import CalendarOverridesInvalid, WorkingCalendar, load_calendar_overrides
 from handlers.apologies import apologies_csv
 from handlers.imports import apply_import, plan_import
 
@@ -52,6 +54,37 @@ def _check_catalogue(args: argparse.Namespace, settings: Settings) -> int:
             print(f"- {error}", file=sys.stderr)
         return 1
     print(f"Danh mục hợp lệ: {procedures} và {commune}.")
+    try:
+        overrides = load_calendar_overrides(settings.calendar_file)
+    except CalendarOverridesInvalid as invalid:
+        print(invalid.report(), file=sys.stderr)
+        return 1
+    for warning in overrides.review_warnings(dt.date.today()):
+        print(f"Lưu ý: {warning}", file=sys.stderr)
+    return 0
+
+
+def _calendar(args: argparse.Namespace, settings: Settings) -> int:
+    """The year's days off and worked weekend days, to compare with the Government's notice."""
+    year = args.year or dt.date.today().year
+    try:
+        calendar = WorkingCalendar(load_calendar_overrides(settings.calendar_file))
+        lines = calendar.year_listing(year)
+    except CalendarOverridesInvalid as invalid:
+        print(invalid.report(), file=sys.stderr)
+        return 1
+    except ValueError as exc:
+        print(str(exc), file=sys.stderr)
+        return 1
+    weekdays = ["Thứ Hai", "Thứ Ba", "Thứ Tư", "Thứ Năm", "Thứ Sáu", "Thứ Bảy", "Chủ nhật"]
+    print(f"Lịch ngày làm việc năm {year} (tệp lịch: {settings.calendar_file})")
+    for title, working in (("Ngày nghỉ (trừ thứ Bảy, Chủ nhật)", False), ("Ngày làm bù", True)):
+        chosen = [line for line in lines if line.working is working]
+        print(f"\n{title}: {len(chosen)}")
+        for line in chosen:
+            print(f"  {weekdays[line.day.weekday()]:<9} {line.day:%d/%m/%Y}  {line.origin}")
+    reviewed = calendar.overrides.reviewed.get(year)
+    print(f"\nĐã đối chiếu: {reviewed}" if reviewed else f"\nNăm {year} CHƯA được đối chiếu.")
     return 0
 
 
@@ -360,6 +393,11 @@ def build_parser() -> argparse.ArgumentParser:
     check.add_argument("file", nargs="?", help="tệp procedures.yaml (mặc định: danh mục đang dùng)")
     check.add_argument("--commune", help="tệp commune.yaml (mặc định: tệp đang dùng)")
     check.set_defaults(run=_check_catalogue)
+    calendar = commands.add_parser(
+        "calendar", help="in ngày nghỉ, ngày làm bù của một năm để đối chiếu với thông báo"
+    )
+    calendar.add_argument("year", nargs="?", type=int, help="năm (mặc định: năm nay)")
+    calendar.set_defaults(run=_calendar)
 
     imports = commands.add_parser(
         "import-dossiers", help="nhập danh sách hồ sơ xuất từ phần mềm một cửa (CSV hoặc XLSX)"

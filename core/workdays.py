@@ -5,11 +5,19 @@ Rules (see /work/shared/DOMAIN.md, "Deadlines in working days"):
   Saturdays the government swaps into working days, minus the weekdays it swaps into days off;
 - the first day is not counted (Bộ luật Dân sự 2015 Điều 147);
 - a request received after the cut-off (15:00) or on a day off is handled from the next working day
-  (NĐ 61/2018/NĐ-CP Điều 18 khoản 2; chứng thực: NĐ 23/2015/NĐ-CP Điều 7).
+  where the procedure says so (`cutoff_15h`: hộ tịch, Luật Hộ tịch 2014 Điều 5 k.3; chứng thực,
+  NĐ 23/2015/NĐ-CP Điều 7). NĐ 61/2018 Điều 18 k.2 is about passing a dossier on, not this rule.
 
 Holidays and known swaps come from the `holidays` package (`country_holidays("VN")`, whose public
 `is_working_day` already honours its `weekend_workdays`). Announcements it lacks go in
-`knowledge/calendar_overrides.yaml`, loaded by `load_calendar_overrides`.
+`knowledge/calendar_overrides.yaml`, loaded by `load_calendar_overrides`, each with its source;
+the file also says which years an officer has checked against the Government's notices
+(`reviewed`), and `motcua check-catalogue` warns when this year or the next is not checked.
+
+24/11 (Ngày Văn hóa Việt Nam) is in the package from 2026, but its legal basis is not confirmed:
+Nghị quyết 30/NQ-CP (02/2026) asked for Bộ luật Lao động Điều 112 khoản 1 to be amended to add
+it. So the package's 24/11 is not used: it is a day off only when the override file lists it,
+with its source (UNCONFIRMED_PACKAGE_DAYS).
 """
 
 from __future__ import annotations
@@ -30,6 +38,9 @@ from core.catalogue.models import NonEmpty, Strict
 
 VIETNAM_TZ = "Asia/Ho_Chi_Minh"
 DEFAULT_CUTOFF = dt.time(15, 0)
+# (month, day) the package lists as holidays whose legal basis is not confirmed (module docstring):
+# working days unless the override file lists them as days off.
+UNCONFIRMED_PACKAGE_DAYS = frozenset({(11, 24)})
 
 
 # --- Override file -------------------------------------------------------------------------------
@@ -64,6 +75,18 @@ class CalendarOverrides(Strict):
     days_off: DayList = Field(default_factory=list)
     # Weekend days (or package holidays) that are working days.
     working_days: DayList = Field(default_factory=list)
+    # Years an officer compared with the Government's notices: year → who, when, against what.
+    reviewed: dict[int, NonEmpty] = Field(default_factory=dict)
+
+    def review_warnings(self, today: dt.date) -> list[str]:
+        """This year and the next must have been checked against the Government's notices."""
+        return [
+            f"Lịch ngày làm việc năm {year} chưa được đối chiếu với thông báo nghỉ lễ, hoán đổi "
+            f"ngày làm việc của Chính phủ: kiểm tra bằng «motcua calendar {year}», thêm các ngày "
+            f"còn thiếu vào tệp lịch và ghi năm {year} vào mục «reviewed»."
+            for year in (today.year, today.year + 1)
+            if year not in self.reviewed
+        ]
 
 
 class CalendarOverridesInvalid(CatalogueInvalid):
@@ -121,6 +144,12 @@ class _Year(NamedTuple):
     work: list[int]  # ordinals of the working days, ascending (for bisect)
 
 
+class CalendarLine(NamedTuple):
+    day: dt.date
+    working: bool  # True: a weekend day worked; False: a weekday off
+    origin: str  # where it comes from, in Vietnamese
+
+
 class WorkingCalendar:
     """Working days of the commune office. Build once at startup and pass it to whoever needs it."""
 
@@ -162,9 +191,32 @@ class WorkingCalendar:
         for ordinal in range(first, last + 1):
             day = dt.date.fromordinal(ordinal)
             working = source.is_working_day(day) or day in self._extra_work
+            if (day.month, day.day) in UNCONFIRMED_PACKAGE_DAYS and day.weekday() < 5:
+                working = True  # unless listed in days_off, just below
             flags.append(working and day not in self._extra_off)
         work = [first + offset for offset, flag in enumerate(flags) if flag]
         return _Year(first, bytes(flags), work)
+
+    def year_listing(self, year: int) -> list[CalendarLine]:
+        """The year's weekdays off and weekend days worked, each with where it comes from: what
+        `motcua calendar YEAR` prints for an officer to compare with the Government's notice."""
+        source = holidays.country_holidays("VN", years=year, language="vi")
+        reasons = {day.date: day.reason for day in self.overrides.days_off}
+        reasons.update({day.date: day.reason for day in self.overrides.working_days})
+        lines = []
+        day = dt.date(year, 1, 1)
+        while day.year == year:
+            weekend = day.weekday() >= 5
+            working = self.is_working_day(day)
+            if weekend == working:  # a weekday off, or a weekend day worked
+                if day in reasons:
+                    origin = f"tệp lịch: {reasons[day]}"
+                else:
+                    name = source.get(day)
+                    origin = f"thư viện lịch: {name}" if name else "thư viện lịch"
+                lines.append(CalendarLine(day, working, origin))
+            day += dt.timedelta(days=1)
+        return lines
 
     def is_working_day(self, d: dt.date) -> bool:
         table = self._year(d.year)

@@ -8,6 +8,7 @@ from __future__ import annotations
 import csv
 import datetime as dt
 import io
+from pathlib import Path
 
 import pytest
 
@@ -20,7 +21,7 @@ from core.catalogue.models import LawVersion
 from core.clock import FixedClock
 from core.dossiers import Status
 from core.messages import TextFormat
-from core.workdays import WorkingCalendar
+from core.workdays import WorkingCalendar, load_calendar_overrides
 from handlers.context import Knowledge, Services
 from handlers.notifications import render_outbox
 from storage.base import ApologyDraft, ChatRef, OutboxStatus
@@ -28,8 +29,9 @@ from tests.dossier_fixtures import CODE, dossier, with_hash
 from tests.test_outbox_delivery import RecordingSender
 from tests.transcript import Transcript
 
+KNOWLEDGE = Path(__file__).resolve().parent.parent / "knowledge"
 NOW = dt.datetime(2026, 11, 23, 9, 0)  # Monday
-CALENDAR = WorkingCalendar()
+CALENDAR = WorkingCalendar(load_calendar_overrides(KNOWLEDGE / "calendar_overrides.yaml"))
 RULES = ApologyRules()
 
 

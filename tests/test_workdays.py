@@ -27,6 +27,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from bot.cli import main
 from core.workdays import (
     CalendarDay,
     CalendarOverrides,
@@ -40,10 +41,14 @@ T = dt.datetime
 KNOWLEDGE = Path(__file__).resolve().parent.parent / "knowledge"
 
 
+SHIPPED = KNOWLEDGE / "calendar_overrides.yaml"
+
+
 @pytest.fixture(scope="module")
 def cal() -> WorkingCalendar:
+    """The calendar as shipped: the package plus knowledge/calendar_overrides.yaml."""
     # Module scope: hypothesis refuses function-scoped fixtures, and the calendar is immutable.
-    return WorkingCalendar()
+    return WorkingCalendar(load_calendar_overrides(SHIPPED))
 
 
 def overrides(*, off: tuple[D, ...] = (), work: tuple[D, ...] = ()) -> CalendarOverrides:
@@ -116,9 +121,14 @@ def test_national_day_2027_adjacent_day_after(cal: WorkingCalendar) -> None:
     assert cal.due_date(T(2027, 9, 1, 10, 0), 1) == D(2027, 9, 6)
 
 
-def test_vietnam_culture_day_from_2026(cal: WorkingCalendar) -> None:
-    """Ngày Văn hóa Việt Nam 24/11 is a paid day off from 2026 (Nghị quyết 80-NQ/TW; DOMAIN.md):
-    Tue 24/11/2026 is off, Mon 24/11/2025 was a working day."""
+def test_vietnam_culture_day_only_as_an_override_with_its_source(cal: WorkingCalendar) -> None:
+    """Ngày Văn hóa Việt Nam 24/11: its legal basis is unconfirmed (Nghị quyết 30/NQ-CP asked for
+    Bộ luật Lao động Điều 112 k.1 to be amended; DOMAIN.md). The package's 24/11 is not used: the
+    shipped override file lists 24/11/2026 with that source, and without it the day is worked."""
+    assert WorkingCalendar().is_working_day(D(2026, 11, 24))
+    assert WorkingCalendar().is_working_day(D(2027, 11, 24))
+    [entry] = [day for day in load_calendar_overrides(SHIPPED).days_off if day.date.month == 11]
+    assert entry.date == D(2026, 11, 24) and "30/NQ-CP" in entry.reason
     assert not cal.is_working_day(D(2026, 11, 24))
     assert cal.is_working_day(D(2025, 11, 24))
     # Mon 23/11 morning, 1 day: Tue 24 off → Wed 25/11.
@@ -281,11 +291,17 @@ _dates = st.dates(min_value=D(1995, 1, 1), max_value=D(2100, 6, 30))
 # Built once with every year populated, so its own `is_working_day` sees all swapped Saturdays.
 _PACKAGE = holidays.country_holidays("VN", years=range(1994, 2101))
 _PROPERTY = settings(max_examples=300, derandomize=True, database=None, deadline=None)
+# The package's own calendar, for the oracle: its 24/11 holidays restored as overrides (our
+# calendar uses them only through the override file) and no other override.
+_AS_PACKAGE = WorkingCalendar(
+    overrides(off=tuple(d for d in _PACKAGE if (d.month, d.day) == (11, 24) and d.weekday() < 5))
+)
 
 
 @_PROPERTY
 @given(start=_dates, n=st.integers(min_value=0, max_value=60))
-def test_add_working_days_properties(cal: WorkingCalendar, start: D, n: int) -> None:
+def test_add_working_days_properties(start: D, n: int) -> None:
+    cal = _AS_PACKAGE
     """BLDS 2015 Điều 147: n working days counted from the day after `start`."""
     due = cal.add_working_days(start, n)
     assert cal.is_working_day(due)
@@ -306,7 +322,8 @@ def test_add_working_days_properties(cal: WorkingCalendar, start: D, n: int) -> 
     received=st.datetimes(min_value=T(1995, 1, 1), max_value=T(2100, 6, 30)),
     n=st.integers(min_value=0, max_value=60),
 )
-def test_due_date_properties(cal: WorkingCalendar, received: T, n: int) -> None:
+def test_due_date_properties(received: T, n: int) -> None:
+    cal = _AS_PACKAGE
     """NĐ 61/2018 Điều 18 k.2 + BLDS 2015 Điều 147: exactly n working days lie in (start, due]."""
     start = cal.start_date(received)
     due = cal.due_date(received, n)
@@ -318,9 +335,37 @@ def test_due_date_properties(cal: WorkingCalendar, received: T, n: int) -> None:
 # --- Override file --------------------------------------------------------------------------------
 
 
-def test_shipped_override_file_loads() -> None:
-    loaded = load_calendar_overrides(KNOWLEDGE / "calendar_overrides.yaml")
-    assert loaded == CalendarOverrides()
+def test_shipped_override_file_carries_2026_with_sources(cal: WorkingCalendar) -> None:
+    """Văn bản 12729/VPCP-KGVX (25/12/2025): Friday 2/1/2026 off, Saturday 10/1/2026 worked.
+    A marriage received on the holiday 01/01/2026 at 17:40 is due Monday 05/01, not Friday 02/01.
+    Tết 2026: Monday 16 – Friday 20/2. Every entry names its source; 2025 and 2026 are reviewed."""
+    loaded = load_calendar_overrides(SHIPPED)
+    reasons = {day.date: day.reason for day in (*loaded.days_off, *loaded.working_days)}
+    assert "12729/VPCP-KGVX" in reasons[D(2026, 1, 2)] and "12729" in reasons[D(2026, 1, 10)]
+    assert not cal.is_working_day(D(2026, 1, 2)) and cal.is_working_day(D(2026, 1, 10))
+    assert cal.due_date(T(2026, 1, 1, 17, 40), 0, on_receipt=True) == D(2026, 1, 5)
+    assert cal.due_date(T(2026, 1, 9, 10, 0), 1) == D(2026, 1, 10)  # the worked Saturday
+    assert [d for d in (D(2026, 2, 13) + dt.timedelta(n) for n in range(10))
+            if not cal.is_working_day(d) and d.weekday() < 5] == [
+        D(2026, 2, 16), D(2026, 2, 17), D(2026, 2, 18), D(2026, 2, 19), D(2026, 2, 20)]  # fmt: skip
+    assert all(reasons[day] for day in reasons)
+    assert sorted(loaded.reviewed) == [2025, 2026]
+    assert loaded.review_warnings(D(2025, 6, 1)) == []
+    [warning] = loaded.review_warnings(D(2026, 12, 6))
+    assert "2027" in warning and "motcua calendar 2027" in warning
+
+
+def test_the_year_listing_names_each_source(cal: WorkingCalendar) -> None:
+    """`motcua calendar 2026`: every weekday off and weekend day worked, with where it comes
+    from, to compare with the Government's notice."""
+    lines = {line.day: line for line in cal.year_listing(2026)}
+    assert lines[D(2026, 1, 10)].working and "12729" in lines[D(2026, 1, 10)].origin
+    assert not lines[D(2026, 1, 1)].working and "Tết Dương lịch" in lines[D(2026, 1, 1)].origin
+    assert sum(1 for line in lines.values() if not line.working) == 14
+    assert sorted(d for d, line in lines.items() if line.working) == [
+        D(2026, 1, 10),
+        D(2026, 8, 22),
+    ]
 
 
 def test_override_file_loads_entries(tmp_path: Path) -> None:
@@ -414,3 +459,22 @@ def test_override_file_syntax_duplicate_key_and_missing(tmp_path: Path) -> None:
         load_calendar_overrides(tmp_path / "khong-co.yaml")
     assert "không tìm thấy tệp" in str(caught.value.errors[0])
     assert caught.value.report().startswith("Tệp lịch ngày làm việc có 1 lỗi, chưa được áp dụng:")
+
+
+def test_motcua_calendar_prints_the_year_and_check_catalogue_warns(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """`motcua calendar 2026` for the officer to compare with the notice; `check-catalogue`
+    warns (exit 0) when this year or the next has not been reviewed."""
+    monkeypatch.setenv("MOTCUA_DATA_DIR", str(tmp_path / "data"))
+    assert main(["calendar", "2026"]) == 0
+    out = capsys.readouterr().out
+    assert "Thứ Sáu   02/01/2026" in out and "Thứ Bảy   10/01/2026" in out
+    assert "12729/VPCP-KGVX" in out and "Đã đối chiếu" in out
+    assert main(["calendar", "2031"]) == 0
+    assert "CHƯA được đối chiếu" in capsys.readouterr().out
+    unreviewed = tmp_path / "lich.yaml"
+    unreviewed.write_text("days_off: []\n", encoding="utf-8")
+    monkeypatch.setenv("MOTCUA_CALENDAR_FILE", str(unreviewed))
+    assert main(["check-catalogue"]) == 0
+    assert "chưa được đối chiếu" in capsys.readouterr().err
