@@ -37,25 +37,30 @@ from handlers import (
     start,
     status_updates,
     subscriptions,
+    tickets,
     uploads,
     volunteers,
 )
-from handlers.context import Context, Knowledge, LookupPolicy, Services
+from handlers.context import Context, Knowledge, LookupPolicy, Services, TicketPolicy
 from handlers.routing import CHOICES, On, Route, typed_choice
 from storage.sqlite import SqliteStorage
 
 log = logging.getLogger(__name__)
 
 # Order matters: the first route that matches takes the message.
+# 0. A photo sent while a question for an officer is written or answered is part of it (issue 21);
+#    any other photo gets the "please type" reply of start's routes.
 # 1. Commands and buttons are explicit, so they come first and always win over conversation state.
 # 2. Unknown /commands get help rather than a procedure search for "/xyz".
 # 3. Then free text: while a step waits for a code or digits, it goes there (dossiers' state
-#    routes); a message carrying a receipt code is a lookup (dossiers' last route);
+#    routes); while an officer answers the person's question, it goes to the officer (issue 21:
+#    the bot stays quiet); a message carrying a receipt code is a lookup (dossiers' last route);
 #    anything else is a question about a procedure.
 # A `/start` carrying a slip's token (Telegram's deep link) is not a greeting: it goes first;
 # a Zalo follow code ("THEO 7K3M-9QX2") wins over a step waiting for a code.
 ROUTES: list[Route] = [
     slips.deep_link,
+    tickets.photo_route,
     *start.routes,
     *fields.routes,
     *procedures.routes,
@@ -68,13 +73,16 @@ ROUTES: list[Route] = [
     *broadcasts.routes,
     *ratings.routes,
     *feedback.routes,
+    *tickets.routes,
     *volunteers.routes,
     *checklists.routes,
     *slips.routes,
     *[r for r in dossiers.routes if r.on is not On.TEXT and r.on is not On.STATE],
     start.unknown_command_route,
     slips.follow_code,
-    *[r for r in dossiers.routes if r.on in (On.STATE, On.TEXT)],
+    *[r for r in dossiers.routes if r.on is On.STATE],
+    tickets.quiet_route,
+    *[r for r in dossiers.routes if r.on is On.TEXT],
     Route(On.TEXT, procedures.question),
 ]
 
@@ -131,6 +139,7 @@ class Dispatcher:
             ctx.first_contact = await self._first_contact(message)
             loaded = ctx.state = await storage.load_state(ctx.key)
             ctx.message = typed_choice(message, loaded)
+            ctx.open_ticket = await tickets.open_ticket_for(ctx)  # issue 21: quiet while open
             route = next((r for r in self.routes if r.matches(ctx)), None)
             replies = await route.handler(ctx) if route else []
             if CHOICES in loaded.data and ctx.state is loaded:
@@ -138,6 +147,8 @@ class Dispatcher:
                 # must not press them.
                 data = {k: v for k, v in loaded.data.items() if k != CHOICES}
                 await storage.save_state(ctx.key, loaded.name, data, self.services.clock.now())
+            else:  # issue 21: the questions remembered, when no state change saved them
+                await ctx.save_memory()
         except Exception:
             log.exception("handler failed for %s chat %s", message.channel, message.chat_id)
             replies = [ctx.reply("error.j2")]
@@ -213,6 +224,7 @@ async def running_services(
             volunteers=VolunteerRoster(await storage.volunteers()),
             links=link_policy(settings),
             photos=ReaderLimits(max_bytes=int(settings.photo_max_mb * 2**20)),
+            tickets=TicketPolicy(silence=dt.timedelta(minutes=settings.ticket_silence_minutes)),
         )
     finally:
         await storage.close()

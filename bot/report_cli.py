@@ -20,6 +20,7 @@ from core.messages import TextFormat
 from core.report import Period, PeriodKind, parse_period
 from core.report_files import report_csv, report_png, report_xlsx
 from handlers.report import office_name, period_report, report_text
+from handlers.tickets import tickets_section
 
 _BAD_PERIOD = (
     "Kỳ báo cáo không hợp lệ. Ví dụ: --quarter 2026-Q3, --year 2026, hoặc "
@@ -66,6 +67,7 @@ async def _report_async(args: argparse.Namespace, settings: Settings) -> int:
             return 2
         report = await period_report(services, period)
         print(report_text(services, TextFormat.PLAIN, report, attached=False))
+        print(await tickets_section(services, TextFormat.PLAIN, period))  # issue 21
         office = office_name(services)
     outputs = [
         (args.png, lambda: report_png(report)),

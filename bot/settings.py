@@ -69,6 +69,9 @@ class Settings(BaseSettings):
     status_page_per_minute: int = Field(default=30, ge=1)  # status page requests per address
     # Zalo's image links are downloaded only from these hosts (and their subdomains).
     zalo_image_hosts: str = "zadn.vn,zdn.vn,zalo.me,zaloapp.com"
+    # Issue 21: while a question waits for an officer the bot leaves the person's free text to
+    # the officer, unless nobody wrote in it for this long (then the bot answers again).
+    ticket_silence_minutes: int = Field(default=120, ge=1)
 
     officer_ids: Annotated[frozenset[str], NoDecode] = Field(
         default=frozenset(), validation_alias=_env("OFFICER_IDS")

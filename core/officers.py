@@ -50,6 +50,10 @@ class AuditAction(StrEnum):
     VOLUNTEER_NAME_CONSENT = "volunteer-name-consent"  # the person let a volunteer see it
     SLIPS_PRINTED = "slips-printed"  # issue 20: slips with a QR (new links)
     LINKS_REVOKED = "links-revoked"
+    TICKET_CLAIMED = "ticket-claimed"  # issue 21: questions handed to an officer
+    TICKET_REPLIED = "ticket-replied"
+    TICKET_PASSED = "ticket-passed"
+    TICKET_CLOSED = "ticket-closed"
 
 
 @dataclass(frozen=True)

@@ -22,6 +22,7 @@ from core.officers import AdminIds, OfficerRoster
 from core.render import Renderer
 from core.search import ProcedureSearch
 from core.slips import LinkPolicy
+from core.tickets import CONTEXT_QUESTIONS, Ticket
 from core.workdays import WorkingCalendar
 from handlers.commands import CommandMenus
 from storage.base import ChatRef, ConversationKey, ConversationState, Storage
@@ -44,6 +45,16 @@ class LookupPolicy:
     # Failed lookups (unknown code or wrong digits) allowed per chat within the window.
     max_failures: int = 5
     window: dt.timedelta = dt.timedelta(minutes=10)
+
+
+@dataclass(frozen=True)
+class TicketPolicy:
+    """Questions handed to an officer (issue 21; setting MOTCUA_TICKET_SILENCE_MINUTES)."""
+
+    # While a ticket is open the bot leaves the person's free text to the officer, unless nobody
+    # wrote in the ticket for this long: then it answers on its own again (the ticket stays open
+    # in the officers' queue). About one office session by default.
+    silence: dt.timedelta = dt.timedelta(minutes=120)
 
 
 class CatalogueFiles(Protocol):
@@ -80,6 +91,12 @@ class Services:
     photos: ReaderLimits = field(default_factory=ReaderLimits)
     # Channels with a per-chat command menu (Telegram), by channel name: /canbo updates them.
     menus: dict[str, CommandMenus] = field(default_factory=dict)
+    # Issue 21. The channels this process serves (each adapter adds its name): where officers
+    # are told of a new question. Channels whose free replies end some time after the person's
+    # last message (Zalo), with that time: people are told how to see an answer that waits.
+    tickets: TicketPolicy = field(default_factory=TicketPolicy)
+    channels: set[str] = field(default_factory=set)
+    reply_windows: dict[str, dt.timedelta] = field(default_factory=dict)
 
     def is_officer(self, channel: str, user_id: str) -> bool:
         """Admins (settings: channel and id) and the officers they added on this channel; no
@@ -96,6 +113,12 @@ def render(services: Services, text_format: TextFormat, template: str, **values:
     )
 
 
+# The part of a conversation's state that outlives its steps: what the person asked lately and
+# how many questions in a row went unanswered (issue 21: a ticket carries them to the officer).
+MEMORY = "memory"
+QUESTION_MAX_CHARS = 200
+
+
 @dataclass
 class Context:
     services: Services
@@ -104,6 +127,9 @@ class Context:
     state: ConversationState = field(default_factory=ConversationState)
     first_contact: bool = False
     files: FileSource | None = None  # the channel's way to fetch a file sent in the chat
+    # Issue 21: the chat's open ticket, looked up by the dispatcher for free text and photos.
+    open_ticket: Ticket | None = None
+    _memory_changed: bool = False
 
     @property
     def key(self) -> ConversationKey:
@@ -171,12 +197,58 @@ class Context:
         )
 
     async def set_state(self, name: StrEnum, **data: Any) -> None:
+        if memory := self.memory:
+            data[MEMORY] = memory
         self.state = ConversationState(name.value, data)
+        self._memory_changed = False
         await self.services.storage.save_state(
             self.key, name.value, data, self.services.clock.now()
         )
 
     async def clear_state(self) -> None:
-        if self.state.name is not None or self.state.data:
+        memory = self.memory
+        if memory and (self.state.name is not None or len(self.state.data) > 1):
+            self.state = ConversationState(None, {MEMORY: memory})
+            self._memory_changed = False
+            await self.services.storage.save_state(
+                self.key, None, self.state.data, self.services.clock.now()
+            )
+        elif not memory and (self.state.name is not None or self.state.data):
             self.state = ConversationState()
             await self.services.storage.clear_state(self.key)
+
+    # -- what the person asked lately (issue 21) --
+
+    @property
+    def memory(self) -> dict[str, Any]:
+        value = self.state.data.get(MEMORY)
+        return dict(value) if isinstance(value, dict) else {}
+
+    def remember_question(self, text: str, *, answered: bool) -> int:
+        """Note a question and whether the bot could answer it; returns how many questions in a
+        row went unanswered. Saved with the next state change, or by `save_memory`. (Changed in
+        place: the dispatcher tells an unchanged state by identity.)"""
+        memory = self.memory
+        asked = [*memory.get("asked", []), " ".join(text.split())[:QUESTION_MAX_CHARS]]
+        memory["asked"] = asked[-CONTEXT_QUESTIONS:]
+        memory["unanswered"] = 0 if answered else int(memory.get("unanswered", 0)) + 1
+        self.state.data[MEMORY] = memory
+        self._memory_changed = True
+        return int(memory["unanswered"])
+
+    def forget_questions(self) -> None:
+        """The questions went to an officer: the next ones start a new count."""
+        if self.state.data.pop(MEMORY, None) is not None:
+            self._memory_changed = True
+
+    async def save_memory(self) -> None:
+        """Persist a memory change no state change carried (the dispatcher calls it)."""
+        if not self._memory_changed:
+            return
+        self._memory_changed = False
+        if self.state.name is None and not self.state.data:
+            await self.services.storage.clear_state(self.key)
+        else:
+            await self.services.storage.save_state(
+                self.key, self.state.name, self.state.data, self.services.clock.now()
+            )

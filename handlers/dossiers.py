@@ -24,10 +24,11 @@ from core.dossiers import (
 from core.messages import Button, Reply
 from core.officers import AuditAction
 from core.receipt_codes import code_key, find_codes, looks_like_code
-from handlers import procedures, volunteers
+from handlers import procedures, tickets, volunteers
 from handlers.context import Context
 from handlers.officers import audit
 from handlers.routing import CHOICES, Route, button, choice_data, command, in_state, text_when
+from handlers.ticket_buttons import ask_button
 from storage.base import LookupView
 
 
@@ -114,7 +115,8 @@ async def lookup(ctx: Context, typed: str) -> list[Reply]:
         return [_limited_reply(ctx)]
     if view.dossier is None:
         await ctx.storage.record_lookup_failure(ctx.chat, ctx.now())
-        return await await_code(ctx, "lookup_not_found.j2", typed=typed.strip()[:60])
+        rows = [[ask_button()]]  # issue 21: a person who can look into it
+        return await await_code(ctx, "lookup_not_found.j2", rows, typed=typed.strip()[:60])
     return await open_dossier(ctx, view.dossier, view.following, view.apology)
 
 
@@ -260,6 +262,7 @@ async def dossier_button(ctx: Context) -> list[Reply]:
     action, key = (parts[1], parts[2]) if len(parts) == 3 else (parts[-1], "")
     match action:
         case "x":
+            await tickets.close_before_erasing(ctx)  # issue 21: the officer is told
             await ctx.storage.forget_chat(ctx.chat)
             ctx.services.volunteers.remove(ctx.message.channel, ctx.message.user_id)
             return [ctx.reply("erase_done.j2", [[HOME_BUTTON]])]

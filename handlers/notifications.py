@@ -8,20 +8,16 @@ message resent after a crash says exactly what the first attempt said.
 from __future__ import annotations
 
 import datetime as dt
-from dataclasses import dataclass
 
 from core.dossiers import STATUS_INFO
-from core.messages import Button, Reply, TextFormat
+from core.messages import Button, Reply, TextFormat, Withdrawn
+from core.tickets import KINDS as TICKET_KINDS
 from handlers.care_notices import CARE_KINDS, render_care
 from handlers.context import Services, render
 from handlers.ratings import with_rating_question
+from handlers.ticket_notices import render_ticket
 from handlers.volunteers import with_follow_label
 from storage.base import OutboxItem
-
-
-@dataclass(frozen=True)
-class Withdrawn:
-    """The message must not go out any more (its broadcast was cancelled after it was claimed)."""
 
 
 async def render_outbox(
@@ -49,6 +45,8 @@ async def render_outbox(
             return await broadcast_report(services, int(payload["broadcast_id"]), fmt)
         case kind if kind in CARE_KINDS:  # issue 7: ratings, reminders, feedback, volunteers
             return await render_care(services, item, fmt)
+        case kind if kind in TICKET_KINDS:  # issue 21: questions handed to an officer
+            return await render_ticket(services, item, fmt)
         case _:
             return None
 

@@ -37,6 +37,10 @@ AUDIT_LABELS = {
     AuditAction.VOLUNTEER_NAME_CONSENT: "Người dân đồng ý cho tình nguyện viên xem họ tên",
     AuditAction.SLIPS_PRINTED: "In phiếu theo dõi có mã QR",
     AuditAction.LINKS_REVOKED: "Hủy phiếu QR của hồ sơ",
+    AuditAction.TICKET_CLAIMED: "Nhận trả lời câu hỏi của người dân",
+    AuditAction.TICKET_REPLIED: "Trả lời câu hỏi của người dân",
+    AuditAction.TICKET_PASSED: "Chuyển câu hỏi cho cán bộ khác",
+    AuditAction.TICKET_CLOSED: "Kết thúc câu hỏi của người dân",
 }
 AUDIT_PAGE = 10
 _USER_ID = re.compile(r"[0-9A-Za-z_.:-]{1,40}")

@@ -45,6 +45,7 @@ async def answer_text(ctx: Context, text: str) -> list[Reply]:
 
 
 async def answer_result(ctx: Context, text: str, result: SearchResult) -> list[Reply]:
+    unanswered = _remember(ctx, text, result)
     if result.answer is not None:
         procedure = ctx.catalogue.get(result.answer)
         if procedure is not None:
@@ -60,7 +61,20 @@ async def answer_result(ctx: Context, text: str, result: SearchResult) -> list[R
         return [section_reply(ctx, ASPECT_SECTION[result.aspect], last)]
     if result.small_talk is not None:
         return [small_talk_reply(ctx, result.small_talk)]
-    return [ctx.reply("not_found.j2", fallback_buttons(ctx), text=text)]
+    # Issue 21: "Hỏi cán bộ" is the first button; after two unanswered in a row, the text says so.
+    return [ctx.reply("not_found.j2", fallback_buttons(ctx), text=text, offer=unanswered >= 2)]
+
+
+def _remember(ctx: Context, text: str, result: SearchResult) -> int:
+    """Issue 21: the last questions go with a question to an officer, and two unanswered in a
+    row put "Hỏi cán bộ" first. Small talk is not a question. Returns the unanswered run."""
+    last = ctx.catalogue.get(str(ctx.state.data.get("procedure", "")))
+    answered = bool(result.answer or result.referral or result.candidates) or (
+        result.aspect is not None and last is not None
+    )
+    if not answered and result.small_talk is not None:
+        return 0
+    return ctx.remember_question(text, answered=answered)
 
 
 async def show_card(ctx: Context, procedure: Procedure, section: str | None = None) -> list[Reply]:

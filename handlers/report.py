@@ -27,6 +27,7 @@ from handlers.context import Context, Services, render
 from handlers.officers import officers_only
 from handlers.ratings import with_ratings_and_feedback
 from handlers.routing import Route, button, command
+from handlers.tickets import tickets_section
 
 BUTTON = "bc"  # "bc:<period as parse_period reads it>", e.g. "bc:2026-Q3", "bc:2026"
 SHOWN_FIELDS = 10  # in the message; the table has them all
@@ -109,6 +110,7 @@ def _other_periods(shown: Period, current: Period) -> list[Button]:
 async def _reply(ctx: Context, period: Period) -> list[Reply]:
     report = await period_report(ctx.services, period)
     text = report_text(ctx.services, ctx.format, report)
+    text += await tickets_section(ctx.services, ctx.format, period)  # issue 21
     buttons = tuple((b,) for b in _other_periods(period, Period.containing(ctx.now().date())))
     if not report.total.total and not report.total.apologies:
         return [Reply(text=text, buttons=buttons, format=ctx.format)]

@@ -7,6 +7,7 @@ from core.search import SmallTalk
 from handlers.context import Context
 from handlers.procedure_view import field_slug
 from handlers.routing import On, Route, button, command
+from handlers.ticket_buttons import ask_button
 
 
 def main_menu() -> list[list[Button]]:
@@ -19,8 +20,10 @@ def main_menu() -> list[list[Button]]:
 
 
 def fallback_buttons(ctx: Context) -> list[list[Button]]:
-    """When we could not help: the fields to browse, and the office to call."""
+    """When we could not help: a person to ask (issue 21), the fields to browse, the office to
+    call."""
     return [
+        [ask_button()],
         *[[Button(field, f"f:{field_slug(field)}")] for field in ctx.catalogue.fields],
         [Button("📞 Gọi cho Bộ phận Một cửa", "menu:contact")],
     ]
@@ -37,7 +40,11 @@ async def help_command(ctx: Context) -> list[Reply]:
 
 def contact_buttons() -> list[list[Button]]:
     """After the phone and hours, the other ways to reach the office, by tapping (issue 7)."""
-    return [[Button("📝 Gửi phản ánh, kiến nghị", "pa:w")], [Button("🏠 Về đầu", "menu:start")]]
+    return [
+        [ask_button()],  # issue 21
+        [Button("📝 Gửi phản ánh, kiến nghị", "pa:w")],
+        [Button("🏠 Về đầu", "menu:start")],
+    ]
 
 
 async def contact(ctx: Context) -> list[Reply]:

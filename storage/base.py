@@ -21,6 +21,7 @@ from core.dossiers import Dossier, DossierEvent, Status
 from core.officers import AuditEntry, Officer
 from core.report import ReportData
 from core.slips import LinkedDossier
+from core.tickets import Claim, ClosedBy, OfficerRef, Photo, Ticket, TicketContext, TicketMessage
 
 
 @dataclass(frozen=True)
@@ -100,6 +101,8 @@ class Purpose(StrEnum):
 class OutboxStatus(StrEnum):
     PENDING = "pending"
     SENDING = "sending"  # claimed by a worker: resent after a crash (the only duplicates)
+    # Waits for the person's next message (a reply outside Zalo's free window, issue 21).
+    HELD = "held"
     SENT = "sent"
     FAILED = "failed"
     CANCELLED = "cancelled"  # a cancelled broadcast's messages not yet sent: never sent
@@ -247,7 +250,99 @@ class LinkStore(Protocol):
         ...
 
 
-class Storage(ZaloStore, LinkStore, Protocol):
+# -- issue 21: questions handed to an officer (storage/sqlite/tickets.py; part of `Storage`) --
+
+
+class TicketStore(Protocol):
+    async def open_ticket(
+        self,
+        chat: ChatRef,
+        text: str,
+        photo: Photo | None,
+        context: TicketContext,
+        now: dt.datetime,
+        officers: Sequence[ChatRef],
+    ) -> tuple[Ticket, bool]:
+        """In one transaction: number the ticket within the year, store the first message, queue
+        a notice to each officer chat. A chat has one open ticket at most: when it has one
+        already, that ticket is returned with False and nothing is stored."""
+        ...
+
+    async def chat_ticket(self, chat: ChatRef) -> Ticket | None:
+        """The chat's open ticket, if any (asked for each free-text message: one indexed row)."""
+        ...
+
+    async def get_ticket(self, ticket_id: int) -> Ticket | None: ...
+
+    async def ticket_messages(self, ticket_id: int) -> list[TicketMessage]:
+        """Oldest first."""
+        ...
+
+    async def ticket_message(self, message_id: int) -> TicketMessage | None: ...
+
+    async def add_citizen_message(
+        self, ticket_id: int, text: str, photo: Photo | None, now: dt.datetime
+    ) -> TicketMessage | None:
+        """Append what the person wrote and, when an officer holds the ticket, queue it to them;
+        None if the ticket is closed."""
+        ...
+
+    async def touch_ticket(self, ticket_id: int, now: dt.datetime) -> None:
+        """The person came back to an open ticket: the silence starts again."""
+        ...
+
+    async def claim_ticket(self, ticket_id: int, officer: OfficerRef, audit: AuditEntry) -> Claim:
+        """One conditional update in one transaction with its audit line: of officers claiming
+        at once exactly one wins; a ticket held already is won again only by its holder (no
+        audit line then). `won` False: `ticket` says who holds it (or that it is closed)."""
+        ...
+
+    async def add_officer_message(
+        self,
+        ticket_id: int,
+        officer: OfficerRef,
+        text: str,
+        photo: Photo | None,
+        audit: AuditEntry,
+    ) -> TicketMessage | None:
+        """The holder's message: stored, queued to the person (unless they erased their data),
+        the first answer's time kept, the audit line written, atomically. None (nothing stored)
+        if the ticket is closed or held by someone else."""
+        ...
+
+    async def pass_ticket(
+        self, ticket_id: int, holder: OfficerRef, to: OfficerRef, audit: AuditEntry
+    ) -> Ticket | None:
+        """Hand an open ticket from its holder to another officer, who is told; None if the
+        ticket is closed or not held by `holder`."""
+        ...
+
+    async def close_ticket(
+        self,
+        ticket_id: int,
+        closed_by: ClosedBy,
+        now: dt.datetime,
+        *,
+        officer: OfficerRef | None = None,
+        chat: ChatRef | None = None,
+        audit: AuditEntry | None = None,
+    ) -> Ticket | None:
+        """Close an open ticket: by its holder (`officer`; the person is told) or by the person
+        (`chat`; the holder is told). None if closed already or not theirs to close."""
+        ...
+
+    async def open_tickets(self, limit: int) -> list[Ticket]:
+        """Open tickets, oldest first."""
+        ...
+
+    async def count_open_tickets(self) -> int: ...
+
+    async def tickets_between(self, first: dt.date, last: dt.date) -> list[Ticket]:
+        """Tickets asked from `first` to `last` (inclusive), for the report."""
+        ...
+
+
+class Storage(ZaloStore, LinkStore, TicketStore, Protocol):
     # -- conversations --
     async def load_state(self, key: ConversationKey) -> ConversationState: ...
 
@@ -403,6 +498,14 @@ class Storage(ZaloStore, LinkStore, Protocol):
 
     async def mark_cancelled(self, item_id: int, now: dt.datetime) -> None:
         """A claimed message that must not go out after all (its broadcast was cancelled)."""
+        ...
+
+    async def mark_held(self, item_id: int, reason: str, now: dt.datetime) -> None:
+        """A claimed message that must wait for the person's next message (`release_held`)."""
+        ...
+
+    async def release_held(self, chat: ChatRef, now: dt.datetime) -> int:
+        """The person wrote: the chat's held messages are due now; returns how many."""
         ...
 
     # -- officers and audit --

@@ -13,6 +13,18 @@ import pytest
 from core.broadcasts import ALL_TOPICS, BroadcastDraft, BroadcastProgress, NoRecipients
 from core.dossiers import Status
 from core.officers import AuditAction, AuditEntry, Officer
+from core.tickets import (
+    KIND_CITIZEN,
+    KIND_CLOSED,
+    KIND_NEW,
+    KIND_PASSED,
+    KIND_REPLY,
+    Author,
+    ClosedBy,
+    OfficerRef,
+    Photo,
+    TicketContext,
+)
 from storage.base import (
     ChatRef,
     ConversationKey,
@@ -425,3 +437,205 @@ async def test_the_waiting_clock_counts_supplements_and_the_restart(storage: Sto
     done = dossier(status=Status.RETURNED)
     await storage.apply_dossiers([with_hash(done)], NOW + dt.timedelta(days=5), "import:y.csv")
     assert await storage.repeated_supplements(1, 10) == []  # finished: no longer flagged
+
+
+# -- issue 21: tickets ----------------------------------------------------------------------
+
+LAN = OfficerRef("telegram", "900", "Chị Lan")
+HUNG = OfficerRef("zalo", "2468458835296117000", "Anh Hùng")
+DESK = [ChatRef(LAN.channel, LAN.user_id), ChatRef(HUNG.channel, HUNG.user_id)]
+PERSON = ChatRef("zalo", "8756412398745612301")
+
+
+def _officer_audit(officer: OfficerRef, action: AuditAction, at: dt.datetime) -> AuditEntry:
+    return AuditEntry(at, officer.channel, officer.user_id, officer.name, action, "HT-1/2026")
+
+
+async def _kinds(storage: Storage) -> list[tuple[str, str]]:
+    """What is queued now (kind, chat), and mark it sent."""
+    items = await storage.claim_due(NOW + dt.timedelta(days=30), 100)
+    for item in items:
+        await storage.mark_sent(item.id, None, NOW)
+    return [(i.message.kind, i.message.chat_id) for i in items]
+
+
+async def test_a_ticket_is_numbered_within_the_year_one_open_per_chat(storage: Storage) -> None:
+    context = TicketContext(("khai sinh cho con nuôi",), "Đăng ký khai sinh", None)
+    ticket, new = await storage.open_ticket(PERSON, "Con nuôi thì sao?", None, context, NOW, DESK)
+    assert new and ticket.number == "HT-1/2026" and ticket.is_open and ticket.officer is None
+    assert ticket.context == context
+    again, new = await storage.open_ticket(PERSON, "còn nữa", None, TicketContext(), NOW, DESK)
+    assert not new and again.id == ticket.id  # one open ticket per chat
+    assert await storage.chat_ticket(PERSON) == ticket
+    other, _ = await storage.open_ticket(CHAT, "Hỏi khác", None, TicketContext(), NOW, [])
+    assert other.number == "HT-2/2026"
+    next_year = NOW.replace(year=2027)
+    third, _ = await storage.open_ticket(
+        ChatRef("telegram", "5"), "Năm mới", None, TicketContext(), next_year, []
+    )
+    assert third.number == "HT-1/2027"
+    assert sorted(await _kinds(storage)) == [(KIND_NEW, HUNG.user_id), (KIND_NEW, LAN.user_id)]
+    [first] = await storage.ticket_messages(ticket.id)
+    assert first.author is Author.CITIZEN and first.text == "Con nuôi thì sao?"
+    assert [t.id for t in await storage.open_tickets(10)] == [ticket.id, other.id, third.id]
+    assert await storage.count_open_tickets() == 3
+
+
+async def test_claims_race_exactly_one_officer_wins(storage: Storage) -> None:
+    ticket, _ = await storage.open_ticket(PERSON, "Hỏi", None, TicketContext(), NOW, DESK)
+    claims = await asyncio.gather(
+        *(
+            storage.claim_ticket(
+                ticket.id, officer, _officer_audit(officer, AuditAction.TICKET_CLAIMED, NOW)
+            )
+            for officer in (LAN, HUNG, LAN, HUNG)
+        )
+    )
+    winners = {
+        (c.ticket.officer.user_id if c.ticket and c.ticket.officer else None) for c in claims
+    }
+    assert len(winners) == 1  # everyone sees the same holder
+    holder = claims[0].ticket.officer if claims[0].ticket else None
+    assert holder is not None
+    assert all(c.won == holder.same(o) for c, o in zip(claims, (LAN, HUNG, LAN, HUNG), strict=True))
+    audit = await storage.audit_entries(10)
+    assert [e.action for e in audit] == [AuditAction.TICKET_CLAIMED]  # the win only
+
+
+async def test_messages_both_ways_go_through_the_outbox(storage: Storage) -> None:
+    photo = Photo("giay-to.jpg", "image/jpeg", b"\xff\xd8 jpeg")
+    ticket, _ = await storage.open_ticket(PERSON, "Hỏi", photo, TicketContext(), NOW, DESK)
+    await _kinds(storage)
+    later = NOW + dt.timedelta(minutes=5)
+    before_claim = await storage.add_citizen_message(ticket.id, "Thêm nữa", None, later)
+    assert before_claim is not None and await _kinds(storage) == []  # nobody holds it yet
+    audit = _officer_audit(LAN, AuditAction.TICKET_CLAIMED, later)
+    assert (await storage.claim_ticket(ticket.id, LAN, audit)).won
+    not_holder = _officer_audit(HUNG, AuditAction.TICKET_REPLIED, later)
+    assert await storage.add_officer_message(ticket.id, HUNG, "Xen vào", None, not_holder) is None
+    answer_at = NOW + dt.timedelta(minutes=20)
+    reply = _officer_audit(LAN, AuditAction.TICKET_REPLIED, answer_at)
+    sent = await storage.add_officer_message(ticket.id, LAN, "Chào ông/bà", None, reply)
+    assert sent is not None and sent.author is Author.OFFICER and LAN.same(sent.officer)
+    second = _officer_audit(LAN, AuditAction.TICKET_REPLIED, answer_at + dt.timedelta(minutes=1))
+    await storage.add_officer_message(ticket.id, LAN, "Thêm", None, second)
+    back = await storage.add_citizen_message(
+        ticket.id, "Cảm ơn", None, answer_at + dt.timedelta(minutes=2)
+    )
+    assert back is not None
+    assert await _kinds(storage) == [
+        (KIND_REPLY, PERSON.chat_id),
+        (KIND_REPLY, PERSON.chat_id),
+        (KIND_CITIZEN, LAN.user_id),
+    ]
+    stored = await storage.get_ticket(ticket.id)
+    assert stored is not None and stored.first_answer_at == answer_at
+    messages = await storage.ticket_messages(ticket.id)
+    assert [m.text for m in messages] == ["Hỏi", "Thêm nữa", "Chào ông/bà", "Thêm", "Cảm ơn"]
+    assert messages[0].photo == photo
+    assert await storage.ticket_message(back.id) == back
+
+
+async def test_passing_and_closing_belong_to_the_holder(storage: Storage) -> None:
+    ticket, _ = await storage.open_ticket(PERSON, "Hỏi", None, TicketContext(), NOW, DESK)
+    await storage.claim_ticket(ticket.id, LAN, _officer_audit(LAN, AuditAction.TICKET_CLAIMED, NOW))
+    await _kinds(storage)
+    passing = _officer_audit(HUNG, AuditAction.TICKET_PASSED, NOW)
+    assert await storage.pass_ticket(ticket.id, HUNG, LAN, passing) is None  # not the holder
+    passing = _officer_audit(LAN, AuditAction.TICKET_PASSED, NOW)
+    passed = await storage.pass_ticket(ticket.id, LAN, HUNG, passing)
+    assert passed is not None and HUNG.same(passed.officer)
+    assert await _kinds(storage) == [(KIND_PASSED, HUNG.user_id)]
+    closing = _officer_audit(LAN, AuditAction.TICKET_CLOSED, NOW)
+    assert (
+        await storage.close_ticket(ticket.id, ClosedBy.OFFICER, NOW, officer=LAN, audit=closing)
+        is None
+    )
+    closing = _officer_audit(HUNG, AuditAction.TICKET_CLOSED, NOW)
+    closed = await storage.close_ticket(
+        ticket.id, ClosedBy.OFFICER, NOW, officer=HUNG, audit=closing
+    )
+    assert closed is not None and not closed.is_open and closed.closed_by is ClosedBy.OFFICER
+    assert await _kinds(storage) == [(KIND_CLOSED, PERSON.chat_id)]
+    assert await storage.chat_ticket(PERSON) is None
+    assert await storage.add_citizen_message(ticket.id, "muộn", None, NOW) is None
+    actions = [e.action for e in await storage.audit_entries(10)]
+    assert actions == [
+        AuditAction.TICKET_CLOSED,
+        AuditAction.TICKET_PASSED,
+        AuditAction.TICKET_CLAIMED,
+    ]
+    # The person closes their own ticket: the holder is told.
+    again, _ = await storage.open_ticket(PERSON, "Hỏi lại", None, TicketContext(), NOW, [])
+    await storage.claim_ticket(again.id, LAN, _officer_audit(LAN, AuditAction.TICKET_CLAIMED, NOW))
+    assert await storage.close_ticket(again.id, ClosedBy.CITIZEN, NOW, chat=CHAT) is None
+    assert await storage.close_ticket(again.id, ClosedBy.CITIZEN, NOW, chat=PERSON) is not None
+    assert await _kinds(storage) == [(KIND_CLOSED, LAN.user_id)]
+
+
+async def test_erasing_a_chat_keeps_an_anonymised_ticket(storage: Storage) -> None:
+    photo = Photo("a.jpg", "image/jpeg", b"jpeg")
+    context = TicketContext(("tên tôi là Lan",), "Đăng ký khai sinh", "000.00.19.H47-260105-0001")
+    ticket, _ = await storage.open_ticket(PERSON, "Nhà tôi ở thôn 3", photo, context, NOW, DESK)
+    audit = _officer_audit(LAN, AuditAction.TICKET_CLAIMED, NOW)
+    await storage.claim_ticket(ticket.id, LAN, audit)
+    reply = _officer_audit(LAN, AuditAction.TICKET_REPLIED, NOW + dt.timedelta(minutes=3))
+    await storage.add_officer_message(ticket.id, LAN, "Chào bà Lan", None, reply)
+    kept, _ = await storage.open_ticket(CHAT, "Người khác", None, TicketContext(), NOW, [])
+    await _kinds(storage)
+    await storage.forget_chat(PERSON)
+    erased = await storage.get_ticket(ticket.id)
+    assert erased is not None and erased.channel is None and erased.chat_id is None
+    assert not erased.is_open and erased.closed_by is ClosedBy.ERASED
+    assert erased.context == TicketContext() and erased.number == "HT-1/2026"
+    assert erased.first_answer_at == NOW + dt.timedelta(minutes=3) and LAN.same(erased.officer)
+    messages = await storage.ticket_messages(ticket.id)
+    assert [(m.author, m.text, m.photo) for m in messages] == [
+        (Author.CITIZEN, "", None),
+        (Author.OFFICER, "", None),
+    ]
+    assert await _kinds(storage) == [(KIND_CLOSED, LAN.user_id)]  # the holder is told
+    assert (await storage.ticket_messages(kept.id))[0].text == "Người khác"
+    assert [t.id for t in await storage.tickets_between(NOW.date(), NOW.date())] == [
+        ticket.id,
+        kept.id,
+    ]
+
+
+async def test_held_messages_wait_for_the_person(storage: Storage) -> None:
+    message = OutboxMessage("k1", "zalo", PERSON.chat_id, KIND_REPLY, {"message_id": 1})
+    await storage.enqueue([message], NOW)
+    [item] = await storage.claim_due(NOW, 10)
+    await storage.mark_held(item.id, "outside the window", NOW)
+    assert await storage.claim_due(NOW + dt.timedelta(days=365), 10) == []
+    assert (await storage.outbox_counts())[OutboxStatus.HELD] == 1
+    assert await storage.recover_in_flight() == 0
+    assert await storage.release_held(CHAT, NOW) == 0
+    later = NOW + dt.timedelta(days=3)
+    assert await storage.release_held(PERSON, later) == 1
+    [again] = await storage.claim_due(later, 10)
+    assert again.message == message
+
+
+async def test_claims_race_across_two_processes_exactly_one_wins(tmp_path: Path) -> None:
+    """Two connections to one database file, as two bot processes would have."""
+    first, second = await _sqlite_file(tmp_path), await _sqlite_file(tmp_path)
+    try:
+        for round_ in range(5):
+            chat = ChatRef("zalo", f"person-{round_}")
+            ticket, _ = await first.open_ticket(chat, "Hỏi", None, TicketContext(), NOW, DESK)
+            claims = await asyncio.gather(
+                first.claim_ticket(
+                    ticket.id, LAN, _officer_audit(LAN, AuditAction.TICKET_CLAIMED, NOW)
+                ),
+                second.claim_ticket(
+                    ticket.id, HUNG, _officer_audit(HUNG, AuditAction.TICKET_CLAIMED, NOW)
+                ),
+            )
+            assert sorted(c.won for c in claims) == [False, True]
+            holders = {c.ticket.officer.user_id for c in claims if c.ticket and c.ticket.officer}
+            assert len(holders) == 1
+        assert len(await first.audit_entries(20)) == 5
+    finally:
+        await first.close()
+        await second.close()

@@ -11,12 +11,14 @@ from storage.sqlite.conversations import ConversationsMixin
 from storage.sqlite.dossiers import DossiersMixin
 from storage.sqlite.links import LinksMixin
 from storage.sqlite.reports import ReportsMixin
+from storage.sqlite.tickets import TicketsMixin
 from storage.sqlite.zalo import ZaloMixin
 
 
-# CareMixin and ZaloMixin before DossiersMixin: their forget_chat extends DossiersMixin's
-# (ratings, feedback, volunteers; the Zalo follower and its handled webhook events).
+# TicketsMixin, CareMixin and ZaloMixin before DossiersMixin: their forget_chat extends
+# DossiersMixin's (tickets; ratings, feedback, volunteers; the Zalo follower and its events).
 class SqliteStorage(
+    TicketsMixin,
     CareMixin,
     ZaloMixin,
     ConversationsMixin,
@@ -26,7 +28,7 @@ class SqliteStorage(
     ReportsMixin,
     LinksMixin,
 ):
-    """Implements `storage.base.Storage` (and `storage.base.ZaloStore`)."""
+    """Implements `storage.base.Storage` (with `ZaloStore` and `TicketStore`)."""
 
 
 __all__ = ["SqliteStorage"]

@@ -108,6 +108,22 @@ class OutboxMixin(SqliteConnection):
                 (f"{now.isoformat()} cancelled before sending", item_id),
             )
 
+    async def mark_held(self, item_id: int, reason: str, now: dt.datetime) -> None:
+        async with self._lock:
+            await self._db.execute(
+                "UPDATE outbox SET status = 'held', last_error = ? WHERE id = ?",
+                (f"{now.isoformat()} {reason}"[:500], item_id),
+            )
+
+    async def release_held(self, chat: ChatRef, now: dt.datetime) -> int:
+        async with self._lock:
+            cursor = await self._db.execute(
+                "UPDATE outbox SET status = 'pending', next_attempt_at = ?"
+                " WHERE channel = ? AND chat_id = ? AND status = 'held'",
+                (now.isoformat(), chat.channel, chat.chat_id),
+            )
+        return cursor.rowcount
+
     async def recover_in_flight(self, channels: Sequence[str] | None = None) -> int:
         where, params = "status = 'sending'", []
         if channels is not None:

@@ -1,0 +1,500 @@
+"""A person when the bot cannot help: hand the conversation to an officer, and back (issue 21).
+
+A person taps "💬 Hỏi cán bộ" (on every not-found reply, the contact card, a dossier code not
+found) or types /hoicanbo, writes the question (a photo of papers where the channel has photos),
+and gets a number ("HT-12/2026") and when to expect an answer (office hours). Every officer is
+told through the outbox with "Nhận trả lời"; /hotro lists open questions oldest first. The
+officer who claims it (exactly one wins) answers from their own chat: each message is relayed
+through the outbox under the office's name. They may pass it on, and close it; every action is in
+the audit log.
+
+While the ticket is open the bot does not answer the person's free text itself: it hands it to
+the officer and says so. Commands and buttons still work. It answers again when the ticket is
+closed, or once nobody wrote in it for `TicketPolicy.silence`.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from enum import StrEnum
+
+from core.dossiers import STATUS_INFO, mask_name
+from core.messages import Button, Reply, TextFormat
+from core.office_hours import HoursUnreadable, OfficeHours, when_text
+from core.officers import AuditAction
+from core.report import Period
+from core.text import fold
+from core.tickets import (
+    MESSAGE_MAX_CHARS,
+    QUESTION_MIN_CHARS,
+    Author,
+    ClosedBy,
+    OfficerRef,
+    Photo,
+    Ticket,
+    TicketContext,
+    duration_text,
+    ticket_figures,
+)
+from handlers import procedures
+from handlers import ticket_buttons as tb
+from handlers.context import Context, Services, render
+from handlers.feedback import officer_chats
+from handlers.officers import audit_entry, officers_only
+from handlers.routing import On, Route, button, button_action, command, in_state
+from handlers.ticket_notices import CHANNEL_LABELS
+from storage.base import ChatRef
+
+
+class TicketState(StrEnum):
+    WRITING = "ticket.writing"  # a person writes the question; data: context (what the bot knew)
+    ANSWERING = "ticket.answering"  # an officer's messages go to the person; data: ticket_id
+
+
+DESK_SIZE = 10
+CANCEL_WORDS = frozenset({"huy", "huy bo", "thoi", "bo qua", "khong hoi nua"})
+HOME = Button("🏠 Về đầu", "menu:start")
+PROCEDURE_VIEWING = "procedure.viewing"  # handlers.procedures.ProcedureState.VIEWING
+DOSSIER_VIEWING = "dossier.viewing"  # handlers.dossiers.DossierState.VIEWING
+
+
+# -- who is told, and when an answer can be expected -------------------------------------------
+
+
+async def desk_chats(services: Services, citizen_channel: str) -> list[ChatRef]:
+    """Every officer's private chat on the channels this process serves (a Zalo person may be
+    answered from Telegram); with no channel recorded (tests), the person's own channel."""
+    channels = sorted(services.channels) or [citizen_channel]
+    chats: list[ChatRef] = []
+    for channel in channels:
+        chats += await officer_chats(services, channel)
+    return chats
+
+
+def office_hours(services: Services) -> OfficeHours | None:
+    hours = services.knowledge.catalogue.commune.hours
+    try:
+        return OfficeHours.of(hours.morning, hours.afternoon, services.calendar)
+    except HoursUnreadable:  # checked when the catalogue loads; never fail a person over it
+        return None
+
+
+def expected_answer(services: Services, now: dt.datetime) -> str:
+    hours = office_hours(services)
+    if hours is None:
+        return "trong giờ làm việc"
+    return when_text(now, hours.next_opening(now))
+
+
+def window_hours(services: Services, channel: str | None) -> int | None:
+    """On a channel whose free replies end after a while (Zalo: 48 h), how long."""
+    window = services.reply_windows.get(channel or "")
+    return round(window.total_seconds() / 3600) if window else None
+
+
+def me(ctx: Context) -> OfficerRef:
+    m = ctx.message
+    return OfficerRef(m.channel, m.user_id, m.display_name)
+
+
+# -- the dispatcher's look-up --------------------------------------------------------------------
+
+
+async def open_ticket_for(ctx: Context) -> Ticket | None:
+    """The chat's open ticket, for the routes below; only free text and photos need it (one
+    indexed read; commands and buttons never do)."""
+    m = ctx.message
+    free_text = bool(m.text.strip()) and m.command is None and m.button is None
+    if not (free_text or _is_photo(ctx)) or not m.is_private:
+        return None
+    return await ctx.storage.chat_ticket(ctx.chat)
+
+
+def _is_photo(ctx: Context) -> bool:
+    return ctx.message.image is not None
+
+
+def quiet(ctx: Context) -> bool:
+    ticket = ctx.open_ticket
+    return ticket is not None and ticket.quiet(ctx.now(), ctx.services.tickets.silence)
+
+
+# -- a person asks -----------------------------------------------------------------------------
+
+
+async def ask_command(ctx: Context) -> list[Reply]:
+    _, typed = ctx.message.command or ("", "")
+    context = await _what_the_bot_knew(ctx)
+    if typed.strip():
+        return await _receive(ctx, typed, None, context)
+    return await _ask(ctx, context)
+
+
+async def _ask(ctx: Context, context: TicketContext) -> list[Reply]:
+    ticket = await ctx.storage.chat_ticket(ctx.chat)
+    if ticket is not None:  # asked already: the conversation with the officer goes on
+        await ctx.storage.touch_ticket(ticket.id, ctx.now())
+        return [ctx.reply("ticket_already_open.j2", [[tb.end_button(ticket)], [HOME]], t=ticket)]
+    await ctx.set_state(TicketState.WRITING, context=context.to_json())
+    return [
+        ctx.reply(
+            "ticket_prompt.j2",
+            [[tb.cancel_button()]],
+            photos=ctx.files is not None,  # channels that can fetch a photo sent in the chat
+            when=expected_answer(ctx.services, ctx.now()),
+        )
+    ]
+
+
+async def question_typed(ctx: Context) -> list[Reply]:
+    context = TicketContext.from_json(ctx.state.data.get("context"))
+    return await _receive(ctx, ctx.message.text, None, context)
+
+
+async def _receive(
+    ctx: Context, text: str, photo: Photo | None, context: TicketContext
+) -> list[Reply]:
+    text = " ".join(text.split())
+    if photo is None and fold(text) in CANCEL_WORDS:
+        await ctx.clear_state()
+        return [ctx.reply("ticket_cancelled.j2", [[HOME]])]
+    if photo is None and len(text) < QUESTION_MIN_CHARS:
+        await ctx.set_state(TicketState.WRITING, context=context.to_json())
+        return [ctx.reply("ticket_short.j2", [[tb.cancel_button()]])]
+    officers = await desk_chats(ctx.services, ctx.message.channel)
+    now = ctx.now()
+    ticket, new = await ctx.storage.open_ticket(
+        ctx.chat, text[:MESSAGE_MAX_CHARS], photo, context, now, officers
+    )
+    if not new:  # opened meanwhile (another device, a double tap): the words join it
+        await ctx.storage.add_citizen_message(ticket.id, text[:MESSAGE_MAX_CHARS], photo, now)
+    ctx.forget_questions()
+    await ctx.clear_state()
+    return [
+        ctx.reply(
+            "ticket_opened.j2",
+            [[tb.end_button(ticket)], [HOME]],
+            t=ticket,
+            when=expected_answer(ctx.services, now),
+            window_hours=window_hours(ctx.services, ctx.message.channel),
+            nobody=not officers,
+        )
+    ]
+
+
+async def _what_the_bot_knew(ctx: Context) -> TicketContext:
+    """The last questions, the procedure shown, a dossier looked up (masked): so that the
+    officer does not ask again what the person already told the bot."""
+    questions = tuple(str(q) for q in ctx.memory.get("asked", ()))
+    procedure = None
+    if ctx.state.name == PROCEDURE_VIEWING:
+        shown = ctx.catalogue.get(str(ctx.state.data.get("procedure", "")))
+        procedure = shown.name if shown else None
+    dossier = None
+    code_key = str(ctx.state.data.get("code_key", "")) if ctx.state.name == DOSSIER_VIEWING else ""
+    found = await ctx.storage.get_dossier(code_key) if code_key else None
+    if found is None:  # else the dossier the chat followed last, if any
+        follows = await ctx.storage.follows(ctx.chat)
+        found = follows[-1].dossier if follows else None
+    if found is not None:
+        named = ctx.catalogue.get(found.procedure_id)
+        dossier = " · ".join(
+            (
+                found.code,
+                named.name if named else found.procedure_id,
+                mask_name(found.applicant_name),
+                STATUS_INFO[found.status].label,
+            )
+        )
+    return TicketContext(questions, procedure, dossier)
+
+
+# -- while the ticket is open, what the person sends goes to the officer ------------------------
+
+
+async def while_open(ctx: Context) -> list[Reply]:
+    ticket = ctx.open_ticket
+    assert ticket is not None
+    text = " ".join(ctx.message.text.split())[:MESSAGE_MAX_CHARS]
+    return await _relay_from_person(ctx, ticket, text, None)
+
+
+async def _relay_from_person(
+    ctx: Context, ticket: Ticket, text: str, photo: Photo | None
+) -> list[Reply]:
+    added = await ctx.storage.add_citizen_message(ticket.id, text, photo, ctx.now())
+    if added is None:  # closed a moment ago: the bot answers again
+        return await procedures.answer_text(ctx, text) if text else []
+    return [
+        ctx.reply(
+            "ticket_relayed.j2",
+            [[tb.end_button(ticket)]],
+            t=ticket,
+            window_hours=window_hours(ctx.services, ctx.message.channel),
+        )
+    ]
+
+
+async def photo_sent(ctx: Context) -> list[Reply]:
+    """A photo (of papers): part of the question, of the conversation, or of an answer."""
+    photo, refused = await _fetch_photo(ctx)
+    if refused is not None:
+        return refused
+    assert photo is not None
+    caption = " ".join(ctx.message.text.split())[:MESSAGE_MAX_CHARS]
+    if ctx.state.name == TicketState.ANSWERING:
+        return await _answer(ctx, caption, photo)
+    if ctx.state.name == TicketState.WRITING:
+        context = TicketContext.from_json(ctx.state.data.get("context"))
+        return await _receive(ctx, caption, photo, context)
+    assert ctx.open_ticket is not None
+    return await _relay_from_person(ctx, ctx.open_ticket, caption, photo)
+
+
+async def _fetch_photo(ctx: Context) -> tuple[Photo | None, list[Reply] | None]:
+    image = ctx.message.image
+    limit = ctx.services.photos.max_bytes  # the same limit as for photos of receipts
+    if image is None or ctx.files is None:
+        return None, [ctx.reply("ticket_photo_failed.j2", mb=limit // 2**20)]
+    try:
+        content = await ctx.files.fetch(image, limit)
+    except Exception:  # too large, or the platform would not give it: say so, keep the rest
+        return None, [ctx.reply("ticket_photo_failed.j2", mb=limit // 2**20)]
+    return Photo(image.name, image.mime_type or "image/jpeg", content), None
+
+
+def photo_expected(ctx: Context) -> bool:
+    if not _is_photo(ctx):
+        return False
+    writing = ctx.state.name in (TicketState.WRITING, TicketState.ANSWERING)
+    return writing or quiet(ctx)
+
+
+# -- officers ----------------------------------------------------------------------------------
+
+
+async def desk_command(ctx: Context) -> list[Reply]:
+    if refused := officers_only(ctx):
+        return refused
+    return [await _desk_reply(ctx)]
+
+
+async def _desk_reply(ctx: Context, note: str | None = None) -> Reply:
+    tickets = await ctx.storage.open_tickets(DESK_SIZE)
+    total = await ctx.storage.count_open_tickets()
+    mine = me(ctx)
+    rows = [
+        [tb.claim_button(t, resume=mine.same(t.officer))]
+        for t in tickets
+        if t.officer is None or mine.same(t.officer)
+    ]
+    return ctx.reply(
+        "ticket_desk.j2",
+        rows,
+        tickets=tickets,
+        more=max(total - len(tickets), 0),
+        mine=mine,
+        channels=CHANNEL_LABELS,
+        note=note,
+    )
+
+
+async def ticket_button(ctx: Context) -> list[Reply]:
+    action, arg = button_action(ctx)
+    match action:
+        case tb.ASK:
+            return await _ask(ctx, await _what_the_bot_knew(ctx))
+        case tb.CANCEL:
+            await ctx.clear_state()
+            return [ctx.reply("ticket_cancelled.j2", [[HOME]])]
+        case tb.END:
+            return await _end_by_person(ctx, arg)
+    if refused := officers_only(ctx):
+        return refused
+    ticket_id, _, rest = arg.partition(":")
+    ticket = await ctx.storage.get_ticket(int(ticket_id)) if ticket_id.isdigit() else None
+    match action:
+        case tb.DESK:
+            return [await _desk_reply(ctx)]
+        case tb.PAUSE:
+            await ctx.clear_state()
+            return [await _desk_reply(ctx, note="Đã tạm dừng; câu hỏi vẫn do ông/bà giữ.")]
+        case _ if ticket is None:
+            return [ctx.reply("ticket_unknown.j2")]
+        case tb.CLAIM:
+            return await _claim(ctx, ticket)
+        case tb.PASS:
+            return await _choose_officer(ctx, ticket)
+        case tb.PASS_TO:
+            channel, _, user_id = rest.partition(":")
+            return await _pass(ctx, ticket, channel, user_id)
+        case tb.CLOSE:
+            return await _close(ctx, ticket)
+        case _:
+            return [ctx.reply("stale_button.j2")]
+
+
+async def _claim(ctx: Context, ticket: Ticket) -> list[Reply]:
+    entry = audit_entry(ctx, AuditAction.TICKET_CLAIMED, ticket.number)
+    claim = await ctx.storage.claim_ticket(ticket.id, me(ctx), entry)
+    current = claim.ticket or ticket
+    if not claim.won:
+        return [ctx.reply("ticket_taken.j2", [[tb.desk_button()]], t=current)]
+    await ctx.set_state(TicketState.ANSWERING, ticket_id=ticket.id)
+    messages = await ctx.storage.ticket_messages(ticket.id)
+    replies = [
+        ctx.reply(
+            "ticket_claimed.j2",
+            _holder_rows(current),
+            t=current,
+            messages=messages,
+            channels=CHANNEL_LABELS,
+            authors=Author,
+            window_hours=window_hours(ctx.services, current.channel),
+        )
+    ]
+    return replies + [
+        Reply(text="", format=ctx.format, file=m.photo.as_file()) for m in messages if m.photo
+    ]
+
+
+def _holder_rows(ticket: Ticket) -> list[list[Button]]:
+    return [[tb.pass_button(ticket), tb.close_button(ticket)], [tb.pause_button()]]
+
+
+async def answer_typed(ctx: Context) -> list[Reply]:
+    return await _answer(ctx, " ".join(ctx.message.text.split()), None)
+
+
+async def _answer(ctx: Context, text: str, photo: Photo | None) -> list[Reply]:
+    if refused := officers_only(ctx):
+        await ctx.clear_state()
+        return refused
+    ticket = await ctx.storage.get_ticket(int(ctx.state.data.get("ticket_id", 0)))
+    if ticket is None or not ticket.is_open or not me(ctx).same(ticket.officer):
+        await ctx.clear_state()
+        return [ctx.reply("ticket_not_yours.j2", [[tb.desk_button()]], t=ticket)]
+    detail = f"{len(text)} ký tự" + (", 1 ảnh" if photo else "")  # never the words themselves
+    entry = audit_entry(ctx, AuditAction.TICKET_REPLIED, ticket.number, detail)
+    sent = await ctx.storage.add_officer_message(
+        ticket.id, me(ctx), text[:MESSAGE_MAX_CHARS], photo, entry
+    )
+    if sent is None:
+        await ctx.clear_state()
+        return [ctx.reply("ticket_not_yours.j2", [[tb.desk_button()]], t=ticket)]
+    return [
+        ctx.reply(
+            "ticket_sent.j2",
+            _holder_rows(ticket),
+            t=ticket,
+            erased=ticket.chat_id is None,
+            waits=await _answer_waits(ctx, ticket),
+            window_hours=window_hours(ctx.services, ticket.channel),
+        )
+    ]
+
+
+async def _answer_waits(ctx: Context, ticket: Ticket) -> bool:
+    """On Zalo, past the window after the person's last message the answer waits for them."""
+    window = ctx.services.reply_windows.get(ticket.channel or "")
+    if window is None:
+        return False
+    messages = await ctx.storage.ticket_messages(ticket.id)
+    last = max((m.at for m in messages if m.author is Author.CITIZEN), default=ticket.created_at)
+    return ctx.now() - last >= window
+
+
+async def _choose_officer(ctx: Context, ticket: Ticket) -> list[Reply]:
+    if not ticket.is_open or not me(ctx).same(ticket.officer):
+        return [ctx.reply("ticket_not_yours.j2", [[tb.desk_button()]], t=ticket)]
+    others = [o for o in await _desk_officers(ctx) if not me(ctx).same(o)]
+    rows = [[tb.pass_to_button(ticket, o)] for o in others]
+    rows.append([tb.claim_button(ticket, resume=True)])
+    return [ctx.reply("ticket_pass_choose.j2", rows, t=ticket, nobody=not others)]
+
+
+async def _desk_officers(ctx: Context) -> list[OfficerRef]:
+    stored = {(o.channel, o.user_id): o.name for o in await ctx.storage.officers()}
+    chats = await desk_chats(ctx.services, ctx.message.channel)
+    return [OfficerRef(c.channel, c.chat_id, stored.get((c.channel, c.chat_id))) for c in chats]
+
+
+async def _pass(ctx: Context, ticket: Ticket, channel: str, user_id: str) -> list[Reply]:
+    target = next(
+        (o for o in await _desk_officers(ctx) if (o.channel, o.user_id) == (channel, user_id)),
+        None,
+    )
+    if target is None or me(ctx).same(target):
+        return [ctx.reply("stale_button.j2")]
+    entry = audit_entry(
+        ctx, AuditAction.TICKET_PASSED, ticket.number, f"cho {target.label} ({channel})"
+    )
+    passed = await ctx.storage.pass_ticket(ticket.id, me(ctx), target, entry)
+    if passed is None:
+        return [ctx.reply("ticket_not_yours.j2", [[tb.desk_button()]], t=ticket)]
+    await ctx.clear_state()
+    note = f"Đã chuyển câu hỏi {ticket.number} cho {target.label}."
+    return [await _desk_reply(ctx, note=note)]
+
+
+async def _close(ctx: Context, ticket: Ticket) -> list[Reply]:
+    entry = audit_entry(ctx, AuditAction.TICKET_CLOSED, ticket.number)
+    closed = await ctx.storage.close_ticket(
+        ticket.id, ClosedBy.OFFICER, ctx.now(), officer=me(ctx), audit=entry
+    )
+    if closed is None:
+        return [ctx.reply("ticket_not_yours.j2", [[tb.desk_button()]], t=ticket)]
+    if ctx.state.name == TicketState.ANSWERING:
+        await ctx.clear_state()
+    note = f"Đã kết thúc câu hỏi {ticket.number}; người hỏi được báo."
+    return [await _desk_reply(ctx, note=note)]
+
+
+async def _end_by_person(ctx: Context, ticket_id: str) -> list[Reply]:
+    ticket = await ctx.storage.chat_ticket(ctx.chat)
+    if ticket is None or str(ticket.id) != ticket_id:
+        return [ctx.reply("ticket_ended.j2", [[HOME]], t=None)]
+    await ctx.storage.close_ticket(ticket.id, ClosedBy.CITIZEN, ctx.now(), chat=ctx.chat)
+    return [ctx.reply("ticket_ended.j2", [[HOME]], t=ticket)]
+
+
+async def close_before_erasing(ctx: Context) -> None:
+    """/xoadulieu: an open ticket is closed on the clock (its holder is told) before the
+    chat's data goes; storage keeps the ticket anonymised."""
+    ticket = await ctx.storage.chat_ticket(ctx.chat)
+    if ticket is not None:
+        await ctx.storage.close_ticket(ticket.id, ClosedBy.ERASED, ctx.now(), chat=ctx.chat)
+
+
+# -- figures for /baocao (a section of its own beside the dossiers' figures) ----------------------
+
+
+async def tickets_section(services: Services, fmt: TextFormat, period: Period) -> str:
+    """Questions handed to officers in the period: received, answered, office time to the first
+    answer (median, 90th percentile), still open. "" when there were none."""
+    hours = office_hours(services)
+    tickets = await services.storage.tickets_between(period.first, period.last)
+    if not tickets or hours is None:
+        return ""
+    figures = ticket_figures(tickets, hours)
+    text = render(
+        services, fmt, "report_tickets.j2", f=figures, duration=duration_text, is_officer=True
+    )
+    return f"\n\n{text}"
+
+
+# -- routes (bot/app.py places them) -------------------------------------------------------------
+
+routes: list[Route] = [
+    command(ask_command, tb.ASK_COMMAND),
+    command(desk_command, tb.DESK_COMMAND),
+    button(ticket_button, tb.PREFIX),
+    in_state(question_typed, TicketState.WRITING),
+    in_state(answer_typed, TicketState.ANSWERING),
+]
+# Before a photo is read for a receipt's code (issue 20): a photo of papers sent while a question
+# is written, open, or answered is part of that conversation.
+photo_route = Route(On.IMAGE, photo_sent, when=photo_expected)
+# After the steps a person started by a button (a dossier code, its digits), before a receipt code
+# or a question: while an officer answers, free text is theirs.
+quiet_route = Route(On.TEXT, while_open, when=quiet)
