@@ -40,6 +40,7 @@ from bot.channels.zalo import (
     message_body,
 )
 from bot.lifecycle import hourly, serve_until_signalled
+from bot.status_page import StatusPage
 from core.messages import Reply
 from handlers.context import Services
 from storage.base import ChatRef
@@ -195,6 +196,7 @@ class ZaloBot:
         async def forget() -> None:
             now = self.services.clock.now()
             await self.services.storage.forget_inbox_before(now - dt.timedelta(days=14))
+            await self.services.storage.forget_follow_codes_before(now)  # the status page's
 
         await hourly(self._stop, forget)
 
@@ -262,8 +264,12 @@ class Channels:
         cls, args: Any, settings: Any, services: Services, zalo_options: ZaloOptions
     ) -> Channels | str:
         """The channels, or what is missing (Vietnamese, for the console)."""
+        # The status page the receipt's QR opens (issue 20) is served beside the webhooks.
+        page = StatusPage(
+            services, settings.templates_dir, per_minute=settings.status_page_per_minute
+        )
         if args.channel != "all":
-            return cls(ZaloBot(services, zalo_options))
+            return cls(ZaloBot(services, zalo_options, extra_routes=page.routes()))
         from urllib.parse import urlsplit
 
         from bot.cli import telegram_options
@@ -278,7 +284,7 @@ class Channels:
             *(ChatRef("telegram", o) for o in options.officer_ids),
             *(ChatRef(CHANNEL, o) for o in zalo_options.officer_ids),
         ]
-        routes: list[BaseRoute] = []
+        routes: list[BaseRoute] = page.routes()
         if options.webhook_url:
             path = urlsplit(options.webhook_url).path or "/telegram"
             routes.append(telegram_route(telegram, path, options.secret_token))

@@ -8,6 +8,7 @@ recorded with its text; /xoadulieu removes everything the bot holds about the ch
 
 from __future__ import annotations
 
+import datetime as dt
 from enum import StrEnum
 from typing import Any
 
@@ -17,6 +18,7 @@ from core.dossiers import (
     RETURN_LABEL,
     STATUS_INFO,
     Dossier,
+    DossierEvent,
     is_running,
     mask_name,
     phone_digits,
@@ -25,7 +27,7 @@ from core.messages import Button, Reply
 from core.officers import AuditAction
 from core.receipt_codes import code_key, find_codes, looks_like_code
 from handlers import procedures, tickets, volunteers
-from handlers.context import Context
+from handlers.context import Context, Services
 from handlers.officers import audit
 from handlers.routing import CHOICES, Route, button, choice_data, command, in_state, text_when
 from handlers.ticket_buttons import ask_button
@@ -219,12 +221,6 @@ async def status_card(
         await audit(ctx, AuditAction.VOLUNTEER_LOOKUP, dossier.code)
     procedure = ctx.catalogue.get(dossier.procedure_id)
     events = await ctx.storage.dossier_events(dossier.code_key, limit=4)
-    today = ctx.now().date()
-    info = dossier.info
-    late_days = 0
-    # A dossier waiting for the person is not late (core.waiting): only a running clock counts.
-    if is_running(dossier.status) and today > dossier.due_date:
-        late_days = ctx.services.calendar.working_days_between(dossier.due_date, today)
     if following:
         follow = Button("🔕 Bỏ theo dõi", f"h:u:{dossier.code_key}")
     elif one_tap_follow:
@@ -239,22 +235,44 @@ async def status_card(
     if procedure is not None:
         rows.append([Button("📄 Xem thủ tục", f"p:c:{procedure.id}")])
     rows.append([Button("📞 Gọi cho Bộ phận Một cửa", "menu:contact")])
+    values = card_values(ctx.services, dossier, events, apology, ctx.now().date())
+    if name_shown:
+        values["masked_name"] = dossier.applicant_name
     return ctx.reply(
         "status_card.j2",
         rows,
-        d=dossier,
-        info=info,
-        procedure_name=procedure.name if procedure else dossier.procedure_id,
-        masked_name=dossier.applicant_name if name_shown else mask_name(dossier.applicant_name),
-        return_label=RETURN_LABEL.get(dossier.return_method) if dossier.return_method else None,
-        events=[e for e in events if e.new_status is not None],
-        labels={status: STATUS_INFO[status].label for status in STATUS_INFO},
-        late_days=late_days,
-        waiting=dossier.status in CLOCK_STOPPED,
+        **values,
         following=following,
-        apology=apology,
         one_tap_follow=one_tap_follow and not following,
     )
+
+
+def card_values(
+    services: Services,
+    dossier: Dossier,
+    events: list[DossierEvent],
+    apology: Apology | None,
+    today: dt.date,
+) -> dict[str, Any]:
+    """What status_card.j2 shows of a dossier, name masked: shared by the chat and the status
+    page (bot/status_page.py), so that both show the same card."""
+    procedure = services.knowledge.catalogue.get(dossier.procedure_id)
+    late_days = 0
+    # A dossier waiting for the person is not late (core.waiting): only a running clock counts.
+    if is_running(dossier.status) and today > dossier.due_date:
+        late_days = services.calendar.working_days_between(dossier.due_date, today)
+    return {
+        "d": dossier,
+        "info": dossier.info,
+        "procedure_name": procedure.name if procedure else dossier.procedure_id,
+        "masked_name": mask_name(dossier.applicant_name),
+        "return_label": RETURN_LABEL.get(dossier.return_method) if dossier.return_method else None,
+        "events": [e for e in events if e.new_status is not None],
+        "labels": {status: STATUS_INFO[status].label for status in STATUS_INFO},
+        "late_days": late_days,
+        "waiting": dossier.status in CLOCK_STOPPED,
+        "apology": apology,
+    }
 
 
 async def dossier_button(ctx: Context) -> list[Reply]:
