@@ -49,6 +49,7 @@ class ConsoleChannel:
         poll_seconds: float = 2.0,
     ) -> None:
         self.dispatcher = dispatcher
+        dispatcher.services.channels.add(CHANNEL)  # issue 21: officers here hear of questions
         self.worker = OutboxWorker(
             dispatcher.services, {CHANNEL: self}, only_chat=ChatRef(CHANNEL, user_id)
         )

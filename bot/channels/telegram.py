@@ -375,6 +375,7 @@ class TelegramChannel:
         application.add_handler(TypeHandler(Update, self.on_update))
         application.add_error_handler(self.on_error)
         dispatcher.services.menus[CHANNEL] = self  # /canbo sets the menu of whom it adds
+        dispatcher.services.channels.add(CHANNEL)  # issue 21: officers here hear of questions
 
     @property
     def bot(self) -> Bot:

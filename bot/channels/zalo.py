@@ -53,6 +53,7 @@ import httpx
 
 from bot.app import Dispatcher
 from bot.delivery import OutboxWorker, RetryLater, RetryPolicy, render_or_settle
+from core import tickets
 from core.clock import Clock
 from core.dossiers import STATUS_INFO
 from core.messages import (
@@ -698,6 +699,10 @@ class ZaloChannel:
         self.api = api
         self.options = options
         self.alert = alert
+        # Issue 21: officers of this process hear of questions asked here; answers to people
+        # on Zalo wait outside the free window, and people are told how to see them.
+        dispatcher.services.channels.add(CHANNEL)
+        dispatcher.services.reply_windows[CHANNEL] = options.rules.cs_window
         self.files = ZaloFiles(api.http, options.image_hosts)
         self.wake = asyncio.Event()
         self._processing = asyncio.Lock()
@@ -799,12 +804,15 @@ class ZaloChannel:
             case EventKind.FOLLOW:
                 await self.storage.zalo_set_followed(user, True, now)
                 await self.storage.zalo_interaction(user, now)
+                await self.storage.release_held(ChatRef(CHANNEL, user), now)
                 await self._answer(IncomingMessage(CHANNEL, user, user, text="/start"))
             case EventKind.UNFOLLOW:
                 await self.storage.zalo_set_followed(user, False, now)
                 await self.storage.deactivate_chat(ChatRef(CHANNEL, user))
             case EventKind.MESSAGE:
                 await self.storage.zalo_interaction(user, now, event_message_id(event))
+                # Answers that waited for the person's message go out now (issue 21).
+                await self.storage.release_held(ChatRef(CHANNEL, user), now)
                 message = await self.to_incoming(event)
                 if message is not None:
                     await self._answer(message)
@@ -978,6 +986,12 @@ class ZaloOutboxWorker(OutboxWorker):
             return
         parts = len(format_reply(reply, self.rules).messages)
         route = self.route(follower, now, parts)
+        if message.kind in tickets.FREE_REPLY_ONLY:  # issue 21: a conversation, not a notice
+            if route is not Route.CS:
+                self.routes.append((message.dedupe_key, "held"))
+                await storage.mark_held(item.id, "waits for the person's next message", now)
+                return
+            reply = self._last_free_reply(item, reply, follower, parts)
         errors = self.rules.errors
         try:
             try:
@@ -1010,6 +1024,20 @@ class ZaloOutboxWorker(OutboxWorker):
                 (message.dedupe_key, route.value if sent_id[:4] != "zns:" else "zns")
             )
             await storage.mark_sent(item.id, sent_id, now)
+
+    def _last_free_reply(self, item: OutboxItem, reply: Reply, follower: Any, parts: int) -> Reply:
+        """An officer's answer that uses the last free message Zalo allows before the person
+        writes again says how to get the next ones (they wait: no paid message is sent)."""
+        limit = self.rules.cs_max_messages
+        if item.message.kind != tickets.KIND_REPLY or not limit or follower is None:
+            return reply
+        if follower.cs_sent + parts < limit:
+            return reply
+        note = (
+            "\n\n(Zalo chỉ cho bot gửi tiếp sau khi ông/bà nhắn lại: muốn nhận tiếp trả lời "
+            "của cán bộ, ông/bà nhắn một tin bất kỳ.)"
+        )
+        return replace(reply, text=reply.text + note)
 
     async def _transaction(self, user: str, reply: Reply) -> str:
         formatted = format_reply(reply, self.rules)
