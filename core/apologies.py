@@ -6,9 +6,9 @@ working day before the due date, send the person a written apology stating the r
 delay and the new return date; the return date may be set again only once. The one-stop desk
 then updates the date and tells the person by mail, message, phone or an allowed social network.
 
-The form is Mẫu 04 of the forms circular in force: "Văn bản xin lỗi và đề nghị gia hạn thời gian
-giải quyết" (TT 03/2025/TT-VPCP) or, under TT 01/2018/TT-VPCP, "Phiếu xin lỗi và hẹn lại ngày trả
-kết quả".
+The form is Mẫu 04 of the forms circular in force (core.law): "Văn bản xin lỗi và đề nghị gia hạn
+thời gian giải quyết" (TT 03/2025/TT-VPCP) or, under TT 01/2018/TT-VPCP, "Phiếu xin lỗi và hẹn lại
+ngày trả kết quả".
 """
 
 from __future__ import annotations
@@ -23,15 +23,6 @@ from core.workdays import WorkingCalendar
 
 # Who issued an apology that came in an import from the one-stop software.
 FROM_SOFTWARE = "phan-mem-mot-cua"
-
-FORM_TITLE = {
-    LawVersion.TT_03_2025: "Văn bản xin lỗi và đề nghị gia hạn thời gian giải quyết",
-    LawVersion.TT_01_2018: "Phiếu xin lỗi và hẹn lại ngày trả kết quả",
-}
-FORM_BASIS = {
-    LawVersion.TT_03_2025: "Mẫu số 04, Phụ lục I Thông tư 03/2025/TT-VPCP",
-    LawVersion.TT_01_2018: "Mẫu số 04, Thông tư 01/2018/TT-VPCP",
-}
 
 # Quick reasons officers choose from (they may type any other).
 QUICK_REASONS = (
@@ -143,13 +134,16 @@ def proposed_new_date(
     return calendar.add_working_days(max(dossier.due_date, today), days)
 
 
-def ensure_extension_allowed(code: str, extensions_so_far: int, max_extensions: int) -> None:
-    """NĐ 61/2018/NĐ-CP Điều 19 k.9: the return date may be set again only once (setting)."""
+def ensure_extension_allowed(
+    code: str, extensions_so_far: int, max_extensions: int, rule: str = ""
+) -> None:
+    """NĐ 61/2018/NĐ-CP Điều 19 k.9: the return date may be set again only once (setting).
+    `rule`: the citation of the law in force (core.law), printed in the refusal."""
     if extensions_so_far >= max_extensions:
+        according = f"Theo {rule}, việc" if rule else "Việc"
         raise ApologyRefused(
-            f"Hồ sơ {code} đã được hẹn lại ngày trả {extensions_so_far} lần. Theo Nghị định"
-            " 61/2018/NĐ-CP Điều 19 khoản 9, việc hẹn lại ngày trả kết quả chỉ được thực hiện"
-            " không quá một lần."
+            f"Hồ sơ {code} đã được hẹn lại ngày trả {extensions_so_far} lần. {according} hẹn lại"
+            " ngày trả kết quả chỉ được thực hiện không quá một lần."
         )
 
 
@@ -159,10 +153,11 @@ def check_new_date(
     calendar: WorkingCalendar,
     extensions_so_far: int,
     rules: ApologyRules,
+    rule: str = "",
 ) -> None:
     """Raise ApologyRefused unless `new_due` may become the dossier's new return date."""
     ensure_running(dossier)
-    ensure_extension_allowed(dossier.code, extensions_so_far, rules.max_extensions)
+    ensure_extension_allowed(dossier.code, extensions_so_far, rules.max_extensions, rule)
     if new_due <= dossier.due_date:
         raise ApologyRefused(
             f"Ngày hẹn mới phải sau ngày hẹn hiện tại ({dossier.due_date:%d/%m/%Y})."

@@ -46,7 +46,9 @@ from dataclasses import dataclass, field
 from enum import StrEnum
 
 from core.care import FeedbackCounts
+from core.catalogue.models import LawVersion
 from core.dossiers import CLOCK_STOPPED, STATUS_INFO, ReturnMethod, Status, SubmissionChannel
+from core.law import LAWS
 from core.text import fold
 
 NOT_RESOLVED = frozenset({Status.STOPPED, Status.WITHDRAWN})  # finished without a result
@@ -283,6 +285,8 @@ class PeriodReport:
     satisfaction: Satisfaction | None = None
     feedback: FeedbackCounts | None = None  # phản ánh, kiến nghị received in the period (issue 7)
     catalogue: CatalogueChanges | None = None
+    # The apology rule's citation under the law in force (core.law), for the footnote.
+    apology_rule: str = LAWS[LawVersion.TT_03_2025].short_apology_rule
 
     @property
     def complete(self) -> bool:

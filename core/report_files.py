@@ -104,8 +104,7 @@ def footnotes(report: PeriodReport) -> list[str]:
         else NO_SATISFACTION
     )
     lines = [
-        "Hồ sơ có văn bản xin lỗi, hẹn lại ngày trả được tính là quá hạn "
-        "(NĐ 61/2018/NĐ-CP Điều 19 khoản 9).",
+        f"Hồ sơ có văn bản xin lỗi, hẹn lại ngày trả được tính là quá hạn ({report.apology_rule}).",
         f"Mức độ hài lòng của người dân: {satisfaction}.",
     ]
     if report.satisfaction:  # issue 7: each indicator, scored 2/1/0

@@ -17,8 +17,6 @@ from collections.abc import Sequence
 from enum import StrEnum
 
 from core.apologies import (
-    FORM_BASIS,
-    FORM_TITLE,
     FROM_SOFTWARE,
     QUICK_REASONS,
     Apology,
@@ -32,6 +30,7 @@ from core.apologies import (
     proposed_new_date,
 )
 from core.dossiers import STATUS_INFO, Dossier, Status
+from core.law import law_in_force, law_of
 from core.messages import Button, OutgoingFile, Reply, TextFormat
 from core.officers import AuditAction
 from core.receipt_codes import code_key
@@ -70,7 +69,8 @@ async def _start(ctx: Context, key: str, typed: str) -> list[Reply]:
     done = await ctx.storage.apologies_for(key)
     try:
         ensure_running(dossier)
-        ensure_extension_allowed(dossier.code, len(done), ctx.services.apology_rules.max_extensions)
+        rules = ctx.services.apology_rules
+        ensure_extension_allowed(dossier.code, len(done), rules.max_extensions, _rule(ctx.services))
     except ApologyRefused as refused:
         await ctx.clear_state()
         return [ctx.reply("apology_refused.j2", reason=str(refused))]
@@ -124,7 +124,12 @@ async def _preview(ctx: Context, new_due: dt.date) -> list[Reply]:
     done = await ctx.storage.apologies_for(key)
     try:
         check_new_date(
-            dossier, new_due, ctx.services.calendar, len(done), ctx.services.apology_rules
+            dossier,
+            new_due,
+            ctx.services.calendar,
+            len(done),
+            ctx.services.apology_rules,
+            _rule(ctx.services),
         )
     except ApologyRefused as refused:
         return [ctx.reply("apology_refused.j2", reason=str(refused), retry=True)]
@@ -217,7 +222,7 @@ def apology_text(
         old_due=old_due,
         new_due=new_due,
         number=number,
-        title=FORM_TITLE[services.knowledge.catalogue.commune.law_version],
+        title=law_in_force(services.knowledge.catalogue.commune).form_title,
     )
 
 
@@ -233,14 +238,19 @@ def printable_apology(services: Services, issued: IssuedApology) -> OutgoingFile
         a=apology,
         d=dossier,
         procedure=procedure.name if procedure else dossier.procedure_id,
-        title=FORM_TITLE[apology.law_version],
-        basis=FORM_BASIS[apology.law_version],
+        title=law_of(apology.law_version).form_title,
+        basis=law_of(apology.law_version).form_basis,
         authority=commune.authority or commune.office_name.upper(),
         signer=commune.signer,
     )
     name = f"van-ban-xin-loi-{apology.number.replace('/', '-')}-{dossier.code_key}.html"
     caption = f"Văn bản xin lỗi số {apology.number} – hồ sơ {dossier.code}"
     return OutgoingFile(name, html.encode("utf-8"), "text/html", caption)
+
+
+def _rule(services: Services) -> str:
+    """The apology rule's citation under the law in force (core.law)."""
+    return law_in_force(services.knowledge.catalogue.commune).apology_rule
 
 
 def _name(ctx: Context, dossier: Dossier) -> str:

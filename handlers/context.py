@@ -17,6 +17,7 @@ from core.care import CarePolicy, VolunteerRoster
 from core.catalogue import Catalogue
 from core.clock import Clock
 from core.code_reader import ReaderLimits
+from core.law import law_in_force
 from core.messages import Button, FileSource, IncomingMessage, OutgoingFile, Reply, TextFormat
 from core.officers import AdminIds, OfficerRoster
 from core.render import Renderer
@@ -105,11 +106,13 @@ class Services:
 
 
 def render(services: Services, text_format: TextFormat, template: str, **values: Any) -> str:
-    """Render a reply template for a channel's format; every template sees the office."""
+    """Render a reply template for a channel's format; every template sees the office and the
+    law in force (`law`: core.law, one setting for every printed citation)."""
     values.setdefault("is_officer", False)
     values.setdefault("is_admin", False)
+    commune = services.knowledge.catalogue.commune
     return services.renderers[text_format].render(
-        template, commune=services.knowledge.catalogue.commune, **values
+        template, commune=commune, law=law_in_force(commune), **values
     )
 
 

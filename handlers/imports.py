@@ -22,6 +22,7 @@ from core.apologies import (
     ensure_running,
 )
 from core.dossier_import import ParsedExport, ParsedRow, RowError
+from core.law import law_in_force
 from core.waiting import due_after_change, due_from
 from handlers.context import Services
 from storage.base import ApologyDraft, ApplyOutcome
@@ -81,7 +82,8 @@ async def plan_import(services: Services, parsed: ParsedExport) -> ImportPlan:
             # and a reason is not an apology the bot may number and send.
             ensure_running(new)
             extensions = len(await storage.apologies_for(new.code_key))
-            check_new_date(old, new.due_date, calendar, extensions, rules)
+            rule = law_in_force(commune).apology_rule
+            check_new_date(old, new.due_date, calendar, extensions, rules, rule)
         except ApologyRefused as reason:
             refused.append(RowError(row.row_number, "Ngày hẹn trả", "", str(reason)))
             continue

@@ -8,9 +8,11 @@ with percentages, a chart (PNG) and the table (XLSX) to attach to the commune's 
 from __future__ import annotations
 
 import asyncio
+from dataclasses import replace
 
 from core.apologies import parse_date
 from core.dossiers import SUBMISSION_LABEL
+from core.law import law_in_force
 from core.messages import Button, OutgoingFile, Reply, TextFormat
 from core.report import (
     Period,
@@ -44,6 +46,8 @@ async def period_report(services: Services, period: Period) -> PeriodReport:
         return procedure.field if procedure else None
 
     report = build_report(data, period, today, field_of)
+    rule = law_in_force(catalogue.commune).short_apology_rule
+    report = replace(report, apology_rule=rule)
     return await with_ratings_and_feedback(services, report)  # issue 7
 
 

@@ -20,6 +20,7 @@ from core.catalogue import Catalogue
 from core.catalogue.models import LawVersion
 from core.clock import FixedClock
 from core.dossiers import Status
+from core.law import law_of
 from core.messages import TextFormat
 from core.workdays import WorkingCalendar, load_calendar_overrides
 from handlers.context import Knowledge, Services
@@ -33,6 +34,7 @@ KNOWLEDGE = Path(__file__).resolve().parent.parent / "knowledge"
 NOW = dt.datetime(2026, 11, 23, 9, 0)  # Monday
 CALENDAR = WorkingCalendar(load_calendar_overrides(KNOWLEDGE / "calendar_overrides.yaml"))
 RULES = ApologyRules()
+NĐ61 = law_of(LawVersion.TT_01_2018).apology_rule
 
 
 # -- detection ---------------------------------------------------------------------------------
@@ -98,8 +100,8 @@ def test_new_date_must_be_a_working_day_after_the_current_one() -> None:
 def test_only_one_new_date_unless_the_setting_allows_more() -> None:
     """Điều 19 k.9: "Việc hẹn lại ngày trả kết quả được thực hiện không quá một lần"."""
     item = dossier(due=dt.date(2026, 11, 19))
-    with pytest.raises(ApologyRefused, match="Điều 19 khoản 9"):
-        check_new_date(item, dt.date(2026, 12, 1), CALENDAR, 1, RULES)
+    with pytest.raises(ApologyRefused, match="Theo Nghị định 61/2018/NĐ-CP Điều 19 khoản 9"):
+        check_new_date(item, dt.date(2026, 12, 1), CALENDAR, 1, RULES, NĐ61)
     check_new_date(item, dt.date(2026, 12, 1), CALENDAR, 1, ApologyRules(max_extensions=2))
 
 
@@ -221,7 +223,7 @@ async def test_a_second_extension_is_refused_citing_the_rule(
     """Điều 19 k.9: the return date is set again at most once."""
     await issue(officer_chat)
     await officer_chat.say(f"/xinloi {CODE}")
-    officer_chat.expect("Điều 19 khoản 9", "không quá một lần")
+    officer_chat.expect("Theo Nghị định 118/2025/NĐ-CP, việc", "không quá một lần")
     draft = ApologyDraft(
         dossier().code_key, "lý do khác", dt.date(2026, 12, 7), "900", None,
         LawVersion.TT_03_2025, "VBXL",
@@ -302,7 +304,7 @@ async def test_nothing_due_sends_nothing(services: Services, clock: FixedClock) 
 
 async def test_on_demand_list(late: Services, officer_chat: Transcript) -> None:
     await officer_chat.say("/trehan")
-    officer_chat.expect(CODE, "QUÁ HẠN", "Điều 19 khoản 9")
+    officer_chat.expect(CODE, "QUÁ HẠN", "Theo Nghị định 118/2025/NĐ-CP, văn bản xin lỗi")
 
 
 async def test_on_telegram_the_text_is_html_escaped_exactly_once(late: Services) -> None:
@@ -318,3 +320,30 @@ async def test_on_telegram_the_text_is_html_escaped_exactly_once(late: Services)
     reply = await render_outbox(late, item, TextFormat.HTML)
     assert reply is not None and "<b>VĂN BẢN XIN LỖI" in reply.text
     assert "&lt;b&gt;" not in reply.text and "Chờ &lt;Công an&gt; &amp; UBND" in reply.text
+
+
+def with_law(services: Services, **settings: object) -> None:
+    """This test's services only: the commune's law setting changed."""
+    old = services.knowledge.catalogue
+    commune = old.commune.model_copy(update=settings)
+    services.knowledge = Knowledge(
+        Catalogue(list(old), commune, old.referrals), services.knowledge.search
+    )
+
+
+async def test_every_citation_follows_the_law_in_force(
+    late: Services, officer_chat: Transcript
+) -> None:
+    """One setting: under NĐ 61/2018 + TT 01/2018 the morning list and the refusal cite Điều 19
+    khoản 9; under NĐ 118/2025 the article is printed only once the commune has set it (its
+    number is unconfirmed: core.law)."""
+    with_law(late, law_version=LawVersion.TT_03_2025, apology_article="Điều 99 khoản 9")
+    await officer_chat.say("/trehan")
+    officer_chat.expect("Theo Nghị định 118/2025/NĐ-CP Điều 99 khoản 9")
+    officer_chat.expect_not("61/2018")
+    with_law(late, law_version=LawVersion.TT_01_2018)
+    await officer_chat.say("/trehan")
+    officer_chat.expect("Theo Nghị định 61/2018/NĐ-CP Điều 19 khoản 9")
+    await issue(officer_chat)
+    await officer_chat.say(f"/xinloi {CODE}")
+    officer_chat.expect("Theo Nghị định 61/2018/NĐ-CP Điều 19 khoản 9, việc hẹn lại")

@@ -186,7 +186,7 @@ class Portal(Strict):
 
 
 class LawVersion(StrEnum):
-    """Which forms circular the office follows (decides e.g. the apology form's title)."""
+    """The one-stop decree and forms circular in force, named by the circular (core.law)."""
 
     TT_03_2025 = "TT-03-2025-TT-VPCP"
     TT_01_2018 = "TT-01-2018-TT-VPCP"
@@ -210,6 +210,12 @@ class CommuneFile(Strict):
     hours: Hours
     portals: list[Portal] = []
     law_version: LawVersion = LawVersion.TT_03_2025
+    # The article of the decree in force on late dossiers and apologies, once the commune has
+    # checked it (NĐ 118/2025's is unconfirmed: core.law); printed after the decree's name.
+    apology_article: NonEmpty | None = None
+    # The place name on letters ("Bình An, ngày …"), as written; default: the commune's name
+    # without "xã"/"phường" in front.
+    place_name: NonEmpty | None = None
     # The competent body named at the head of the apology ("ỦY BAN NHÂN DÂN XÃ BÌNH AN").
     authority: NonEmpty | None = None
     signer: Signer | None = None
