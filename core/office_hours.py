@@ -13,8 +13,12 @@ from __future__ import annotations
 import datetime as dt
 import re
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
-from core.workdays import WorkingCalendar
+if (
+    TYPE_CHECKING
+):  # the catalogue checks the hours with `parse_session`; workdays reads the catalogue
+    from core.workdays import WorkingCalendar
 
 # "7:30", "7h30", "7 giờ 30", "07.30", "7h", "13 giờ" — a time of day as communes write it.
 _TIME = r"(\d{1,2})\s*(?::|\.|h|g|giờ)?\s*(\d{2})?"

@@ -166,6 +166,17 @@ def test_local_fee_for_unknown_procedure_is_reported(tmp_path: Path) -> None:
     assert "local_fees.khong-co/qua-han" in errors[0]
 
 
+def test_office_hours_must_be_readable_as_times(tmp_path: Path) -> None:
+    """Issue 21: the hours say when an officer's answer can be expected, and count the office
+    time to it; a value the bot cannot read is reported with its line."""
+    commune = COMMUNE.read_text(encoding="utf-8").replace(
+        'morning: "7:30 – 11:30"', "morning: buổi sáng"
+    )
+    errors = errors_for(tmp_path, MINIMAL, write(tmp_path, commune, "commune.yaml"))
+    assert len(errors) == 1 and errors[0].startswith("commune.yaml dòng")
+    assert "hours.morning" in errors[0] and '"7:30 – 11:30"' in errors[0]
+
+
 def test_bad_catalogue_raises_with_every_error(tmp_path: Path) -> None:
     with pytest.raises(CatalogueInvalid) as caught:
         load_catalogue(write(tmp_path, MINIMAL.replace("amount: 0", "amount: -1")), COMMUNE)

@@ -68,6 +68,10 @@ _VALUE_ERRORS = {
         "thủ tục giải quyết ngay khi nhận hồ sơ thì không ghi working_days hay calendar_days"
     ),
     "duplicate_fee_key": "hai khoản lệ phí có cùng key; mỗi khoản cần một key riêng",
+    "office_hours_format": (
+        'giờ làm việc phải có dạng giờ bắt đầu – giờ kết thúc, ví dụ "7:30 – 11:30"'
+        " (bot dùng để báo người dân khi nào cán bộ trả lời)"
+    ),
 }
 
 _PATTERN_HINTS = {

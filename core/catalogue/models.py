@@ -12,7 +12,16 @@ import datetime as dt
 from enum import StrEnum
 from typing import Annotated
 
-from pydantic import BaseModel, ConfigDict, Field, StringConstraints, model_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    StringConstraints,
+    field_validator,
+    model_validator,
+)
+
+from core.office_hours import HoursUnreadable, parse_session
 
 NonEmpty = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1)]
 # Ids travel in button data ("b:pp:<id>", "p:g:<id>"), which Telegram caps at 64 bytes
@@ -174,10 +183,20 @@ class CatalogueFile(Strict):
 
 
 class Hours(Strict):
-    days: NonEmpty  # "Thứ Hai – Thứ Sáu"
-    morning: NonEmpty  # "7:30 – 11:30"
+    days: NonEmpty  # "Thứ Hai – Thứ Sáu" (for people to read)
+    # "7:30 – 11:30": also read as times (when an officer's answer can be expected, issue 21)
+    morning: NonEmpty
     afternoon: NonEmpty
     note: NonEmpty | None = None
+
+    @field_validator("morning", "afternoon")
+    @classmethod
+    def _readable_session(cls, value: str) -> str:
+        try:
+            parse_session(value)
+        except HoursUnreadable:
+            raise ValueError("office_hours_format") from None
+        return value
 
 
 class Portal(Strict):
