@@ -135,15 +135,24 @@ async def main() -> None:
         print(f"peak RSS so far {peak_mb():,.0f} MB")
 
         dispatcher = Dispatcher(services)
-        for kind, wanted in (("status card (no phone)", 0), ("second-factor prompt", 1)):
+        # Every code is asked the 4 digits first (issue 15: alike whether it exists or not), so
+        # the card is timed on the message with the right digits, the prompt on the code.
+        for kind in ("second-factor prompt", "status card (4 digits)"):
             timings = []
             for i in range(args.lookups):
-                n = rng.randrange(args.dossiers // 3) * 3 + wanted
-                message = IncomingMessage("bench", str(i % 500), str(i % 500), text=code(n).lower())
+                n = rng.randrange(args.dossiers // 3) * 3 + 1  # one with a phone
+                chat = str(i % 500)
+                message = IncomingMessage("bench", chat, chat, text=code(n).lower())
+                if kind.startswith("status"):
+                    await dispatcher.handle(message, TextFormat.HTML)
+                    digits = f"{n % 100_000_000:08d}"[-4:]
+                    message = IncomingMessage("bench", chat, chat, text=digits)
                 t0 = time.perf_counter()
                 replies = await dispatcher.handle(message, TextFormat.HTML)
                 timings.append(time.perf_counter() - t0)
                 assert replies and "Xin lỗi" not in replies[0].text, replies[0].text
+                if kind.startswith("status"):
+                    assert code(n) in replies[0].text, replies[0].text
             print(
                 f"lookup, {kind:<24} p50 {percentile(timings, 0.5) * 1e3:6.3f} ms"
                 f"   p99 {percentile(timings, 0.99) * 1e3:6.3f} ms   ({args.lookups:,} lookups)"

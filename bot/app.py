@@ -17,6 +17,7 @@ from core.care import CarePolicy, VolunteerRoster
 from core.catalogue import CatalogueInvalid
 from core.clock import Clock, SystemClock
 from core.code_reader import ReaderLimits
+from core.lookup_limits import LookupLimits
 from core.messages import FileSource, IncomingMessage, Reply, TextFormat, split_reply
 from core.officers import OfficerRoster
 from core.render import Renderer
@@ -182,6 +183,19 @@ def link_policy(settings: Settings) -> LinkPolicy:
     )
 
 
+def lookup_limits(settings: Settings) -> LookupLimits:
+    return LookupLimits(
+        chat=settings.lookup_max_failures,
+        chat_window=dt.timedelta(minutes=settings.lookup_window_minutes),
+        user=settings.lookup_user_max_failures,
+        user_window=dt.timedelta(hours=settings.lookup_user_window_hours),
+        dossier=settings.lookup_dossier_max_failures,
+        dossier_window=dt.timedelta(hours=settings.lookup_dossier_window_hours),
+        everyone=settings.lookup_global_max_failures,
+        everyone_window=dt.timedelta(minutes=settings.lookup_global_window_minutes),
+    )
+
+
 @asynccontextmanager
 async def running_services(
     settings: Settings, *, clock: Clock | None = None, knowledge: Knowledge | None = None
@@ -206,8 +220,7 @@ async def running_services(
             roster=OfficerRoster(await storage.officers()),
             lookup=LookupPolicy(
                 second_factor=settings.lookup_second_factor,
-                max_failures=settings.lookup_max_failures,
-                window=dt.timedelta(minutes=settings.lookup_window_minutes),
+                limits=lookup_limits(settings),
             ),
             apology_rules=ApologyRules(
                 notice_working_days=settings.apology_notice_working_days,

@@ -38,10 +38,18 @@ class Settings(BaseSettings):
     templates_dir: Path = TEMPLATES_DIR
     log_level: str = "INFO"
 
-    # Dossier lookups: second factor (last 4 digits of the phone) and failed-lookup limit.
+    # Dossier lookups: second factor (last 4 digits of the phone) and the limits on failed
+    # lookups, per chat, per channel user, per dossier and overall. Where each default comes from
+    # (NIST SP 800-63B §5.2.2, OWASP ASVS 4.0.3 V2.2.1, the 4-digit space): core/lookup_limits.py.
     lookup_second_factor: bool = True
-    lookup_max_failures: int = Field(default=5, ge=1)
-    lookup_window_minutes: int = Field(default=10, ge=1)
+    lookup_max_failures: int = Field(default=5, ge=1)  # per chat…
+    lookup_window_minutes: int = Field(default=10, ge=1)  # …within this window
+    lookup_user_max_failures: int = Field(default=20, ge=1)
+    lookup_user_window_hours: float = Field(default=24, gt=0)
+    lookup_dossier_max_failures: int = Field(default=5, ge=1)
+    lookup_dossier_window_hours: float = Field(default=24, gt=0)
+    lookup_global_max_failures: int = Field(default=30, ge=1)
+    lookup_global_window_minutes: float = Field(default=60, gt=0)
 
     # Lateness apologies (NĐ 61/2018 Điều 19 k.9): how many working days before the due date the
     # apology must reach the citizen, how many new dates a dossier may get, when the daily watch

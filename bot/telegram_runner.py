@@ -125,10 +125,13 @@ class TelegramBot:
         await serve_until_signalled(self.services, self.start, self.stop)
 
     async def _forget_old_updates(self) -> None:
-        """Update ids are remembered for two weeks: enough for any redelivery."""
+        """Update ids are remembered for two weeks: enough for any redelivery. Failed lookups
+        are kept as long as a limit counts them."""
 
         async def forget() -> None:
-            now = self.services.clock.now()
-            await self.services.storage.forget_updates_before(now - dt.timedelta(days=14))
+            now, storage = self.services.clock.now(), self.services.storage
+            await storage.forget_updates_before(now - dt.timedelta(days=14))
+            limits = self.services.lookup.limits
+            await storage.forget_lookup_failures_before(now - limits.longest_window)
 
         await hourly(self._stop, forget)

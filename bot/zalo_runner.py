@@ -191,12 +191,15 @@ class ZaloBot:
         await serve_until_signalled(self.services, self.start, self.stop)
 
     async def _forget_old_events(self) -> None:
-        """Handled events are kept two weeks: longer than Zalo retries (about 12 h)."""
+        """Handled events are kept two weeks: longer than Zalo retries (about 12 h). Failed
+        lookups are kept as long as a limit counts them."""
 
         async def forget() -> None:
-            now = self.services.clock.now()
-            await self.services.storage.forget_inbox_before(now - dt.timedelta(days=14))
-            await self.services.storage.forget_follow_codes_before(now)  # the status page's
+            now, storage = self.services.clock.now(), self.services.storage
+            await storage.forget_inbox_before(now - dt.timedelta(days=14))
+            await storage.forget_follow_codes_before(now)  # the status page's
+            limits = self.services.lookup.limits
+            await storage.forget_lookup_failures_before(now - limits.longest_window)
 
         await hourly(self._stop, forget)
 

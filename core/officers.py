@@ -54,6 +54,10 @@ class AuditAction(StrEnum):
     TICKET_REPLIED = "ticket-replied"
     TICKET_PASSED = "ticket-passed"
     TICKET_CLOSED = "ticket-closed"
+    # Issue 15: bursts of failed lookups, each recorded once when a limit is reached.
+    LOOKUP_LIMITED = "lookup-limited"  # a chat or a person reached their limit
+    LOOKUP_LOCKED = "lookup-locked"  # a code (existing or not) reached the per-dossier limit
+    LOOKUP_SURGE = "lookup-surge"  # the global limit: nobody's digits checked, officers alerted
 
 
 @dataclass(frozen=True)

@@ -18,6 +18,7 @@ from core.catalogue import Catalogue
 from core.clock import Clock
 from core.code_reader import ReaderLimits
 from core.law import law_in_force
+from core.lookup_limits import LookupLimits
 from core.messages import Button, FileSource, IncomingMessage, OutgoingFile, Reply, TextFormat
 from core.officers import AdminIds, OfficerRoster
 from core.render import Renderer
@@ -43,9 +44,8 @@ class LookupPolicy:
 
     # Ask for the last 4 digits of the dossier's phone number before showing details.
     second_factor: bool = True
-    # Failed lookups (unknown code or wrong digits) allowed per chat within the window.
-    max_failures: int = 5
-    window: dt.timedelta = dt.timedelta(minutes=10)
+    # Failed lookups allowed per chat, per channel user, per dossier and overall.
+    limits: LookupLimits = field(default_factory=LookupLimits)
 
 
 @dataclass(frozen=True)

@@ -1,13 +1,16 @@
 """Looking up a dossier by its receipt code, following it, and the person's data.
 
-Privacy by design: names are masked, phone numbers never shown; when the dossier has a phone
-number the person must give its last 4 digits first (setting); failed attempts are counted per
-chat, so codes cannot be guessed one after another. Following a dossier needs explicit consent,
-recorded with its text; /xoadulieu removes everything the bot holds about the chat.
+Privacy by design: names are masked, phone numbers never shown; the person must give the last 4
+digits of the dossier's phone number first (setting), and until then every code, existing or
+not, gets the same replies; failed attempts are limited per chat, per person, per dossier and
+overall (core.lookup_limits), so neither codes nor digits can be guessed. Following a dossier
+needs explicit consent, recorded with its text; /xoadulieu removes everything the bot holds
+about the chat.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 from enum import StrEnum
 from typing import Any
@@ -23,6 +26,7 @@ from core.dossiers import (
     mask_name,
     phone_digits,
 )
+from core.lookup_limits import FailureCounts, Limit, LookupLimits
 from core.messages import Button, Reply
 from core.officers import AuditAction
 from core.receipt_codes import code_key, find_codes, looks_like_code
@@ -31,7 +35,7 @@ from handlers.context import Context, Services
 from handlers.officers import audit
 from handlers.routing import CHOICES, Route, button, choice_data, command, in_state, text_when
 from handlers.ticket_buttons import ask_button
-from storage.base import LookupView
+from storage.base import ChatRef, LookupView, OutboxMessage
 
 
 class DossierState(StrEnum):
@@ -110,71 +114,147 @@ def carries_code(ctx: Context) -> bool:
     return bool(find_codes(ctx.message.text))
 
 
+# -- the second factor and the limits (issue 15, core.lookup_limits) ----------------------------
+# Until the 4 digits are right, a code that exists and one that does not get the same replies
+# (the code is echoed as typed, never in its stored form), and a wrong guess counts for both: the
+# bot never says which codes exist. A dossier without a phone number cannot be opened by code at
+# all (the digits never match): its details are given by the office.
+
+
 async def lookup(ctx: Context, typed: str) -> list[Reply]:
-    view = await _find(ctx, code_key(typed))
-    if view.recent_failures >= _max_failures(ctx):
+    key, shown = code_key(typed), typed.strip()[:60]
+    view = await _find(ctx, key)
+    dossier = view.dossier
+    if dossier is not None and (view.following or _verified(ctx, key)):
+        return await open_dossier(ctx, dossier, view.following, view.apology)
+    counts = await _failures(ctx, key)
+    if (limit := _limits(ctx).reached(counts, _factor(ctx))) is not None:
         await ctx.clear_state()
-        return [_limited_reply(ctx)]
-    if view.dossier is None:
-        await ctx.storage.record_lookup_failure(ctx.chat, ctx.now())
+        return [_refusal(ctx, limit, shown)]
+    if ctx.services.lookup.second_factor:
+        return await _await_digits(ctx, key, shown, "lookup_ask_digits.j2")
+    if dossier is None:  # without the second factor, a code is all there is to check
+        await _count_failure(ctx, key, shown, counts)
         rows = [[ask_button()]]  # issue 21: a person who can look into it
-        return await await_code(ctx, "lookup_not_found.j2", rows, typed=typed.strip()[:60])
-    return await open_dossier(ctx, view.dossier, view.following, view.apology)
+        return await await_code(ctx, "lookup_not_found.j2", rows, typed=shown)
+    return await open_dossier(ctx, dossier, view.following, view.apology)
 
 
 async def _find(ctx: Context, key: str) -> LookupView:
-    since = ctx.now() - ctx.services.lookup.window
+    since = ctx.now() - _limits(ctx).chat_window
     return await ctx.storage.find_dossier(key, ctx.chat, since)
+
+
+async def _failures(ctx: Context, key: str) -> FailureCounts:
+    windows = _limits(ctx).windows(ctx.now())
+    return await ctx.storage.lookup_failures(ctx.chat, ctx.message.user_id, key, windows)
 
 
 async def open_dossier(
     ctx: Context, dossier: Dossier, following: bool, apology: Apology | None
 ) -> list[Reply]:
-    if _needs_digits(ctx, dossier, following):
-        return await _await_digits(ctx, dossier, "lookup_ask_digits.j2")
+    """The card of a dossier the chat may see (it follows it, or gave the digits, or the second
+    factor is off)."""
     if ctx.state.name in (DossierState.AWAITING_CODE, DossierState.AWAITING_DIGITS):
         await ctx.clear_state()  # the step is done; a verified dossier keeps its VIEWING state
     return [await status_card(ctx, dossier, following, apology)]
 
 
 async def digits_typed(ctx: Context) -> list[Reply]:
-    typed = "".join(ch for ch in ctx.message.text if ch.isdigit())
+    text = ctx.message.text
+    if codes := find_codes(text):  # another code instead of the digits
+        return await lookup(ctx, codes[0])
+    typed = "".join(ch for ch in text if ch.isdigit())
     if not typed:  # the person moved on to a question
         await ctx.clear_state()
-        return await procedures.answer_text(ctx, ctx.message.text)
-    view = await _find(ctx, str(ctx.state.data.get("code_key", "")))
-    dossier, following = view.dossier, view.following
-    if dossier is None:
-        return await await_code(ctx, "lookup_prompt.j2")
+        return await procedures.answer_text(ctx, text)
+    key = str(ctx.state.data.get("code_key", ""))
+    shown = str(ctx.state.data.get("code", key))
     if len(typed) != 4:
-        return await _await_digits(ctx, dossier, "lookup_ask_digits.j2", retry=True)
-    if view.recent_failures >= _max_failures(ctx):
+        return await _await_digits(ctx, key, shown, "lookup_ask_digits.j2", retry=True)
+    view = await _find(ctx, key)
+    counts = await _failures(ctx, key)
+    limits, factor = _limits(ctx), _factor(ctx)
+    if (limit := limits.reached(counts, factor)) is not None:
         await ctx.clear_state()
-        return [_limited_reply(ctx)]
-    phone = phone_digits(dossier.phone) or ""
-    if phone.endswith(typed):
+        return [_refusal(ctx, limit, shown)]
+    dossier = view.dossier
+    phone = phone_digits(dossier.phone) if dossier is not None else None
+    if dossier is not None and phone is not None and len(phone) >= 4 and phone.endswith(typed):
         await ctx.set_state(DossierState.VIEWING, code_key=dossier.code_key)
-        return [await status_card(ctx, dossier, following, view.apology)]
-    await ctx.storage.record_lookup_failure(ctx.chat, ctx.now())
-    if view.recent_failures + 1 >= _max_failures(ctx):
+        return [await status_card(ctx, dossier, view.following, view.apology)]
+    crossed = await _count_failure(ctx, key, shown, counts)
+    if crossed:
         await ctx.clear_state()
-        return [_limited_reply(ctx)]
-    return await _await_digits(ctx, dossier, "lookup_wrong_digits.j2")
+        return [_refusal(ctx, crossed[0], shown)]
+    # Issue 21: a person who can look into it (alike for every code, as the text).
+    return await _await_digits(ctx, key, shown, "lookup_wrong_digits.j2", [[ask_button()]])
 
 
 async def _await_digits(
-    ctx: Context, dossier: Dossier, template: str, **values: Any
+    ctx: Context,
+    key: str,
+    shown: str,
+    template: str,
+    extra_rows: list[list[Button]] | None = None,
+    **values: Any,
 ) -> list[Reply]:
-    rows = WAITING_ROWS
+    rows = [*(extra_rows or []), *WAITING_ROWS]
     await ctx.set_state(
-        DossierState.AWAITING_DIGITS, code_key=dossier.code_key, **{CHOICES: choice_data(rows)}
+        DossierState.AWAITING_DIGITS, code_key=key, code=shown, **{CHOICES: choice_data(rows)}
     )
-    return [ctx.reply(template, rows, code=dossier.code, **values)]
+    return [ctx.reply(template, rows, code=shown, **values)]
+
+
+async def _count_failure(ctx: Context, key: str, shown: str, before: FailureCounts) -> list[Limit]:
+    """Record a failed lookup; the limits it makes reached are written to the audit log (a
+    burst is recorded once, when it starts) and, for the global one, officers are alerted."""
+    await ctx.storage.record_lookup_failure(ctx.chat, ctx.now(), ctx.message.user_id, key)
+    limits = _limits(ctx)
+    crossed = limits.crossed(before, _factor(ctx))
+    for limit in crossed:
+        allowed = limits.allowance(limit, _factor(ctx))
+        window = _window_text(limits, limit)
+        match limit:
+            case Limit.DOSSIER:
+                detail = f"{allowed} lần nhập sai 4 số trong {window}, từ mọi cuộc trò chuyện"
+                await audit(ctx, AuditAction.LOOKUP_LOCKED, shown, detail)
+            case Limit.EVERYONE:
+                detail = f"{allowed} lần tra cứu sai trong {window} trên mọi kênh"
+                await audit(ctx, AuditAction.LOOKUP_SURGE, None, detail)
+                await _alert_officers(ctx, allowed, window)
+            case _:
+                who = "cuộc trò chuyện" if limit is Limit.CHAT else "người dùng"
+                detail = f"{allowed} lần tra cứu sai trong {window} ({who})"
+                await audit(ctx, AuditAction.LOOKUP_LIMITED, shown, detail)
+    return crossed
+
+
+async def _alert_officers(ctx: Context, failures: int, window: str) -> None:
+    """Every admin and officer, on their own channel, through the outbox (once per burst)."""
+    services, now = ctx.services, ctx.now()
+    chats = {ChatRef(channel, user_id) for channel, user_id in services.admins.ids}
+    chats |= {ChatRef(o.channel, o.user_id) for o in await ctx.storage.officers()}
+    stamp = now.strftime("%Y%m%d%H%M%S")
+    payload = {"failures": failures, "window": window, "at": now.isoformat()}
+    await ctx.storage.enqueue(
+        [
+            OutboxMessage(
+                f"lookup-surge:{stamp}:{chat.channel}:{chat.chat_id}",
+                chat.channel,
+                chat.chat_id,
+                "lookup-surge",
+                payload,
+            )
+            for chat in sorted(chats, key=lambda c: (c.channel, c.chat_id))
+        ],
+        now,
+    )
 
 
 def _needs_digits(ctx: Context, dossier: Dossier, following: bool) -> bool:
-    """Following proves the chat already gave the digits (or the dossier has no phone)."""
-    if not ctx.services.lookup.second_factor or not phone_digits(dossier.phone):
+    """Following proves the chat already gave the digits."""
+    if not ctx.services.lookup.second_factor:
         return False
     return not (following or _verified(ctx, dossier.code_key))
 
@@ -183,25 +263,46 @@ def _verified(ctx: Context, key: str) -> bool:
     return ctx.state.name == DossierState.VIEWING and ctx.state.data.get("code_key") == key
 
 
-def _max_failures(ctx: Context) -> int:
-    """Volunteers look up many people's dossiers: a larger allowance (setting), still limited."""
-    limit = ctx.services.lookup.max_failures
-    return limit * ctx.services.care.volunteer_lookup_factor if ctx.is_volunteer else limit
+def _limits(ctx: Context) -> LookupLimits:
+    return ctx.services.lookup.limits
 
 
-def _limited_reply(ctx: Context) -> Reply:
-    minutes = int(ctx.services.lookup.window.total_seconds() // 60)
-    return ctx.reply("lookup_limited.j2", WAITING_ROWS, minutes=minutes)
+def _factor(ctx: Context) -> int:
+    """Volunteers look up many people's dossiers: a larger allowance (setting), still limited,
+    counted per volunteer."""
+    return ctx.services.care.volunteer_lookup_factor if ctx.is_volunteer else 1
+
+
+def _window_text(limits: LookupLimits, limit: Limit) -> str:
+    window = {
+        Limit.CHAT: limits.chat_window,
+        Limit.USER: limits.user_window,
+        Limit.DOSSIER: limits.dossier_window,
+        Limit.EVERYONE: limits.everyone_window,
+    }[limit]
+    minutes = int(window.total_seconds() // 60)
+    return f"{minutes // 60} giờ" if minutes >= 120 and minutes % 60 == 0 else f"{minutes} phút"
+
+
+def _refusal(ctx: Context, limit: Limit, shown: str) -> Reply:
+    window = _window_text(_limits(ctx), limit)
+    match limit:
+        case Limit.DOSSIER:
+            return ctx.reply("lookup_locked.j2", WAITING_ROWS, code=shown)
+        case Limit.EVERYONE:
+            return ctx.reply("lookup_paused.j2", WAITING_ROWS)
+        case _:
+            return ctx.reply("lookup_limited.j2", WAITING_ROWS, window=window)
 
 
 async def lookup_refused(ctx: Context) -> list[Reply] | None:
-    """For lookups that do not go through `find_dossier` (a slip's link, a follow code): the
-    chat's failed-lookup allowance, checked before anything is looked up."""
-    since = ctx.now() - ctx.services.lookup.window
-    if await ctx.storage.lookup_failures_since(ctx.chat, since) < _max_failures(ctx):
+    """For lookups that name no code (a slip's link, a follow code): the chat's, the person's
+    and everyone's failed-lookup allowances, checked before anything is looked up."""
+    counts = dataclasses.replace(await _failures(ctx, ""), dossier=0)
+    if (limit := _limits(ctx).reached(counts, _factor(ctx))) is None:
         return None
     await ctx.clear_state()
-    return [_limited_reply(ctx)]
+    return [_refusal(ctx, limit, "")]
 
 
 # -- the status card --------------------------------------------------------------------------
@@ -289,17 +390,17 @@ async def dossier_button(ctx: Context) -> list[Reply]:
             return [ctx.reply("consent_declined.j2", [[HOME_BUTTON]])]
         case "k":  # "Không xóa"
             return [ctx.reply("erase_kept.j2", [[HOME_BUTTON]])]
-    # Button data can be forged: a button naming a dossier is a lookup like any other,
-    # limited and counted the same way.
+    if action == "u":  # the chat's own follow: nothing to prove, nothing to reveal
+        dossier = await ctx.storage.get_dossier(key) if key else None
+        if not await ctx.storage.unfollow(ctx.chat, key, ctx.now()) or dossier is None:
+            return [ctx.reply("unfollow_unknown.j2", [[HOME_BUTTON]], code=key)]
+        return [ctx.reply("unfollow_done.j2", [[HOME_BUTTON]], code=dossier.code)]
+    # Button data can be forged: a button naming a dossier the chat has not proven is a lookup
+    # like any other (the digits asked, alike for every code, failures counted).
     view = await _find(ctx, key)
     dossier, following = view.dossier, view.following
-    if view.recent_failures >= _max_failures(ctx):
-        return [_limited_reply(ctx)]
-    if dossier is None:
-        await ctx.storage.record_lookup_failure(ctx.chat, ctx.now())
-        return await await_code(ctx, "lookup_prompt.j2")
-    if action in ("f", "y") and _needs_digits(ctx, dossier, following):
-        return await open_dossier(ctx, dossier, following, view.apology)
+    if dossier is None or _needs_digits(ctx, dossier, following):
+        return await lookup(ctx, key)
     match action:
         case "f":
             rows = [
@@ -312,9 +413,6 @@ async def dossier_button(ctx: Context) -> list[Reply]:
             if ctx.is_volunteer:  # whose dossier is it? ("Bà Lan – khai sinh cháu")
                 return await volunteers.ask_label(ctx, dossier)
             return [ctx.reply("follow_done.j2", AFTER_FOLLOW_ROWS, code=dossier.code)]
-        case "u":
-            await ctx.storage.unfollow(ctx.chat, key, ctx.now())
-            return [ctx.reply("unfollow_done.j2", [[HOME_BUTTON]], code=dossier.code)]
         case _:  # "v": view
             return await open_dossier(ctx, dossier, following, view.apology)
 

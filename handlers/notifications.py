@@ -43,6 +43,17 @@ async def render_outbox(
             from handlers.broadcasts import broadcast_report
 
             return await broadcast_report(services, int(payload["broadcast_id"]), fmt)
+        case "lookup-surge":  # issue 15: someone is guessing codes or digits
+            text = render(
+                services,
+                fmt,
+                "notify_lookup_surge.j2",
+                failures=payload["failures"],
+                window=payload["window"],
+                at=dt.datetime.fromisoformat(payload["at"]).strftime("%H:%M %d/%m/%Y"),
+                is_officer=True,
+            )
+            return Reply(text=text, format=fmt)
         case kind if kind in CARE_KINDS:  # issue 7: ratings, reminders, feedback, volunteers
             return await render_care(services, item, fmt)
         case kind if kind in TICKET_KINDS:  # issue 21: questions handed to an officer

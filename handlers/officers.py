@@ -41,6 +41,9 @@ AUDIT_LABELS = {
     AuditAction.TICKET_REPLIED: "Trả lời câu hỏi của người dân",
     AuditAction.TICKET_PASSED: "Chuyển câu hỏi cho cán bộ khác",
     AuditAction.TICKET_CLOSED: "Kết thúc câu hỏi của người dân",
+    AuditAction.LOOKUP_LIMITED: "Tra cứu sai nhiều lần: tạm chặn người tra cứu",
+    AuditAction.LOOKUP_LOCKED: "Tra cứu sai nhiều lần: tạm khóa tra cứu mã hồ sơ",
+    AuditAction.LOOKUP_SURGE: "Tra cứu sai bất thường: tạm dừng kiểm tra 4 số cho mọi người",
 }
 AUDIT_PAGE = 10
 _USER_ID = re.compile(r"[0-9A-Za-z_.:-]{1,40}")

@@ -86,12 +86,12 @@ async def open_linked(
     """A dossier reached through its slip: the card, with the one-tap follow and its consent
     line; an unknown, revoked or expired link gets a kind answer and counts as a failure."""
     if linked is None or not linked.usable(ctx.now(), ctx.services.links):
-        await ctx.storage.record_lookup_failure(ctx.chat, ctx.now())
+        await ctx.storage.record_lookup_failure(ctx.chat, ctx.now(), ctx.message.user_id)
         await ctx.clear_state()
         rows = [[TYPE_CODE_BUTTON], [CONTACT_BUTTON], [HOME_BUTTON]]
         return [ctx.reply("link_unknown.j2", rows, follow_code=follow_code)]
     dossier = linked.dossier
-    since = ctx.now() - ctx.services.lookup.window
+    since = ctx.now() - ctx.services.lookup.limits.chat_window
     view = await ctx.storage.find_dossier(dossier.code_key, ctx.chat, since)
     # The slip proves the person holds the receipt: as if the phone digits were given.
     await ctx.set_state(DossierState.VIEWING, code_key=dossier.code_key)

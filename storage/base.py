@@ -18,6 +18,7 @@ from core.broadcasts import AudienceSizes, Broadcast, BroadcastDraft, BroadcastP
 from core.care import Feedback, Rating, Volunteer
 from core.catalogue.models import LawVersion
 from core.dossiers import Dossier, DossierEvent, Status
+from core.lookup_limits import FailureCounts, FailureWindows
 from core.officers import AuditEntry, Officer
 from core.report import ReportData
 from core.slips import LinkedDossier
@@ -463,10 +464,29 @@ class Storage(ZaloStore, LinkStore, TicketStore, Protocol):
         """Delete everything the bot holds about a chat (the dossiers belong to the office)."""
         ...
 
-    # -- lookups --
-    async def record_lookup_failure(self, chat: ChatRef, now: dt.datetime) -> None: ...
+    # -- lookups (core.lookup_limits) --
+    async def record_lookup_failure(
+        self,
+        chat: ChatRef,
+        now: dt.datetime,
+        user_id: str | None = None,
+        code_key: str | None = None,
+    ) -> None:
+        """A failed lookup by this chat (and channel user) about this code (existing or not)."""
+        ...
 
     async def lookup_failures_since(self, chat: ChatRef, since: dt.datetime) -> int: ...
+
+    async def lookup_failures(
+        self, chat: ChatRef, user_id: str, code_key: str, since: FailureWindows
+    ) -> FailureCounts:
+        """Failed lookups since each window's start: by this chat, by this user on the chat's
+        channel, about this code from anywhere, and by everyone."""
+        ...
+
+    async def forget_lookup_failures_before(self, moment: dt.datetime) -> int:
+        """Delete failures older than every window (the hourly chore); returns how many."""
+        ...
 
     # -- outbox --
     async def enqueue(self, messages: Sequence[OutboxMessage], now: dt.datetime) -> int:

@@ -45,7 +45,7 @@ async def test_second_factor_then_status_card_with_masked_name(
 ) -> None:
     await chat.say(CODE.lower())
     await chat.say("1111")
-    chat.expect("Số chưa đúng")
+    chat.expect("chưa khớp")
     await chat.say("5678")
     chat.expect(
         f"Hồ sơ {CODE}",
@@ -60,27 +60,56 @@ async def test_second_factor_then_status_card_with_masked_name(
     chat.expect("quá ngày hẹn trả 2 ngày làm việc")
 
 
-async def test_dossier_without_phone_shows_at_once(seeded: Services, chat: Transcript) -> None:
+async def test_dossier_without_phone_is_told_by_the_office(
+    seeded: Services, chat: Transcript
+) -> None:
+    """No digits can prove it: asked like any other code, never shown (issue 15)."""
     await chat.say(f"ma ho so {NO_PHONE_CODE}")
-    chat.expect("Chờ bổ sung hồ sơ", "phiếu yêu cầu bổ sung")
+    chat.expect("4 chữ số cuối")
+    await chat.say("0000")
+    chat.expect("chưa khớp", "không khai số điện thoại thì chỉ tra cứu được tại Bộ phận Một cửa")
+    chat.expect_not("Chờ bổ sung")
 
 
-async def test_unknown_code_says_what_to_check(seeded: Services, chat: Transcript) -> None:
+async def test_unknown_code_says_what_to_check_after_the_digits(
+    seeded: Services, chat: Transcript
+) -> None:
     await chat.say("000.00.19.H47-260101-9999")
-    chat.expect("chưa tìm thấy hồ sơ", "giấy tiếp nhận", seeded.knowledge.catalogue.commune.phone)
+    chat.expect("4 chữ số cuối")
+    await chat.say("1234")
+    chat.expect("chưa khớp", "giấy tiếp nhận", seeded.knowledge.catalogue.commune.phone)
+
+
+async def test_known_and_unknown_codes_answer_alike_until_the_digits_are_right(
+    seeded: Services, dispatcher: Dispatcher
+) -> None:
+    """Issue 15: the replies never say whether a code exists (the 1,420-chat attack learnt that
+    a code existed from "gõ 4 số cuối", which only a known code got)."""
+
+    async def replies(code: str, user: str) -> list[str]:
+        chat = Transcript(dispatcher, user_id=user)
+        said = [await chat.say(code), await chat.say("1111"), await chat.say("1111")]
+        return [reply.text.replace(code, "<mã>") for replies in said for reply in replies]
+
+    known = await replies(CODE, "801")
+    unknown = await replies("000.00.19.H47-261116-0099", "802")
+    no_phone = await replies(NO_PHONE_CODE, "803")
+    assert known == unknown == no_phone
 
 
 async def test_a_code_of_any_shape_is_looked_up_not_refused(
     seeded: Services, chat: Transcript
 ) -> None:
     """Never refuse a code only for its shape (DOMAIN.md): /tracuu takes whatever is typed."""
-    odd = dossier("HS/2026/ABC-77", phone=None, status=Status.RETURNED)
+    odd = dossier("HS/2026/ABC-77", status=Status.RETURNED)
     await seeded.storage.apply_dossiers([with_hash(odd)], NOW, "import:test.csv")
     await chat.say("/tracuu hs 2026 abc 77")
+    await chat.say("5678")
     chat.expect("Đã trả kết quả")
     await chat.say("/tracuu")
     chat.expect("Ông/bà gõ mã hồ sơ")
     await chat.say("hs-2026-abc-77")
+    await chat.say("5678")
     chat.expect("Đã trả kết quả")
 
 
@@ -99,7 +128,8 @@ async def test_failed_lookups_are_limited_per_chat(
     chat = Transcript(dispatcher, user_id="666")
     for n in range(5):
         await chat.say(f"000.00.19.H47-260101-{n:04d}")
-        chat.expect("chưa tìm thấy")
+        await chat.say("1234")
+    chat.expect("tra cứu sai nhiều lần", "10 phút")
     await chat.say(OTHER_CODE)
     chat.expect("tra cứu sai nhiều lần", "10 phút")
     other = Transcript(dispatcher, user_id="667")
@@ -115,7 +145,7 @@ async def test_wrong_digits_count_as_failures(seeded: Services, dispatcher: Disp
     await chat.say(CODE)
     for _ in range(4):
         await chat.say("0000")
-        chat.expect("Số chưa đúng")
+        chat.expect("chưa khớp")
     await chat.say("0000")
     chat.expect("tra cứu sai nhiều lần")
     await chat.say(CODE)
@@ -145,7 +175,8 @@ async def test_follow_needs_consent_and_is_listed(seeded: Services, chat: Transc
 
 
 async def test_declining_consent_stores_nothing(seeded: Services, chat: Transcript) -> None:
-    await chat.say(NO_PHONE_CODE)
+    await chat.say(OTHER_CODE)
+    await chat.say("5678")
     await chat.press("Theo dõi hồ sơ này")
     await chat.press("Không, cảm ơn")
     chat.expect("Bot không lưu gì thêm")
@@ -162,15 +193,16 @@ async def test_a_forged_follow_button_still_needs_the_digits(
 
 
 async def test_unfollow_and_erase(seeded: Services, chat: Transcript) -> None:
-    await chat.say(NO_PHONE_CODE)
+    await chat.say(OTHER_CODE)
+    await chat.say("5678")
     await chat.press("Theo dõi hồ sơ này")
     await chat.press("Đồng ý theo dõi")
     await chat.say("/huytheodoi")
-    await chat.press(f"Bỏ theo dõi {NO_PHONE_CODE}")
+    await chat.press(f"Bỏ theo dõi {OTHER_CODE}")
     chat.expect("Đã dừng theo dõi")
     assert await seeded.storage.follows(ChatRef("test", "100")) == []
 
-    await chat.say(NO_PHONE_CODE)
+    await chat.say(OTHER_CODE)  # proven a moment ago: no digits asked again
     await chat.press("Theo dõi hồ sơ này")
     await chat.press("Đồng ý theo dõi")
     await chat.say("/xoadulieu")
@@ -179,16 +211,21 @@ async def test_unfollow_and_erase(seeded: Services, chat: Transcript) -> None:
     chat.expect("Đã xóa toàn bộ dữ liệu")
     assert await seeded.storage.follows(ChatRef("test", "100")) == []
     # The dossier itself belongs to the office and stays.
-    assert await seeded.storage.get_dossier(dossier(NO_PHONE_CODE).code_key) is not None
+    assert await seeded.storage.get_dossier(dossier(OTHER_CODE).code_key) is not None
 
 
-async def test_forged_view_buttons_count_as_failed_lookups(
+async def test_forged_view_buttons_are_lookups_like_any_other(
     seeded: Services, dispatcher: Dispatcher
 ) -> None:
     chat = Transcript(dispatcher, user_id="669")
+    await chat.press_data(f"h:v:{dossier().code_key}")
+    chat.expect("4 chữ số cuối")
+    chat.expect_not("Đang giải quyết")
     for n in range(5):
         await chat.press_data(f"h:v:0000019H47260101{n:04d}")
-    await chat.press_data(f"h:v:{dossier(NO_PHONE_CODE).code_key}")
+        chat.expect("4 chữ số cuối")
+        await chat.say("1234")
+    await chat.press_data(f"h:v:{dossier(OTHER_CODE).code_key}")
     chat.expect("tra cứu sai nhiều lần")
 
 
@@ -235,8 +272,9 @@ async def test_only_code_shaped_input_counts_towards_the_limit(
         await talk.say(str(n % 9 + 3))  # taps that press no button
     for n in range(5):
         await talk.say(f"000.00.19.H47-260101-{n:04d}")
-        talk.sees("chưa tìm thấy hồ sơ")
-        assert talk.buttons, "a not-found reply leaves a way on"
+        talk.sees("4 chữ số cuối")  # issue 15: an unknown code is asked the digits too
+        await talk.say("1234")
+        assert talk.buttons, "a wrong-digits reply leaves a way on"
     await talk.say(OTHER_CODE)
     talk.sees("tra cứu sai nhiều lần")
     assert [b.label for b in talk.buttons] == ["🏠 Về đầu", "📞 Gọi cho Bộ phận Một cửa"]
@@ -253,7 +291,9 @@ async def test_a_mistyped_code_is_looked_up_and_counted(
 ) -> None:
     await talk.say("/tracuu")
     await talk.say(typed)
-    talk.sees("chưa tìm thấy hồ sơ")
+    talk.sees("4 chữ số cuối")  # issue 15: like a known code; the wrong guess counts
+    await talk.say("5678")
+    talk.sees("chưa khớp")
     view = await seeded.storage.find_dossier("X", _chat(talk), NOW - dt.timedelta(minutes=1))
     assert view.recent_failures == 1
 
@@ -271,7 +311,9 @@ async def test_codes_typed_without_separators_are_found(
     seeded: Services, talk: Transcript, typed: str
 ) -> None:
     await talk.say(typed)
-    talk.sees("4 chữ số cuối", CODE)
+    talk.sees("4 chữ số cuối")  # the code echoed as typed (issue 15: alike for every code)
+    await talk.say("5678")
+    talk.sees(CODE, "Đang giải quyết")
 
 
 def _chat(talk: Transcript) -> ChatRef:

@@ -12,6 +12,7 @@ import pytest
 
 from core.broadcasts import ALL_TOPICS, BroadcastDraft, BroadcastProgress, NoRecipients
 from core.dossiers import Status
+from core.lookup_limits import FailureCounts, FailureWindows
 from core.officers import AuditAction, AuditEntry, Officer
 from core.tickets import (
     KIND_CITIZEN,
@@ -183,6 +184,26 @@ async def test_lookup_failures_are_counted_in_a_window(storage: Storage) -> None
     assert await storage.lookup_failures_since(CHAT, NOW) == 3
     assert await storage.lookup_failures_since(CHAT, NOW + dt.timedelta(minutes=2)) == 1
     assert await storage.lookup_failures_since(ChatRef("telegram", "7"), NOW) == 0
+
+
+async def test_lookup_failures_are_counted_four_ways(storage: Storage) -> None:
+    """Issue 15: per chat, per channel user (any chat), per code (any chat) and overall."""
+    group = ChatRef("telegram", "-100")
+    at = NOW + dt.timedelta(minutes=30)
+    await storage.record_lookup_failure(CHAT, NOW, CHAT.chat_id, "A")
+    await storage.record_lookup_failure(CHAT, at, CHAT.chat_id, "B")
+    await storage.record_lookup_failure(group, at, CHAT.chat_id, "A")  # same person, a group
+    await storage.record_lookup_failure(ChatRef("zalo", CHAT.chat_id), at, CHAT.chat_id, "A")
+    await storage.record_lookup_failure(ChatRef("telegram", "8"), at, "8", "C")
+    since = FailureWindows(chat=NOW, user=NOW, dossier=NOW, everyone=NOW)
+    counts = await storage.lookup_failures(CHAT, CHAT.chat_id, "A", since)
+    assert counts == FailureCounts(chat=2, user=3, dossier=3, everyone=5)
+    later = FailureWindows(chat=at, user=at, dossier=at, everyone=at)
+    assert await storage.lookup_failures(CHAT, CHAT.chat_id, "A", later) == FailureCounts(
+        chat=1, user=2, dossier=2, everyone=4
+    )
+    assert await storage.forget_lookup_failures_before(at) == 1
+    assert (await storage.lookup_failures(CHAT, CHAT.chat_id, "A", since)).everyone == 4
 
 
 async def test_outbox_dedupes_claims_and_recovers(storage: Storage) -> None:

@@ -22,6 +22,7 @@ from core.dossiers import (
     changes_between,
     notifies,
 )
+from core.lookup_limits import FailureCounts, FailureWindows
 from storage.base import (
     ApologyDraft,
     ApplyOutcome,
@@ -318,12 +319,52 @@ class DossiersMixin(OutboxMixin):
 
     # -- lookups ---------------------------------------------------------------------------
 
-    async def record_lookup_failure(self, chat: ChatRef, now: dt.datetime) -> None:
+    async def record_lookup_failure(
+        self,
+        chat: ChatRef,
+        now: dt.datetime,
+        user_id: str | None = None,
+        code_key: str | None = None,
+    ) -> None:
         async with self._lock:
             await self._db.execute(
-                "INSERT INTO lookup_failures (channel, chat_id, at) VALUES (?, ?, ?)",
-                (chat.channel, chat.chat_id, now.isoformat()),
+                "INSERT INTO lookup_failures (channel, chat_id, at, user_id, code_key)"
+                " VALUES (?, ?, ?, ?, ?)",
+                (chat.channel, chat.chat_id, now.isoformat(), user_id, code_key),
             )
+
+    async def lookup_failures(
+        self, chat: ChatRef, user_id: str, code_key: str, since: FailureWindows
+    ) -> FailureCounts:
+        async with self._lock:
+            row = await self._one(
+                "SELECT"
+                " (SELECT COUNT(*) FROM lookup_failures"
+                "  WHERE channel = ? AND chat_id = ? AND at >= ?),"
+                " (SELECT COUNT(*) FROM lookup_failures"
+                "  WHERE channel = ? AND user_id = ? AND at >= ?),"
+                " (SELECT COUNT(*) FROM lookup_failures WHERE code_key = ? AND at >= ?),"
+                " (SELECT COUNT(*) FROM lookup_failures WHERE at >= ?)",
+                (
+                    chat.channel,
+                    chat.chat_id,
+                    since.chat.isoformat(),
+                    chat.channel,
+                    user_id,
+                    since.user.isoformat(),
+                    code_key,
+                    since.dossier.isoformat(),
+                    since.everyone.isoformat(),
+                ),
+            )
+        return FailureCounts(*(int(value) for value in row))
+
+    async def forget_lookup_failures_before(self, moment: dt.datetime) -> int:
+        async with self._lock:
+            cursor = await self._db.execute(
+                "DELETE FROM lookup_failures WHERE at < ?", (moment.isoformat(),)
+            )
+        return cursor.rowcount
 
     async def lookup_failures_since(self, chat: ChatRef, since: dt.datetime) -> int:
         async with self._lock:
