@@ -209,14 +209,17 @@ class Context:
         )
 
     async def clear_state(self) -> None:
-        memory = self.memory
-        if memory and (self.state.name is not None or len(self.state.data) > 1):
+        """The step is over; what the person asked lately (`memory`) stays."""
+        steps = self.state.name is not None or any(k != MEMORY for k in self.state.data)
+        if not (steps or self._memory_changed):
+            return
+        self._memory_changed = False
+        if memory := self.memory:
             self.state = ConversationState(None, {MEMORY: memory})
-            self._memory_changed = False
             await self.services.storage.save_state(
                 self.key, None, self.state.data, self.services.clock.now()
             )
-        elif not memory and (self.state.name is not None or self.state.data):
+        else:
             self.state = ConversationState()
             await self.services.storage.clear_state(self.key)
 
@@ -235,14 +238,36 @@ class Context:
         asked = [*memory.get("asked", []), " ".join(text.split())[:QUESTION_MAX_CHARS]]
         memory["asked"] = asked[-CONTEXT_QUESTIONS:]
         memory["unanswered"] = 0 if answered else int(memory.get("unanswered", 0)) + 1
-        self.state.data[MEMORY] = memory
-        self._memory_changed = True
+        self._set_memory(memory)
         return int(memory["unanswered"])
 
     def forget_questions(self) -> None:
         """The questions went to an officer: the next ones start a new count."""
-        if self.state.data.pop(MEMORY, None) is not None:
-            self._memory_changed = True
+        memory = self.memory
+        if memory.pop("asked", None) is not None or memory.pop("unanswered", None) is not None:
+            self._set_memory(memory)
+
+    @property
+    def may_have_ticket(self) -> bool:
+        """Issue 21: a hint kept with the conversation, so that a chat that never asked an
+        officer costs no look-up per message. Set before a ticket is opened; a hint to a ticket
+        since closed is dropped at the next look-up."""
+        return bool(self.memory.get("ticket"))
+
+    def hint_ticket(self, open_: bool) -> None:
+        memory = self.memory
+        if open_:
+            memory["ticket"] = True
+        elif memory.pop("ticket", None) is None:
+            return
+        self._set_memory(memory)
+
+    def _set_memory(self, memory: dict[str, Any]) -> None:
+        if memory:
+            self.state.data[MEMORY] = memory
+        else:
+            self.state.data.pop(MEMORY, None)
+        self._memory_changed = True
 
     async def save_memory(self) -> None:
         """Persist a memory change no state change carried (the dispatcher calls it)."""

@@ -21,7 +21,7 @@ from enum import StrEnum
 from core.dossiers import STATUS_INFO, mask_name
 from core.messages import Button, Reply, TextFormat
 from core.office_hours import HoursUnreadable, OfficeHours, when_text
-from core.officers import AuditAction
+from core.officers import LOCAL_CHANNELS, AuditAction
 from core.report import Period
 from core.text import fold
 from core.tickets import (
@@ -62,11 +62,19 @@ DOSSIER_VIEWING = "dossier.viewing"  # handlers.dossiers.DossierState.VIEWING
 
 
 async def desk_chats(services: Services, citizen_channel: str) -> list[ChatRef]:
-    """Every officer's private chat on the channels this process serves (a Zalo person may be
-    answered from Telegram); with no channel recorded (tests), the person's own channel."""
-    channels = sorted(services.channels) or [citizen_channel]
+    """Every officer's private chat, on every channel officers use — those this process serves,
+    and those of the admins (`OFFICER_IDS`) and officers added in the chat, which another
+    process may serve (Zalo and Telegram run apart on one PostgreSQL): a Zalo person may be
+    answered from Telegram. The terminal counts only where it runs."""
+    stored = await services.storage.officers()
+    channels = (
+        {citizen_channel}
+        | services.channels
+        | {channel for channel, _ in services.admins.ids if channel not in LOCAL_CHANNELS}
+        | {o.channel for o in stored if o.channel not in LOCAL_CHANNELS}
+    )
     chats: list[ChatRef] = []
-    for channel in channels:
+    for channel in sorted(channels):
         chats += await officer_chats(services, channel)
     return chats
 
@@ -101,13 +109,17 @@ def me(ctx: Context) -> OfficerRef:
 
 
 async def open_ticket_for(ctx: Context) -> Ticket | None:
-    """The chat's open ticket, for the routes below; only free text and photos need it (one
-    indexed read; commands and buttons never do)."""
+    """The chat's open ticket, for the routes below. Only free text and photos need it, and only
+    from a chat whose conversation carries the hint that it asked an officer: every other
+    message costs nothing (one indexed read for those)."""
     m = ctx.message
     free_text = bool(m.text.strip()) and m.command is None and m.button is None
-    if not (free_text or _is_photo(ctx)) or not m.is_private:
+    if not (free_text or _is_photo(ctx)) or not m.is_private or not ctx.may_have_ticket:
         return None
-    return await ctx.storage.chat_ticket(ctx.chat)
+    ticket = await ctx.storage.chat_ticket(ctx.chat)
+    if ticket is None:
+        ctx.hint_ticket(False)  # closed since: saved with the conversation
+    return ticket
 
 
 def _is_photo(ctx: Context) -> bool:
@@ -163,13 +175,16 @@ async def _receive(
         return [ctx.reply("ticket_short.j2", [[tb.cancel_button()]])]
     officers = await desk_chats(ctx.services, ctx.message.channel)
     now = ctx.now()
+    # The hint is saved before the ticket exists: a crash between leaves a hint to no ticket
+    # (dropped at the next message), never a ticket the dispatcher would not look for.
+    ctx.forget_questions()
+    ctx.hint_ticket(True)
+    await ctx.clear_state()
     ticket, new = await ctx.storage.open_ticket(
         ctx.chat, text[:MESSAGE_MAX_CHARS], photo, context, now, officers
     )
     if not new:  # opened meanwhile (another device, a double tap): the words join it
         await ctx.storage.add_citizen_message(ticket.id, text[:MESSAGE_MAX_CHARS], photo, now)
-    ctx.forget_questions()
-    await ctx.clear_state()
     return [
         ctx.reply(
             "ticket_opened.j2",

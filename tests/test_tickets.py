@@ -40,10 +40,14 @@ class Desk:
         self.services = services
         self.sender = RecordingSender()
         self.sender.text_format = TextFormat.PLAIN
+        # The admins are on Telegram too (tests/conftest.py): they are told there as well.
+        self.telegram = RecordingSender()
 
     async def deliver(self) -> list[tuple[str, Reply]]:
+        """What reached the test channel."""
         before = len(self.sender.sent)
-        await OutboxWorker(self.services, {"test": self.sender}).deliver_due()
+        senders = {"test": self.sender, "telegram": self.telegram}
+        await OutboxWorker(self.services, senders).deliver_due()
         return self.sender.sent[before:]
 
     def to(self, chat_id: str) -> list[Reply]:
@@ -278,6 +282,36 @@ async def test_after_the_silence_the_bot_answers_again(
     chat.expect("Đã chuyển cho cán bộ")
 
 
+async def test_only_a_chat_that_asked_an_officer_pays_a_look_up(
+    chat: Transcript, services: Services, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The dispatcher looks for an open ticket only where the conversation carries the hint."""
+    storage = services.storage
+    real = storage.chat_ticket
+    looked: list[ChatRef] = []
+
+    async def counting(chat_ref: ChatRef):  # type: ignore[no-untyped-def]
+        looked.append(chat_ref)
+        return await real(chat_ref)
+
+    monkeypatch.setattr(storage, "chat_ticket", counting)
+    await chat.say("đăng ký khai tử")
+    await chat.say("mã hồ sơ 000.00.19.H47-260105-9999")
+    assert looked == []
+    await ask(chat)
+    looked.clear()
+    await chat.say("còn gì nữa không")
+    chat.expect("Đã chuyển cho cán bộ")
+    assert len(looked) == 1
+    ticket = await real(PERSON)
+    assert ticket is not None
+    await storage.close_ticket(ticket.id, ClosedBy.CITIZEN, services.clock.now(), chat=PERSON)
+    await chat.say("đăng ký khai tử")  # the hint leads to a closed ticket: dropped
+    chat.expect("Đăng ký khai tử")
+    await chat.say("đăng ký khai sinh")
+    assert len(looked) == 2
+
+
 async def test_the_silence_is_a_setting(
     tmp_path: Path, clock: FixedClock, knowledge: Knowledge
 ) -> None:
@@ -380,6 +414,19 @@ async def test_an_officer_passes_the_question_to_another(
     assert to == "100" and OFFICE in answer.text and "Anh Hùng" not in answer.text
     actions = [e.action for e in await services.storage.audit_entries(10)]
     assert AuditAction.TICKET_PASSED in actions
+
+
+async def test_officers_on_a_channel_another_process_serves_are_told(
+    services: Services, dispatcher: Dispatcher
+) -> None:
+    """Zalo and Telegram may run as two processes on one database: a question asked on Zalo
+    reaches the Telegram admins (OFFICER_IDS carry their channel)."""
+    services.channels.add("zalo")  # this process serves Zalo only
+    person = Transcript(dispatcher, user_id="2468458835296117922", channel="zalo")
+    await ask(person)
+    queued = await services.storage.claim_due(services.clock.now(), 10)
+    told = {(i.message.channel, i.message.chat_id) for i in queued}
+    assert told == {("telegram", "900"), ("test", "900")}
 
 
 async def test_citizens_cannot_claim_or_answer(
