@@ -70,23 +70,64 @@ def is_syllable(token: str) -> bool:
     return bool(_SYLLABLE.match(token))
 
 
-_TELEX_SHAPES = (("dd", "d"), ("aa", "a"), ("aw", "a"), ("ee", "e"), ("oo", "o"), ("ow", "o"),
-                 ("uw", "u"), ("w", "u"))  # fmt: skip
-_TELEX_TONES = "sfrxj"
+_TELEX_SHAPES = (("dd", "đ"), ("aa", "â"), ("aw", "ă"), ("ee", "ê"), ("oo", "ô"), ("ow", "ơ"),
+                 ("uw", "ư"), ("w", "ư"))  # fmt: skip
+_TONE_MARKS = {
+    "s": "\u0301", "f": "\u0300", "r": "\u0309", "x": "\u0303", "j": "\u0323",  # Telex
+    "1": "\u0301", "2": "\u0300", "3": "\u0309", "4": "\u0303", "5": "\u0323",  # VNI
+}  # fmt: skip
+_VNI_SHAPES = {
+    "6": {"a": "â", "e": "ê", "o": "ô"},
+    "7": {"o": "ơ", "u": "ư"},
+    "8": {"a": "ă"},
+    "9": {"d": "đ"},
+}
 
 
-def telex_fold(token: str) -> str | None:
+def telex_decode(token: str) -> str | None:
     """Undo Telex keystrokes left in text typed without the Vietnamese keyboard switched on:
-    'chuwngs' → 'chung', 'thuwcj' → 'thuc', 'ddaang' → 'dang'. None when it is not Telex."""
+    'chuwngs' → 'chứng', 'thuwcj' → 'thực', 'ddaang' → 'đâng'. The word keeps its marks (the
+    tone as a combining mark at the end: compare with `accent_key`). None when it is not Telex."""
     text = token
     for keys, letter in _TELEX_SHAPES:
         text = text.replace(keys, letter)
-    if text != token and is_syllable(text):
+    if text != token and is_syllable(fold(text)):
         return text
-    first_vowel = next((i for i, ch in enumerate(text) if ch in "aeiouy"), len(text))
+    first_vowel = next((i for i, ch in enumerate(text) if fold(ch) in "aeiouy"), len(text))
     for i in range(len(text) - 1, first_vowel, -1):
-        if text[i] in _TELEX_TONES:
+        if text[i] in "sfrxj":
             candidate = text[:i] + text[i + 1 :]
-            if is_syllable(candidate):
-                return candidate
+            if is_syllable(fold(candidate)):
+                return candidate + _TONE_MARKS[text[i]]
     return None
+
+
+def telex_fold(token: str) -> str | None:
+    """'chuwngs' → 'chung': `telex_decode` without the marks."""
+    decoded = telex_decode(token)
+    return fold(decoded) if decoded is not None else None
+
+
+def vni_decode(token: str) -> str | None:
+    """Undo VNI keystrokes (digits as marks) left in text typed without the Vietnamese keyboard:
+    'd9a8ng' → 'đăng', 'ky1' → 'ký', 'thu7o72ng' → 'thường'. None when it is not VNI."""
+    if not token or not token[0].isalpha() or not any(ch in "123456789" for ch in token):
+        return None
+    letters: list[str] = []
+    tone = ""
+    for ch in token:
+        if ch.isalpha():
+            letters.append(ch)
+        elif ch in _TONE_MARKS and not tone:
+            tone = _TONE_MARKS[ch]
+        elif ch in _VNI_SHAPES:
+            shapes = _VNI_SHAPES[ch]
+            at = next((i for i in range(len(letters) - 1, -1, -1) if letters[i] in shapes), None)
+            if at is None:
+                return None
+            letters[at] = shapes[letters[at]]
+        else:
+            return None
+    # "uo7" and "u7o7" are both "ươ": one horn typed for the pair.
+    word = "".join(letters).replace("uơ", "ươ").replace("ưo", "ươ")
+    return word + tone if is_syllable(fold(word)) else None

@@ -31,6 +31,7 @@ from core.messages import Button, Reply
 from core.officers import AuditAction
 from core.receipt_codes import code_key, find_codes, looks_like_code
 from handlers import procedures, tickets, volunteers
+from handlers.buttons import CONTACT_BUTTON, HOME_BUTTON
 from handlers.context import Context, Services
 from handlers.officers import audit
 from handlers.routing import CHOICES, Route, button, choice_data, command, in_state, text_when
@@ -50,7 +51,6 @@ CONSENT_TEXT = (
 
 
 # Button-first (issue 7): every end of a path leaves a tap to go on.
-HOME_BUTTON = Button("🏠 Về đầu", "menu:start")
 AFTER_FOLLOW_ROWS = [[Button("📂 Hồ sơ đang theo dõi", "tv:h")], [HOME_BUTTON]]
 
 
@@ -59,7 +59,6 @@ AFTER_FOLLOW_ROWS = [[Button("📂 Hồ sơ đang theo dõi", "tv:h")], [HOME_BU
 # presses one (`routing.typed_choice`). Only code-shaped input is looked up and can count as a
 # failed lookup; "1", "0912" or "không nhớ mã" get a reply saying what a receipt code looks like.
 
-CONTACT_BUTTON = Button("📞 Gọi cho Bộ phận Một cửa", "menu:contact")
 WAITING_ROWS = [[HOME_BUTTON], [CONTACT_BUTTON]]
 
 

@@ -7,6 +7,7 @@ from core.catalogue.models import DocumentKind, FilingMethod, Procedure, Process
 from core.messages import Button
 from core.render import money
 from core.text import fold
+from handlers.buttons import HOME_BUTTON
 
 DOCUMENT_KIND = {
     DocumentKind.FORM: "tờ khai theo mẫu",
@@ -36,6 +37,7 @@ SECTIONS = {
     "l": "💰 Lệ phí",
     "t": "⏱ Thời gian",
     "n": "📍 Nộp ở đâu / nộp trực tuyến",
+    "a": "👤 Ai được nộp",
     "r": "🔗 Thủ tục liên quan",
 }
 
@@ -85,11 +87,12 @@ def section_button(section: str, procedure: Procedure) -> Button:
 def card_buttons(
     procedure: Procedure, catalogue: Catalogue, *, skip: str = ""
 ) -> list[list[Button]]:
-    rows = [["g", "l"], ["t", "n"], ["r"] if catalogue.related(procedure) else []]
+    rows = [["g", "l"], ["t", "n"], ["a", "r"] if catalogue.related(procedure) else ["a"]]
     if skip:
         rows = [[s for s in row if s != skip] for row in rows]
         rows.append(["c"])
     buttons = [[section_button(s, procedure) for s in row] for row in rows if row]
     if skip in ("", "g"):  # the checklist to print or forward (handlers/checklists.py)
         buttons.append([Button("🖨 Danh sách giấy tờ để in, gửi", f"ck:{procedure.id}")])
+    buttons.append([HOME_BUTTON])
     return buttons

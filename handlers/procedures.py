@@ -17,7 +17,7 @@ from core.search import Aspect, SearchResult
 from handlers import procedure_view as view
 from handlers.context import Context
 from handlers.routing import Route, button, command
-from handlers.start import fallback_buttons, small_talk_reply
+from handlers.start import fallback_buttons, main_menu, small_talk_reply
 
 
 class ProcedureState(StrEnum):
@@ -26,7 +26,14 @@ class ProcedureState(StrEnum):
 
 # Score gap within which the runner-up is offered beside the answer.
 CLOSE_SECOND = 0.05
-ASPECT_SECTION = {Aspect.DOCUMENTS: "g", Aspect.FEES: "l", Aspect.TIME: "t", Aspect.WHERE: "n"}
+ASPECT_SECTION = {
+    Aspect.DOCUMENTS: "g",
+    Aspect.FEES: "l",
+    Aspect.TIME: "t",
+    Aspect.WHERE: "n",
+    Aspect.ONLINE: "n",
+    Aspect.WHO: "a",
+}
 
 
 async def ask_command(ctx: Context) -> list[Reply]:
@@ -56,11 +63,19 @@ async def answer_result(ctx: Context, text: str, result: SearchResult) -> list[R
         return [referral_reply(ctx, result)]
     if result.candidates:
         return [choices_reply(ctx, result)]
-    last = ctx.catalogue.get(str(ctx.state.data.get("procedure", "")))
-    if result.aspect is not None and last is not None:
-        return [section_reply(ctx, ASPECT_SECTION[result.aspect], last)]
+    if result.aspect is not None:
+        # An aspect alone ("cần gì", "bao nhiêu tiền") is about the procedure shown last.
+        last = ctx.catalogue.get(str(ctx.state.data.get("procedure", "")))
+        if last is not None:
+            return [section_reply(ctx, ASPECT_SECTION[result.aspect], last)]
+        if result.small_talk is None:
+            section = view.SECTIONS[ASPECT_SECTION[result.aspect]]
+            return [ctx.reply("aspect_which.j2", fallback_buttons(ctx), section=section)]
     if result.small_talk is not None:
         return [small_talk_reply(ctx, result.small_talk)]
+    if text.strip().isdigit():
+        # A number typed after a reply whose buttons it cannot press is not a question.
+        return [ctx.reply("number_alone.j2", main_menu(), number=text.strip()[:12])]
     # Issue 21: "Hỏi cán bộ" is the first button; after two unanswered in a row, the text says so.
     return [ctx.reply("not_found.j2", fallback_buttons(ctx), text=text, offer=unanswered >= 2)]
 
@@ -123,6 +138,8 @@ def section_reply(ctx: Context, section: str, procedure: Procedure) -> Reply:
             return ctx.reply("section_time.j2", buttons, p=procedure, time_text=time_text)
         case "n":
             return ctx.reply("section_where.j2", buttons, p=procedure, filing=view.FILING)
+        case "a":
+            return ctx.reply("section_who.j2", buttons, p=procedure)
         case "r":
             related = ctx.catalogue.related(procedure)
             rows = [[Button(r.name, f"p:c:{r.id}")] for r in related]

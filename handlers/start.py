@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from core.messages import Button, Reply
 from core.search import SmallTalk
+from handlers.buttons import CONTACT_BUTTON, HOME_BUTTON, LOOKUP_BUTTON
 from handlers.context import Context
 from handlers.procedure_view import field_slug
 from handlers.routing import On, Route, button, command
@@ -14,8 +15,8 @@ def main_menu() -> list[list[Button]]:
     return [
         [Button("❓ Hỏi về một thủ tục", "menu:ask")],
         [Button("📚 Xem thủ tục theo lĩnh vực", "menu:fields")],
-        [Button("🔎 Tra cứu hồ sơ đã nộp", "menu:lookup")],
-        [Button("📞 Gọi cho Bộ phận Một cửa", "menu:contact")],
+        [LOOKUP_BUTTON],
+        [CONTACT_BUTTON],
     ]
 
 
@@ -25,7 +26,7 @@ def fallback_buttons(ctx: Context) -> list[list[Button]]:
     return [
         [ask_button()],
         *[[Button(field, f"f:{field_slug(field)}")] for field in ctx.catalogue.fields],
-        [Button("📞 Gọi cho Bộ phận Một cửa", "menu:contact")],
+        [CONTACT_BUTTON],
     ]
 
 
@@ -43,7 +44,7 @@ def contact_buttons() -> list[list[Button]]:
     return [
         [ask_button()],  # issue 21
         [Button("📝 Gửi phản ánh, kiến nghị", "pa:w")],
-        [Button("🏠 Về đầu", "menu:start")],
+        [HOME_BUTTON],
     ]
 
 
@@ -62,8 +63,15 @@ async def menu_button(ctx: Context) -> list[Reply]:
 
 
 def small_talk_reply(ctx: Context, kind: SmallTalk) -> Reply:
-    buttons = main_menu() if kind is SmallTalk.GREETING else []
-    return ctx.reply("small_talk.j2", buttons, kind=kind.value)
+    match kind:
+        case SmallTalk.CONTACT:
+            return ctx.reply("contact.j2", contact_buttons())
+        case SmallTalk.DOSSIER:  # a dossier already filed: how to look it up
+            return ctx.reply("small_talk_dossier.j2", [[LOOKUP_BUTTON], [CONTACT_BUTTON]])
+        case SmallTalk.GREETING:
+            return ctx.reply("small_talk.j2", main_menu(), kind=kind.value)
+        case _:
+            return ctx.reply("small_talk.j2", [[HOME_BUTTON]], kind=kind.value)
 
 
 async def unsupported(ctx: Context) -> list[Reply]:

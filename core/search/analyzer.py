@@ -1,12 +1,17 @@
 """A message → the words that can point to a procedure, plus what else it says.
 
 Abbreviations and dialect are expanded, the part of the procedure asked about ("bao nhiêu tiền")
-and small talk ("cảm ơn") are recognised and set aside, and stop words dropped.
+and small talk ("cảm ơn") are recognised and set aside, and stop words dropped. Before anything is
+scored the message is also read for what the person wants: a need or an action ("làm", "xin",
+"đăng ký", "bị mất") — evidence that a procedure is wanted at all — and a document named inside a
+question ("… có cần CCCD của bố mẹ không"), which is not the procedure.
 
 Diacritics are evidence when the person uses them. In a message typed with diacritics, a word
 without any ("cho", "bao") is meant as written, so stop words are matched with their accents:
 "cần" is a stop word, "căn" (căn cước) is not. In a message typed without diacritics we cannot
 tell them apart, so such a word is dropped when the catalogue mostly uses it as a stop word.
+Keystrokes left by a Vietnamese keyboard that was switched off (Telex "caafn", VNI "ca62n") are
+read as the marked word they were meant to type.
 """
 
 from __future__ import annotations
@@ -16,10 +21,20 @@ import unicodedata
 from dataclasses import dataclass, field, replace
 from typing import Protocol, TypeVar
 
-from core.search.lexicon import Aspect, Lexicon, PhraseTable, PhraseWord, SmallTalk, accent_key
-from core.text import fold
+from core.search.lexicon import (
+    SMALL_TALK_ORDER,
+    Aspect,
+    Lexicon,
+    Mark,
+    PhraseTable,
+    PhraseWord,
+    SmallTalk,
+    accent_key,
+)
+from core.text import fold, is_syllable, telex_decode, vni_decode
 
 _WORD = re.compile(r"[^\W_]+")
+_SENTENCE_END = re.compile(r"[.!?;\n]+")
 _MAX_WORDS = 120  # a question never needs more; bounds the work on pasted essays
 T = TypeVar("T")
 
@@ -27,6 +42,9 @@ T = TypeVar("T")
 # A message is "typed with diacritics" when at least this share of its words carry some:
 # about three Vietnamese syllables in four do, while unaccented typing gives none.
 ACCENTED_MESSAGE = 0.4
+# Long stories: the sentences of context before the one that says the need count this much
+# ("Nhà tôi ở xóm 4, chồng đi làm xa. Con sinh tháng trước. Giờ tôi muốn làm giấy tờ cho cháu").
+EARLIER_SENTENCE = 0.5
 
 
 class Vocabulary(Protocol):
@@ -34,6 +52,10 @@ class Vocabulary(Protocol):
 
     def leans_stop(self, folded: str) -> bool:
         """Whether the catalogue uses this folded form mostly as a stop word ("cho" vs "chỗ")."""
+        ...
+
+    def is_pair(self, first: str, second: str) -> bool:
+        """Whether the catalogue's names say these two folded words one after the other."""
         ...
 
 
@@ -46,8 +68,16 @@ class Word:
     # every word of a message typed with diacritics.
     trusted: bool = False
     # One typed abbreviation is one idea however many words it expands to ("cccd" → căn cước
-    # công dân): its words share the weight of a word or two.
+    # công dân): its words share the weight of a word or two. Context sentences weigh less.
     weight: float = 1.0
+    # Other words this position may be: an abbreviation that leaves a choice ("tt": tạm|thường).
+    others: tuple[str, ...] = ()
+    sentence: int = 0
+    # In a sentence of context before the one that says the need ("…không có lương hưu.").
+    earlier: bool = False
+    # Typed without marks in a message otherwise typed with them ("can j"), and not itself a
+    # common word without marks ("bao", "cho"): it may match a phrase word that has marks.
+    loose: bool = False
 
 
 @dataclass
@@ -56,49 +86,142 @@ class Analysis:
     aspect: Aspect | None = None
     small_talk: SmallTalk | None = None
     accented_message: bool = False
+    # The person asks for something to be done (a need or action word outside small talk).
+    need: bool = False
+    # A question word that is not part of an aspect ("bao giờ về phép", "tặng gì", "… không?"),
+    # or a word of another subject ("phim", "tiệc", "chó"): the message is about something else,
+    # or asks about something a procedure does not have.
+    elsewhere: bool = False
+    # Content words naming a document asked about, and where they stood among `words`.
+    document: list[Word] = field(default_factory=list)
+    document_at: int = 0
+
+    def with_document(self) -> Analysis:
+        """The same message with the document's words back in place, for when the rest alone
+        names no procedure ("có cần đăng ký tạm trú không")."""
+        at = self.document_at
+        words = [*self.words[:at], *self.document, *self.words[at:]]
+        aspect = None if self.aspect is Aspect.DOCUMENTS else self.aspect
+        return replace(self, words=words, document=[], aspect=aspect)
 
 
 def split_words(text: str) -> list[Word]:
     words: list[Word] = []
-    for raw in _WORD.findall(unicodedata.normalize("NFC", text[:2000]).casefold()):
-        parts = fold(raw).split()
-        if len(parts) == 1:
-            words.append(Word(parts[0], accent_key(raw), parts[0] != raw))
-        else:
-            words.extend(Word(part, part, False) for part in parts)
-        if len(words) >= _MAX_WORDS:
-            break
+    normalized = unicodedata.normalize("NFC", text[:2000]).casefold()
+    for sentence, part in enumerate(_SENTENCE_END.split(normalized)):
+        for raw in _WORD.findall(part):
+            parts = fold(raw).split()
+            if len(parts) == 1:
+                words.append(Word(parts[0], accent_key(raw), parts[0] != raw, sentence=sentence))
+            else:
+                words.extend(Word(p, p, False, sentence=sentence) for p in parts)
+            if len(words) >= _MAX_WORDS:
+                return words
     return words
 
 
 def analyse(text: str, lexicon: Lexicon, vocabulary: Vocabulary) -> Analysis:
-    raw = split_words(text)
+    raw = [_decode(w, lexicon, vocabulary) for w in split_words(text)]
     lettered = [w for w in raw if not w.folded.isdigit()]
-    accented_message = bool(lettered) and (
-        sum(w.accented for w in lettered) / len(lettered) >= ACCENTED_MESSAGE
+    accented_message = (
+        bool(lettered) and sum(w.accented for w in lettered) / len(lettered) >= ACCENTED_MESSAGE
     )
     words = _synonyms(
         [
-            replace(word, trusted=word.accented or accented_message)
+            replace(
+                word,
+                trusted=word.accented or accented_message,
+                loose=accented_message
+                and not word.accented
+                and word.folded not in lexicon.stop_accented,
+            )
             for word in _expand(raw, lexicon, vocabulary)
         ],
         lexicon,
     )
     consumed = [False] * len(words)
     result = Analysis(accented_message=accented_message)
-    result.aspect = _mark_phrases(words, consumed, lexicon.aspects)
-    result.small_talk = _mark_phrases(words, consumed, lexicon.small_talk)
-    _mark_phrases(words, consumed, lexicon.stop_phrases)
-    for word, used in zip(words, consumed, strict=True):
+    marks = _find_all(words, lexicon.marks)
+    document = _document(words, marks, lexicon.document_max_words)
+    talk = _mark_all(words, consumed, lexicon.small_talk)
+    result.small_talk = next((kind for kind in SMALL_TALK_ORDER if kind in talk), None)
+    # A need counts wherever it is, even inside the part asked about ("làm ở đâu"), but not in
+    # small talk or politeness ("giờ mở cửa", "cho hỏi").
+    polite = consumed.copy()
+    _mark_all(words, polite, lexicon.stop_phrases)
+    need_at = [i for i, kinds in marks.items() if Mark.NEED in kinds and not polite[i]]
+    aspects = _mark_all(words, consumed, lexicon.aspects) + _mark_all(words, consumed, lexicon.how)
+    result.aspect = aspects[0] if aspects else None
+    _mark_all(words, consumed, lexicon.stop_phrases)
+    result.elsewhere = any(
+        (Mark.QUESTION in kinds and not consumed[i] and _surely(words[i], kinds[Mark.QUESTION]))
+        or (Mark.TOPIC in kinds and _surely(words[i], kinds[Mark.TOPIC]))
+        for i, kinds in marks.items()
+    ) or _yes_no(words, consumed)
+    result.need = bool(need_at)
+    if document and result.aspect is None:
+        result.aspect = Aspect.DOCUMENTS
+    # A long story: the sentence that says the need outweighs the context before it.
+    last_need = words[need_at[-1]].sentence if need_at else 0
+    for i, (word, used) in enumerate(zip(words, consumed, strict=True)):
         if used or _is_stopword(word, lexicon, vocabulary):
             continue
-        result.words.append(word)
+        if word.sentence < last_need:
+            word = replace(word, weight=word.weight * EARLIER_SENTENCE, earlier=True)
+        if i in document:
+            if not result.document:
+                result.document_at = len(result.words)
+            result.document.append(word)
+        else:
+            result.words.append(word)
     return result
+
+
+def _surely(word: Word, size: int) -> bool:
+    """One word typed without its marks is too often another word to say the message is about
+    something else ("gia" đình is not "giá", "sao" may be "bản sao", "dau" may be "con dâu");
+    a phrase of several words, or a word typed with its marks, is not."""
+    return size > 1 or word.accented or (word.trusted and not word.loose)
+
+
+_YES_NO = frozenset(accent_key(w) for w in ("không", "chưa", "hả", "à", "hông", "hem", "hok"))
+
+
+def _yes_no(words: list[Word], consumed: list[bool]) -> bool:
+    """A sentence ending in "không", "chưa", "hả": a yes-or-no question."""
+    ends = [
+        i
+        for i in range(len(words))
+        if i + 1 == len(words) or words[i + 1].sentence > words[i].sentence
+    ]
+    return any(not consumed[i] and words[i].accent in _YES_NO for i in ends)
+
+
+def _decode(word: Word, lexicon: Lexicon, vocabulary: Vocabulary) -> Word:
+    """Telex or VNI keystrokes ("caafn", "ca62n") → the word with its marks ("cần"), when that
+    word is one the catalogue or the lexicon knows."""
+    key = word.folded
+    if (
+        word.accented
+        or key in vocabulary
+        or key in lexicon.abbreviations
+        or key in lexicon.ambiguous
+        or key in lexicon.dialect
+        or (key.isalpha() and is_syllable(key))
+    ):
+        return word
+    decoded = vni_decode(key) if not key.isalpha() else telex_decode(key)
+    if decoded is None:
+        return word
+    folded = fold(decoded)
+    if folded not in vocabulary and folded not in lexicon.known_words:
+        return word
+    return replace(word, folded=folded, accent=accent_key(decoded), accented=True)
 
 
 def _expand(words: list[Word], lexicon: Lexicon, vocabulary: Vocabulary) -> list[Word]:
     expanded: list[Word] = []
-    for word in words:
+    for at, word in enumerate(words):
         key = word.folded
         if key in vocabulary:
             expanded.append(word)
@@ -106,13 +229,62 @@ def _expand(words: list[Word], lexicon: Lexicon, vocabulary: Vocabulary) -> list
             expansion = lexicon.abbreviations[key]
             share = min(1.0, 2 / len(expansion))
             for folded, raw in zip(expansion, lexicon.expansion_words[key], strict=False):
-                expanded.append(Word(folded, accent_key(raw), True, weight=share))
+                expanded.append(
+                    Word(folded, accent_key(raw), True, weight=share, sentence=word.sentence)
+                )
+        elif key in lexicon.ambiguous:
+            choices = lexicon.ambiguous[key]
+            before = expanded[-1].folded if expanded else None
+            after = _plain_next(words, at + 1, lexicon)
+            chosen = _by_context(choices, before, after, vocabulary)
+            share = min(1.0, 2 / len(chosen))
+            for alternatives in chosen:
+                (folded, accent), *others = alternatives
+                expanded.append(
+                    Word(
+                        folded,
+                        accent,
+                        True,
+                        weight=share,
+                        others=tuple(f for f, _ in others),
+                        sentence=word.sentence,
+                    )
+                )
         elif key in lexicon.dialect:
             standard = lexicon.dialect[key]
-            expanded.append(Word(fold(standard), accent_key(standard), True))
+            expanded.append(
+                replace(word, folded=fold(standard), accent=accent_key(standard), accented=True)
+            )
         else:
             expanded.append(word)
     return expanded
+
+
+def _plain_next(words: list[Word], at: int, lexicon: Lexicon) -> str | None:
+    """The first word of what follows, abbreviations expanded ("kh ck" → chồng)."""
+    if at >= len(words):
+        return None
+    key = words[at].folded
+    if key in lexicon.abbreviations:
+        return lexicon.abbreviations[key][0]
+    return key
+
+
+Expansion = tuple[tuple[PhraseWord, ...], ...]
+
+
+def _by_context(
+    choices: tuple[Expansion, ...], before: str | None, after: str | None, vocabulary: Vocabulary
+) -> Expansion:
+    """The meaning of an ambiguous abbreviation that makes a catalogue pair with a neighbour
+    ("đk kh": ký + kết → kết hôn); the first meaning when none or several do."""
+    fitting = [
+        choice
+        for choice in choices
+        if (before and any(vocabulary.is_pair(before, f) for f, _ in choice[0]))
+        or (after and any(vocabulary.is_pair(f, after) for f, _ in choice[-1]))
+    ]
+    return fitting[0] if len(fitting) == 1 else choices[0]
 
 
 def _synonyms(words: list[Word], lexicon: Lexicon) -> list[Word]:
@@ -128,41 +300,69 @@ def _synonyms(words: list[Word], lexicon: Lexicon) -> list[Word]:
             i += 1
             continue
         size, standard = found
-        result.extend(Word(folded, accent, True, True) for folded, accent in standard)
+        sentence, weight = words[i].sentence, words[i].weight
+        result.extend(
+            Word(folded, accent, True, True, weight=weight, sentence=sentence)
+            for folded, accent in standard
+        )
         i += size
     return result
 
 
-def _mark_phrases(words: list[Word], consumed: list[bool], table: PhraseTable[T]) -> T | None:
-    """Mark the phrases of the table (leftmost, longest); return the kind found first."""
-    first: T | None = None
+def _mark_all(words: list[Word], consumed: list[bool], table: PhraseTable[T]) -> list[T]:
+    """Mark the phrases of the table (leftmost, longest); return the kinds found, in order."""
+    found: list[T] = []
     i = 0
     while i < len(words):
-        found = None if consumed[i] else _phrase_at(words, i, table)
-        if found is None:
+        match = None if consumed[i] else _phrase_at(words, i, table)
+        if match is None:
             i += 1
             continue
-        size, kind = found
+        size, kind = match
         consumed[i : i + size] = [True] * size
-        first = kind if first is None else first
+        found.append(kind)
         i += size
-    return first
+    return found
+
+
+def _find_all(words: list[Word], table: PhraseTable[T]) -> dict[int, dict[T, int]]:
+    """Where the phrases of the table start, each kind with its longest size; nothing removed."""
+    found: dict[int, dict[T, int]] = {}
+    for i in range(len(words)):
+        for size, kind in table.matches(words, i, _same_word):
+            kinds = found.setdefault(i, {})
+            kinds[kind] = max(kinds.get(kind, 0), size)
+    return found
+
+
+def _document(words: list[Word], marks: dict[int, dict[Mark, int]], max_words: int) -> set[int]:
+    """The positions between "có cần / phải mang" and "không": the document asked about."""
+    for start, kinds in marks.items():
+        if Mark.OPENING not in kinds:
+            continue
+        first = start + kinds[Mark.OPENING]
+        end = first
+        while end < len(words) and Mark.CLOSING not in marks.get(end, {}):
+            end += 1
+        if end < len(words) and 0 < end - first <= max_words:
+            return set(range(first, end))
+    return set()
 
 
 def _phrase_at(words: list[Word], i: int, table: PhraseTable[T]) -> tuple[int, T] | None:
-    for phrase, value in table.candidates(words[i].folded):
-        size = len(phrase)
-        window = words[i : i + size]
-        if len(window) == size and all(
-            _same_word(w, e) for w, e in zip(window, phrase, strict=True)
-        ):
-            return size, value
-    return None
+    """The longest phrase of the table at words[i] (the first listed, among equals)."""
+    best: tuple[int, T] | None = None
+    for size, value in table.matches(words, i, _same_word):
+        if best is None or size > best[0]:
+            best = (size, value)
+    return best
 
 
 def _same_word(word: Word, expected: PhraseWord) -> bool:
+    """A phrase word matches a word typed with the same marks; other marks make another word
+    ("căn" is not "cần"), while a word typed without any may have lost them (`Word.loose`)."""
     folded, accent = expected
-    return word.folded == folded and (not word.trusted or word.accent == accent)
+    return word.folded == folded and (not word.trusted or word.loose or word.accent == accent)
 
 
 def _is_stopword(word: Word, lexicon: Lexicon, vocabulary: Vocabulary) -> bool:

@@ -14,7 +14,7 @@ syllables at all. A real but unknown word ("vợ", "tuần") is never "corrected
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from functools import lru_cache
 from itertools import pairwise
 
@@ -53,6 +53,13 @@ MIN_RECALL = 0.5
 # other diacritics, 0.2, make another word).
 KNOWN_AT = 0.3
 CANDIDATE_EVIDENCE_AT = 1.5
+# Without a need or action word, an answer needs a message that is mostly the procedure's name.
+BARE_AT = 0.45
+FOREIGN_BARE = 0.2
+# Two procedures this close, when an abbreviation left the choice open: a choice, not an answer.
+CHOICE_GAP = 0.1
+# A question word about something else ("bao giờ về phép"): a need and a mostly-named procedure.
+QUESTION_AT = 0.45
 CANDIDATES = 5
 SHORTLIST = 12  # entries scored on phrases, chosen by query coverage
 # Run-together words: at most this long, cut into syllables of at most 7 letters ("nghiêng").
@@ -100,6 +107,7 @@ class Scored:
     score: float  # in [0, 1]
     evidence: float  # idf-weighted message words its names, aliases and keywords explain
     recall: float  # the largest share of one of its names or aliases that the message says
+    precision: float = 0.0  # the share of the message's weight its two best phrases explain
 
 
 class ProcedureSearch:
@@ -110,10 +118,40 @@ class ProcedureSearch:
 
     def search(self, text: str) -> SearchResult:
         analysis = analyse(text, self.lexicon, self.index)
+        if analysis.document:
+            # "làm khai sinh có cần CCCD của bố mẹ không": the procedure is what is left once
+            # the document asked about is set aside — unless nothing is ("có cần đăng ký tạm
+            # trú không"), then the document's words were the procedure after all.
+            result = self._search(text, analysis)
+            if result.answer is not None or result.referral is not None:
+                return result
+            analysis = analysis.with_document()
+        result = self._search(text, analysis)
+        if result.referral is not None and any(w.earlier for w in analysis.words):
+            # A referral named only in a story's context ("mẹ tôi không có lương hưu. Nghe
+            # nói được nhận tiền hàng tháng") is not what the person asks about.
+            later = replace(analysis, words=[w for w in analysis.words if not w.earlier])
+            if self._search(text, later).referral != result.referral:
+                return self._search(text, analysis, referrals=False)
+        return result
+
+    def _search(self, text: str, analysis: Analysis, *, referrals: bool = True) -> SearchResult:
+        index_tokens = self.index.tokens
         positions = self._positions(analysis)
         scores = self._score(positions)
-        known = sum(1 for p in positions if any(w >= KNOWN_AT for _, w in p.alternatives))
-        return self._decide(text, analysis, scores, known)
+        # Catalogue words said: context words ("con", "nhà", "trả lời") count only beside a
+        # distinctive word they make a catalogue pair with ("nhận cha", "bố mất").
+        context = self.lexicon.context_words
+        known = sum(
+            1
+            for p in positions
+            if any(w >= KNOWN_AT and index_tokens[t] not in context for t, w in p.alternatives)
+        )
+        if known == 1 and self._says_a_pair(positions):
+            known = 2
+        if not referrals:
+            scores = {e: v for e, v in scores.items() if not self.index.entries[e].is_referral}
+        return self._decide(text, analysis, scores, known, self._foreign_share(positions))
 
     # -- words → alternatives ---------------------------------------------------------------
 
@@ -121,7 +159,7 @@ class ProcedureSearch:
         positions = [
             Position(self._weigh_accents(word, alts), word.weight)
             for word in analysis.words
-            for alts in self._resolve(word.folded)
+            for alts in self._resolve_word(word)
         ]
         # A pair that sounds like a catalogue pair ("thường chú" ~ "thường trú") repairs a word
         # that is itself a real word and so was not repaired alone.
@@ -154,6 +192,18 @@ class ProcedureSearch:
             weighed.append((tid, conf))
         return tuple(weighed)
 
+    def _resolve_word(self, word: Word) -> tuple[Alternatives, ...]:
+        """A word's positions; an abbreviation that leaves a choice ("tt": tạm|thường trú)
+        stands for each of its words at once, so both procedures score alike: a choice."""
+        if not word.others:
+            return self._resolve(word.folded)
+        merged = dict(alt for alts in self._resolve(word.folded) for alt in alts)
+        for other in word.others:
+            for alts in self._resolve(other):
+                for tid, conf in alts:
+                    merged[tid] = max(merged.get(tid, 0.0), conf)
+        return (tuple(merged.items()),)
+
     def _resolve_uncached(self, token: str) -> tuple[Alternatives, ...]:
         """A word → its positions in the query (two when a run-together word is split), each
         with the catalogue words it may stand for. No position at all: the word carries nothing
@@ -165,7 +215,9 @@ class ProcedureSearch:
         # A real Vietnamese syllable the catalogue does not use ("vàng", "vợ") is a word about
         # something else, not a typo: repairing it would invent evidence. Such words are repaired
         # only in context, when with their neighbour they sound like a catalogue pair.
-        if token.isdigit() or is_syllable(token) or len(token) < 3:
+        if token.isdigit():  # a number the catalogue does not use ("82 tuổi"): no evidence
+            return ()
+        if is_syllable(token) or len(token) < 3:
             return ((),)
         telex = telex_fold(token)
         if telex is not None and telex in index.vocab:
@@ -317,13 +369,47 @@ class ProcedureSearch:
                 + W_PHRASE * phrase
                 + W_PAIRS * pair_score
             )
-            scores[entry] = Scored(score, float(coverage[entry]), best_recall)
+            scores[entry] = Scored(
+                score, float(coverage[entry]), best_recall, min(1.0, explained / total)
+            )
         return scores
 
     # -- decision --------------------------------------------------------------------------
 
+    def _says_a_pair(self, positions: list[Position]) -> bool:
+        pairs = self.index.bigram_postings
+        return any(
+            (a, b) in pairs
+            for left, right in pairwise(positions)
+            for a, ca in left.alternatives
+            for b, cb in right.alternatives
+            if min(ca, cb) >= KNOWN_AT
+        )
+
+    def _foreign_share(self, positions: list[Position]) -> float:
+        """The share of the message's weight in words that no name, alias or keyword of the
+        catalogue uses ("phim", "phép", "váy"): the message is about something else too."""
+        index = self.index
+        total = foreign = 0.0
+        for p in positions:
+            if not p.alternatives:
+                weight = p.weight * index.unknown_idf * 0.8
+                foreign += weight
+            else:
+                weight = p.weight * max(index.idf[t] for t, _ in p.alternatives)
+                # "chó" is not "cho": a word the catalogue has only with other marks is foreign.
+                if all(index.df[t] == 0 or conf < KNOWN_AT for t, conf in p.alternatives):
+                    foreign += weight
+            total += weight
+        return foreign / total if total else 0.0
+
     def _decide(
-        self, text: str, analysis: Analysis, scores: dict[int, Scored], known: int
+        self,
+        text: str,
+        analysis: Analysis,
+        scores: dict[int, Scored],
+        known: int,
+        foreign: float = 0.0,
     ) -> SearchResult:
         entries = self.index.entries
         ranked = sorted(scores.items(), key=lambda item: (-item[1].score, item[0]))
@@ -343,18 +429,36 @@ class ProcedureSearch:
             # One catalogue word alone ("bot tên gì": "tên") is part of many names: an answer
             # needs two, or that word to be a whole name or alias.
             sure = sure and (known >= 2 or best.recall >= 1.0)
+            # Evidence that the person wants a procedure at all: a need or an action ("làm",
+            # "xin", "bị mất"), or a message that is little else than the procedure's name.
+            # "Con tôi sinh nhật" or "em đang đi nghĩa vụ quân sự, bao giờ về phép" name a
+            # procedure's words but ask for nothing: refuse rather than guess.
+            if analysis.elsewhere:
+                wanted = analysis.need and best.precision >= QUESTION_AT
+            elif analysis.need:
+                wanted = True
+            else:
+                wanted = best.precision >= BARE_AT and foreign <= FOREIGN_BARE
+            sure = sure and wanted
             if sure and entries[top].is_referral and best.score >= REFERRAL_AT:
                 referral = entries[top].id
                 candidates = ()
             elif sure and not entries[top].is_referral and best.score >= ANSWER_AT:
                 answer = entries[top].id
+                # An abbreviation that leaves a choice ("đăng ký tt": tạm trú or thường trú)
+                # and two procedures that fit it almost equally: ask, do not guess.
+                choice = any(w.others for w in analysis.words) and len(ranked) > 1
+                if choice and best.score - ranked[1][1].score < CHOICE_GAP:
+                    answer = None
         return SearchResult(
             query=text,
             answer=answer,
             candidates=candidates,
             referral=referral,
             aspect=analysis.aspect,
-            small_talk=analysis.small_talk if not analysis.words else None,
+            # Thanks or a greeting with a word or two besides ("cám ơn con nghen", "chào cháu")
+            # is still small talk when those words name nothing.
+            small_talk=analysis.small_talk if not (answer or referral or candidates) else None,
         )
 
 

@@ -126,6 +126,10 @@ class SearchIndex:
     def leans_stop(self, folded: str) -> bool:
         return self._stop_uses.get(folded, 0) >= self._content_uses.get(folded, 0)
 
+    def is_pair(self, first: str, second: str) -> bool:
+        a, b = self.vocab.get(first), self.vocab.get(second)
+        return a is not None and b is not None and (a, b) in self.bigram_postings
+
     def accent_match(self, tid: int, accent: str) -> AccentMatch:
         """How a typed word's diacritics compare with the catalogue's spellings of it."""
         forms = self.accents[tid]

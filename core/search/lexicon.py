@@ -1,13 +1,20 @@
-"""`knowledge/lexicon.yaml`: abbreviations, dialect, stop words, aspects and small talk."""
+"""`knowledge/lexicon.yaml`: abbreviations, dialect, stop words, aspects and small talk.
+
+Phrases of the aspects, needs and document questions may be written as small patterns, so the
+file lists ways of asking rather than sentences: `[a|b c]` is one of the alternatives,
+`(a|b)` one of them or nothing. "cần (những) [gì|chi]" stands for "cần gì", "cần chi",
+"cần những gì", "cần những chi".
+"""
 
 from __future__ import annotations
 
+import re
 import unicodedata
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from enum import StrEnum
 from pathlib import Path
-from typing import Generic, TypeVar
+from typing import Generic, Protocol, TypeVar
 
 from pydantic import BaseModel, ConfigDict, ValidationError
 
@@ -24,6 +31,16 @@ _TONES = {"\u0300", "\u0301", "\u0303", "\u0309", "\u0323"}
 T = TypeVar("T")
 
 
+class Folded(Protocol):
+    """What a phrase table reads from a word: its folded form (the rest goes to `same`)."""
+
+    @property
+    def folded(self) -> str: ...
+
+
+W = TypeVar("W", bound=Folded)
+
+
 class Aspect(StrEnum):
     """The part of a procedure a question is about."""
 
@@ -31,6 +48,8 @@ class Aspect(StrEnum):
     FEES = "fees"
     TIME = "time"
     WHERE = "where"
+    ONLINE = "online"  # filing on the portal or VNeID
+    WHO = "who"  # who may file, on someone's behalf
 
 
 class SmallTalk(StrEnum):
@@ -39,6 +58,28 @@ class SmallTalk(StrEnum):
     ACK = "ack"
     BYE = "bye"
     CONTACT = "contact"  # the office's phone, hours, address
+    DOSSIER = "dossier"  # "hồ sơ của tôi đến đâu rồi": a dossier already filed, not a procedure
+
+
+# When a message says several ("dạ em cảm ơn ạ", "chào em, số điện thoại xã"), the one answered.
+SMALL_TALK_ORDER = (
+    SmallTalk.DOSSIER,
+    SmallTalk.CONTACT,
+    SmallTalk.THANKS,
+    SmallTalk.BYE,
+    SmallTalk.GREETING,
+    SmallTalk.ACK,
+)
+
+
+class _DocumentQuestion(BaseModel):
+    """ "… có cần CCCD của bố mẹ không": the words between an opening and a closing name a
+    document the person asks about, not the procedure."""
+
+    model_config = ConfigDict(extra="forbid")
+    opening: list[str] = []
+    closing: list[str] = []
+    max_words: int = 8
 
 
 class _LexiconFile(BaseModel):
@@ -51,12 +92,32 @@ class _LexiconFile(BaseModel):
     stop_phrases: list[str] = []
     aspects: dict[Aspect, list[str]] = {}
     small_talk: dict[SmallTalk, list[str]] = {}
+    ambiguous: dict[str, list[str]] = {}
+    needs: list[str] = []
+    how: list[str] = []
+    questions: list[str] = []
+    other_topics: list[str] = []
+    document_question: _DocumentQuestion = _DocumentQuestion()
 
 
 class _Skip(StrEnum):
     """Kind of a stop phrase: words removed without meaning anything."""
 
     STOP = "stop"
+
+
+class Mark(StrEnum):
+    """Phrases that are found without being removed, or that delimit a part of the message."""
+
+    NEED = "need"  # the person wants something done: làm, xin, đăng ký, bị mất…
+    OPENING = "opening"  # "có cần", "phải mang": a document named next
+    CLOSING = "closing"  # "không", "hay không": the document's name ended
+    QUESTION = "question"  # "bao giờ", "gì", "ai": asks something, maybe not about a procedure
+    TOPIC = "topic"  # "phim", "tiệc", "chó": the message is about something else too
+
+
+_PATTERN_PART = re.compile(r"\[([^\]]*)\]|\(([^)]*)\)|([^\s\[\]()]+)")
+_PATTERN_SIGNS = re.compile(r"[\[\]()|]")
 
 
 def accent_key(word: str) -> str:
@@ -76,24 +137,88 @@ def phrase_words(phrase: str) -> tuple[PhraseWord, ...]:
     return tuple((fold(word), accent_key(word)) for word in phrase.split() if fold(word))
 
 
-class PhraseTable(Generic[T]):
-    """Phrases looked up by their first word, longest first: a message is scanned once."""
+# One place of a pattern: whether it may be left out, and its alternatives (each a few words)
+# by their first folded word.
+Slot = tuple[bool, dict[str, tuple[tuple[PhraseWord, ...], ...]]]
+Pattern = tuple[Slot, ...]
 
-    def __init__(self, entries: Iterable[tuple[tuple[PhraseWord, ...], T]]) -> None:
-        by_first: dict[str, list[tuple[tuple[PhraseWord, ...], T]]] = {}
-        for phrase, value in entries:
-            if phrase:
-                by_first.setdefault(phrase[0][0], []).append((phrase, value))
-        self._by_first = {
-            first: tuple(sorted(found, key=lambda item: -len(item[0])))
-            for first, found in by_first.items()
-        }
+
+def parse_pattern(text: str) -> Pattern:
+    """ "cần (những) [gì|chi]" → three slots: "cần"; "những" or nothing; "gì" or "chi"."""
+    slots: list[Slot] = []
+    for required, optional, word in _PATTERN_PART.findall(text):
+        options = required or optional or word
+        by_first: dict[str, list[tuple[PhraseWord, ...]]] = {}
+        for alternative in options.split("|"):
+            words = phrase_words(alternative)
+            if words:
+                by_first.setdefault(words[0][0], []).append(words)
+        if by_first:
+            slots.append((bool(optional), {k: tuple(v) for k, v in by_first.items()}))
+    return tuple(slots)
+
+
+def pattern_words(text: str) -> list[str]:
+    """Every folded word a pattern may say."""
+    return fold(_PATTERN_SIGNS.sub(" ", text)).split()
+
+
+class PhraseTable(Generic[T]):
+    """Phrases and patterns, looked up by the words they may start with: a message is scanned
+    once, and a pattern is matched slot by slot, never spelled out in all its forms."""
+
+    def __init__(self, entries: Iterable[tuple[Pattern, T]]) -> None:
+        by_first: dict[str, list[tuple[Pattern, T]]] = {}
+        for pattern, value in entries:
+            for first in _first_words(pattern):
+                by_first.setdefault(first, []).append((pattern, value))
+        self._by_first = {first: tuple(found) for first, found in by_first.items()}
 
     def __bool__(self) -> bool:
         return bool(self._by_first)
 
-    def candidates(self, folded: str) -> tuple[tuple[tuple[PhraseWord, ...], T], ...]:
-        return self._by_first.get(folded, ())
+    def matches(
+        self, words: Sequence[W], i: int, same: Callable[[W, PhraseWord], bool]
+    ) -> list[tuple[int, T]]:
+        """(size, value) of every entry that matches at words[i], each at its longest."""
+        found = []
+        for pattern, value in self._by_first.get(words[i].folded, ()):
+            size = _longest(pattern, words, i, same) - i
+            if size > 0:
+                found.append((size, value))
+        return found
+
+
+def _first_words(pattern: Pattern) -> set[str]:
+    first: set[str] = set()
+    for optional, alternatives in pattern:
+        first.update(alternatives)
+        if not optional:
+            break
+    return first
+
+
+def _longest(
+    pattern: Pattern, words: Sequence[W], at: int, same: Callable[[W, PhraseWord], bool]
+) -> int:
+    """How far a match of the pattern starting at `at` can reach (-1: none). The positions
+    reachable after each slot are carried as a set: linear in the slots, whatever is optional."""
+    reach = {at}
+    for optional, alternatives in pattern:
+        after = set(reach) if optional else set()
+        for position in reach:
+            if position >= len(words):
+                continue
+            for option in alternatives.get(words[position].folded, ()):
+                end = position + len(option)
+                if end <= len(words) and all(
+                    same(words[position + k], expected) for k, expected in enumerate(option)
+                ):
+                    after.add(end)
+        if not after:
+            return -1
+        reach = after
+    return max(reach)
 
 
 def split_accent_key(key: str) -> tuple[str, str]:
@@ -115,6 +240,17 @@ class Lexicon:
     aspects: PhraseTable[Aspect]
     small_talk: PhraseTable[SmallTalk]
     stop_phrases: PhraseTable[_Skip]
+    # Abbreviations with several meanings ("kh": không / kết hôn): folded key → the expansions,
+    # each a tuple of positions, each position the words it may be ("tạm|thường trú").
+    ambiguous: dict[str, tuple[tuple[tuple[PhraseWord, ...], ...], ...]]
+    # "… thế nào": how it is done; the documents are opened when no other part is asked about.
+    how: PhraseTable[Aspect]
+    # Needs, and the bounds of a document named inside a question (found, not removed).
+    marks: PhraseTable[Mark]
+    document_max_words: int = 8
+    # Every folded word the lexicon itself uses: a Telex or VNI leftover that decodes to one
+    # of them ("gif" → gì) is read as that word.
+    known_words: frozenset[str] = frozenset()
 
     @classmethod
     def load(cls, path: Path) -> Lexicon:
@@ -143,6 +279,27 @@ class Lexicon:
 
     @classmethod
     def from_file(cls, data: _LexiconFile) -> Lexicon:
+        def table(patterns: Iterable[tuple[str, T]]) -> PhraseTable[T]:
+            return PhraseTable((parse_pattern(p), value) for p, value in patterns)
+
+        marks: list[tuple[str, Mark]] = [
+            *((p, Mark.NEED) for p in data.needs),
+            *((p, Mark.OPENING) for p in data.document_question.opening),
+            *((p, Mark.CLOSING) for p in data.document_question.closing),
+            *((p, Mark.QUESTION) for p in data.questions),
+            *((p, Mark.TOPIC) for p in data.other_topics),
+        ]
+        patterns = [
+            *data.stopwords,
+            *data.context_words,
+            *data.abbreviations.values(),
+            *data.synonyms,
+            *data.stop_phrases,
+            *(p for ps in data.aspects.values() for p in ps),
+            *(p for ps in data.small_talk.values() for p in ps),
+            *data.how,
+            *(p for p, _ in marks),
+        ]
         return cls(
             abbreviations={fold(k): tuple(fold(v).split()) for k, v in data.abbreviations.items()},
             expansion_words={
@@ -153,13 +310,25 @@ class Lexicon:
             stop_folded=frozenset(fold(w) for w in data.stopwords),
             context_words=frozenset(fold(w) for w in data.context_words),
             synonyms=PhraseTable(
-                (phrase_words(p), phrase_words(std)) for p, std in data.synonyms.items()
+                (parse_pattern(p), phrase_words(std)) for p, std in data.synonyms.items()
             ),
-            aspects=PhraseTable(
-                (phrase_words(p), aspect) for aspect, ps in data.aspects.items() for p in ps
-            ),
-            small_talk=PhraseTable(
-                (phrase_words(p), kind) for kind, ps in data.small_talk.items() for p in ps
-            ),
-            stop_phrases=PhraseTable((phrase_words(p), _Skip.STOP) for p in data.stop_phrases),
+            aspects=table((p, a) for a, ps in data.aspects.items() for p in ps),
+            small_talk=table((p, kind) for kind, ps in data.small_talk.items() for p in ps),
+            how=table((p, Aspect.DOCUMENTS) for p in data.how),
+            stop_phrases=table((p, _Skip.STOP) for p in data.stop_phrases),
+            ambiguous={
+                fold(key): tuple(_ambiguous_expansion(e) for e in expansions)
+                for key, expansions in data.ambiguous.items()
+            },
+            marks=table(marks),
+            document_max_words=data.document_question.max_words,
+            known_words=frozenset(word for p in patterns for word in pattern_words(p)),
         )
+
+
+def _ambiguous_expansion(text: str) -> tuple[tuple[PhraseWord, ...], ...]:
+    """ "tạm|thường trú" → ((tạm, thường), (trú,)): one position per word, its alternatives."""
+    return tuple(
+        tuple((fold(alt), accent_key(alt)) for alt in word.split("|") if fold(alt))
+        for word in text.casefold().split()
+    )

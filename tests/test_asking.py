@@ -1,0 +1,147 @@
+"""Issue 14: what people hit first, as transcripts on the terminal and as Telegram delivers it —
+the part asked about, an aspect alone, near-misses, long stories, thanks, a dossier question,
+a number that presses nothing, and a way on under every reply."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from bot.app import Dispatcher
+from tests.transcript import Transcript, channel_transcript
+
+
+@pytest.fixture(params=["console", "telegram"])
+def talk(request: pytest.FixtureRequest, dispatcher: Dispatcher, tmp_path: Path) -> Transcript:
+    return channel_transcript(dispatcher, request.param, "701", files_dir=tmp_path)
+
+
+def _card_title(talk: Transcript) -> str:
+    return talk.seen.split("\n", 1)[0]
+
+
+@pytest.mark.parametrize(
+    ("question", "procedure"),
+    [
+        ("làm giấy khai sinh cần gì", "Đăng ký khai sinh"),
+        ("lam giay khai sinh can gi", "Đăng ký khai sinh"),
+        ("khai tu can gi", "Đăng ký khai tử"),
+        ("ket hon can chi", "Đăng ký kết hôn"),
+        ("đăng ký kết hôn can j", "Đăng ký kết hôn"),
+        ("khai tử mang theo gì", "Đăng ký khai tử"),
+        ("hồ sơ kết hôn gồm những gì", "Đăng ký kết hôn"),
+        ("thủ tục khai sinh ntn", "Đăng ký khai sinh"),
+        ("d9a8ng ky1 ke6t1 ho6n ca62n gi2", "Đăng ký kết hôn"),  # VNI keystrokes
+        ("làm ks cho con cần cccd của bố mẹ không", "Đăng ký khai sinh"),
+    ],
+)
+async def test_every_way_of_asking_what_to_bring_opens_the_documents(
+    talk: Transcript, question: str, procedure: str
+) -> None:
+    await talk.say(question)
+    assert _card_title(talk) == procedure
+    talk.sees(f"Giấy tờ cần chuẩn bị – {procedure}")
+    talk.every_reply_has_a_button()
+    assert "🏠 Về đầu" in [b.label for b in talk.buttons]
+
+
+@pytest.mark.parametrize(
+    ("question", "section"),
+    [
+        ("đăng ký tạm trú mất bao nhiêu tiền", "Lệ phí – Đăng ký tạm trú"),
+        ("đăng ký tạm trú mấy ngày thì xong", "Thời gian giải quyết – Đăng ký tạm trú"),
+        ("đăng ký tạm trú nộp ở đâu", "Nộp ở đâu, nộp thế nào – Đăng ký tạm trú"),
+        ("đăng ký tạm trú online được không", "Nộp ở đâu, nộp thế nào – Đăng ký tạm trú"),
+        ("ai được đi đăng ký tạm trú", "Ai được nộp hồ sơ – Đăng ký tạm trú"),
+    ],
+)
+async def test_fee_time_where_online_and_who(talk: Transcript, question: str, section: str) -> None:
+    await talk.say(question)
+    talk.sees(section)
+    talk.every_reply_has_a_button()
+
+
+async def test_an_aspect_alone_is_about_the_procedure_shown_last(talk: Transcript) -> None:
+    await talk.say("đăng ký kết hôn")
+    assert _card_title(talk) == "Đăng ký kết hôn"
+    for question, section in [
+        ("cần gì", "Giấy tờ cần chuẩn bị"),
+        ("bao nhiêu tiền", "Lệ phí"),
+        ("mấy ngày", "Thời gian giải quyết"),
+        ("nộp ở đâu", "Nộp ở đâu, nộp thế nào"),
+        ("ai được đi nộp", "Ai được nộp hồ sơ"),
+    ]:
+        await talk.say(question)
+        talk.sees(f"{section} – Đăng ký kết hôn")
+        talk.every_reply_has_a_button()
+
+
+async def test_an_aspect_alone_with_nothing_shown_asks_which_procedure(talk: Transcript) -> None:
+    await talk.say("bao nhiêu tiền")
+    talk.sees("muốn hỏi 💰 lệ phí của thủ tục nào")
+    assert "Hộ tịch" in [b.label for b in talk.buttons]
+
+
+@pytest.mark.parametrize(
+    "message",
+    [
+        "con tôi sinh nhật",
+        "em tôi đang đi nghĩa vụ quân sự bao giờ về phép",
+        "chó nhà tôi chết chôn ở đâu",
+        "thư viện huyện mở cửa mấy giờ",
+        "mua đất ở đâu rẻ",
+    ],
+)
+async def test_near_misses_get_no_procedure_card(talk: Transcript, message: str) -> None:
+    await talk.say(message)
+    assert not talk.seen.startswith(("Đăng ký", "Chứng thực", "Hỗ trợ", "Cấp")), talk.seen
+    talk.every_reply_has_a_button()
+
+
+async def test_a_question_about_a_dossier_offers_the_lookup(talk: Transcript) -> None:
+    await talk.say("hồ sơ của tôi đến đâu rồi")
+    talk.sees("mã hồ sơ", "000.00.19.H47-260105-0001")
+    talk.sees_not("phạt", "giao thông")
+    await talk.press("Tra cứu hồ sơ đã nộp")
+    talk.sees("gõ mã hồ sơ")
+
+
+async def test_a_long_story_is_answered_by_its_need(talk: Transcript) -> None:
+    await talk.say(
+        "Vợ chồng tôi lấy nhau 10 năm mà chưa có con, đi chữa nhiều nơi không được. "
+        "Giờ muốn nhận một bé về nuôi"
+    )
+    assert _card_title(talk) == "Đăng ký việc nuôi con nuôi trong nước"
+
+
+@pytest.mark.parametrize(
+    ("message", "reply"),
+    [
+        ("cam on nhieu nha", "không có gì"),
+        ("dạ em cảm ơn ạ", "không có gì"),
+        ("chào cháu", "Xin chào"),
+    ],
+)
+async def test_thanks_and_greetings_get_a_warm_reply(
+    talk: Transcript, message: str, reply: str
+) -> None:
+    await talk.say(message)
+    talk.sees(reply)
+    talk.sees_not("chưa tìm được thủ tục")
+    talk.every_reply_has_a_button()
+
+
+async def test_an_abbreviation_that_leaves_a_choice_asks(talk: Transcript) -> None:
+    await talk.say("đăng ký tt")
+    talk.sees("Có phải ông/bà muốn hỏi")
+    labels = [b.label for b in talk.buttons]
+    assert "Đăng ký tạm trú" in labels and "Đăng ký thường trú" in labels
+
+
+async def test_a_number_is_not_searched_as_a_question(talk: Transcript) -> None:
+    await talk.say("cảm ơn")
+    await talk.say("7")  # on the terminal: beyond the choices shown, so typed text
+    talk.sees("chưa hiểu số 7")
+    talk.sees_not("chưa tìm được thủ tục")
+    talk.every_reply_has_a_button()
