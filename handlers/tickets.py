@@ -146,6 +146,7 @@ async def _ask(ctx: Context, context: TicketContext) -> list[Reply]:
     ticket = await ctx.storage.chat_ticket(ctx.chat)
     if ticket is not None:  # asked already: the conversation with the officer goes on
         await ctx.storage.touch_ticket(ticket.id, ctx.now())
+        ctx.hint_ticket(True)
         return [ctx.reply("ticket_already_open.j2", [[tb.end_button(ticket)], [HOME]], t=ticket)]
     await ctx.set_state(TicketState.WRITING, context=context.to_json())
     return [
