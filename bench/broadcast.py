@@ -85,13 +85,13 @@ async def main(args: argparse.Namespace) -> None:
     recipients = [str(FIRST_CHAT + n) for n in range(args.subscribers)]
     async with running_services(settings, clock=clock, knowledge=knowledge) as services:
         for chat_id in recipients:
-            await services.storage.subscribe(
+            await services.storage.broadcasts.subscribe(
                 ChatRef("telegram", chat_id), ALL_TOPICS, "ok", clock.now()
             )
         draft = BroadcastDraft(TEXT, ALL_TOPICS, None, "telegram", str(OFFICER), None, str(OFFICER))
         entry = AuditEntry(clock.now(), "telegram", str(OFFICER), None, AuditAction.BROADCAST_SENT)
         t0 = time.perf_counter()
-        broadcast = await services.storage.create_broadcast(draft, entry, clock.now())
+        broadcast = await services.storage.broadcasts.create_broadcast(draft, entry, clock.now())
         confirm_ms = (time.perf_counter() - t0) * 1e3
 
     async with FakeTelegram() as fake:
@@ -131,7 +131,7 @@ async def main(args: argparse.Namespace) -> None:
         # Read before the restart (which puts them back to pending): the rows claimed when the
         # process died. Only these can reach a person twice.
         async with running_services(settings, clock=clock, knowledge=knowledge) as services:
-            counts = await services.storage.outbox_counts()
+            counts = await services.storage.outbox.outbox_counts()
         in_flight = counts[OutboxStatus.SENDING]
         sent_before = counts[OutboxStatus.SENT]
 
@@ -153,7 +153,7 @@ async def main(args: argparse.Namespace) -> None:
         report = fake.messages_to(OFFICER)[0].plain
 
     async with running_services(settings, clock=clock, knowledge=knowledge) as services:
-        progress = await services.storage.broadcast_progress(broadcast.id)
+        progress = await services.storage.broadcasts.broadcast_progress(broadcast.id)
 
     duplicates = sum(n - 1 for n in served.values())
     limit = args.rate

@@ -128,7 +128,7 @@ async def main() -> None:
             last = min(first + batch, args.dossiers)
             items = [make_dossier(n, procedures, rng) for n in range(first, last)]
             pairs = [(d, f"h{d.code_key}") for d in items]
-            await services.storage.apply_dossiers(pairs, NOW, "bench")
+            await services.storage.dossiers.apply_dossiers(pairs, NOW, "bench")
         filled = time.perf_counter() - start
         rate = args.dossiers / filled
         print(f"\nfilled {args.dossiers:,} dossiers in {filled:.1f} s ({rate:,.0f}/s)")
@@ -168,7 +168,7 @@ async def main() -> None:
             parsed = parse_export(path, knowledge.catalogue, services.calendar)
             t1 = time.perf_counter()
             assert not parsed.errors and not parsed.file_errors
-            outcome = await services.storage.apply_dossiers(
+            outcome = await services.storage.dossiers.apply_dossiers(
                 [(row.dossier, row.row_hash) for row in parsed.rows], NOW, f"import:{path.name}"
             )
             t2 = time.perf_counter()

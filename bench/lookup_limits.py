@@ -87,7 +87,7 @@ async def attack(chats: int, hours: int, limits: LookupLimits) -> Outcome:
             settings, clock=clock, knowledge=load_knowledge(settings)
         ) as services:
             services.lookup = dataclasses.replace(services.lookup, limits=limits)
-            await services.storage.apply_dossiers(dossiers(), clock.now(), "bench")
+            await services.storage.dossiers.apply_dossiers(dossiers(), clock.now(), "bench")
             dispatcher = Dispatcher(services)
             outcome = Outcome()
             resting: dict[int, dt.datetime] = {}  # chat → refused until about then

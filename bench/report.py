@@ -86,13 +86,17 @@ async def run(args: argparse.Namespace) -> None:
             stamp = YEAR_START.replace(tzinfo=VIETNAM)
             for start in range(0, len(first), 20_000):
                 batch = first[start : start + 20_000]
-                await storage.apply_dossiers([(d, row_hash(d)) for d in batch], stamp, "bench")
+                await storage.dossiers.apply_dossiers(
+                    [(d, row_hash(d)) for d in batch], stamp, "bench"
+                )
             # 20 % finished later by an export without the date: the history dates them.
             later = [replace(d, status=Status.READY) for n, d in enumerate(first) if n % 5 == 3]
             for start in range(0, len(later), 20_000):
                 batch = later[start : start + 20_000]
                 moment = (batch[0].received_at + dt.timedelta(days=3)).replace(tzinfo=VIETNAM)
-                await storage.apply_dossiers([(d, row_hash(d)) for d in batch], moment, "bench")
+                await storage.dossiers.apply_dossiers(
+                    [(d, row_hash(d)) for d in batch], moment, "bench"
+                )
             for item in rng.sample([d for n, d in enumerate(first) if n % 5 == 4], args.apologies):
                 draft = ApologyDraft(
                     item.code_key,
@@ -104,7 +108,7 @@ async def run(args: argparse.Namespace) -> None:
                     "VBXL",
                 )
                 issued_at = dt.datetime.combine(item.due_date, dt.time(8)).replace(tzinfo=VIETNAM)
-                await storage.issue_apology(draft, issued_at, 1)
+                await storage.apologies.issue_apology(draft, issued_at, 1)
             filled = time.perf_counter() - started
             print(f"{args.dossiers:,} dossiers, {args.apologies} apologies: {filled:.1f} s to fill")
             size = (Path(folder) / "motcua.sqlite3").stat().st_size
@@ -117,7 +121,7 @@ async def run(args: argparse.Namespace) -> None:
                 rows = 0
                 for _ in range(args.rounds):
                     t0 = time.perf_counter()
-                    data = await storage.report_data(period.first, period.last)
+                    data = await storage.reports.report_data(period.first, period.last)
                     t1 = time.perf_counter()
                     report = build_report(
                         data,

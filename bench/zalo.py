@@ -70,7 +70,7 @@ async def accept(bot: ZaloBot, events: int, concurrency: int, rate: float) -> No
     url = f"http://127.0.0.1:{bot.port}/zalo/webhook"
     storage = bot.services.storage
     result = await _spawn_client(url, "--events", str(events), "--concurrency", str(concurrency))
-    assert (await storage.inbox_counts()).get("pending") == events
+    assert (await storage.zalo.inbox_counts()).get("pending") == events
     print(
         f"accepted {events} signed events, {concurrency} clients, closed loop: "
         f"{result['rate']:,.0f} events/s; ack p50 {result['p50']:.1f} ms, "
@@ -81,7 +81,7 @@ async def accept(bot: ZaloBot, events: int, concurrency: int, rate: float) -> No
         result = await _spawn_client(
             url, *flags, "--client-rate", str(rate), "--offset", str(events)
         )
-        assert (await storage.inbox_counts()).get("pending") == 2 * events
+        assert (await storage.zalo.inbox_counts()).get("pending") == 2 * events
         print(
             f"accepted {events} signed events sent at {rate:,.0f}/s over up to {concurrency} "
             f"connections: {result['rate']:,.0f} events/s; ack p50 {result['p50']:.1f} ms, "

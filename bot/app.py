@@ -125,7 +125,7 @@ class Dispatcher:
         self._seen.move_to_end(key)
         if len(self._seen) > 10_000:
             self._seen.popitem(last=False)
-        return await self.services.storage.touch_chat(message.channel, message.chat_id, now)
+        return await self.services.storage.chats.touch_chat(message.channel, message.chat_id, now)
 
     async def handle(
         self,
@@ -138,7 +138,7 @@ class Dispatcher:
         ctx = Context(self.services, message, text_format, files=files)
         try:
             ctx.first_contact = await self._first_contact(message)
-            loaded = ctx.state = await storage.load_state(ctx.key)
+            loaded = ctx.state = await storage.conversations.load_state(ctx.key)
             ctx.message = typed_choice(message, loaded)
             ctx.open_ticket = await tickets.open_ticket_for(ctx)  # issue 21: quiet while open
             route = next((r for r in self.routes if r.matches(ctx)), None)
@@ -147,7 +147,9 @@ class Dispatcher:
                 # The buttons remembered were those of an earlier reply: a number typed next
                 # must not press them.
                 data = {k: v for k, v in loaded.data.items() if k != CHOICES}
-                await storage.save_state(ctx.key, loaded.name, data, self.services.clock.now())
+                await storage.conversations.save_state(
+                    ctx.key, loaded.name, data, self.services.clock.now()
+                )
             else:  # issue 21: the questions remembered, when no state change saved them
                 await ctx.save_memory()
         except Exception:
@@ -217,7 +219,7 @@ async def running_services(
             renderers={fmt: Renderer(settings.templates_dir, fmt) for fmt in TextFormat},
             calendar=calendar,
             admins=admins,
-            roster=OfficerRoster(await storage.officers()),
+            roster=OfficerRoster(await storage.officers.officers()),
             lookup=LookupPolicy(
                 second_factor=settings.lookup_second_factor,
                 limits=lookup_limits(settings),
@@ -234,7 +236,7 @@ async def running_services(
                 unlink_returned_days=settings.unlink_returned_days,
                 volunteer_lookup_factor=settings.volunteer_lookup_factor,
             ),
-            volunteers=VolunteerRoster(await storage.volunteers()),
+            volunteers=VolunteerRoster(await storage.care.volunteers()),
             links=link_policy(settings),
             photos=ReaderLimits(max_bytes=int(settings.photo_max_mb * 2**20)),
             tickets=TicketPolicy(silence=dt.timedelta(minutes=settings.ticket_silence_minutes)),

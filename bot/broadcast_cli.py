@@ -54,7 +54,7 @@ async def queue_from_command_line(args: argparse.Namespace, settings: Settings) 
         return 2
     async with running_services(settings, knowledge=knowledge) as services:
         audience = topic_label(knowledge.catalogue, topic)
-        count = (await services.storage.audience_sizes()).size(topic)
+        count = (await services.storage.broadcasts.audience_sizes()).size(topic)
         if count == 0:
             print(f"Chưa có ai trong nhóm nhận «{audience}»: chưa gửi.", file=sys.stderr)
             return 1
@@ -73,7 +73,7 @@ async def queue_from_command_line(args: argparse.Namespace, settings: Settings) 
         detail = audit_detail(knowledge.catalogue, topic, text)
         entry = AuditEntry(now, CHANNEL, actor, None, AuditAction.BROADCAST_SENT, None, detail)
         try:
-            broadcast = await services.storage.create_broadcast(draft, entry, now)
+            broadcast = await services.storage.broadcasts.create_broadcast(draft, entry, now)
         except NoRecipients:
             print(f"Chưa có ai trong nhóm nhận «{audience}»: chưa gửi.", file=sys.stderr)
             return 1

@@ -50,20 +50,20 @@ class CareWatch:
             policy.ready_reminder
             and now.time() >= policy.ready_reminder_time
             and services.calendar.is_working_day(today)
-            and await storage.job_last_day(self.REMINDERS) != today
+            and await storage.jobs.job_last_day(self.REMINDERS) != today
         ):
             # The appointment day itself; after a stop, the days missed since the last run too
             # (at most a week back), so that nobody is reminded twice and nobody is skipped.
-            last = await storage.job_last_day(self.REMINDERS)
+            last = await storage.jobs.job_last_day(self.REMINDERS)
             first = max(last + dt.timedelta(days=1), today - CATCH_UP) if last else today
-            queued = await storage.queue_ready_reminders(first, today, now)
-            await storage.record_job_day(self.REMINDERS, today, now)
+            queued = await storage.care.queue_ready_reminders(first, today, now)
+            await storage.jobs.record_job_day(self.REMINDERS, today, now)
             log.info("ready reminders: %d queued", queued)
             done += queued
-        if policy.unlink_returned_days and await storage.job_last_day(self.UNLINK) != today:
+        if policy.unlink_returned_days and await storage.jobs.job_last_day(self.UNLINK) != today:
             moment = now - dt.timedelta(days=policy.unlink_returned_days)
-            removed = await storage.unlink_finished_before(moment, now)
-            await storage.record_job_day(self.UNLINK, today, now)
+            removed = await storage.care.unlink_finished_before(moment, now)
+            await storage.jobs.record_job_day(self.UNLINK, today, now)
             log.info("unlinked %d chat(s) from finished dossiers", removed)
             done += removed
         return done

@@ -297,8 +297,8 @@ async def _apologies_async(args: argparse.Namespace, settings: Settings) -> int:
                 file=sys.stderr,
             )
             return 2
-        issued = await services.storage.apologies_between(first, last)
-        dossiers = await services.storage.get_dossiers([a.code_key for a in issued])
+        issued = await services.storage.apologies.apologies_between(first, last)
+        dossiers = await services.storage.dossiers.get_dossiers([a.code_key for a in issued])
         table = apologies_csv(services, issued, dossiers, first, last)
     print(f"Văn bản xin lỗi từ {first:%d/%m/%Y} đến {last:%d/%m/%Y}: {_count(len(issued))}")
     if args.csv:
@@ -358,7 +358,9 @@ def _reload(args: argparse.Namespace, settings: Settings) -> int:
 
 async def _record_catalogue_changes(settings: Settings, rows: list[tuple[str, str]]) -> None:
     async with running_services(settings) as services:
-        await services.storage.record_catalogue_changes(rows, "motcua reload", services.clock.now())
+        await services.storage.reports.record_catalogue_changes(
+            rows, "motcua reload", services.clock.now()
+        )
 
 
 def _broadcast(args: argparse.Namespace, settings: Settings) -> int:

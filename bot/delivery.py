@@ -99,7 +99,7 @@ class OutboxWorker:
 
     async def recover(self) -> int:
         """At start-up: what a previous worker had in flight is due again."""
-        recovered = await self.services.storage.recover_in_flight(list(self.senders))
+        recovered = await self.services.storage.outbox.recover_in_flight(list(self.senders))
         if recovered:
             log.warning("resending %d outbox message(s) left in flight", recovered)
         return recovered
@@ -118,7 +118,7 @@ class OutboxWorker:
             while True:
                 if not drained and len(claimed) + len(running) < self.concurrency:
                     room = self.batch - len(claimed) - len(running)
-                    items = await self.services.storage.claim_due(
+                    items = await self.services.storage.outbox.claim_due(
                         self.services.clock.now(), room, list(self.senders), self.only_chat
                     )
                     claimed.extend(items)
@@ -144,7 +144,7 @@ class OutboxWorker:
                 task.cancel()
             await asyncio.gather(*running, return_exceptions=True)
         if broadcasts:  # a broadcast whose last message was just handled: its report (once)
-            await self.services.storage.finish_broadcasts(
+            await self.services.storage.broadcasts.finish_broadcasts(
                 sorted(broadcasts), self.services.clock.now()
             )
         return handled
@@ -178,19 +178,23 @@ class OutboxWorker:
                 message_id = message_id or sent_id
         except Undeliverable as exc:
             log.info("chat %s/%s unreachable: %s", message.channel, message.chat_id, exc)
-            await storage.mark_failed(item.id, f"undeliverable: {exc}", now)
-            await storage.deactivate_chat(ChatRef(message.channel, message.chat_id))
+            await storage.outbox.mark_failed(item.id, f"undeliverable: {exc}", now)
+            await storage.chats.deactivate_chat(ChatRef(message.channel, message.chat_id))
         except Exception as exc:  # RetryLater and anything unexpected: try again later
             if not isinstance(exc, RetryLater):
                 log.exception("sending outbox message %s failed", message.dedupe_key)
             retry_after = exc.retry_after if isinstance(exc, RetryLater) else None
             if item.attempts >= self.policy.max_attempts:
-                await storage.mark_failed(item.id, f"gave up after {item.attempts}: {exc}", now)
+                await storage.outbox.mark_failed(
+                    item.id, f"gave up after {item.attempts}: {exc}", now
+                )
             else:
                 delay = self.policy.delay(item.attempts, retry_after)
-                await storage.mark_retry(item.id, str(exc) or type(exc).__name__, now + delay)
+                await storage.outbox.mark_retry(
+                    item.id, str(exc) or type(exc).__name__, now + delay
+                )
         else:
-            await storage.mark_sent(item.id, message_id, now)
+            await storage.outbox.mark_sent(item.id, message_id, now)
 
 
 async def render_or_settle(services: Services, item: OutboxItem, fmt: TextFormat) -> Reply | None:
@@ -201,12 +205,12 @@ async def render_or_settle(services: Services, item: OutboxItem, fmt: TextFormat
         reply = await render_outbox(services, item, fmt)
     except Exception:
         log.exception("cannot render outbox message %s", item.message.dedupe_key)
-        await storage.mark_failed(item.id, "render failed", now)
+        await storage.outbox.mark_failed(item.id, "render failed", now)
         return None
     if reply is None:
-        await storage.mark_failed(item.id, "nothing to say (data removed)", now)
+        await storage.outbox.mark_failed(item.id, "nothing to say (data removed)", now)
         return None
     if isinstance(reply, Withdrawn):
-        await storage.mark_cancelled(item.id, now)
+        await storage.outbox.mark_cancelled(item.id, now)
         return None
     return reply

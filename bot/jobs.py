@@ -38,12 +38,12 @@ class ApologyWatch:
         today = now.date()
         if now.time() < self.run_at or not services.calendar.is_working_day(today):
             return False
-        if await services.storage.job_last_day(self.JOB) == today:
+        if await services.storage.jobs.job_last_day(self.JOB) == today:
             return False
         items = await due_list(services, today)
         repeated = await repeated_supplements(services)
         if (items or repeated) and self.officer_chats:
-            await services.storage.enqueue(
+            await services.storage.outbox.enqueue(
                 [
                     OutboxMessage(
                         dedupe_key=f"{self.JOB}:{today.isoformat()}:{c.channel}:{c.chat_id}",
@@ -57,7 +57,7 @@ class ApologyWatch:
                 now,
             )
             log.info("apology watch: %d dossier(s) need an apology", len(items))
-        await services.storage.record_job_day(self.JOB, today, now)
+        await services.storage.jobs.record_job_day(self.JOB, today, now)
         return True
 
     async def run(self, stop: asyncio.Event, interval: float = 30.0) -> None:

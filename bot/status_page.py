@@ -115,7 +115,7 @@ class StatusPage:
         token = request.path_params["token"]
         linked = None
         if is_token(token):
-            linked = await self.services.storage.linked_dossier(token_hash(token))
+            linked = await self.services.storage.links.linked_dossier(token_hash(token))
         now = self.services.clock.now()
         if linked is None or not linked.usable(now, self.services.links):
             return self._html("unknown.html.j2", 404)
@@ -124,8 +124,8 @@ class StatusPage:
     async def _status(self, token: str, linked: LinkedDossier) -> dict[str, object]:
         services, dossier = self.services, linked.dossier
         now = services.clock.now()
-        events = await services.storage.dossier_events(dossier.code_key, limit=4)
-        apologies = await services.storage.apologies_for(dossier.code_key)
+        events = await services.storage.dossiers.dossier_events(dossier.code_key, limit=4)
+        apologies = await services.storage.apologies.apologies_for(dossier.code_key)
         apology = max(apologies, key=lambda a: a.id) if apologies else None
         values = card_values(services, dossier, events, apology, now.date())
         card = render(
@@ -143,7 +143,7 @@ class StatusPage:
         follow_code = None
         if links.zalo_oa_url:
             code = new_follow_code()
-            await services.storage.add_follow_code(
+            await services.storage.links.add_follow_code(
                 token_hash(code), token_hash(token), now + links.follow_code_ttl, now
             )
             follow_code = f"THEO {show_follow_code(code)}"

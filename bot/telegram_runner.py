@@ -130,8 +130,8 @@ class TelegramBot:
 
         async def forget() -> None:
             now, storage = self.services.clock.now(), self.services.storage
-            await storage.forget_updates_before(now - dt.timedelta(days=14))
+            await storage.conversations.forget_updates_before(now - dt.timedelta(days=14))
             limits = self.services.lookup.limits
-            await storage.forget_lookup_failures_before(now - limits.longest_window)
+            await storage.dossiers.forget_lookup_failures_before(now - limits.longest_window)
 
         await hourly(self._stop, forget)

@@ -196,10 +196,10 @@ class ZaloBot:
 
         async def forget() -> None:
             now, storage = self.services.clock.now(), self.services.storage
-            await storage.forget_inbox_before(now - dt.timedelta(days=14))
-            await storage.forget_follow_codes_before(now)  # the status page's
+            await storage.zalo.forget_inbox_before(now - dt.timedelta(days=14))
+            await storage.links.forget_follow_codes_before(now)  # the status page's
             limits = self.services.lookup.limits
-            await storage.forget_lookup_failures_before(now - limits.longest_window)
+            await storage.dossiers.forget_lookup_failures_before(now - limits.longest_window)
 
         await hourly(self._stop, forget)
 

@@ -63,10 +63,10 @@ async def apology_command(ctx: Context) -> list[Reply]:
 
 
 async def _start(ctx: Context, key: str, typed: str) -> list[Reply]:
-    dossier = await ctx.storage.get_dossier(key)
+    dossier = await ctx.storage.dossiers.get_dossier(key)
     if dossier is None:
         return [ctx.reply("apology_unknown.j2", typed=typed)]
-    done = await ctx.storage.apologies_for(key)
+    done = await ctx.storage.apologies.apologies_for(key)
     try:
         ensure_running(dossier)
         rules = ctx.services.apology_rules
@@ -92,7 +92,7 @@ async def reason_typed(ctx: Context) -> list[Reply]:
 
 async def _ask_date(ctx: Context, reason: str) -> list[Reply]:
     key = str(ctx.state.data.get("code_key"))
-    dossier = await ctx.storage.get_dossier(key)
+    dossier = await ctx.storage.dossiers.get_dossier(key)
     if dossier is None:
         await ctx.clear_state()
         return [ctx.reply("apology_unknown.j2", typed=key)]
@@ -117,11 +117,11 @@ async def date_typed(ctx: Context) -> list[Reply]:
 
 async def _preview(ctx: Context, new_due: dt.date) -> list[Reply]:
     key, reason = str(ctx.state.data.get("code_key")), str(ctx.state.data.get("reason"))
-    dossier = await ctx.storage.get_dossier(key)
+    dossier = await ctx.storage.dossiers.get_dossier(key)
     if dossier is None:
         await ctx.clear_state()
         return [ctx.reply("apology_unknown.j2", typed=key)]
-    done = await ctx.storage.apologies_for(key)
+    done = await ctx.storage.apologies.apologies_for(key)
     try:
         check_new_date(
             dossier,
@@ -185,7 +185,7 @@ async def _issue(ctx: Context) -> list[Reply]:
         number_suffix=commune.apology_number_suffix,
     )
     try:
-        issued = await ctx.storage.issue_apology(
+        issued = await ctx.storage.apologies.issue_apology(
             draft, ctx.now(), ctx.services.apology_rules.max_extensions
         )
     except ApologyRefused as refused:
@@ -268,7 +268,9 @@ async def due_list(services: Services, today: dt.date) -> list[tuple[Dossier, Du
     for _ in range(rules.notice_working_days):
         horizon = calendar.next_working_day(horizon)
     found = []
-    for dossier, extensions in await services.storage.running_dossiers_due_by(horizon, RUNNING):
+    for dossier, extensions in await services.storage.apologies.running_dossiers_due_by(
+        horizon, RUNNING
+    ):
         kind = classify(dossier, today, calendar, rules)
         if kind is not None:
             found.append((dossier, kind, extensions > 0))
@@ -278,7 +280,7 @@ async def due_list(services: Services, today: dt.date) -> list[tuple[Dossier, Du
 async def repeated_supplements(services: Services) -> list[Dossier]:
     """Dossiers asked to supplement more than the law allows (core.waiting): officers see them
     every morning until they are finished."""
-    return await services.storage.repeated_supplements(MAX_SUPPLEMENTS, limit=20)
+    return await services.storage.apologies.repeated_supplements(MAX_SUPPLEMENTS, limit=20)
 
 
 async def morning_list(services: Services, fmt: TextFormat, today: dt.date) -> Reply:
@@ -331,8 +333,8 @@ async def issued_list_command(ctx: Context) -> list[Reply]:
     last = parse_date(words[1], today) if len(words) > 1 else today
     if first is None or last is None or first > last:
         return [ctx.reply("apology_list_usage.j2")]
-    apologies = await ctx.storage.apologies_between(first, last)
-    dossiers = await ctx.storage.get_dossiers([a.code_key for a in apologies])
+    apologies = await ctx.storage.apologies.apologies_between(first, last)
+    dossiers = await ctx.storage.dossiers.get_dossiers([a.code_key for a in apologies])
     file = apologies_csv(ctx.services, apologies, dossiers, first, last)
     return [
         ctx.reply(

@@ -68,7 +68,7 @@ async def broadcast_notice(
     services: Services, broadcast_id: int, fmt: TextFormat
 ) -> Reply | Withdrawn | None:
     """For the outbox worker: the notice, or Withdrawn once the broadcast is cancelled."""
-    broadcast = await services.storage.get_broadcast(broadcast_id)
+    broadcast = await services.storage.broadcasts.get_broadcast(broadcast_id)
     if broadcast is None:
         return None
     if broadcast.cancelled_at is not None:
@@ -78,10 +78,10 @@ async def broadcast_notice(
 
 async def broadcast_report(services: Services, broadcast_id: int, fmt: TextFormat) -> Reply | None:
     """For the outbox worker: the officer's final report once every message is handled."""
-    broadcast = await services.storage.get_broadcast(broadcast_id)
+    broadcast = await services.storage.broadcasts.get_broadcast(broadcast_id)
     if broadcast is None:
         return None
-    progress = await services.storage.broadcast_progress(broadcast_id)
+    progress = await services.storage.broadcasts.broadcast_progress(broadcast_id)
     text = render(
         services,
         fmt,
@@ -134,7 +134,7 @@ async def _take_text(ctx: Context, typed: str, procedure_id: str | None) -> list
 
 
 async def _ask_audience(ctx: Context, text: str, procedure_id: str | None) -> list[Reply]:
-    sizes = await ctx.storage.audience_sizes()
+    sizes = await ctx.storage.broadcasts.audience_sizes()
     if sizes.everyone == 0 and sizes.volunteers == 0:
         await ctx.clear_state()
         return [ctx.reply("broadcast_nobody.j2")]
@@ -164,7 +164,7 @@ def _audience_rows(
 
 
 async def _preview(ctx: Context, text: str, topic: str, procedure_id: str | None) -> list[Reply]:
-    count = (await ctx.storage.audience_sizes()).size(topic)
+    count = (await ctx.storage.broadcasts.audience_sizes()).size(topic)
     await ctx.set_state(BroadcastState.CONFIRM, text=text, topic=topic, procedure_id=procedure_id)
     unfinished = TO_FILL in text
     rows = [] if unfinished or not count else [[Button(f"✅ Gửi cho {count} người", "b:c")]]
@@ -249,7 +249,7 @@ async def _confirm(ctx: Context) -> list[Reply]:
     detail = audit_detail(ctx.catalogue, topic, text)
     entry = audit_entry(ctx, AuditAction.BROADCAST_SENT, detail=detail)
     try:
-        broadcast = await ctx.storage.create_broadcast(draft, entry, ctx.now())
+        broadcast = await ctx.storage.broadcasts.create_broadcast(draft, entry, ctx.now())
     except NoRecipients:
         await ctx.clear_state()
         return [ctx.reply("broadcast_nobody.j2")]
@@ -273,10 +273,10 @@ def _progress_rows(broadcast_id: int, running: bool) -> list[list[Button]]:
 
 
 async def _progress_reply(ctx: Context, broadcast_id: int) -> Reply:
-    broadcast = await ctx.storage.get_broadcast(broadcast_id)
+    broadcast = await ctx.storage.broadcasts.get_broadcast(broadcast_id)
     if broadcast is None:
         return ctx.reply("stale_button.j2")
-    progress = await ctx.storage.broadcast_progress(broadcast_id)
+    progress = await ctx.storage.broadcasts.broadcast_progress(broadcast_id)
     return _progress_text(ctx, broadcast, progress)
 
 
@@ -293,7 +293,7 @@ def _progress_text(ctx: Context, broadcast: Broadcast, progress: BroadcastProgre
 
 async def _cancel(ctx: Context, broadcast_id: int) -> list[Reply]:
     entry = audit_entry(ctx, AuditAction.BROADCAST_CANCELLED)
-    cancelled = await ctx.storage.cancel_broadcast(broadcast_id, entry, ctx.now())
+    cancelled = await ctx.storage.broadcasts.cancel_broadcast(broadcast_id, entry, ctx.now())
     reply = await _progress_reply(ctx, broadcast_id)
     if cancelled is None:
         return [ctx.reply("broadcast_cancel_none.j2", id=broadcast_id), reply]
@@ -303,7 +303,7 @@ async def _cancel(ctx: Context, broadcast_id: int) -> list[Reply]:
 async def recent_command(ctx: Context) -> list[Reply]:
     if refused := officers_only(ctx):
         return refused
-    recent = await ctx.storage.recent_broadcasts(RECENT)
+    recent = await ctx.storage.broadcasts.recent_broadcasts(RECENT)
     rows = [[Button(f"📊 Tiến độ #{b.id}", f"b:s:{b.id}")] for b, _ in recent]
     labels = {b.id: topic_label(ctx.catalogue, b.topic) for b, _ in recent}
     return [ctx.reply("broadcast_list.j2", rows, recent=recent, labels=labels)]

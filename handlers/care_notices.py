@@ -52,10 +52,10 @@ async def render_care(services: Services, item: OutboxItem, fmt: TextFormat) -> 
 async def _ready_reminder(services: Services, chat: ChatRef, code_key: str, fmt: TextFormat) -> Any:
     """Sent only if the result still waits and the chat still follows (checked at send time)."""
     storage = services.storage
-    dossier = await storage.get_dossier(code_key)
+    dossier = await storage.dossiers.get_dossier(code_key)
     if dossier is None:
         return None
-    if dossier.status is not Status.READY or not await storage.is_following(chat, code_key):
+    if dossier.status is not Status.READY or not await storage.follows.is_following(chat, code_key):
         return moot()
     procedure = services.knowledge.catalogue.get(dossier.procedure_id)
     text = render(
@@ -70,7 +70,7 @@ async def _ready_reminder(services: Services, chat: ChatRef, code_key: str, fmt:
 
 
 async def _feedback_new(services: Services, feedback_id: int, fmt: TextFormat) -> Any:
-    item = await services.storage.get_feedback(feedback_id)
+    item = await services.storage.care.get_feedback(feedback_id)
     if item is None:
         return None
     if item.answered:  # another officer was quicker
@@ -80,7 +80,7 @@ async def _feedback_new(services: Services, feedback_id: int, fmt: TextFormat) -
 
 
 async def _feedback_answer(services: Services, feedback_id: int, fmt: TextFormat) -> Reply | None:
-    item = await services.storage.get_feedback(feedback_id)
+    item = await services.storage.care.get_feedback(feedback_id)
     if item is None or item.answer is None or item.chat_id is None:
         return None
     return Reply(text=render(services, fmt, "notify_feedback_answer.j2", f=item), format=fmt)

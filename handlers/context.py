@@ -27,7 +27,7 @@ from core.slips import LinkPolicy
 from core.tickets import CONTEXT_QUESTIONS, Ticket
 from core.workdays import WorkingCalendar
 from handlers.commands import CommandMenus
-from storage.base import ChatRef, ConversationKey, ConversationState, Storage
+from storage.base import ChatRef, ConversationKey, ConversationState, Stores
 
 
 @dataclass(frozen=True)
@@ -74,7 +74,7 @@ class CatalogueFiles(Protocol):
 @dataclass
 class Services:
     knowledge: Knowledge
-    storage: Storage
+    storage: Stores  # area by area: services.storage.dossiers.find_dossier(…)
     clock: Clock
     renderers: dict[TextFormat, Renderer]
     calendar: WorkingCalendar
@@ -144,7 +144,7 @@ class Context:
         return ChatRef(self.message.channel, self.message.chat_id)
 
     @property
-    def storage(self) -> Storage:
+    def storage(self) -> Stores:
         return self.services.storage
 
     def now(self) -> dt.datetime:
@@ -204,7 +204,7 @@ class Context:
             data[MEMORY] = memory
         self.state = ConversationState(name.value, data)
         self._memory_changed = False
-        await self.services.storage.save_state(
+        await self.services.storage.conversations.save_state(
             self.key, name.value, data, self.services.clock.now()
         )
 
@@ -216,12 +216,12 @@ class Context:
         self._memory_changed = False
         if memory := self.memory:
             self.state = ConversationState(None, {MEMORY: memory})
-            await self.services.storage.save_state(
+            await self.services.storage.conversations.save_state(
                 self.key, None, self.state.data, self.services.clock.now()
             )
         else:
             self.state = ConversationState()
-            await self.services.storage.clear_state(self.key)
+            await self.services.storage.conversations.clear_state(self.key)
 
     # -- what the person asked lately (issue 21) --
 
@@ -275,8 +275,8 @@ class Context:
             return
         self._memory_changed = False
         if self.state.name is None and not self.state.data:
-            await self.services.storage.clear_state(self.key)
+            await self.services.storage.conversations.clear_state(self.key)
         else:
-            await self.services.storage.save_state(
+            await self.services.storage.conversations.save_state(
                 self.key, self.state.name, self.state.data, self.services.clock.now()
             )

@@ -71,7 +71,7 @@ async def lookup_command(ctx: Context) -> list[Reply]:
 
 async def lookup_button(ctx: Context) -> list[Reply]:
     # Button-first (issue 7): the dossiers already followed are one tap away.
-    follows = await ctx.storage.follows(ctx.chat)
+    follows = await ctx.storage.follows.follows(ctx.chat)
     rows = [[Button(f"📂 Hồ sơ đang theo dõi ({len(follows)})", "tv:h")]] if follows else []
     return await await_code(ctx, "lookup_prompt.j2", rows)
 
@@ -141,12 +141,12 @@ async def lookup(ctx: Context, typed: str) -> list[Reply]:
 
 async def _find(ctx: Context, key: str) -> LookupView:
     since = ctx.now() - _limits(ctx).chat_window
-    return await ctx.storage.find_dossier(key, ctx.chat, since)
+    return await ctx.storage.dossiers.find_dossier(key, ctx.chat, since)
 
 
 async def _failures(ctx: Context, key: str) -> FailureCounts:
     windows = _limits(ctx).windows(ctx.now())
-    return await ctx.storage.lookup_failures(ctx.chat, ctx.message.user_id, key, windows)
+    return await ctx.storage.dossiers.lookup_failures(ctx.chat, ctx.message.user_id, key, windows)
 
 
 async def open_dossier(
@@ -208,7 +208,7 @@ async def _await_digits(
 async def _count_failure(ctx: Context, key: str, shown: str, before: FailureCounts) -> list[Limit]:
     """Record a failed lookup; the limits it makes reached are written to the audit log (a
     burst is recorded once, when it starts) and, for the global one, officers are alerted."""
-    await ctx.storage.record_lookup_failure(ctx.chat, ctx.now(), ctx.message.user_id, key)
+    await ctx.storage.dossiers.record_lookup_failure(ctx.chat, ctx.now(), ctx.message.user_id, key)
     limits = _limits(ctx)
     crossed = limits.crossed(before, _factor(ctx))
     for limit in crossed:
@@ -233,10 +233,10 @@ async def _alert_officers(ctx: Context, failures: int, window: str) -> None:
     """Every admin and officer, on their own channel, through the outbox (once per burst)."""
     services, now = ctx.services, ctx.now()
     chats = {ChatRef(channel, user_id) for channel, user_id in services.admins.ids}
-    chats |= {ChatRef(o.channel, o.user_id) for o in await ctx.storage.officers()}
+    chats |= {ChatRef(o.channel, o.user_id) for o in await ctx.storage.officers.officers()}
     stamp = now.strftime("%Y%m%d%H%M%S")
     payload = {"failures": failures, "window": window, "at": now.isoformat()}
-    await ctx.storage.enqueue(
+    await ctx.storage.outbox.enqueue(
         [
             OutboxMessage(
                 f"lookup-surge:{stamp}:{chat.channel}:{chat.chat_id}",
@@ -320,7 +320,7 @@ async def status_card(
     if ctx.is_volunteer:  # a volunteer sees someone else's dossier: audited
         await audit(ctx, AuditAction.VOLUNTEER_LOOKUP, dossier.code)
     procedure = ctx.catalogue.get(dossier.procedure_id)
-    events = await ctx.storage.dossier_events(dossier.code_key, limit=4)
+    events = await ctx.storage.dossiers.dossier_events(dossier.code_key, limit=4)
     if following:
         follow = Button("🔕 Bỏ theo dõi", f"h:u:{dossier.code_key}")
     elif one_tap_follow:
@@ -381,7 +381,7 @@ async def dossier_button(ctx: Context) -> list[Reply]:
     match action:
         case "x":
             await tickets.close_before_erasing(ctx)  # issue 21: the officer is told
-            await ctx.storage.forget_chat(ctx.chat)
+            await ctx.storage.chats.forget_chat(ctx.chat)
             ctx.services.volunteers.remove(ctx.message.channel, ctx.message.user_id)
             return [ctx.reply("erase_done.j2", [[HOME_BUTTON]])]
         case "n":
@@ -390,8 +390,8 @@ async def dossier_button(ctx: Context) -> list[Reply]:
         case "k":  # "Không xóa"
             return [ctx.reply("erase_kept.j2", [[HOME_BUTTON]])]
     if action == "u":  # the chat's own follow: nothing to prove, nothing to reveal
-        dossier = await ctx.storage.get_dossier(key) if key else None
-        if not await ctx.storage.unfollow(ctx.chat, key, ctx.now()) or dossier is None:
+        dossier = await ctx.storage.dossiers.get_dossier(key) if key else None
+        if not await ctx.storage.follows.unfollow(ctx.chat, key, ctx.now()) or dossier is None:
             return [ctx.reply("unfollow_unknown.j2", [[HOME_BUTTON]], code=key)]
         return [ctx.reply("unfollow_done.j2", [[HOME_BUTTON]], code=dossier.code)]
     # Button data can be forged: a button naming a dossier the chat has not proven is a lookup
@@ -408,7 +408,7 @@ async def dossier_button(ctx: Context) -> list[Reply]:
             ]
             return [ctx.reply("follow_consent.j2", rows, code=dossier.code)]
         case "y":
-            await ctx.storage.follow(ctx.chat, key, None, CONSENT_TEXT, ctx.now())
+            await ctx.storage.follows.follow(ctx.chat, key, None, CONSENT_TEXT, ctx.now())
             if ctx.is_volunteer:  # whose dossier is it? ("Bà Lan – khai sinh cháu")
                 return await volunteers.ask_label(ctx, dossier)
             return [ctx.reply("follow_done.j2", AFTER_FOLLOW_ROWS, code=dossier.code)]
@@ -420,7 +420,7 @@ async def dossier_button(ctx: Context) -> list[Reply]:
 
 
 async def my_dossiers(ctx: Context) -> list[Reply]:
-    follows = await ctx.storage.follows(ctx.chat)
+    follows = await ctx.storage.follows.follows(ctx.chat)
     rows = [[Button(f"Xem {f.dossier.code}", f"h:v:{f.dossier.code_key}")] for f in follows]
     rows += volunteers.forward_buttons(ctx, follows)
     names = {f.dossier.procedure_id: _procedure_name(ctx, f.dossier) for f in follows}
@@ -432,9 +432,9 @@ async def unfollow_command(ctx: Context) -> list[Reply]:
     _, typed = ctx.message.command or ("", "")
     if typed:
         key = code_key(typed)
-        removed = await ctx.storage.unfollow(ctx.chat, key, ctx.now())
+        removed = await ctx.storage.follows.unfollow(ctx.chat, key, ctx.now())
         return [ctx.reply("unfollow_done.j2" if removed else "unfollow_unknown.j2", code=typed)]
-    follows = await ctx.storage.follows(ctx.chat)
+    follows = await ctx.storage.follows.follows(ctx.chat)
     rows = [[Button(f"Bỏ theo dõi {f.dossier.code}", f"h:u:{f.dossier.code_key}")] for f in follows]
     return [ctx.reply("unfollow_choose.j2", rows, count=len(follows))]
 

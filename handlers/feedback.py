@@ -31,7 +31,7 @@ async def officer_chats(services: Services, channel: str) -> list[ChatRef]:
     """Where officers of a channel read the bot: their private chats (chat id = user id, as on
     Telegram and the console; the apology watch assumes the same)."""
     ids = set(services.admins.on(channel))
-    ids |= {o.user_id for o in await services.storage.officers() if o.channel == channel}
+    ids |= {o.user_id for o in await services.storage.officers.officers() if o.channel == channel}
     return [ChatRef(channel, user_id) for user_id in sorted(ids)]
 
 
@@ -64,7 +64,7 @@ async def _receive(ctx: Context, text: str) -> list[Reply]:
         await ctx.set_state(FeedbackState.WRITING)
         return [ctx.reply("feedback_short.j2", [[Button("Hủy", "pa:n")]], officer=False)]
     officers = await officer_chats(ctx.services, ctx.message.channel)
-    item = await ctx.storage.create_feedback(
+    item = await ctx.storage.care.create_feedback(
         ctx.chat, text[:FEEDBACK_MAX_CHARS], ctx.now(), officers
     )
     await ctx.clear_state()
@@ -81,8 +81,8 @@ async def feedback_list_command(ctx: Context) -> list[Reply]:
 
 
 async def _list_reply(ctx: Context, note: str | None = None) -> Reply:
-    open_items = await ctx.storage.feedback_items(answered=False, limit=LIST_SIZE)
-    answered = await ctx.storage.feedback_items(answered=True, limit=5)
+    open_items = await ctx.storage.care.feedback_items(answered=False, limit=LIST_SIZE)
+    answered = await ctx.storage.care.feedback_items(answered=True, limit=5)
     rows = [[Button(f"Trả lời {f.number}", f"pa:a:{f.id}")] for f in open_items]
     return ctx.reply("feedback_list.j2", rows, open_items=open_items, answered=answered, note=note)
 
@@ -97,7 +97,7 @@ async def feedback_button(ctx: Context) -> list[Reply]:
         return [ctx.reply("feedback_cancelled.j2", HOME_ROWS)]
     if refused := officers_only(ctx):
         return refused
-    item = await ctx.storage.get_feedback(int(arg)) if arg.isdigit() else None
+    item = await ctx.storage.care.get_feedback(int(arg)) if arg.isdigit() else None
     if action != "a" or item is None:
         return [ctx.reply("feedback_unknown.j2")]
     if item.answered:
@@ -117,12 +117,12 @@ async def answer_typed(ctx: Context) -> list[Reply]:
     if len(answer) < FEEDBACK_MIN_CHARS:
         return [ctx.reply("feedback_short.j2", [[Button("Hủy", "pa:n")]], officer=True)]
     feedback_id = int(ctx.state.data.get("feedback_id", 0))
-    item = await ctx.storage.get_feedback(feedback_id)
+    item = await ctx.storage.care.get_feedback(feedback_id)
     await ctx.clear_state()
     if item is None:
         return [ctx.reply("feedback_unknown.j2")]
     entry = audit_entry(ctx, AuditAction.FEEDBACK_ANSWERED, item.number, answer[:200])
-    answered = await ctx.storage.answer_feedback(
+    answered = await ctx.storage.care.answer_feedback(
         feedback_id, answer[:FEEDBACK_MAX_CHARS], entry, ctx.now()
     )
     if answered is None:

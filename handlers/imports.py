@@ -54,7 +54,7 @@ async def plan_import(services: Services, parsed: ParsedExport) -> ImportPlan:
         # The known dossier is needed only to restart a waiting clock (no date in the export)
         # or to issue an apology (a reason in the export).
         wanted = row.delay_reason or not row.due_given
-        old = await storage.get_dossier(new.code_key) if wanted else None
+        old = await storage.dossiers.get_dossier(new.code_key) if wanted else None
         if old is not None and not row.due_given:
             procedure = catalogue.get(new.procedure_id)
             due = due_after_change(
@@ -81,7 +81,7 @@ async def plan_import(services: Services, parsed: ParsedExport) -> ImportPlan:
             # The row's own status counts too: a row that says "returned" with a later date
             # and a reason is not an apology the bot may number and send.
             ensure_running(new)
-            extensions = len(await storage.apologies_for(new.code_key))
+            extensions = len(await storage.apologies.apologies_for(new.code_key))
             rule = law_in_force(commune).apology_rule
             check_new_date(old, new.due_date, calendar, extensions, rules, rule)
         except ApologyRefused as reason:
@@ -106,7 +106,7 @@ async def plan_import(services: Services, parsed: ParsedExport) -> ImportPlan:
 
 async def apply_import(services: Services, plan: ImportPlan, source: str) -> ApplyOutcome:
     """The planned rows and apologies, in one transaction."""
-    return await services.storage.apply_dossiers(
+    return await services.storage.dossiers.apply_dossiers(
         [(row.dossier, row.row_hash) for row in plan.rows],
         services.clock.now(),
         source,

@@ -64,10 +64,10 @@ async def render_outbox(
 
 async def _dossier_status(services: Services, event_id: int, fmt: TextFormat) -> Reply | None:
     storage = services.storage
-    event = await storage.event(event_id)
+    event = await storage.dossiers.event(event_id)
     if event is None or event.new_status is None:
         return None
-    dossier = await storage.get_dossier(event.code_key)
+    dossier = await storage.dossiers.get_dossier(event.code_key)
     if dossier is None:
         return None
     procedure = services.knowledge.catalogue.get(dossier.procedure_id)
@@ -88,8 +88,8 @@ async def _apology(services: Services, apology_id: int, fmt: TextFormat) -> Repl
     """NĐ 61/2018 Điều 19 k.9: the person is told the reason and the new date."""
     from handlers.apologies import apology_text
 
-    apology = await services.storage.get_apology(apology_id)
-    dossier = await services.storage.get_dossier(apology.code_key) if apology else None
+    apology = await services.storage.apologies.get_apology(apology_id)
+    dossier = await services.storage.dossiers.get_dossier(apology.code_key) if apology else None
     if apology is None or dossier is None:
         return None
     text = apology_text(

@@ -75,7 +75,7 @@ async def audit(
     ctx: Context, action: AuditAction, target: str | None = None, detail: str | None = None
 ) -> None:
     """Record an officer's action that its own storage method did not record already."""
-    await ctx.storage.record_audit(audit_entry(ctx, action, target, detail))
+    await ctx.storage.officers.record_audit(audit_entry(ctx, action, target, detail))
 
 
 # -- /canbo -----------------------------------------------------------------------------------
@@ -99,7 +99,7 @@ async def officers_command(ctx: Context) -> list[Reply]:
 
 async def roster_reply(ctx: Context, note: str | None = None) -> Reply:
     channel = ctx.message.channel
-    added = [o for o in await ctx.storage.officers() if o.channel == channel]
+    added = [o for o in await ctx.storage.officers.officers() if o.channel == channel]
     rows = [[Button("➕ Thêm cán bộ", "cb:a")]]
     rows += [[Button(f"Xóa {o.name or o.user_id}", f"cb:x:{o.user_id}")] for o in added]
     return ctx.reply(
@@ -148,7 +148,7 @@ async def _add(ctx: Context, user_id: str, name: str | None) -> list[Reply]:
     channel, name = ctx.message.channel, (name or "")[:80] or None
     officer = Officer(channel, user_id, name, ctx.message.user_id, ctx.now())
     entry = audit_entry(ctx, AuditAction.OFFICER_ADDED, user_id, name)
-    new = await ctx.storage.add_officer(officer, entry)
+    new = await ctx.storage.officers.add_officer(officer, entry)
     ctx.services.roster.add(channel, user_id)
     await _update_menu(ctx, user_id, officer=True)
     who = f"{name} ({user_id})" if name else user_id
@@ -162,7 +162,7 @@ async def _remove(ctx: Context, user_id: str) -> list[Reply]:
         return [await roster_reply(ctx, note=note)]
     channel = ctx.message.channel
     entry = audit_entry(ctx, AuditAction.OFFICER_REMOVED, user_id)
-    removed = await ctx.storage.remove_officer(channel, user_id, entry)
+    removed = await ctx.storage.officers.remove_officer(channel, user_id, entry)
     ctx.services.roster.remove(channel, user_id)
     await _update_menu(ctx, user_id, officer=False)
     note = f"Đã xóa cán bộ {user_id}." if removed else f"{user_id} không có trong danh sách."
@@ -197,7 +197,7 @@ async def audit_button(ctx: Context) -> list[Reply]:
 
 
 async def _audit_page(ctx: Context, offset: int) -> Reply:
-    entries = await ctx.storage.audit_entries(AUDIT_PAGE + 1, offset)
+    entries = await ctx.storage.officers.audit_entries(AUDIT_PAGE + 1, offset)
     more = len(entries) > AUDIT_PAGE
     nav = []
     if offset > 0:

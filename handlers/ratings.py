@@ -51,15 +51,15 @@ async def with_rating_question(services: Services, item: OutboxItem, reply: Any)
     if not isinstance(reply, Reply):
         return reply
     storage = services.storage
-    event = await storage.event(int(item.message.payload["event_id"]))
+    event = await storage.dossiers.event(int(item.message.payload["event_id"]))
     if event is None or event.new_status is not Status.RETURNED:
         return reply
-    earlier = await storage.dossier_events(event.code_key, limit=50)
+    earlier = await storage.dossiers.dossier_events(event.code_key, limit=50)
     if any(e.new_status is Status.RETURNED and e.id < event.id for e in earlier):
         return reply
     chat = ChatRef(item.message.channel, item.message.chat_id)
-    dossier = await storage.get_dossier(event.code_key)
-    if dossier is None or await storage.has_rated(chat, event.code_key):
+    dossier = await storage.dossiers.get_dossier(event.code_key)
+    if dossier is None or await storage.care.has_rated(chat, event.code_key):
         return reply
     question = question_text(services, reply.format, dossier.code, "")
     buttons = (*question_buttons(event.code_key, ""), *reply.buttons)
@@ -74,10 +74,14 @@ async def rating_button(ctx: Context) -> list[Reply]:
     # dashes), but read from both ends to be safe.
     code_key, typed = ":".join(data[1:-1]), data[-1]
     scores = parse_scores(typed)
-    dossier = await ctx.storage.get_dossier(code_key)
-    if scores is None or dossier is None or not await ctx.storage.is_following(ctx.chat, code_key):
+    dossier = await ctx.storage.dossiers.get_dossier(code_key)
+    if (
+        scores is None
+        or dossier is None
+        or not await ctx.storage.follows.is_following(ctx.chat, code_key)
+    ):
         return [ctx.reply("rating_stale.j2")]
-    if await ctx.storage.has_rated(ctx.chat, code_key):
+    if await ctx.storage.care.has_rated(ctx.chat, code_key):
         return [ctx.reply("rating_done.j2", code=dossier.code, again=True)]
     if len(scores) < len(RATING_QUESTIONS):
         text = question_text(ctx.services, ctx.format, dossier.code, typed)
@@ -87,7 +91,7 @@ async def rating_button(ctx: Context) -> list[Reply]:
             )
         ]
     on_time, trips, attitude = scores
-    stored = await ctx.storage.save_rating(
+    stored = await ctx.storage.care.save_rating(
         ctx.chat, Rating(code_key, (on_time, trips, attitude), ctx.now())
     )
     home = [[Button("🏠 Về đầu", "menu:start")]]
@@ -97,11 +101,11 @@ async def rating_button(ctx: Context) -> list[Reply]:
 async def with_ratings_and_feedback(services: Services, report: PeriodReport) -> PeriodReport:
     """/baocao and `motcua report`: the ratings given and the feedback received in the period."""
     first, last = report.period.first, report.as_of  # nothing after "as of"
-    summary = summarise_ratings(await services.storage.ratings_between(first, last))
+    summary = summarise_ratings(await services.storage.care.ratings_between(first, last))
     satisfaction = (
         Satisfaction(summary.responses, summary.average, summary.by_indicator) if summary else None
     )
-    feedback = count_feedback(await services.storage.feedback_between(first, last))
+    feedback = count_feedback(await services.storage.care.feedback_between(first, last))
     return replace(report, satisfaction=satisfaction, feedback=feedback)
 
 

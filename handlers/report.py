@@ -38,7 +38,7 @@ SHOWN_FIELDS = 10  # in the message; the table has them all
 async def period_report(services: Services, period: Period) -> PeriodReport:
     # Every figure stops at "as of": the period's end, or today for a period not over yet.
     today = services.clock.now().date()
-    data = await services.storage.report_data(period.first, min(period.last, today))
+    data = await services.storage.reports.report_data(period.first, min(period.last, today))
     catalogue = services.knowledge.catalogue
 
     def field_of(procedure_id: str) -> str | None:

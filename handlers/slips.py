@@ -63,7 +63,7 @@ async def deep_link_start(ctx: Context) -> list[Reply]:
     assert token is not None
     if limited := await dossiers.lookup_refused(ctx):
         return limited
-    return await open_linked(ctx, await ctx.storage.linked_dossier(token_hash(token)))
+    return await open_linked(ctx, await ctx.storage.links.linked_dossier(token_hash(token)))
 
 
 async def follow_code_typed(ctx: Context) -> list[Reply]:
@@ -72,7 +72,7 @@ async def follow_code_typed(ctx: Context) -> list[Reply]:
     if limited := await dossiers.lookup_refused(ctx):
         return limited
     return await open_linked(
-        ctx, await ctx.storage.followed_by_code(token_hash(code), ctx.now()), follow_code=True
+        ctx, await ctx.storage.links.followed_by_code(token_hash(code), ctx.now()), follow_code=True
     )
 
 
@@ -86,13 +86,13 @@ async def open_linked(
     """A dossier reached through its slip: the card, with the one-tap follow and its consent
     line; an unknown, revoked or expired link gets a kind answer and counts as a failure."""
     if linked is None or not linked.usable(ctx.now(), ctx.services.links):
-        await ctx.storage.record_lookup_failure(ctx.chat, ctx.now(), ctx.message.user_id)
+        await ctx.storage.dossiers.record_lookup_failure(ctx.chat, ctx.now(), ctx.message.user_id)
         await ctx.clear_state()
         rows = [[TYPE_CODE_BUTTON], [CONTACT_BUTTON], [HOME_BUTTON]]
         return [ctx.reply("link_unknown.j2", rows, follow_code=follow_code)]
     dossier = linked.dossier
     since = ctx.now() - ctx.services.lookup.limits.chat_window
-    view = await ctx.storage.find_dossier(dossier.code_key, ctx.chat, since)
+    view = await ctx.storage.dossiers.find_dossier(dossier.code_key, ctx.chat, since)
     # The slip proves the person holds the receipt: as if the phone digits were given.
     await ctx.set_state(DossierState.VIEWING, code_key=dossier.code_key)
     card = await dossiers.status_card(
@@ -125,7 +125,9 @@ async def image_received(ctx: Context) -> list[Reply]:
     if scanned.token is not None:
         if limited := await dossiers.lookup_refused(ctx):
             return limited
-        return await open_linked(ctx, await ctx.storage.linked_dossier(token_hash(scanned.token)))
+        return await open_linked(
+            ctx, await ctx.storage.links.linked_dossier(token_hash(scanned.token))
+        )
     assert scanned.dossier_code is not None
     return await dossiers.lookup(ctx, scanned.dossier_code)
 
@@ -141,7 +143,7 @@ async def issue_slips(services: Services, batch: Sequence[Dossier]) -> list[Slip
     catalogue = services.knowledge.catalogue
     phone = catalogue.commune.phone
     tokens = [new_token() for _ in batch]
-    await services.storage.add_dossier_links(
+    await services.storage.links.add_dossier_links(
         [(token_hash(t), d.code_key) for t, d in zip(tokens, batch, strict=True)],
         services.clock.now(),
     )
@@ -155,7 +157,9 @@ async def issue_slips(services: Services, batch: Sequence[Dossier]) -> list[Slip
 
 async def received_on(services: Services, day: dt.date) -> list[Dossier]:
     start = dt.datetime.combine(day, dt.time())
-    return await services.storage.dossiers_received_between(start, start + dt.timedelta(days=1))
+    return await services.storage.links.dossiers_received_between(
+        start, start + dt.timedelta(days=1)
+    )
 
 
 def poster_links(services: Services) -> list[PosterLink]:
@@ -182,7 +186,7 @@ async def slips_command(ctx: Context) -> list[Reply]:
     typed = " ".join(w for w in words if w.casefold() not in ("a5", "a6"))
     if typed:
         codes = find_codes(typed)
-        dossier = await ctx.storage.get_dossier(code_key(codes[0] if codes else typed))
+        dossier = await ctx.storage.dossiers.get_dossier(code_key(codes[0] if codes else typed))
         if dossier is None:
             return [ctx.reply("slips_unknown_code.j2", code=typed[:60])]
         [slip] = await issue_slips(ctx.services, [dossier])
@@ -220,10 +224,10 @@ async def revoke_command(ctx: Context) -> list[Reply]:
     if not typed:
         return [ctx.reply("revoke_usage.j2")]
     codes = find_codes(typed)
-    dossier = await ctx.storage.get_dossier(code_key(codes[0] if codes else typed))
+    dossier = await ctx.storage.dossiers.get_dossier(code_key(codes[0] if codes else typed))
     if dossier is None:
         return [ctx.reply("slips_unknown_code.j2", code=typed[:60])]
-    revoked = await ctx.storage.revoke_dossier_links(dossier.code_key, ctx.now())
+    revoked = await ctx.storage.links.revoke_dossier_links(dossier.code_key, ctx.now())
     await audit(ctx, AuditAction.LINKS_REVOKED, dossier.code, str(revoked))
     return [ctx.reply("revoke_done.j2", code=dossier.code, count=revoked)]
 

@@ -35,7 +35,7 @@ async def update_command(ctx: Context) -> list[Reply]:
     codes = find_codes(args)
     typed = codes[0] if codes else args.strip()
     key = code_key(typed) if typed else ""
-    dossier = await ctx.storage.get_dossier(key) if key else None
+    dossier = await ctx.storage.dossiers.get_dossier(key) if key else None
     if dossier is None:
         await ctx.clear_state()
         return [ctx.reply("status_update_usage.j2", typed=typed)]
@@ -83,7 +83,7 @@ async def _apply(ctx: Context, note: str | None) -> list[Reply]:
     key = str(ctx.state.data.get("code_key", ""))
     status = Status(str(ctx.state.data["status"]))
     await ctx.clear_state()
-    old = await ctx.storage.get_dossier(key)
+    old = await ctx.storage.dossiers.get_dossier(key)
     if old is None:
         return [ctx.reply("upload_expired.j2")]
     new: Dossier = replace(old, status=status, note=note)
@@ -97,7 +97,7 @@ async def _apply(ctx: Context, note: str | None) -> list[Reply]:
         due_after_restart=due_from(procedure, ctx.services.calendar) if procedure else None,
     )
     new = replace(new, due_date=due)
-    outcome = await ctx.storage.apply_dossiers(
+    outcome = await ctx.storage.dossiers.apply_dossiers(
         [(new, row_hash(new))], ctx.now(), f"officer:{ctx.message.user_id}"
     )
     detail = f"{old.info.label} → {new.info.label}" + (f"; ghi chú: {note}" if note else "")

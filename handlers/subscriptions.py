@@ -34,7 +34,7 @@ def topic_label(catalogue: Catalogue, topic: str) -> str:
 
 
 async def _offer(ctx: Context, note: str | None = None) -> Reply:
-    topics = await ctx.storage.subscriptions(ctx.chat)
+    topics = await ctx.storage.broadcasts.subscriptions(ctx.chat)
     rows: list[list[Button]] = []
     if ALL_TOPICS not in topics:
         rows.append([Button("✅ Nhận tất cả thông báo", "tb:a")])
@@ -60,7 +60,7 @@ async def subscribe_command(ctx: Context) -> list[Reply]:
 
 
 async def unsubscribe_command(ctx: Context) -> list[Reply]:
-    removed = await ctx.storage.unsubscribe(ctx.chat, ctx.now())
+    removed = await ctx.storage.broadcasts.unsubscribe(ctx.chat, ctx.now())
     return [ctx.reply("unsubscribe_done.j2", removed=removed)]
 
 
@@ -68,10 +68,10 @@ async def subscribe_button(ctx: Context) -> list[Reply]:
     action, arg = button_action(ctx)
     match action:
         case "a":
-            await ctx.storage.subscribe(ctx.chat, ALL_TOPICS, CONSENT_TEXT, ctx.now())
+            await ctx.storage.broadcasts.subscribe(ctx.chat, ALL_TOPICS, CONSENT_TEXT, ctx.now())
             return [ctx.reply("subscribe_done.j2", label=topic_label(ctx.catalogue, ALL_TOPICS))]
         case "f" if arg in field_names(ctx.catalogue):
-            await ctx.storage.subscribe(ctx.chat, arg, CONSENT_TEXT, ctx.now())
+            await ctx.storage.broadcasts.subscribe(ctx.chat, arg, CONSENT_TEXT, ctx.now())
             label = topic_label(ctx.catalogue, arg)
             return [await _offer(ctx, note=f"Đã đăng ký nhận thông báo {label}.")]
         case "u":

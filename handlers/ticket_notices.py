@@ -23,7 +23,7 @@ async def render_ticket(
 ) -> Reply | Withdrawn | None:
     """A Reply; Withdrawn when it lost its point; None when its data is gone."""
     message, payload = item.message, item.message.payload
-    ticket = await services.storage.get_ticket(int(payload["ticket_id"]))
+    ticket = await services.storage.tickets.get_ticket(int(payload["ticket_id"]))
     if ticket is None:
         return None
     match message.kind:
@@ -47,7 +47,7 @@ async def render_ticket(
 async def _new(services: Services, ticket: Ticket, fmt: TextFormat) -> Reply | Withdrawn:
     if not ticket.is_open or ticket.officer is not None or ticket.chat_id is None:
         return Withdrawn()  # taken, ended or erased before this officer was told
-    messages = await services.storage.ticket_messages(ticket.id)
+    messages = await services.storage.tickets.ticket_messages(ticket.id)
     text = render(
         services,
         fmt,
@@ -65,7 +65,7 @@ async def _new(services: Services, ticket: Ticket, fmt: TextFormat) -> Reply | W
 async def _reply(
     services: Services, ticket: Ticket, message_id: int, fmt: TextFormat
 ) -> Reply | None:
-    message = await services.storage.ticket_message(message_id)
+    message = await services.storage.tickets.ticket_message(message_id)
     if message is None or not (message.text or message.photo):
         return None
     text = render(services, fmt, "notify_ticket_reply.j2", t=ticket, m=message)
@@ -76,7 +76,7 @@ async def _reply(
 async def _from_person(
     services: Services, ticket: Ticket, message_id: int, fmt: TextFormat
 ) -> Reply | Withdrawn:
-    message = await services.storage.ticket_message(message_id)
+    message = await services.storage.tickets.ticket_message(message_id)
     if message is None or not (message.text or message.photo) or not ticket.is_open:
         return Withdrawn()  # erased, or the question ended before this went out
     text = render(services, fmt, "notify_ticket_citizen.j2", t=ticket, m=message, is_officer=True)
@@ -85,7 +85,7 @@ async def _from_person(
 
 
 async def _passed(services: Services, ticket: Ticket, giver: str, fmt: TextFormat) -> Reply:
-    messages = await services.storage.ticket_messages(ticket.id)
+    messages = await services.storage.tickets.ticket_messages(ticket.id)
     text = render(
         services,
         fmt,

@@ -66,7 +66,7 @@ async def desk_chats(services: Services, citizen_channel: str) -> list[ChatRef]:
     and those of the admins (`OFFICER_IDS`) and officers added in the chat, which another
     process may serve (Zalo and Telegram run apart on one PostgreSQL): a Zalo person may be
     answered from Telegram. The terminal counts only where it runs."""
-    stored = await services.storage.officers()
+    stored = await services.storage.officers.officers()
     channels = (
         {citizen_channel}
         | services.channels
@@ -116,7 +116,7 @@ async def open_ticket_for(ctx: Context) -> Ticket | None:
     free_text = bool(m.text.strip()) and m.command is None and m.button is None
     if not (free_text or _is_photo(ctx)) or not m.is_private or not ctx.may_have_ticket:
         return None
-    ticket = await ctx.storage.chat_ticket(ctx.chat)
+    ticket = await ctx.storage.tickets.chat_ticket(ctx.chat)
     if ticket is None:
         ctx.hint_ticket(False)  # closed since: saved with the conversation
     return ticket
@@ -143,9 +143,9 @@ async def ask_command(ctx: Context) -> list[Reply]:
 
 
 async def _ask(ctx: Context, context: TicketContext) -> list[Reply]:
-    ticket = await ctx.storage.chat_ticket(ctx.chat)
+    ticket = await ctx.storage.tickets.chat_ticket(ctx.chat)
     if ticket is not None:  # asked already: the conversation with the officer goes on
-        await ctx.storage.touch_ticket(ticket.id, ctx.now())
+        await ctx.storage.tickets.touch_ticket(ticket.id, ctx.now())
         ctx.hint_ticket(True)
         return [ctx.reply("ticket_already_open.j2", [[tb.end_button(ticket)], [HOME]], t=ticket)]
     await ctx.set_state(TicketState.WRITING, context=context.to_json())
@@ -181,11 +181,13 @@ async def _receive(
     ctx.forget_questions()
     ctx.hint_ticket(True)
     await ctx.clear_state()
-    ticket, new = await ctx.storage.open_ticket(
+    ticket, new = await ctx.storage.tickets.open_ticket(
         ctx.chat, text[:MESSAGE_MAX_CHARS], photo, context, now, officers
     )
     if not new:  # opened meanwhile (another device, a double tap): the words join it
-        await ctx.storage.add_citizen_message(ticket.id, text[:MESSAGE_MAX_CHARS], photo, now)
+        await ctx.storage.tickets.add_citizen_message(
+            ticket.id, text[:MESSAGE_MAX_CHARS], photo, now
+        )
     return [
         ctx.reply(
             "ticket_opened.j2",
@@ -208,9 +210,9 @@ async def _what_the_bot_knew(ctx: Context) -> TicketContext:
         procedure = shown.name if shown else None
     dossier = None
     code_key = str(ctx.state.data.get("code_key", "")) if ctx.state.name == DOSSIER_VIEWING else ""
-    found = await ctx.storage.get_dossier(code_key) if code_key else None
+    found = await ctx.storage.dossiers.get_dossier(code_key) if code_key else None
     if found is None:  # else the dossier the chat followed last, if any
-        follows = await ctx.storage.follows(ctx.chat)
+        follows = await ctx.storage.follows.follows(ctx.chat)
         found = follows[-1].dossier if follows else None
     if found is not None:
         named = ctx.catalogue.get(found.procedure_id)
@@ -238,7 +240,7 @@ async def while_open(ctx: Context) -> list[Reply]:
 async def _relay_from_person(
     ctx: Context, ticket: Ticket, text: str, photo: Photo | None
 ) -> list[Reply]:
-    added = await ctx.storage.add_citizen_message(ticket.id, text, photo, ctx.now())
+    added = await ctx.storage.tickets.add_citizen_message(ticket.id, text, photo, ctx.now())
     if added is None:  # closed a moment ago: the bot answers again
         return await procedures.answer_text(ctx, text) if text else []
     return [
@@ -296,8 +298,8 @@ async def desk_command(ctx: Context) -> list[Reply]:
 
 
 async def _desk_reply(ctx: Context, note: str | None = None) -> Reply:
-    tickets = await ctx.storage.open_tickets(DESK_SIZE)
-    total = await ctx.storage.count_open_tickets()
+    tickets = await ctx.storage.tickets.open_tickets(DESK_SIZE)
+    total = await ctx.storage.tickets.count_open_tickets()
     mine = me(ctx)
     rows = [
         [tb.claim_button(t, resume=mine.same(t.officer))]
@@ -328,7 +330,7 @@ async def ticket_button(ctx: Context) -> list[Reply]:
     if refused := officers_only(ctx):
         return refused
     ticket_id, _, rest = arg.partition(":")
-    ticket = await ctx.storage.get_ticket(int(ticket_id)) if ticket_id.isdigit() else None
+    ticket = await ctx.storage.tickets.get_ticket(int(ticket_id)) if ticket_id.isdigit() else None
     match action:
         case tb.DESK:
             return [await _desk_reply(ctx)]
@@ -352,12 +354,12 @@ async def ticket_button(ctx: Context) -> list[Reply]:
 
 async def _claim(ctx: Context, ticket: Ticket) -> list[Reply]:
     entry = audit_entry(ctx, AuditAction.TICKET_CLAIMED, ticket.number)
-    claim = await ctx.storage.claim_ticket(ticket.id, me(ctx), entry)
+    claim = await ctx.storage.tickets.claim_ticket(ticket.id, me(ctx), entry)
     current = claim.ticket or ticket
     if not claim.won:
         return [ctx.reply("ticket_taken.j2", [[tb.desk_button()]], t=current)]
     await ctx.set_state(TicketState.ANSWERING, ticket_id=ticket.id)
-    messages = await ctx.storage.ticket_messages(ticket.id)
+    messages = await ctx.storage.tickets.ticket_messages(ticket.id)
     replies = [
         ctx.reply(
             "ticket_claimed.j2",
@@ -386,13 +388,13 @@ async def _answer(ctx: Context, text: str, photo: Photo | None) -> list[Reply]:
     if refused := officers_only(ctx):
         await ctx.clear_state()
         return refused
-    ticket = await ctx.storage.get_ticket(int(ctx.state.data.get("ticket_id", 0)))
+    ticket = await ctx.storage.tickets.get_ticket(int(ctx.state.data.get("ticket_id", 0)))
     if ticket is None or not ticket.is_open or not me(ctx).same(ticket.officer):
         await ctx.clear_state()
         return [ctx.reply("ticket_not_yours.j2", [[tb.desk_button()]], t=ticket)]
     detail = f"{len(text)} ký tự" + (", 1 ảnh" if photo else "")  # never the words themselves
     entry = audit_entry(ctx, AuditAction.TICKET_REPLIED, ticket.number, detail)
-    sent = await ctx.storage.add_officer_message(
+    sent = await ctx.storage.tickets.add_officer_message(
         ticket.id, me(ctx), text[:MESSAGE_MAX_CHARS], photo, entry
     )
     if sent is None:
@@ -415,7 +417,7 @@ async def _answer_waits(ctx: Context, ticket: Ticket) -> bool:
     window = ctx.services.reply_windows.get(ticket.channel or "")
     if window is None:
         return False
-    messages = await ctx.storage.ticket_messages(ticket.id)
+    messages = await ctx.storage.tickets.ticket_messages(ticket.id)
     last = max((m.at for m in messages if m.author is Author.CITIZEN), default=ticket.created_at)
     return ctx.now() - last >= window
 
@@ -430,7 +432,7 @@ async def _choose_officer(ctx: Context, ticket: Ticket) -> list[Reply]:
 
 
 async def _desk_officers(ctx: Context) -> list[OfficerRef]:
-    stored = {(o.channel, o.user_id): o.name for o in await ctx.storage.officers()}
+    stored = {(o.channel, o.user_id): o.name for o in await ctx.storage.officers.officers()}
     chats = await desk_chats(ctx.services, ctx.message.channel)
     return [OfficerRef(c.channel, c.chat_id, stored.get((c.channel, c.chat_id))) for c in chats]
 
@@ -445,7 +447,7 @@ async def _pass(ctx: Context, ticket: Ticket, channel: str, user_id: str) -> lis
     entry = audit_entry(
         ctx, AuditAction.TICKET_PASSED, ticket.number, f"cho {target.label} ({channel})"
     )
-    passed = await ctx.storage.pass_ticket(ticket.id, me(ctx), target, entry)
+    passed = await ctx.storage.tickets.pass_ticket(ticket.id, me(ctx), target, entry)
     if passed is None:
         return [ctx.reply("ticket_not_yours.j2", [[tb.desk_button()]], t=ticket)]
     await ctx.clear_state()
@@ -455,7 +457,7 @@ async def _pass(ctx: Context, ticket: Ticket, channel: str, user_id: str) -> lis
 
 async def _close(ctx: Context, ticket: Ticket) -> list[Reply]:
     entry = audit_entry(ctx, AuditAction.TICKET_CLOSED, ticket.number)
-    closed = await ctx.storage.close_ticket(
+    closed = await ctx.storage.tickets.close_ticket(
         ticket.id, ClosedBy.OFFICER, ctx.now(), officer=me(ctx), audit=entry
     )
     if closed is None:
@@ -467,19 +469,19 @@ async def _close(ctx: Context, ticket: Ticket) -> list[Reply]:
 
 
 async def _end_by_person(ctx: Context, ticket_id: str) -> list[Reply]:
-    ticket = await ctx.storage.chat_ticket(ctx.chat)
+    ticket = await ctx.storage.tickets.chat_ticket(ctx.chat)
     if ticket is None or str(ticket.id) != ticket_id:
         return [ctx.reply("ticket_ended.j2", [[HOME]], t=None)]
-    await ctx.storage.close_ticket(ticket.id, ClosedBy.CITIZEN, ctx.now(), chat=ctx.chat)
+    await ctx.storage.tickets.close_ticket(ticket.id, ClosedBy.CITIZEN, ctx.now(), chat=ctx.chat)
     return [ctx.reply("ticket_ended.j2", [[HOME]], t=ticket)]
 
 
 async def close_before_erasing(ctx: Context) -> None:
     """/xoadulieu: an open ticket is closed on the clock (its holder is told) before the
     chat's data goes; storage keeps the ticket anonymised."""
-    ticket = await ctx.storage.chat_ticket(ctx.chat)
+    ticket = await ctx.storage.tickets.chat_ticket(ctx.chat)
     if ticket is not None:
-        await ctx.storage.close_ticket(ticket.id, ClosedBy.ERASED, ctx.now(), chat=ctx.chat)
+        await ctx.storage.tickets.close_ticket(ticket.id, ClosedBy.ERASED, ctx.now(), chat=ctx.chat)
 
 
 # -- figures for /baocao (a section of its own beside the dossiers' figures) ----------------------
@@ -489,7 +491,7 @@ async def tickets_section(services: Services, fmt: TextFormat, period: Period) -
     """Questions handed to officers in the period: received, answered, office time to the first
     answer (median, 90th percentile), still open. "" when there were none."""
     hours = office_hours(services)
-    tickets = await services.storage.tickets_between(period.first, period.last)
+    tickets = await services.storage.tickets.tickets_between(period.first, period.last)
     if not tickets or hours is None:
         return ""
     figures = ticket_figures(tickets, hours)

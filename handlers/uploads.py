@@ -123,7 +123,7 @@ async def _apply_catalogue(ctx: Context) -> list[Reply]:
     await ctx.clear_state()
     summary = f"+{len(diff.added)} / sửa {len(diff.changed)} / bỏ {len(diff.removed)}"
     source = f"officer:{ctx.message.user_id}"
-    await ctx.storage.record_catalogue_changes(history_rows(diff), source, ctx.now())
+    await ctx.storage.reports.record_catalogue_changes(history_rows(diff), source, ctx.now())
     await audit(ctx, AuditAction.CATALOGUE_UPDATED, path.name, summary)
     return [
         ctx.reply("catalogue_applied.j2", _announce_rows(diff), diff=diff, total=len(new.catalogue))

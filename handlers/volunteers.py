@@ -57,7 +57,7 @@ class VolunteerState(StrEnum):
 async def volunteer_command(ctx: Context) -> list[Reply]:
     if ctx.is_volunteer:
         return [_home(ctx)]
-    known = await ctx.storage.get_volunteer(ctx.message.channel, ctx.message.user_id)
+    known = await ctx.storage.care.get_volunteer(ctx.message.channel, ctx.message.user_id)
     if known is not None and known.status is VolunteerStatus.PENDING:
         return [ctx.reply("volunteer_pending.j2", v=known)]
     rows = [[Button("✅ Đồng ý, đăng ký", f"{PREFIX}:c")], [Button("Không, cảm ơn", f"{PREFIX}:n")]]
@@ -105,9 +105,9 @@ async def hamlet_typed(ctx: Context) -> list[Reply]:
         status=VolunteerStatus.PENDING,
         requested_at=now,
     )
-    await ctx.storage.record_consent(ctx.chat, Purpose.VOLUNTEER, CONSENT_TEXT, now)
+    await ctx.storage.follows.record_consent(ctx.chat, Purpose.VOLUNTEER, CONSENT_TEXT, now)
     officers = await officer_chats(ctx.services, m.channel)
-    await ctx.storage.request_volunteer(volunteer, now, officers)
+    await ctx.storage.care.request_volunteer(volunteer, now, officers)
     await ctx.clear_state()
     return [ctx.reply("volunteer_requested.j2", v=volunteer)]
 
@@ -127,7 +127,7 @@ async def volunteers_list_command(ctx: Context) -> list[Reply]:
 
 async def _list_reply(ctx: Context, note: str | None = None) -> Reply:
     channel = ctx.message.channel
-    everyone = [v for v in await ctx.storage.volunteers() if v.channel == channel]
+    everyone = [v for v in await ctx.storage.care.volunteers() if v.channel == channel]
     pending = [v for v in everyone if v.status is VolunteerStatus.PENDING]
     approved = [v for v in everyone if v.status is VolunteerStatus.APPROVED]
     rows = [_decision_buttons(v.user_id) for v in pending[:10]]
@@ -147,7 +147,7 @@ async def _decide(ctx: Context, user_id: str, approve: bool) -> list[Reply]:
     channel = ctx.message.channel
     verdict = "duyệt" if approve else "từ chối"
     entry = audit_entry(ctx, AuditAction.VOLUNTEER_DECIDED, user_id, verdict)
-    decided = await ctx.storage.decide_volunteer(channel, user_id, approve, entry, ctx.now())
+    decided = await ctx.storage.care.decide_volunteer(channel, user_id, approve, entry, ctx.now())
     if decided is None:
         return [await _list_reply(ctx, note=f"Không có đăng ký nào đang chờ của {user_id}.")]
     if approve:
@@ -180,7 +180,7 @@ async def label_typed(ctx: Context) -> list[Reply]:
     label = " ".join(ctx.message.text.split())[:MAX_LABEL]
     key = str(ctx.state.data.get("code_key", ""))
     await ctx.clear_state()
-    if not await ctx.storage.label_follow(ctx.chat, key, label):
+    if not await ctx.storage.follows.label_follow(ctx.chat, key, label):
         return [ctx.reply("volunteer_not_following.j2")]
     rows = _followed_rows(key, await may_see_name(ctx, key))
     return [ctx.reply("volunteer_labelled.j2", rows, label=label)]
@@ -188,7 +188,7 @@ async def label_typed(ctx: Context) -> list[Reply]:
 
 async def label_skipped(ctx: Context, key: str) -> list[Reply]:
     await ctx.clear_state()
-    if not await ctx.storage.is_following(ctx.chat, key):
+    if not await ctx.storage.follows.is_following(ctx.chat, key):
         return [ctx.reply("volunteer_not_following.j2")]
     rows = _followed_rows(key, await may_see_name(ctx, key))
     return [ctx.reply("volunteer_labelled.j2", rows, label=None)]
@@ -202,7 +202,7 @@ async def may_see_name(ctx: Context, key: str) -> bool:
     applicant agreed (recorded per dossier, withdrawn when the follow ends)."""
     if not ctx.is_volunteer:
         return False
-    return await ctx.storage.has_dossier_consent(ctx.chat, Purpose.VOLUNTEER, key)
+    return await ctx.storage.follows.has_dossier_consent(ctx.chat, Purpose.VOLUNTEER, key)
 
 
 def name_consent_button(key: str) -> Button:
@@ -210,8 +210,12 @@ def name_consent_button(key: str) -> Button:
 
 
 async def _name_consent(ctx: Context, key: str, confirmed: bool) -> list[Reply]:
-    dossier = await ctx.storage.get_dossier(key)
-    if not ctx.is_volunteer or dossier is None or not await ctx.storage.is_following(ctx.chat, key):
+    dossier = await ctx.storage.dossiers.get_dossier(key)
+    if (
+        not ctx.is_volunteer
+        or dossier is None
+        or not await ctx.storage.follows.is_following(ctx.chat, key)
+    ):
         return [ctx.reply("volunteer_not_following.j2")]
     if not confirmed:
         rows = [
@@ -221,7 +225,7 @@ async def _name_consent(ctx: Context, key: str, confirmed: bool) -> list[Reply]:
         return [ctx.reply("volunteer_name_consent.j2", rows, code=dossier.code)]
     if not await may_see_name(ctx, key):
         detail = f"{key}: {NAME_CONSENT_TEXT}"
-        await ctx.storage.record_consent(ctx.chat, Purpose.VOLUNTEER, detail, ctx.now())
+        await ctx.storage.follows.record_consent(ctx.chat, Purpose.VOLUNTEER, detail, ctx.now())
         await audit(ctx, AuditAction.VOLUNTEER_NAME_CONSENT, dossier.code)
     rows = [
         [Button("📋 Xem hồ sơ", f"h:v:{key}")],
@@ -233,7 +237,7 @@ async def _name_consent(ctx: Context, key: str, confirmed: bool) -> list[Reply]:
 async def forward_message(ctx: Context, key: str) -> list[Reply]:
     """A short message the volunteer forwards (or reads out) to the person."""
     follow = next(
-        (f for f in await ctx.storage.follows(ctx.chat) if f.dossier.code_key == key), None
+        (f for f in await ctx.storage.follows.follows(ctx.chat) if f.dossier.code_key == key), None
     )
     if follow is None:
         return [ctx.reply("volunteer_not_following.j2")]
@@ -273,7 +277,7 @@ async def with_follow_label(services: Services, item: OutboxItem, reply: Any) ->
     if not isinstance(reply, Reply) or not code_key:
         return reply
     chat = ChatRef(item.message.channel, item.message.chat_id)
-    label = await services.storage.follow_label(chat, str(code_key))
+    label = await services.storage.follows.follow_label(chat, str(code_key))
     if not label:
         return reply
     return replace(reply, text=f"👤 {label}\n{reply.text}")
@@ -312,7 +316,7 @@ async def volunteer_notice(
 ) -> Any:
     from handlers.care_notices import moot
 
-    volunteer = await services.storage.get_volunteer(channel, user_id)
+    volunteer = await services.storage.care.get_volunteer(channel, user_id)
     if volunteer is None:
         return None
     if kind == "volunteer-request":

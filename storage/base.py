@@ -1,8 +1,12 @@
-"""What the conversations may ask of storage: a narrow interface, the SQL behind it.
+"""What the conversations may ask of storage: small interfaces per area, the SQL behind them.
 
-Handlers and services depend on this Protocol only; `storage.sqlite` implements it, and a
-PostgreSQL backend can be added beside it without touching a handler (the contract tests in
-`tests/test_storage_contract.py` run against every backend).
+Each area (conversations, chats, dossiers, follows, apologies, outbox, officers, broadcasts,
+care, reports, jobs, Zalo, receipt links, tickets) is its own Protocol. Handlers and services reach
+storage through `Stores`, one attribute per area, so every call names the area it depends on and
+a function can ask for only the areas it uses (`OutboxStore`, `ZaloStore`…). A backend
+(`storage.sqlite`) implements them all as one `Storage`; the contract tests in
+`tests/test_storage_contract.py` run against every backend and exercise every method of every
+area.
 """
 
 from __future__ import annotations
@@ -128,7 +132,7 @@ class OutboxItem:
     created_at: dt.datetime
 
 
-# -- Zalo Official Account (used only by bot/channels/zalo.py; part of `Storage`) --
+# -- Zalo Official Account (used only by the Zalo adapter) --
 
 
 @dataclass(frozen=True)
@@ -159,7 +163,365 @@ class ZaloTokens:
     seed: str | None = None
 
 
+class ConversationStore(Protocol):
+    """Each conversation's current step, and incoming updates already handled."""
+
+    async def load_state(self, key: ConversationKey) -> ConversationState: ...
+
+    async def save_state(
+        self, key: ConversationKey, name: str | None, data: dict[str, Any], now: dt.datetime
+    ) -> None: ...
+
+    async def clear_state(self, key: ConversationKey) -> None: ...
+
+    async def first_delivery(self, channel: str, update_id: str, now: dt.datetime) -> bool:
+        """Record an incoming update's id; False if it was handled before (a redelivery)."""
+        ...
+
+    async def forget_updates_before(self, moment: dt.datetime) -> int: ...
+
+
+class ChatStore(Protocol):
+    """A chat as a whole: its first message, the platform saying it is gone, erasing it."""
+
+    async def touch_chat(self, channel: str, chat_id: str, now: dt.datetime) -> bool:
+        """Record that the chat wrote now; True if it is the chat's first message ever."""
+        ...
+
+    async def deactivate_chat(self, chat: ChatRef) -> None:
+        """The platform says the chat is gone (blocked the bot): stop sending to it."""
+        ...
+
+    async def forget_chat(self, chat: ChatRef) -> None:
+        """Delete everything the bot holds about a chat, in every area, in one transaction
+        (the dossiers belong to the office; ratings and feedback stay for its figures and
+        records, unlinked from the chat)."""
+        ...
+
+
+class DossierStore(Protocol):
+    """Dossiers imported from the one-stop software, their history, and failed lookups."""
+
+    async def get_dossier(self, code_key: str) -> Dossier | None: ...
+
+    async def find_dossier(
+        self, code_key: str, chat: ChatRef, failures_since: dt.datetime
+    ) -> LookupView:
+        """Everything a lookup needs in one query (its hot path): the chat's failed lookups
+        since a moment, the dossier if the code exists, and whether the chat follows it."""
+        ...
+
+    async def get_dossiers(self, code_keys: Sequence[str]) -> dict[str, Dossier]: ...
+
+    async def dossier_events(self, code_key: str, limit: int = 10) -> list[DossierEvent]:
+        """The latest events, newest first."""
+        ...
+
+    async def event(self, event_id: int) -> DossierEvent | None: ...
+
+    async def apply_dossiers(
+        self,
+        dossiers: Sequence[tuple[Dossier, str]],
+        now: dt.datetime,
+        source: str,
+        apologies: Sequence[ApologyDraft] = (),
+        max_extensions: int = 1,
+    ) -> ApplyOutcome:
+        """Upsert (dossier, row hash) pairs in one transaction: history for every change, and
+        an outbox message for each active follower of each status change. A row whose hash is
+        unchanged is skipped, so importing a file twice changes nothing and notifies nobody.
+        `apologies` are issued in the same transaction, after the upserts (as `issue_apology`);
+        a refused one (core.apologies.ApologyRefused) rolls the whole import back."""
+        ...
+
+    async def count_dossiers(self) -> int: ...
+
+    async def record_lookup_failure(
+        self,
+        chat: ChatRef,
+        now: dt.datetime,
+        user_id: str | None = None,
+        code_key: str | None = None,
+    ) -> None:
+        """A failed lookup by this chat (and channel user) about this code (existing or not)."""
+        ...
+
+    async def lookup_failures_since(self, chat: ChatRef, since: dt.datetime) -> int: ...
+
+    async def lookup_failures(
+        self, chat: ChatRef, user_id: str, code_key: str, since: FailureWindows
+    ) -> FailureCounts:
+        """Failed lookups since each window's start: by this chat, by this user on the chat's
+        channel, about this code from anywhere, and by everyone (core.lookup_limits)."""
+        ...
+
+    async def forget_lookup_failures_before(self, moment: dt.datetime) -> int:
+        """Delete failures older than every window (the hourly chore); returns how many."""
+        ...
+
+
+class FollowStore(Protocol):
+    """Chats following dossiers, the names volunteers give them, and consents."""
+
+    async def follow(
+        self, chat: ChatRef, code_key: str, label: str | None, consent_text: str, now: dt.datetime
+    ) -> None:
+        """Link the chat to the dossier and record the consent it gave, in one transaction."""
+        ...
+
+    async def unfollow(self, chat: ChatRef, code_key: str, now: dt.datetime) -> bool: ...
+
+    async def follows(self, chat: ChatRef) -> list[Follow]:
+        """The dossiers an (active) chat follows, oldest first."""
+        ...
+
+    async def is_following(self, chat: ChatRef, code_key: str) -> bool: ...
+
+    async def label_follow(self, chat: ChatRef, code_key: str, label: str) -> bool:
+        """A volunteer names a followed dossier; False if the chat does not follow it."""
+        ...
+
+    async def follow_label(self, chat: ChatRef, code_key: str) -> str | None:
+        """The name a volunteer gave a followed dossier, if any."""
+        ...
+
+    async def record_consent(
+        self, chat: ChatRef, purpose: Purpose, detail: str, now: dt.datetime
+    ) -> None: ...
+
+    async def has_dossier_consent(self, chat: ChatRef, purpose: Purpose, code_key: str) -> bool:
+        """A consent of this purpose whose detail names the dossier ("<code key>: …"), given
+        and not withdrawn (unfollowing or unlinking withdraws it)."""
+        ...
+
+
+class ApologyStore(Protocol):
+    """Apologies for late dossiers (NĐ 61/2018 Điều 19 k.9)."""
+
+    async def issue_apology(
+        self, draft: ApologyDraft, now: dt.datetime, max_extensions: int
+    ) -> IssuedApology:
+        """In one transaction: refuse a further extension (core.apologies.ApologyRefused),
+        number the apology, set the new due date with its history, queue a message for each
+        active follower."""
+        ...
+
+    async def get_apology(self, apology_id: int) -> Apology | None: ...
+
+    async def apologies_for(self, code_key: str) -> list[Apology]: ...
+
+    async def apologies_between(self, first: dt.date, last: dt.date) -> list[Apology]:
+        """Apologies issued from `first` to `last` (inclusive), oldest first."""
+        ...
+
+    async def running_dossiers_due_by(
+        self, day: dt.date, statuses: Sequence[Status]
+    ) -> list[tuple[Dossier, int]]: ...
+
+    async def repeated_supplements(self, more_than: int, limit: int) -> list[Dossier]:
+        """Unfinished dossiers asked to supplement more than `more_than` times (core.waiting),
+        oldest first."""
+        ...
+
+
+class OutboxStore(Protocol):
+    """Every notification is a row before it is a message on the wire."""
+
+    async def enqueue(self, messages: Sequence[OutboxMessage], now: dt.datetime) -> int:
+        """Add messages (a known dedupe key is skipped); returns how many were added."""
+        ...
+
+    async def claim_due(
+        self,
+        now: dt.datetime,
+        limit: int,
+        channels: Sequence[str] | None = None,
+        chat: ChatRef | None = None,
+    ) -> list[OutboxItem]:
+        """Mark up to `limit` due messages (of these channels, or of one chat) as sending and
+        return them, oldest first."""
+        ...
+
+    async def mark_sent(self, item_id: int, message_id: str | None, now: dt.datetime) -> None: ...
+
+    async def mark_retry(self, item_id: int, error: str, next_attempt: dt.datetime) -> None: ...
+
+    async def mark_failed(self, item_id: int, error: str, now: dt.datetime) -> None: ...
+
+    async def mark_cancelled(self, item_id: int, now: dt.datetime) -> None:
+        """A claimed message that must not go out after all (its broadcast was cancelled)."""
+        ...
+
+    async def mark_held(self, item_id: int, reason: str, now: dt.datetime) -> None:
+        """A claimed message that must wait for the person's next message (`release_held`)."""
+        ...
+
+    async def release_held(self, chat: ChatRef, now: dt.datetime) -> int:
+        """The person wrote: the chat's held messages are due now; returns how many."""
+        ...
+
+    async def recover_in_flight(self, channels: Sequence[str] | None = None) -> int:
+        """After a crash: messages left `sending` go back to pending (they may be resent)."""
+        ...
+
+    async def outbox_counts(self) -> dict[OutboxStatus, int]: ...
+
+
+class OfficerStore(Protocol):
+    """Officers added in the chat, and the audit log of officers' actions."""
+
+    async def officers(self) -> list[Officer]:
+        """Officers added in the chat, every channel (admins are in the settings)."""
+        ...
+
+    async def add_officer(self, officer: Officer, audit: AuditEntry) -> bool:
+        """Add (or rename) an officer and record the audit line, in one transaction; True if
+        the officer is new."""
+        ...
+
+    async def remove_officer(self, channel: str, user_id: str, audit: AuditEntry) -> bool:
+        """Remove an officer and record the audit line; False (nothing recorded) if unknown."""
+        ...
+
+    async def record_audit(self, entry: AuditEntry) -> None: ...
+
+    async def audit_entries(self, limit: int, offset: int = 0) -> list[AuditEntry]:
+        """The audit log, newest first."""
+        ...
+
+
+class BroadcastStore(Protocol):
+    """Subscriptions to the office's notices, and broadcasts."""
+
+    async def subscribe(
+        self, chat: ChatRef, topic: str, consent_text: str, now: dt.datetime
+    ) -> None:
+        """Subscribe to a field's notices or to all (core.broadcasts.ALL_TOPICS, which replaces
+        the fields; a field is then already included) and record the consent, in one
+        transaction."""
+        ...
+
+    async def unsubscribe(self, chat: ChatRef, now: dt.datetime) -> int:
+        """Stop every subscription and withdraw the consent; returns how many there were."""
+        ...
+
+    async def subscriptions(self, chat: ChatRef) -> list[str]:
+        """The chat's active topics, sorted."""
+        ...
+
+    async def audience_sizes(self) -> AudienceSizes: ...
+
+    async def create_broadcast(
+        self, draft: BroadcastDraft, audit: AuditEntry, now: dt.datetime
+    ) -> Broadcast:
+        """In one transaction: the broadcast, one outbox message per subscriber of its audience
+        (each chat once), the audit line. Raises core.broadcasts.NoRecipients (nothing stored)
+        when the audience is empty."""
+        ...
+
+    async def get_broadcast(self, broadcast_id: int) -> Broadcast | None: ...
+
+    async def broadcast_progress(self, broadcast_id: int) -> BroadcastProgress: ...
+
+    async def recent_broadcasts(self, limit: int) -> list[tuple[Broadcast, BroadcastProgress]]:
+        """The latest broadcasts, newest first, with their progress."""
+        ...
+
+    async def cancel_broadcast(
+        self, broadcast_id: int, audit: AuditEntry, now: dt.datetime
+    ) -> int | None:
+        """Mark the messages not yet claimed as cancelled (never sent) and record the audit
+        line; returns how many, or None for an unknown or already cancelled broadcast."""
+        ...
+
+    async def finish_broadcasts(self, broadcast_ids: Sequence[int], now: dt.datetime) -> list[int]:
+        """For each broadcast with nothing left to send and no report yet: queue the final
+        report to the officer who sent it (once). Returns the ids reported."""
+        ...
+
+
+class CareStore(Protocol):
+    """Issue 7: ratings, feedback, volunteers, reminders, unlinking finished dossiers."""
+
+    async def save_rating(self, chat: ChatRef, rating: Rating) -> bool:
+        """False (nothing stored) if this chat rated the dossier already."""
+        ...
+
+    async def has_rated(self, chat: ChatRef, code_key: str) -> bool: ...
+
+    async def ratings_between(self, first: dt.date, last: dt.date) -> list[Rating]: ...
+
+    async def create_feedback(
+        self, chat: ChatRef, text: str, now: dt.datetime, officers: Sequence[ChatRef]
+    ) -> Feedback:
+        """Number it within the year and queue a notice to each officer chat, atomically."""
+        ...
+
+    async def get_feedback(self, feedback_id: int) -> Feedback | None: ...
+
+    async def feedback_items(self, answered: bool, limit: int) -> list[Feedback]: ...
+
+    async def feedback_between(self, first: dt.date, last: dt.date) -> list[Feedback]: ...
+
+    async def answer_feedback(
+        self, feedback_id: int, answer: str, audit: AuditEntry, now: dt.datetime
+    ) -> Feedback | None:
+        """Store the answer once, queue it to the person, log it; None if unknown or answered."""
+        ...
+
+    async def request_volunteer(
+        self, volunteer: Volunteer, now: dt.datetime, officers: Sequence[ChatRef]
+    ) -> None: ...
+
+    async def get_volunteer(self, channel: str, user_id: str) -> Volunteer | None: ...
+
+    async def volunteers(self) -> list[Volunteer]: ...
+
+    async def decide_volunteer(
+        self, channel: str, user_id: str, approve: bool, audit: AuditEntry, now: dt.datetime
+    ) -> Volunteer | None:
+        """Decide a pending request, tell the volunteer, log it; None if none is pending."""
+        ...
+
+    async def queue_ready_reminders(self, first: dt.date, last: dt.date, now: dt.datetime) -> int:
+        """One reminder per following chat, ever, for results waiting to be collected whose
+        appointment day is within `first`..`last`."""
+        ...
+
+    async def unlink_finished_before(self, moment: dt.datetime, now: dt.datetime) -> int:
+        """Unlink chats from dossiers finished before `moment`; returns how many links."""
+        ...
+
+
+class ReportStore(Protocol):
+    """The quarterly figures' data, and the catalogue's history they count."""
+
+    async def report_data(self, first: dt.date, last: dt.date) -> ReportData:
+        """For the figures of `first`..`last` (inclusive): every dossier received before the end
+        and not finished before the start, with its resolution moments and apologies; and the
+        procedure of each apology issued in the period (core.report counts them); and the
+        catalogue's changes in the period."""
+        ...
+
+    async def record_catalogue_changes(
+        self, changes: Sequence[tuple[str, str]], source: str, now: dt.datetime
+    ) -> None:
+        """(procedure id, "added" | "changed" | "removed") of a catalogue just installed."""
+        ...
+
+
+class JobStore(Protocol):
+    """Bookkeeping of the daily jobs: the last day each one ran."""
+
+    async def job_last_day(self, job: str) -> dt.date | None: ...
+
+    async def record_job_day(self, job: str, day: dt.date, now: dt.datetime) -> None: ...
+
+
 class ZaloStore(Protocol):
+    """Zalo Official Account: the webhook inbox, followers and their reply window, button
+    tokens, OAuth tokens (used only by the Zalo adapter)."""
+
     async def inbox_add(self, event_key: str, user_id: str, payload: str, now: dt.datetime) -> bool:
         """Store a webhook event, returning once it is durable; False if its key was stored
         before (a redelivery). Concurrent calls may be committed together."""
@@ -213,12 +575,10 @@ class ZaloStore(Protocol):
         ...
 
 
-# -- the receipt's QR (issue 20; used by handlers/slips.py and bot/status_page.py) --
-
-
 class LinkStore(Protocol):
-    """Dossier links: the hashes of the tokens printed on slips, and the short-lived follow
-    codes shown on the status page. Only SHA-256 hashes are stored, never a token or a code."""
+    """The receipt's QR (issue 20; handlers/slips.py and bot/status_page.py): the hashes of the
+    tokens printed on slips, and the short-lived follow codes shown on the status page. Only
+    SHA-256 hashes are stored, never a token or a code."""
 
     async def add_dossier_links(self, links: Sequence[tuple[str, str]], now: dt.datetime) -> None:
         """Store (token hash, code_key) pairs, all in one transaction."""
@@ -251,10 +611,9 @@ class LinkStore(Protocol):
         ...
 
 
-# -- issue 21: questions handed to an officer (storage/sqlite/tickets.py; part of `Storage`) --
-
-
 class TicketStore(Protocol):
+    """Issue 21: questions handed to an officer, and the messages both ways."""
+
     async def open_ticket(
         self,
         chat: ChatRef,
@@ -343,323 +702,76 @@ class TicketStore(Protocol):
         ...
 
 
-class Storage(ZaloStore, LinkStore, TicketStore, Protocol):
-    # -- conversations --
-    async def load_state(self, key: ConversationKey) -> ConversationState: ...
-
-    async def save_state(
-        self, key: ConversationKey, name: str | None, data: dict[str, Any], now: dt.datetime
-    ) -> None: ...
-
-    async def clear_state(self, key: ConversationKey) -> None: ...
-
-    async def touch_chat(self, channel: str, chat_id: str, now: dt.datetime) -> bool:
-        """Record that the chat wrote now; True if it is the chat's first message ever."""
-        ...
-
-    async def first_delivery(self, channel: str, update_id: str, now: dt.datetime) -> bool:
-        """Record an incoming update's id; False if it was handled before (a redelivery)."""
-        ...
-
-    async def forget_updates_before(self, moment: dt.datetime) -> int: ...
-
-    # -- dossiers --
-    async def get_dossier(self, code_key: str) -> Dossier | None: ...
-
-    async def find_dossier(
-        self, code_key: str, chat: ChatRef, failures_since: dt.datetime
-    ) -> LookupView:
-        """Everything a lookup needs in one query (its hot path): the chat's failed lookups
-        since a moment, the dossier if the code exists, and whether the chat follows it."""
-        ...
-
-    async def get_dossiers(self, code_keys: Sequence[str]) -> dict[str, Dossier]: ...
-
-    async def dossier_events(self, code_key: str, limit: int = 10) -> list[DossierEvent]:
-        """The latest events, newest first."""
-        ...
-
-    async def event(self, event_id: int) -> DossierEvent | None: ...
-
-    async def apply_dossiers(
-        self,
-        dossiers: Sequence[tuple[Dossier, str]],
-        now: dt.datetime,
-        source: str,
-        apologies: Sequence[ApologyDraft] = (),
-        max_extensions: int = 1,
-    ) -> ApplyOutcome:
-        """Upsert (dossier, row hash) pairs in one transaction: history for every change, and
-        an outbox message for each active follower of each status change. A row whose hash is
-        unchanged is skipped, so importing a file twice changes nothing and notifies nobody.
-        `apologies` are issued in the same transaction, after the upserts (as `issue_apology`);
-        a refused one (core.apologies.ApologyRefused) rolls the whole import back."""
-        ...
-
-    async def count_dossiers(self) -> int: ...
-
-    async def report_data(self, first: dt.date, last: dt.date) -> ReportData:
-        """For the figures of `first`..`last` (inclusive): every dossier received before the end
-        and not finished before the start, with its resolution moments and apologies; and the
-        procedure of each apology issued in the period (core.report counts them); and the
-        catalogue's changes in the period."""
-        ...
-
-    async def record_catalogue_changes(
-        self, changes: Sequence[tuple[str, str]], source: str, now: dt.datetime
-    ) -> None:
-        """(procedure id, "added" | "changed" | "removed") of a catalogue just installed."""
-        ...
-
-    # -- apologies (NĐ 61/2018 Điều 19 k.9) --
-    async def issue_apology(
-        self, draft: ApologyDraft, now: dt.datetime, max_extensions: int
-    ) -> IssuedApology:
-        """In one transaction: refuse a further extension (core.apologies.ApologyRefused),
-        number the apology, set the new due date with its history, queue a message for each
-        active follower."""
-        ...
-
-    async def get_apology(self, apology_id: int) -> Apology | None: ...
-
-    async def apologies_for(self, code_key: str) -> list[Apology]: ...
-
-    async def apologies_between(self, first: dt.date, last: dt.date) -> list[Apology]:
-        """Apologies issued from `first` to `last` (inclusive), oldest first."""
-        ...
-
-    async def running_dossiers_due_by(
-        self, day: dt.date, statuses: Sequence[Status]
-    ) -> list[tuple[Dossier, int]]: ...
-
-    async def repeated_supplements(self, more_than: int, limit: int) -> list[Dossier]:
-        """Unfinished dossiers asked to supplement more than `more_than` times (core.waiting),
-        oldest first."""
-        ...
-
-    async def job_last_day(self, job: str) -> dt.date | None: ...
-
-    async def record_job_day(self, job: str, day: dt.date, now: dt.datetime) -> None: ...
-
-    # -- follows and consent --
-    async def follow(
-        self, chat: ChatRef, code_key: str, label: str | None, consent_text: str, now: dt.datetime
-    ) -> None:
-        """Link the chat to the dossier and record the consent it gave, in one transaction."""
-        ...
-
-    async def unfollow(self, chat: ChatRef, code_key: str, now: dt.datetime) -> bool: ...
-
-    async def follows(self, chat: ChatRef) -> list[Follow]:
-        """The dossiers an (active) chat follows, oldest first."""
-        ...
-
-    async def is_following(self, chat: ChatRef, code_key: str) -> bool: ...
-
-    async def deactivate_chat(self, chat: ChatRef) -> None:
-        """The platform says the chat is gone (blocked the bot): stop sending to it."""
-        ...
-
-    async def forget_chat(self, chat: ChatRef) -> None:
-        """Delete everything the bot holds about a chat (the dossiers belong to the office)."""
-        ...
-
-    # -- lookups (core.lookup_limits) --
-    async def record_lookup_failure(
-        self,
-        chat: ChatRef,
-        now: dt.datetime,
-        user_id: str | None = None,
-        code_key: str | None = None,
-    ) -> None:
-        """A failed lookup by this chat (and channel user) about this code (existing or not)."""
-        ...
-
-    async def lookup_failures_since(self, chat: ChatRef, since: dt.datetime) -> int: ...
-
-    async def lookup_failures(
-        self, chat: ChatRef, user_id: str, code_key: str, since: FailureWindows
-    ) -> FailureCounts:
-        """Failed lookups since each window's start: by this chat, by this user on the chat's
-        channel, about this code from anywhere, and by everyone."""
-        ...
-
-    async def forget_lookup_failures_before(self, moment: dt.datetime) -> int:
-        """Delete failures older than every window (the hourly chore); returns how many."""
-        ...
-
-    # -- outbox --
-    async def enqueue(self, messages: Sequence[OutboxMessage], now: dt.datetime) -> int:
-        """Add messages (a known dedupe key is skipped); returns how many were added."""
-        ...
-
-    async def claim_due(
-        self,
-        now: dt.datetime,
-        limit: int,
-        channels: Sequence[str] | None = None,
-        chat: ChatRef | None = None,
-    ) -> list[OutboxItem]:
-        """Mark up to `limit` due messages (of these channels, or of one chat) as sending and
-        return them, oldest first."""
-        ...
-
-    async def mark_sent(self, item_id: int, message_id: str | None, now: dt.datetime) -> None: ...
-
-    async def mark_retry(self, item_id: int, error: str, next_attempt: dt.datetime) -> None: ...
-
-    async def mark_failed(self, item_id: int, error: str, now: dt.datetime) -> None: ...
-
-    async def recover_in_flight(self, channels: Sequence[str] | None = None) -> int:
-        """After a crash: messages left `sending` go back to pending (they may be resent)."""
-        ...
-
-    async def outbox_counts(self) -> dict[OutboxStatus, int]: ...
-
-    async def mark_cancelled(self, item_id: int, now: dt.datetime) -> None:
-        """A claimed message that must not go out after all (its broadcast was cancelled)."""
-        ...
-
-    async def mark_held(self, item_id: int, reason: str, now: dt.datetime) -> None:
-        """A claimed message that must wait for the person's next message (`release_held`)."""
-        ...
-
-    async def release_held(self, chat: ChatRef, now: dt.datetime) -> int:
-        """The person wrote: the chat's held messages are due now; returns how many."""
-        ...
-
-    # -- officers and audit --
-    async def officers(self) -> list[Officer]:
-        """Officers added in the chat, every channel (admins are in the settings)."""
-        ...
-
-    async def add_officer(self, officer: Officer, audit: AuditEntry) -> bool:
-        """Add (or rename) an officer and record the audit line, in one transaction; True if
-        the officer is new."""
-        ...
-
-    async def remove_officer(self, channel: str, user_id: str, audit: AuditEntry) -> bool:
-        """Remove an officer and record the audit line; False (nothing recorded) if unknown."""
-        ...
-
-    async def record_audit(self, entry: AuditEntry) -> None: ...
-
-    async def audit_entries(self, limit: int, offset: int = 0) -> list[AuditEntry]:
-        """The audit log, newest first."""
-        ...
-
-    # -- subscriptions to notices, broadcasts --
-    async def subscribe(
-        self, chat: ChatRef, topic: str, consent_text: str, now: dt.datetime
-    ) -> None:
-        """Subscribe to a field's notices or to all (core.broadcasts.ALL_TOPICS, which replaces
-        the fields; a field is then already included) and record the consent, in one
-        transaction."""
-        ...
-
-    async def unsubscribe(self, chat: ChatRef, now: dt.datetime) -> int:
-        """Stop every subscription and withdraw the consent; returns how many there were."""
-        ...
-
-    async def subscriptions(self, chat: ChatRef) -> list[str]:
-        """The chat's active topics, sorted."""
-        ...
-
-    async def audience_sizes(self) -> AudienceSizes: ...
-
-    async def create_broadcast(
-        self, draft: BroadcastDraft, audit: AuditEntry, now: dt.datetime
-    ) -> Broadcast:
-        """In one transaction: the broadcast, one outbox message per subscriber of its audience
-        (each chat once), the audit line. Raises core.broadcasts.NoRecipients (nothing stored)
-        when the audience is empty."""
-        ...
-
-    async def get_broadcast(self, broadcast_id: int) -> Broadcast | None: ...
-
-    async def broadcast_progress(self, broadcast_id: int) -> BroadcastProgress: ...
-
-    async def recent_broadcasts(self, limit: int) -> list[tuple[Broadcast, BroadcastProgress]]:
-        """The latest broadcasts, newest first, with their progress."""
-        ...
-
-    async def cancel_broadcast(
-        self, broadcast_id: int, audit: AuditEntry, now: dt.datetime
-    ) -> int | None:
-        """Mark the messages not yet claimed as cancelled (never sent) and record the audit
-        line; returns how many, or None for an unknown or already cancelled broadcast."""
-        ...
-
-    async def finish_broadcasts(self, broadcast_ids: Sequence[int], now: dt.datetime) -> list[int]:
-        """For each broadcast with nothing left to send and no report yet: queue the final
-        report to the officer who sent it (once). Returns the ids reported."""
-        ...
-
-    # -- issue 7: ratings, feedback, volunteers, daily care (storage/sqlite/care.py) --
-    async def save_rating(self, chat: ChatRef, rating: Rating) -> bool:
-        """False (nothing stored) if this chat rated the dossier already."""
-        ...
-
-    async def has_rated(self, chat: ChatRef, code_key: str) -> bool: ...
-
-    async def ratings_between(self, first: dt.date, last: dt.date) -> list[Rating]: ...
-
-    async def create_feedback(
-        self, chat: ChatRef, text: str, now: dt.datetime, officers: Sequence[ChatRef]
-    ) -> Feedback:
-        """Number it within the year and queue a notice to each officer chat, atomically."""
-        ...
-
-    async def get_feedback(self, feedback_id: int) -> Feedback | None: ...
-
-    async def feedback_items(self, answered: bool, limit: int) -> list[Feedback]: ...
-
-    async def feedback_between(self, first: dt.date, last: dt.date) -> list[Feedback]: ...
-
-    async def answer_feedback(
-        self, feedback_id: int, answer: str, audit: AuditEntry, now: dt.datetime
-    ) -> Feedback | None:
-        """Store the answer once, queue it to the person, log it; None if unknown or answered."""
-        ...
-
-    async def request_volunteer(
-        self, volunteer: Volunteer, now: dt.datetime, officers: Sequence[ChatRef]
-    ) -> None: ...
-
-    async def get_volunteer(self, channel: str, user_id: str) -> Volunteer | None: ...
-
-    async def volunteers(self) -> list[Volunteer]: ...
-
-    async def decide_volunteer(
-        self, channel: str, user_id: str, approve: bool, audit: AuditEntry, now: dt.datetime
-    ) -> Volunteer | None:
-        """Decide a pending request, tell the volunteer, log it; None if none is pending."""
-        ...
-
-    async def label_follow(self, chat: ChatRef, code_key: str, label: str) -> bool:
-        """A volunteer names a followed dossier; False if the chat does not follow it."""
-        ...
-
-    async def follow_label(self, chat: ChatRef, code_key: str) -> str | None:
-        """The name a volunteer gave a followed dossier, if any."""
-        ...
-
-    async def record_consent(
-        self, chat: ChatRef, purpose: Purpose, detail: str, now: dt.datetime
-    ) -> None: ...
-
-    async def has_dossier_consent(self, chat: ChatRef, purpose: Purpose, code_key: str) -> bool:
-        """A consent of this purpose whose detail names the dossier ("<code key>: …"), given
-        and not withdrawn (unfollowing or unlinking withdraws it)."""
-        ...
-
-    async def queue_ready_reminders(self, first: dt.date, last: dt.date, now: dt.datetime) -> int:
-        """One reminder per following chat, ever, for results waiting to be collected whose
-        appointment day is within `first`..`last`."""
-        ...
-
-    async def unlink_finished_before(self, moment: dt.datetime, now: dt.datetime) -> int:
-        """Unlink chats from dossiers finished before `moment`; returns how many links."""
-        ...
+class Stores(Protocol):
+    """One backend seen area by area (`services.storage.outbox.claim_due(…)`): what handlers
+    and services get. A function that needs only some areas asks for those protocols."""
+
+    @property
+    def conversations(self) -> ConversationStore: ...
+
+    @property
+    def chats(self) -> ChatStore: ...
+
+    @property
+    def dossiers(self) -> DossierStore: ...
+
+    @property
+    def follows(self) -> FollowStore: ...
+
+    @property
+    def apologies(self) -> ApologyStore: ...
+
+    @property
+    def outbox(self) -> OutboxStore: ...
+
+    @property
+    def officers(self) -> OfficerStore: ...
+
+    @property
+    def broadcasts(self) -> BroadcastStore: ...
+
+    @property
+    def care(self) -> CareStore: ...
+
+    @property
+    def reports(self) -> ReportStore: ...
+
+    @property
+    def jobs(self) -> JobStore: ...
+
+    @property
+    def zalo(self) -> ZaloStore: ...
+
+    @property
+    def links(self) -> LinkStore: ...
+
+    @property
+    def tickets(self) -> TicketStore: ...
+
+
+class Storage(Stores, Protocol):
+    """A whole backend, with its lifecycle: held by the start-up code (`bot.app`), the
+    command-line tools and the contract tests."""
+
+    async def schema_version(self) -> int: ...
 
     async def close(self) -> None: ...
+
+
+# Every area by the name `Stores` gives it (the contract tests check each method is exercised).
+AREAS: dict[str, type] = {
+    "conversations": ConversationStore,
+    "chats": ChatStore,
+    "dossiers": DossierStore,
+    "follows": FollowStore,
+    "apologies": ApologyStore,
+    "outbox": OutboxStore,
+    "officers": OfficerStore,
+    "broadcasts": BroadcastStore,
+    "care": CareStore,
+    "reports": ReportStore,
+    "jobs": JobStore,
+    "zalo": ZaloStore,
+    "links": LinkStore,
+    "tickets": TicketStore,
+}

@@ -111,9 +111,9 @@ def test_only_one_new_date_unless_the_setting_allows_more() -> None:
 @pytest.fixture
 async def late(services: Services) -> Services:
     """A dossier due last Thursday, followed by two chats."""
-    await services.storage.apply_dossiers([with_hash(dossier())], NOW, "import:a.csv")
+    await services.storage.dossiers.apply_dossiers([with_hash(dossier())], NOW, "import:a.csv")
     for chat in (ChatRef("telegram", "301"), ChatRef("telegram", "302")):
-        await services.storage.follow(chat, dossier().code_key, None, "đồng ý", NOW)
+        await services.storage.follows.follow(chat, dossier().code_key, None, "đồng ý", NOW)
     return services
 
 
@@ -151,7 +151,9 @@ async def test_reason_and_new_date_are_required_then_the_text_is_shown(
         "Ngày hẹn trả kết quả mới: Thứ Hai, 30/11/2026",
         "xin lỗi",
     )
-    assert await late.storage.apologies_for(dossier().code_key) == []  # nothing before confirming
+    assert (
+        await late.storage.apologies.apologies_for(dossier().code_key) == []
+    )  # nothing before confirming
 
 
 async def test_issuing_moves_the_date_records_history_and_tells_followers(
@@ -160,12 +162,12 @@ async def test_issuing_moves_the_date_records_history_and_tells_followers(
     """Điều 19 k.9: the desk updates the return date and notifies the person by message."""
     await issue(officer_chat)
     officer_chat.expect("Đã ban hành văn bản xin lỗi số 01/VBXL", "2 người theo dõi")
-    [apology] = await late.storage.apologies_for(dossier().code_key)
+    [apology] = await late.storage.apologies.apologies_for(dossier().code_key)
     assert (apology.old_due, apology.new_due) == (dt.date(2026, 11, 19), dt.date(2026, 11, 30))
     assert apology.issued_by == "900" and apology.reason == "Cần xác minh thêm thông tin"
-    stored = await late.storage.get_dossier(dossier().code_key)
+    stored = await late.storage.dossiers.get_dossier(dossier().code_key)
     assert stored is not None and stored.due_date == dt.date(2026, 11, 30)
-    [event, *_] = await late.storage.dossier_events(dossier().code_key)
+    [event, *_] = await late.storage.dossiers.dossier_events(dossier().code_key)
     assert event.new_due == dt.date(2026, 11, 30) and event.source == "xin-loi:01/VBXL"
 
     sender = RecordingSender()
@@ -229,7 +231,7 @@ async def test_a_second_extension_is_refused_citing_the_rule(
         LawVersion.TT_03_2025, "VBXL",
     )  # fmt: skip
     with pytest.raises(ApologyRefused):  # the database refuses too: two officers at once
-        await late.storage.issue_apology(draft, NOW, max_extensions=1)
+        await late.storage.apologies.issue_apology(draft, NOW, max_extensions=1)
 
 
 async def test_without_followers_the_officer_is_told_to_print(
@@ -237,7 +239,7 @@ async def test_without_followers_the_officer_is_told_to_print(
 ) -> None:
     """Điều 19 k.9: the person must be told; if nobody follows the dossier in the bot, the
     officer gets the printable page to send."""
-    await services.storage.apply_dossiers([with_hash(dossier())], NOW, "import:a.csv")
+    await services.storage.dossiers.apply_dossiers([with_hash(dossier())], NOW, "import:a.csv")
     await issue(officer_chat)
     officer_chat.expect("Chưa ai theo dõi hồ sơ này qua bot", "in văn bản")
     assert any(r.file for r in officer_chat.last)
@@ -299,7 +301,7 @@ async def test_nothing_due_sends_nothing(services: Services, clock: FixedClock) 
     watch = ApologyWatch(services, [ChatRef("telegram", "900")], dt.time(7, 30))
     clock.set(dt.datetime(2026, 11, 23, 8, 0))
     assert await watch.run_if_due()
-    assert (await services.storage.outbox_counts())[OutboxStatus.PENDING] == 0
+    assert (await services.storage.outbox.outbox_counts())[OutboxStatus.PENDING] == 0
 
 
 async def test_on_demand_list(late: Services, officer_chat: Transcript) -> None:
@@ -316,7 +318,7 @@ async def test_on_telegram_the_text_is_html_escaped_exactly_once(late: Services)
     officer.expect("<b>VĂN BẢN XIN LỖI", "Chờ &lt;Công an&gt; &amp; UBND xác minh")
     officer.expect_not("&lt;b&gt;", "&amp;lt;")
     await officer.press("Ban hành và gửi")
-    [item] = await late.storage.claim_due(NOW + dt.timedelta(hours=1), 1)
+    [item] = await late.storage.outbox.claim_due(NOW + dt.timedelta(hours=1), 1)
     reply = await render_outbox(late, item, TextFormat.HTML)
     assert reply is not None and "<b>VĂN BẢN XIN LỖI" in reply.text
     assert "&lt;b&gt;" not in reply.text and "Chờ &lt;Công an&gt; &amp; UBND" in reply.text

@@ -79,13 +79,15 @@ async def queue_broadcast(settings: Settings) -> int:
     clock = FixedClock(NOW)
     async with running_services(settings, clock=clock, knowledge=knowledge) as services:
         for chat_id in RECIPIENTS:
-            await services.storage.subscribe(ChatRef("telegram", chat_id), ALL_TOPICS, "ok", NOW)
+            await services.storage.broadcasts.subscribe(
+                ChatRef("telegram", chat_id), ALL_TOPICS, "ok", NOW
+            )
         draft = BroadcastDraft(
             "Lịch tiếp dân đổi sang chiều thứ Năm.", ALL_TOPICS, None, "telegram", OFFICER,
             None, OFFICER,
         )  # fmt: skip
         entry = AuditEntry(clock.now(), "telegram", OFFICER, None, AuditAction.BROADCAST_SENT)
-        broadcast = await services.storage.create_broadcast(draft, entry, clock.now())
+        broadcast = await services.storage.broadcasts.create_broadcast(draft, entry, clock.now())
         assert broadcast.recipients == len(RECIPIENTS)
         return broadcast.id
 
@@ -124,7 +126,7 @@ async def test_sending_a_few_at_once_duplicates_at_most_the_rows_in_flight(
     clock = FixedClock(NOW)
     async with running_services(settings, clock=clock) as services:
         storage = services.storage
-        counts = await storage.outbox_counts()
+        counts = await storage.outbox.outbox_counts()
         in_flight = counts[OutboxStatus.SENDING]
         assert 1 <= in_flight <= 2
         assert counts[OutboxStatus.SENT] >= SENT_BEFORE_HANG - 1
@@ -152,7 +154,7 @@ async def test_sigkill_mid_broadcast_then_restart_serves_everyone_once(tmp_path:
 
     async with running_services(settings, clock=clock, knowledge=knowledge) as services:
         storage = services.storage
-        counts = await storage.outbox_counts()
+        counts = await storage.outbox.outbox_counts()
         # Two batches claimed: the first all sent, the second sent up to the hang.
         assert counts[OutboxStatus.SENT] == SENT_BEFORE_HANG
         assert counts[OutboxStatus.SENDING] == 2 * BATCH - SENT_BEFORE_HANG
@@ -169,5 +171,5 @@ async def test_sigkill_mid_broadcast_then_restart_serves_everyone_once(tmp_path:
         assert duplicates == {in_flight_on_wire: 2}  # only the message on the wire at the kill
         reports = [reply.text for chat, reply in sender.sent if chat == OFFICER]
         assert len(reports) == 1 and "Đã gửi: 120 · Không gửi được: 0" in reports[0]
-        progress = await storage.broadcast_progress(broadcast_id)
+        progress = await storage.broadcasts.broadcast_progress(broadcast_id)
         assert (progress.sent, progress.left) == (len(RECIPIENTS), 0)

@@ -45,7 +45,7 @@ async def subscribe(dispatcher: Dispatcher, user_id: str, *choices: str) -> Tran
 
 
 async def consents(services: Services, chat_id: str) -> list[tuple[str, str, str | None]]:
-    path = services.storage._db  # type: ignore[attr-defined]  # the test reads the consent rows
+    path = services.storage.db.raw  # type: ignore[attr-defined]  # the test reads the consent rows
     rows = await path.execute_fetchall(
         "SELECT purpose, detail, withdrawn_at FROM consents WHERE chat_id = ? ORDER BY id",
         (chat_id,),
@@ -67,10 +67,10 @@ async def test_subscribing_to_fields_then_to_everything_records_consent(
     chat.expect("Ông/bà đang nhận thông báo: lĩnh vực Chứng thực, lĩnh vực Hộ tịch.")
     assert "Chỉ lĩnh vực Hộ tịch" not in [b.label for b in chat.buttons]
     me = ChatRef(CHANNEL, "101")
-    assert await services.storage.subscriptions(me) == ["chung-thuc", "ho-tich"]
+    assert await services.storage.broadcasts.subscriptions(me) == ["chung-thuc", "ho-tich"]
     await chat.press("Nhận tất cả")
     chat.expect("Đã đăng ký nhận tất cả thông báo.")
-    assert await services.storage.subscriptions(me) == [ALL_TOPICS]
+    assert await services.storage.broadcasts.subscriptions(me) == [ALL_TOPICS]
     recorded = await consents(services, "101")
     assert [(purpose, detail.split(":")[0]) for purpose, detail, _ in recorded] == [
         ("notices", "ho-tich"),
@@ -86,7 +86,7 @@ async def test_opting_out_withdraws_consent_and_erasing_deletes_everything(
     chat = await subscribe(dispatcher, "101", "Chỉ lĩnh vực Hộ tịch")
     await chat.say("/huythongbao")
     chat.expect("Đã dừng gửi thông báo cho ông/bà.")
-    assert await services.storage.subscriptions(ChatRef(CHANNEL, "101")) == []
+    assert await services.storage.broadcasts.subscriptions(ChatRef(CHANNEL, "101")) == []
     [(_, _, withdrawn)] = await consents(services, "101")
     assert withdrawn is not None
     await chat.say("/huythongbao")
@@ -95,9 +95,9 @@ async def test_opting_out_withdraws_consent_and_erasing_deletes_everything(
     other = await subscribe(dispatcher, "102", "Nhận tất cả")
     await other.say("/xoadulieu")
     await other.press("Xóa dữ liệu của tôi")
-    assert await services.storage.subscriptions(ChatRef(CHANNEL, "102")) == []
+    assert await services.storage.broadcasts.subscriptions(ChatRef(CHANNEL, "102")) == []
     assert await consents(services, "102") == []
-    assert (await services.storage.audience_sizes()).everyone == 0
+    assert (await services.storage.broadcasts.audience_sizes()).everyone == 0
 
 
 async def test_declining_stores_nothing(services: Services, dispatcher: Dispatcher) -> None:
@@ -168,7 +168,7 @@ async def test_an_officer_broadcasts_to_one_field_and_gets_the_report(
     )
     await officer_chat.say("/thongbao_ds")
     officer_chat.expect("#1 – 09:00 ngày 23/11/2026, lĩnh vực Hộ tịch", "Đã gửi 2/2")
-    [entry] = await services.storage.audit_entries(10)
+    [entry] = await services.storage.officers.audit_entries(10)
     assert (entry.action, entry.actor, entry.target) == (AuditAction.BROADCAST_SENT, "900", "#1")
     assert entry.detail is not None and entry.detail.startswith("2 người nhận · lĩnh vực Hộ tịch")
 
@@ -199,7 +199,7 @@ async def test_a_prefilled_notice_marks_what_the_catalogue_lacks_and_cannot_be_s
     assert "Gửi cho" not in " ".join(b.label for b in officer_chat.buttons)
     await officer_chat.press_data("b:c")  # an old or forged button
     officer_chat.expect("còn chỗ", "nên chưa gửi")
-    assert await services.storage.recent_broadcasts(5) == []
+    assert await services.storage.broadcasts.recent_broadcasts(5) == []
 
     # The officer copies the text, removes what cannot be filled in yet, sends it back.
     prefilled = prefilled_text(services, procedure)
@@ -223,11 +223,13 @@ async def test_cancelling_stops_what_is_not_sent_even_when_claimed(
     await officer_chat.press("Tất cả người đăng ký")
     await officer_chat.press("Gửi cho 3 người")
     storage = services.storage
-    [first] = await storage.claim_due(services.clock.now(), 1, [CHANNEL])
+    [first] = await storage.outbox.claim_due(services.clock.now(), 1, [CHANNEL])
     sender = RecordingSender()
     worker = OutboxWorker(services, {CHANNEL: sender})
     await worker._deliver(first)  # one message went out
-    [claimed] = await storage.claim_due(services.clock.now(), 1, [CHANNEL])  # one in the worker
+    [claimed] = await storage.outbox.claim_due(
+        services.clock.now(), 1, [CHANNEL]
+    )  # one in the worker
 
     await officer_chat.press("Hủy gửi")
     officer_chat.expect("Hủy gửi thông báo #1?")
@@ -239,13 +241,13 @@ async def test_cancelling_stops_what_is_not_sent_even_when_claimed(
     await worker._deliver(claimed)  # the worker renders it after the cancellation: not sent
     assert await worker.deliver_due() == 0
     assert len(sender.sent) == 1
-    progress = await storage.broadcast_progress(1)
+    progress = await storage.broadcasts.broadcast_progress(1)
     assert (progress.sent, progress.cancelled, progress.left) == (1, 2, 0)
     await officer_chat.press_data("b:xy:1")
     officer_chat.expect("đã được hủy trước đó")
-    actions = [e.action for e in await storage.audit_entries(10)]
+    actions = [e.action for e in await storage.officers.audit_entries(10)]
     assert actions == [AuditAction.BROADCAST_CANCELLED, AuditAction.BROADCAST_SENT]
-    assert (await storage.outbox_counts())[OutboxStatus.CANCELLED] == 2
+    assert (await storage.outbox.outbox_counts())[OutboxStatus.CANCELLED] == 2
 
 
 async def test_a_dossiers_message_goes_before_a_queued_broadcast(
@@ -255,10 +257,12 @@ async def test_a_dossiers_message_goes_before_a_queued_broadcast(
     await officer_chat.press("Tất cả người đăng ký")
     await officer_chat.press("Gửi cho 3 người")
     storage = services.storage
-    await storage.apply_dossiers([with_hash(dossier())], NOW, "import:a")
-    await storage.follow(ChatRef(CHANNEL, "555"), dossier().code_key, None, "đồng ý", NOW)
-    await storage.apply_dossiers([with_hash(dossier(status=Status.READY))], NOW, "import:b")
-    [first] = await storage.claim_due(services.clock.now(), 1, [CHANNEL])
+    await storage.dossiers.apply_dossiers([with_hash(dossier())], NOW, "import:a")
+    await storage.follows.follow(ChatRef(CHANNEL, "555"), dossier().code_key, None, "đồng ý", NOW)
+    await storage.dossiers.apply_dossiers(
+        [with_hash(dossier(status=Status.READY))], NOW, "import:b"
+    )
+    [first] = await storage.outbox.claim_due(services.clock.now(), 1, [CHANNEL])
     assert (first.message.kind, first.message.chat_id) == ("dossier-status", "555")
 
 
@@ -295,7 +299,9 @@ async def test_command_line_queues_the_same_way(
     settings = Settings(_env_file=None, data_dir=data_dir)  # type: ignore[call-arg]
     async with running_services(settings) as services:
         for chat_id, topic in (("1", "ho-tich"), ("2", "chung-thuc"), ("3", ALL_TOPICS)):
-            await services.storage.subscribe(ChatRef("telegram", chat_id), topic, "ok", NOW)
+            await services.storage.broadcasts.subscribe(
+                ChatRef("telegram", chat_id), topic, "ok", NOW
+            )
 
     async def motcua(*argv: str) -> int:  # `main` runs its own event loop: in a thread
         return await asyncio.to_thread(main, list(argv))
@@ -311,9 +317,9 @@ async def test_command_line_queues_the_same_way(
     assert "Đã xếp hàng thông báo #1 cho 2 người." in out
 
     async with running_services(settings) as services:
-        progress = await services.storage.broadcast_progress(1)
+        progress = await services.storage.broadcasts.broadcast_progress(1)
         assert progress.pending == 2
-        [entry] = await services.storage.audit_entries(5)
+        [entry] = await services.storage.officers.audit_entries(5)
         assert entry.channel == "cli" and entry.actor.startswith("cli:")
     async with aiosqlite.connect(data_dir / "motcua.sqlite3") as db:
         rows = await db.execute_fetchall(
@@ -371,10 +377,10 @@ async def volunteers(services: Services, statuses: dict[str, bool | None]) -> No
             CHANNEL, user_id, user_id, f"Tình nguyện viên {user_id}", "Tổ 1", "Thôn Đông",
             VolunteerStatus.PENDING, NOW,
         )  # fmt: skip
-        await storage.request_volunteer(volunteer, NOW, [])
+        await storage.care.request_volunteer(volunteer, NOW, [])
         if approve is not None:
             entry = AuditEntry(NOW, CHANNEL, "900", None, AuditAction.VOLUNTEER_DECIDED, user_id)
-            await storage.decide_volunteer(CHANNEL, user_id, approve, entry, NOW)
+            await storage.care.decide_volunteer(CHANNEL, user_id, approve, entry, NOW)
     await deliver(services, RecordingSender())
 
 
@@ -405,7 +411,7 @@ async def test_an_officer_sends_a_notice_to_the_approved_volunteers(
     assert chat_id == "900" and "Người nhận: tình nguyện viên – 2 người." in report.text
     await officer_chat.say("/thongbao_ds")
     officer_chat.expect("#1 – 09:00 ngày 23/11/2026, tình nguyện viên", "Đã gửi 2/2")
-    [entry, *_] = await services.storage.audit_entries(10)
+    [entry, *_] = await services.storage.officers.audit_entries(10)
     assert entry.action is AuditAction.BROADCAST_SENT
     assert entry.detail is not None and entry.detail.startswith("2 người nhận · tình nguyện viên")
 
@@ -432,7 +438,7 @@ async def test_command_line_sends_to_the_volunteers(
     assert await motcua("broadcast", "--text", text, "--volunteers", "--yes") == 1
     assert "Chưa có ai trong nhóm nhận «tình nguyện viên»: chưa gửi." in capsys.readouterr().err
     async with running_services(settings) as services:
-        await services.storage.subscribe(ChatRef(CHANNEL, "1"), ALL_TOPICS, "ok", NOW)
+        await services.storage.broadcasts.subscribe(ChatRef(CHANNEL, "1"), ALL_TOPICS, "ok", NOW)
         await volunteers(services, {"301": True, "302": None})
     assert await motcua("broadcast", "--text", text, "--volunteers", "--yes") == 0
     out = capsys.readouterr().out

@@ -39,13 +39,13 @@ async def deliver(services: Services) -> RecordingSender:
 
 async def set_status(services: Services, status: Status, code: str = CODE, **kw: object) -> None:
     item = dossier(code, status=status, **kw)  # type: ignore[arg-type]
-    await services.storage.apply_dossiers([with_hash(item)], NOW, f"import:{status}")
+    await services.storage.dossiers.apply_dossiers([with_hash(item)], NOW, f"import:{status}")
 
 
 @pytest.fixture
 async def followed(services: Services) -> Services:
     await set_status(services, Status.PROCESSING)
-    await services.storage.follow(CITIZEN, KEY, None, "đồng ý", NOW)
+    await services.storage.follows.follow(CITIZEN, KEY, None, "đồng ý", NOW)
     return services
 
 
@@ -73,12 +73,12 @@ async def test_a_returned_dossier_asks_three_questions_once(
     chat.expect("Câu 3/3", "Cán bộ tiếp ông/bà thế nào?")
     await chat.press("Lịch sự, tận tình")
     chat.expect("Cảm ơn ông/bà đã đánh giá")
-    [rating] = await followed.storage.ratings_between(NOW.date(), NOW.date())
+    [rating] = await followed.storage.care.ratings_between(NOW.date(), NOW.date())
     assert rating.scores == (2, 1, 2) and rating.code_key == KEY
     # The same buttons again (an old message): no second rating.
     await chat.press_data(f"dg:{KEY}:210")
     chat.expect("đã đánh giá hồ sơ")
-    assert len(await followed.storage.ratings_between(NOW.date(), NOW.date())) == 1
+    assert len(await followed.storage.care.ratings_between(NOW.date(), NOW.date())) == 1
 
 
 async def test_no_second_ask_when_the_dossier_is_returned_again(
@@ -103,7 +103,7 @@ async def test_only_a_follower_can_rate(followed: Services, dispatcher: object) 
     stranger.expect("Không ghi được đánh giá")
     await stranger.press_data(f"dg:{KEY}:9")  # forged scores
     stranger.expect("Không ghi được đánh giá")
-    assert await followed.storage.ratings_between(NOW.date(), NOW.date()) == []
+    assert await followed.storage.care.ratings_between(NOW.date(), NOW.date()) == []
 
 
 def test_scores_are_averaged_per_indicator_and_per_dossier() -> None:
@@ -157,7 +157,7 @@ async def test_feedback_is_numbered_answered_and_the_answer_reaches_the_person(
     [(to, answer)] = sent.sent
     assert to == "100" and "Trả lời phản ánh số PA-1/2026" in answer.text
     assert "13 giờ 30" in answer.text
-    [entry] = await services.storage.audit_entries(5)
+    [entry] = await services.storage.officers.audit_entries(5)
     assert entry.action is AuditAction.FEEDBACK_ANSWERED and entry.target == "PA-1/2026"
     # Answered once: the old button does not send a second answer.
     await officer_chat.press_data("pa:a:1")
@@ -170,7 +170,7 @@ async def test_citizens_cannot_answer_feedback(services: Services, chat: Transcr
     await chat.say("/phananh Đề nghị niêm yết lệ phí rõ hơn ở bảng tin")
     await chat.press_data("pa:a:1")
     chat.expect("dành cho cán bộ")
-    assert (await services.storage.get_feedback(1)).answer is None  # type: ignore[union-attr]
+    assert (await services.storage.care.get_feedback(1)).answer is None  # type: ignore[union-attr]
 
 
 async def test_feedback_from_the_contact_card_by_tapping(chat: Transcript) -> None:
@@ -189,7 +189,7 @@ async def test_reminder_on_the_appointment_day_if_not_collected(
     services: Services, clock: FixedClock
 ) -> None:
     await set_status(services, Status.READY, due=NOW.date())
-    await services.storage.follow(CITIZEN, KEY, None, "đồng ý", NOW)
+    await services.storage.follows.follow(CITIZEN, KEY, None, "đồng ý", NOW)
     await deliver(services)  # nothing queued yet by the follow itself
     watch = CareWatch(services)
     clock.set(dt.datetime(2026, 11, 23, 7, 0))
@@ -207,13 +207,13 @@ async def test_reminder_on_the_appointment_day_if_not_collected(
 
 async def test_no_reminder_once_collected(services: Services, clock: FixedClock) -> None:
     await set_status(services, Status.READY, due=NOW.date())
-    await services.storage.follow(CITIZEN, KEY, None, "đồng ý", NOW)
+    await services.storage.follows.follow(CITIZEN, KEY, None, "đồng ý", NOW)
     clock.set(dt.datetime(2026, 11, 23, 8, 5))
     await CareWatch(services).run_if_due()
     await set_status(services, Status.RETURNED, due=NOW.date())  # collected before the send
     sent = await deliver(services)
     assert all("Nhắc" not in reply.text for _, reply in sent.sent)
-    counts = await services.storage.outbox_counts()
+    counts = await services.storage.outbox.outbox_counts()
     assert counts[OutboxStatus.CANCELLED] == 1
 
 
@@ -222,7 +222,7 @@ async def test_reminders_can_be_turned_off(services: Services, clock: FixedClock
 
     services.care = replace(services.care, ready_reminder=False, unlink_returned_days=0)
     await set_status(services, Status.READY, due=NOW.date())
-    await services.storage.follow(CITIZEN, KEY, None, "đồng ý", NOW)
+    await services.storage.follows.follow(CITIZEN, KEY, None, "đồng ý", NOW)
     assert await CareWatch(services).run_if_due() == 0
 
 
@@ -235,12 +235,12 @@ async def test_finished_dossiers_are_unlinked_after_the_set_time(
     await set_status(services, Status.RETURNED)  # returned on 23/11
     await set_status(services, Status.PROCESSING, code=OTHER_CODE)
     for key in (KEY, dossier(OTHER_CODE).code_key):
-        await services.storage.follow(CITIZEN, key, None, "đồng ý", NOW)
+        await services.storage.follows.follow(CITIZEN, key, None, "đồng ý", NOW)
     clock.set(NOW + dt.timedelta(days=29))
     assert await CareWatch(services).run_if_due() == 0
     clock.set(NOW + dt.timedelta(days=31))
     assert await CareWatch(services).run_if_due() == 1
-    follows = await services.storage.follows(CITIZEN)
+    follows = await services.storage.follows.follows(CITIZEN)
     assert [f.dossier.code for f in follows] == [OTHER_CODE]
 
 
@@ -262,11 +262,11 @@ async def test_erasing_unlinks_ratings_and_feedback_and_ends_volunteering(
     await chat.say("/xoadulieu")
     await chat.press("Xóa dữ liệu của tôi")
     storage = followed.storage
-    assert not await storage.has_rated(CITIZEN, KEY)
-    assert len(await storage.ratings_between(NOW.date(), NOW.date())) == 1  # the figure stays
-    item = await storage.get_feedback(1)
+    assert not await storage.care.has_rated(CITIZEN, KEY)
+    assert len(await storage.care.ratings_between(NOW.date(), NOW.date())) == 1  # the figure stays
+    item = await storage.care.get_feedback(1)
     assert item is not None and item.chat_id is None
-    assert await storage.get_volunteer("test", "100") is None
+    assert await storage.care.get_volunteer("test", "100") is None
     assert ("test", "100") not in followed.volunteers
 
 
@@ -320,7 +320,7 @@ async def test_a_volunteer_joins_follows_for_an_elder_and_forwards_a_message(
     chat.expect_not("Nguyễn Văn An")
     await chat.press("Tin nhắn: Bà Lan")
     chat.expect("Gửi Bà Lan – khai sinh cháu:", "Đã có kết quả", "giấy hẹn")
-    actions = [e.action for e in await services.storage.audit_entries(20)]
+    actions = [e.action for e in await services.storage.officers.audit_entries(20)]
     assert AuditAction.VOLUNTEER_LOOKUP in actions and AuditAction.VOLUNTEER_DECIDED in actions
     # The volunteer receives the dossier's notices, named as they named it.
     await deliver(services)
@@ -385,9 +385,9 @@ async def test_followed_dossiers_are_one_tap_from_the_lookup_button(
 
 async def test_storage_numbers_feedback_per_year_and_decides_once(services: Services) -> None:
     storage, officers = services.storage, [ChatRef("test", "900")]
-    first = await storage.create_feedback(CITIZEN, "Đề nghị A cho rõ ràng", NOW, officers)
-    second = await storage.create_feedback(CITIZEN, "Đề nghị B cho rõ ràng", NOW, officers)
-    next_year = await storage.create_feedback(
+    first = await storage.care.create_feedback(CITIZEN, "Đề nghị A cho rõ ràng", NOW, officers)
+    second = await storage.care.create_feedback(CITIZEN, "Đề nghị B cho rõ ràng", NOW, officers)
+    next_year = await storage.care.create_feedback(
         CITIZEN, "Đề nghị C cho rõ ràng", dt.datetime(2027, 1, 4, 8, 0), officers
     )
     assert [first.number, second.number, next_year.number] == [
@@ -395,19 +395,19 @@ async def test_storage_numbers_feedback_per_year_and_decides_once(services: Serv
         "PA-2/2026",
         "PA-1/2027",
     ]
-    in_2026 = await storage.feedback_between(dt.date(2026, 1, 1), dt.date(2026, 12, 31))
+    in_2026 = await storage.care.feedback_between(dt.date(2026, 1, 1), dt.date(2026, 12, 31))
     assert [f.number for f in in_2026] == ["PA-1/2026", "PA-2/2026"]
-    assert not await storage.label_follow(CITIZEN, KEY, "Bà Lan")  # not followed
+    assert not await storage.follows.label_follow(CITIZEN, KEY, "Bà Lan")  # not followed
     from core.care import Volunteer, VolunteerStatus
     from core.officers import AuditEntry
 
     volunteer = Volunteer("test", "100", "100", "Hoa", "Tổ 1", "Thôn Đồng",
                           VolunteerStatus.PENDING, NOW)  # fmt: skip
-    await storage.request_volunteer(volunteer, NOW, officers)
+    await storage.care.request_volunteer(volunteer, NOW, officers)
     entry = AuditEntry(NOW, "test", "900", None, AuditAction.VOLUNTEER_DECIDED, "100")
-    decided = await storage.decide_volunteer("test", "100", True, entry, NOW)
+    decided = await storage.care.decide_volunteer("test", "100", True, entry, NOW)
     assert decided is not None and decided.status is VolunteerStatus.APPROVED
-    assert await storage.decide_volunteer("test", "100", False, entry, NOW) is None
+    assert await storage.care.decide_volunteer("test", "100", False, entry, NOW) is None
 
 
 @pytest.fixture(params=["file", "memory"])
@@ -420,37 +420,39 @@ async def storage(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncIterat
 
 async def test_storage_contract_for_ratings_reminders_unlinking(storage: SqliteStorage) -> None:
     """The same contract as tests/test_storage_contract.py, for issue 7's methods."""
-    await storage.apply_dossiers(
+    await storage.dossiers.apply_dossiers(
         [with_hash(dossier(status=Status.READY, due=NOW.date()))], NOW, "a"
     )
-    await storage.follow(CITIZEN, KEY, None, "đồng ý", NOW)
-    assert await storage.label_follow(CITIZEN, KEY, "Bà Lan")
-    assert await storage.follow_label(CITIZEN, KEY) == "Bà Lan"
+    await storage.follows.follow(CITIZEN, KEY, None, "đồng ý", NOW)
+    assert await storage.follows.label_follow(CITIZEN, KEY, "Bà Lan")
+    assert await storage.follows.follow_label(CITIZEN, KEY) == "Bà Lan"
     # Reminders: once ever per dossier and chat, only for appointment days in the range.
-    assert await storage.queue_ready_reminders(NOW.date(), NOW.date(), NOW) == 1
-    assert await storage.queue_ready_reminders(NOW.date(), NOW.date(), NOW) == 0
+    assert await storage.care.queue_ready_reminders(NOW.date(), NOW.date(), NOW) == 1
+    assert await storage.care.queue_ready_reminders(NOW.date(), NOW.date(), NOW) == 0
     tomorrow = NOW.date() + dt.timedelta(days=1)
-    assert await storage.queue_ready_reminders(tomorrow, tomorrow, NOW) == 0
+    assert await storage.care.queue_ready_reminders(tomorrow, tomorrow, NOW) == 0
     # Ratings: one per chat and dossier; erasing the chat keeps the figure, not the link.
     rating = Rating(KEY, (2, 1, 0), NOW)
-    assert await storage.save_rating(CITIZEN, rating)
-    assert not await storage.save_rating(CITIZEN, rating)
-    await storage.forget_chat(CITIZEN)
-    assert not await storage.has_rated(CITIZEN, KEY)
-    assert [r.scores for r in await storage.ratings_between(NOW.date(), NOW.date())] == [(2, 1, 0)]
+    assert await storage.care.save_rating(CITIZEN, rating)
+    assert not await storage.care.save_rating(CITIZEN, rating)
+    await storage.chats.forget_chat(CITIZEN)
+    assert not await storage.care.has_rated(CITIZEN, KEY)
+    assert [r.scores for r in await storage.care.ratings_between(NOW.date(), NOW.date())] == [
+        (2, 1, 0)
+    ]
     # Unlinking: a follow of a finished dossier goes once the moment is after its last change.
-    await storage.follow(CITIZEN, KEY, None, "đồng ý", NOW)
-    await storage.record_consent(CITIZEN, Purpose.VOLUNTEER, f"{KEY}: xem tên", NOW)
-    assert await storage.has_dossier_consent(CITIZEN, Purpose.VOLUNTEER, KEY)
-    assert not await storage.has_dossier_consent(CITIZEN, Purpose.NOTICES, KEY)
-    assert await storage.unlink_finished_before(NOW + dt.timedelta(days=1), NOW) == 0  # READY
+    await storage.follows.follow(CITIZEN, KEY, None, "đồng ý", NOW)
+    await storage.follows.record_consent(CITIZEN, Purpose.VOLUNTEER, f"{KEY}: xem tên", NOW)
+    assert await storage.follows.has_dossier_consent(CITIZEN, Purpose.VOLUNTEER, KEY)
+    assert not await storage.follows.has_dossier_consent(CITIZEN, Purpose.NOTICES, KEY)
+    assert await storage.care.unlink_finished_before(NOW + dt.timedelta(days=1), NOW) == 0  # READY
     returned = dossier(status=Status.RETURNED, due=NOW.date())
-    await storage.apply_dossiers([with_hash(returned)], NOW, "b")
-    assert await storage.unlink_finished_before(NOW - dt.timedelta(days=1), NOW) == 0
-    assert await storage.unlink_finished_before(NOW + dt.timedelta(days=1), NOW) == 1
-    assert await storage.follows(CITIZEN) == []
-    assert not await storage.has_dossier_consent(CITIZEN, Purpose.VOLUNTEER, KEY)
-    assert not await storage.has_dossier_consent(CITIZEN, Purpose.FOLLOW_DOSSIER, KEY)
+    await storage.dossiers.apply_dossiers([with_hash(returned)], NOW, "b")
+    assert await storage.care.unlink_finished_before(NOW - dt.timedelta(days=1), NOW) == 0
+    assert await storage.care.unlink_finished_before(NOW + dt.timedelta(days=1), NOW) == 1
+    assert await storage.follows.follows(CITIZEN) == []
+    assert not await storage.follows.has_dossier_consent(CITIZEN, Purpose.VOLUNTEER, KEY)
+    assert not await storage.follows.has_dossier_consent(CITIZEN, Purpose.FOLLOW_DOSSIER, KEY)
 
 
 # -- audit of issue 7 (acceptance) ----------------------------------------------------------------
@@ -477,15 +479,15 @@ async def test_a_volunteer_sees_the_name_only_with_the_persons_recorded_consent(
     await chat.press("Xem hồ sơ")
     chat.expect("Người nộp: Nguyễn Văn An")
     storage = services.storage
-    assert await storage.has_dossier_consent(CITIZEN, Purpose.VOLUNTEER, KEY)
-    entries = await storage.audit_entries(20)
+    assert await storage.follows.has_dossier_consent(CITIZEN, Purpose.VOLUNTEER, KEY)
+    entries = await storage.officers.audit_entries(20)
     assert any(
         e.action is AuditAction.VOLUNTEER_NAME_CONSENT and e.actor == "100" and e.target == CODE
         for e in entries
     )
     # The consent ends with the follow: looked up again, the name is masked.
     await chat.say(f"/huytheodoi {CODE}")
-    assert not await storage.has_dossier_consent(CITIZEN, Purpose.VOLUNTEER, KEY)
+    assert not await storage.follows.has_dossier_consent(CITIZEN, Purpose.VOLUNTEER, KEY)
     await chat.say(CODE)
     await chat.say("5678")
     chat.expect("Nguyễn V*** A*")
@@ -495,7 +497,7 @@ async def test_a_volunteer_sees_the_name_only_with_the_persons_recorded_consent(
 async def test_a_citizen_cannot_record_a_name_consent(followed: Services, chat: Transcript) -> None:
     await chat.press_data(f"tv:ky:{KEY}")
     chat.expect("không còn theo dõi")
-    assert not await followed.storage.has_dossier_consent(CITIZEN, Purpose.VOLUNTEER, KEY)
+    assert not await followed.storage.follows.has_dossier_consent(CITIZEN, Purpose.VOLUNTEER, KEY)
     await chat.say("/hoso")
     await chat.press(f"Xem {CODE}")
     chat.expect("Nguyễn V*** A*")
@@ -567,7 +569,7 @@ async def test_each_follower_is_asked_once(followed: Services, dispatcher: objec
     from bot.app import Dispatcher
 
     assert isinstance(dispatcher, Dispatcher)
-    await followed.storage.follow(ChatRef("test", "200"), KEY, None, "đồng ý", NOW)
+    await followed.storage.follows.follow(ChatRef("test", "200"), KEY, None, "đồng ý", NOW)
     await set_status(followed, Status.RETURNED)
     sent = await deliver(followed)
     asked = sorted(to for to, reply in sent.sent if "Câu 1/3" in reply.text)
@@ -575,9 +577,9 @@ async def test_each_follower_is_asked_once(followed: Services, dispatcher: objec
     second = Transcript(dispatcher, user_id="200")
     await rate(second, sent, "Sớm hoặc đúng hẹn", "1 lần nộp", "Lịch sự")
     second.expect("Cảm ơn ông/bà đã đánh giá")
-    assert [r.scores for r in await followed.storage.ratings_between(NOW.date(), NOW.date())] == [
-        (2, 2, 2)
-    ]
+    assert [
+        r.scores for r in await followed.storage.care.ratings_between(NOW.date(), NOW.date())
+    ] == [(2, 2, 2)]
 
 
 async def test_typing_huy_leaves_the_feedback_form(services: Services, chat: Transcript) -> None:
@@ -587,7 +589,7 @@ async def test_typing_huy_leaves_the_feedback_form(services: Services, chat: Tra
     chat.expect_not("quá ngắn")
     await chat.say("khai sinh")
     chat.expect("Đăng ký khai sinh")
-    assert await services.storage.feedback_items(answered=False, limit=5) == []
+    assert await services.storage.care.feedback_items(answered=False, limit=5) == []
 
 
 async def test_keeping_the_data_is_not_a_declined_follow(chat: Transcript) -> None:
@@ -650,18 +652,18 @@ async def test_forgetting_a_chat_leaves_no_row_linked_to_it(
 
     storage = followed.storage
     await become_volunteer(chat, officer_chat)
-    await storage.label_follow(CITIZEN, KEY, "Bà Lan")
-    await storage.record_consent(CITIZEN, Purpose.VOLUNTEER, f"{KEY}: tên", NOW)
+    await storage.follows.label_follow(CITIZEN, KEY, "Bà Lan")
+    await storage.follows.record_consent(CITIZEN, Purpose.VOLUNTEER, f"{KEY}: tên", NOW)
     await chat.say("/dangkythongbao")
     await chat.press("Nhận tất cả thông báo")
     await set_status(followed, Status.RETURNED)  # queues the rating question to the chat
     await chat.say("/phananh Đề nghị niêm yết lệ phí ở bảng tin")
     await chat.say("000.00.19.H47-261116-9999")  # a failed lookup
     await chat.say("/phananh")  # a conversation in progress
-    await storage.save_rating(CITIZEN, Rating(KEY, (2, 2, 2), NOW))
+    await storage.care.save_rating(CITIZEN, Rating(KEY, (2, 2, 2), NOW))
     await chat.say("/xoadulieu")
     await chat.press("Xóa dữ liệu của tôi")
-    db: aiosqlite.Connection = storage._db  # type: ignore[attr-defined]
+    db: aiosqlite.Connection = storage.db.raw  # type: ignore[attr-defined]
     listing = await db.execute("SELECT name FROM sqlite_master WHERE type = 'table'")
     tables = [r[0] for r in await listing.fetchall()]
     left: dict[str, int] = {}
@@ -677,8 +679,8 @@ async def test_forgetting_a_chat_leaves_no_row_linked_to_it(
         if row and row[0]:
             left[table] = row[0]
     assert left == {}
-    assert len(await storage.ratings_between(NOW.date(), NOW.date())) == 1
-    assert len(await storage.feedback_between(NOW.date(), NOW.date())) == 1
+    assert len(await storage.care.ratings_between(NOW.date(), NOW.date())) == 1
+    assert len(await storage.care.feedback_between(NOW.date(), NOW.date())) == 1
     assert ("test", "100") not in followed.volunteers
 
 
@@ -688,7 +690,7 @@ async def test_a_volunteer_receives_the_apology_named_by_the_label(
     """Issue 7 §1: the apology (NĐ 61/2018 Đ19 k9) reaches the volunteer with the person's name."""
     from tests.test_apologies import issue
 
-    await followed.storage.label_follow(CITIZEN, KEY, "Bà Lan – khai sinh cháu")
+    await followed.storage.follows.label_follow(CITIZEN, KEY, "Bà Lan – khai sinh cháu")
     await deliver(followed)
     await issue(officer_chat)
     sent = await deliver(followed)
@@ -704,19 +706,19 @@ async def test_unlinking_leaves_no_trace_tying_the_chat_to_the_old_dossier(
     storage = followed.storage
     other_key = dossier(OTHER_CODE).code_key
     await set_status(followed, Status.PROCESSING, code=OTHER_CODE)
-    await storage.follow(CITIZEN, other_key, None, "đồng ý", NOW)
+    await storage.follows.follow(CITIZEN, other_key, None, "đồng ý", NOW)
     await set_status(followed, Status.RETURNED)
     sent = await deliver(followed)
     await rate(chat, sent, "Sớm hoặc đúng hẹn", "1 lần nộp", "Lịch sự")
     await set_status(followed, Status.READY, code=OTHER_CODE)  # a message about the other one
-    assert await storage.has_rated(CITIZEN, KEY)
+    assert await storage.care.has_rated(CITIZEN, KEY)
     clock.set(NOW + dt.timedelta(days=31))
     assert await CareWatch(followed).run_if_due() == 1
-    assert not await storage.has_rated(CITIZEN, KEY)
-    assert len(await storage.ratings_between(NOW.date(), NOW.date())) == 1  # the figure stays
-    assert not await storage.has_dossier_consent(CITIZEN, Purpose.FOLLOW_DOSSIER, KEY)
-    assert await storage.has_dossier_consent(CITIZEN, Purpose.FOLLOW_DOSSIER, other_key)
-    db = storage._db  # type: ignore[attr-defined]
+    assert not await storage.care.has_rated(CITIZEN, KEY)
+    assert len(await storage.care.ratings_between(NOW.date(), NOW.date())) == 1  # the figure stays
+    assert not await storage.follows.has_dossier_consent(CITIZEN, Purpose.FOLLOW_DOSSIER, KEY)
+    assert await storage.follows.has_dossier_consent(CITIZEN, Purpose.FOLLOW_DOSSIER, other_key)
+    db = storage.db.raw  # type: ignore[attr-defined]
     cursor = await db.execute(
         "SELECT json_extract(payload, '$.code_key') FROM outbox WHERE chat_id = '100'"
     )

@@ -68,6 +68,6 @@ async def test_console_and_other_channels_share_the_database(
     await console.run()
     from storage.base import ConversationKey
 
-    state = await services.storage.load_state(ConversationKey("console", "5", "5"))
+    state = await services.storage.conversations.load_state(ConversationKey("console", "5", "5"))
     assert state.data["procedure"] == "dang-ky-khai-tu"
     assert state.data["memory"] == {"asked": ["khai tử"], "unanswered": 0}  # issue 21

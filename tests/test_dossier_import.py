@@ -723,7 +723,7 @@ async def test_cli_bad_file_applies_nothing(
     assert "- dòng 11, cột «Mã hồ sơ»: không được để trống" in err
     assert "Chưa nhập hồ sơ nào" in err
     assert out == ""
-    assert await storage.count_dossiers() == 0
+    assert await storage.dossiers.count_dossiers() == 0
 
 
 async def test_cli_skip_bad_applies_the_good_rows(
@@ -736,9 +736,9 @@ async def test_cli_skip_bad_applies_the_good_rows(
     assert summary(out) == {"mới": 2, "cập nhật": 0, "không đổi": 0, "đổi trạng thái": 0,
                             "văn bản xin lỗi đã lập": 0, "thông báo đã xếp hàng": 0}  # fmt: skip
     keys = [code_key("H57.132-260105-0001"), code_key("H57.132-260106-0009")]
-    found = await storage.get_dossiers(keys)
+    found = await storage.dossiers.get_dossiers(keys)
     assert [found[key].status for key in keys] == [Status.RECEIVED, Status.RETURNED]
-    assert await storage.count_dossiers() == 2
+    assert await storage.dossiers.count_dossiers() == 2
 
 
 async def test_cli_dry_run_writes_nothing(
@@ -747,7 +747,7 @@ async def test_cli_dry_run_writes_nothing(
     code, out, _ = await import_file(capsys, DATA / "dossiers_good.csv", "--dry-run")
     assert code == 0
     assert "6 dòng hợp lệ, 0 dòng có lỗi" in out and "chưa ghi gì" in out
-    assert await storage.count_dossiers() == 0
+    assert await storage.dossiers.count_dossiers() == 0
 
 
 async def test_cli_second_import_of_the_same_file_changes_nothing(
@@ -761,8 +761,8 @@ async def test_cli_second_import_of_the_same_file_changes_nothing(
     assert code == 0
     assert summary(out) == {"mới": 0, "cập nhật": 0, "không đổi": 6, "đổi trạng thái": 0,
                             "văn bản xin lỗi đã lập": 0, "thông báo đã xếp hàng": 0}  # fmt: skip
-    assert await storage.count_dossiers() == 6
-    assert sum((await storage.outbox_counts()).values()) == 0
+    assert await storage.dossiers.count_dossiers() == 6
+    assert sum((await storage.outbox.outbox_counts()).values()) == 0
 
 
 async def test_cli_status_change_records_history_and_notifies_the_follower_once(
@@ -771,7 +771,9 @@ async def test_cli_status_change_records_history_and_notifies_the_follower_once(
     assert (await import_file(capsys, DATA / "dossiers_good.csv"))[0] == 0
     key = code_key("H57.132-260108-0002")
     chat = ChatRef("telegram", "42")
-    await storage.follow(chat, key, None, "đồng ý", dt.datetime(2026, 1, 9, 8, tzinfo=VIETNAM))
+    await storage.follows.follow(
+        chat, key, None, "đồng ý", dt.datetime(2026, 1, 9, 8, tzinfo=VIETNAM)
+    )
 
     changed = tmp_path / "dossiers_changed.csv"
     text = (DATA / "dossiers_good.csv").read_text(encoding="utf-8")
@@ -782,16 +784,16 @@ async def test_cli_status_change_records_history_and_notifies_the_follower_once(
     assert summary(out) == {"mới": 0, "cập nhật": 1, "không đổi": 5, "đổi trạng thái": 1,
                             "văn bản xin lỗi đã lập": 0, "thông báo đã xếp hàng": 1}  # fmt: skip
 
-    latest = (await storage.dossier_events(key))[0]
+    latest = (await storage.dossiers.dossier_events(key))[0]
     assert (latest.kind, latest.old_status, latest.new_status) == (
         EventKind.STATUS, Status.PROCESSING, Status.READY)  # fmt: skip
     assert latest.source == "import:dossiers_changed.csv"
-    assert (await storage.outbox_counts()).get(OutboxStatus.PENDING) == 1
+    assert (await storage.outbox.outbox_counts()).get(OutboxStatus.PENDING) == 1
 
     # The same changed file again: nothing new, nobody told twice.
     code, out, _ = await import_file(capsys, changed)
     assert summary(out)["thông báo đã xếp hàng"] == 0 and summary(out)["không đổi"] == 6
-    assert (await storage.outbox_counts()).get(OutboxStatus.PENDING) == 1
+    assert (await storage.outbox.outbox_counts()).get(OutboxStatus.PENDING) == 1
 
 
 async def test_cli_progress_bar_only_for_big_files(

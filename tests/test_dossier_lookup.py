@@ -20,7 +20,7 @@ NOW = dt.datetime(2026, 11, 23, 9, 0)
 
 @pytest.fixture
 async def seeded(services: Services) -> Services:
-    await services.storage.apply_dossiers(
+    await services.storage.dossiers.apply_dossiers(
         [
             with_hash(dossier()),
             with_hash(dossier(OTHER_CODE, status=Status.READY, name="Trần Thị Bích Ngọc")),
@@ -102,7 +102,7 @@ async def test_a_code_of_any_shape_is_looked_up_not_refused(
 ) -> None:
     """Never refuse a code only for its shape (DOMAIN.md): /tracuu takes whatever is typed."""
     odd = dossier("HS/2026/ABC-77", status=Status.RETURNED)
-    await seeded.storage.apply_dossiers([with_hash(odd)], NOW, "import:test.csv")
+    await seeded.storage.dossiers.apply_dossiers([with_hash(odd)], NOW, "import:test.csv")
     await chat.say("/tracuu hs 2026 abc 77")
     await chat.say("5678")
     chat.expect("Đã trả kết quả")
@@ -163,10 +163,10 @@ async def test_follow_needs_consent_and_is_listed(seeded: Services, chat: Transc
     await chat.say("5678")
     await chat.press("Theo dõi hồ sơ này")
     chat.expect("Nếu ông/bà đồng ý", "/huytheodoi")
-    assert not await seeded.storage.is_following(ChatRef("test", "100"), dossier().code_key)
+    assert not await seeded.storage.follows.is_following(ChatRef("test", "100"), dossier().code_key)
     await chat.press("Đồng ý theo dõi")
     chat.expect("Đã theo dõi hồ sơ")
-    assert await seeded.storage.is_following(ChatRef("test", "100"), dossier().code_key)
+    assert await seeded.storage.follows.is_following(ChatRef("test", "100"), dossier().code_key)
     await chat.say("/hoso")
     chat.expect(CODE, "Cấp Giấy xác nhận tình trạng hôn nhân", "Đang giải quyết")
     # Following proves the chat is the person's: no digits asked again.
@@ -180,7 +180,7 @@ async def test_declining_consent_stores_nothing(seeded: Services, chat: Transcri
     await chat.press("Theo dõi hồ sơ này")
     await chat.press("Không, cảm ơn")
     chat.expect("Bot không lưu gì thêm")
-    assert await seeded.storage.follows(ChatRef("test", "100")) == []
+    assert await seeded.storage.follows.follows(ChatRef("test", "100")) == []
 
 
 async def test_a_forged_follow_button_still_needs_the_digits(
@@ -189,7 +189,7 @@ async def test_a_forged_follow_button_still_needs_the_digits(
     """Button data can be forged by a modified client: the handler checks again."""
     await chat.press_data(f"h:y:{dossier().code_key}")
     chat.expect("4 chữ số cuối")
-    assert await seeded.storage.follows(ChatRef("test", "100")) == []
+    assert await seeded.storage.follows.follows(ChatRef("test", "100")) == []
 
 
 async def test_unfollow_and_erase(seeded: Services, chat: Transcript) -> None:
@@ -200,7 +200,7 @@ async def test_unfollow_and_erase(seeded: Services, chat: Transcript) -> None:
     await chat.say("/huytheodoi")
     await chat.press(f"Bỏ theo dõi {OTHER_CODE}")
     chat.expect("Đã dừng theo dõi")
-    assert await seeded.storage.follows(ChatRef("test", "100")) == []
+    assert await seeded.storage.follows.follows(ChatRef("test", "100")) == []
 
     await chat.say(OTHER_CODE)  # proven a moment ago: no digits asked again
     await chat.press("Theo dõi hồ sơ này")
@@ -209,9 +209,9 @@ async def test_unfollow_and_erase(seeded: Services, chat: Transcript) -> None:
     chat.expect("Hồ sơ hành chính thuộc Bộ phận Một cửa")
     await chat.press("Xóa dữ liệu của tôi")
     chat.expect("Đã xóa toàn bộ dữ liệu")
-    assert await seeded.storage.follows(ChatRef("test", "100")) == []
+    assert await seeded.storage.follows.follows(ChatRef("test", "100")) == []
     # The dossier itself belongs to the office and stays.
-    assert await seeded.storage.get_dossier(dossier(OTHER_CODE).code_key) is not None
+    assert await seeded.storage.dossiers.get_dossier(dossier(OTHER_CODE).code_key) is not None
 
 
 async def test_forged_view_buttons_are_lookups_like_any_other(
@@ -259,7 +259,9 @@ async def test_numbers_tapped_after_the_prompt_press_its_buttons_and_count_nothi
     assert "🔎 Tra cứu hồ sơ đã nộp" in [b.label for b in talk.buttons]
     # None of it counted: the real code goes through at once.
     since = NOW - dt.timedelta(minutes=10)
-    assert (await seeded.storage.find_dossier("X", _chat(talk), since)).recent_failures == 0
+    assert (
+        await seeded.storage.dossiers.find_dossier("X", _chat(talk), since)
+    ).recent_failures == 0
     await talk.say(CODE)
     talk.sees("4 chữ số cuối")
 
@@ -294,7 +296,9 @@ async def test_a_mistyped_code_is_looked_up_and_counted(
     talk.sees("4 chữ số cuối")  # issue 15: like a known code; the wrong guess counts
     await talk.say("5678")
     talk.sees("chưa khớp")
-    view = await seeded.storage.find_dossier("X", _chat(talk), NOW - dt.timedelta(minutes=1))
+    view = await seeded.storage.dossiers.find_dossier(
+        "X", _chat(talk), NOW - dt.timedelta(minutes=1)
+    )
     assert view.recent_failures == 1
 
 

@@ -50,9 +50,9 @@ async def run_import(services: Services, path: Path):  # type: ignore[no-untyped
 
 
 async def following(services: Services) -> ChatRef:
-    await services.storage.apply_dossiers([with_hash(dossier())], NOW, "import:first.csv")
+    await services.storage.dossiers.apply_dossiers([with_hash(dossier())], NOW, "import:first.csv")
     chat = ChatRef("telegram", "42")
-    await services.storage.follow(chat, KEY, None, "đồng ý", NOW)
+    await services.storage.follows.follow(chat, KEY, None, "đồng ý", NOW)
     return chat
 
 
@@ -69,16 +69,18 @@ async def test_a_new_date_with_a_reason_issues_the_apology_once(
     assert apology.issued_by == FROM_SOFTWARE and apology.reason.startswith("Chờ cơ quan")
     assert (apology.old_due, apology.new_due) == (dt.date(2026, 11, 19), dt.date(2026, 11, 27))
     assert issued.followers == 1 and outcome.notifications == 1
-    stored = await services.storage.get_dossier(KEY)
+    stored = await services.storage.dossiers.get_dossier(KEY)
     assert stored is not None and stored.due_date == dt.date(2026, 11, 27)
     assert stored.status is Status.PROCESSING
-    due_events = [e for e in await services.storage.dossier_events(KEY) if e.kind is EventKind.DUE]
+    due_events = [
+        e for e in await services.storage.dossiers.dossier_events(KEY) if e.kind is EventKind.DUE
+    ]
     assert len(due_events) == 1 and due_events[0].source == f"xin-loi:{apology.number}"
     # The same export again: no second apology, nobody told twice.
     _, again = await run_import(services, path)
     assert again is not None and again.apologies == () and again.unchanged == 1
-    assert len(await services.storage.apologies_for(KEY)) == 1
-    assert (await services.storage.outbox_counts()).get(OutboxStatus.PENDING) == 1
+    assert len(await services.storage.apologies.apologies_for(KEY)) == 1
+    assert (await services.storage.outbox.outbox_counts()).get(OutboxStatus.PENDING) == 1
 
 
 async def test_the_new_date_must_be_a_working_day_after_the_old_one(
@@ -91,9 +93,9 @@ async def test_the_new_date_must_be_a_working_day_after_the_old_one(
     [error] = plan.errors
     assert error.row_number == 2 and "không phải ngày làm việc" in error.message
     assert "30/11/2026" in error.message  # the next working day, proposed
-    stored = await services.storage.get_dossier(KEY)
+    stored = await services.storage.dossiers.get_dossier(KEY)
     assert stored is not None and stored.due_date == dt.date(2026, 11, 19)
-    assert await services.storage.apologies_for(KEY) == []
+    assert await services.storage.apologies.apologies_for(KEY) == []
 
 
 async def test_a_second_new_date_is_refused_citing_the_rule(
@@ -116,10 +118,10 @@ async def test_a_date_moved_long_before_the_due_date_is_an_ordinary_change(
 ) -> None:
     """No apology is due while the dossier is not near its due date (Điều 19 k.9)."""
     far = dossier(due=dt.date(2026, 12, 10))
-    await services.storage.apply_dossiers([with_hash(far)], NOW, "import:first.csv")
+    await services.storage.dossiers.apply_dossiers([with_hash(far)], NOW, "import:first.csv")
     _, outcome = await run_import(services, export(tmp_path, "15/12/2026", "Cần xác minh thêm"))
     assert outcome is not None and outcome.apologies == () and outcome.updated == 1
-    stored = await services.storage.get_dossier(KEY)
+    stored = await services.storage.dossiers.get_dossier(KEY)
     assert stored is not None and stored.due_date == dt.date(2026, 12, 15)
 
 

@@ -27,7 +27,7 @@ OWNER_DIGITS = "5678"  # the fixture's phone is 0912 345 678
 
 @pytest.fixture
 async def seeded(services: Services) -> Services:
-    await services.storage.apply_dossiers(
+    await services.storage.dossiers.apply_dossiers(
         [with_hash(dossier()), with_hash(dossier(OTHER_CODE))], NOW, "import:test.csv"
     )
     return services
@@ -80,7 +80,7 @@ async def test_the_1420_chat_attack_fails(seeded: Services, dispatcher: Dispatch
     await owner.press(f"Xem {CODE}")
     owner.expect(CARD)
     # The burst is in the audit log once.
-    entries = await seeded.storage.audit_entries(50)
+    entries = await seeded.storage.officers.audit_entries(50)
     locked = [e for e in entries if e.action is AuditAction.LOOKUP_LOCKED]
     assert [e.target for e in locked] == [CODE]
 
@@ -109,7 +109,7 @@ async def test_a_person_is_limited_across_chats(seeded: Services, dispatcher: Di
     other_chat = _text(await _say(dispatcher, CODE, "-1009", user_id="555"))
     assert "tra cứu sai nhiều lần" in other_chat
     assert "4 chữ số cuối" in _text(await _say(dispatcher, CODE, "-1009", user_id="556"))
-    entries = await dispatcher.services.storage.audit_entries(50)
+    entries = await dispatcher.services.storage.officers.audit_entries(50)
     assert [e.actor for e in entries if e.action is AuditAction.LOOKUP_LIMITED] == ["555"]
 
 
@@ -135,15 +135,17 @@ async def test_the_global_limit_pauses_everyone_and_alerts_officers(
     owner.expect(CARD)
 
     storage = seeded.storage
-    surges = [e for e in await storage.audit_entries(50) if e.action is AuditAction.LOOKUP_SURGE]
+    surges = [
+        e for e in await storage.officers.audit_entries(50) if e.action is AuditAction.LOOKUP_SURGE
+    ]
     assert len(surges) == 1 and "30 lần" in (surges[0].detail or "")
-    pending = await storage.claim_due(clock.now(), 100, channels=["test", "telegram"])
+    pending = await storage.outbox.claim_due(clock.now(), 100, channels=["test", "telegram"])
     alerts = [i for i in pending if i.message.kind == "lookup-surge"]
     assert {(i.message.channel, i.message.chat_id) for i in alerts} == {
         ("test", "900"),
         ("telegram", "900"),
     }
-    assert (await storage.outbox_counts())[OutboxStatus.SENDING] == len(pending)
+    assert (await storage.outbox.outbox_counts())[OutboxStatus.SENDING] == len(pending)
 
     clock.advance(minutes=61)
     await honest.say(OTHER_CODE)
@@ -156,12 +158,17 @@ async def test_failures_older_than_every_window_are_forgotten(
 ) -> None:
     storage, chat = seeded.storage, ChatRef("telegram", "1")
     for _ in range(3):
-        await storage.record_lookup_failure(chat, clock.now(), "1", "K")
+        await storage.dossiers.record_lookup_failure(chat, clock.now(), "1", "K")
     clock.advance(hours=25)
-    await storage.record_lookup_failure(chat, clock.now(), "1", "K")
-    assert await storage.forget_lookup_failures_before(clock.now() - dt.timedelta(hours=24)) == 3
+    await storage.dossiers.record_lookup_failure(chat, clock.now(), "1", "K")
+    assert (
+        await storage.dossiers.forget_lookup_failures_before(clock.now() - dt.timedelta(hours=24))
+        == 3
+    )
     windows = LookupLimits().windows(clock.now())
-    assert await storage.lookup_failures(chat, "1", "K", windows) == FailureCounts(1, 1, 1, 1)
+    assert await storage.dossiers.lookup_failures(chat, "1", "K", windows) == FailureCounts(
+        1, 1, 1, 1
+    )
 
 
 def test_each_burst_is_recorded_once_when_it_starts() -> None:

@@ -70,9 +70,9 @@ async def test_a_citizen_is_refused_every_officer_command(
     await chat.say(f"/{name}{args}")
     chat.expect("dành cho cán bộ")
     assert chat.buttons == []
-    assert await services.storage.audit_entries(10) == []
-    assert await services.storage.officers() == []
-    assert await services.storage.recent_broadcasts(10) == []
+    assert await services.storage.officers.audit_entries(10) == []
+    assert await services.storage.officers.officers() == []
+    assert await services.storage.broadcasts.recent_broadcasts(10) == []
 
 
 @pytest.mark.parametrize("data", OFFICER_BUTTONS)
@@ -81,7 +81,7 @@ async def test_a_citizen_is_refused_every_officer_button(
 ) -> None:
     await chat.press_data(data)
     chat.expect("dành cho cán bộ")
-    assert await services.storage.audit_entries(10) == []
+    assert await services.storage.officers.audit_entries(10) == []
 
 
 async def test_an_admin_adds_an_officer_who_can_work_at_once_but_not_administer(
@@ -105,7 +105,7 @@ async def test_an_admin_adds_an_officer_who_can_work_at_once_but_not_administer(
     await elsewhere.say("/trehan")
     elsewhere.expect("dành cho cán bộ Bộ phận Một cửa")
 
-    entries = await services.storage.audit_entries(10)
+    entries = await services.storage.officers.audit_entries(10)
     assert [(e.action, e.actor, e.target, e.detail) for e in entries] == [
         (AuditAction.OFFICER_ADDED, "900", "555", "Lê Thị Hoa")
     ]
@@ -129,7 +129,7 @@ async def test_added_officers_survive_a_restart_and_removal_takes_effect_at_once
         admin.expect("Đã xóa cán bộ 555.", "Chưa có cán bộ nào do quản trị thêm.")
         await officer.say("/trehan")
         officer.expect("dành cho cán bộ")
-        actions = [e.action for e in await services.storage.audit_entries(10)]
+        actions = [e.action for e in await services.storage.officers.audit_entries(10)]
         assert actions == [AuditAction.OFFICER_REMOVED, AuditAction.OFFICER_ADDED]
 
 
@@ -151,18 +151,20 @@ async def test_adding_by_button_and_what_cannot_be_done(
     officer_chat.expect("123 không có trong danh sách.")
     await officer_chat.say("/canbo thang 1")
     officer_chat.expect("Cách dùng:")
-    actions = [e.action for e in await services.storage.audit_entries(10)]
+    actions = [e.action for e in await services.storage.officers.audit_entries(10)]
     assert actions == [AuditAction.OFFICER_ADDED, AuditAction.OFFICER_ADDED]  # added, renamed
 
 
 async def test_an_issued_apology_is_in_the_audit_log(
     services: Services, officer_chat: Transcript
 ) -> None:
-    await services.storage.apply_dossiers([with_hash(dossier())], NOW, "import:a.csv")
-    await services.storage.follow(ChatRef("telegram", "301"), dossier().code_key, None, "ok", NOW)
+    await services.storage.dossiers.apply_dossiers([with_hash(dossier())], NOW, "import:a.csv")
+    await services.storage.follows.follow(
+        ChatRef("telegram", "301"), dossier().code_key, None, "ok", NOW
+    )
     await issue(officer_chat)
     officer_chat.expect("Đã ban hành văn bản xin lỗi số 01/VBXL")
-    [entry] = await services.storage.audit_entries(10)
+    [entry] = await services.storage.officers.audit_entries(10)
     assert entry.action is AuditAction.APOLOGY_ISSUED and entry.actor == "900"
     assert entry.target == CODE
     assert entry.detail is not None and entry.detail.startswith("Số 01/VBXL; hẹn mới 30/11/2026")
@@ -175,7 +177,7 @@ async def test_the_audit_log_is_paged_newest_first(
 ) -> None:
     for n in range(1, 13):
         clock.advance(minutes=1)
-        await services.storage.record_audit(
+        await services.storage.officers.record_audit(
             AuditEntry(
                 clock.now(), "telegram", "900", "Chị Lan", AuditAction.BROADCAST_SENT, f"#{n}"
             )

@@ -55,15 +55,15 @@ class RecordingSender:
 @pytest.fixture
 async def followed(services: Services) -> Services:
     storage = services.storage
-    await storage.apply_dossiers([with_hash(dossier())], NOW, "import:a.csv")
+    await storage.dossiers.apply_dossiers([with_hash(dossier())], NOW, "import:a.csv")
     for chat in FOLLOWERS:
-        await storage.follow(chat, dossier().code_key, None, "đồng ý", NOW)
+        await storage.follows.follow(chat, dossier().code_key, None, "đồng ý", NOW)
     return services
 
 
 async def change_status(services: Services, status: Status, note: str | None = None) -> None:
     item = dossier(status=status, note=note)
-    await services.storage.apply_dossiers([with_hash(item)], NOW, "import:b.csv")
+    await services.storage.dossiers.apply_dossiers([with_hash(item)], NOW, "import:b.csv")
 
 
 async def test_each_follower_gets_one_message_per_change(followed: Services) -> None:
@@ -90,14 +90,14 @@ async def test_killed_between_the_write_and_the_send_loses_nothing(followed: Ser
     with pytest.raises(Crash):
         await OutboxWorker(followed, {"telegram": sender}).deliver_due()
     assert sender.sent == []
-    counts = await followed.storage.outbox_counts()
+    counts = await followed.storage.outbox.outbox_counts()
     assert counts[OutboxStatus.SENDING] == 3  # claimed, in flight when the process died
 
     restarted = OutboxWorker(followed, {"telegram": sender})
     assert await restarted.recover() == 3
     await restarted.deliver_due()
     assert [sender.count(chat.chat_id) for chat in FOLLOWERS] == [1, 1, 1]
-    assert (await followed.storage.outbox_counts())[OutboxStatus.SENT] == 3
+    assert (await followed.storage.outbox.outbox_counts())[OutboxStatus.SENT] == 3
 
 
 async def test_only_the_message_in_flight_can_be_duplicated(followed: Services) -> None:
@@ -152,7 +152,7 @@ async def test_a_blocked_chat_is_deactivated_and_others_still_served(
     await change_status(followed, Status.READY)
     await worker.deliver_due()
     assert len(sender.sent) == 2
-    counts = await followed.storage.outbox_counts()
+    counts = await followed.storage.outbox.outbox_counts()
     assert counts[OutboxStatus.FAILED] == 1 and counts[OutboxStatus.SENT] == 2
     # The blocked chat gets nothing more; the others get the next change.
     await change_status(followed, Status.RETURNED)
@@ -170,7 +170,7 @@ async def test_gives_up_after_the_last_attempt(followed: Services, clock: FixedC
     for _ in range(4):
         await worker.deliver_due()
         clock.advance(minutes=5)
-    counts = await followed.storage.outbox_counts()
+    counts = await followed.storage.outbox.outbox_counts()
     assert counts[OutboxStatus.FAILED] >= 1
     assert counts[OutboxStatus.PENDING] + counts[OutboxStatus.SENDING] == 0
 
@@ -178,7 +178,7 @@ async def test_gives_up_after_the_last_attempt(followed: Services, clock: FixedC
 async def test_status_history_is_kept(followed: Services) -> None:
     await change_status(followed, Status.SUPPLEMENT, note="Thiếu bản sao CCCD")
     await change_status(followed, Status.PROCESSING)
-    events = await followed.storage.dossier_events(dossier().code_key)
+    events = await followed.storage.dossiers.dossier_events(dossier().code_key)
     assert [e.new_status for e in events if e.new_status] == [
         Status.PROCESSING,
         Status.SUPPLEMENT,

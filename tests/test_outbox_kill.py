@@ -61,11 +61,13 @@ async def test_sigkill_while_sending_then_restart_delivers_each_once(tmp_path: P
     knowledge = load_knowledge(settings)
     clock = FixedClock(NOW)
     async with running_services(settings, clock=clock, knowledge=knowledge) as services:
-        await services.storage.apply_dossiers([with_hash(dossier())], NOW, "import:a")
+        await services.storage.dossiers.apply_dossiers([with_hash(dossier())], NOW, "import:a")
         for chat in FOLLOWERS:
-            await services.storage.follow(chat, dossier().code_key, None, "đồng ý", NOW)
+            await services.storage.follows.follow(chat, dossier().code_key, None, "đồng ý", NOW)
         ready = dossier(status=Status.READY)
-        outcome = await services.storage.apply_dossiers([with_hash(ready)], NOW, "import:b")
+        outcome = await services.storage.dossiers.apply_dossiers(
+            [with_hash(ready)], NOW, "import:b"
+        )
         assert outcome.notifications == 3
 
     marker = tmp_path / "sending"
@@ -83,11 +85,11 @@ async def test_sigkill_while_sending_then_restart_delivers_each_once(tmp_path: P
     assert child.returncode == -signal.SIGKILL
 
     async with running_services(settings, clock=clock, knowledge=knowledge) as services:
-        assert (await services.storage.outbox_counts())[OutboxStatus.SENDING] == 3
+        assert (await services.storage.outbox.outbox_counts())[OutboxStatus.SENDING] == 3
         sender = RecordingSender()
         worker = OutboxWorker(services, {"telegram": sender})
         assert await worker.recover() == 3
         await worker.deliver_due()
         assert sorted(chat for chat, _ in sender.sent) == ["201", "202", "203"]
-        counts = await services.storage.outbox_counts()
+        counts = await services.storage.outbox.outbox_counts()
         assert counts[OutboxStatus.SENT] == 3 and counts[OutboxStatus.SENDING] == 0

@@ -166,7 +166,7 @@ class OverlappingSender:
         assert chat_id not in self.open, "two sends to one chat at the same time"
         self.open.add(chat_id)
         self.most_open = max(self.most_open, len(self.open))
-        counts = await self.services.storage.outbox_counts()
+        counts = await self.services.storage.outbox.outbox_counts()
         self.most_claimed = max(self.most_claimed, counts[OutboxStatus.SENDING])
         for _ in range(self.rng.randrange(6)):
             await asyncio.sleep(0)
@@ -181,13 +181,13 @@ async def test_sends_overlap_but_one_chat_gets_its_messages_one_by_one_in_order(
     storage = services.storage
     chats = [str(200 + n) for n in range(5)]
     for chat in chats:
-        await storage.subscribe(ChatRef("telegram", chat), ALL_TOPICS, "ok", NOW)
+        await storage.broadcasts.subscribe(ChatRef("telegram", chat), ALL_TOPICS, "ok", NOW)
     for number in range(1, 5):  # four notices: every chat has four messages, in this order
         draft = BroadcastDraft(
             f"Thông báo số {number} của xã.", ALL_TOPICS, None, "telegram", "900", None, None
         )
         entry = AuditEntry(NOW, "telegram", "900", None, AuditAction.BROADCAST_SENT)
-        await storage.create_broadcast(draft, entry, NOW)
+        await storage.broadcasts.create_broadcast(draft, entry, NOW)
     sender = OverlappingSender(services, random.Random(8))
     worker = OutboxWorker(services, {"telegram": sender}, batch=3, concurrency=3)
 
@@ -198,5 +198,5 @@ async def test_sends_overlap_but_one_chat_gets_its_messages_one_by_one_in_order(
         texts = [text for to, text in sender.sent if to == chat]
         numbers = [int(text.split("Thông báo số ")[1][0]) for text in texts]
         assert numbers == [1, 2, 3, 4], chat
-    counts = await storage.outbox_counts()
+    counts = await storage.outbox.outbox_counts()
     assert counts[OutboxStatus.SENT] == 20 and counts[OutboxStatus.SENDING] == 0

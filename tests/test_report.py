@@ -337,7 +337,7 @@ def stored(
 async def load(storage: Storage, when: str, *items: Dossier) -> None:
     """An import at `when` (Vietnam time), as `motcua import-dossiers` applies it."""
     moment = at(when).replace(tzinfo=VIETNAM)
-    await storage.apply_dossiers([(i, row_hash(i)) for i in items], moment, "import:x.csv")
+    await storage.dossiers.apply_dossiers([(i, row_hash(i)) for i in items], moment, "import:x.csv")
 
 
 @pytest.fixture(params=[_sqlite_file, _sqlite_memory], ids=["sqlite-file", "sqlite-memory"])
@@ -379,7 +379,7 @@ async def test_the_figures_from_the_database(storage: Storage) -> None:
         LawVersion.TT_03_2025,
         "VBXL",
     )
-    await storage.issue_apology(draft, at("2026-07-07T09:00").replace(tzinfo=VIETNAM), 1)
+    await storage.apologies.issue_apology(draft, at("2026-07-07T09:00").replace(tzinfo=VIETNAM), 1)
     s3_done = replace(
         s3, status=Status.RETURNED, due_date=d("2026-07-15"), resolved_at=at("2026-07-14T10:00")
     )
@@ -400,7 +400,7 @@ async def test_the_figures_from_the_database(storage: Storage) -> None:
         stored("S6", "2026-08-03T09:00", "2026-08-06", Status.RETURNED),
     )
 
-    data = await storage.report_data(Q3.first, Q3.last)
+    data = await storage.reports.report_data(Q3.first, Q3.last)
     assert len(data.dossiers) == 5  # S4 is not even read
     fields = {s1.procedure_id: "Hộ tịch", ct: "Chứng thực"}
     report = build_report(data, Q3, TODAY, fields.get)
@@ -426,18 +426,20 @@ async def test_waiting_apologies_and_the_catalogue_stop_at_as_of(storage: Storag
     late = ApologyDraft(
         x.code_key, "Chờ xác minh", d("2026-10-06"), "900", None, LawVersion.TT_03_2025, "VBXL"
     )
-    await storage.issue_apology(late, at("2026-09-29T08:00").replace(tzinfo=VIETNAM), 1)
+    await storage.apologies.issue_apology(late, at("2026-09-29T08:00").replace(tzinfo=VIETNAM), 1)
     changes = [("moi-1", "added"), ("moi-2", "added"), ("cu", "changed"), ("cu", "changed")]
-    await storage.record_catalogue_changes(changes, "test", at("2026-08-01T10:00"))
-    await storage.record_catalogue_changes([("sau", "added")], "test", at("2026-10-02T10:00"))
+    await storage.reports.record_catalogue_changes(changes, "test", at("2026-08-01T10:00"))
+    await storage.reports.record_catalogue_changes(
+        [("sau", "added")], "test", at("2026-10-02T10:00")
+    )
 
     fields = {w.procedure_id: "Hộ tịch"}.get
-    report = build_report(await storage.report_data(Q3.first, Q3.last), Q3, TODAY, fields)
+    report = build_report(await storage.reports.report_data(Q3.first, Q3.last), Q3, TODAY, fields)
     assert (report.total.waiting, report.total.overdue, report.total.apologies) == (1, 1, 1)
     assert report.catalogue == CatalogueChanges(added=2, changed=1, removed=0)
     # Figures as of 28/09 (today, for a period not over): X's apology (29/09) is not there yet.
     early = build_report(
-        await storage.report_data(Q3.first, d("2026-09-28")), Q3, d("2026-09-28"), fields
+        await storage.reports.report_data(Q3.first, d("2026-09-28")), Q3, d("2026-09-28"), fields
     )
     assert early.total.apologies == 0 and early.total.not_yet_due == 1
 
@@ -453,15 +455,15 @@ async def test_the_report_columns_are_stored_and_kept(storage: Storage) -> None:
         resolved="2026-07-07T10:00",
     )
     await load(storage, "2026-07-07T17:00", s3)
-    found = await storage.get_dossier(s3.code_key)
+    found = await storage.dossiers.get_dossier(s3.code_key)
     assert found == s3
     later = replace(s3, submission_channel=None, resolved_at=None, note="đã trả")
     await load(storage, "2026-07-09T17:00", later)
-    found = await storage.get_dossier(s3.code_key)
+    found = await storage.dossiers.get_dossier(s3.code_key)
     assert found == replace(s3, note="đã trả")
     # Reopened (back to processing): the old resolution date no longer holds.
     await load(storage, "2026-07-10T17:00", replace(later, status=Status.PROCESSING))
-    found = await storage.get_dossier(s3.code_key)
+    found = await storage.dossiers.get_dossier(s3.code_key)
     assert found is not None and found.resolved_at is None
 
 
@@ -645,12 +647,14 @@ async def test_the_report_reads_beside_the_main_connection(tmp_path: Path) -> No
         s1 = stored("S1", "2026-07-01T09:00", "2026-07-06", Status.PROCESSING)
         await load(storage, "2026-07-01T17:00", s1)
         assert isinstance(storage, SqliteStorage)
-        async with storage._lock:  # the main connection is busy (e.g. a long import)
-            data = await asyncio.wait_for(storage.report_data(Q3.first, Q3.last), timeout=10)
+        async with storage.db.lock:  # the main connection is busy (e.g. a long import)
+            data = await asyncio.wait_for(
+                storage.reports.report_data(Q3.first, Q3.last), timeout=10
+            )
         assert [d.status for d in data.dossiers] == [Status.PROCESSING]
         # Later writes are seen by the next report (the read transaction was closed).
         await load(storage, "2026-07-02T17:00", replace(s1, status=Status.RETURNED))
-        data = await storage.report_data(Q3.first, Q3.last)
+        data = await storage.reports.report_data(Q3.first, Q3.last)
         assert [d.status for d in data.dossiers] == [Status.RETURNED]
     finally:
         await storage.close()

@@ -87,7 +87,7 @@ def test_photo_codes_are_interpreted_token_first() -> None:
 async def storage(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncIterator[Storage]:
     where = tmp_path / "db.sqlite3" if request.param == "file" else ":memory:"
     opened = await SqliteStorage.open(where)
-    await opened.apply_dossiers(
+    await opened.dossiers.apply_dossiers(
         [with_hash(dossier()), with_hash(dossier(OTHER_CODE, received=dt.datetime(2026, 11, 18)))],
         NOW,
         "import:test.csv",
@@ -99,41 +99,43 @@ async def storage(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncIterat
 async def test_links_are_stored_hashed_found_and_revoked(storage: Storage) -> None:
     now = dt.datetime(2026, 11, 23, 9, 0, tzinfo=dt.UTC)
     first, second = token_hash("a" * 22), token_hash("b" * 22)
-    await storage.add_dossier_links([(first, KEY), (second, KEY)], now)
-    linked = await storage.linked_dossier(first)
+    await storage.links.add_dossier_links([(first, KEY), (second, KEY)], now)
+    linked = await storage.links.linked_dossier(first)
     assert linked is not None and linked.dossier.code == CODE and not linked.revoked
     assert linked.finished_at is None
-    assert await storage.linked_dossier(token_hash("c" * 22)) is None
-    assert await storage.revoke_dossier_links(KEY, now) == 2
-    assert await storage.revoke_dossier_links(KEY, now) == 0
-    revoked = await storage.linked_dossier(second)
+    assert await storage.links.linked_dossier(token_hash("c" * 22)) is None
+    assert await storage.links.revoke_dossier_links(KEY, now) == 2
+    assert await storage.links.revoke_dossier_links(KEY, now) == 0
+    revoked = await storage.links.linked_dossier(second)
     assert revoked is not None and revoked.revoked
 
 
 async def test_follow_codes_expire_and_are_forgotten(storage: Storage) -> None:
     now = dt.datetime(2026, 11, 23, 9, 0, tzinfo=dt.UTC)
     link = token_hash("a" * 22)
-    await storage.add_dossier_links([(link, KEY)], now)
-    await storage.add_follow_code(token_hash("7K3M9QX2"), link, now + dt.timedelta(hours=1), now)
+    await storage.links.add_dossier_links([(link, KEY)], now)
+    await storage.links.add_follow_code(
+        token_hash("7K3M9QX2"), link, now + dt.timedelta(hours=1), now
+    )
     # Compared across time zones: 16:30 in Vietnam is 09:30 UTC, within the hour.
     vietnam = dt.timezone(dt.timedelta(hours=7))
-    found = await storage.followed_by_code(
+    found = await storage.links.followed_by_code(
         token_hash("7K3M9QX2"), dt.datetime(2026, 11, 23, 16, 30, tzinfo=vietnam)
     )
     assert found is not None and found.dossier.code_key == KEY
     later = now + dt.timedelta(hours=2)
-    assert await storage.followed_by_code(token_hash("7K3M9QX2"), later) is None
-    assert await storage.forget_follow_codes_before(later) == 1
+    assert await storage.links.followed_by_code(token_hash("7K3M9QX2"), later) is None
+    assert await storage.links.forget_follow_codes_before(later) == 1
 
 
 async def test_a_finished_dossier_says_when_it_finished(storage: Storage) -> None:
     link = token_hash("a" * 22)
-    await storage.add_dossier_links([(link, KEY)], NOW)
+    await storage.links.add_dossier_links([(link, KEY)], NOW)
     returned = dt.datetime(2026, 11, 25, 10, 0)
-    await storage.apply_dossiers(
+    await storage.dossiers.apply_dossiers(
         [with_hash(dossier(status=Status.RETURNED))], returned, "import:later.csv"
     )
-    linked = await storage.linked_dossier(link)
+    linked = await storage.links.linked_dossier(link)
     assert linked is not None and linked.finished_at is not None
     assert linked.finished_at.date() == returned.date()
     policy = LinkPolicy(days_after_finished=30)
@@ -144,7 +146,7 @@ async def test_a_finished_dossier_says_when_it_finished(storage: Storage) -> Non
 
 async def test_dossiers_received_on_a_day(storage: Storage) -> None:
     day = dt.datetime(2026, 11, 16)
-    found = await storage.dossiers_received_between(day, day + dt.timedelta(days=1))
+    found = await storage.links.dossiers_received_between(day, day + dt.timedelta(days=1))
     assert [d.code for d in found] == [CODE]
 
 
@@ -156,7 +158,7 @@ async def linked(services: Services) -> Services:
     services.links = LinkPolicy(
         public_url=PUBLIC_URL, telegram_username="motcua_test_bot", zalo_oa_url="https://zalo.me/1"
     )
-    await services.storage.apply_dossiers(
+    await services.storage.dossiers.apply_dossiers(
         [with_hash(dossier()), with_hash(dossier(OTHER_CODE, received=NOW.replace(hour=8)))],
         NOW,
         "import:test.csv",
@@ -166,7 +168,7 @@ async def linked(services: Services) -> Services:
 
 async def _token_for(services: Services, key: str = KEY) -> str:
     token = new_token()
-    await services.storage.add_dossier_links([(token_hash(token), key)], services.clock.now())
+    await services.storage.links.add_dossier_links([(token_hash(token), key)], services.clock.now())
     return token
 
 
@@ -179,7 +181,7 @@ async def test_deep_link_opens_the_card_and_one_tap_follows_without_digits(
     chat.expect_not("4 chữ số", "0912", "Nguyễn Văn An")
     await chat.press("Đồng ý theo dõi")
     chat.expect(f"Đã theo dõi hồ sơ {CODE}")
-    assert await linked.storage.is_following(ChatRef("test", "100"), KEY)
+    assert await linked.storage.follows.is_following(ChatRef("test", "100"), KEY)
 
 
 async def test_unknown_revoked_and_expired_links_get_a_kind_answer_and_count(
@@ -188,11 +190,11 @@ async def test_unknown_revoked_and_expired_links_get_a_kind_answer_and_count(
     await chat.say(f"/start {deep_link_payload(new_token())}")
     chat.expect("không còn dùng được", "gõ mã hồ sơ")
     token = await _token_for(linked)
-    await linked.storage.revoke_dossier_links(KEY, linked.clock.now())
+    await linked.storage.links.revoke_dossier_links(KEY, linked.clock.now())
     await chat.say(f"/start {deep_link_payload(token)}")
     chat.expect("không còn dùng được")
     since = linked.clock.now() - dt.timedelta(minutes=10)
-    assert await linked.storage.lookup_failures_since(ChatRef("test", "100"), since) == 2
+    assert await linked.storage.dossiers.lookup_failures_since(ChatRef("test", "100"), since) == 2
     # Five failures: even a good link is refused for a while (no guessing).
     for _ in range(3):
         await chat.say(f"/start {deep_link_payload(new_token())}")
@@ -211,7 +213,7 @@ async def test_zalo_follow_code_opens_the_dossier(linked: Services, chat: Transc
     token = await _token_for(linked)
     code = new_follow_code()
     now = linked.clock.now()
-    await linked.storage.add_follow_code(
+    await linked.storage.links.add_follow_code(
         token_hash(code), token_hash(token), now + dt.timedelta(hours=24), now
     )
     await chat.say(f"THEO {code[:4]}-{code[4:]}")
@@ -231,7 +233,7 @@ async def test_a_photo_of_the_slip_opens_the_dossier(linked: Services, chat: Tra
 
     shot = photo(random.Random(1), "bot-qr")
     # The photo carries some token; make it this dossier's.
-    await linked.storage.add_dossier_links([(token_hash(shot.expected), KEY)], NOW)
+    await linked.storage.links.add_dossier_links([(token_hash(shot.expected), KEY)], NOW)
     await chat.send_image("anh.jpg", shot.jpeg)
     chat.expect(f"Hồ sơ {CODE}", "Đồng ý theo dõi")
     chat.expect_not("4 chữ số")
@@ -243,7 +245,7 @@ async def test_a_photo_of_the_receipt_looks_the_code_up_with_the_second_factor(
     import random
 
     shot = photo(random.Random(2), "code128")
-    await linked.storage.apply_dossiers(
+    await linked.storage.dossiers.apply_dossiers(
         [with_hash(dossier(shot.expected))], NOW, "import:photo.csv"
     )
     await chat.send_image("anh.jpg", shot.jpeg)
@@ -288,7 +290,7 @@ async def test_officer_prints_a_slip_whose_qr_opens_the_dossier(
     [url] = _qr_texts(reply.file.content)
     token = token_from_text(url)
     assert url.startswith(PUBLIC_URL + "/hs/") and token is not None
-    entries = await linked.storage.audit_entries(5)
+    entries = await linked.storage.officers.audit_entries(5)
     assert entries[0].action is AuditAction.SLIPS_PRINTED and entries[0].target == CODE
     await chat.say(f"/start {deep_link_payload(token)}")
     chat.expect(f"Hồ sơ {CODE}")

@@ -63,9 +63,9 @@ async def site(services: Services) -> AsyncIterator[Site]:
         telegram_username="motcua_test_bot",
         zalo_oa_url="https://zalo.me/388613280878808645",
     )
-    await services.storage.apply_dossiers([with_hash(dossier())], NOW, "import:a.csv")
+    await services.storage.dossiers.apply_dossiers([with_hash(dossier())], NOW, "import:a.csv")
     token = new_token()
-    await services.storage.add_dossier_links([(token_hash(token), KEY)], services.clock.now())
+    await services.storage.links.add_dossier_links([(token_hash(token), KEY)], services.clock.now())
     ticks = Ticks()
     page = StatusPage(services, TEMPLATES_DIR, per_minute=5, monotonic=ticks)
     async with FakeZalo() as fake:
@@ -110,7 +110,7 @@ async def test_unknown_tokens_get_a_kind_page_and_addresses_are_limited(site: Si
         assert response.status_code == 404
         assert "không còn dùng được" in response.text and "0200 3 000 000" in response.text
         assert response.headers["cache-control"] == "no-store"
-    await site.zalo.services.storage.revoke_dossier_links(KEY, NOW)
+    await site.zalo.services.storage.links.revoke_dossier_links(KEY, NOW)
     assert (await _get(f"{site.url}/hs/{site.token}")).status_code == 404
     # 5 a minute from one address: the fifth request passes, the sixth waits.
     assert (await _get(f"{site.url}/hs/{site.token}")).status_code == 404
@@ -126,7 +126,7 @@ async def test_the_page_stops_working_some_days_after_the_dossier_finished(
 ) -> None:
     from core.dossiers import Status
 
-    await services.storage.apply_dossiers(
+    await services.storage.dossiers.apply_dossiers(
         [with_hash(dossier(status=Status.RETURNED))], NOW, "import:b.csv"
     )
     assert (await _get(f"{site.url}/hs/{site.token}")).status_code == 200
@@ -150,7 +150,7 @@ async def test_the_zalo_follow_code_from_the_page_follows_on_zalo(
         await driver.text(CITIZEN, card.button("✅ Đồng ý theo dõi"))
         await site.zalo.channel.process_pending()
         assert "Đã theo dõi hồ sơ" in site.fake.to(CITIZEN)[-1].text
-        assert await services.storage.is_following(ChatRef("zalo", CITIZEN), KEY)
+        assert await services.storage.follows.is_following(ChatRef("zalo", CITIZEN), KEY)
     finally:
         await driver.close()
 
@@ -159,7 +159,7 @@ async def test_a_zalo_image_event_is_read_and_the_photo_not_kept(
     site: Site, services: Services
 ) -> None:
     shot = photo(random.Random(7), "bot-qr")
-    await services.storage.add_dossier_links([(token_hash(shot.expected), KEY)], NOW)
+    await services.storage.links.add_dossier_links([(token_hash(shot.expected), KEY)], NOW)
     url = site.fake.add_image("phieu.jpg", shot.jpeg)
     driver = WebhookDriver(f"{site.url}/zalo/webhook", fake=site.fake)
     try:
@@ -171,7 +171,9 @@ async def test_a_zalo_image_event_is_read_and_the_photo_not_kept(
         assert f"Hồ sơ {CODE}" in card.text and "Đồng ý theo dõi" in card.text
         assert site.fake.image_downloads == ["phieu.jpg"]
         # Nothing of the picture is in the database: only the conversation's state.
-        state = await services.storage.load_state(ConversationKey("zalo", CITIZEN, CITIZEN))
+        state = await services.storage.conversations.load_state(
+            ConversationKey("zalo", CITIZEN, CITIZEN)
+        )
         assert state.data == {"code_key": KEY}
     finally:
         await driver.close()
@@ -200,7 +202,7 @@ async def test_the_telegram_deep_link_and_a_photo_over_the_bot_api(
             # A photo of another person's receipt (the one-stop software's barcode): the usual
             # second factor is asked.
             shot = photo(random.Random(3), "code128")
-            await services.storage.apply_dossiers(
+            await services.storage.dossiers.apply_dossiers(
                 [with_hash(dossier(shot.expected))], NOW, "import:c.csv"
             )
             fake.push_photo(6022, shot.jpeg)

@@ -62,38 +62,42 @@ async def storage(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncIterat
 
 
 async def test_state_round_trip(storage: Storage) -> None:
-    assert await storage.load_state(KEY) == ConversationState()
-    await storage.save_state(KEY, "procedure.viewing", {"procedure": "dang-ky-khai-sinh"}, NOW)
-    assert await storage.load_state(KEY) == ConversationState(
+    assert await storage.conversations.load_state(KEY) == ConversationState()
+    await storage.conversations.save_state(
+        KEY, "procedure.viewing", {"procedure": "dang-ky-khai-sinh"}, NOW
+    )
+    assert await storage.conversations.load_state(KEY) == ConversationState(
         "procedure.viewing", {"procedure": "dang-ky-khai-sinh"}
     )
-    await storage.save_state(KEY, "other", {"n": 1, "tên": "Nguyễn"}, NOW)
-    assert (await storage.load_state(KEY)).data == {"n": 1, "tên": "Nguyễn"}
-    await storage.clear_state(KEY)
-    assert await storage.load_state(KEY) == ConversationState()
+    await storage.conversations.save_state(KEY, "other", {"n": 1, "tên": "Nguyễn"}, NOW)
+    assert (await storage.conversations.load_state(KEY)).data == {"n": 1, "tên": "Nguyễn"}
+    await storage.conversations.clear_state(KEY)
+    assert await storage.conversations.load_state(KEY) == ConversationState()
 
 
 async def test_state_is_per_conversation(storage: Storage) -> None:
     other = ConversationKey("telegram", "42", "43")
-    await storage.save_state(KEY, "a", {}, NOW)
-    assert (await storage.load_state(other)).name is None
-    assert (await storage.load_state(ConversationKey("console", "42", "42"))).name is None
+    await storage.conversations.save_state(KEY, "a", {}, NOW)
+    assert (await storage.conversations.load_state(other)).name is None
+    assert (
+        await storage.conversations.load_state(ConversationKey("console", "42", "42"))
+    ).name is None
 
 
 async def test_first_contact_is_reported_once(storage: Storage) -> None:
-    assert await storage.touch_chat("telegram", "42", NOW) is True
-    assert await storage.touch_chat("telegram", "42", NOW) is False
-    assert await storage.touch_chat("telegram", "42", NOW + dt.timedelta(days=1)) is False
-    assert await storage.touch_chat("console", "42", NOW) is True
+    assert await storage.chats.touch_chat("telegram", "42", NOW) is True
+    assert await storage.chats.touch_chat("telegram", "42", NOW) is False
+    assert await storage.chats.touch_chat("telegram", "42", NOW + dt.timedelta(days=1)) is False
+    assert await storage.chats.touch_chat("console", "42", NOW) is True
 
 
 async def test_file_database_keeps_state_across_restarts(tmp_path: Path) -> None:
     first = await _sqlite_file(tmp_path)
-    await first.save_state(KEY, "kept", {"x": 1}, NOW)
+    await first.conversations.save_state(KEY, "kept", {"x": 1}, NOW)
     await first.close()
     second = await _sqlite_file(tmp_path)
     try:
-        assert (await second.load_state(KEY)).name == "kept"
+        assert (await second.conversations.load_state(KEY)).name == "kept"
     finally:
         await second.close()
 
@@ -128,99 +132,107 @@ CHAT = ChatRef("telegram", "42")
 
 
 async def test_apply_dossiers_is_idempotent_and_keeps_history(storage: Storage) -> None:
-    first = await storage.apply_dossiers([with_hash(dossier())], NOW, "import:a")
+    first = await storage.dossiers.apply_dossiers([with_hash(dossier())], NOW, "import:a")
     assert (first.created, first.updated, first.unchanged) == (1, 0, 0)
-    again = await storage.apply_dossiers([with_hash(dossier())], NOW, "import:a")
+    again = await storage.dossiers.apply_dossiers([with_hash(dossier())], NOW, "import:a")
     assert (again.created, again.updated, again.unchanged) == (0, 0, 1)
-    moved = await storage.apply_dossiers([with_hash(dossier(status=Status.READY))], NOW, "import:b")
+    moved = await storage.dossiers.apply_dossiers(
+        [with_hash(dossier(status=Status.READY))], NOW, "import:b"
+    )
     assert (moved.updated, moved.status_changes, moved.notifications) == (1, 1, 0)
-    stored = await storage.get_dossier(dossier().code_key)
+    stored = await storage.dossiers.get_dossier(dossier().code_key)
     assert stored is not None and stored.status is Status.READY
-    events = await storage.dossier_events(dossier().code_key)
+    events = await storage.dossiers.dossier_events(dossier().code_key)
     assert [(e.old_status, e.new_status) for e in events] == [
         (Status.PROCESSING, Status.READY),
         (None, Status.PROCESSING),
     ]
-    assert await storage.count_dossiers() == 1
+    assert await storage.dossiers.count_dossiers() == 1
 
 
 async def test_follow_notify_unfollow_forget(storage: Storage) -> None:
     key = dossier().code_key
-    await storage.apply_dossiers([with_hash(dossier())], NOW, "import:a")
-    await storage.follow(CHAT, key, "Bà Lan", "đồng ý", NOW)
-    assert await storage.is_following(CHAT, key)
-    [follow] = await storage.follows(CHAT)
+    await storage.dossiers.apply_dossiers([with_hash(dossier())], NOW, "import:a")
+    await storage.follows.follow(CHAT, key, "Bà Lan", "đồng ý", NOW)
+    assert await storage.follows.is_following(CHAT, key)
+    [follow] = await storage.follows.follows(CHAT)
     assert follow.label == "Bà Lan" and follow.dossier.code_key == key
-    outcome = await storage.apply_dossiers(
+    outcome = await storage.dossiers.apply_dossiers(
         [with_hash(dossier(status=Status.READY))], NOW, "import:b"
     )
     assert outcome.notifications == 1
-    [sent] = await storage.claim_due(NOW, 10)
-    await storage.mark_sent(sent.id, "77", NOW)
-    await storage.apply_dossiers([with_hash(dossier(status=Status.RETURNED))], NOW, "import:c")
-    assert await storage.unfollow(CHAT, key, NOW)
-    assert not await storage.is_following(CHAT, key)
-    await storage.follow(CHAT, key, None, "đồng ý", NOW)
-    await storage.forget_chat(CHAT)
-    assert await storage.follows(CHAT) == []
-    counts = await storage.outbox_counts()
+    [sent] = await storage.outbox.claim_due(NOW, 10)
+    await storage.outbox.mark_sent(sent.id, "77", NOW)
+    await storage.dossiers.apply_dossiers(
+        [with_hash(dossier(status=Status.RETURNED))], NOW, "import:c"
+    )
+    assert await storage.follows.unfollow(CHAT, key, NOW)
+    assert not await storage.follows.is_following(CHAT, key)
+    await storage.follows.follow(CHAT, key, None, "đồng ý", NOW)
+    await storage.chats.forget_chat(CHAT)
+    assert await storage.follows.follows(CHAT) == []
+    counts = await storage.outbox.outbox_counts()
     assert sum(counts.values()) == 0  # its messages are gone too, sent (ids) or not
 
 
 async def test_deactivated_chats_get_no_notifications(storage: Storage) -> None:
     key = dossier().code_key
-    await storage.apply_dossiers([with_hash(dossier())], NOW, "import:a")
-    await storage.follow(CHAT, key, None, "đồng ý", NOW)
-    await storage.deactivate_chat(CHAT)
-    outcome = await storage.apply_dossiers(
+    await storage.dossiers.apply_dossiers([with_hash(dossier())], NOW, "import:a")
+    await storage.follows.follow(CHAT, key, None, "đồng ý", NOW)
+    await storage.chats.deactivate_chat(CHAT)
+    outcome = await storage.dossiers.apply_dossiers(
         [with_hash(dossier(status=Status.READY))], NOW, "import:b"
     )
-    assert outcome.notifications == 0 and await storage.follows(CHAT) == []
+    assert outcome.notifications == 0 and await storage.follows.follows(CHAT) == []
 
 
 async def test_lookup_failures_are_counted_in_a_window(storage: Storage) -> None:
     for minute in range(3):
-        await storage.record_lookup_failure(CHAT, NOW + dt.timedelta(minutes=minute))
-    assert await storage.lookup_failures_since(CHAT, NOW) == 3
-    assert await storage.lookup_failures_since(CHAT, NOW + dt.timedelta(minutes=2)) == 1
-    assert await storage.lookup_failures_since(ChatRef("telegram", "7"), NOW) == 0
+        await storage.dossiers.record_lookup_failure(CHAT, NOW + dt.timedelta(minutes=minute))
+    assert await storage.dossiers.lookup_failures_since(CHAT, NOW) == 3
+    assert await storage.dossiers.lookup_failures_since(CHAT, NOW + dt.timedelta(minutes=2)) == 1
+    assert await storage.dossiers.lookup_failures_since(ChatRef("telegram", "7"), NOW) == 0
 
 
 async def test_lookup_failures_are_counted_four_ways(storage: Storage) -> None:
     """Issue 15: per chat, per channel user (any chat), per code (any chat) and overall."""
     group = ChatRef("telegram", "-100")
     at = NOW + dt.timedelta(minutes=30)
-    await storage.record_lookup_failure(CHAT, NOW, CHAT.chat_id, "A")
-    await storage.record_lookup_failure(CHAT, at, CHAT.chat_id, "B")
-    await storage.record_lookup_failure(group, at, CHAT.chat_id, "A")  # same person, a group
-    await storage.record_lookup_failure(ChatRef("zalo", CHAT.chat_id), at, CHAT.chat_id, "A")
-    await storage.record_lookup_failure(ChatRef("telegram", "8"), at, "8", "C")
+    await storage.dossiers.record_lookup_failure(CHAT, NOW, CHAT.chat_id, "A")
+    await storage.dossiers.record_lookup_failure(CHAT, at, CHAT.chat_id, "B")
+    await storage.dossiers.record_lookup_failure(
+        group, at, CHAT.chat_id, "A"
+    )  # same person, a group
+    await storage.dossiers.record_lookup_failure(
+        ChatRef("zalo", CHAT.chat_id), at, CHAT.chat_id, "A"
+    )
+    await storage.dossiers.record_lookup_failure(ChatRef("telegram", "8"), at, "8", "C")
     since = FailureWindows(chat=NOW, user=NOW, dossier=NOW, everyone=NOW)
-    counts = await storage.lookup_failures(CHAT, CHAT.chat_id, "A", since)
+    counts = await storage.dossiers.lookup_failures(CHAT, CHAT.chat_id, "A", since)
     assert counts == FailureCounts(chat=2, user=3, dossier=3, everyone=5)
     later = FailureWindows(chat=at, user=at, dossier=at, everyone=at)
-    assert await storage.lookup_failures(CHAT, CHAT.chat_id, "A", later) == FailureCounts(
+    assert await storage.dossiers.lookup_failures(CHAT, CHAT.chat_id, "A", later) == FailureCounts(
         chat=1, user=2, dossier=2, everyone=4
     )
-    assert await storage.forget_lookup_failures_before(at) == 1
-    assert (await storage.lookup_failures(CHAT, CHAT.chat_id, "A", since)).everyone == 4
+    assert await storage.dossiers.forget_lookup_failures_before(at) == 1
+    assert (await storage.dossiers.lookup_failures(CHAT, CHAT.chat_id, "A", since)).everyone == 4
 
 
 async def test_outbox_dedupes_claims_and_recovers(storage: Storage) -> None:
     message = OutboxMessage("k1", "telegram", "42", "text", {"text": "xin chào"})
-    assert await storage.enqueue([message, message], NOW) == 1
-    assert await storage.enqueue([message], NOW) == 0
-    [item] = await storage.claim_due(NOW, 10)
+    assert await storage.outbox.enqueue([message, message], NOW) == 1
+    assert await storage.outbox.enqueue([message], NOW) == 0
+    [item] = await storage.outbox.claim_due(NOW, 10)
     assert item.message == message and item.attempts == 1
-    assert await storage.claim_due(NOW, 10) == []  # claimed once only
-    assert await storage.recover_in_flight() == 1
-    [item] = await storage.claim_due(NOW, 10, ["telegram"])
-    await storage.mark_retry(item.id, "429", NOW + dt.timedelta(seconds=30))
-    assert await storage.claim_due(NOW, 10) == []
-    [item] = await storage.claim_due(NOW + dt.timedelta(seconds=31), 10)
+    assert await storage.outbox.claim_due(NOW, 10) == []  # claimed once only
+    assert await storage.outbox.recover_in_flight() == 1
+    [item] = await storage.outbox.claim_due(NOW, 10, ["telegram"])
+    await storage.outbox.mark_retry(item.id, "429", NOW + dt.timedelta(seconds=30))
+    assert await storage.outbox.claim_due(NOW, 10) == []
+    [item] = await storage.outbox.claim_due(NOW + dt.timedelta(seconds=31), 10)
     assert item.attempts == 3
-    await storage.mark_sent(item.id, "m1", NOW)
-    counts = await storage.outbox_counts()
+    await storage.outbox.mark_sent(item.id, "m1", NOW)
+    counts = await storage.outbox.outbox_counts()
     assert counts[OutboxStatus.SENT] == 1 and counts[OutboxStatus.PENDING] == 0
 
 
@@ -233,30 +245,35 @@ def _audit(action: AuditAction, target: str | None = None, at: dt.datetime = NOW
 
 async def test_officers_are_added_renamed_removed_with_their_audit_lines(storage: Storage) -> None:
     hoa = Officer("telegram", "555", "Lê Thị Hoa", "900", NOW)
-    assert await storage.add_officer(hoa, _audit(AuditAction.OFFICER_ADDED, "555")) is True
+    assert await storage.officers.add_officer(hoa, _audit(AuditAction.OFFICER_ADDED, "555")) is True
     renamed = Officer("telegram", "555", "Lê Hoa", "900", NOW)
-    assert await storage.add_officer(renamed, _audit(AuditAction.OFFICER_ADDED, "555")) is False
-    await storage.add_officer(
+    assert (
+        await storage.officers.add_officer(renamed, _audit(AuditAction.OFFICER_ADDED, "555"))
+        is False
+    )
+    await storage.officers.add_officer(
         Officer("console", "555", None, "900", NOW), _audit(AuditAction.OFFICER_ADDED, "555")
     )
-    officers = await storage.officers()
+    officers = await storage.officers.officers()
     assert [(o.channel, o.user_id, o.name) for o in officers] == [
         ("console", "555", None),
         ("telegram", "555", "Lê Hoa"),
     ]
     removed = _audit(AuditAction.OFFICER_REMOVED, "555")
-    assert await storage.remove_officer("telegram", "555", removed) is True
-    assert await storage.remove_officer("telegram", "555", removed) is False  # not recorded
-    assert [o.channel for o in await storage.officers()] == ["console"]
-    actions = [e.action for e in await storage.audit_entries(10)]
+    assert await storage.officers.remove_officer("telegram", "555", removed) is True
+    assert (
+        await storage.officers.remove_officer("telegram", "555", removed) is False
+    )  # not recorded
+    assert [o.channel for o in await storage.officers.officers()] == ["console"]
+    actions = [e.action for e in await storage.officers.audit_entries(10)]
     assert actions == [AuditAction.OFFICER_REMOVED] + [AuditAction.OFFICER_ADDED] * 3
 
 
 async def test_audit_entries_are_newest_first_and_paged(storage: Storage) -> None:
     for n in range(5):
         entry = _audit(AuditAction.APOLOGY_ISSUED, f"code-{n}", NOW + dt.timedelta(minutes=n))
-        await storage.record_audit(entry)
-    page = await storage.audit_entries(2, offset=1)
+        await storage.officers.record_audit(entry)
+    page = await storage.officers.audit_entries(2, offset=1)
     assert [e.target for e in page] == ["code-3", "code-2"]
     assert page[0].at == NOW + dt.timedelta(minutes=3) and page[0].actor_name == "Chị Lan"
     assert page[0].id is not None
@@ -264,75 +281,75 @@ async def test_audit_entries_are_newest_first_and_paged(storage: Storage) -> Non
 
 async def test_subscriptions_audience_and_forgetting(storage: Storage) -> None:
     a, b, c = (ChatRef("telegram", n) for n in ("1", "2", "3"))
-    await storage.subscribe(a, "ho-tich", "ok", NOW)
-    await storage.subscribe(a, "chung-thuc", "ok", NOW)
-    await storage.subscribe(b, "ho-tich", "ok", NOW)
-    await storage.subscribe(b, ALL_TOPICS, "ok", NOW)  # replaces b's fields
-    await storage.subscribe(b, "chung-thuc", "ok", NOW)  # already included
-    await storage.subscribe(c, "chung-thuc", "ok", NOW)
-    assert await storage.subscriptions(a) == ["chung-thuc", "ho-tich"]
-    assert await storage.subscriptions(b) == [ALL_TOPICS]
-    sizes = await storage.audience_sizes()
+    await storage.broadcasts.subscribe(a, "ho-tich", "ok", NOW)
+    await storage.broadcasts.subscribe(a, "chung-thuc", "ok", NOW)
+    await storage.broadcasts.subscribe(b, "ho-tich", "ok", NOW)
+    await storage.broadcasts.subscribe(b, ALL_TOPICS, "ok", NOW)  # replaces b's fields
+    await storage.broadcasts.subscribe(b, "chung-thuc", "ok", NOW)  # already included
+    await storage.broadcasts.subscribe(c, "chung-thuc", "ok", NOW)
+    assert await storage.broadcasts.subscriptions(a) == ["chung-thuc", "ho-tich"]
+    assert await storage.broadcasts.subscriptions(b) == [ALL_TOPICS]
+    sizes = await storage.broadcasts.audience_sizes()
     assert (sizes.everyone, sizes.size("ho-tich"), sizes.size("chung-thuc")) == (3, 2, 3)
     assert sizes.size("quan-su") == 1
-    await storage.deactivate_chat(c)  # blocked the bot
-    assert (await storage.audience_sizes()).size("chung-thuc") == 2
-    assert await storage.unsubscribe(a, NOW) == 2
-    await storage.forget_chat(b)
-    assert (await storage.audience_sizes()).everyone == 0
+    await storage.chats.deactivate_chat(c)  # blocked the bot
+    assert (await storage.broadcasts.audience_sizes()).size("chung-thuc") == 2
+    assert await storage.broadcasts.unsubscribe(a, NOW) == 2
+    await storage.chats.forget_chat(b)
+    assert (await storage.broadcasts.audience_sizes()).everyone == 0
 
 
 async def test_a_broadcast_reaches_each_chat_once_and_reports_once(storage: Storage) -> None:
     chats = [ChatRef("telegram", str(n)) for n in range(1, 5)]
     for chat in chats[:2]:
-        await storage.subscribe(chat, "ho-tich", "ok", NOW)
-        await storage.subscribe(chat, "chung-thuc", "ok", NOW)
-    await storage.subscribe(chats[2], ALL_TOPICS, "ok", NOW)
-    await storage.subscribe(chats[3], "chung-thuc", "ok", NOW)
+        await storage.broadcasts.subscribe(chat, "ho-tich", "ok", NOW)
+        await storage.broadcasts.subscribe(chat, "chung-thuc", "ok", NOW)
+    await storage.broadcasts.subscribe(chats[2], ALL_TOPICS, "ok", NOW)
+    await storage.broadcasts.subscribe(chats[3], "chung-thuc", "ok", NOW)
     draft = BroadcastDraft("Nghỉ chiều 24/11.", "ho-tich", None, "telegram", "900", None, "900")
-    sent = await storage.create_broadcast(draft, _audit(AuditAction.BROADCAST_SENT), NOW)
+    sent = await storage.broadcasts.create_broadcast(draft, _audit(AuditAction.BROADCAST_SENT), NOW)
     assert sent.recipients == 3
-    assert await storage.get_broadcast(sent.id) == sent
-    items = await storage.claim_due(NOW, 10)
+    assert await storage.broadcasts.get_broadcast(sent.id) == sent
+    items = await storage.outbox.claim_due(NOW, 10)
     assert sorted(i.message.chat_id for i in items) == ["1", "2", "3"]
     assert {i.message.kind for i in items} == {"broadcast"}
-    assert await storage.finish_broadcasts([sent.id], NOW) == []  # still in flight
+    assert await storage.broadcasts.finish_broadcasts([sent.id], NOW) == []  # still in flight
     for item in items:
-        await storage.mark_sent(item.id, "m", NOW)
-    assert await storage.broadcast_progress(sent.id) == BroadcastProgress(sent=3)
-    assert await storage.finish_broadcasts([sent.id], NOW) == [sent.id]
-    assert await storage.finish_broadcasts([sent.id], NOW) == []
-    [report] = await storage.claim_due(NOW, 10)
+        await storage.outbox.mark_sent(item.id, "m", NOW)
+    assert await storage.broadcasts.broadcast_progress(sent.id) == BroadcastProgress(sent=3)
+    assert await storage.broadcasts.finish_broadcasts([sent.id], NOW) == [sent.id]
+    assert await storage.broadcasts.finish_broadcasts([sent.id], NOW) == []
+    [report] = await storage.outbox.claim_due(NOW, 10)
     assert (report.message.kind, report.message.chat_id) == ("broadcast-report", "900")
-    [(listed, progress)] = await storage.recent_broadcasts(5)
+    [(listed, progress)] = await storage.broadcasts.recent_broadcasts(5)
     assert listed.id == sent.id and progress.sent == 3
-    [entry] = await storage.audit_entries(5)
+    [entry] = await storage.officers.audit_entries(5)
     assert entry.target == f"#{sent.id}"
 
 
 async def test_an_empty_audience_stores_nothing(storage: Storage) -> None:
     draft = BroadcastDraft("Nghỉ chiều 24/11.", ALL_TOPICS, None, "telegram", "900", None, None)
     with pytest.raises(NoRecipients):
-        await storage.create_broadcast(draft, _audit(AuditAction.BROADCAST_SENT), NOW)
-    assert await storage.recent_broadcasts(5) == []
-    assert await storage.audit_entries(5) == []
+        await storage.broadcasts.create_broadcast(draft, _audit(AuditAction.BROADCAST_SENT), NOW)
+    assert await storage.broadcasts.recent_broadcasts(5) == []
+    assert await storage.officers.audit_entries(5) == []
 
 
 async def test_cancelling_a_broadcast_marks_pending_rows_once(storage: Storage) -> None:
     for n in range(3):
-        await storage.subscribe(ChatRef("telegram", str(n)), ALL_TOPICS, "ok", NOW)
+        await storage.broadcasts.subscribe(ChatRef("telegram", str(n)), ALL_TOPICS, "ok", NOW)
     draft = BroadcastDraft("Nghỉ chiều 24/11.", ALL_TOPICS, None, "telegram", "900", None, None)
-    sent = await storage.create_broadcast(draft, _audit(AuditAction.BROADCAST_SENT), NOW)
-    [claimed] = await storage.claim_due(NOW, 1)
+    sent = await storage.broadcasts.create_broadcast(draft, _audit(AuditAction.BROADCAST_SENT), NOW)
+    [claimed] = await storage.outbox.claim_due(NOW, 1)
     cancel = _audit(AuditAction.BROADCAST_CANCELLED)
-    assert await storage.cancel_broadcast(sent.id, cancel, NOW) == 2
-    assert await storage.cancel_broadcast(sent.id, cancel, NOW) is None
-    await storage.mark_cancelled(claimed.id, NOW)
-    assert await storage.claim_due(NOW, 10) == []
-    assert await storage.broadcast_progress(sent.id) == BroadcastProgress(cancelled=3)
-    stored = await storage.get_broadcast(sent.id)
+    assert await storage.broadcasts.cancel_broadcast(sent.id, cancel, NOW) == 2
+    assert await storage.broadcasts.cancel_broadcast(sent.id, cancel, NOW) is None
+    await storage.outbox.mark_cancelled(claimed.id, NOW)
+    assert await storage.outbox.claim_due(NOW, 10) == []
+    assert await storage.broadcasts.broadcast_progress(sent.id) == BroadcastProgress(cancelled=3)
+    stored = await storage.broadcasts.get_broadcast(sent.id)
     assert stored is not None and stored.cancelled_at == NOW
-    assert [e.action for e in await storage.audit_entries(5)] == [
+    assert [e.action for e in await storage.officers.audit_entries(5)] == [
         AuditAction.BROADCAST_CANCELLED,
         AuditAction.BROADCAST_SENT,
     ]
@@ -344,24 +361,24 @@ async def test_cancelling_a_broadcast_marks_pending_rows_once(storage: Storage) 
 async def test_zalo_inbox_stores_dedupes_and_hands_out_pending_events_in_order(
     storage: Storage,
 ) -> None:
-    assert await storage.inbox_add("msg:1", "u1", '{"n": 1}', NOW) is True
-    assert await storage.inbox_add("msg:1", "u1", '{"n": 1}', NOW) is False  # a redelivery
+    assert await storage.zalo.inbox_add("msg:1", "u1", '{"n": 1}', NOW) is True
+    assert await storage.zalo.inbox_add("msg:1", "u1", '{"n": 1}', NOW) is False  # a redelivery
     later = NOW + dt.timedelta(seconds=1)
-    assert await storage.inbox_add("msg:2", "u2", '{"n": 2}', later) is True
-    assert await storage.inbox_add("msg:3", "u1", '{"n": 3}', later) is True
-    first = await storage.inbox_pending(2)
+    assert await storage.zalo.inbox_add("msg:2", "u2", '{"n": 2}', later) is True
+    assert await storage.zalo.inbox_add("msg:3", "u1", '{"n": 3}', later) is True
+    first = await storage.zalo.inbox_pending(2)
     assert [(e.event_key, e.user_id, e.payload) for e in first] == [
         ("msg:1", "u1", '{"n": 1}'),
         ("msg:2", "u2", '{"n": 2}'),
     ]
-    await storage.inbox_done(["msg:1", "msg:2"], later)
-    await storage.inbox_done(["msg:3"], later, error="ValueError()")
-    assert await storage.inbox_pending(10) == []  # handled or failed: never handed out again
-    assert await storage.inbox_counts() == {"done": 2, "failed": 1}
-    assert await storage.inbox_add("msg:1", "u1", '{"n": 1}', later) is False  # still refused
-    assert await storage.inbox_add("msg:4", "u1", "{}", later) is True
-    assert await storage.forget_inbox_before(later + dt.timedelta(seconds=1)) == 3
-    assert await storage.inbox_counts() == {"pending": 1}  # a pending event is never forgotten
+    await storage.zalo.inbox_done(["msg:1", "msg:2"], later)
+    await storage.zalo.inbox_done(["msg:3"], later, error="ValueError()")
+    assert await storage.zalo.inbox_pending(10) == []  # handled or failed: never handed out again
+    assert await storage.zalo.inbox_counts() == {"done": 2, "failed": 1}
+    assert await storage.zalo.inbox_add("msg:1", "u1", '{"n": 1}', later) is False  # still refused
+    assert await storage.zalo.inbox_add("msg:4", "u1", "{}", later) is True
+    assert await storage.zalo.forget_inbox_before(later + dt.timedelta(seconds=1)) == 3
+    assert await storage.zalo.inbox_counts() == {"pending": 1}  # a pending event is never forgotten
 
 
 async def test_zalo_inbox_requests_arriving_together_are_committed_together(
@@ -370,74 +387,76 @@ async def test_zalo_inbox_requests_arriving_together_are_committed_together(
     """Concurrent writes (the webhook under load) each learn whether their own event was new,
     a key sent twice at once counting once."""
     keys = [f"msg:{n % 40}" for n in range(60)]  # 20 keys twice
-    results = await asyncio.gather(*(storage.inbox_add(k, "u", "{}", NOW) for k in keys))
+    results = await asyncio.gather(*(storage.zalo.inbox_add(k, "u", "{}", NOW) for k in keys))
     assert sum(results) == 40
     assert {k for k, new in zip(keys, results, strict=True) if new} == set(keys)
-    assert await storage.inbox_counts() == {"pending": 40}
-    assert len(await storage.inbox_pending(100)) == 40
+    assert await storage.zalo.inbox_counts() == {"pending": 40}
+    assert len(await storage.zalo.inbox_pending(100)) == 40
 
 
 async def test_zalo_tokens_are_saved_whole_and_replaced_whole(storage: Storage) -> None:
-    assert await storage.zalo_tokens() is None
+    assert await storage.zalo.zalo_tokens() is None
     first = ZaloTokens("access-1", "refresh-1", NOW + dt.timedelta(hours=1), seed="abc")
-    await storage.zalo_save_tokens(first, NOW)
-    assert await storage.zalo_tokens() == first
+    await storage.zalo.zalo_save_tokens(first, NOW)
+    assert await storage.zalo.zalo_tokens() == first
     # A refresh: both tokens replaced in one write; the seed stays when the refresh has none.
     second = ZaloTokens("access-2", "refresh-2", NOW + dt.timedelta(hours=26), seed=None)
-    await storage.zalo_save_tokens(second, NOW + dt.timedelta(hours=1))
-    assert await storage.zalo_tokens() == ZaloTokens(
+    await storage.zalo.zalo_save_tokens(second, NOW + dt.timedelta(hours=1))
+    assert await storage.zalo.zalo_tokens() == ZaloTokens(
         "access-2", "refresh-2", NOW + dt.timedelta(hours=26), seed="abc"
     )
 
 
 async def test_zalo_follower_state_and_the_reply_window(storage: Storage) -> None:
     user = "2468458835296117922"
-    assert await storage.zalo_follower(user) is None
-    await storage.zalo_set_followed(user, True, NOW)
-    follower = await storage.zalo_follower(user)
+    assert await storage.zalo.zalo_follower(user) is None
+    await storage.zalo.zalo_set_followed(user, True, NOW)
+    follower = await storage.zalo.zalo_follower(user)
     assert follower is not None and follower.followed and follower.last_interaction is None
-    await storage.zalo_interaction(user, NOW)
-    await storage.zalo_count_cs(user)
-    await storage.zalo_count_cs(user, 2)
-    await storage.zalo_set_choices(user, ["tok1", "tok2"])
-    follower = await storage.zalo_follower(user)
+    await storage.zalo.zalo_interaction(user, NOW)
+    await storage.zalo.zalo_count_cs(user)
+    await storage.zalo.zalo_count_cs(user, 2)
+    await storage.zalo.zalo_set_choices(user, ["tok1", "tok2"])
+    follower = await storage.zalo.zalo_follower(user)
     assert follower == ZaloFollower(user, True, NOW, 3, ("tok1", "tok2"))
     later = NOW + dt.timedelta(hours=30)
-    await storage.zalo_interaction(user, later, "msg-2")  # wrote again: the window restarts
-    follower = await storage.zalo_follower(user)
+    await storage.zalo.zalo_interaction(user, later, "msg-2")  # wrote again: the window restarts
+    follower = await storage.zalo.zalo_follower(user)
     assert follower is not None and follower.last_interaction == later and follower.cs_sent == 0
     assert follower.last_message_id == "msg-2"  # replies refer to it
-    await storage.zalo_interaction(user, later)  # a follow event has no message: the id stays
-    assert (await storage.zalo_follower(user)).last_message_id == "msg-2"  # type: ignore[union-attr]
-    await storage.zalo_set_followed(user, False, later)
-    follower = await storage.zalo_follower(user)
+    await storage.zalo.zalo_interaction(user, later)  # a follow event has no message: the id stays
+    assert (await storage.zalo.zalo_follower(user)).last_message_id == "msg-2"  # type: ignore[union-attr]
+    await storage.zalo.zalo_set_followed(user, False, later)
+    follower = await storage.zalo.zalo_follower(user)
     assert follower is not None and not follower.followed and follower.last_interaction == later
 
 
 async def test_zalo_buttons_keep_their_first_data(storage: Storage) -> None:
-    await storage.zalo_save_buttons([("t1", "follow:X", "Theo dõi")], NOW)
-    await storage.zalo_save_buttons([("t1", "other", "Khác"), ("t2", "fee:Y", "Lệ phí")], NOW)
-    assert await storage.zalo_button("t1") == ("follow:X", "Theo dõi")
-    assert await storage.zalo_button("t2") == ("fee:Y", "Lệ phí")
-    assert await storage.zalo_button("nope") is None
+    await storage.zalo.zalo_save_buttons([("t1", "follow:X", "Theo dõi")], NOW)
+    await storage.zalo.zalo_save_buttons([("t1", "other", "Khác"), ("t2", "fee:Y", "Lệ phí")], NOW)
+    assert await storage.zalo.zalo_button("t1") == ("follow:X", "Theo dõi")
+    assert await storage.zalo.zalo_button("t2") == ("fee:Y", "Lệ phí")
+    assert await storage.zalo.zalo_button("nope") is None
 
 
 async def test_forgetting_a_zalo_chat_removes_its_zalo_traces(storage: Storage) -> None:
     user, other = "2468458835296117922", "8756412398745612301"
     for who in (user, other):
-        await storage.zalo_interaction(who, NOW)
-        await storage.zalo_set_choices(who, ["tok1"])
-    await storage.inbox_add("msg:1", user, '{"text": "mã hồ sơ của tôi"}', NOW)
-    await storage.inbox_add("msg:2", other, '{"text": "khai sinh"}', NOW)
-    await storage.inbox_done(["msg:1", "msg:2"], NOW)
-    await storage.inbox_add("msg:3", user, '{"text": "/xoadulieu"}', NOW)  # being handled
-    await storage.forget_chat(ChatRef("zalo", user))
-    assert await storage.zalo_follower(user) is None
-    assert await storage.zalo_follower(other) is not None
-    assert [e.event_key for e in await storage.inbox_pending(10)] == ["msg:3"]
-    assert await storage.inbox_add("msg:1", user, "{}", NOW) is False  # redelivery still refused
-    await storage.forget_chat(ChatRef("telegram", other))  # another channel's chat: untouched
-    assert await storage.zalo_follower(other) is not None
+        await storage.zalo.zalo_interaction(who, NOW)
+        await storage.zalo.zalo_set_choices(who, ["tok1"])
+    await storage.zalo.inbox_add("msg:1", user, '{"text": "mã hồ sơ của tôi"}', NOW)
+    await storage.zalo.inbox_add("msg:2", other, '{"text": "khai sinh"}', NOW)
+    await storage.zalo.inbox_done(["msg:1", "msg:2"], NOW)
+    await storage.zalo.inbox_add("msg:3", user, '{"text": "/xoadulieu"}', NOW)  # being handled
+    await storage.chats.forget_chat(ChatRef("zalo", user))
+    assert await storage.zalo.zalo_follower(user) is None
+    assert await storage.zalo.zalo_follower(other) is not None
+    assert [e.event_key for e in await storage.zalo.inbox_pending(10)] == ["msg:3"]
+    assert (
+        await storage.zalo.inbox_add("msg:1", user, "{}", NOW) is False
+    )  # redelivery still refused
+    await storage.chats.forget_chat(ChatRef("telegram", other))  # another channel's chat: untouched
+    assert await storage.zalo.zalo_follower(other) is not None
 
 
 async def test_the_waiting_clock_counts_supplements_and_the_restart(storage: Storage) -> None:
@@ -449,15 +468,17 @@ async def test_the_waiting_clock_counts_supplements_and_the_restart(storage: Sto
     for number, status in enumerate(steps):
         moment = NOW + dt.timedelta(days=number)
         item = dossier(status=status, note=f"lần {number}")
-        await storage.apply_dossiers([with_hash(item)], moment, "import:x.csv")
-    stored = await storage.get_dossier(key)
+        await storage.dossiers.apply_dossiers([with_hash(item)], moment, "import:x.csv")
+    stored = await storage.dossiers.get_dossier(key)
     assert stored is not None and stored.supplements == 2
     assert stored.clock_restarted_at == NOW + dt.timedelta(days=2)
-    assert [d.code_key for d in await storage.repeated_supplements(1, 10)] == [key]
-    assert await storage.repeated_supplements(2, 10) == []
+    assert [d.code_key for d in await storage.apologies.repeated_supplements(1, 10)] == [key]
+    assert await storage.apologies.repeated_supplements(2, 10) == []
     done = dossier(status=Status.RETURNED)
-    await storage.apply_dossiers([with_hash(done)], NOW + dt.timedelta(days=5), "import:y.csv")
-    assert await storage.repeated_supplements(1, 10) == []  # finished: no longer flagged
+    await storage.dossiers.apply_dossiers(
+        [with_hash(done)], NOW + dt.timedelta(days=5), "import:y.csv"
+    )
+    assert await storage.apologies.repeated_supplements(1, 10) == []  # finished: no longer flagged
 
 
 # -- issue 21: tickets ----------------------------------------------------------------------
@@ -474,39 +495,43 @@ def _officer_audit(officer: OfficerRef, action: AuditAction, at: dt.datetime) ->
 
 async def _kinds(storage: Storage) -> list[tuple[str, str]]:
     """What is queued now (kind, chat), and mark it sent."""
-    items = await storage.claim_due(NOW + dt.timedelta(days=30), 100)
+    items = await storage.outbox.claim_due(NOW + dt.timedelta(days=30), 100)
     for item in items:
-        await storage.mark_sent(item.id, None, NOW)
+        await storage.outbox.mark_sent(item.id, None, NOW)
     return [(i.message.kind, i.message.chat_id) for i in items]
 
 
 async def test_a_ticket_is_numbered_within_the_year_one_open_per_chat(storage: Storage) -> None:
     context = TicketContext(("khai sinh cho con nuôi",), "Đăng ký khai sinh", None)
-    ticket, new = await storage.open_ticket(PERSON, "Con nuôi thì sao?", None, context, NOW, DESK)
+    ticket, new = await storage.tickets.open_ticket(
+        PERSON, "Con nuôi thì sao?", None, context, NOW, DESK
+    )
     assert new and ticket.number == "HT-1/2026" and ticket.is_open and ticket.officer is None
     assert ticket.context == context
-    again, new = await storage.open_ticket(PERSON, "còn nữa", None, TicketContext(), NOW, DESK)
+    again, new = await storage.tickets.open_ticket(
+        PERSON, "còn nữa", None, TicketContext(), NOW, DESK
+    )
     assert not new and again.id == ticket.id  # one open ticket per chat
-    assert await storage.chat_ticket(PERSON) == ticket
-    other, _ = await storage.open_ticket(CHAT, "Hỏi khác", None, TicketContext(), NOW, [])
+    assert await storage.tickets.chat_ticket(PERSON) == ticket
+    other, _ = await storage.tickets.open_ticket(CHAT, "Hỏi khác", None, TicketContext(), NOW, [])
     assert other.number == "HT-2/2026"
     next_year = NOW.replace(year=2027)
-    third, _ = await storage.open_ticket(
+    third, _ = await storage.tickets.open_ticket(
         ChatRef("telegram", "5"), "Năm mới", None, TicketContext(), next_year, []
     )
     assert third.number == "HT-1/2027"
     assert sorted(await _kinds(storage)) == [(KIND_NEW, HUNG.user_id), (KIND_NEW, LAN.user_id)]
-    [first] = await storage.ticket_messages(ticket.id)
+    [first] = await storage.tickets.ticket_messages(ticket.id)
     assert first.author is Author.CITIZEN and first.text == "Con nuôi thì sao?"
-    assert [t.id for t in await storage.open_tickets(10)] == [ticket.id, other.id, third.id]
-    assert await storage.count_open_tickets() == 3
+    assert [t.id for t in await storage.tickets.open_tickets(10)] == [ticket.id, other.id, third.id]
+    assert await storage.tickets.count_open_tickets() == 3
 
 
 async def test_claims_race_exactly_one_officer_wins(storage: Storage) -> None:
-    ticket, _ = await storage.open_ticket(PERSON, "Hỏi", None, TicketContext(), NOW, DESK)
+    ticket, _ = await storage.tickets.open_ticket(PERSON, "Hỏi", None, TicketContext(), NOW, DESK)
     claims = await asyncio.gather(
         *(
-            storage.claim_ticket(
+            storage.tickets.claim_ticket(
                 ticket.id, officer, _officer_audit(officer, AuditAction.TICKET_CLAIMED, NOW)
             )
             for officer in (LAN, HUNG, LAN, HUNG)
@@ -519,28 +544,31 @@ async def test_claims_race_exactly_one_officer_wins(storage: Storage) -> None:
     holder = claims[0].ticket.officer if claims[0].ticket else None
     assert holder is not None
     assert all(c.won == holder.same(o) for c, o in zip(claims, (LAN, HUNG, LAN, HUNG), strict=True))
-    audit = await storage.audit_entries(10)
+    audit = await storage.officers.audit_entries(10)
     assert [e.action for e in audit] == [AuditAction.TICKET_CLAIMED]  # the win only
 
 
 async def test_messages_both_ways_go_through_the_outbox(storage: Storage) -> None:
     photo = Photo("giay-to.jpg", "image/jpeg", b"\xff\xd8 jpeg")
-    ticket, _ = await storage.open_ticket(PERSON, "Hỏi", photo, TicketContext(), NOW, DESK)
+    ticket, _ = await storage.tickets.open_ticket(PERSON, "Hỏi", photo, TicketContext(), NOW, DESK)
     await _kinds(storage)
     later = NOW + dt.timedelta(minutes=5)
-    before_claim = await storage.add_citizen_message(ticket.id, "Thêm nữa", None, later)
+    before_claim = await storage.tickets.add_citizen_message(ticket.id, "Thêm nữa", None, later)
     assert before_claim is not None and await _kinds(storage) == []  # nobody holds it yet
     audit = _officer_audit(LAN, AuditAction.TICKET_CLAIMED, later)
-    assert (await storage.claim_ticket(ticket.id, LAN, audit)).won
+    assert (await storage.tickets.claim_ticket(ticket.id, LAN, audit)).won
     not_holder = _officer_audit(HUNG, AuditAction.TICKET_REPLIED, later)
-    assert await storage.add_officer_message(ticket.id, HUNG, "Xen vào", None, not_holder) is None
+    assert (
+        await storage.tickets.add_officer_message(ticket.id, HUNG, "Xen vào", None, not_holder)
+        is None
+    )
     answer_at = NOW + dt.timedelta(minutes=20)
     reply = _officer_audit(LAN, AuditAction.TICKET_REPLIED, answer_at)
-    sent = await storage.add_officer_message(ticket.id, LAN, "Chào ông/bà", None, reply)
+    sent = await storage.tickets.add_officer_message(ticket.id, LAN, "Chào ông/bà", None, reply)
     assert sent is not None and sent.author is Author.OFFICER and LAN.same(sent.officer)
     second = _officer_audit(LAN, AuditAction.TICKET_REPLIED, answer_at + dt.timedelta(minutes=1))
-    await storage.add_officer_message(ticket.id, LAN, "Thêm", None, second)
-    back = await storage.add_citizen_message(
+    await storage.tickets.add_officer_message(ticket.id, LAN, "Thêm", None, second)
+    back = await storage.tickets.add_citizen_message(
         ticket.id, "Cảm ơn", None, answer_at + dt.timedelta(minutes=2)
     )
     assert back is not None
@@ -549,75 +577,87 @@ async def test_messages_both_ways_go_through_the_outbox(storage: Storage) -> Non
         (KIND_REPLY, PERSON.chat_id),
         (KIND_CITIZEN, LAN.user_id),
     ]
-    stored = await storage.get_ticket(ticket.id)
+    stored = await storage.tickets.get_ticket(ticket.id)
     assert stored is not None and stored.first_answer_at == answer_at
-    messages = await storage.ticket_messages(ticket.id)
+    messages = await storage.tickets.ticket_messages(ticket.id)
     assert [m.text for m in messages] == ["Hỏi", "Thêm nữa", "Chào ông/bà", "Thêm", "Cảm ơn"]
     assert messages[0].photo == photo
-    assert await storage.ticket_message(back.id) == back
+    assert await storage.tickets.ticket_message(back.id) == back
 
 
 async def test_passing_and_closing_belong_to_the_holder(storage: Storage) -> None:
-    ticket, _ = await storage.open_ticket(PERSON, "Hỏi", None, TicketContext(), NOW, DESK)
-    await storage.claim_ticket(ticket.id, LAN, _officer_audit(LAN, AuditAction.TICKET_CLAIMED, NOW))
+    ticket, _ = await storage.tickets.open_ticket(PERSON, "Hỏi", None, TicketContext(), NOW, DESK)
+    await storage.tickets.claim_ticket(
+        ticket.id, LAN, _officer_audit(LAN, AuditAction.TICKET_CLAIMED, NOW)
+    )
     await _kinds(storage)
     passing = _officer_audit(HUNG, AuditAction.TICKET_PASSED, NOW)
-    assert await storage.pass_ticket(ticket.id, HUNG, LAN, passing) is None  # not the holder
+    assert (
+        await storage.tickets.pass_ticket(ticket.id, HUNG, LAN, passing) is None
+    )  # not the holder
     passing = _officer_audit(LAN, AuditAction.TICKET_PASSED, NOW)
-    passed = await storage.pass_ticket(ticket.id, LAN, HUNG, passing)
+    passed = await storage.tickets.pass_ticket(ticket.id, LAN, HUNG, passing)
     assert passed is not None and HUNG.same(passed.officer)
     assert await _kinds(storage) == [(KIND_PASSED, HUNG.user_id)]
     closing = _officer_audit(LAN, AuditAction.TICKET_CLOSED, NOW)
     assert (
-        await storage.close_ticket(ticket.id, ClosedBy.OFFICER, NOW, officer=LAN, audit=closing)
+        await storage.tickets.close_ticket(
+            ticket.id, ClosedBy.OFFICER, NOW, officer=LAN, audit=closing
+        )
         is None
     )
     closing = _officer_audit(HUNG, AuditAction.TICKET_CLOSED, NOW)
-    closed = await storage.close_ticket(
+    closed = await storage.tickets.close_ticket(
         ticket.id, ClosedBy.OFFICER, NOW, officer=HUNG, audit=closing
     )
     assert closed is not None and not closed.is_open and closed.closed_by is ClosedBy.OFFICER
     assert await _kinds(storage) == [(KIND_CLOSED, PERSON.chat_id)]
-    assert await storage.chat_ticket(PERSON) is None
-    assert await storage.add_citizen_message(ticket.id, "muộn", None, NOW) is None
-    actions = [e.action for e in await storage.audit_entries(10)]
+    assert await storage.tickets.chat_ticket(PERSON) is None
+    assert await storage.tickets.add_citizen_message(ticket.id, "muộn", None, NOW) is None
+    actions = [e.action for e in await storage.officers.audit_entries(10)]
     assert actions == [
         AuditAction.TICKET_CLOSED,
         AuditAction.TICKET_PASSED,
         AuditAction.TICKET_CLAIMED,
     ]
     # The person closes their own ticket: the holder is told.
-    again, _ = await storage.open_ticket(PERSON, "Hỏi lại", None, TicketContext(), NOW, [])
-    await storage.claim_ticket(again.id, LAN, _officer_audit(LAN, AuditAction.TICKET_CLAIMED, NOW))
-    assert await storage.close_ticket(again.id, ClosedBy.CITIZEN, NOW, chat=CHAT) is None
-    assert await storage.close_ticket(again.id, ClosedBy.CITIZEN, NOW, chat=PERSON) is not None
+    again, _ = await storage.tickets.open_ticket(PERSON, "Hỏi lại", None, TicketContext(), NOW, [])
+    await storage.tickets.claim_ticket(
+        again.id, LAN, _officer_audit(LAN, AuditAction.TICKET_CLAIMED, NOW)
+    )
+    assert await storage.tickets.close_ticket(again.id, ClosedBy.CITIZEN, NOW, chat=CHAT) is None
+    assert (
+        await storage.tickets.close_ticket(again.id, ClosedBy.CITIZEN, NOW, chat=PERSON) is not None
+    )
     assert await _kinds(storage) == [(KIND_CLOSED, LAN.user_id)]
 
 
 async def test_erasing_a_chat_keeps_an_anonymised_ticket(storage: Storage) -> None:
     photo = Photo("a.jpg", "image/jpeg", b"jpeg")
     context = TicketContext(("tên tôi là Lan",), "Đăng ký khai sinh", "000.00.19.H47-260105-0001")
-    ticket, _ = await storage.open_ticket(PERSON, "Nhà tôi ở thôn 3", photo, context, NOW, DESK)
+    ticket, _ = await storage.tickets.open_ticket(
+        PERSON, "Nhà tôi ở thôn 3", photo, context, NOW, DESK
+    )
     audit = _officer_audit(LAN, AuditAction.TICKET_CLAIMED, NOW)
-    await storage.claim_ticket(ticket.id, LAN, audit)
+    await storage.tickets.claim_ticket(ticket.id, LAN, audit)
     reply = _officer_audit(LAN, AuditAction.TICKET_REPLIED, NOW + dt.timedelta(minutes=3))
-    await storage.add_officer_message(ticket.id, LAN, "Chào bà Lan", None, reply)
-    kept, _ = await storage.open_ticket(CHAT, "Người khác", None, TicketContext(), NOW, [])
+    await storage.tickets.add_officer_message(ticket.id, LAN, "Chào bà Lan", None, reply)
+    kept, _ = await storage.tickets.open_ticket(CHAT, "Người khác", None, TicketContext(), NOW, [])
     await _kinds(storage)
-    await storage.forget_chat(PERSON)
-    erased = await storage.get_ticket(ticket.id)
+    await storage.chats.forget_chat(PERSON)
+    erased = await storage.tickets.get_ticket(ticket.id)
     assert erased is not None and erased.channel is None and erased.chat_id is None
     assert not erased.is_open and erased.closed_by is ClosedBy.ERASED
     assert erased.context == TicketContext() and erased.number == "HT-1/2026"
     assert erased.first_answer_at == NOW + dt.timedelta(minutes=3) and LAN.same(erased.officer)
-    messages = await storage.ticket_messages(ticket.id)
+    messages = await storage.tickets.ticket_messages(ticket.id)
     assert [(m.author, m.text, m.photo) for m in messages] == [
         (Author.CITIZEN, "", None),
         (Author.OFFICER, "", None),
     ]
     assert await _kinds(storage) == [(KIND_CLOSED, LAN.user_id)]  # the holder is told
-    assert (await storage.ticket_messages(kept.id))[0].text == "Người khác"
-    assert [t.id for t in await storage.tickets_between(NOW.date(), NOW.date())] == [
+    assert (await storage.tickets.ticket_messages(kept.id))[0].text == "Người khác"
+    assert [t.id for t in await storage.tickets.tickets_between(NOW.date(), NOW.date())] == [
         ticket.id,
         kept.id,
     ]
@@ -625,16 +665,16 @@ async def test_erasing_a_chat_keeps_an_anonymised_ticket(storage: Storage) -> No
 
 async def test_held_messages_wait_for_the_person(storage: Storage) -> None:
     message = OutboxMessage("k1", "zalo", PERSON.chat_id, KIND_REPLY, {"message_id": 1})
-    await storage.enqueue([message], NOW)
-    [item] = await storage.claim_due(NOW, 10)
-    await storage.mark_held(item.id, "outside the window", NOW)
-    assert await storage.claim_due(NOW + dt.timedelta(days=365), 10) == []
-    assert (await storage.outbox_counts())[OutboxStatus.HELD] == 1
-    assert await storage.recover_in_flight() == 0
-    assert await storage.release_held(CHAT, NOW) == 0
+    await storage.outbox.enqueue([message], NOW)
+    [item] = await storage.outbox.claim_due(NOW, 10)
+    await storage.outbox.mark_held(item.id, "outside the window", NOW)
+    assert await storage.outbox.claim_due(NOW + dt.timedelta(days=365), 10) == []
+    assert (await storage.outbox.outbox_counts())[OutboxStatus.HELD] == 1
+    assert await storage.outbox.recover_in_flight() == 0
+    assert await storage.outbox.release_held(CHAT, NOW) == 0
     later = NOW + dt.timedelta(days=3)
-    assert await storage.release_held(PERSON, later) == 1
-    [again] = await storage.claim_due(later, 10)
+    assert await storage.outbox.release_held(PERSON, later) == 1
+    [again] = await storage.outbox.claim_due(later, 10)
     assert again.message == message
 
 
@@ -644,19 +684,21 @@ async def test_claims_race_across_two_processes_exactly_one_wins(tmp_path: Path)
     try:
         for round_ in range(5):
             chat = ChatRef("zalo", f"person-{round_}")
-            ticket, _ = await first.open_ticket(chat, "Hỏi", None, TicketContext(), NOW, DESK)
+            ticket, _ = await first.tickets.open_ticket(
+                chat, "Hỏi", None, TicketContext(), NOW, DESK
+            )
             claims = await asyncio.gather(
-                first.claim_ticket(
+                first.tickets.claim_ticket(
                     ticket.id, LAN, _officer_audit(LAN, AuditAction.TICKET_CLAIMED, NOW)
                 ),
-                second.claim_ticket(
+                second.tickets.claim_ticket(
                     ticket.id, HUNG, _officer_audit(HUNG, AuditAction.TICKET_CLAIMED, NOW)
                 ),
             )
             assert sorted(c.won for c in claims) == [False, True]
             holders = {c.ticket.officer.user_id for c in claims if c.ticket and c.ticket.officer}
             assert len(holders) == 1
-        assert len(await first.audit_entries(20)) == 5
+        assert len(await first.officers.audit_entries(20)) == 5
     finally:
         await first.close()
         await second.close()

@@ -78,7 +78,7 @@ async def test_a_question_then_a_detail_button(fake: FakeTelegram, running: Tele
 async def test_lookup_follow_and_the_notification_after_an_import(
     fake: FakeTelegram, running: TelegramBot, services: Services
 ) -> None:
-    await services.storage.apply_dossiers([with_hash(dossier())], NOW, "import:a.csv")
+    await services.storage.dossiers.apply_dossiers([with_hash(dossier())], NOW, "import:a.csv")
     fake.push_text(CITIZEN, f"mã hồ sơ {CODE.lower()}")
     [ask] = await fake.wait_for_messages(CITIZEN, 1)
     assert "4 chữ số cuối" in ask.plain
@@ -92,7 +92,7 @@ async def test_lookup_follow_and_the_notification_after_an_import(
     assert "Đã theo dõi hồ sơ" in done.plain
 
     # The officer imports the software's new export: the status changed.
-    await services.storage.apply_dossiers(
+    await services.storage.dossiers.apply_dossiers(
         [with_hash(dossier(status=Status.READY))], NOW, "import:b.csv"
     )
     [*_, notice] = await fake.wait_for_messages(CITIZEN, 5)
@@ -104,10 +104,10 @@ async def test_a_429_on_a_notification_is_honoured(
     fake: FakeTelegram, running: TelegramBot, services: Services, clock: FixedClock
 ) -> None:
     chat = ChatRef("telegram", str(CITIZEN))
-    await services.storage.apply_dossiers([with_hash(dossier())], NOW, "import:a.csv")
-    await services.storage.follow(chat, dossier().code_key, None, "đồng ý", NOW)
+    await services.storage.dossiers.apply_dossiers([with_hash(dossier())], NOW, "import:a.csv")
+    await services.storage.follows.follow(chat, dossier().code_key, None, "đồng ý", NOW)
     fake.fail_next("sendMessage", 429, retry_after=5, chat_id=CITIZEN)
-    await services.storage.apply_dossiers(
+    await services.storage.dossiers.apply_dossiers(
         [with_hash(dossier(status=Status.READY))], NOW, "import:b.csv"
     )
     await fake.wait_until(lambda: any(c.failed for c in fake.calls_of("sendMessage")))
@@ -133,10 +133,10 @@ async def test_restart_mid_delivery_loses_nothing_and_duplicates_nothing(
     fake: FakeTelegram, services: Services
 ) -> None:
     followers = [ChatRef("telegram", str(n)) for n in (601, 602, 603)]
-    await services.storage.apply_dossiers([with_hash(dossier())], NOW, "import:a.csv")
+    await services.storage.dossiers.apply_dossiers([with_hash(dossier())], NOW, "import:a.csv")
     for chat in followers:
-        await services.storage.follow(chat, dossier().code_key, None, "ok", NOW)
-    await services.storage.apply_dossiers(
+        await services.storage.follows.follow(chat, dossier().code_key, None, "ok", NOW)
+    await services.storage.dossiers.apply_dossiers(
         [with_hash(dossier(status=Status.READY))], NOW, "import:b.csv"
     )
     first = TelegramBot(services, options(fake))
@@ -144,10 +144,10 @@ async def test_restart_mid_delivery_loses_nothing_and_duplicates_nothing(
     await fake.wait_for_messages(601, 1)
     await first.stop()
     # A worker died after claiming the next change's messages, before sending them.
-    await services.storage.apply_dossiers(
+    await services.storage.dossiers.apply_dossiers(
         [with_hash(dossier(status=Status.RETURNED))], NOW, "import:c.csv"
     )
-    claimed = await services.storage.claim_due(services.clock.now(), 10)
+    claimed = await services.storage.outbox.claim_due(services.clock.now(), 10)
     assert len(claimed) == 3
     second = TelegramBot(services, options(fake))
     await second.start()
@@ -156,7 +156,7 @@ async def test_restart_mid_delivery_loses_nothing_and_duplicates_nothing(
             await fake.wait_for_messages(chat.chat_id, 2)
     finally:
         await second.stop()  # the worker finishes its round: every message is recorded
-    counts = await services.storage.outbox_counts()
+    counts = await services.storage.outbox.outbox_counts()
     assert counts[OutboxStatus.SENT] == 6 and counts[OutboxStatus.SENDING] == 0
     for chat in followers:
         texts = [m.plain for m in fake.messages_to(chat.chat_id)]
@@ -237,7 +237,7 @@ async def test_commands_menu_in_vietnamese_and_officers_own(
 async def test_officer_gets_the_printable_apology_as_a_document(
     fake: FakeTelegram, running: TelegramBot, services: Services
 ) -> None:
-    await services.storage.apply_dossiers([with_hash(dossier())], NOW, "import:a.csv")
+    await services.storage.dossiers.apply_dossiers([with_hash(dossier())], NOW, "import:a.csv")
     fake.push_command(OFFICER, f"/xinloi {CODE}")
     [ask] = await fake.wait_for_messages(OFFICER, 1)
     fake.push_callback(OFFICER, ask.button_data("Cần xác minh thêm thông tin"))
@@ -293,7 +293,7 @@ async def test_webhook_mode_checks_the_secret_token(fake: FakeTelegram, services
 
 
 async def test_the_morning_list_reaches_the_officer(fake: FakeTelegram, services: Services) -> None:
-    await services.storage.apply_dossiers([with_hash(dossier())], NOW, "import:a.csv")
+    await services.storage.dossiers.apply_dossiers([with_hash(dossier())], NOW, "import:a.csv")
     telegram = TelegramBot(services, options(fake, watch_at=dt.time(7, 30)))
     await telegram.start()
     try:
@@ -307,7 +307,7 @@ async def test_the_morning_list_reaches_the_officer(fake: FakeTelegram, services
 async def test_the_report_chart_arrives_as_a_picture_and_the_table_as_a_file(
     fake: FakeTelegram, running: TelegramBot, services: Services
 ) -> None:
-    await services.storage.apply_dossiers([with_hash(dossier())], NOW, "import:a.csv")
+    await services.storage.dossiers.apply_dossiers([with_hash(dossier())], NOW, "import:a.csv")
     fake.push_command(OFFICER, "/baocao 2026")
     [text, chart, table] = await fake.wait_for_messages(OFFICER, 3)
     assert "Năm 2026" in text.plain
@@ -350,9 +350,9 @@ async def test_officers_added_before_get_their_menu_at_start_up(
 ) -> None:
     officer = Officer("telegram", "5557", "Trần Bình", str(OFFICER), NOW)
     entry = AuditEntry(NOW, "telegram", str(OFFICER), None, AuditAction.OFFICER_ADDED, "5557")
-    await services.storage.add_officer(officer, entry)
+    await services.storage.officers.add_officer(officer, entry)
     elsewhere = Officer("zalo", "5558", None, str(OFFICER), NOW)  # another channel's officer
-    await services.storage.add_officer(elsewhere, entry)
+    await services.storage.officers.add_officer(elsewhere, entry)
     telegram = TelegramBot(services, options(fake))
     await telegram.start()
     try:
@@ -378,5 +378,7 @@ async def test_numbers_typed_while_waiting_for_a_code(
     [*_, home] = await fake.wait_for_messages(CITIZEN, 3)
     assert home.button_data("🔎 Tra cứu hồ sơ đã nộp") == "menu:lookup"
     since = NOW - dt.timedelta(hours=1)
-    view = await services.storage.find_dossier("X", ChatRef("telegram", str(CITIZEN)), since)
+    view = await services.storage.dossiers.find_dossier(
+        "X", ChatRef("telegram", str(CITIZEN)), since
+    )
     assert view.recent_failures == 0

@@ -78,7 +78,7 @@ def second_officer(dispatcher: Dispatcher) -> Transcript:
 async def two_officers(services: Services) -> Services:
     """Admin 900 (settings) and officer 901, added in the chat."""
     officer = Officer("test", "901", "Anh Hùng", "900", NOW)
-    await services.storage.add_officer(officer, _audit_entry())
+    await services.storage.officers.add_officer(officer, _audit_entry())
     services.roster.add("test", "901")
     return services
 
@@ -158,13 +158,13 @@ async def test_a_person_asks_an_officer_answers_and_the_bot_comes_back(
     await chat.say("khai sinh cần giấy tờ gì")
     chat.expect("Đăng ký khai sinh")  # the bot answers again
 
-    actions = [e.action for e in await services.storage.audit_entries(10)]
+    actions = [e.action for e in await services.storage.officers.audit_entries(10)]
     assert actions == [
         AuditAction.TICKET_CLOSED,
         AuditAction.TICKET_REPLIED,
         AuditAction.TICKET_CLAIMED,
     ]
-    [replied] = [e for e in await services.storage.audit_entries(10) if e.detail]
+    [replied] = [e for e in await services.storage.officers.audit_entries(10) if e.detail]
     assert "CCCD" not in (replied.detail or "")  # the log says what was done, not the words
 
 
@@ -194,8 +194,8 @@ async def test_the_contact_card_and_a_dossier_not_found_offer_an_officer(
 async def test_the_ticket_carries_what_the_bot_knew_masked(
     chat: Transcript, officer_chat: Transcript, desk: Desk, services: Services
 ) -> None:
-    await services.storage.apply_dossiers([with_hash(dossier())], NOW, "import:a")
-    await services.storage.follow(PERSON, dossier().code_key, None, "đồng ý", NOW)
+    await services.storage.dossiers.apply_dossiers([with_hash(dossier())], NOW, "import:a")
+    await services.storage.follows.follow(PERSON, dossier().code_key, None, "đồng ý", NOW)
     await chat.say("làm giấy khai sinh cần gì")
     chat.expect("Đăng ký khai sinh")
     await chat.say("/hoicanbo Con tôi sinh ở nhà, không có giấy chứng sinh thì sao?")
@@ -230,10 +230,10 @@ async def test_a_second_ask_joins_the_open_question(
     await chat.say("/hoicanbo")
     chat.expect("đang có câu hỏi HT-1/2026")
     await chat.say("/hoicanbo thêm một câu nữa")
-    assert await services.storage.count_open_tickets() == 1
-    ticket = await services.storage.chat_ticket(PERSON)
+    assert await services.storage.tickets.count_open_tickets() == 1
+    ticket = await services.storage.tickets.chat_ticket(PERSON)
     assert ticket is not None
-    texts = [m.text for m in await services.storage.ticket_messages(ticket.id)]
+    texts = [m.text for m in await services.storage.tickets.ticket_messages(ticket.id)]
     assert texts == ["Con tôi sinh ở nước ngoài thì làm sao?", "thêm một câu nữa"]
 
 
@@ -243,7 +243,7 @@ async def test_cancelling_and_too_short(chat: Transcript, services: Services) ->
     chat.expect("ngắn quá")
     await chat.say("thôi")
     chat.expect("Đã hủy")
-    assert await services.storage.count_open_tickets() == 0
+    assert await services.storage.tickets.count_open_tickets() == 0
 
 
 # -- the bot stays quiet, and comes back --------------------------------------------------------
@@ -276,7 +276,7 @@ async def test_after_the_silence_the_bot_answers_again(
     await chat.say("đăng ký khai tử")
     chat.expect("Đăng ký khai tử")
     chat.expect_not("Đã chuyển cho cán bộ")
-    assert await services.storage.count_open_tickets() == 1  # the question still waits
+    assert await services.storage.tickets.count_open_tickets() == 1  # the question still waits
     await claim(officer_chat, desk)  # the officer takes it up: quiet again
     await chat.say("vâng ạ")
     chat.expect("Đã chuyển cho cán bộ")
@@ -287,14 +287,14 @@ async def test_only_a_chat_that_asked_an_officer_pays_a_look_up(
 ) -> None:
     """The dispatcher looks for an open ticket only where the conversation carries the hint."""
     storage = services.storage
-    real = storage.chat_ticket
+    real = storage.tickets.chat_ticket
     looked: list[ChatRef] = []
 
     async def counting(chat_ref: ChatRef):  # type: ignore[no-untyped-def]
         looked.append(chat_ref)
         return await real(chat_ref)
 
-    monkeypatch.setattr(storage, "chat_ticket", counting)
+    monkeypatch.setattr(storage.tickets, "chat_ticket", counting)
     await chat.say("đăng ký khai tử")
     await chat.say("mã hồ sơ 000.00.19.H47-260105-9999")
     assert looked == []
@@ -305,7 +305,9 @@ async def test_only_a_chat_that_asked_an_officer_pays_a_look_up(
     assert len(looked) == 1
     ticket = await real(PERSON)
     assert ticket is not None
-    await storage.close_ticket(ticket.id, ClosedBy.CITIZEN, services.clock.now(), chat=PERSON)
+    await storage.tickets.close_ticket(
+        ticket.id, ClosedBy.CITIZEN, services.clock.now(), chat=PERSON
+    )
     await chat.say("đăng ký khai tử")  # the hint leads to a closed ticket: dropped
     chat.expect("Đăng ký khai tử")
     await chat.say("đăng ký khai sinh")
@@ -347,11 +349,11 @@ async def test_two_officers_press_at_once_exactly_one_wins(
     won = [t for t in texts if "Ông/bà đã nhận trả lời câu hỏi HT-1/2026" in t]
     lost = [t for t in texts if "đã có" in t and "nhận trả lời" in t]
     assert len(won) == 1 and len(lost) == 1
-    ticket = await two_officers.storage.chat_ticket(PERSON)
+    ticket = await two_officers.storage.tickets.chat_ticket(PERSON)
     assert ticket is not None and ticket.officer is not None
     claims = [
         e
-        for e in await two_officers.storage.audit_entries(10)
+        for e in await two_officers.storage.officers.audit_entries(10)
         if e.action is AuditAction.TICKET_CLAIMED
     ]
     assert [e.actor for e in claims] == [ticket.officer.user_id]
@@ -412,7 +414,7 @@ async def test_an_officer_passes_the_question_to_another(
     await second_officer.say("Chào ông/bà, tôi là cán bộ hộ tịch.")
     [(to, answer)] = await desk.deliver()
     assert to == "100" and OFFICE in answer.text and "Anh Hùng" not in answer.text
-    actions = [e.action for e in await services.storage.audit_entries(10)]
+    actions = [e.action for e in await services.storage.officers.audit_entries(10)]
     assert AuditAction.TICKET_PASSED in actions
 
 
@@ -424,7 +426,7 @@ async def test_officers_on_a_channel_another_process_serves_are_told(
     services.channels.add("zalo")  # this process serves Zalo only
     person = Transcript(dispatcher, user_id="2468458835296117922", channel="zalo")
     await ask(person)
-    queued = await services.storage.claim_due(services.clock.now(), 10)
+    queued = await services.storage.outbox.claim_due(services.clock.now(), 10)
     told = {(i.message.channel, i.message.chat_id) for i in queued}
     assert told == {("telegram", "900"), ("test", "900")}
 
@@ -433,7 +435,7 @@ async def test_citizens_cannot_claim_or_answer(
     chat: Transcript, dispatcher: Dispatcher, desk: Desk, services: Services
 ) -> None:
     await ask(chat)
-    ticket = await services.storage.chat_ticket(PERSON)
+    ticket = await services.storage.tickets.chat_ticket(PERSON)
     assert ticket is not None
     other = Transcript(dispatcher, user_id="555")
     await other.press_data(f"ht:c:{ticket.id}")
@@ -441,7 +443,7 @@ async def test_citizens_cannot_claim_or_answer(
     await other.press_data(f"ht:x:{ticket.id}")
     other.expect("dành cho cán bộ")
     await other.press_data(f"ht:end:{ticket.id}")  # not their question
-    assert (await services.storage.get_ticket(ticket.id)).is_open  # type: ignore[union-attr]
+    assert (await services.storage.tickets.get_ticket(ticket.id)).is_open  # type: ignore[union-attr]
 
 
 async def test_photos_of_papers_go_both_ways(
@@ -527,15 +529,15 @@ async def test_deleting_data_mid_question_keeps_an_anonymised_record(
     await officer_chat.say("Bà còn ở đó không?")
     officer_chat.expect("đã kết thúc", "đã xóa dữ liệu")
     assert await desk.deliver() == []
-    ticket = await services.storage.get_ticket(1)
+    ticket = await services.storage.tickets.get_ticket(1)
     assert ticket is not None and ticket.status is TicketStatus.CLOSED
     assert ticket.closed_by is ClosedBy.ERASED and ticket.chat_id is None
     assert ticket.closed_at == services.clock.now()
     assert ticket.first_answer_at is not None  # the figures keep it
-    texts = [m.text for m in await services.storage.ticket_messages(1)]
+    texts = [m.text for m in await services.storage.tickets.ticket_messages(1)]
     assert texts and all(t == "" for t in texts)
-    assert await services.storage.chat_ticket(PERSON) is None
-    counts = await services.storage.outbox_counts()
+    assert await services.storage.tickets.chat_ticket(PERSON) is None
+    counts = await services.storage.outbox.outbox_counts()
     assert counts[OutboxStatus.PENDING] == 0
     await chat.say("khai tử")  # a new start: the bot answers
     chat.expect("Đăng ký khai tử")
@@ -600,7 +602,9 @@ async def test_figures_received_answered_office_time_open(
     third = Transcript(dispatcher, user_id="102")
     await ask(third)  # not answered yet
     hours = OfficeHours.of("7:30 – 11:30", "13:30 – 17:00", services.calendar)
-    tickets = await services.storage.tickets_between(dt.date(2026, 11, 1), dt.date(2026, 11, 30))
+    tickets = await services.storage.tickets.tickets_between(
+        dt.date(2026, 11, 1), dt.date(2026, 11, 30)
+    )
     figures = ticket_figures(tickets, hours)
     assert (figures.received, figures.answered, figures.still_open) == (3, 2, 3)
     assert figures.median == dt.timedelta(minutes=10) and figures.p90 == dt.timedelta(minutes=60)

@@ -209,7 +209,7 @@ async def test_a_zalo_person_answered_by_a_telegram_officer(
         before = len(fake.sent)
         await zalo.worker.deliver_due()
         assert len(fake.sent) == before and ("held" in [how for _, how in zalo.worker.routes])
-        counts = await services.storage.outbox_counts()
+        counts = await services.storage.outbox.outbox_counts()
         assert counts[OutboxStatus.HELD] == 1
         # The person writes: the window opens again and the answer goes out as a free reply.
         await _zalo_says(driver, zalo, "xem trả lời")

@@ -84,11 +84,11 @@ async def test_a_valid_catalogue_is_previewed_then_applied_without_stopping(
     citizen = Transcript(Dispatcher(services), user_id="100")
     await citizen.say("xin giấy nuôi ong mật")
     citizen.expect(NEW_NAME)
-    [entry, *_] = await services.storage.audit_entries(5)
+    [entry, *_] = await services.storage.officers.audit_entries(5)
     assert entry.action is AuditAction.CATALOGUE_UPDATED and entry.actor == "900"
     # The catalogue's history, for the report's "thủ tục mới, sửa đổi" line (core.report).
     today = services.clock.now().date()
-    data = await services.storage.report_data(today, today)
+    data = await services.storage.reports.report_data(today, today)
     assert data.catalogue is not None and data.catalogue.added + data.catalogue.changed >= 1
     # The button again: nothing left to apply.
     await officer_chat.press_data("up:cat")
@@ -144,11 +144,11 @@ async def test_an_export_with_errors_applies_nothing_until_the_officer_chooses(
     await officer_chat.send_file("xuat.csv", export_csv([GOOD, BAD]))
     officer_chat.expect("có 2 lỗi ở 1 dòng", "Chưa nhập hồ sơ nào", "dòng 3, cột «Mã thủ tục»")
     officer_chat.expect("dòng 3, cột «Ngày tiếp nhận»")
-    assert await services.storage.count_dossiers() == 0
+    assert await services.storage.dossiers.count_dossiers() == 0
     await officer_chat.press("Nhập 1 dòng hợp lệ")
     officer_chat.expect("Đã nhập «xuat.csv»: 1 hồ sơ (bỏ qua 1 dòng lỗi)", "mới: 1")
-    assert await services.storage.count_dossiers() == 1
-    [entry, *_] = await services.storage.audit_entries(5)
+    assert await services.storage.dossiers.count_dossiers() == 1
+    [entry, *_] = await services.storage.officers.audit_entries(5)
     assert entry.action is AuditAction.DOSSIERS_IMPORTED and entry.target == "xuat.csv"
 
 
@@ -159,7 +159,7 @@ async def test_a_good_export_is_applied_at_once_and_twice_changes_nothing(
     officer_chat.expect("Đã nhập «xuat.csv»: 1 hồ sơ.", "mới: 1")
     await officer_chat.send_file("xuat.csv", export_csv([GOOD]))
     officer_chat.expect("mới: 0", "không đổi: 1")
-    assert await services.storage.count_dossiers() == 1
+    assert await services.storage.dossiers.count_dossiers() == 1
 
 
 async def test_unknown_kinds_and_unreadable_exports_get_a_clear_answer(
@@ -169,4 +169,4 @@ async def test_unknown_kinds_and_unreadable_exports_get_a_clear_answer(
     officer_chat.expect("chưa nhận loại tệp «anh.jpg»", "procedures.yaml", ".csv hoặc .xlsx")
     await officer_chat.send_file("xuat.xlsx", b"not a zip")
     officer_chat.expect("Không đọc được tệp «xuat.xlsx»", "Chưa nhập hồ sơ nào")
-    assert await services.storage.count_dossiers() == 0
+    assert await services.storage.dossiers.count_dossiers() == 0

@@ -46,8 +46,10 @@ async def test_xinloi_refuses_a_dossier_that_is_not_running(
 ) -> None:
     """Điều 19 k.9: nothing is numbered, sent or moved for a dossier not being handled; the
     officer reads why, in Vietnamese."""
-    await services.storage.apply_dossiers([with_hash(dossier(status=status))], NOW, "import:a")
-    await services.storage.follow(ChatRef("telegram", "42"), KEY, None, "đồng ý", NOW)
+    await services.storage.dossiers.apply_dossiers(
+        [with_hash(dossier(status=status))], NOW, "import:a"
+    )
+    await services.storage.follows.follow(ChatRef("telegram", "42"), KEY, None, "đồng ý", NOW)
     await officer_chat.say(f"/xinloi {CODE}")
     officer_chat.expect("Không lập văn bản xin lỗi", CODE)
     assert not officer_chat.buttons or "Cần xác minh thêm thông tin" not in [
@@ -61,11 +63,11 @@ async def test_xinloi_refuses_a_dossier_that_is_not_running(
         KEY, "Cần xác minh thêm", dt.date(2026, 11, 30), "900", None, LawVersion.TT_03_2025, "VBXL"
     )
     with pytest.raises(ApologyRefused):  # the database refuses too (a button pressed late)
-        await services.storage.issue_apology(draft, NOW, max_extensions=1)
-    assert await services.storage.apologies_for(KEY) == []
-    stored = await services.storage.get_dossier(KEY)
+        await services.storage.apologies.issue_apology(draft, NOW, max_extensions=1)
+    assert await services.storage.apologies.apologies_for(KEY) == []
+    stored = await services.storage.dossiers.get_dossier(KEY)
     assert stored is not None and stored.due_date == dt.date(2026, 11, 19)
-    assert not (await services.storage.outbox_counts()).get(OutboxStatus.PENDING)
+    assert not (await services.storage.outbox.outbox_counts()).get(OutboxStatus.PENDING)
     reply = await morning_list(services, TextFormat.PLAIN, NOW.date())
     assert CODE not in reply.text
 
@@ -99,15 +101,15 @@ async def test_the_import_refuses_an_apology_for_a_dossier_not_running(
 ) -> None:
     """The software's "Lý do trễ hạn" with a later date on a row that says the dossier is done
     (or waiting) is refused on its row: no number, no message, the date not moved."""
-    await services.storage.apply_dossiers([with_hash(dossier())], NOW, "import:first")
+    await services.storage.dossiers.apply_dossiers([with_hash(dossier())], NOW, "import:first")
     plan, outcome = await import_file(
         services, export(tmp_path, status, "27/11/2026", "Chờ cơ quan liên thông")
     )
     assert outcome is None
     [error] = plan.errors
     assert "Không lập văn bản xin lỗi" in error.message
-    assert await services.storage.apologies_for(KEY) == []
-    stored = await services.storage.get_dossier(KEY)
+    assert await services.storage.apologies.apologies_for(KEY) == []
+    stored = await services.storage.dossiers.get_dossier(KEY)
     assert stored is not None and stored.due_date == dt.date(2026, 11, 19)
 
 
@@ -117,7 +119,7 @@ async def test_a_dossier_waiting_for_the_person_is_not_late_and_says_what_to_bri
     """Điều 15 k.3, Điều 19 k.4: while the person completes the dossier the time is stopped: the
     card says what to bring and that the time restarts, never "late" or "apology owed"."""
     waiting = dossier(status=Status.SUPPLEMENT, note="Bản sao giấy khai sinh của người yêu cầu")
-    await services.storage.apply_dossiers([with_hash(waiting)], NOW, "import:a")
+    await services.storage.dossiers.apply_dossiers([with_hash(waiting)], NOW, "import:a")
     await chat.say(CODE)
     await chat.say("5678")
     chat.expect("Chờ bổ sung hồ sơ", "Cần bổ sung: Bản sao giấy khai sinh", "tính lại từ đầu")
@@ -131,11 +133,11 @@ async def test_leaving_the_waiting_state_restarts_the_time_from_the_catalogue(
     the moment the dossier is complete: Monday 23/11 09:00 → Friday 27/11 (24/11 is a day off
     in the shipped calendar)."""
     waiting = dossier(status=Status.SUPPLEMENT)
-    await services.storage.apply_dossiers([with_hash(waiting)], NOW, "import:a")
+    await services.storage.dossiers.apply_dossiers([with_hash(waiting)], NOW, "import:a")
     await officer_chat.say(f"/capnhat {CODE}")
     await officer_chat.press("Đang giải quyết")
     await officer_chat.press("Bỏ qua")
-    stored = await services.storage.get_dossier(KEY)
+    stored = await services.storage.dossiers.get_dossier(KEY)
     assert stored is not None and stored.status is Status.PROCESSING
     expected = services.calendar.add_working_days(NOW.date(), 3)
     assert stored.due_date == expected and stored.clock_restarted_at is not None
@@ -150,7 +152,7 @@ async def test_the_import_restarts_the_time_and_the_softwares_date_wins(
     _, outcome = await import_file(services, export(tmp_path, "Đang giải quyết", name="b.csv"))
     assert outcome is not None
     restarted = services.calendar.add_working_days(NOW.date(), 3)
-    stored = await services.storage.get_dossier(KEY)
+    stored = await services.storage.dossiers.get_dossier(KEY)
     assert stored is not None and stored.due_date == restarted
     # The same status again, with a note: the restarted date stays (not the receipt's 19/11).
     path = tmp_path / "c.csv"
@@ -158,10 +160,10 @@ async def test_the_import_restarts_the_time_and_the_softwares_date_wins(
         export(tmp_path, "Đang xử lý", name="c.csv").read_text(encoding="utf-8"), encoding="utf-8"
     )
     await import_file(services, path)
-    stored = await services.storage.get_dossier(KEY)
+    stored = await services.storage.dossiers.get_dossier(KEY)
     assert stored is not None and stored.due_date == restarted
     await import_file(services, export(tmp_path, "Đang giải quyết", "04/12/2026", name="d.csv"))
-    stored = await services.storage.get_dossier(KEY)
+    stored = await services.storage.dossiers.get_dossier(KEY)
     assert stored is not None and stored.due_date == dt.date(2026, 12, 4)
 
 
@@ -171,6 +173,6 @@ async def test_a_second_request_to_supplement_is_flagged_to_officers(
     """Điều 15 k.3: a supplement is asked for only once; a second request shows in /trehan."""
     for number, status in enumerate((Status.SUPPLEMENT, Status.PROCESSING, Status.SUPPLEMENT)):
         item = dossier(status=status, note=f"lần {number}")
-        await services.storage.apply_dossiers([with_hash(item)], NOW, f"import:{number}")
+        await services.storage.dossiers.apply_dossiers([with_hash(item)], NOW, f"import:{number}")
     await officer_chat.say("/trehan")
     officer_chat.expect("Yêu cầu bổ sung hồ sơ quá 1 lần", f"{CODE} – 2 lần")

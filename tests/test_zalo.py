@@ -108,7 +108,7 @@ async def press(
 async def follow_dossier(
     driver: WebhookDriver, zalo: ZaloBot, fake: FakeZalo, services: Services, user: str
 ) -> None:
-    await services.storage.apply_dossiers([with_hash(dossier())], NOW, "import:a.csv")
+    await services.storage.dossiers.apply_dossiers([with_hash(dossier())], NOW, "import:a.csv")
     [ask] = await say(driver, zalo, fake, user, f"mã hồ sơ {CODE.lower()}")
     assert "4 chữ số cuối" in ask.text
     card = await say(driver, zalo, fake, user, "5678")
@@ -120,7 +120,7 @@ async def follow_dossier(
 
 
 async def change_status(services: Services, status: Status, source: str) -> None:
-    await services.storage.apply_dossiers([with_hash(dossier(status=status))], NOW, source)
+    await services.storage.dossiers.apply_dossiers([with_hash(dossier(status=status))], NOW, source)
 
 
 # -- pieces ------------------------------------------------------------------------------------
@@ -223,7 +223,7 @@ async def test_lookup_follow_and_status_by_cs_inside_the_window_and_zns_outside(
     [zns] = fake.to(PHONE)
     assert zns.kind == "zns" and zns.body["template_id"] == "231456"
     assert zns.body["template_data"] == {"ma_ho_so": CODE, "trang_thai": "Đã trả kết quả"}
-    assert (await services.storage.outbox_counts())[OutboxStatus.SENT] == 2
+    assert (await services.storage.outbox.outbox_counts())[OutboxStatus.SENT] == 2
 
 
 async def test_night_time_zns_waits_for_the_morning(
@@ -260,22 +260,22 @@ async def test_token_expiry_in_the_middle_of_a_fan_out(
 ) -> None:
     storage = services.storage
     users = [f"70000000000000000{n:02d}" for n in range(6)]
-    await storage.apply_dossiers([with_hash(dossier())], NOW, "import:a.csv")
+    await storage.dossiers.apply_dossiers([with_hash(dossier())], NOW, "import:a.csv")
     for user in users:
-        await storage.follow(ChatRef("zalo", user), dossier().code_key, None, "đồng ý", NOW)
-        await storage.zalo_interaction(user, clock.now())
+        await storage.follows.follow(ChatRef("zalo", user), dossier().code_key, None, "đồng ý", NOW)
+        await storage.zalo.zalo_interaction(user, clock.now())
     zalo.worker.batch = 2  # three rounds: the token dies between them
     await change_status(services, Status.READY, "import:b.csv")
-    items = await storage.claim_due(clock.now(), 3)
+    items = await storage.outbox.claim_due(clock.now(), 3)
     for item in items[:3]:
         await zalo.worker._deliver(item)
     fake.expire_access_token()
     await zalo.worker.deliver_due()
     assert sorted(s.to for s in fake.sent) == sorted(users)
     assert len(fake.refreshes) == 1 and fake.refreshes[0]["refresh_token"] == "refresh-1"
-    stored = await storage.zalo_tokens()
+    stored = await storage.zalo.zalo_tokens()
     assert stored.refresh_token == fake.refresh_token == "refresh-2"  # the new one, saved
-    assert (await storage.outbox_counts())[OutboxStatus.SENT] == 6
+    assert (await storage.outbox.outbox_counts())[OutboxStatus.SENT] == 6
 
     # Ahead of expiry the token is renewed before use, without a refused call.
     refused = sum(1 for _e, code in fake.calls if code != 0)
@@ -290,16 +290,16 @@ async def test_a_failed_refresh_stops_sending_and_tells_the_officers(
     fake: FakeZalo, zalo: ZaloBot, services: Services
 ) -> None:
     storage = services.storage
-    await storage.apply_dossiers([with_hash(dossier())], NOW, "import:a.csv")
-    await storage.follow(ChatRef("zalo", CITIZEN), dossier().code_key, None, "đồng ý", NOW)
-    await storage.zalo_interaction(CITIZEN, NOW)
+    await storage.dossiers.apply_dossiers([with_hash(dossier())], NOW, "import:a.csv")
+    await storage.follows.follow(ChatRef("zalo", CITIZEN), dossier().code_key, None, "đồng ý", NOW)
+    await storage.zalo.zalo_interaction(CITIZEN, NOW)
     fake.expire_access_token()
     fake.refresh_error = -14014
     await change_status(services, Status.READY, "import:b.csv")
     await zalo.worker.deliver_due()
     assert zalo.keeper.broken and fake.sent == []
     assert any("tạm dừng gửi tin trên Zalo" in text for text in zalo.alerts)
-    counts = await storage.outbox_counts()
+    counts = await storage.outbox.outbox_counts()
     assert counts[OutboxStatus.PENDING] == 1 and counts[OutboxStatus.FAILED] == 0
     assert await zalo.worker.deliver_due() == 0  # stopped, nothing lost
 
@@ -308,18 +308,20 @@ async def test_no_interaction_and_no_zns_tells_the_officers(
     fake: FakeZalo, zalo: ZaloBot, services: Services, clock: FixedClock
 ) -> None:
     storage = services.storage
-    await storage.apply_dossiers([with_hash(dossier(NO_PHONE_CODE, phone=None))], NOW, "import:a")
+    await storage.dossiers.apply_dossiers(
+        [with_hash(dossier(NO_PHONE_CODE, phone=None))], NOW, "import:a"
+    )
     key = dossier(NO_PHONE_CODE).code_key
-    await storage.follow(ChatRef("zalo", CITIZEN), key, None, "đồng ý", NOW)
-    await storage.zalo_interaction(CITIZEN, NOW)
+    await storage.follows.follow(ChatRef("zalo", CITIZEN), key, None, "đồng ý", NOW)
+    await storage.zalo.zalo_interaction(CITIZEN, NOW)
     clock.advance(days=8)
-    await storage.apply_dossiers(
+    await storage.dossiers.apply_dossiers(
         [with_hash(dossier(NO_PHONE_CODE, phone=None, status=Status.READY))], NOW, "import:b"
     )
     await zalo.worker.deliver_due()
     assert fake.sent == []
     assert any(NO_PHONE_CODE in text and "liên hệ trực tiếp" in text for text in zalo.alerts)
-    assert (await storage.outbox_counts())[OutboxStatus.FAILED] == 1
+    assert (await storage.outbox.outbox_counts())[OutboxStatus.FAILED] == 1
 
 
 async def test_the_window_closing_early_falls_back_to_zns(
@@ -351,9 +353,9 @@ async def test_follow_unfollow_and_things_that_are_not_text(
     await follow_dossier(driver, zalo, fake, services, CITIZEN)
     await driver.event("unfollow", CITIZEN)
     await zalo.channel.process_pending()
-    follower = await services.storage.zalo_follower(CITIZEN)
+    follower = await services.storage.zalo.zalo_follower(CITIZEN)
     assert follower is not None and not follower.followed
-    assert await services.storage.follows(ChatRef("zalo", CITIZEN)) == []
+    assert await services.storage.follows.follows(ChatRef("zalo", CITIZEN)) == []
     before = len(fake.sent)
     await change_status(services, Status.READY, "import:b.csv")
     await zalo.worker.deliver_due()
@@ -372,7 +374,7 @@ async def test_forged_or_missing_signatures_are_refused(
     tampered = body.replace(b"khai sinh", b"khai tu")
     assert (await driver.post(tampered, signature=driver.sign(body))).status_code == 401
     await zalo.channel.process_pending()
-    assert await services.storage.inbox_counts() == {}
+    assert await services.storage.zalo.inbox_counts() == {}
     assert fake.sent == []
 
 
@@ -385,7 +387,7 @@ async def test_a_repeated_webhook_is_handled_once(
     assert first.status_code == again.status_code == 200
     await zalo.channel.process_pending()
     assert len(fake.to(CITIZEN)) == 1
-    assert await services.storage.inbox_counts() == {"done": 1}
+    assert await services.storage.zalo.inbox_counts() == {"done": 1}
 
 
 async def test_a_restart_with_events_in_the_inbox_loses_none(
@@ -400,7 +402,7 @@ async def test_a_restart_with_events_in_the_inbox_loses_none(
         assert (await driver.post(body)).status_code == 200
     await driver.close()
     await first.stop()
-    assert await services.storage.inbox_counts() == {"pending": 3}
+    assert await services.storage.zalo.inbox_counts() == {"pending": 3}
     assert fake.sent == []
 
     second = ZaloBot(services, zalo_options(fake))
@@ -410,7 +412,7 @@ async def test_a_restart_with_events_in_the_inbox_loses_none(
     finally:
         await second.stop()
     assert sorted({s.to for s in fake.sent}) == [f"55500000000000000{n:02d}" for n in range(3)]
-    assert await services.storage.inbox_counts() == {"done": 3}
+    assert await services.storage.zalo.inbox_counts() == {"done": 3}
 
 
 async def _never() -> int:
@@ -463,7 +465,7 @@ async def test_tokens_survive_restarts_and_new_settings_reseed(
     )
     await bot.keeper.load()
     assert await bot.keeper.access_token() == fake.access_token == "access-2"  # refreshed first
-    stored = await storage.zalo_tokens()
+    stored = await storage.zalo.zalo_tokens()
     assert stored.refresh_token == "refresh-2" and stored.seed is not None
     # A restart with the same settings keeps the database's (newer) tokens: the configured
     # refresh token was used up and must not be sent again.
@@ -490,15 +492,15 @@ async def test_erasing_ones_data_removes_the_zalo_follower_too(
     storage = services.storage
     await follow_dossier(driver, zalo, fake, services, CITIZEN)
     await say(driver, zalo, fake, OTHER, "/start")
-    assert await storage.zalo_follower(CITIZEN) is not None
+    assert await storage.zalo.zalo_follower(CITIZEN) is not None
     await say(driver, zalo, fake, CITIZEN, "/xoadulieu")
     done = await press(driver, zalo, fake, CITIZEN, "🗑 Xóa dữ liệu của tôi")
     assert done and done[-1].kind == "cs"  # the confirmation still reaches the person
-    assert await storage.follows(ChatRef("zalo", CITIZEN)) == []
-    assert await storage.zalo_follower(CITIZEN) is None  # no window, no choices, no state
-    assert await storage.zalo_follower(OTHER) is not None
+    assert await storage.follows.follows(ChatRef("zalo", CITIZEN)) == []
+    assert await storage.zalo.zalo_follower(CITIZEN) is None  # no window, no choices, no state
+    assert await storage.zalo.zalo_follower(OTHER) is not None
     # The seven events stay as keys only (a redelivery is still refused), their text gone.
-    assert await storage.inbox_counts() == {"done": 7}
+    assert await storage.zalo.inbox_counts() == {"done": 7}
 
 
 # -- the daily watches: in the Zalo runner, once per process ---------------------------------
@@ -522,7 +524,7 @@ async def test_the_daily_watches_run_in_the_zalo_runner(
     of dossiers needing an apology are queued and go out on Zalo, as on Telegram."""
     storage = services.storage
     today = clock.now().date()  # Monday 23/11/2026, 09:00: after 07:30 and 08:00
-    await storage.apply_dossiers(
+    await storage.dossiers.apply_dossiers(
         [
             with_hash(dossier(status=Status.READY, due=today)),
             with_hash(dossier(OTHER_CODE, phone=None, due=today)),  # due today, no apology
@@ -530,9 +532,9 @@ async def test_the_daily_watches_run_in_the_zalo_runner(
         NOW,
         "import:a",
     )
-    await storage.follow(ChatRef("zalo", CITIZEN), dossier().code_key, None, "đồng ý", NOW)
+    await storage.follows.follow(ChatRef("zalo", CITIZEN), dossier().code_key, None, "đồng ý", NOW)
     for user in (CITIZEN, ZALO_OFFICER):  # both wrote to the OA lately: cs messages allowed
-        await storage.zalo_interaction(user, clock.now())
+        await storage.zalo.zalo_interaction(user, clock.now())
     bot = ZaloBot(services, zalo_options(fake, officer_ids=(ZALO_OFFICER,)), serve=False)
     await bot.start()
     try:
@@ -542,8 +544,8 @@ async def test_the_daily_watches_run_in_the_zalo_runner(
         await bot.worker.deliver_due()
     finally:
         await bot.stop()
-    assert await storage.job_last_day(CareWatch.REMINDERS) == today
-    assert await storage.job_last_day(ApologyWatch.JOB) == today
+    assert await storage.jobs.job_last_day(CareWatch.REMINDERS) == today
+    assert await storage.jobs.job_last_day(ApologyWatch.JOB) == today
     assert any("hôm nay là ngày hẹn trả kết quả" in s.text for s in fake.to(CITIZEN))
     [morning] = fake.to(ZALO_OFFICER)
     assert OTHER_CODE in morning.text
@@ -596,7 +598,7 @@ async def test_replies_refer_to_the_persons_message_so_zalo_counts_them_free(
     [reply] = fake.to(CITIZEN)
     assert reply.body["recipient"] == {"message_id": "a1b2c3d4e5f60001"}
     await follow_dossier(driver, zalo, fake, services, CITIZEN)
-    last = (await services.storage.zalo_follower(CITIZEN)).last_message_id  # type: ignore[union-attr]
+    last = (await services.storage.zalo.zalo_follower(CITIZEN)).last_message_id  # type: ignore[union-attr]
     await change_status(services, Status.READY, "import:b.csv")
     await zalo.worker.deliver_due()
     notice = fake.to(CITIZEN)[-1]

@@ -388,7 +388,7 @@ class TelegramChannel:
             [BotCommand(name, text) for name, text in CITIZEN_COMMANDS],
             scope=BotCommandScopeDefault(),
         )
-        stored = await self.dispatcher.services.storage.officers()
+        stored = await self.dispatcher.services.storage.officers.officers()
         added = [o.user_id for o in stored if o.channel == CHANNEL]
         for officer in dict.fromkeys([*self.officer_ids, *added]):
             await self.officer_menu(officer, True)
@@ -413,7 +413,7 @@ class TelegramChannel:
 
     async def on_update(self, update: Update, _context: ContextTypes.DEFAULT_TYPE) -> None:
         services = self.dispatcher.services
-        if not await services.storage.first_delivery(
+        if not await services.storage.conversations.first_delivery(
             CHANNEL, str(update.update_id), services.clock.now()
         ):
             log.info("update %s delivered again: already handled", update.update_id)

@@ -67,7 +67,7 @@ from core.messages import (
     split_reply,
 )
 from handlers.context import Services
-from storage.base import ChatRef, InboxEvent, OutboxItem, Storage, ZaloTokens
+from storage.base import ChatRef, InboxEvent, OutboxItem, Stores, ZaloStore, ZaloTokens
 
 log = logging.getLogger(__name__)
 
@@ -541,14 +541,14 @@ class TokenKeeper:
         self._lock = asyncio.Lock()
 
     @property
-    def storage(self) -> Storage:
-        return self.services.storage
+    def store(self) -> ZaloStore:
+        return self.services.storage.zalo
 
     async def load(self) -> None:
         """The database's tokens, unless the settings carry a refresh token they do not descend
         from (the officer authorised the OA again): then the settings' tokens."""
         now = self.services.clock.now()
-        stored = await self.storage.zalo_tokens()
+        stored = await self.store.zalo_tokens()
         configured = self.options.refresh_token
         seed = seed_of(configured) if configured else None
         if stored is not None and (seed is None or stored.seed == seed):
@@ -559,7 +559,7 @@ class TokenKeeper:
         # first use refreshes.
         expires = now + self.options.rules.token_refresh_ahead * 2 if access else now
         self.tokens = ZaloTokens(access, configured or "", expires, seed)
-        await self.storage.zalo_save_tokens(self.tokens, now)
+        await self.store.zalo_save_tokens(self.tokens, now)
 
     async def access_token(self) -> str:
         if self.broken:
@@ -591,7 +591,7 @@ class TokenKeeper:
                     "ZALO_REFRESH_TOKEN mới rồi khởi động lại bot."
                 )
                 raise TokensBroken(str(error)) from error
-            await self.storage.zalo_save_tokens(fresh, self.services.clock.now())
+            await self.store.zalo_save_tokens(fresh, self.services.clock.now())
             self.tokens = fresh
             self.refreshes += 1
 
@@ -718,7 +718,7 @@ class ZaloChannel:
         return self.dispatcher.services
 
     @property
-    def storage(self) -> Storage:
+    def storage(self) -> Stores:
         return self.services.storage
 
     async def accept(self, body: bytes, signature: str | None) -> int:
@@ -739,7 +739,7 @@ class ZaloChannel:
         self._storing += 1
         self._no_acks_waiting.clear()
         try:
-            stored = await self.storage.inbox_add(
+            stored = await self.storage.zalo.inbox_add(
                 event_key(event), event_user(event), body.decode("utf-8", "replace"), now
             )
         finally:
@@ -768,7 +768,7 @@ class ZaloChannel:
         handled = 0
         async with self._processing:
             while True:
-                events = await self.storage.inbox_pending(self.options.inbox_batch)
+                events = await self.storage.zalo.inbox_pending(self.options.inbox_batch)
                 if not events:
                     return handled
                 by_user: dict[str, list[InboxEvent]] = {}
@@ -795,24 +795,24 @@ class ZaloChannel:
         except Exception as exc:  # logged, recorded; the next events still go on
             log.exception("Zalo event %s failed", stored.event_key)
             error = repr(exc)[:300]
-        await self.storage.inbox_done([stored.event_key], self.services.clock.now(), error)
+        await self.storage.zalo.inbox_done([stored.event_key], self.services.clock.now(), error)
 
     async def handle_event(self, event: Mapping[str, Any]) -> None:
         user = event_user(event)
         now = self.services.clock.now()
         match classify(event):
             case EventKind.FOLLOW:
-                await self.storage.zalo_set_followed(user, True, now)
-                await self.storage.zalo_interaction(user, now)
-                await self.storage.release_held(ChatRef(CHANNEL, user), now)
+                await self.storage.zalo.zalo_set_followed(user, True, now)
+                await self.storage.zalo.zalo_interaction(user, now)
+                await self.storage.outbox.release_held(ChatRef(CHANNEL, user), now)
                 await self._answer(IncomingMessage(CHANNEL, user, user, text="/start"))
             case EventKind.UNFOLLOW:
-                await self.storage.zalo_set_followed(user, False, now)
-                await self.storage.deactivate_chat(ChatRef(CHANNEL, user))
+                await self.storage.zalo.zalo_set_followed(user, False, now)
+                await self.storage.chats.deactivate_chat(ChatRef(CHANNEL, user))
             case EventKind.MESSAGE:
-                await self.storage.zalo_interaction(user, now, event_message_id(event))
+                await self.storage.zalo.zalo_interaction(user, now, event_message_id(event))
                 # Answers that waited for the person's message go out now (issue 21).
-                await self.storage.release_held(ChatRef(CHANNEL, user), now)
+                await self.storage.outbox.release_held(ChatRef(CHANNEL, user), now)
                 message = await self.to_incoming(event)
                 if message is not None:
                     await self._answer(message)
@@ -843,11 +843,11 @@ class ZaloChannel:
         """A button's token coming back, or the number of a choice in the last list."""
         found = _TOKEN.match(text)
         if found:
-            return await self.storage.zalo_button(found.group(1))
+            return await self.storage.zalo.zalo_button(found.group(1))
         if text.isdigit():
-            follower = await self.storage.zalo_follower(user)
+            follower = await self.storage.zalo.zalo_follower(user)
             if follower and follower.choices and 1 <= int(text) <= len(follower.choices):
-                return await self.storage.zalo_button(follower.choices[int(text) - 1])
+                return await self.storage.zalo.zalo_button(follower.choices[int(text) - 1])
         return None
 
     async def _answer(self, message: IncomingMessage) -> None:
@@ -856,7 +856,7 @@ class ZaloChannel:
             try:
                 await send_cs(
                     self.api,
-                    self.storage,
+                    self.storage.zalo,
                     self.options.rules,
                     message.chat_id,
                     reply,
@@ -873,22 +873,22 @@ class ZaloChannel:
 
 
 async def send_cs(
-    api: ZaloApi, storage: Storage, rules: ZaloRules, user: str, reply: Reply, clock: Clock
+    api: ZaloApi, zalo: ZaloStore, rules: ZaloRules, user: str, reply: Reply, clock: Clock
 ) -> str:
     """A reply as consultation messages; buttons remembered, the window's count updated."""
     formatted = format_reply(reply, rules)
     if formatted.saved_buttons:
-        await storage.zalo_save_buttons(formatted.saved_buttons, clock.now())
+        await zalo.zalo_save_buttons(formatted.saved_buttons, clock.now())
     if formatted.choices is not None:
-        await storage.zalo_set_choices(user, formatted.choices)
+        await zalo.zalo_set_choices(user, formatted.choices)
     reply_to = None
     if rules.reply_with_message_id:
-        follower = await storage.zalo_follower(user)
+        follower = await zalo.zalo_follower(user)
         reply_to = follower.last_message_id if follower is not None else None
     first = ""
     for message in formatted.messages:
         sent = await api.send_message("cs", message_body(user, message, reply_to))
-        await storage.zalo_count_cs(user)
+        await zalo.zalo_count_cs(user)
         first = first or sent
     return first
 
@@ -928,7 +928,7 @@ class ZaloSender:
 
     async def send(self, chat_id: str, reply: Reply) -> str | None:
         return await send_cs(
-            self.api, self.services.storage, self.rules, chat_id, reply, self.services.clock
+            self.api, self.services.storage.zalo, self.rules, chat_id, reply, self.services.clock
         )
 
 
@@ -979,17 +979,17 @@ class ZaloOutboxWorker(OutboxWorker):
         reply = await render_or_settle(self.services, item, TextFormat.PLAIN)
         if reply is None:
             return
-        follower = await storage.zalo_follower(message.chat_id)
+        follower = await storage.zalo.zalo_follower(message.chat_id)
         if follower is not None and not follower.followed:
-            await storage.mark_failed(item.id, "undeliverable: unfollowed the OA", now)
-            await storage.deactivate_chat(chat)
+            await storage.outbox.mark_failed(item.id, "undeliverable: unfollowed the OA", now)
+            await storage.chats.deactivate_chat(chat)
             return
         parts = len(format_reply(reply, self.rules).messages)
         route = self.route(follower, now, parts)
         if message.kind in tickets.FREE_REPLY_ONLY:  # issue 21: a conversation, not a notice
             if route is not Route.CS:
                 self.routes.append((message.dedupe_key, "held"))
-                await storage.mark_held(item.id, "waits for the person's next message", now)
+                await storage.outbox.mark_held(item.id, "waits for the person's next message", now)
                 return
             reply = self._last_free_reply(item, reply, follower, parts)
         errors = self.rules.errors
@@ -1008,9 +1008,9 @@ class ZaloOutboxWorker(OutboxWorker):
                 sent_id = await self._outside_window(item, now)
         except _Deferred as deferred:
             self.routes.append((message.dedupe_key, f"deferred:{deferred}"))
-            await storage.mark_retry(item.id, str(deferred), deferred.until)
+            await storage.outbox.mark_retry(item.id, str(deferred), deferred.until)
         except TokensBroken as error:
-            await storage.mark_retry(
+            await storage.outbox.mark_retry(
                 item.id, f"sending stopped: {error}", now + self.rules.paused_retry
             )
         except ZaloApiError as error:
@@ -1023,7 +1023,7 @@ class ZaloOutboxWorker(OutboxWorker):
             self.routes.append(
                 (message.dedupe_key, route.value if sent_id[:4] != "zns:" else "zns")
             )
-            await storage.mark_sent(item.id, sent_id, now)
+            await storage.outbox.mark_sent(item.id, sent_id, now)
 
     def _last_free_reply(self, item: OutboxItem, reply: Reply, follower: Any, parts: int) -> Reply:
         """An officer's answer that uses the last free message Zalo allows before the person
@@ -1041,7 +1041,7 @@ class ZaloOutboxWorker(OutboxWorker):
 
     async def _transaction(self, user: str, reply: Reply) -> str:
         formatted = format_reply(reply, self.rules)
-        await self.services.storage.zalo_save_buttons(
+        await self.services.storage.zalo.zalo_save_buttons(
             formatted.saved_buttons, self.services.clock.now()
         )
         first = ""
@@ -1060,7 +1060,7 @@ class ZaloOutboxWorker(OutboxWorker):
         fields = await self._zns_fields(item) if template else None
         if template is not None and fields is not None:
             phone, code_key, values = fields
-            consented = await storage.is_following(
+            consented = await storage.follows.is_following(
                 ChatRef(message.channel, message.chat_id), code_key
             )
             if consented and phone:
@@ -1072,7 +1072,7 @@ class ZaloOutboxWorker(OutboxWorker):
                 )
                 return f"zns:{msg_id}"
         reason = "outside Zalo's reply window, no ZNS possible"
-        await storage.mark_failed(item.id, f"undeliverable: {reason}", now)
+        await storage.outbox.mark_failed(item.id, f"undeliverable: {reason}", now)
         self.routes.append((message.dedupe_key, "officers"))
         if message.kind in ("dossier-status", "apology"):
             code = fields[2].get("code", fields[1]) if fields else message.payload
@@ -1089,8 +1089,8 @@ class ZaloOutboxWorker(OutboxWorker):
         storage = self.services.storage
         payload = item.message.payload
         if item.message.kind == "dossier-status":
-            event = await storage.event(int(payload["event_id"]))
-            dossier = await storage.get_dossier(event.code_key) if event else None
+            event = await storage.dossiers.event(int(payload["event_id"]))
+            dossier = await storage.dossiers.get_dossier(event.code_key) if event else None
             if event is None or dossier is None or event.new_status is None:
                 return None
             procedure = self.services.knowledge.catalogue.get(dossier.procedure_id)
@@ -1101,8 +1101,8 @@ class ZaloOutboxWorker(OutboxWorker):
                 "due": f"{dossier.due_date:%d/%m/%Y}",
             }
         elif item.message.kind == "apology":
-            apology = await storage.get_apology(int(payload["apology_id"]))
-            dossier = await storage.get_dossier(apology.code_key) if apology else None
+            apology = await storage.apologies.get_apology(int(payload["apology_id"]))
+            dossier = await storage.dossiers.get_dossier(apology.code_key) if apology else None
             if apology is None or dossier is None:
                 return None
             values = {
@@ -1123,15 +1123,15 @@ class ZaloOutboxWorker(OutboxWorker):
         if error.code in errors.night:
             until = self.rules.morning_after(now)
             self.routes.append((item.message.dedupe_key, "deferred:night"))
-            await storage.mark_retry(item.id, f"night-time refusal: {error}", until)
+            await storage.outbox.mark_retry(item.id, f"night-time refusal: {error}", until)
         elif error.code in errors.rate:
             await self._retry(item, RetryLater(str(error)), now)
         elif error.code in errors.unfollowed:
-            await storage.zalo_set_followed(chat.chat_id, False, now)
-            await storage.mark_failed(item.id, f"undeliverable: {error}", now)
-            await storage.deactivate_chat(chat)
+            await storage.zalo.zalo_set_followed(chat.chat_id, False, now)
+            await storage.outbox.mark_failed(item.id, f"undeliverable: {error}", now)
+            await storage.chats.deactivate_chat(chat)
         elif error.code in errors.zns_unreachable or error.code in errors.no_interaction:
-            await storage.mark_failed(item.id, f"undeliverable: {error}", now)
+            await storage.outbox.mark_failed(item.id, f"undeliverable: {error}", now)
             self.routes.append((item.message.dedupe_key, "officers"))
             await self.alert(
                 f"Không gửi được thông báo cho một người dân trên Zalo ({error.message}, mã "
@@ -1148,7 +1148,7 @@ class ZaloOutboxWorker(OutboxWorker):
             log.exception("sending outbox message %s failed", item.message.dedupe_key)
         retry_after = exc.retry_after if isinstance(exc, RetryLater) else None
         if item.attempts >= self.policy.max_attempts:
-            await storage.mark_failed(item.id, f"gave up after {item.attempts}: {exc}", now)
+            await storage.outbox.mark_failed(item.id, f"gave up after {item.attempts}: {exc}", now)
         else:
             delay = self.policy.delay(item.attempts, retry_after)
-            await storage.mark_retry(item.id, str(exc) or type(exc).__name__, now + delay)
+            await storage.outbox.mark_retry(item.id, str(exc) or type(exc).__name__, now + delay)

@@ -1,19 +1,17 @@
 """One aiosqlite connection per process: WAL, foreign keys, migrations at start-up.
 
-Coroutines share the connection, so every storage method holds `self._lock` for its whole
-duration: a transaction can never pick up another coroutine's statements halfway.
+Coroutines share the connection, so every session holds `_lock` for its whole duration: a
+transaction can never pick up another coroutine's statements halfway.
 
 Long read-only queries (the quarterly report reads every dossier of a year: ~0.7 s at 100,000)
-go to a second, read-only connection opened on first use (`_snapshot`): WAL lets it read a
+go to a second, read-only connection opened on first use (`snapshot`): WAL lets it read a
 consistent snapshot while the main connection keeps answering citizens.
 """
 
 from __future__ import annotations
 
 import asyncio
-import datetime as dt
-from collections.abc import AsyncIterator, Sequence
-from contextlib import asynccontextmanager
+from collections.abc import Sequence
 from pathlib import Path
 from types import TracebackType
 from typing import Any, Self
@@ -21,11 +19,80 @@ from typing import Any, Self
 import aiosqlite
 
 from storage.migrate import apply_migrations
+from storage.sql.session import Row
 
 
-class SqliteConnection:
-    def __init__(self, connection: aiosqlite.Connection, path: Path | None = None) -> None:
+class SqliteDialect:
+    def json_text(self, column: str, key: str) -> str:
+        return f"json_extract({column}, '$.{key}')"
+
+    @property
+    def arrival_order(self) -> str:
+        return "rowid"
+
+
+class SqliteSession:
+    """The one connection, used by whoever holds the lock."""
+
+    def __init__(self, connection: aiosqlite.Connection) -> None:
         self._db = connection
+
+    async def execute(self, sql: str, params: Sequence[Any] = ()) -> int:
+        cursor = await self._db.execute(sql, params)
+        return cursor.rowcount
+
+    async def execute_many(self, sql: str, rows: Sequence[Sequence[Any]]) -> None:
+        await self._db.executemany(sql, rows)
+
+    async def fetch_all(self, sql: str, params: Sequence[Any] = ()) -> list[Row]:
+        """Run a query and fetch its rows in one trip to the database thread."""
+        return list(await self._db.execute_fetchall(sql, params))
+
+    async def fetch_one(self, sql: str, params: Sequence[Any] = ()) -> Row | None:
+        rows = await self._db.execute_fetchall(sql, params)
+        return next(iter(rows), None)
+
+
+class _Locked:
+    """`async with database.connection()`: the lock, then the session (a class rather than a
+    generator: it is entered for every statement on the hot path)."""
+
+    __slots__ = ("_begin", "_database")
+
+    def __init__(self, database: SqliteDatabase, begin: bool) -> None:
+        self._database = database
+        self._begin = begin
+
+    async def __aenter__(self) -> SqliteSession:
+        database = self._database
+        await database._lock.acquire()
+        if self._begin:
+            try:
+                await database.raw.execute("BEGIN IMMEDIATE")
+            except BaseException:
+                database._lock.release()
+                raise
+        return database._session
+
+    async def __aexit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        database = self._database
+        try:
+            if self._begin:
+                await database.raw.execute("ROLLBACK" if exc_type else "COMMIT")
+        finally:
+            database._lock.release()
+
+
+class SqliteDatabase:
+    def __init__(self, connection: aiosqlite.Connection, path: Path | None = None) -> None:
+        self.raw = connection  # tests read rows through it; the code goes through sessions
+        self.dialect = SqliteDialect()
+        self._session = SqliteSession(connection)
         self._lock = asyncio.Lock()
         self._path = path  # None in memory: no second connection can see the data
         self._reader: aiosqlite.Connection | None = None
@@ -47,40 +114,25 @@ class SqliteConnection:
             raise
         return cls(connection, None if str(path) == ":memory:" else Path(path))
 
-    async def close(self) -> None:
-        if self._reader is not None:
-            await self._reader.close()
-            self._reader = None
-        await self._db.close()
+    @property
+    def lock(self) -> asyncio.Lock:
+        """Held by every session of the main connection (a test holds it to show that a
+        report does not wait for it)."""
+        return self._lock
 
-    async def __aenter__(self) -> Self:
-        return self
+    def connection(self) -> _Locked:
+        return _Locked(self, begin=False)
 
-    async def __aexit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        await self.close()
+    def transaction(self) -> _Locked:
+        """BEGIN IMMEDIATE … COMMIT, rolled back on any error."""
+        return _Locked(self, begin=True)
 
-    @asynccontextmanager
-    async def _transaction(self) -> AsyncIterator[aiosqlite.Connection]:
-        """BEGIN IMMEDIATE … COMMIT, rolled back on any error; callers hold `self._lock`."""
-        await self._db.execute("BEGIN IMMEDIATE")
-        try:
-            yield self._db
-        except BaseException:
-            await self._db.execute("ROLLBACK")
-            raise
-        await self._db.execute("COMMIT")
-
-    async def _snapshot(self, *queries: tuple[str, Sequence[Any]]) -> list[list[Any]]:
-        """Run read-only queries in one consistent snapshot, without holding `self._lock`
-        (in memory, where there is only one connection, under it)."""
+    async def snapshot(self, *queries: tuple[str, Sequence[Any]]) -> list[list[Row]]:
+        """Run read-only queries in one consistent snapshot, without holding `_lock` (in
+        memory, where there is only one connection, under it)."""
         if self._path is None:
-            async with self._lock:
-                return [await self._all(sql, params) for sql, params in queries]
+            async with self.connection() as session:
+                return [await session.fetch_all(sql, params) for sql, params in queries]
         async with self._reader_lock:
             if self._reader is None:
                 uri = f"{self._path.resolve().as_uri()}?mode=ro"
@@ -93,25 +145,13 @@ class SqliteConnection:
             finally:
                 await reader.execute("COMMIT")
 
-    async def _all(self, sql: str, params: Sequence[Any] = ()) -> list[Any]:
-        """Run a query and fetch its rows in one trip to the database thread."""
-        return list(await self._db.execute_fetchall(sql, params))
-
-    async def _one(self, sql: str, params: Sequence[Any] = ()) -> Any:
-        rows = await self._db.execute_fetchall(sql, params)
-        return next(iter(rows), None)
-
     async def schema_version(self) -> int:
-        async with self._lock:
-            row = await self._one("SELECT MAX(version) FROM schema_migrations")
+        async with self.connection() as session:
+            row = await session.fetch_one("SELECT MAX(version) FROM schema_migrations")
         return int(row[0] or 0) if row else 0
 
-
-def optional_time(text: str | None) -> dt.datetime | None:
-    """A nullable timestamp column → a datetime, or None."""
-    return dt.datetime.fromisoformat(text) if text else None
-
-
-def day_range(first: dt.date, last: dt.date) -> tuple[str, str]:
-    """Days `first`..`last` (inclusive) as a half-open range of ISO text: `>= start AND < after`."""
-    return first.isoformat(), (last + dt.timedelta(days=1)).isoformat()
+    async def close(self) -> None:
+        if self._reader is not None:
+            await self._reader.close()
+            self._reader = None
+        await self.raw.close()

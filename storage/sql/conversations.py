@@ -1,4 +1,4 @@
-"""Conversation state and the chats the bot has talked to."""
+"""Conversation state, and incoming updates already handled."""
 
 from __future__ import annotations
 
@@ -6,14 +6,25 @@ import datetime as dt
 import json
 from typing import Any
 
-from storage.base import ConversationKey, ConversationState
-from storage.sqlite.connection import SqliteConnection
+from storage.base import ChatRef, ConversationKey, ConversationState
+from storage.sql.session import Database, Session
 
 
-class ConversationsMixin(SqliteConnection):
+async def forget_conversations(session: Session, chat: ChatRef) -> None:
+    """Part of erasing a chat: the step each of its conversations was at."""
+    await session.execute(
+        "DELETE FROM conversation_state WHERE channel = ? AND chat_id = ?",
+        (chat.channel, chat.chat_id),
+    )
+
+
+class SqlConversations:
+    def __init__(self, db: Database) -> None:
+        self.db = db
+
     async def load_state(self, key: ConversationKey) -> ConversationState:
-        async with self._lock:
-            row = await self._one(
+        async with self.db.connection() as session:
+            row = await session.fetch_one(
                 "SELECT state, data FROM conversation_state"
                 " WHERE channel = ? AND chat_id = ? AND user_id = ?",
                 (key.channel, key.chat_id, key.user_id),
@@ -25,8 +36,8 @@ class ConversationsMixin(SqliteConnection):
     async def save_state(
         self, key: ConversationKey, name: str | None, data: dict[str, Any], now: dt.datetime
     ) -> None:
-        async with self._lock:
-            await self._db.execute(
+        async with self.db.connection() as session:
+            await session.execute(
                 "INSERT INTO conversation_state"
                 " (channel, chat_id, user_id, state, data, updated_at) VALUES (?, ?, ?, ?, ?, ?)"
                 " ON CONFLICT (channel, chat_id, user_id)"
@@ -43,36 +54,23 @@ class ConversationsMixin(SqliteConnection):
             )
 
     async def clear_state(self, key: ConversationKey) -> None:
-        async with self._lock:
-            await self._db.execute(
+        async with self.db.connection() as session:
+            await session.execute(
                 "DELETE FROM conversation_state WHERE channel = ? AND chat_id = ? AND user_id = ?",
                 (key.channel, key.chat_id, key.user_id),
             )
 
-    async def touch_chat(self, channel: str, chat_id: str, now: dt.datetime) -> bool:
-        stamp = now.isoformat()
-        async with self._lock:
-            row = await self._one(
-                "INSERT INTO chats (channel, chat_id, first_seen, last_seen, messages)"
-                " VALUES (?, ?, ?, ?, 1) ON CONFLICT (channel, chat_id)"
-                " DO UPDATE SET last_seen = excluded.last_seen, messages = chats.messages + 1"
-                " RETURNING messages",
-                (channel, chat_id, stamp, stamp),
-            )
-        return bool(row and row[0] == 1)
-
     async def first_delivery(self, channel: str, update_id: str, now: dt.datetime) -> bool:
-        async with self._lock:
-            cursor = await self._db.execute(
+        async with self.db.connection() as session:
+            added = await session.execute(
                 "INSERT INTO processed_updates (channel, update_id, received_at)"
                 " VALUES (?, ?, ?) ON CONFLICT (channel, update_id) DO NOTHING",
                 (channel, update_id, now.isoformat()),
             )
-        return cursor.rowcount == 1
+        return added == 1
 
     async def forget_updates_before(self, moment: dt.datetime) -> int:
-        async with self._lock:
-            cursor = await self._db.execute(
+        async with self.db.connection() as session:
+            return await session.execute(
                 "DELETE FROM processed_updates WHERE received_at < ?", (moment.isoformat(),)
             )
-        return cursor.rowcount

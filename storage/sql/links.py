@@ -1,7 +1,7 @@
 """Dossier links (issue 20): hashed tokens of the receipt's QR and the Zalo follow codes.
 
-Portable SQL (standard types, ISO text times, no SQLite-only function), so that a PostgreSQL
-backend can take the statements as they are.
+Portable SQL (standard types, ISO text times, no SQLite-only function): every backend runs
+these statements as they are.
 """
 
 from __future__ import annotations
@@ -12,10 +12,10 @@ from typing import Any
 
 from core.dossiers import Dossier
 from core.slips import LinkedDossier
-from storage.sqlite.connection import SqliteConnection, optional_time
-from storage.sqlite.dossiers import _DOSSIER_COLUMNS, DOSSIER_WIDTH, _dossier
+from storage.sql.rows import DOSSIER_COLUMNS, DOSSIER_WIDTH, optional_time, prefixed, to_dossier
+from storage.sql.session import Database
 
-_COLUMNS = ", ".join(f"d.{c.strip()}" for c in _DOSSIER_COLUMNS.split(","))
+_COLUMNS = prefixed(DOSSIER_COLUMNS, "d")
 # When a finished dossier finished: the software's resolution time, else its last status
 # change, else its last update.
 _LINKED = (
@@ -27,7 +27,7 @@ _LINKED = (
 
 
 def _linked(row: Sequence[Any]) -> LinkedDossier:
-    dossier = _dossier(row[:DOSSIER_WIDTH])
+    dossier = to_dossier(row[:DOSSIER_WIDTH])
     revoked_at, updated_at, last_change = row[DOSSIER_WIDTH : DOSSIER_WIDTH + 3]
     finished_at = None
     if dossier.info.finished:
@@ -45,40 +45,42 @@ def _local(moment: dt.datetime) -> str:
     return moment.replace(tzinfo=None).isoformat()
 
 
-class LinksMixin(SqliteConnection):
+class SqlLinks:
+    def __init__(self, db: Database) -> None:
+        self.db = db
+
     async def add_dossier_links(self, links: Sequence[tuple[str, str]], now: dt.datetime) -> None:
-        async with self._lock, self._transaction() as db:
-            await db.executemany(
+        async with self.db.transaction() as session:
+            await session.execute_many(
                 "INSERT INTO dossier_links (token_hash, code_key, created_at) VALUES (?, ?, ?)",
                 [(token_hash, key, now.isoformat()) for token_hash, key in links],
             )
 
     async def linked_dossier(self, token_hash: str) -> LinkedDossier | None:
-        async with self._lock:
-            row = await self._one(f"{_LINKED} WHERE l.token_hash = ?", (token_hash,))
+        async with self.db.connection() as session:
+            row = await session.fetch_one(f"{_LINKED} WHERE l.token_hash = ?", (token_hash,))
         return _linked(row) if row else None
 
     async def revoke_dossier_links(self, code_key: str, now: dt.datetime) -> int:
-        async with self._lock, self._transaction() as db:
-            cursor = await db.execute(
+        async with self.db.transaction() as session:
+            return await session.execute(
                 "UPDATE dossier_links SET revoked_at = ? WHERE code_key = ? AND revoked_at IS NULL",
                 (now.isoformat(), code_key),
             )
-            return cursor.rowcount
 
     async def add_follow_code(
         self, code_hash: str, token_hash: str, expires_at: dt.datetime, now: dt.datetime
     ) -> None:
-        async with self._lock:
-            await self._db.execute(
+        async with self.db.connection() as session:
+            await session.execute(
                 "INSERT INTO follow_codes (code_hash, token_hash, created_at, expires_at)"
                 " VALUES (?, ?, ?, ?)",
                 (code_hash, token_hash, now.isoformat(), _utc(expires_at)),
             )
 
     async def followed_by_code(self, code_hash: str, now: dt.datetime) -> LinkedDossier | None:
-        async with self._lock:
-            row = await self._one(
+        async with self.db.connection() as session:
+            row = await session.fetch_one(
                 f"{_LINKED} JOIN follow_codes c ON c.token_hash = l.token_hash"
                 " WHERE c.code_hash = ? AND c.expires_at > ?",
                 (code_hash, _utc(now)),
@@ -86,19 +88,18 @@ class LinksMixin(SqliteConnection):
         return _linked(row) if row else None
 
     async def forget_follow_codes_before(self, moment: dt.datetime) -> int:
-        async with self._lock:
-            cursor = await self._db.execute(
+        async with self.db.connection() as session:
+            return await session.execute(
                 "DELETE FROM follow_codes WHERE expires_at < ?", (_utc(moment),)
             )
-            return cursor.rowcount
 
     async def dossiers_received_between(
         self, start: dt.datetime, end: dt.datetime
     ) -> list[Dossier]:
-        async with self._lock:
-            rows = await self._all(
-                f"SELECT {_DOSSIER_COLUMNS} FROM dossiers"
+        async with self.db.connection() as session:
+            rows = await session.fetch_all(
+                f"SELECT {DOSSIER_COLUMNS} FROM dossiers"
                 " WHERE received_at >= ? AND received_at < ? ORDER BY received_at, code",
                 (_local(start), _local(end)),
             )
-        return [_dossier(row) for row in rows]
+        return [to_dossier(row) for row in rows]

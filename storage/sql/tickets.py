@@ -31,9 +31,10 @@ from core.tickets import (
     ticket_number,
 )
 from storage.base import ChatRef, OutboxMessage
-from storage.sqlite.connection import day_range, optional_time
-from storage.sqlite.officers import OfficersMixin
-from storage.sqlite.outbox import OutboxMixin
+from storage.sql.officers import insert_audit
+from storage.sql.outbox import insert_outbox
+from storage.sql.rows import day_range, optional_time
+from storage.sql.session import Database, Session
 
 _TICKET_COLUMNS = (
     "id, number, channel, chat_id, status, context, created_at, last_activity_at,"
@@ -57,7 +58,10 @@ def _officer_chat(officer: OfficerRef) -> ChatRef:
     return ChatRef(officer.channel, officer.user_id)
 
 
-class TicketsMixin(OfficersMixin, OutboxMixin):
+class SqlTickets:
+    def __init__(self, db: Database) -> None:
+        self.db = db
+
     async def open_ticket(
         self,
         chat: ChatRef,
@@ -68,17 +72,17 @@ class TicketsMixin(OfficersMixin, OutboxMixin):
         officers: Sequence[ChatRef],
     ) -> tuple[Ticket, bool]:
         stamp = now.isoformat()
-        async with self._lock, self._transaction() as db:
-            existing = await self._chat_ticket(chat)
+        async with self.db.transaction() as session:
+            existing = await _chat_ticket(session, chat)
             if existing is not None:
                 return existing, False
-            row = await self._one(
+            row = await session.fetch_one(
                 "SELECT COALESCE(MAX(seq), 0) + 1 FROM tickets WHERE year = ?", (now.year,)
             )
-            seq = int(row[0])
-            cursor = await db.execute(
+            seq = int(row[0]) if row else 1
+            inserted = await session.fetch_one(
                 "INSERT INTO tickets (year, seq, number, channel, chat_id, status, context,"
-                " created_at, last_activity_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                " created_at, last_activity_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id",
                 (
                     now.year,
                     seq,
@@ -91,90 +95,80 @@ class TicketsMixin(OfficersMixin, OutboxMixin):
                     stamp,
                 ),
             )
-            ticket_id = cursor.lastrowid
-            assert ticket_id is not None
-            await self._insert_message(ticket_id, Author.CITIZEN, None, text, photo, stamp)
+            assert inserted is not None
+            ticket_id = int(inserted[0])
+            await _insert_message(session, ticket_id, Author.CITIZEN, None, text, photo, stamp)
             payload = {"ticket_id": ticket_id}
-            await self._insert_outbox(
-                [_to(c, KIND_NEW, str(ticket_id), payload) for c in officers], stamp
+            await insert_outbox(
+                session, [_to(c, KIND_NEW, str(ticket_id), payload) for c in officers], stamp
             )
-            ticket = await self._ticket(ticket_id)
+            ticket = await _ticket_by_id(session, ticket_id)
         assert ticket is not None
         return ticket, True
 
     async def chat_ticket(self, chat: ChatRef) -> Ticket | None:
-        async with self._lock:
-            return await self._chat_ticket(chat)
-
-    async def _chat_ticket(self, chat: ChatRef) -> Ticket | None:
-        row = await self._one(
-            f"SELECT {_TICKET_COLUMNS} FROM tickets"
-            " WHERE channel = ? AND chat_id = ? AND status = ?",
-            (chat.channel, chat.chat_id, _OPEN),
-        )
-        return _ticket(row) if row else None
+        async with self.db.connection() as session:
+            return await _chat_ticket(session, chat)
 
     async def get_ticket(self, ticket_id: int) -> Ticket | None:
-        async with self._lock:
-            return await self._ticket(ticket_id)
-
-    async def _ticket(self, ticket_id: int) -> Ticket | None:
-        row = await self._one(f"SELECT {_TICKET_COLUMNS} FROM tickets WHERE id = ?", (ticket_id,))
-        return _ticket(row) if row else None
+        async with self.db.connection() as session:
+            return await _ticket_by_id(session, ticket_id)
 
     async def ticket_messages(self, ticket_id: int) -> list[TicketMessage]:
-        async with self._lock:
-            rows = await self._all(
+        async with self.db.connection() as session:
+            rows = await session.fetch_all(
                 f"SELECT {_MESSAGE_COLUMNS} FROM ticket_messages WHERE ticket_id = ? ORDER BY id",
                 (ticket_id,),
             )
         return [_message(r) for r in rows]
 
     async def ticket_message(self, message_id: int) -> TicketMessage | None:
-        async with self._lock:
-            row = await self._one(
+        async with self.db.connection() as session:
+            row = await session.fetch_one(
                 f"SELECT {_MESSAGE_COLUMNS} FROM ticket_messages WHERE id = ?", (message_id,)
             )
+        assert row is not None
         return _message(row) if row else None
 
     async def add_citizen_message(
         self, ticket_id: int, text: str, photo: Photo | None, now: dt.datetime
     ) -> TicketMessage | None:
         stamp = now.isoformat()
-        async with self._lock, self._transaction() as db:
-            cursor = await db.execute(
+        async with self.db.transaction() as session:
+            changed = await session.execute(
                 "UPDATE tickets SET last_activity_at = ? WHERE id = ? AND status = ?",
                 (stamp, ticket_id, _OPEN),
             )
-            if cursor.rowcount != 1:
+            if changed != 1:
                 return None
-            message_id = await self._insert_message(
-                ticket_id, Author.CITIZEN, None, text, photo, stamp
+            message_id = await _insert_message(
+                session, ticket_id, Author.CITIZEN, None, text, photo, stamp
             )
-            ticket = await self._ticket(ticket_id)
+            ticket = await _ticket_by_id(session, ticket_id)
             if ticket is not None and ticket.officer is not None:
                 holder = _officer_chat(ticket.officer)
                 payload = {"ticket_id": ticket_id, "message_id": message_id}
-                await self._insert_outbox(
-                    [_to(holder, KIND_CITIZEN, str(message_id), payload)], stamp
+                await insert_outbox(
+                    session, [_to(holder, KIND_CITIZEN, str(message_id), payload)], stamp
                 )
-            row = await self._one(
+            row = await session.fetch_one(
                 f"SELECT {_MESSAGE_COLUMNS} FROM ticket_messages WHERE id = ?", (message_id,)
             )
+        assert row is not None
         return _message(row)
 
     async def touch_ticket(self, ticket_id: int, now: dt.datetime) -> None:
-        async with self._lock:
-            await self._db.execute(
+        async with self.db.connection() as session:
+            await session.execute(
                 "UPDATE tickets SET last_activity_at = ? WHERE id = ? AND status = ?",
                 (now.isoformat(), ticket_id, _OPEN),
             )
 
     async def claim_ticket(self, ticket_id: int, officer: OfficerRef, audit: AuditEntry) -> Claim:
         stamp = audit.at.isoformat()
-        async with self._lock, self._transaction() as db:
+        async with self.db.transaction() as session:
             # The whole race is this statement: only a row still open and unheld matches.
-            cursor = await db.execute(
+            changed = await session.execute(
                 "UPDATE tickets SET officer_channel = ?, officer_id = ?, officer_name = ?,"
                 " claimed_at = ?, last_activity_at = ?"
                 " WHERE id = ? AND status = ? AND officer_id IS NULL",
@@ -188,10 +182,10 @@ class TicketsMixin(OfficersMixin, OutboxMixin):
                     _OPEN,
                 ),
             )
-            won = cursor.rowcount == 1
+            won = changed == 1
             if won:
-                await self._insert_audit(audit)
-            ticket = await self._ticket(ticket_id)
+                await insert_audit(session, audit)
+            ticket = await _ticket_by_id(session, ticket_id)
         if not won and ticket is not None and ticket.is_open and officer.same(ticket.officer):
             won = True  # the holder pressing again: back to answering, nothing to record
         return Claim(won, ticket)
@@ -205,37 +199,38 @@ class TicketsMixin(OfficersMixin, OutboxMixin):
         audit: AuditEntry,
     ) -> TicketMessage | None:
         stamp = audit.at.isoformat()
-        async with self._lock, self._transaction() as db:
-            cursor = await db.execute(
+        async with self.db.transaction() as session:
+            changed = await session.execute(
                 "UPDATE tickets SET last_activity_at = ?,"
                 " first_answer_at = COALESCE(first_answer_at, ?)"
                 " WHERE id = ? AND status = ? AND officer_channel = ? AND officer_id = ?",
                 (stamp, stamp, ticket_id, _OPEN, officer.channel, officer.user_id),
             )
-            if cursor.rowcount != 1:
+            if changed != 1:
                 return None
-            message_id = await self._insert_message(
-                ticket_id, Author.OFFICER, officer, text, photo, stamp
+            message_id = await _insert_message(
+                session, ticket_id, Author.OFFICER, officer, text, photo, stamp
             )
-            ticket = await self._ticket(ticket_id)
+            ticket = await _ticket_by_id(session, ticket_id)
             if ticket is not None and ticket.channel is not None and ticket.chat_id is not None:
                 person = ChatRef(ticket.channel, ticket.chat_id)
                 payload = {"ticket_id": ticket_id, "message_id": message_id}
-                await self._insert_outbox(
-                    [_to(person, KIND_REPLY, str(message_id), payload)], stamp
+                await insert_outbox(
+                    session, [_to(person, KIND_REPLY, str(message_id), payload)], stamp
                 )
-            await self._insert_audit(audit)
-            row = await self._one(
+            await insert_audit(session, audit)
+            row = await session.fetch_one(
                 f"SELECT {_MESSAGE_COLUMNS} FROM ticket_messages WHERE id = ?", (message_id,)
             )
+        assert row is not None
         return _message(row)
 
     async def pass_ticket(
         self, ticket_id: int, holder: OfficerRef, to: OfficerRef, audit: AuditEntry
     ) -> Ticket | None:
         stamp = audit.at.isoformat()
-        async with self._lock, self._transaction() as db:
-            cursor = await db.execute(
+        async with self.db.transaction() as session:
+            changed = await session.execute(
                 "UPDATE tickets SET officer_channel = ?, officer_id = ?, officer_name = ?,"
                 " claimed_at = ?, last_activity_at = ?"
                 " WHERE id = ? AND status = ? AND officer_channel = ? AND officer_id = ?",
@@ -251,14 +246,16 @@ class TicketsMixin(OfficersMixin, OutboxMixin):
                     holder.user_id,
                 ),
             )
-            if cursor.rowcount != 1:
+            if changed != 1:
                 return None
             payload = {"ticket_id": ticket_id, "from": holder.label}
-            await self._insert_outbox(
-                [_to(_officer_chat(to), KIND_PASSED, f"{ticket_id}:{stamp}", payload)], stamp
+            await insert_outbox(
+                session,
+                [_to(_officer_chat(to), KIND_PASSED, f"{ticket_id}:{stamp}", payload)],
+                stamp,
             )
-            await self._insert_audit(audit)
-            return await self._ticket(ticket_id)
+            await insert_audit(session, audit)
+            return await _ticket_by_id(session, ticket_id)
 
     async def close_ticket(
         self,
@@ -278,39 +275,24 @@ class TicketsMixin(OfficersMixin, OutboxMixin):
         if chat is not None:
             where += " AND channel = ? AND chat_id = ?"
             params += [chat.channel, chat.chat_id]
-        async with self._lock, self._transaction() as db:
-            cursor = await db.execute(
+        async with self.db.transaction() as session:
+            changed = await session.execute(
                 "UPDATE tickets SET status = ?, closed_at = ?, closed_by = ?,"
                 f" last_activity_at = ? WHERE {where}",
                 [TicketStatus.CLOSED.value, stamp, closed_by.value, stamp, *params],
             )
-            if cursor.rowcount != 1:
+            if changed != 1:
                 return None
-            ticket = await self._ticket(ticket_id)
+            ticket = await _ticket_by_id(session, ticket_id)
             assert ticket is not None
-            await self._queue_closed(ticket, closed_by, stamp)
+            await _queue_closed(session, ticket, closed_by, stamp)
             if audit is not None:
-                await self._insert_audit(audit)
+                await insert_audit(session, audit)
         return ticket
 
-    async def _queue_closed(self, ticket: Ticket, closed_by: ClosedBy, stamp: str) -> None:
-        """An officer closed it: the person is told. The person closed it (or erased their
-        data): the officer holding it is told."""
-        if closed_by is ClosedBy.OFFICER:
-            told = (
-                ChatRef(ticket.channel, ticket.chat_id)
-                if ticket.channel is not None and ticket.chat_id is not None
-                else None
-            )
-        else:
-            told = _officer_chat(ticket.officer) if ticket.officer is not None else None
-        if told is not None:
-            payload = {"ticket_id": ticket.id}
-            await self._insert_outbox([_to(told, KIND_CLOSED, str(ticket.id), payload)], stamp)
-
     async def open_tickets(self, limit: int) -> list[Ticket]:
-        async with self._lock:
-            rows = await self._all(
+        async with self.db.connection() as session:
+            rows = await session.fetch_all(
                 f"SELECT {_TICKET_COLUMNS} FROM tickets WHERE status = ?"
                 " ORDER BY created_at, id LIMIT ?",
                 (_OPEN, limit),
@@ -318,76 +300,107 @@ class TicketsMixin(OfficersMixin, OutboxMixin):
         return [_ticket(r) for r in rows]
 
     async def count_open_tickets(self) -> int:
-        async with self._lock:
-            row = await self._one("SELECT COUNT(*) FROM tickets WHERE status = ?", (_OPEN,))
+        async with self.db.connection() as session:
+            row = await session.fetch_one("SELECT COUNT(*) FROM tickets WHERE status = ?", (_OPEN,))
         return int(row[0]) if row else 0
 
     async def tickets_between(self, first: dt.date, last: dt.date) -> list[Ticket]:
-        async with self._lock:
-            rows = await self._all(
+        async with self.db.connection() as session:
+            rows = await session.fetch_all(
                 f"SELECT {_TICKET_COLUMNS} FROM tickets WHERE created_at >= ? AND created_at < ?"
                 " ORDER BY created_at, id",
                 day_range(first, last),
             )
         return [_ticket(r) for r in rows]
 
-    async def _insert_message(
-        self,
-        ticket_id: int,
-        author: Author,
-        officer: OfficerRef | None,
-        text: str,
-        photo: Photo | None,
-        stamp: str,
-    ) -> int:
-        cursor = await self._db.execute(
-            "INSERT INTO ticket_messages (ticket_id, author, officer_channel, officer_id,"
-            " officer_name, text, photo, photo_name, photo_type, at)"
-            " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-            (
-                ticket_id,
-                author.value,
-                officer.channel if officer else None,
-                officer.user_id if officer else None,
-                officer.name if officer else None,
-                text,
-                photo.content if photo else None,
-                photo.name if photo else None,
-                photo.mime_type if photo else None,
-                stamp,
-            ),
-        )
-        assert cursor.lastrowid is not None
-        return cursor.lastrowid
 
-    async def forget_chat(self, chat: ChatRef) -> None:
-        """/xoadulieu, extended (this mixin comes before DossiersMixin in `SqliteStorage`): every
-        ticket of the chat stays for the office's record and figures, anonymised — unlinked from
-        the chat, its context, texts and photos emptied (who answered and when stay). The erase
-        handler closes an open ticket first, on the clock (`close_ticket`, ClosedBy.ERASED); one
-        still open here is closed at its last activity, and its holder told."""
-        async with self._lock, self._transaction() as db:
-            still_open = await self._chat_ticket(chat)
-            if still_open is not None:
-                await db.execute(
-                    "UPDATE tickets SET status = ?, closed_at = last_activity_at, closed_by = ?"
-                    " WHERE id = ?",
-                    (TicketStatus.CLOSED.value, ClosedBy.ERASED.value, still_open.id),
-                )
-                stamp = still_open.last_activity_at.isoformat()
-                await self._queue_closed(still_open, ClosedBy.ERASED, stamp)
-            await db.execute(
-                "UPDATE ticket_messages SET text = '', photo = NULL, photo_name = NULL,"
-                " photo_type = NULL WHERE ticket_id IN"
-                " (SELECT id FROM tickets WHERE channel = ? AND chat_id = ?)",
-                (chat.channel, chat.chat_id),
-            )
-            await db.execute(
-                "UPDATE tickets SET channel = NULL, chat_id = NULL, context = '{}'"
-                " WHERE channel = ? AND chat_id = ?",
-                (chat.channel, chat.chat_id),
-            )
-        await super().forget_chat(chat)  # type: ignore[misc]
+async def _chat_ticket(session: Session, chat: ChatRef) -> Ticket | None:
+    row = await session.fetch_one(
+        f"SELECT {_TICKET_COLUMNS} FROM tickets WHERE channel = ? AND chat_id = ? AND status = ?",
+        (chat.channel, chat.chat_id, _OPEN),
+    )
+    return _ticket(row) if row else None
+
+
+async def _ticket_by_id(session: Session, ticket_id: int) -> Ticket | None:
+    row = await session.fetch_one(
+        f"SELECT {_TICKET_COLUMNS} FROM tickets WHERE id = ?", (ticket_id,)
+    )
+    return _ticket(row) if row else None
+
+
+async def _queue_closed(session: Session, ticket: Ticket, closed_by: ClosedBy, stamp: str) -> None:
+    """An officer closed it: the person is told. The person closed it (or erased their
+    data): the officer holding it is told."""
+    if closed_by is ClosedBy.OFFICER:
+        told = (
+            ChatRef(ticket.channel, ticket.chat_id)
+            if ticket.channel is not None and ticket.chat_id is not None
+            else None
+        )
+    else:
+        told = _officer_chat(ticket.officer) if ticket.officer is not None else None
+    if told is not None:
+        payload = {"ticket_id": ticket.id}
+        await insert_outbox(session, [_to(told, KIND_CLOSED, str(ticket.id), payload)], stamp)
+
+
+async def _insert_message(
+    session: Session,
+    ticket_id: int,
+    author: Author,
+    officer: OfficerRef | None,
+    text: str,
+    photo: Photo | None,
+    stamp: str,
+) -> int:
+    inserted = await session.fetch_one(
+        "INSERT INTO ticket_messages (ticket_id, author, officer_channel, officer_id,"
+        " officer_name, text, photo, photo_name, photo_type, at)"
+        " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id",
+        (
+            ticket_id,
+            author.value,
+            officer.channel if officer else None,
+            officer.user_id if officer else None,
+            officer.name if officer else None,
+            text,
+            photo.content if photo else None,
+            photo.name if photo else None,
+            photo.mime_type if photo else None,
+            stamp,
+        ),
+    )
+    assert inserted is not None
+    return int(inserted[0])
+
+
+async def forget_tickets(session: Session, chat: ChatRef) -> None:
+    """Part of erasing a chat (/xoadulieu): every ticket of the chat stays for the office's
+    record and figures, anonymised — unlinked from the chat, its context, texts and photos
+    emptied (who answered and when stay). The erase handler closes an open ticket first, on the
+    clock (`close_ticket`, ClosedBy.ERASED); one still open here is closed at its last activity,
+    and its holder told."""
+    still_open = await _chat_ticket(session, chat)
+    if still_open is not None:
+        await session.execute(
+            "UPDATE tickets SET status = ?, closed_at = last_activity_at, closed_by = ?"
+            " WHERE id = ?",
+            (TicketStatus.CLOSED.value, ClosedBy.ERASED.value, still_open.id),
+        )
+        stamp = still_open.last_activity_at.isoformat()
+        await _queue_closed(session, still_open, ClosedBy.ERASED, stamp)
+    await session.execute(
+        "UPDATE ticket_messages SET text = '', photo = NULL, photo_name = NULL,"
+        " photo_type = NULL WHERE ticket_id IN"
+        " (SELECT id FROM tickets WHERE channel = ? AND chat_id = ?)",
+        (chat.channel, chat.chat_id),
+    )
+    await session.execute(
+        "UPDATE tickets SET channel = NULL, chat_id = NULL, context = '{}'"
+        " WHERE channel = ? AND chat_id = ?",
+        (chat.channel, chat.chat_id),
+    )
 
 
 def _officer(channel: str | None, user_id: str | None, name: str | None) -> OfficerRef | None:

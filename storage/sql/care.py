@@ -9,11 +9,12 @@ from typing import Any
 from core.care import Feedback, Rating, Volunteer, VolunteerStatus, feedback_number
 from core.dossiers import STATUS_INFO, Status
 from core.officers import AuditEntry
-from storage.base import ChatRef, OutboxMessage, OutboxStatus, Purpose
-from storage.sqlite.connection import day_range, optional_time
-from storage.sqlite.dossiers import drop_follow, insert_consent
-from storage.sqlite.officers import OfficersMixin
-from storage.sqlite.outbox import OutboxMixin
+from storage.base import ChatRef, OutboxMessage, OutboxStatus
+from storage.sql.follows import drop_follow
+from storage.sql.officers import insert_audit
+from storage.sql.outbox import insert_outbox
+from storage.sql.rows import day_range, optional_time
+from storage.sql.session import Database, Session
 
 _FEEDBACK_COLUMNS = (
     "id, number, channel, chat_id, text, created_at, answer, answered_by, answerer_name,"
@@ -32,14 +33,29 @@ def _notice(kind: str, key: str, chat: ChatRef, payload: dict[str, Any]) -> Outb
     )
 
 
-class CareMixin(OfficersMixin, OutboxMixin):
+async def unlink_care(session: Session, chat: ChatRef) -> None:
+    """Part of erasing a chat: its ratings and feedback stay for the office's figures and
+    records but are unlinked from it; a volunteer's registration goes."""
+    params = (chat.channel, chat.chat_id)
+    for table in ("ratings", "feedback"):
+        await session.execute(
+            f"UPDATE {table} SET channel = NULL, chat_id = NULL WHERE channel = ? AND chat_id = ?",
+            params,
+        )
+    await session.execute("DELETE FROM volunteers WHERE channel = ? AND chat_id = ?", params)
+
+
+class SqlCare:
+    def __init__(self, db: Database) -> None:
+        self.db = db
+
     # -- ratings ---------------------------------------------------------------------------------
 
     async def save_rating(self, chat: ChatRef, rating: Rating) -> bool:
         """Store a chat's rating of a dossier; False if this chat rated it already."""
         on_time, trips, attitude = rating.scores
-        async with self._lock:
-            cursor = await self._db.execute(
+        async with self.db.connection() as session:
+            added = await session.execute(
                 "INSERT INTO ratings (code_key, channel, chat_id, on_time, trips, attitude,"
                 " rated_at) VALUES (?, ?, ?, ?, ?, ?, ?)"
                 " ON CONFLICT (code_key, channel, chat_id) DO NOTHING",
@@ -53,19 +69,19 @@ class CareMixin(OfficersMixin, OutboxMixin):
                     rating.rated_at.isoformat(),
                 ),
             )
-        return cursor.rowcount == 1
+        return added == 1
 
     async def has_rated(self, chat: ChatRef, code_key: str) -> bool:
-        async with self._lock:
-            row = await self._one(
+        async with self.db.connection() as session:
+            row = await session.fetch_one(
                 "SELECT 1 FROM ratings WHERE code_key = ? AND channel = ? AND chat_id = ?",
                 (code_key, chat.channel, chat.chat_id),
             )
         return row is not None
 
     async def ratings_between(self, first: dt.date, last: dt.date) -> list[Rating]:
-        async with self._lock:
-            rows = await self._all(
+        async with self.db.connection() as session:
+            rows = await session.fetch_all(
                 "SELECT code_key, on_time, trips, attitude, rated_at FROM ratings"
                 " WHERE rated_at >= ? AND rated_at < ? ORDER BY rated_at, id",
                 day_range(first, last),
@@ -82,20 +98,21 @@ class CareMixin(OfficersMixin, OutboxMixin):
     ) -> Feedback:
         """Number the item within the year and tell the officers, in one transaction."""
         stamp = now.isoformat()
-        async with self._lock, self._transaction() as db:
-            row = await self._one(
+        async with self.db.transaction() as session:
+            row = await session.fetch_one(
                 "SELECT COALESCE(MAX(seq), 0) + 1 FROM feedback WHERE year = ?", (now.year,)
             )
-            seq = int(row[0])
+            seq = int(row[0]) if row else 1
             number = feedback_number(seq, now.year)
-            cursor = await db.execute(
+            inserted = await session.fetch_one(
                 "INSERT INTO feedback (year, seq, number, channel, chat_id, text, created_at)"
-                " VALUES (?, ?, ?, ?, ?, ?, ?)",
+                " VALUES (?, ?, ?, ?, ?, ?, ?) RETURNING id",
                 (now.year, seq, number, chat.channel, chat.chat_id, text, stamp),
             )
-            feedback_id = cursor.lastrowid
-            assert feedback_id is not None
-            await self._insert_outbox(
+            assert inserted is not None
+            feedback_id = int(inserted[0])
+            await insert_outbox(
+                session,
                 [
                     _notice("feedback-new", str(feedback_id), c, {"feedback_id": feedback_id})
                     for c in officers
@@ -105,8 +122,8 @@ class CareMixin(OfficersMixin, OutboxMixin):
         return Feedback(feedback_id, number, chat.channel, chat.chat_id, text, now)
 
     async def get_feedback(self, feedback_id: int) -> Feedback | None:
-        async with self._lock:
-            row = await self._one(
+        async with self.db.connection() as session:
+            row = await session.fetch_one(
                 f"SELECT {_FEEDBACK_COLUMNS} FROM feedback WHERE id = ?", (feedback_id,)
             )
         return _feedback(row) if row else None
@@ -118,8 +135,8 @@ class CareMixin(OfficersMixin, OutboxMixin):
             if answered
             else ("answer IS NULL", "created_at")
         )
-        async with self._lock:
-            rows = await self._all(
+        async with self.db.connection() as session:
+            rows = await session.fetch_all(
                 f"SELECT {_FEEDBACK_COLUMNS} FROM feedback WHERE {where} ORDER BY {order}, id"
                 " LIMIT ?",
                 (limit,),
@@ -127,8 +144,8 @@ class CareMixin(OfficersMixin, OutboxMixin):
         return [_feedback(r) for r in rows]
 
     async def feedback_between(self, first: dt.date, last: dt.date) -> list[Feedback]:
-        async with self._lock:
-            rows = await self._all(
+        async with self.db.connection() as session:
+            rows = await session.fetch_all(
                 f"SELECT {_FEEDBACK_COLUMNS} FROM feedback WHERE created_at >= ? AND created_at < ?"
                 " ORDER BY created_at, id",
                 day_range(first, last),
@@ -141,25 +158,26 @@ class CareMixin(OfficersMixin, OutboxMixin):
         """Record the answer (once), queue it to the person, log the officer's action; None if
         the item is unknown or already answered."""
         stamp = now.isoformat()
-        async with self._lock, self._transaction() as db:
-            cursor = await db.execute(
+        async with self.db.transaction() as session:
+            answered = await session.execute(
                 "UPDATE feedback SET answer = ?, answered_by = ?, answerer_name = ?,"
                 " answered_at = ? WHERE id = ? AND answer IS NULL",
                 (answer, audit.actor, audit.actor_name, stamp, feedback_id),
             )
-            if cursor.rowcount != 1:
+            if answered != 1:
                 return None
-            row = await self._one(
+            row = await session.fetch_one(
                 f"SELECT {_FEEDBACK_COLUMNS} FROM feedback WHERE id = ?", (feedback_id,)
             )
+            assert row is not None
             feedback = _feedback(row)
             if feedback.channel is not None and feedback.chat_id is not None:
                 chat = ChatRef(feedback.channel, feedback.chat_id)
                 payload = {"feedback_id": feedback_id}
-                await self._insert_outbox(
-                    [_notice("feedback-answer", str(feedback_id), chat, payload)], stamp
+                await insert_outbox(
+                    session, [_notice("feedback-answer", str(feedback_id), chat, payload)], stamp
                 )
-            await self._insert_audit(audit)
+            await insert_audit(session, audit)
         return feedback
 
     # -- volunteers ------------------------------------------------------------------------------
@@ -169,8 +187,8 @@ class CareMixin(OfficersMixin, OutboxMixin):
     ) -> None:
         """A new or renewed request (pending again); the officers are told."""
         v, stamp = volunteer, now.isoformat()
-        async with self._lock, self._transaction() as db:
-            await db.execute(
+        async with self.db.transaction() as session:
+            await session.execute(
                 f"INSERT INTO volunteers ({_VOLUNTEER_COLUMNS})"
                 " VALUES (?, ?, ?, ?, ?, ?, ?, ?, NULL, NULL) ON CONFLICT (channel, user_id)"
                 " DO UPDATE SET chat_id = excluded.chat_id, name = excluded.name,"
@@ -189,21 +207,21 @@ class CareMixin(OfficersMixin, OutboxMixin):
             )
             key = f"{v.channel}:{v.user_id}:{stamp}"
             payload = {"channel": v.channel, "user_id": v.user_id}
-            await self._insert_outbox(
-                [_notice("volunteer-request", key, c, payload) for c in officers], stamp
+            await insert_outbox(
+                session, [_notice("volunteer-request", key, c, payload) for c in officers], stamp
             )
 
     async def get_volunteer(self, channel: str, user_id: str) -> Volunteer | None:
-        async with self._lock:
-            row = await self._one(
+        async with self.db.connection() as session:
+            row = await session.fetch_one(
                 f"SELECT {_VOLUNTEER_COLUMNS} FROM volunteers WHERE channel = ? AND user_id = ?",
                 (channel, user_id),
             )
         return _volunteer(row) if row else None
 
     async def volunteers(self) -> list[Volunteer]:
-        async with self._lock:
-            rows = await self._all(
+        async with self.db.connection() as session:
+            rows = await session.fetch_all(
                 f"SELECT {_VOLUNTEER_COLUMNS} FROM volunteers ORDER BY status, requested_at"
             )
         return [_volunteer(r) for r in rows]
@@ -215,8 +233,8 @@ class CareMixin(OfficersMixin, OutboxMixin):
         to volunteer access; None if there is no pending request (decided already)."""
         status = VolunteerStatus.APPROVED if approve else VolunteerStatus.REFUSED
         stamp = now.isoformat()
-        async with self._lock, self._transaction() as db:
-            cursor = await db.execute(
+        async with self.db.transaction() as session:
+            decided = await session.execute(
                 "UPDATE volunteers SET status = ?, decided_by = ?, decided_at = ?"
                 " WHERE channel = ? AND user_id = ? AND status = ?",
                 (
@@ -228,64 +246,29 @@ class CareMixin(OfficersMixin, OutboxMixin):
                     VolunteerStatus.PENDING.value,
                 ),
             )
-            if cursor.rowcount != 1:
+            if decided != 1:
                 return None
-            row = await self._one(
+            row = await session.fetch_one(
                 f"SELECT {_VOLUNTEER_COLUMNS} FROM volunteers WHERE channel = ? AND user_id = ?",
                 (channel, user_id),
             )
+            assert row is not None
             volunteer = _volunteer(row)
             chat = ChatRef(volunteer.channel, volunteer.chat_id)
             payload = {"channel": channel, "user_id": user_id}
-            await self._insert_outbox(
-                [_notice("volunteer-decision", f"{user_id}:{stamp}", chat, payload)], stamp
+            await insert_outbox(
+                session, [_notice("volunteer-decision", f"{user_id}:{stamp}", chat, payload)], stamp
             )
-            await self._insert_audit(audit)
+            await insert_audit(session, audit)
         return volunteer
-
-    async def label_follow(self, chat: ChatRef, code_key: str, label: str) -> bool:
-        """Name a followed dossier ("Bà Lan – khai sinh cháu"); False if the chat does not
-        follow it."""
-        async with self._lock:
-            cursor = await self._db.execute(
-                "UPDATE follows SET label = ? WHERE channel = ? AND chat_id = ? AND code_key = ?"
-                " AND active = 1",
-                (label, chat.channel, chat.chat_id, code_key),
-            )
-        return cursor.rowcount == 1
-
-    async def follow_label(self, chat: ChatRef, code_key: str) -> str | None:
-        async with self._lock:
-            row = await self._one(
-                "SELECT label FROM follows WHERE channel = ? AND chat_id = ? AND code_key = ?"
-                " AND active = 1",
-                (chat.channel, chat.chat_id, code_key),
-            )
-        return row[0] if row else None
-
-    async def record_consent(
-        self, chat: ChatRef, purpose: Purpose, detail: str, now: dt.datetime
-    ) -> None:
-        async with self._lock:
-            await insert_consent(self._db, chat, purpose, detail, now.isoformat())
-
-    async def has_dossier_consent(self, chat: ChatRef, purpose: Purpose, code_key: str) -> bool:
-        """A consent of this purpose about one dossier, given and not withdrawn."""
-        async with self._lock:
-            row = await self._one(
-                "SELECT 1 FROM consents WHERE channel = ? AND chat_id = ? AND purpose = ?"
-                " AND detail LIKE ? AND withdrawn_at IS NULL",
-                (chat.channel, chat.chat_id, purpose.value, f"{code_key}:%"),
-            )
-        return row is not None
 
     # -- daily care: reminders, unlinking --------------------------------------------------------
 
     async def queue_ready_reminders(self, first: dt.date, last: dt.date, now: dt.datetime) -> int:
         """For dossiers whose result waits to be collected and whose appointment day is within
         `first`..`last`: one reminder per following chat, ever."""
-        async with self._lock, self._transaction():
-            rows = await self._all(
+        async with self.db.transaction() as session:
+            rows = await session.fetch_all(
                 "SELECT f.code_key, f.channel, f.chat_id FROM follows f"
                 " JOIN dossiers d ON d.code_key = f.code_key"
                 " WHERE f.active = 1 AND d.status = ? AND d.due_date >= ? AND d.due_date <= ?",
@@ -300,15 +283,15 @@ class CareMixin(OfficersMixin, OutboxMixin):
                 )
                 for code_key, channel, chat_id in rows
             ]
-            return await self._insert_outbox(messages, now.isoformat())
+            return await insert_outbox(session, messages, now.isoformat())
 
     async def unlink_finished_before(self, moment: dt.datetime, now: dt.datetime) -> int:
         """Unlink chats from dossiers finished (returned, refused…) before `moment`: the follow
         goes, its consents are marked withdrawn, the rating is unlinked, the dossier's messages
         to the chat are deleted. Returns how many links were removed."""
         marks = ",".join("?" * len(_FINISHED))
-        async with self._lock, self._transaction() as db:
-            rows = await self._all(
+        async with self.db.transaction() as session:
+            rows = await session.fetch_all(
                 "SELECT f.channel, f.chat_id, f.code_key FROM follows f"
                 " JOIN dossiers d ON d.code_key = f.code_key"
                 f" WHERE d.status IN ({marks}) AND COALESCE((SELECT MAX(e.at) FROM dossier_events e"
@@ -317,36 +300,21 @@ class CareMixin(OfficersMixin, OutboxMixin):
             )
             for channel, chat_id, code_key in rows:
                 link = (channel, chat_id, code_key)
-                await drop_follow(db, ChatRef(channel, chat_id), code_key, now.isoformat())
+                await drop_follow(session, ChatRef(channel, chat_id), code_key, now.isoformat())
                 # Other traces that tie the chat to the dossier: its rating stays for the
                 # figures, unlinked (a chat that no longer follows cannot rate again); the
                 # dossier's messages to it go, except one a worker is sending right now.
-                await db.execute(
+                await session.execute(
                     "UPDATE ratings SET channel = NULL, chat_id = NULL"
                     " WHERE channel = ? AND chat_id = ? AND code_key = ?",
                     link,
                 )
-                await db.execute(
+                await session.execute(
                     "DELETE FROM outbox WHERE channel = ? AND chat_id = ?"
-                    " AND json_extract(payload, '$.code_key') = ? AND status <> ?",
+                    f" AND {self.db.dialect.json_text('payload', 'code_key')} = ? AND status <> ?",
                     (*link, OutboxStatus.SENDING.value),
                 )
         return len(rows)
-
-    async def forget_chat(self, chat: ChatRef) -> None:
-        """/xoadulieu, extended (this mixin comes first in `SqliteStorage`): after the chat's
-        follows, consents, state and messages are deleted, its ratings and feedback stay for the
-        office's figures and records but are unlinked from it; a volunteer's registration goes."""
-        await super().forget_chat(chat)  # type: ignore[misc]
-        params = (chat.channel, chat.chat_id)
-        async with self._lock, self._transaction() as db:
-            for table in ("ratings", "feedback"):
-                await db.execute(
-                    f"UPDATE {table} SET channel = NULL, chat_id = NULL"
-                    " WHERE channel = ? AND chat_id = ?",
-                    params,
-                )
-            await db.execute("DELETE FROM volunteers WHERE channel = ? AND chat_id = ?", params)
 
 
 def _feedback(row: Sequence[Any]) -> Feedback:

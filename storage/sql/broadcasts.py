@@ -26,10 +26,11 @@ from core.broadcasts import (
 from core.care import VolunteerStatus
 from core.officers import AuditEntry
 from storage.base import ChatRef, OutboxMessage, Purpose
-from storage.sqlite.connection import optional_time
-from storage.sqlite.dossiers import insert_consent
-from storage.sqlite.officers import OfficersMixin
-from storage.sqlite.outbox import OutboxMixin
+from storage.sql.follows import insert_consent
+from storage.sql.officers import insert_audit
+from storage.sql.outbox import insert_outbox
+from storage.sql.rows import optional_time
+from storage.sql.session import Database, Session
 
 _BROADCAST_COLUMNS = (
     "id, text, topic, procedure_id, channel, created_by, creator_name, report_chat, created_at,"
@@ -52,49 +53,59 @@ def report_message(broadcast_id: int, channel: str, chat_id: str) -> OutboxMessa
     )
 
 
-class BroadcastsMixin(OfficersMixin, OutboxMixin):
+async def forget_subscriptions(session: Session, chat: ChatRef) -> None:
+    """Part of erasing a chat: its subscriptions to notices."""
+    await session.execute(
+        "DELETE FROM subscriptions WHERE channel = ? AND chat_id = ?", (chat.channel, chat.chat_id)
+    )
+
+
+class SqlBroadcasts:
+    def __init__(self, db: Database) -> None:
+        self.db = db
+
     # -- subscriptions ----------------------------------------------------------------------
 
     async def subscribe(
         self, chat: ChatRef, topic: str, consent_text: str, now: dt.datetime
     ) -> None:
         stamp, params = now.isoformat(), (chat.channel, chat.chat_id)
-        async with self._lock, self._transaction() as db:
+        async with self.db.transaction() as session:
             if topic == ALL_TOPICS:  # every notice: the fields chosen before are included
-                await db.execute(
+                await session.execute(
                     "DELETE FROM subscriptions WHERE channel = ? AND chat_id = ? AND topic <> ?",
                     (*params, ALL_TOPICS),
                 )
-            elif await self._one(
+            elif await session.fetch_one(
                 "SELECT 1 FROM subscriptions WHERE channel = ? AND chat_id = ? AND topic = ?"
                 " AND active = 1",
                 (*params, ALL_TOPICS),
             ):
                 return  # already receives every notice, this field's included
-            await db.execute(
+            await session.execute(
                 "INSERT INTO subscriptions (channel, chat_id, topic, subscribed_at, active)"
                 " VALUES (?, ?, ?, ?, 1) ON CONFLICT (channel, chat_id, topic)"
                 " DO UPDATE SET active = 1",
                 (*params, topic, stamp),
             )
-            await insert_consent(db, chat, Purpose.NOTICES, f"{topic}: {consent_text}", stamp)
+            await insert_consent(session, chat, Purpose.NOTICES, f"{topic}: {consent_text}", stamp)
 
     async def unsubscribe(self, chat: ChatRef, now: dt.datetime) -> int:
         params = (chat.channel, chat.chat_id)
-        async with self._lock, self._transaction() as db:
-            cursor = await db.execute(
+        async with self.db.transaction() as session:
+            removed = await session.execute(
                 "DELETE FROM subscriptions WHERE channel = ? AND chat_id = ?", params
             )
-            await db.execute(
+            await session.execute(
                 "UPDATE consents SET withdrawn_at = ? WHERE channel = ? AND chat_id = ?"
                 " AND purpose = ? AND withdrawn_at IS NULL",
                 (now.isoformat(), *params, Purpose.NOTICES.value),
             )
-        return cursor.rowcount
+        return removed
 
     async def subscriptions(self, chat: ChatRef) -> list[str]:
-        async with self._lock:
-            rows = await self._all(
+        async with self.db.connection() as session:
+            rows = await session.fetch_all(
                 "SELECT topic FROM subscriptions WHERE channel = ? AND chat_id = ? AND active = 1"
                 " ORDER BY topic",
                 (chat.channel, chat.chat_id),
@@ -102,15 +113,17 @@ class BroadcastsMixin(OfficersMixin, OutboxMixin):
         return [row[0] for row in rows]
 
     async def audience_sizes(self) -> AudienceSizes:
-        async with self._lock:
-            everyone = await self._one(
+        async with self.db.connection() as session:
+            everyone = await session.fetch_one(
                 "SELECT COUNT(*) FROM (SELECT DISTINCT channel, chat_id FROM subscriptions"
                 " WHERE active = 1) AS chats"
             )
-            rows = await self._all(
+            rows = await session.fetch_all(
                 "SELECT topic, COUNT(*) FROM subscriptions WHERE active = 1 GROUP BY topic"
             )
-            volunteers = await self._one(f"SELECT COUNT(*) FROM ({_VOLUNTEER_CHATS}) AS chats")
+            volunteers = await session.fetch_one(
+                f"SELECT COUNT(*) FROM ({_VOLUNTEER_CHATS}) AS chats"
+            )
         counts = {topic: count for topic, count in rows}
         return AudienceSizes(
             everyone=int(everyone[0]) if everyone else 0,
@@ -134,11 +147,11 @@ class BroadcastsMixin(OfficersMixin, OutboxMixin):
                 audience += " AND topic IN (?, ?)"
                 params = [draft.topic, ALL_TOPICS]
             chats = f"SELECT channel, chat_id FROM subscriptions WHERE {audience}"
-        async with self._lock, self._transaction() as db:
-            cursor = await db.execute(
+        async with self.db.transaction() as session:
+            inserted = await session.fetch_one(
                 "INSERT INTO broadcasts (text, topic, procedure_id, channel, created_by,"
                 " creator_name, report_chat, created_at, recipients)"
-                " VALUES (?, ?, ?, ?, ?, ?, ?, ?, 0)",
+                " VALUES (?, ?, ?, ?, ?, ?, ?, ?, 0) RETURNING id",
                 (
                     draft.text,
                     draft.topic,
@@ -150,10 +163,10 @@ class BroadcastsMixin(OfficersMixin, OutboxMixin):
                     stamp,
                 ),
             )
-            broadcast_id = cursor.lastrowid
-            assert broadcast_id is not None
+            assert inserted is not None
+            broadcast_id = int(inserted[0])
             # Each chat once, however many of its topics match.
-            cursor = await db.execute(
+            recipients = await session.execute(
                 "INSERT INTO outbox (dedupe_key, channel, chat_id, kind, payload, status,"
                 " next_attempt_at, created_at, broadcast_id, priority)"
                 " SELECT 'broadcast:' || ? || ':' || channel || ':' || chat_id, channel, chat_id,"
@@ -169,15 +182,14 @@ class BroadcastsMixin(OfficersMixin, OutboxMixin):
                     *params,
                 ],
             )
-            recipients = cursor.rowcount
             if recipients <= 0:
                 raise NoRecipients(draft.topic)  # rolls the broadcast back
-            await db.execute(
+            await session.execute(
                 "UPDATE broadcasts SET recipients = ? WHERE id = ?", (recipients, broadcast_id)
             )
             detail = f"{recipients} người nhận · {audit.detail}" if audit.detail else None
-            await self._insert_audit(
-                dataclasses.replace(audit, target=f"#{broadcast_id}", detail=detail)
+            await insert_audit(
+                session, dataclasses.replace(audit, target=f"#{broadcast_id}", detail=detail)
             )
         return Broadcast(
             id=broadcast_id,
@@ -193,25 +205,25 @@ class BroadcastsMixin(OfficersMixin, OutboxMixin):
         )
 
     async def get_broadcast(self, broadcast_id: int) -> Broadcast | None:
-        async with self._lock:
-            row = await self._one(
+        async with self.db.connection() as session:
+            row = await session.fetch_one(
                 f"SELECT {_BROADCAST_COLUMNS} FROM broadcasts WHERE id = ?", (broadcast_id,)
             )
         return _broadcast(row) if row else None
 
     async def broadcast_progress(self, broadcast_id: int) -> BroadcastProgress:
-        async with self._lock:
-            rows = await self._all(
+        async with self.db.connection() as session:
+            rows = await session.fetch_all(
                 "SELECT status, COUNT(*) FROM outbox WHERE broadcast_id = ? GROUP BY status",
                 (broadcast_id,),
             )
         return _progress(rows)
 
     async def recent_broadcasts(self, limit: int) -> list[tuple[Broadcast, BroadcastProgress]]:
-        async with self._lock:
+        async with self.db.connection() as session:
             broadcasts = [
                 _broadcast(row)
-                for row in await self._all(
+                for row in await session.fetch_all(
                     f"SELECT {_BROADCAST_COLUMNS} FROM broadcasts ORDER BY id DESC LIMIT ?",
                     (limit,),
                 )
@@ -219,7 +231,7 @@ class BroadcastsMixin(OfficersMixin, OutboxMixin):
             ids = [b.id for b in broadcasts]
             if not ids:
                 return []
-            rows = await self._all(
+            rows = await session.fetch_all(
                 "SELECT broadcast_id, status, COUNT(*) FROM outbox"
                 f" WHERE broadcast_id IN ({','.join('?' * len(ids))})"
                 " GROUP BY broadcast_id, status",
@@ -234,34 +246,33 @@ class BroadcastsMixin(OfficersMixin, OutboxMixin):
         self, broadcast_id: int, audit: AuditEntry, now: dt.datetime
     ) -> int | None:
         stamp = now.isoformat()
-        async with self._lock, self._transaction() as db:
-            cursor = await db.execute(
+        async with self.db.transaction() as session:
+            marked = await session.execute(
                 "UPDATE broadcasts SET cancelled_at = ? WHERE id = ? AND cancelled_at IS NULL",
                 (stamp, broadcast_id),
             )
-            if cursor.rowcount == 0:
+            if marked == 0:
                 return None
             # Claimed messages (`sending`) are the worker's: it sees the cancellation when it
             # renders them and marks them cancelled, unless one is already on the wire.
-            cursor = await db.execute(
+            cancelled = await session.execute(
                 "UPDATE outbox SET status = 'cancelled', last_error = ?"
                 " WHERE broadcast_id = ? AND status = 'pending'",
                 (f"{stamp} cancelled before sending", broadcast_id),
             )
-            cancelled = cursor.rowcount
             detail = f"{cancelled} tin chưa gửi đã hủy" + (
                 f" · {audit.detail}" if audit.detail else ""
             )
-            await self._insert_audit(
-                dataclasses.replace(audit, target=f"#{broadcast_id}", detail=detail)
+            await insert_audit(
+                session, dataclasses.replace(audit, target=f"#{broadcast_id}", detail=detail)
             )
         return cancelled
 
     async def finish_broadcasts(self, broadcast_ids: Sequence[int], now: dt.datetime) -> list[int]:
         stamp, reported = now.isoformat(), []
-        async with self._lock, self._transaction() as db:
+        async with self.db.transaction() as session:
             for broadcast_id in broadcast_ids:
-                row = await self._one(
+                row = await session.fetch_one(
                     "SELECT channel, report_chat FROM broadcasts b WHERE id = ?"
                     " AND cancelled_at IS NULL AND reported_at IS NULL AND NOT EXISTS"
                     " (SELECT 1 FROM outbox o WHERE o.broadcast_id = b.id"
@@ -270,13 +281,13 @@ class BroadcastsMixin(OfficersMixin, OutboxMixin):
                 )
                 if row is None:
                     continue
-                await db.execute(
+                await session.execute(
                     "UPDATE broadcasts SET reported_at = ? WHERE id = ?", (stamp, broadcast_id)
                 )
                 channel, report_chat = row
                 if report_chat is not None:
-                    await self._insert_outbox(
-                        [report_message(broadcast_id, channel, report_chat)], stamp
+                    await insert_outbox(
+                        session, [report_message(broadcast_id, channel, report_chat)], stamp
                     )
                 reported.append(broadcast_id)
         return reported

@@ -4,7 +4,7 @@ OAuth tokens. Only the Zalo adapter uses these (`storage.base.ZaloStore`).
 The inbox is written with a group commit: webhook requests that arrive while a write is under
 way are stored together by the next write, one statement and one commit for all of them, and
 each request is answered only once its own row is committed. Under load this turns N trips to
-aiosqlite's single thread (and N commits) into one; a lone request is written at once, alone.
+the database (and N commits) into one; a lone request is written at once, alone.
 """
 
 from __future__ import annotations
@@ -13,12 +13,10 @@ import asyncio
 import datetime as dt
 import json
 from collections.abc import Sequence
-from pathlib import Path
 
-import aiosqlite
-
-from storage.base import ChatRef, InboxEvent, ZaloFollower, ZaloTokens
-from storage.sqlite.connection import SqliteConnection, optional_time
+from storage.base import InboxEvent, ZaloFollower, ZaloTokens
+from storage.sql.rows import optional_time
+from storage.sql.session import Database, Session
 
 # Rows per inbox write: 4 parameters each, far below SQLite's limit on parameters.
 INBOX_GROUP_MAX = 256
@@ -26,9 +24,21 @@ INBOX_GROUP_MAX = 256
 _Row = tuple[str, str, str, str]
 
 
-class ZaloMixin(SqliteConnection):
-    def __init__(self, connection: aiosqlite.Connection, path: Path | None = None) -> None:
-        super().__init__(connection, path)
+async def forget_zalo_traces(session: Session, user_id: str) -> None:
+    """The person's Zalo traces: follower state, reply window, last numbered list, and the text
+    of their handled webhook events (the keys stay, so a redelivery is still refused). Events
+    not handled yet stay: they are messages still to answer."""
+    await session.execute("DELETE FROM zalo_followers WHERE user_id = ?", (user_id,))
+    await session.execute(
+        "UPDATE zalo_inbox SET user_id = '', payload = '{}', last_error = NULL"
+        " WHERE user_id = ? AND status <> 'pending'",
+        (user_id,),
+    )
+
+
+class SqlZalo:
+    def __init__(self, db: Database) -> None:
+        self.db = db
         self._inbox_queue: list[tuple[_Row, asyncio.Future[bool]]] = []
         self._inbox_writer: asyncio.Task[None] | None = None
 
@@ -44,12 +54,12 @@ class ZaloMixin(SqliteConnection):
 
     async def _write_inbox(self) -> None:
         while self._inbox_queue:
-            async with self._lock:
+            async with self.db.connection() as session:
                 # Taken only now, under the lock: whatever queued while we waited goes too.
                 group = self._inbox_queue[:INBOX_GROUP_MAX]
                 del self._inbox_queue[: len(group)]
                 try:
-                    stored = await self._insert_inbox_rows([row for row, _ in group])
+                    stored = await _insert_inbox_rows(session, [row for row, _ in group])
                 except BaseException as error:
                     for _, future in group:
                         if not future.done():
@@ -61,22 +71,11 @@ class ZaloMixin(SqliteConnection):
                 if not future.done():  # the request may have been cancelled meanwhile
                     future.set_result(new)
 
-    async def _insert_inbox_rows(self, rows: Sequence[_Row]) -> set[str]:
-        """One INSERT for every row (one implicit transaction); the keys actually inserted."""
-        values = ", ".join(["(?, ?, ?, ?)"] * len(rows))
-        inserted = await self._all(
-            "INSERT INTO zalo_inbox (event_key, user_id, payload, received_at) VALUES "
-            + values
-            + " ON CONFLICT (event_key) DO NOTHING RETURNING event_key",
-            [value for row in rows for value in row],
-        )
-        return {row[0] for row in inserted}
-
     async def inbox_pending(self, limit: int) -> list[InboxEvent]:
-        async with self._lock:
-            rows = await self._all(
+        async with self.db.connection() as session:
+            rows = await session.fetch_all(
                 "SELECT event_key, user_id, payload FROM zalo_inbox WHERE status = 'pending'"
-                " ORDER BY received_at, rowid LIMIT ?",
+                f" ORDER BY received_at, {self.db.dialect.arrival_order} LIMIT ?",
                 (limit,),
             )
         return [InboxEvent(row[0], row[1], row[2]) for row in rows]
@@ -85,43 +84,30 @@ class ZaloMixin(SqliteConnection):
         self, event_keys: Sequence[str], now: dt.datetime, error: str | None = None
     ) -> None:
         status = "failed" if error else "done"
-        async with self._lock:
-            await self._db.executemany(
+        async with self.db.connection() as session:
+            await session.execute_many(
                 "UPDATE zalo_inbox SET status = ?, processed_at = ?, last_error = ?"
                 " WHERE event_key = ?",
                 [(status, now.isoformat(), error, key) for key in event_keys],
             )
 
     async def inbox_counts(self) -> dict[str, int]:
-        async with self._lock:
-            rows = await self._all("SELECT status, COUNT(*) FROM zalo_inbox GROUP BY status")
+        async with self.db.connection() as session:
+            rows = await session.fetch_all(
+                "SELECT status, COUNT(*) FROM zalo_inbox GROUP BY status"
+            )
         return {status: count for status, count in rows}
 
     async def forget_inbox_before(self, moment: dt.datetime) -> int:
-        async with self._lock:
-            cursor = await self._db.execute(
+        async with self.db.connection() as session:
+            return await session.execute(
                 "DELETE FROM zalo_inbox WHERE status <> 'pending' AND received_at < ?",
                 (moment.isoformat(),),
             )
-        return cursor.rowcount
 
     async def forget_zalo_user(self, user_id: str) -> None:
-        """The person's Zalo traces: follower state, reply window, last numbered list, and the
-        text of their handled webhook events (the keys stay, so a redelivery is still refused).
-        Events not handled yet stay: they are messages still to answer."""
-        async with self._lock, self._transaction() as db:
-            await db.execute("DELETE FROM zalo_followers WHERE user_id = ?", (user_id,))
-            await db.execute(
-                "UPDATE zalo_inbox SET user_id = '', payload = '{}', last_error = NULL"
-                " WHERE user_id = ? AND status <> 'pending'",
-                (user_id,),
-            )
-
-    async def forget_chat(self, chat: ChatRef) -> None:
-        """/xoadulieu, extended (this mixin precedes DossiersMixin in `SqliteStorage`)."""
-        await super().forget_chat(chat)  # type: ignore[misc]
-        if chat.channel == "zalo":
-            await self.forget_zalo_user(chat.chat_id)
+        async with self.db.transaction() as session:
+            await forget_zalo_traces(session, user_id)
 
     # -- followers and the reply window --
     async def zalo_interaction(
@@ -130,8 +116,8 @@ class ZaloMixin(SqliteConnection):
         """The person wrote or pressed a button: the free window starts again; replies carry
         the id of their message (`message_id`, kept until the next one)."""
         stamp = now.isoformat()
-        async with self._lock:
-            await self._db.execute(
+        async with self.db.connection() as session:
+            await session.execute(
                 "INSERT INTO zalo_followers (user_id, followed, last_interaction, cs_sent,"
                 " last_message_id, updated_at) VALUES (?, 1, ?, 0, ?, ?)"
                 " ON CONFLICT (user_id) DO UPDATE SET"
@@ -143,8 +129,8 @@ class ZaloMixin(SqliteConnection):
 
     async def zalo_set_followed(self, user_id: str, followed: bool, now: dt.datetime) -> None:
         stamp = now.isoformat()
-        async with self._lock:
-            await self._db.execute(
+        async with self.db.connection() as session:
+            await session.execute(
                 "INSERT INTO zalo_followers (user_id, followed, updated_at) VALUES (?, ?, ?)"
                 " ON CONFLICT (user_id) DO UPDATE SET followed = excluded.followed,"
                 " updated_at = excluded.updated_at",
@@ -152,8 +138,8 @@ class ZaloMixin(SqliteConnection):
             )
 
     async def zalo_follower(self, user_id: str) -> ZaloFollower | None:
-        async with self._lock:
-            row = await self._one(
+        async with self.db.connection() as session:
+            row = await session.fetch_one(
                 "SELECT followed, last_interaction, cs_sent, choices, last_message_id"
                 " FROM zalo_followers"
                 " WHERE user_id = ?",
@@ -171,16 +157,16 @@ class ZaloMixin(SqliteConnection):
         )
 
     async def zalo_count_cs(self, user_id: str, sent: int = 1) -> None:
-        async with self._lock:
-            await self._db.execute(
+        async with self.db.connection() as session:
+            await session.execute(
                 "UPDATE zalo_followers SET cs_sent = cs_sent + ? WHERE user_id = ?",
                 (sent, user_id),
             )
 
     async def zalo_set_choices(self, user_id: str, tokens: Sequence[str]) -> None:
         """The buttons of the last reply, in order, for a person who types their number."""
-        async with self._lock:
-            await self._db.execute(
+        async with self.db.connection() as session:
+            await session.execute(
                 "UPDATE zalo_followers SET choices = ? WHERE user_id = ?",
                 (json.dumps(list(tokens)), user_id),
             )
@@ -190,8 +176,8 @@ class ZaloMixin(SqliteConnection):
         self, buttons: Sequence[tuple[str, str, str]], now: dt.datetime
     ) -> None:
         """(token, data, label) triples; a token already known is kept as it is."""
-        async with self._lock:
-            await self._db.executemany(
+        async with self.db.connection() as session:
+            await session.execute_many(
                 "INSERT INTO zalo_buttons (token, data, label, created_at) VALUES (?, ?, ?, ?)"
                 " ON CONFLICT (token) DO NOTHING",
                 [(token, data, label, now.isoformat()) for token, data, label in buttons],
@@ -199,14 +185,16 @@ class ZaloMixin(SqliteConnection):
 
     async def zalo_button(self, token: str) -> tuple[str, str] | None:
         """(data, label) for a token, or None if it is unknown."""
-        async with self._lock:
-            row = await self._one("SELECT data, label FROM zalo_buttons WHERE token = ?", (token,))
+        async with self.db.connection() as session:
+            row = await session.fetch_one(
+                "SELECT data, label FROM zalo_buttons WHERE token = ?", (token,)
+            )
         return (row[0], row[1]) if row else None
 
     # -- OAuth tokens --
     async def zalo_tokens(self) -> ZaloTokens | None:
-        async with self._lock:
-            row = await self._one(
+        async with self.db.connection() as session:
+            row = await session.fetch_one(
                 "SELECT access_token, refresh_token, expires_at, seed FROM zalo_tokens WHERE id = 1"
             )
         if row is None:
@@ -215,8 +203,8 @@ class ZaloMixin(SqliteConnection):
 
     async def zalo_save_tokens(self, tokens: ZaloTokens, now: dt.datetime) -> None:
         """One statement, one transaction: the single-use refresh token is never half-written."""
-        async with self._lock, self._transaction() as db:
-            await db.execute(
+        async with self.db.transaction() as session:
+            await session.execute(
                 "INSERT INTO zalo_tokens (id, access_token, refresh_token, expires_at,"
                 " refreshed_at, seed) VALUES (1, ?, ?, ?, ?, ?) ON CONFLICT (id) DO UPDATE SET"
                 " access_token = excluded.access_token, refresh_token = excluded.refresh_token,"
@@ -230,6 +218,18 @@ class ZaloMixin(SqliteConnection):
                     tokens.seed,
                 ),
             )
+
+
+async def _insert_inbox_rows(session: Session, rows: Sequence[_Row]) -> set[str]:
+    """One INSERT for every row (one implicit transaction); the keys actually inserted."""
+    values = ", ".join(["(?, ?, ?, ?)"] * len(rows))
+    inserted = await session.fetch_all(
+        "INSERT INTO zalo_inbox (event_key, user_id, payload, received_at) VALUES "
+        + values
+        + " ON CONFLICT (event_key) DO NOTHING RETURNING event_key",
+        [value for row in rows for value in row],
+    )
+    return {row[0] for row in inserted}
 
 
 def _first_of_each(group: Sequence[tuple[_Row, object]], inserted: set[str]) -> list[bool]:

@@ -11,8 +11,8 @@ from typing import Any
 from core.clock import VIETNAM
 from core.dossiers import ReturnMethod, Status, SubmissionChannel
 from core.report import CatalogueChanges, ReportData, ReportDossier
-from storage.sqlite.connection import SqliteConnection, day_range
-from storage.sqlite.dossiers import _FINISHED, _STOPPED
+from storage.sql.rows import FINISHED, STOPPED, day_range
+from storage.sql.session import Database
 
 # Every dossier alive at some moment of the period: received before its end, and not finished
 # before its start. A finished dossier's resolution moment is the export's date, else the first
@@ -24,15 +24,15 @@ SELECT x.procedure_id, x.received_at, x.due_date, x.status, x.submission_channel
 FROM (
   SELECT d.code_key, d.procedure_id, d.received_at, d.due_date, d.status, d.submission_channel,
          d.resolved_at, d.return_method,
-         CASE WHEN d.status IN ({_FINISHED}) AND d.resolved_at IS NULL THEN
+         CASE WHEN d.status IN ({FINISHED}) AND d.resolved_at IS NULL THEN
            (SELECT MIN(e.at) FROM dossier_events e
-            WHERE e.code_key = d.code_key AND e.new_status IN ({_FINISHED}))
+            WHERE e.code_key = d.code_key AND e.new_status IN ({FINISHED}))
          END AS seen_at,
          -- The status at the end of the period, looked up only for a dossier that ever waited
          -- for the person (counted, restarted or waiting now: core.waiting) and not resolved
          -- before the end: the others were running whenever they were open.
          CASE WHEN (d.supplements > 0 OR d.clock_restarted_at IS NOT NULL
-                    OR d.status IN ({_STOPPED}))
+                    OR d.status IN ({STOPPED}))
                    AND (d.resolved_at IS NULL OR d.resolved_at >= ?) THEN
            (SELECT e.new_status FROM dossier_events e
             WHERE e.code_key = d.code_key AND e.new_status IS NOT NULL AND e.at < ?
@@ -43,7 +43,7 @@ FROM (
 ) x
 LEFT JOIN (SELECT code_key, COUNT(*) AS n, MIN(old_due) AS first_due FROM apologies
            WHERE issued_at < ? GROUP BY code_key) a ON a.code_key = x.code_key
-WHERE x.status NOT IN ({_FINISHED}) OR COALESCE(x.resolved_at, x.seen_at) IS NULL
+WHERE x.status NOT IN ({FINISHED}) OR COALESCE(x.resolved_at, x.seen_at) IS NULL
    OR COALESCE(x.resolved_at, x.seen_at) >= ?
 """
 
@@ -59,10 +59,13 @@ WHERE at >= ? AND at < ? GROUP BY change
 """
 
 
-class ReportsMixin(SqliteConnection):
+class SqlReports:
+    def __init__(self, db: Database) -> None:
+        self.db = db
+
     async def report_data(self, first: dt.date, last: dt.date) -> ReportData:
         start, after = day_range(first, last)
-        rows, apologies, changes = await self._snapshot(
+        rows, apologies, changes = await self.db.snapshot(
             (_REPORT_DOSSIERS, (after, after, after, after, start)),
             (_REPORT_APOLOGIES, (start, after)),
             (_REPORT_CATALOGUE, (start, after)),
@@ -85,8 +88,8 @@ class ReportsMixin(SqliteConnection):
     async def record_catalogue_changes(
         self, changes: Sequence[tuple[str, str]], source: str, now: dt.datetime
     ) -> None:
-        async with self._lock, self._transaction() as db:
-            await db.executemany(
+        async with self.db.transaction() as session:
+            await session.execute_many(
                 "INSERT INTO catalogue_changes (at, procedure_id, change, source)"
                 " VALUES (?, ?, ?, ?)",
                 [(now.isoformat(), procedure, change, source) for procedure, change in changes],

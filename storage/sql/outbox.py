@@ -11,33 +11,45 @@ import json
 from collections.abc import Sequence
 
 from storage.base import ChatRef, OutboxItem, OutboxMessage, OutboxStatus
-from storage.sqlite.connection import SqliteConnection
+from storage.sql.session import Database, Session
 
 
-class OutboxMixin(SqliteConnection):
+async def insert_outbox(session: Session, messages: Sequence[OutboxMessage], stamp: str) -> int:
+    """Queue messages inside the caller's transaction (a known dedupe key is skipped)."""
+    added = 0
+    for message in messages:
+        added += await session.execute(
+            "INSERT INTO outbox (dedupe_key, channel, chat_id, kind, payload, status,"
+            " next_attempt_at, created_at) VALUES (?, ?, ?, ?, ?, 'pending', ?, ?)"
+            " ON CONFLICT (dedupe_key) DO NOTHING",
+            (
+                message.dedupe_key,
+                message.channel,
+                message.chat_id,
+                message.kind,
+                json.dumps(message.payload, ensure_ascii=False),
+                stamp,
+                stamp,
+            ),
+        )
+    return added
+
+
+async def forget_messages(session: Session, chat: ChatRef) -> None:
+    """Part of erasing a chat: its messages, sent or not (a sent one still links the chat to a
+    dossier)."""
+    await session.execute(
+        "DELETE FROM outbox WHERE channel = ? AND chat_id = ?", (chat.channel, chat.chat_id)
+    )
+
+
+class SqlOutbox:
+    def __init__(self, db: Database) -> None:
+        self.db = db
+
     async def enqueue(self, messages: Sequence[OutboxMessage], now: dt.datetime) -> int:
-        async with self._lock, self._transaction():
-            return await self._insert_outbox(messages, now.isoformat())
-
-    async def _insert_outbox(self, messages: Sequence[OutboxMessage], stamp: str) -> int:
-        added = 0
-        for message in messages:
-            cursor = await self._db.execute(
-                "INSERT INTO outbox (dedupe_key, channel, chat_id, kind, payload, status,"
-                " next_attempt_at, created_at) VALUES (?, ?, ?, ?, ?, 'pending', ?, ?)"
-                " ON CONFLICT (dedupe_key) DO NOTHING",
-                (
-                    message.dedupe_key,
-                    message.channel,
-                    message.chat_id,
-                    message.kind,
-                    json.dumps(message.payload, ensure_ascii=False),
-                    stamp,
-                    stamp,
-                ),
-            )
-            added += cursor.rowcount
-        return added
+        async with self.db.transaction() as session:
+            return await insert_outbox(session, messages, now.isoformat())
 
     async def claim_due(
         self,
@@ -54,10 +66,10 @@ class OutboxMixin(SqliteConnection):
         if chat is not None:
             where += " AND channel = ? AND chat_id = ?"
             params += [chat.channel, chat.chat_id]
-        async with self._lock:
-            # One statement, atomic by itself (one trip to the database thread, not four: the
+        async with self.db.connection() as session:
+            # One statement, atomic by itself (one trip to the database, not four: the
             # Telegram worker claims a row or two per message).
-            rows = await self._all(
+            rows = await session.fetch_all(
                 "UPDATE outbox SET status = 'sending', attempts = attempts + 1 WHERE id IN"
                 # Broadcasts have a lower priority (1): a dossier's message queued behind
                 # thousands of notices still goes out first.
@@ -79,65 +91,63 @@ class OutboxMixin(SqliteConnection):
         ]
 
     async def mark_sent(self, item_id: int, message_id: str | None, now: dt.datetime) -> None:
-        async with self._lock:
-            await self._db.execute(
+        async with self.db.connection() as session:
+            await session.execute(
                 "UPDATE outbox SET status = 'sent', sent_at = ?, message_id = ?,"
                 " last_error = NULL WHERE id = ?",
                 (now.isoformat(), message_id, item_id),
             )
 
     async def mark_retry(self, item_id: int, error: str, next_attempt: dt.datetime) -> None:
-        async with self._lock:
-            await self._db.execute(
+        async with self.db.connection() as session:
+            await session.execute(
                 "UPDATE outbox SET status = 'pending', next_attempt_at = ?, last_error = ?"
                 " WHERE id = ?",
                 (next_attempt.isoformat(), error[:500], item_id),
             )
 
     async def mark_failed(self, item_id: int, error: str, now: dt.datetime) -> None:
-        async with self._lock:
-            await self._db.execute(
+        async with self.db.connection() as session:
+            await session.execute(
                 "UPDATE outbox SET status = 'failed', last_error = ?, sent_at = NULL WHERE id = ?",
                 (f"{now.isoformat()} {error}"[:500], item_id),
             )
 
     async def mark_cancelled(self, item_id: int, now: dt.datetime) -> None:
-        async with self._lock:
-            await self._db.execute(
+        async with self.db.connection() as session:
+            await session.execute(
                 "UPDATE outbox SET status = 'cancelled', last_error = ? WHERE id = ?",
                 (f"{now.isoformat()} cancelled before sending", item_id),
             )
 
     async def mark_held(self, item_id: int, reason: str, now: dt.datetime) -> None:
-        async with self._lock:
-            await self._db.execute(
+        async with self.db.connection() as session:
+            await session.execute(
                 "UPDATE outbox SET status = 'held', last_error = ? WHERE id = ?",
                 (f"{now.isoformat()} {reason}"[:500], item_id),
             )
 
     async def release_held(self, chat: ChatRef, now: dt.datetime) -> int:
-        async with self._lock:
-            cursor = await self._db.execute(
+        async with self.db.connection() as session:
+            return await session.execute(
                 "UPDATE outbox SET status = 'pending', next_attempt_at = ?"
                 " WHERE channel = ? AND chat_id = ? AND status = 'held'",
                 (now.isoformat(), chat.channel, chat.chat_id),
             )
-        return cursor.rowcount
 
     async def recover_in_flight(self, channels: Sequence[str] | None = None) -> int:
         where, params = "status = 'sending'", []
         if channels is not None:
             where += f" AND channel IN ({','.join('?' * len(channels))})"
             params = list(channels)
-        async with self._lock:
-            cursor = await self._db.execute(
+        async with self.db.connection() as session:
+            return await session.execute(
                 f"UPDATE outbox SET status = 'pending' WHERE {where}", params
             )
-        return cursor.rowcount
 
     async def outbox_counts(self) -> dict[OutboxStatus, int]:
-        async with self._lock:
-            rows = await self._all("SELECT status, COUNT(*) FROM outbox GROUP BY status")
+        async with self.db.connection() as session:
+            rows = await session.fetch_all("SELECT status, COUNT(*) FROM outbox GROUP BY status")
         counts = dict.fromkeys(OutboxStatus, 0)
         counts.update({OutboxStatus(status): count for status, count in rows})
         return counts

@@ -7,27 +7,47 @@ from collections.abc import Sequence
 from typing import Any
 
 from core.officers import AuditAction, AuditEntry, Officer
-from storage.sqlite.connection import SqliteConnection
+from storage.sql.session import Database, Session
 
 _AUDIT_COLUMNS = "id, at, channel, actor, actor_name, action, target, detail"
 
 
-class OfficersMixin(SqliteConnection):
+async def insert_audit(session: Session, entry: AuditEntry) -> None:
+    """Record an officer's action inside the caller's transaction."""
+    await session.execute(
+        "INSERT INTO audit_log (at, channel, actor, actor_name, action, target, detail)"
+        " VALUES (?, ?, ?, ?, ?, ?, ?)",
+        (
+            entry.at.isoformat(),
+            entry.channel,
+            entry.actor,
+            entry.actor_name,
+            entry.action.value,
+            entry.target,
+            entry.detail,
+        ),
+    )
+
+
+class SqlOfficers:
+    def __init__(self, db: Database) -> None:
+        self.db = db
+
     async def officers(self) -> list[Officer]:
-        async with self._lock:
-            rows = await self._all(
+        async with self.db.connection() as session:
+            rows = await session.fetch_all(
                 "SELECT channel, user_id, name, added_by, added_at FROM officers"
                 " ORDER BY channel, added_at, user_id"
             )
         return [Officer(r[0], r[1], r[2], r[3], dt.datetime.fromisoformat(r[4])) for r in rows]
 
     async def add_officer(self, officer: Officer, audit: AuditEntry) -> bool:
-        async with self._lock, self._transaction() as db:
-            known = await self._one(
+        async with self.db.transaction() as session:
+            known = await session.fetch_one(
                 "SELECT 1 FROM officers WHERE channel = ? AND user_id = ?",
                 (officer.channel, officer.user_id),
             )
-            await db.execute(
+            await session.execute(
                 "INSERT INTO officers (channel, user_id, name, added_by, added_at)"
                 " VALUES (?, ?, ?, ?, ?) ON CONFLICT (channel, user_id)"
                 " DO UPDATE SET name = COALESCE(excluded.name, officers.name)",
@@ -39,40 +59,25 @@ class OfficersMixin(SqliteConnection):
                     officer.added_at.isoformat(),
                 ),
             )
-            await self._insert_audit(audit)
+            await insert_audit(session, audit)
         return known is None
 
     async def remove_officer(self, channel: str, user_id: str, audit: AuditEntry) -> bool:
-        async with self._lock, self._transaction() as db:
-            cursor = await db.execute(
+        async with self.db.transaction() as session:
+            removed = await session.execute(
                 "DELETE FROM officers WHERE channel = ? AND user_id = ?", (channel, user_id)
             )
-            if cursor.rowcount:
-                await self._insert_audit(audit)
-        return cursor.rowcount > 0
+            if removed:
+                await insert_audit(session, audit)
+        return removed > 0
 
     async def record_audit(self, entry: AuditEntry) -> None:
-        async with self._lock:
-            await self._insert_audit(entry)
-
-    async def _insert_audit(self, entry: AuditEntry) -> None:
-        await self._db.execute(
-            "INSERT INTO audit_log (at, channel, actor, actor_name, action, target, detail)"
-            " VALUES (?, ?, ?, ?, ?, ?, ?)",
-            (
-                entry.at.isoformat(),
-                entry.channel,
-                entry.actor,
-                entry.actor_name,
-                entry.action.value,
-                entry.target,
-                entry.detail,
-            ),
-        )
+        async with self.db.connection() as session:
+            await insert_audit(session, entry)
 
     async def audit_entries(self, limit: int, offset: int = 0) -> list[AuditEntry]:
-        async with self._lock:
-            rows = await self._all(
+        async with self.db.connection() as session:
+            rows = await session.fetch_all(
                 f"SELECT {_AUDIT_COLUMNS} FROM audit_log ORDER BY id DESC LIMIT ? OFFSET ?",
                 (limit, offset),
             )
