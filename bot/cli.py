@@ -27,6 +27,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 from urllib.parse import urlsplit
 
+from bot import log_redaction
 from bot.app import Dispatcher, load_knowledge, running_services
 from bot.channels.console import ConsoleChannel
 from bot.knowledge_files import KnowledgeFiles, signal_running_bot, write_pid_file
@@ -450,6 +451,7 @@ def main(argv: list[str] | None = None) -> int:
     logging.basicConfig(
         level=settings.log_level, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
     )
+    log_redaction.install(settings.secret_values())  # issue 15: no secret in any log line
     try:
         return int(args.run(args, settings))
     except CatalogueInvalid as invalid:

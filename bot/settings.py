@@ -192,6 +192,21 @@ class Settings(BaseSettings):
         AdminIds.parse(value)  # an entry that is not `channel:id` or a bare id is refused
         return value
 
+    def secret_values(self) -> list[str]:
+        """Every secret setting's value: none of them is ever logged (bot.log_redaction)."""
+        return [
+            value.get_secret_value()
+            for value in (
+                self.telegram_bot_token,
+                self.telegram_webhook_secret,
+                self.zalo_app_secret,
+                self.zalo_oa_secret_key,
+                self.zalo_access_token,
+                self.zalo_refresh_token,
+            )
+            if value is not None and value.get_secret_value()
+        ]
+
     @property
     def admins(self) -> AdminIds:
         """OFFICER_IDS with their channels (a bare number is a Telegram id, with a warning)."""

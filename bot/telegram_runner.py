@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 
 from telegram import Update
 
+from bot import log_redaction
 from bot.app import Dispatcher
 from bot.care_jobs import CareWatch
 from bot.channels.telegram import (
@@ -58,6 +59,7 @@ class TelegramBot:
     def __init__(self, services: Services, options: TelegramOptions) -> None:
         self.services = services
         self.options = options
+        log_redaction.protect(options.token, options.secret_token)  # in every request URL
         self.application = build_application(options.token, options.base_url, options.base_file_url)
         self.channel = TelegramChannel(
             self.application,

@@ -25,6 +25,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, PlainTextResponse, Response
 from starlette.routing import BaseRoute, Route
 
+from bot import log_redaction
 from bot.app import Dispatcher
 from bot.care_jobs import CareWatch, DailyWatches
 from bot.channels.zalo import (
@@ -99,6 +100,9 @@ class ZaloBot:
         when another channel of the same process runs them (`--channel all`)."""
         self.services = services
         self.options = options
+        log_redaction.protect(
+            options.app_secret, options.oa_secret_key, options.access_token, options.refresh_token
+        )
         self.http = httpx.AsyncClient(
             timeout=httpx.Timeout(10.0), limits=httpx.Limits(max_connections=64)
         )

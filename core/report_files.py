@@ -8,7 +8,6 @@ drawn with the Agg canvas on a private Figure: no global pyplot state, safe in a
 
 from __future__ import annotations
 
-import csv
 import datetime as dt
 import io
 import textwrap
@@ -16,6 +15,7 @@ from collections.abc import Sequence
 from itertools import groupby
 from operator import itemgetter
 
+from core.cell_safety import SafeCsvWriter, neutralise_workbook
 from core.dossiers import SubmissionChannel
 from core.report import Figures, PeriodReport, Timeliness, percent
 
@@ -140,7 +140,7 @@ def footnotes(report: PeriodReport) -> list[str]:
 
 def report_csv(report: PeriodReport, office: str) -> bytes:
     out = io.StringIO()
-    writer = csv.writer(out)
+    writer = SafeCsvWriter(out)  # issue 15: no cell read as a formula
     for line in notes(report, office):
         writer.writerow([line])
     writer.writerow([f"{group} – {name}" if group else name for group, name in COLUMNS])
@@ -221,6 +221,7 @@ def report_xlsx(report: PeriodReport, office: str) -> bytes:
     sheet.row_dimensions[top + 1].height = 45
     sheet.freeze_panes = f"C{top + 2}"
     out = io.BytesIO()
+    neutralise_workbook(book)  # issue 15: no cell read as a formula
     book.save(out)
     return out.getvalue()
 

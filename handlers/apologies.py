@@ -10,7 +10,6 @@ page (A5) for people who do not use chat. /trehan lists what needs an apology no
 
 from __future__ import annotations
 
-import csv
 import datetime as dt
 import io
 from collections.abc import Sequence
@@ -29,6 +28,7 @@ from core.apologies import (
     parse_date,
     proposed_new_date,
 )
+from core.cell_safety import SafeCsvWriter
 from core.dossiers import STATUS_INFO, Dossier, Status
 from core.law import law_in_force, law_of
 from core.messages import Button, OutgoingFile, Reply, TextFormat
@@ -358,7 +358,7 @@ def apologies_csv(
     last: dt.date,
 ) -> OutgoingFile:
     out = io.StringIO()
-    writer = csv.writer(out)
+    writer = SafeCsvWriter(out)  # issue 15: a reason typed "=HYPERLINK(…)" stays text
     header = ["Số văn bản", "Ngày ban hành", "Mã hồ sơ", "Thủ tục", "Lý do", "Ngày hẹn cũ",
               "Ngày hẹn mới", "Người ban hành"]  # fmt: skip
     writer.writerow(header)

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import datetime as dt
 import ipaddress
+import logging
+import re
 import socket
 from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
@@ -104,3 +106,27 @@ def officer_chat(dispatcher: Dispatcher) -> Transcript:
 @pytest.fixture
 def data_dir() -> Iterator[Path]:
     yield DATA
+
+
+# Issue 15: no secret in the logs. Every test of these end-to-end modules runs with logging at
+# DEBUG and its captured log (messages and tracebacks) is scanned for the secrets the stand-ins
+# use: the Bot API token, the webhook secret, Zalo's app secret, OA secret key and every access
+# and refresh token the stand-in issues.
+E2E_MODULES = frozenset({"test_telegram_e2e", "test_zalo", "test_tickets_channels", "test_cli_run"})
+TEST_SECRETS = re.compile(
+    r"123456:TEST|s3cret|oa-secret-key-for-tests|app-secret-for-tests"
+    r"|\b(?:expired-)?(?:access|refresh)-\d+\b"
+)
+
+
+@pytest.fixture(autouse=True)
+def _no_secrets_in_logs(
+    request: pytest.FixtureRequest, caplog: pytest.LogCaptureFixture
+) -> Iterator[None]:
+    if request.module.__name__.rpartition(".")[2] not in E2E_MODULES:
+        yield
+        return
+    caplog.set_level(logging.DEBUG)
+    yield
+    leaks = sorted(set(TEST_SECRETS.findall(caplog.text)))
+    assert not leaks, f"secrets in the logs: {leaks}"

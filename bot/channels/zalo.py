@@ -51,6 +51,7 @@ from typing import Any
 
 import httpx
 
+from bot import log_redaction
 from bot.app import Dispatcher
 from bot.delivery import OutboxWorker, RetryLater, RetryPolicy, render_or_settle
 from core import tickets
@@ -552,6 +553,7 @@ class TokenKeeper:
         configured = self.options.refresh_token
         seed = seed_of(configured) if configured else None
         if stored is not None and (seed is None or stored.seed == seed):
+            log_redaction.protect(stored.access_token, stored.refresh_token)
             self.tokens = stored
             return
         access = self.options.access_token or ""
@@ -612,6 +614,7 @@ class TokenKeeper:
             code = int(body.get("error", 0)) if isinstance(body, dict) else 0
             raise ZaloApiError(code, str(body)[:200])
         lifetime = float(body.get("expires_in") or 3600)
+        log_redaction.protect(str(body["access_token"]), str(body.get("refresh_token") or ""))
         return ZaloTokens(
             access_token=str(body["access_token"]),
             refresh_token=str(body.get("refresh_token") or ""),
