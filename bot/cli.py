@@ -13,6 +13,8 @@ motcua apologies [--from D] [--to D] [--csv FILE]   apologies issued, for the qu
 motcua report [--quarter 2026-Q3 | --year 2026 | --from D --to D] [--xlsx F] [--png F]
                                  the quarterly figures (bot/report_cli.py)
 motcua reload [FILE] [--yes]     validate (and install) a catalogue; the running bot reloads it
+motcua slips [MÃ …] [--date D] [--poster] [--revoke MÃ]   slips with the receipt's QR
+                                 (bot/slips_cli.py)
 """
 
 from __future__ import annotations
@@ -33,6 +35,7 @@ from bot.channels.console import ConsoleChannel
 from bot.knowledge_files import KnowledgeFiles, signal_running_bot, write_pid_file
 from bot.report_cli import add_report_parser
 from bot.settings import Settings
+from bot.slips_cli import add_slips_parser
 from core.apologies import parse_date
 from core.catalogue import CatalogueInvalid, check_catalogue
 from core.catalogue.diff import describe_diff, diff_catalogues, history_rows
@@ -420,6 +423,7 @@ def build_parser() -> argparse.ArgumentParser:
     listing.add_argument("--csv", help="ghi ra tệp CSV (mở được bằng Excel) thay vì in ra màn hình")
     listing.set_defaults(run=_apologies)
     add_report_parser(commands)
+    add_slips_parser(commands)
 
     reload = commands.add_parser(
         "reload", help="kiểm tra rồi áp dụng danh mục thủ tục mới mà không dừng bot"

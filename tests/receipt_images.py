@@ -124,7 +124,8 @@ def photo(rng: random.Random, kind: str, *, megapixels: float | None = None) -> 
         placed.append(((x * cos - y * sin) * scale, (x * sin + y * cos) * scale))
     xs, ys = [p[0] for p in placed], [p[1] for p in placed]
     margin = rng.uniform(0.05, 0.25) * scale * max(w, h)
-    width, height = max(xs) - min(xs) + 2 * margin, max(ys) - min(ys) + 2 * margin
+    width = float(max(xs) - min(xs) + 2 * margin)
+    height = float(max(ys) - min(ys) + 2 * margin)
     zoom = (megapixels * 1e6 / (width * height)) ** 0.5 if megapixels else 1.0
     target = [((x - min(xs) + margin) * zoom, (y - min(ys) + margin) * zoom) for x, y in placed]
     size = (int(width * zoom), int(height * zoom))

@@ -333,3 +333,50 @@ def test_image_messages_keep_nothing_but_the_code() -> None:
     image = IncomingFile("anh.jpg", "FILE0001", "image/jpeg", 1234)
     message = IncomingMessage("telegram", "1", "1", image=image)
     assert not any(isinstance(v, bytes) for v in vars(message).values())
+
+
+# -- the command line -------------------------------------------------------------------------
+
+
+def test_motcua_slips_prints_revokes_and_makes_the_poster(tmp_path: Path) -> None:
+    import asyncio
+
+    from bot.cli import main
+    from tests.conftest import make_settings
+
+    settings = make_settings(tmp_path)
+
+    async def seed() -> None:
+        storage = await SqliteStorage.open(settings.database_file)
+        await storage.apply_dossiers([with_hash(dossier())], NOW, "import:a.csv")
+        await storage.close()
+
+    asyncio.run(seed())
+    env = {"MOTCUA_DATA_DIR": str(tmp_path / "data")}
+    with pytest.MonkeyPatch.context() as patch:
+        for name, value in env.items():
+            patch.setenv(name, value)
+        assert main(["slips", CODE]) == 2  # no public address yet
+        patch.setenv("MOTCUA_PUBLIC_URL", PUBLIC_URL)
+        out = tmp_path / "phieu.pdf"
+        assert main(["slips", CODE, "--size", "a5", "--out", str(out)]) == 0
+        [url] = _qr_texts(out.read_bytes())
+        assert url.startswith(PUBLIC_URL + "/hs/")
+        sheet = tmp_path / "ngay.pdf"
+        assert main(["slips", "--date", "16/11/2026", "--out", str(sheet)]) == 0
+        assert len(_qr_texts(sheet.read_bytes())) == 1
+        assert main(["slips", "--date", "17/11/2026", "--out", str(sheet)]) == 2
+        assert main(["slips", "--revoke", CODE]) == 0
+        assert main(["slips", "--poster", "--out", str(tmp_path / "p.pdf")]) == 2
+        patch.setenv("MOTCUA_TELEGRAM_BOT_USERNAME", "motcua_test_bot")
+        assert main(["slips", "--poster", "--out", str(tmp_path / "p.pdf")]) == 0
+
+    async def check() -> None:
+        storage = await SqliteStorage.open(settings.database_file)
+        linked = await storage.linked_dossier(token_hash(token_from_text(url) or ""))
+        assert linked is not None and linked.revoked
+        actions = [e.action for e in await storage.audit_entries(10)]
+        assert AuditAction.LINKS_REVOKED in actions and AuditAction.SLIPS_PRINTED in actions
+        await storage.close()
+
+    asyncio.run(check())
