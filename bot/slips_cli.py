@@ -53,7 +53,7 @@ async def _audit(services: Services, action: AuditAction, target: str | None, de
     await services.storage.record_audit(entry)
 
 
-async def _slips_async(args: argparse.Namespace, settings: Settings) -> int:
+async def slips_from_command_line(args: argparse.Namespace, settings: Settings) -> int:
     async with running_services(settings) as services:
         today = services.clock.now().date()
         if args.poster:
@@ -124,4 +124,4 @@ def _write(path: str | Path, content: bytes, count: int | None = None) -> int:
 
 
 def run_slips(args: argparse.Namespace, settings: Settings) -> int:
-    return asyncio.run(_slips_async(args, settings))
+    return asyncio.run(slips_from_command_line(args, settings))

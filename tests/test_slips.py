@@ -32,7 +32,7 @@ from core.slips import (
     token_from_text,
     token_hash,
 )
-from handlers.context import Services
+from handlers.context import Knowledge, Services
 from storage.base import ChatRef, Storage
 from storage.sqlite import SqliteStorage
 from tests.dossier_fixtures import CODE, OTHER_CODE, dossier, with_hash
@@ -338,45 +338,38 @@ def test_image_messages_keep_nothing_but_the_code() -> None:
 # -- the command line -------------------------------------------------------------------------
 
 
-def test_motcua_slips_prints_revokes_and_makes_the_poster(tmp_path: Path) -> None:
-    import asyncio
-
-    from bot.cli import main
+async def test_motcua_slips_prints_revokes_and_makes_the_poster(
+    tmp_path: Path, knowledge: Knowledge, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from bot.cli import build_parser
+    from bot.slips_cli import slips_from_command_line
     from tests.conftest import make_settings
 
-    settings = make_settings(tmp_path)
+    async def motcua(*argv: str, **settings: object) -> int:
+        args = build_parser().parse_args(["slips", *argv])
+        return await slips_from_command_line(args, make_settings(tmp_path, **settings))
 
-    async def seed() -> None:
-        storage = await SqliteStorage.open(settings.database_file)
-        await storage.apply_dossiers([with_hash(dossier())], NOW, "import:a.csv")
-        await storage.close()
-
-    asyncio.run(seed())
-    env = {"MOTCUA_DATA_DIR": str(tmp_path / "data")}
-    with pytest.MonkeyPatch.context() as patch:
-        for name, value in env.items():
-            patch.setenv(name, value)
-        assert main(["slips", CODE]) == 2  # no public address yet
-        patch.setenv("MOTCUA_PUBLIC_URL", PUBLIC_URL)
-        out = tmp_path / "phieu.pdf"
-        assert main(["slips", CODE, "--size", "a5", "--out", str(out)]) == 0
-        [url] = _qr_texts(out.read_bytes())
-        assert url.startswith(PUBLIC_URL + "/hs/")
-        sheet = tmp_path / "ngay.pdf"
-        assert main(["slips", "--date", "16/11/2026", "--out", str(sheet)]) == 0
-        assert len(_qr_texts(sheet.read_bytes())) == 1
-        assert main(["slips", "--date", "17/11/2026", "--out", str(sheet)]) == 2
-        assert main(["slips", "--revoke", CODE]) == 0
-        assert main(["slips", "--poster", "--out", str(tmp_path / "p.pdf")]) == 2
-        patch.setenv("MOTCUA_TELEGRAM_BOT_USERNAME", "motcua_test_bot")
-        assert main(["slips", "--poster", "--out", str(tmp_path / "p.pdf")]) == 0
-
-    async def check() -> None:
-        storage = await SqliteStorage.open(settings.database_file)
+    monkeypatch.setattr("bot.app.load_knowledge", lambda _settings: knowledge)  # loaded once
+    storage = await SqliteStorage.open(make_settings(tmp_path).database_file)
+    await storage.apply_dossiers([with_hash(dossier())], NOW, "import:a.csv")
+    await storage.close()
+    assert await motcua(CODE) == 2  # no public address yet
+    out, sheet = tmp_path / "phieu.pdf", tmp_path / "ngay.pdf"
+    assert await motcua(CODE, "--size", "a5", "--out", str(out), public_url=PUBLIC_URL) == 0
+    [url] = _qr_texts(out.read_bytes())
+    assert url.startswith(PUBLIC_URL + "/hs/")
+    assert await motcua("--date", "16/11/2026", "--out", str(sheet), public_url=PUBLIC_URL) == 0
+    assert len(_qr_texts(sheet.read_bytes())) == 1
+    assert await motcua("--date", "17/11/2026", public_url=PUBLIC_URL) == 2
+    assert await motcua("--revoke", CODE) == 0
+    poster = str(tmp_path / "p.pdf")
+    assert await motcua("--poster", "--out", poster) == 2
+    assert await motcua("--poster", "--out", poster, telegram_bot_username="motcua_bot") == 0
+    storage = await SqliteStorage.open(make_settings(tmp_path).database_file)
+    try:
         linked = await storage.linked_dossier(token_hash(token_from_text(url) or ""))
         assert linked is not None and linked.revoked
         actions = [e.action for e in await storage.audit_entries(10)]
         assert AuditAction.LINKS_REVOKED in actions and AuditAction.SLIPS_PRINTED in actions
+    finally:
         await storage.close()
-
-    asyncio.run(check())
