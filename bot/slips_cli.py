@@ -50,7 +50,7 @@ async def _audit(services: Services, action: AuditAction, target: str | None, de
     entry = AuditEntry(
         services.clock.now(), "cli", f"cli:{_account()}", None, action, target, detail
     )
-    await services.storage.record_audit(entry)
+    await services.storage.officers.record_audit(entry)
 
 
 async def slips_from_command_line(args: argparse.Namespace, settings: Settings) -> int:
@@ -69,13 +69,13 @@ async def slips_from_command_line(args: argparse.Namespace, settings: Settings) 
             return _write(args.out or settings.data_dir / "ap-phich-mot-cua.pdf", content)
         if args.revoke:
             found = find_codes(args.revoke)
-            dossier = await services.storage.get_dossier(
+            dossier = await services.storage.dossiers.get_dossier(
                 code_key(found[0] if found else args.revoke)
             )
             if dossier is None:
                 print(f"Không tìm thấy hồ sơ {args.revoke}.", file=sys.stderr)
                 return 2
-            count = await services.storage.revoke_dossier_links(
+            count = await services.storage.links.revoke_dossier_links(
                 dossier.code_key, services.clock.now()
             )
             await _audit(services, AuditAction.LINKS_REVOKED, dossier.code, str(count))
@@ -91,7 +91,9 @@ async def slips_from_command_line(args: argparse.Namespace, settings: Settings) 
             batch = []
             for typed in args.codes:
                 found = find_codes(typed)
-                dossier = await services.storage.get_dossier(code_key(found[0] if found else typed))
+                dossier = await services.storage.dossiers.get_dossier(
+                    code_key(found[0] if found else typed)
+                )
                 if dossier is None:
                     print(f"Không tìm thấy hồ sơ {typed}: không in phiếu nào.", file=sys.stderr)
                     return 2

@@ -351,7 +351,7 @@ async def test_motcua_slips_prints_revokes_and_makes_the_poster(
 
     monkeypatch.setattr("bot.app.load_knowledge", lambda _settings: knowledge)  # loaded once
     storage = await SqliteStorage.open(make_settings(tmp_path).database_file)
-    await storage.apply_dossiers([with_hash(dossier())], NOW, "import:a.csv")
+    await storage.dossiers.apply_dossiers([with_hash(dossier())], NOW, "import:a.csv")
     await storage.close()
     assert await motcua(CODE) == 2  # no public address yet
     out, sheet = tmp_path / "phieu.pdf", tmp_path / "ngay.pdf"
@@ -367,9 +367,9 @@ async def test_motcua_slips_prints_revokes_and_makes_the_poster(
     assert await motcua("--poster", "--out", poster, telegram_bot_username="motcua_bot") == 0
     storage = await SqliteStorage.open(make_settings(tmp_path).database_file)
     try:
-        linked = await storage.linked_dossier(token_hash(token_from_text(url) or ""))
+        linked = await storage.links.linked_dossier(token_hash(token_from_text(url) or ""))
         assert linked is not None and linked.revoked
-        actions = [e.action for e in await storage.audit_entries(10)]
+        actions = [e.action for e in await storage.officers.audit_entries(10)]
         assert AuditAction.LINKS_REVOKED in actions and AuditAction.SLIPS_PRINTED in actions
     finally:
         await storage.close()
