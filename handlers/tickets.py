@@ -42,7 +42,7 @@ from handlers.context import Context, Services, render
 from handlers.feedback import officer_chats
 from handlers.officers import audit_entry, officers_only
 from handlers.routing import On, Route, button, button_action, command, in_state
-from handlers.ticket_notices import CHANNEL_LABELS
+from handlers.ticket_notices import CHANNEL_LABELS, HOME
 from storage.base import ChatRef
 
 
@@ -53,7 +53,6 @@ class TicketState(StrEnum):
 
 DESK_SIZE = 10
 CANCEL_WORDS = frozenset({"huy", "huy bo", "thoi", "bo qua", "khong hoi nua"})
-HOME = Button("🏠 Về đầu", "menu:start")
 PROCEDURE_VIEWING = "procedure.viewing"  # handlers.procedures.ProcedureState.VIEWING
 DOSSIER_VIEWING = "dossier.viewing"  # handlers.dossiers.DossierState.VIEWING
 
