@@ -532,9 +532,15 @@ class ZaloStore(Protocol):
         ...
 
     async def inbox_done(
-        self, event_keys: Sequence[str], now: dt.datetime, error: str | None = None
+        self,
+        event_keys: Sequence[str],
+        now: dt.datetime,
+        error: str | None = None,
+        *,
+        keep_payload: bool = True,
     ) -> None:
-        """Handled (or failed, with the error): never returned as pending again."""
+        """Handled (or failed, with the error): never returned as pending again. Without
+        `keep_payload` the event's text is dropped (a photo's address: issue 20), its key kept."""
         ...
 
     async def inbox_counts(self) -> dict[str, int]: ...

@@ -6,10 +6,12 @@ stand-in."""
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import datetime as dt
 import random
 import re
 import shutil
+import sqlite3
 import subprocess
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
@@ -18,7 +20,7 @@ from pathlib import Path
 import httpx
 import pytest
 
-from bot.settings import TEMPLATES_DIR
+from bot.settings import TEMPLATES_DIR, Settings
 from bot.status_page import StatusPage
 from bot.zalo_runner import ZaloBot
 from core.slips import LinkPolicy, new_token, token_hash
@@ -156,7 +158,7 @@ async def test_the_zalo_follow_code_from_the_page_follows_on_zalo(
 
 
 async def test_a_zalo_image_event_is_read_and_the_photo_not_kept(
-    site: Site, services: Services
+    site: Site, services: Services, settings: Settings
 ) -> None:
     shot = photo(random.Random(7), "bot-qr")
     await services.storage.links.add_dossier_links([(token_hash(shot.expected), KEY)], NOW)
@@ -171,6 +173,10 @@ async def test_a_zalo_image_event_is_read_and_the_photo_not_kept(
         assert f"Hồ sơ {CODE}" in card.text and "Đồng ý theo dõi" in card.text
         assert site.fake.image_downloads == ["phieu.jpg"]
         # Nothing of the picture is in the database: only the conversation's state.
+        # The event stays (its key refuses a redelivery) without the photo's address.
+        with contextlib.closing(sqlite3.connect(settings.database_file)) as db:
+            payloads = [row[0] for row in db.execute("SELECT payload FROM zalo_inbox")]
+        assert payloads == ["{}"]
         state = await services.storage.conversations.load_state(
             ConversationKey("zalo", CITIZEN, CITIZEN)
         )

@@ -792,13 +792,18 @@ class ZaloChannel:
         if not self._no_acks_waiting.is_set():  # yield to acknowledgements, though not forever
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(self._no_acks_waiting.wait(), ACK_PRIORITY_MAX_WAIT)
-        error = None
+        error, photo = None, False
         try:
-            await self.handle_event(parse_event(stored.payload.encode()))
+            event = parse_event(stored.payload.encode())
+            photo = event_image(event) is not None
+            await self.handle_event(event)
         except Exception as exc:  # logged, recorded; the next events still go on
             log.exception("Zalo event %s failed", stored.event_key)
             error = repr(exc)[:300]
-        await self.storage.zalo.inbox_done([stored.event_key], self.services.clock.now(), error)
+        # A photo's address on Zalo's servers is not kept once it was read (issue 20).
+        await self.storage.zalo.inbox_done(
+            [stored.event_key], self.services.clock.now(), error, keep_payload=not photo
+        )
 
     async def handle_event(self, event: Mapping[str, Any]) -> None:
         user = event_user(event)

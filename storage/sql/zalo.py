@@ -81,12 +81,18 @@ class SqlZalo:
         return [InboxEvent(row[0], row[1], row[2]) for row in rows]
 
     async def inbox_done(
-        self, event_keys: Sequence[str], now: dt.datetime, error: str | None = None
+        self,
+        event_keys: Sequence[str],
+        now: dt.datetime,
+        error: str | None = None,
+        *,
+        keep_payload: bool = True,
     ) -> None:
         status = "failed" if error else "done"
+        payload = "" if keep_payload else ", payload = '{}'"
         async with self.db.connection() as session:
             await session.execute_many(
-                "UPDATE zalo_inbox SET status = ?, processed_at = ?, last_error = ?"
+                f"UPDATE zalo_inbox SET status = ?, processed_at = ?, last_error = ?{payload}"
                 " WHERE event_key = ?",
                 [(status, now.isoformat(), error, key) for key in event_keys],
             )
