@@ -41,6 +41,8 @@ from bot.channels.zalo import SIGNATURE_HEADER, ZaloOptions, ZaloRules  # noqa: 
 from bot.settings import Settings  # noqa: E402
 from bot.zalo_runner import ZaloBot  # noqa: E402
 from core.clock import FixedClock  # noqa: E402
+
+BENCH_NOW = dt.datetime(2026, 11, 23, 9, 0)
 from tests.fake_zalo import FakeZalo, WebhookDriver  # noqa: E402
 
 MESSAGES = ["/start", "đăng ký khai tử", "/trogiup", "chung thuc di chuc", "/lienhe"]
@@ -98,7 +100,8 @@ async def client(
 
     parts = urlsplit(url)
     host, port = parts.hostname or "127.0.0.1", parts.port or 80
-    driver = WebhookDriver(url)
+    # Sent "now" on the bot's clock: it refuses events older than its replay window.
+    driver = WebhookDriver(url, clock=FixedClock(BENCH_NOW))
     requests = []
     for n in range(offset, offset + events):
         body = driver.payload(
@@ -195,7 +198,7 @@ async def main() -> None:
     knowledge = load_knowledge(settings)
     if args.gc_freeze:
         gc.freeze()  # as `motcua run --channel zalo` does once the catalogue is loaded
-    clock = FixedClock(dt.datetime(2026, 11, 23, 9, 0))
+    clock = FixedClock(BENCH_NOW)
     try:
         async with FakeZalo() as fake:
             async with running_services(settings, clock=clock, knowledge=knowledge) as services:

@@ -167,6 +167,7 @@ def telegram_options(args: argparse.Namespace, settings: Settings) -> TelegramOp
         port=args.port or settings.webhook_port,
         url_path=urlsplit(webhook_url).path.lstrip("/") if webhook_url else "",
         secret_token=secret,
+        max_body=settings.webhook_max_bytes,
     )
 
 

@@ -106,6 +106,8 @@ class Settings(BaseSettings):
         default=None, validation_alias=_env("TELEGRAM_WEBHOOK_SECRET")
     )
     webhook_listen: str = "0.0.0.0"
+    # Webhook requests bigger than this are refused before being read (bot/webhooks.py).
+    webhook_max_bytes: int = Field(default=1 << 20, ge=1024)
     webhook_port: int = Field(default=8443, ge=1, le=65535)
 
     # Zalo Official Account (bot/channels/zalo.py; README "Running on Zalo"). Zalo's own numbers
@@ -162,7 +164,9 @@ class Settings(BaseSettings):
     zalo_button_title_limit: int = Field(default=100, ge=10)
     zalo_messages_per_second: float = Field(default=10.0, gt=0)
     zalo_token_refresh_minutes: float = Field(default=60, ge=0)  # refresh this long before expiry
-    zalo_webhook_max_age_minutes: float = Field(default=0, ge=0)  # 0 = no replay age check
+    # Signed events older than this (Zalo's timestamp) are refused as replays (bot/channels/zalo.py
+    # DEFAULT_MAX_AGE says where 10 comes from); handled event ids are kept two weeks.
+    zalo_webhook_max_age_minutes: float = Field(default=10, gt=0, le=7 * 24 * 60)
     # Zalo's error codes, by what to do about them (comma-separated).
     zalo_errors_token: str = "-216,-220,-124"
     zalo_errors_rate: str = "-32"

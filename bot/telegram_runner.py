@@ -28,6 +28,7 @@ from bot.channels.telegram import (
 from bot.delivery import OutboxWorker, RetryPolicy
 from bot.jobs import ApologyWatch
 from bot.lifecycle import hourly, serve_until_signalled
+from bot.webhooks import DEFAULT_MAX_BODY, WebhookServer, build_app, telegram_route
 from handlers.context import Services
 from storage.base import ChatRef
 
@@ -51,14 +52,21 @@ class TelegramOptions:
     port: int = 8443
     url_path: str = ""
     secret_token: str | None = None
+    max_body: int = DEFAULT_MAX_BODY  # a bigger webhook request is refused unread
 
 
 class TelegramBot:
     """The Telegram channel with its workers; `start()`/`stop()` or `run_until_stopped()`."""
 
-    def __init__(self, services: Services, options: TelegramOptions) -> None:
+    def __init__(
+        self, services: Services, options: TelegramOptions, *, serve_webhook: bool = True
+    ) -> None:
+        """`serve_webhook`: False when another server of the process takes Telegram's webhook
+        route (`--channel all`: the Zalo bot's)."""
         self.services = services
         self.options = options
+        self.serve_webhook = serve_webhook
+        self.server: WebhookServer | None = None
         log_redaction.protect(options.token, options.secret_token)  # in every request URL
         self.application = build_application(options.token, options.base_url, options.base_file_url)
         self.channel = TelegramChannel(
@@ -91,11 +99,16 @@ class TelegramBot:
         updater = application.updater
         assert updater is not None
         if options.webhook_url:
-            await updater.start_webhook(
-                listen=options.listen,
-                port=options.port,
-                url_path=options.url_path,
-                webhook_url=options.webhook_url,
+            # Our own server, not python-telegram-bot's (tornado reads any body up to 100 MB
+            # before its handler runs): the size is refused unread, the secret checked first.
+            if self.serve_webhook:
+                route = telegram_route(
+                    application, "/" + options.url_path, options.secret_token, options.max_body
+                )
+                self.server = WebhookServer(build_app([route]), options.listen, options.port)
+                await self.server.start()
+            await application.bot.set_webhook(
+                options.webhook_url,
                 secret_token=options.secret_token,
                 allowed_updates=Update.ALL_TYPES,
             )
@@ -112,6 +125,9 @@ class TelegramBot:
 
     async def stop(self) -> None:
         self._stop.set()
+        if self.server is not None:
+            await self.server.stop()
+            self.server = None
         for task in self._tasks:
             with contextlib.suppress(asyncio.CancelledError):
                 await task

@@ -1,7 +1,8 @@
 """Running the bot on a Zalo Official Account: one ASGI app (Starlette on uvicorn) for the
 webhook, the inbox processor, the outbox worker, an explicit lifecycle.
 
-The webhook answers as soon as the event is in the database (Zalo wants a 200 within about
+The webhook (`bot.webhooks`: size refused before reading, signature before parsing) answers as
+soon as the event is in the database (Zalo wants a 200 within about
 2 s and retries otherwise); everything else happens from that durable inbox, so a restart
 loses nothing and a redelivered event is handled once.
 """
@@ -15,19 +16,16 @@ import gc
 import logging
 import sys
 from collections.abc import Awaitable, Callable, Sequence
-from dataclasses import replace
 from typing import Any
 
 import httpx
-import uvicorn
-from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import JSONResponse, PlainTextResponse, Response
 from starlette.routing import BaseRoute, Route
 
 from bot import log_redaction
 from bot.app import Dispatcher
-from bot.care_jobs import CareWatch, DailyWatches
+from bot.care_jobs import DailyWatches
 from bot.channels.zalo import (
     CHANNEL,
     SIGNATURE_HEADER,
@@ -42,6 +40,7 @@ from bot.channels.zalo import (
 )
 from bot.lifecycle import hourly, serve_until_signalled
 from bot.status_page import StatusPage
+from bot.webhooks import WebhookServer, build_app, read_body, telegram_route, too_large
 from core.messages import Reply
 from handlers.context import Services
 from storage.base import ChatRef
@@ -51,7 +50,10 @@ log = logging.getLogger(__name__)
 
 def zalo_routes(channel: ZaloChannel, path: str) -> list[BaseRoute]:
     async def webhook(request: Request) -> Response:
-        status = await channel.accept(await request.body(), request.headers.get(SIGNATURE_HEADER))
+        body = await read_body(request, channel.options.max_body)  # refused before reading
+        if body is None:
+            return too_large()
+        status = await channel.accept(body, request.headers.get(SIGNATURE_HEADER))
         if status == 200:
             return JSONResponse({"error": 0, "message": "ok"})
         return JSONResponse({"error": status, "message": "refused"}, status_code=status)
@@ -60,27 +62,6 @@ def zalo_routes(channel: ZaloChannel, path: str) -> list[BaseRoute]:
         return PlainTextResponse("ok")
 
     return [Route(path, webhook, methods=["POST"]), Route(path, alive, methods=["GET"])]
-
-
-def build_app(routes: Sequence[BaseRoute]) -> Starlette:
-    """One server for every webhook (Zalo's and, with `--channel all`, Telegram's)."""
-    return Starlette(routes=list(routes))
-
-
-class _Server(uvicorn.Server):
-    """uvicorn inside our event loop: signals are ours (the runner's), not uvicorn's."""
-
-    def __init__(self, config: uvicorn.Config) -> None:
-        super().__init__(config)
-        self.listening = asyncio.Event()
-
-    async def startup(self, sockets: Any = None) -> None:
-        await super().startup(sockets)
-        self.listening.set()
-
-    @contextlib.contextmanager
-    def capture_signals(self):
-        yield
 
 
 class ZaloBot:
@@ -122,7 +103,7 @@ class ZaloBot:
             DailyWatches(services, self.officer_chats(), options.watch_at) if watches else None
         )
         self.serve = serve
-        self.server: _Server | None = None
+        self.server: WebhookServer | None = None
         self.alerts: list[str] = []
         self._stop = asyncio.Event()
         self._tasks: list[asyncio.Task[None]] = []
@@ -160,17 +141,8 @@ class ZaloBot:
         self._stop.clear()
         await self.worker.recover()
         if self.serve:
-            config = uvicorn.Config(
-                self.app,
-                host=self.options.listen,
-                port=self.options.port,
-                log_level="warning",
-                lifespan="off",
-                access_log=False,
-            )
-            self.server = _Server(config)
-            self._tasks.append(asyncio.create_task(self.server.serve()))
-            await self.server.listening.wait()
+            self.server = WebhookServer(self.app, self.options.listen, self.options.port)
+            await self.server.start()
         self._tasks += [
             asyncio.create_task(self.channel.run(self._stop)),
             asyncio.create_task(self.worker.run(self._stop, self.options.outbox_interval)),
@@ -183,7 +155,7 @@ class ZaloBot:
     async def stop(self) -> None:
         self._stop.set()
         if self.server is not None:
-            self.server.should_exit = True
+            await self.server.stop()
         for task in self._tasks:
             with contextlib.suppress(asyncio.CancelledError):
                 await task
@@ -200,7 +172,10 @@ class ZaloBot:
 
         async def forget() -> None:
             now, storage = self.services.clock.now(), self.services.storage
-            await storage.zalo.forget_inbox_before(now - dt.timedelta(days=14))
+            # Longer than any replay the age check lets through (a pruned event id would
+            # make the same signed bytes new again): at least twice the allowed age.
+            keep = max(dt.timedelta(days=14), 2 * self.options.webhook_max_age)
+            await storage.zalo.forget_inbox_before(now - keep)
             await storage.links.forget_follow_codes_before(now)  # the status page's
             limits = self.services.lookup.limits
             await storage.dossiers.forget_lookup_failures_before(now - limits.longest_window)
@@ -208,49 +183,7 @@ class ZaloBot:
         await hourly(self._stop, forget)
 
 
-# -- Telegram's webhook on the same server (`--channel all`) ----------------------------------
-
-
-def telegram_route(telegram: Any, path: str, secret: str | None) -> BaseRoute:
-    """Telegram's webhook as one more route: the secret header checked, the update handed to
-    python-telegram-bot's queue (its handlers, dedup and outbox as in its own webhook mode)."""
-    import hmac
-
-    from telegram import Update
-
-    async def webhook(request: Request) -> Response:
-        given = request.headers.get("X-Telegram-Bot-Api-Secret-Token", "")
-        if secret and not hmac.compare_digest(given.encode(), secret.encode()):
-            return Response(status_code=403)
-        try:
-            update = Update.de_json(await request.json(), telegram.application.bot)
-        except ValueError:
-            return Response(status_code=400)
-        await telegram.application.update_queue.put(update)
-        return Response(status_code=200)
-
-    return Route(path, webhook, methods=["POST"])
-
-
-async def start_mounted_telegram(telegram: Any, webhook_url: str, secret: str | None) -> None:
-    """TelegramBot.start(), with the webhook served by our server instead of PTB's own: the same
-    tasks (outbox, apology watch, care watch, forgetting old update ids)."""
-    from telegram import Update
-
-    application = telegram.application
-    await application.initialize()
-    await telegram.channel.set_commands()
-    await application.start()
-    await application.bot.set_webhook(
-        webhook_url, secret_token=secret, allowed_updates=Update.ALL_TYPES
-    )
-    telegram._stop.clear()
-    telegram._tasks = [
-        asyncio.create_task(telegram.worker.run(telegram._stop, telegram.options.outbox_interval)),
-        asyncio.create_task(telegram.watch.run(telegram._stop)),
-        asyncio.create_task(CareWatch(telegram.services).run(telegram._stop)),
-        asyncio.create_task(telegram._forget_old_updates()),
-    ]
+# -- every channel in one process (`--channel all`) -------------------------------------------
 
 
 class Channels:
@@ -285,8 +218,8 @@ class Channels:
         options = telegram_options(args, settings)
         if isinstance(options, str):
             return options
-        # PTB must not open its own server: our server takes Telegram's webhook too.
-        telegram = TelegramBot(services, replace(options, webhook_url=None))
+        # Our one server takes Telegram's webhook too: the Telegram bot serves none itself.
+        telegram = TelegramBot(services, options, serve_webhook=False)
         telegram.watch.officer_chats = [
             *(ChatRef("telegram", o) for o in options.officer_ids),
             *(ChatRef(CHANNEL, o) for o in zalo_options.officer_ids),
@@ -294,19 +227,16 @@ class Channels:
         routes: list[BaseRoute] = page.routes()
         if options.webhook_url:
             path = urlsplit(options.webhook_url).path or "/telegram"
-            routes.append(telegram_route(telegram, path, options.secret_token))
+            routes.append(
+                telegram_route(telegram.application, path, options.secret_token, options.max_body)
+            )
         zalo = ZaloBot(services, zalo_options, extra_routes=routes, watches=False)
         return cls(zalo, telegram, options.webhook_url)
 
     async def start_telegram(self) -> None:
-        if self.telegram is None:
-            return
-        if self.telegram_url:
-            await start_mounted_telegram(
-                self.telegram, self.telegram_url, self.telegram.options.secret_token
-            )
-        else:
-            await self.telegram.start()  # long polling beside the Zalo webhook
+        """The webhook (served by the Zalo bot's server) or long polling beside it."""
+        if self.telegram is not None:
+            await self.telegram.start()
 
     async def stop_telegram(self) -> None:
         if self.telegram is not None:
@@ -355,8 +285,6 @@ __all__ = [
     "CHANNEL",
     "Channels",
     "ZaloBot",
-    "build_app",
     "run_from_cli",
-    "telegram_route",
     "zalo_routes",
 ]

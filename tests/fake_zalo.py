@@ -29,6 +29,7 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
 from bot.channels.zalo import SIGNATURE_HEADER, ZaloOptions, event_signature
+from core.clock import Clock
 from tests.fake_telegram import _Server
 
 JSON = dict[str, Any]
@@ -267,7 +268,10 @@ class WebhookDriver:
         app_id: str = APP_ID,
         oa_secret: str = OA_SECRET,
         fake: FakeZalo | None = None,
+        clock: Clock | None = None,
     ) -> None:
+        """`clock`: the bot's, so that events are sent "now" (the bot refuses events older
+        than its replay window); without it, fixed times from 2025-12-01."""
         self.url = url
         self.fake = fake  # told who wrote each message, to resolve replies to it
         self.app_id = app_id
@@ -275,7 +279,8 @@ class WebhookDriver:
         # trust_env=False: a proxy from the environment must not carry a loopback request away.
         self.client = httpx.AsyncClient(timeout=5.0, trust_env=False)
         self._ids = itertools.count(1)
-        self._clock = itertools.count(1764580000000, 1000)
+        self.clock = clock
+        self._steps = itertools.count(1764580000000, 1000)
 
     async def close(self) -> None:
         await self.client.aclose()
@@ -289,14 +294,25 @@ class WebhookDriver:
             "__USER__": user,
             "__TEXT__": json.dumps(text, ensure_ascii=False)[1:-1],
             "__MSG_ID__": msg_id,
-            "__TIMESTAMP__": str(next(self._clock)),
+            "__TIMESTAMP__": str(self.timestamp()),
         }
         for key, value in values.items():
             raw = raw.replace(key, value)
         return raw.encode()
 
+    def timestamp(self) -> int:
+        """Milliseconds, as Zalo sends them: the clock's now (a millisecond apart each time)."""
+        step = next(self._steps)
+        if self.clock is None:
+            return step
+        return int(self.clock.now().timestamp() * 1000) + (step - 1764580000000) // 1000
+
     def sign(self, body: bytes) -> str:
         timestamp = str(json.loads(body, parse_int=str)["timestamp"])
+        return event_signature(self.app_id, body, timestamp, self.oa_secret)
+
+    def sign_raw(self, body: bytes, timestamp: str) -> str:
+        """Zalo's signature of any bytes with this timestamp (a body that is not JSON, too)."""
         return event_signature(self.app_id, body, timestamp, self.oa_secret)
 
     async def post(self, body: bytes, signature: str | None = "auto") -> httpx.Response:

@@ -142,7 +142,7 @@ async def test_the_zalo_follow_code_from_the_page_follows_on_zalo(
     html = (await _get(f"{site.url}/hs/{site.token}")).text
     found = re.search(r"THEO [0-9A-Z]{4}-[0-9A-Z]{4}", html)
     assert found is not None
-    driver = WebhookDriver(f"{site.url}/zalo/webhook", fake=site.fake)
+    driver = WebhookDriver(f"{site.url}/zalo/webhook", fake=site.fake, clock=services.clock)
     try:
         await driver.text(CITIZEN, found.group(0))
         await site.zalo.channel.process_pending()
@@ -163,7 +163,7 @@ async def test_a_zalo_image_event_is_read_and_the_photo_not_kept(
     shot = photo(random.Random(7), "bot-qr")
     await services.storage.links.add_dossier_links([(token_hash(shot.expected), KEY)], NOW)
     url = site.fake.add_image("phieu.jpg", shot.jpeg)
-    driver = WebhookDriver(f"{site.url}/zalo/webhook", fake=site.fake)
+    driver = WebhookDriver(f"{site.url}/zalo/webhook", fake=site.fake, clock=services.clock)
     try:
         body = driver.payload("user_send_image", CITIZEN)
         body = body.replace(b"https://photo-stal-1.zadn.vn/abc.jpg", url.encode())

@@ -158,7 +158,8 @@ async def _both(
     zalo = ZaloBot(services, fake.options(rules=rules), watches=False)
     await telegram.start()
     await zalo.start()
-    return telegram, zalo, WebhookDriver(f"http://127.0.0.1:{zalo.port}/zalo/webhook", fake=fake)
+    url = f"http://127.0.0.1:{zalo.port}/zalo/webhook"
+    return telegram, zalo, WebhookDriver(url, fake=fake, clock=services.clock)
 
 
 async def _officer_sees(tg: FakeTelegram, fragment: str) -> None:

@@ -10,6 +10,7 @@ import datetime as dt
 import hashlib
 import json
 from collections.abc import AsyncIterator
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
@@ -74,7 +75,8 @@ async def zalo(fake: FakeZalo, services: Services) -> AsyncIterator[ZaloBot]:
 
 @pytest.fixture
 async def driver(zalo: ZaloBot, fake: FakeZalo) -> AsyncIterator[WebhookDriver]:
-    client = WebhookDriver(f"http://127.0.0.1:{zalo.port}/zalo/webhook", fake=fake)
+    url = f"http://127.0.0.1:{zalo.port}/zalo/webhook"
+    client = WebhookDriver(url, fake=fake, clock=zalo.services.clock)
     yield client
     await client.close()
 
@@ -368,7 +370,7 @@ async def test_forged_or_missing_signatures_are_refused(
     body = driver.payload("user_send_text", CITIZEN, "khai sinh")
     assert (await driver.post(body, signature=None)).status_code == 401
     assert (await driver.post(body, signature="mac=" + "0" * 64)).status_code == 401
-    forged = WebhookDriver(driver.url, oa_secret="not-the-secret")
+    forged = WebhookDriver(driver.url, oa_secret="not-the-secret", clock=services.clock)
     assert (await forged.post(body)).status_code == 401
     await forged.close()
     tampered = body.replace(b"khai sinh", b"khai tu")
@@ -396,7 +398,8 @@ async def test_a_restart_with_events_in_the_inbox_loses_none(
     first = ZaloBot(services, zalo_options(fake))
     first.channel.process_pending = _never  # type: ignore[method-assign]  # dies before handling
     await first.start()
-    driver = WebhookDriver(f"http://127.0.0.1:{first.port}/zalo/webhook", fake=fake)
+    url = f"http://127.0.0.1:{first.port}/zalo/webhook"
+    driver = WebhookDriver(url, fake=fake, clock=services.clock)
     for n, text in enumerate(["/start", "khai sinh", "/start"]):
         body = driver.payload("user_send_text", f"55500000000000000{n:02d}", text)
         assert (await driver.post(body)).status_code == 200
@@ -428,19 +431,22 @@ def test_payload_files_are_json() -> None:
 async def test_one_server_takes_zalo_and_telegram_webhooks(services: Services) -> None:
     """`motcua run --channel all`: Telegram's webhook is one more route of the Zalo server."""
     from bot.telegram_runner import TelegramBot
-    from bot.zalo_runner import start_mounted_telegram, telegram_route
+    from bot.webhooks import telegram_route
     from tests.fake_telegram import FakeTelegram
     from tests.test_telegram_e2e import options as telegram_options
 
     async with FakeTelegram() as tg, FakeZalo() as fake:
-        telegram = TelegramBot(services, telegram_options(tg, secret_token="s3cret"))
-        route = telegram_route(telegram, "/telegram", "s3cret")
+        options = telegram_options(tg, secret_token="s3cret")
+        telegram = TelegramBot(services, options, serve_webhook=False)
+        route = telegram_route(telegram.application, "/telegram", "s3cret", options.max_body)
         zalo = ZaloBot(services, zalo_options(fake), extra_routes=[route], watches=False)
         await zalo.start()
-        url = f"http://127.0.0.1:{zalo.port}/telegram"
-        driver = WebhookDriver(f"http://127.0.0.1:{zalo.port}/zalo/webhook", fake=fake)
+        url = f"http://127.0.0.1:{zalo.port}/telegram"  # known once the server listens
+        telegram.options = replace(options, webhook_url=url)
+        zalo_url = f"http://127.0.0.1:{zalo.port}/zalo/webhook"
+        driver = WebhookDriver(zalo_url, fake=fake, clock=services.clock)
         try:
-            await start_mounted_telegram(telegram, url, "s3cret")
+            await telegram.start()
             assert tg.webhook_url == url and tg.webhook_secret == "s3cret"
             assert _running_watch_loops() == ["ApologyWatch.run", "CareWatch.run"]  # once each
             update_id = tg.push_command(5011, "/start")
@@ -611,7 +617,8 @@ async def test_replies_by_user_id_when_so_configured(
     rules = ZaloRules(messages_per_second=10_000, reply_with_message_id=False)
     bot = ZaloBot(services, zalo_options(fake, rules=rules), watches=False)
     await bot.start()
-    driver = WebhookDriver(f"http://127.0.0.1:{bot.port}/zalo/webhook", fake=fake)
+    url = f"http://127.0.0.1:{bot.port}/zalo/webhook"
+    driver = WebhookDriver(url, fake=fake, clock=services.clock)
     try:
         [reply] = await say(driver, bot, fake, CITIZEN, "khai sinh")
         assert reply.body["recipient"] == {"user_id": CITIZEN}

@@ -54,6 +54,7 @@ import httpx
 from bot import log_redaction
 from bot.app import Dispatcher
 from bot.delivery import OutboxWorker, RetryLater, RetryPolicy, render_or_settle
+from bot.webhooks import DEFAULT_MAX_BODY
 from core import tickets
 from core.clock import Clock
 from core.dossiers import STATUS_INFO
@@ -80,6 +81,11 @@ Alert = Callable[[str], Awaitable[None]]
 # How long handling an event may wait for webhook acknowledgements to be stored first: under a
 # flood of webhooks the conversations still move on.
 ACK_PRIORITY_MAX_WAIT = 0.05
+# Replay window of signed events (setting MOTCUA_ZALO_WEBHOOK_MAX_AGE_MINUTES): Slack refuses
+# signed requests more than 5 minutes from its clock ("Verifying requests from Slack"), Stripe's
+# signature tolerance is 5 minutes by default; 10 leaves room for clock skew and Zalo's first
+# retries. Handled event ids are kept two weeks (ZaloBot), far longer.
+DEFAULT_MAX_AGE = dt.timedelta(minutes=10)
 
 
 # -- configuration ---------------------------------------------------------------------------
@@ -168,7 +174,10 @@ class ZaloOptions:
     # People whose events are handled at once; more only lengthens the queue on the database
     # that the webhook's acknowledgements wait in.
     inbox_concurrency: int = 8
-    webhook_max_age: dt.timedelta | None = None
+    # Signed events older than this (by Zalo's timestamp) are refused: a captured request cannot
+    # be replayed later (handled event ids are kept far longer than this; see ZaloBot).
+    webhook_max_age: dt.timedelta = DEFAULT_MAX_AGE
+    max_body: int = DEFAULT_MAX_BODY  # a bigger webhook request is refused unread
     watch_at: dt.time = dt.time(7, 30)  # the officers' morning apology list (bot.jobs)
     # Photos people send are fetched only from these hosts (Zalo's CDN) and their subdomains.
     image_hosts: tuple[str, ...] = ("zadn.vn", "zdn.vn", "zalo.me", "zaloapp.com")
@@ -232,7 +241,6 @@ def options_from_settings(settings: Any, **overrides: Any) -> ZaloOptions | str:
         ),
         zns=zns,
     )
-    max_age = settings.zalo_webhook_max_age_minutes
     values: dict[str, Any] = {
         "app_id": settings.zalo_app_id,
         "app_secret": secret(settings.zalo_app_secret),
@@ -248,7 +256,8 @@ def options_from_settings(settings: Any, **overrides: Any) -> ZaloOptions | str:
         "officer_ids": tuple(settings.admins.on(CHANNEL)),
         "rules": rules,
         "watch_at": settings.apology_watch_time,
-        "webhook_max_age": dt.timedelta(minutes=max_age) if max_age else None,
+        "webhook_max_age": dt.timedelta(minutes=settings.zalo_webhook_max_age_minutes),
+        "max_body": settings.webhook_max_bytes,
         "image_hosts": tuple(h.strip() for h in settings.zalo_image_hosts.split(",") if h.strip()),
     }
     values.update(overrides)
@@ -274,13 +283,29 @@ def parse_event(body: bytes) -> dict[str, Any]:
     return event
 
 
-def signature_valid(
-    header: str | None, body: bytes, event: Mapping[str, Any], app_id: str, oa_secret_key: str
-) -> bool:
-    if not header:
-        return False
-    expected = event_signature(app_id, body, str(event.get("timestamp", "")), oa_secret_key)
-    return hmac.compare_digest(header.strip().encode(), expected.encode())
+# The signature covers the body and the body's own `timestamp`: the timestamp is read from the
+# raw bytes, so the signature is checked before any JSON is parsed (issue 15: an unsigned body,
+# however big or deeply nested, is never parsed). A few candidates at most (the key could also
+# appear inside a nested object); the parsed event must then carry the timestamp that verified.
+_TIMESTAMP = re.compile(rb'"timestamp"\s*:\s*"?(\d{1,20})"?')
+_MAX_TIMESTAMP_CANDIDATES = 4
+
+
+def signed_timestamp(
+    header: str | None, body: bytes, app_id: str, oa_secret_key: str
+) -> str | None:
+    """The body's timestamp if `header` is Zalo's signature of this body, else None."""
+    if not header or not header.strip().startswith("mac="):
+        return None
+    given = header.strip().encode()
+    for tried, found in enumerate(_TIMESTAMP.finditer(body)):
+        if tried == _MAX_TIMESTAMP_CANDIDATES:
+            break
+        timestamp = found.group(1).decode()
+        expected = event_signature(app_id, body, timestamp, oa_secret_key)
+        if hmac.compare_digest(given, expected.encode()):
+            return timestamp
+    return None
 
 
 def event_user(event: Mapping[str, Any]) -> str:
@@ -725,20 +750,28 @@ class ZaloChannel:
         return self.services.storage
 
     async def accept(self, body: bytes, signature: str | None) -> int:
-        """A webhook request → the HTTP status to answer (200 once the event is stored)."""
+        """A webhook request → the HTTP status to answer (200 once the event is stored). In
+        order: the signature (401), then parsing (400), then the event's age (400)."""
+        options = self.options
+        timestamp = signed_timestamp(signature, body, options.app_id, options.oa_secret_key)
+        if timestamp is None:
+            return 401
         try:
             event = parse_event(body)
         except ValueError:
-            return 400 if signature else 401
-        if not signature_valid(
-            signature, body, event, self.options.app_id, self.options.oa_secret_key
-        ):
-            return 401
+            return 400
+        if str(event.get("timestamp", "")) != timestamp:
+            return 400  # signed with another "timestamp" than the event's own
         now = self.services.clock.now()
-        if self.options.webhook_max_age is not None and not _fresh(
-            event, now, self.options.webhook_max_age
-        ):
-            return 401
+        if not _fresh(event, now, options.webhook_max_age):
+            log.warning(
+                "Zalo event %s refused: sent at %s, more than %s from now (a replay, or a "
+                "redelivery after a long outage)",
+                event_key(event),
+                timestamp,
+                options.webhook_max_age,
+            )
+            return 400
         self._storing += 1
         self._no_acks_waiting.clear()
         try:
