@@ -81,13 +81,13 @@ async def page_load(requests: int, dossiers: int) -> None:
             for n in range(dossiers):
                 code = f"000.00.19.H47-2611{n % 28 + 1:02d}-{n:05d}"
                 batch.append(with_hash(dossier(code)))
-            await services.storage.apply_dossiers(batch, now, "import:bench.csv")
+            await services.storage.dossiers.apply_dossiers(batch, now, "import:bench.csv")
             links = []
             for item, _ in batch:
                 token = new_token()
                 tokens.append(token)
                 links.append((token_hash(token), item.code_key))
-            await services.storage.add_dossier_links(links, clock.now())
+            await services.storage.links.add_dossier_links(links, clock.now())
             token_file = Path(tmp) / "tokens.json"
             token_file.write_text(json.dumps(tokens))
             for zalo in (True, False):

@@ -44,7 +44,7 @@ from handlers import (
 )
 from handlers.context import Context, Knowledge, LookupPolicy, Services, TicketPolicy
 from handlers.routing import CHOICES, On, Route, typed_choice
-from storage.sqlite import SqliteStorage
+from storage.backends import open_storage
 
 log = logging.getLogger(__name__)
 
@@ -210,7 +210,7 @@ async def running_services(
     calendar = WorkingCalendar(load_calendar_overrides(settings.calendar_file))
     for warning in calendar.overrides.review_warnings((clock or SystemClock()).now().date()):
         log.warning("%s", warning)
-    storage = await SqliteStorage.open(settings.database_file)
+    storage = await open_storage(settings.database_url, settings.database_file)
     try:
         yield Services(
             knowledge=knowledge,

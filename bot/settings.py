@@ -31,6 +31,9 @@ class Settings(BaseSettings):
     )
 
     data_dir: Path = Path("data")
+    # PostgreSQL instead of the SQLite file (several processes, issue 18): postgresql://…
+    # (docs/postgresql.md). Empty: SQLite in the data folder.
+    database_url: str | None = None
     catalogue_file: Path = KNOWLEDGE_DIR / "procedures.yaml"
     commune_file: Path = KNOWLEDGE_DIR / "commune.yaml"
     lexicon_file: Path = KNOWLEDGE_DIR / "lexicon.yaml"
@@ -219,3 +222,12 @@ class Settings(BaseSettings):
     @property
     def database_file(self) -> Path:
         return self.data_dir / "motcua.sqlite3"
+
+    @field_validator("database_url")
+    @classmethod
+    def _check_database_url(cls, value: str | None) -> str | None:
+        if not value:
+            return None
+        if not value.startswith(("postgresql://", "postgres://")):
+            raise ValueError("MOTCUA_DATABASE_URL must start with postgresql:// (or be empty)")
+        return value

@@ -16,6 +16,8 @@ from bot.app import Dispatcher, load_knowledge, running_services
 from bot.settings import Settings
 from core.clock import FixedClock
 from handlers.context import Knowledge, Services
+from storage.base import Storage
+from tests.storage_backends import BACKENDS, PostgresServer, open_backend
 from tests.transcript import Transcript
 
 DATA = Path(__file__).parent / "data"
@@ -130,3 +132,21 @@ def _no_secrets_in_logs(
     yield
     leaks = sorted(set(TEST_SECRETS.findall(caplog.text)))
     assert not leaks, f"secrets in the logs: {leaks}"
+
+
+@pytest.fixture(scope="session")
+def postgres_server() -> Iterator[PostgresServer]:
+    """PostgreSQL for the storage tests: reached once per session, a migrated template made."""
+    server = PostgresServer()  # started by the first test that needs it
+    yield server
+    server.stop()
+
+
+@pytest.fixture(params=BACKENDS)
+async def storage(
+    request: pytest.FixtureRequest, tmp_path: Path, postgres_server: PostgresServer
+) -> AsyncIterator[Storage]:
+    """A fresh database of every backend in turn: the storage tests run on each
+    (tests/storage_backends.py)."""
+    async with open_backend(request.param, tmp_path, postgres_server) as opened:
+        yield opened

@@ -7,8 +7,6 @@ recording sender on the transcript's channel ("test"), so a button in a notice c
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import AsyncIterator
-from pathlib import Path
 
 import pytest
 
@@ -20,8 +18,7 @@ from core.dossiers import Status
 from core.officers import AuditAction
 from handlers.commands import CITIZEN_COMMANDS, OFFICER_COMMANDS
 from handlers.context import Services
-from storage.base import ChatRef, OutboxStatus, Purpose
-from storage.sqlite import SqliteStorage
+from storage.base import ChatRef, OutboxStatus, Purpose, Storage
 from tests.dossier_fixtures import CODE, OTHER_CODE, dossier, with_hash
 from tests.test_outbox_delivery import RecordingSender
 from tests.transcript import Transcript
@@ -410,15 +407,7 @@ async def test_storage_numbers_feedback_per_year_and_decides_once(services: Serv
     assert await storage.care.decide_volunteer("test", "100", False, entry, NOW) is None
 
 
-@pytest.fixture(params=["file", "memory"])
-async def storage(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncIterator[SqliteStorage]:
-    where = tmp_path / "motcua.sqlite3" if request.param == "file" else ":memory:"
-    opened = await SqliteStorage.open(where)
-    yield opened
-    await opened.close()
-
-
-async def test_storage_contract_for_ratings_reminders_unlinking(storage: SqliteStorage) -> None:
+async def test_storage_contract_for_ratings_reminders_unlinking(storage: Storage) -> None:
     """The same contract as tests/test_storage_contract.py, for issue 7's methods."""
     await storage.dossiers.apply_dossiers(
         [with_hash(dossier(status=Status.READY, due=NOW.date()))], NOW, "a"

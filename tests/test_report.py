@@ -12,7 +12,6 @@ import datetime as dt
 import functools
 import hashlib
 import io
-from collections.abc import AsyncIterator
 from dataclasses import replace
 from pathlib import Path
 
@@ -47,7 +46,7 @@ from handlers.context import Knowledge, Services
 from storage.base import ApologyDraft, Storage
 from storage.sqlite import SqliteStorage
 from tests.dossier_fixtures import dossier
-from tests.test_storage_contract import _sqlite_file, _sqlite_memory
+from tests.storage_backends import sqlite_file
 from tests.transcript import Transcript
 
 Q3 = Period.quarter(2026, 3)
@@ -340,12 +339,7 @@ async def load(storage: Storage, when: str, *items: Dossier) -> None:
     await storage.dossiers.apply_dossiers([(i, row_hash(i)) for i in items], moment, "import:x.csv")
 
 
-@pytest.fixture(params=[_sqlite_file, _sqlite_memory], ids=["sqlite-file", "sqlite-memory"])
-async def storage(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncIterator[Storage]:
-    """Every backend of the storage contract (tests/test_storage_contract.py)."""
-    opened = await request.param(tmp_path)
-    yield opened
-    await opened.close()
+# `storage`: a fresh database of every backend in turn (tests/conftest.py).
 
 
 async def test_the_figures_from_the_database(storage: Storage) -> None:
@@ -642,7 +636,7 @@ def test_the_shipped_sample_carries_the_report_columns(knowledge: Knowledge) -> 
 async def test_the_report_reads_beside_the_main_connection(tmp_path: Path) -> None:
     """A year's report reads ~0.7 s at 100,000 dossiers: on a file it uses its own read-only
     connection, so it neither waits for nor blocks the one that answers citizens."""
-    storage = await _sqlite_file(tmp_path)
+    storage = await sqlite_file(tmp_path)
     try:
         s1 = stored("S1", "2026-07-01T09:00", "2026-07-06", Status.PROCESSING)
         await load(storage, "2026-07-01T17:00", s1)

@@ -83,17 +83,16 @@ def test_photo_codes_are_interpreted_token_first() -> None:
 # -- storage contract -------------------------------------------------------------------------
 
 
-@pytest.fixture(params=["file", "memory"])
-async def storage(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncIterator[Storage]:
-    where = tmp_path / "db.sqlite3" if request.param == "file" else ":memory:"
-    opened = await SqliteStorage.open(where)
+@pytest.fixture
+async def storage(storage: Storage) -> AsyncIterator[Storage]:
+    """Every backend (tests/conftest.py), with two dossiers."""
+    opened = storage
     await opened.dossiers.apply_dossiers(
         [with_hash(dossier()), with_hash(dossier(OTHER_CODE, received=dt.datetime(2026, 11, 18)))],
         NOW,
         "import:test.csv",
     )
     yield opened
-    await opened.close()
 
 
 async def test_links_are_stored_hashed_found_and_revoked(storage: Storage) -> None:

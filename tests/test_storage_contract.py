@@ -1,16 +1,19 @@
-"""One contract for every storage backend (PostgreSQL will join the parametrisation)."""
+"""One contract for every storage backend: each test runs on SQLite (file and memory) and
+PostgreSQL, and every method of every area is exercised (test_every_area_method_is_exercised)."""
 
 from __future__ import annotations
 
 import asyncio
 import datetime as dt
-from collections.abc import AsyncIterator, Awaitable, Callable
 from pathlib import Path
 
 import aiosqlite
 import pytest
 
+from core.apologies import ApologyRefused
 from core.broadcasts import ALL_TOPICS, BroadcastDraft, BroadcastProgress, NoRecipients
+from core.care import Volunteer, VolunteerStatus
+from core.catalogue.models import LawVersion
 from core.dossiers import Status
 from core.lookup_limits import FailureCounts, FailureWindows
 from core.officers import AuditAction, AuditEntry, Officer
@@ -27,6 +30,7 @@ from core.tickets import (
     TicketContext,
 )
 from storage.base import (
+    ApologyDraft,
     ChatRef,
     ConversationKey,
     ConversationState,
@@ -39,26 +43,12 @@ from storage.base import (
 from storage.migrate import SchemaTooNew, available_migrations
 from storage.sqlite import SqliteStorage
 from tests.dossier_fixtures import dossier, with_hash
+from tests.storage_backends import sqlite_file
 
 NOW = dt.datetime(2026, 11, 23, 9, 0, tzinfo=dt.UTC)
 KEY = ConversationKey("telegram", "42", "42")
 
-Opener = Callable[[Path], Awaitable[Storage]]
-
-
-async def _sqlite_file(tmp_path: Path) -> Storage:
-    return await SqliteStorage.open(tmp_path / "data" / "motcua.sqlite3")
-
-
-async def _sqlite_memory(_tmp_path: Path) -> Storage:
-    return await SqliteStorage.open(":memory:")
-
-
-@pytest.fixture(params=[_sqlite_file, _sqlite_memory], ids=["sqlite-file", "sqlite-memory"])
-async def storage(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncIterator[Storage]:
-    opened = await request.param(tmp_path)
-    yield opened
-    await opened.close()
+# The `storage` fixture (tests/conftest.py) gives each test a fresh database of every backend.
 
 
 async def test_state_round_trip(storage: Storage) -> None:
@@ -92,10 +82,10 @@ async def test_first_contact_is_reported_once(storage: Storage) -> None:
 
 
 async def test_file_database_keeps_state_across_restarts(tmp_path: Path) -> None:
-    first = await _sqlite_file(tmp_path)
+    first = await sqlite_file(tmp_path)
     await first.conversations.save_state(KEY, "kept", {"x": 1}, NOW)
     await first.close()
-    second = await _sqlite_file(tmp_path)
+    second = await sqlite_file(tmp_path)
     try:
         assert (await second.conversations.load_state(KEY)).name == "kept"
     finally:
@@ -103,7 +93,7 @@ async def test_file_database_keeps_state_across_restarts(tmp_path: Path) -> None
 
 
 async def test_migrations_are_recorded_and_the_database_is_wal(tmp_path: Path) -> None:
-    storage = await _sqlite_file(tmp_path)
+    storage = await sqlite_file(tmp_path)
     assert isinstance(storage, SqliteStorage)
     assert await storage.schema_version() == len(available_migrations())
     await storage.close()
@@ -115,7 +105,7 @@ async def test_migrations_are_recorded_and_the_database_is_wal(tmp_path: Path) -
 
 
 async def test_a_database_from_a_newer_program_is_refused(tmp_path: Path) -> None:
-    storage = await _sqlite_file(tmp_path)
+    storage = await sqlite_file(tmp_path)
     await storage.close()
     async with aiosqlite.connect(tmp_path / "data" / "motcua.sqlite3") as db:
         await db.execute(
@@ -123,7 +113,7 @@ async def test_a_database_from_a_newer_program_is_refused(tmp_path: Path) -> Non
         )
         await db.commit()
     with pytest.raises(SchemaTooNew):
-        await _sqlite_file(tmp_path)
+        await sqlite_file(tmp_path)
 
 
 # -- dossiers, follows, outbox ------------------------------------------------------------
@@ -680,7 +670,7 @@ async def test_held_messages_wait_for_the_person(storage: Storage) -> None:
 
 async def test_claims_race_across_two_processes_exactly_one_wins(tmp_path: Path) -> None:
     """Two connections to one database file, as two bot processes would have."""
-    first, second = await _sqlite_file(tmp_path), await _sqlite_file(tmp_path)
+    first, second = await sqlite_file(tmp_path), await sqlite_file(tmp_path)
     try:
         for round_ in range(5):
             chat = ChatRef("zalo", f"person-{round_}")
@@ -702,3 +692,192 @@ async def test_claims_race_across_two_processes_exactly_one_wins(tmp_path: Path)
     finally:
         await first.close()
         await second.close()
+
+
+# -- the rest of every area: updates, lookups, apologies, feedback, volunteers, jobs ----------
+
+
+async def test_updates_are_handled_once_and_forgotten_after_a_while(storage: Storage) -> None:
+    assert await storage.conversations.first_delivery("telegram", "501", NOW) is True
+    assert await storage.conversations.first_delivery("telegram", "501", NOW) is False
+    assert await storage.conversations.first_delivery("zalo", "501", NOW) is True  # per channel
+    later = NOW + dt.timedelta(days=15)
+    assert await storage.conversations.first_delivery("telegram", "502", later) is True
+    assert await storage.conversations.forget_updates_before(NOW + dt.timedelta(days=1)) == 2
+    assert await storage.conversations.first_delivery("telegram", "501", later) is True
+    assert await storage.conversations.first_delivery("telegram", "502", later) is False
+
+
+async def test_a_lookup_reads_failures_dossier_follow_and_apology_at_once(
+    storage: Storage,
+) -> None:
+    key, other = dossier().code_key, dossier("H57.132-261118-0583").code_key
+    unknown = await storage.dossiers.find_dossier(key, CHAT, NOW)
+    assert (unknown.recent_failures, unknown.dossier, unknown.following) == (0, None, False)
+    await storage.dossiers.record_lookup_failure(CHAT, NOW)
+    await storage.dossiers.apply_dossiers(
+        [with_hash(dossier()), with_hash(dossier("H57.132-261118-0583"))], NOW, "import:a"
+    )
+    await storage.follows.follow(CHAT, key, None, "đồng ý", NOW)
+    view = await storage.dossiers.find_dossier(key, CHAT, NOW - dt.timedelta(minutes=1))
+    assert view.recent_failures == 1 and view.following and view.apology is None
+    assert view.dossier is not None and view.dossier.applicant_name == "Nguyễn Văn An"
+    assert (await storage.dossiers.find_dossier(other, CHAT, NOW)).following is False
+    found = await storage.dossiers.get_dossiers([key, other, "khong-co"])
+    assert sorted(found) == sorted([key, other]) and found[other].code_key == other
+    assert await storage.dossiers.get_dossiers([]) == {}
+    moved = await storage.dossiers.apply_dossiers(
+        [with_hash(dossier(status=Status.READY))], NOW, "import:b"
+    )
+    assert moved.notifications == 1
+    [newest, _] = await storage.dossiers.dossier_events(key)
+    assert await storage.dossiers.event(newest.id) == newest
+    assert newest.new_status is Status.READY and newest.source == "import:b"
+    assert await storage.dossiers.event(newest.id + 1000) is None
+
+
+def _draft(code_key: str, new_due: dt.date, reason: str = "Cần xác minh thêm") -> ApologyDraft:
+    return ApologyDraft(code_key, reason, new_due, "900", "Chị Lan", LawVersion.TT_03_2025, "VBXL")
+
+
+async def test_apologies_are_numbered_move_the_date_and_reach_the_followers(
+    storage: Storage,
+) -> None:
+    key = dossier().code_key
+    late = dossier("H57.132-261118-0583", due=dt.date(2026, 11, 30))
+    await storage.dossiers.apply_dossiers([with_hash(dossier()), with_hash(late)], NOW, "a")
+    await storage.follows.follow(CHAT, key, None, "đồng ý", NOW)
+    due = await storage.apologies.running_dossiers_due_by(
+        dt.date(2026, 11, 20), [Status.PROCESSING]
+    )
+    assert [(d.code_key, n) for d, n in due] == [(key, 0)]
+    issued = await storage.apologies.issue_apology(_draft(key, dt.date(2026, 11, 27)), NOW, 1)
+    assert issued.apology.number == "01/VBXL" and issued.followers == 1
+    assert issued.dossier.due_date == dt.date(2026, 11, 19)  # as it was before
+    stored = await storage.dossiers.get_dossier(key)
+    assert stored is not None and stored.due_date == dt.date(2026, 11, 27)
+    [message] = await storage.outbox.claim_due(NOW, 10)
+    assert message.message.kind == "apology" and message.message.chat_id == CHAT.chat_id
+    with pytest.raises(ApologyRefused):  # one new date only (max_extensions=1)
+        await storage.apologies.issue_apology(_draft(key, dt.date(2026, 12, 4)), NOW, 1)
+    second = await storage.apologies.issue_apology(
+        _draft(late.code_key, dt.date(2026, 12, 7)), NOW + dt.timedelta(days=1), 1
+    )
+    assert second.apology.number == "02/VBXL" and second.followers == 0
+    assert await storage.apologies.get_apology(issued.apology.id) == issued.apology
+    assert await storage.apologies.get_apology(issued.apology.id + 1000) is None
+    assert [a.number for a in await storage.apologies.apologies_for(key)] == ["01/VBXL"]
+    between = await storage.apologies.apologies_between(NOW.date(), NOW.date())
+    assert [a.number for a in between] == ["01/VBXL"]
+    everything = await storage.apologies.apologies_between(NOW.date(), dt.date(2026, 12, 31))
+    assert [a.number for a in everything] == ["01/VBXL", "02/VBXL"]
+    due = await storage.apologies.running_dossiers_due_by(
+        dt.date(2026, 12, 31), [Status.PROCESSING]
+    )
+    assert [(d.code_key, n) for d, n in due] == [(key, 1), (late.code_key, 1)]
+    view = await storage.dossiers.find_dossier(key, CHAT, NOW)
+    assert view.apology == issued.apology  # the latest, shown with the dossier
+
+
+async def test_feedback_is_numbered_answered_once_and_listed(storage: Storage) -> None:
+    desk = [ChatRef("telegram", "900"), ChatRef("zalo", "901")]
+    first = await storage.care.create_feedback(CHAT, "Đề nghị niêm yết lệ phí", NOW, desk)
+    later = NOW + dt.timedelta(hours=1)
+    second = await storage.care.create_feedback(CHAT, "Đề nghị thêm ghế chờ", later, [])
+    assert (first.number, second.number) == ("PA-1/2026", "PA-2/2026")
+    notices = await storage.outbox.claim_due(later, 10)
+    assert sorted((n.message.kind, n.message.chat_id) for n in notices) == [
+        ("feedback-new", "900"),
+        ("feedback-new", "901"),
+    ]
+    assert await storage.care.get_feedback(first.id) == first
+    assert await storage.care.get_feedback(first.id + 1000) is None
+    open_items = await storage.care.feedback_items(answered=False, limit=10)
+    assert [f.number for f in open_items] == ["PA-1/2026", "PA-2/2026"]  # oldest first
+    audit = _audit(AuditAction.FEEDBACK_ANSWERED, first.number, later)
+    answered = await storage.care.answer_feedback(first.id, "Đã niêm yết.", audit, later)
+    assert answered is not None and answered.answer == "Đã niêm yết."
+    assert answered.answered_by == "900" and answered.answered_at == later
+    assert await storage.care.answer_feedback(first.id, "Lần nữa", audit, later) is None
+    assert await storage.care.answer_feedback(first.id + 1000, "?", audit, later) is None
+    [reply] = await storage.outbox.claim_due(later, 10)
+    assert (reply.message.kind, reply.message.chat_id) == ("feedback-answer", CHAT.chat_id)
+    assert [f.number for f in await storage.care.feedback_items(True, 10)] == ["PA-1/2026"]
+    assert [f.number for f in await storage.care.feedback_items(False, 10)] == ["PA-2/2026"]
+    assert len(await storage.care.feedback_between(NOW.date(), NOW.date())) == 2
+    assert [e.action for e in await storage.officers.audit_entries(5)] == [
+        AuditAction.FEEDBACK_ANSWERED
+    ]
+
+
+async def test_volunteers_ask_and_an_officer_decides_once(storage: Storage) -> None:
+    hoa = Volunteer(
+        "telegram", "300", "300", "Lê Thị Hoa", "Tổ 1", "Thôn Đông", VolunteerStatus.PENDING, NOW
+    )
+    assert await storage.care.get_volunteer("telegram", "300") is None
+    await storage.care.request_volunteer(hoa, NOW, [ChatRef("telegram", "900")])
+    assert await storage.care.get_volunteer("telegram", "300") == hoa
+    [told] = await storage.outbox.claim_due(NOW, 10)
+    assert (told.message.kind, told.message.chat_id) == ("volunteer-request", "900")
+    later = NOW + dt.timedelta(hours=2)
+    entry = _audit(AuditAction.VOLUNTEER_DECIDED, "300", later)
+    decided = await storage.care.decide_volunteer("telegram", "300", True, entry, later)
+    assert decided is not None and decided.status is VolunteerStatus.APPROVED
+    assert decided.decided_by == "900" and decided.decided_at == later
+    assert await storage.care.decide_volunteer("telegram", "300", False, entry, later) is None
+    [answer] = await storage.outbox.claim_due(later, 10)
+    assert (answer.message.kind, answer.message.chat_id) == ("volunteer-decision", "300")
+    lan = Volunteer("zalo", "301", "301", "Lan", "Tổ 2", "Thôn Tây", VolunteerStatus.PENDING, later)
+    await storage.care.request_volunteer(lan, later, [])
+    assert [(v.user_id, v.status) for v in await storage.care.volunteers()] == [
+        ("300", VolunteerStatus.APPROVED),
+        ("301", VolunteerStatus.PENDING),
+    ]
+
+
+async def test_jobs_remember_the_last_day_they_ran(storage: Storage) -> None:
+    assert await storage.jobs.job_last_day("apology-watch") is None
+    await storage.jobs.record_job_day("apology-watch", NOW.date(), NOW)
+    await storage.jobs.record_job_day("care", NOW.date() - dt.timedelta(days=1), NOW)
+    next_day = NOW.date() + dt.timedelta(days=1)
+    await storage.jobs.record_job_day("apology-watch", next_day, NOW + dt.timedelta(days=1))
+    assert await storage.jobs.job_last_day("apology-watch") == next_day
+    assert await storage.jobs.job_last_day("care") == NOW.date() - dt.timedelta(days=1)
+
+
+async def test_a_failed_message_is_never_claimed_again(storage: Storage) -> None:
+    message = OutboxMessage("k-failed", "telegram", "42", "text", {"text": "xin chào"})
+    await storage.outbox.enqueue([message], NOW)
+    [item] = await storage.outbox.claim_due(NOW, 10)
+    await storage.outbox.mark_failed(item.id, "chat not found", NOW)
+    assert await storage.outbox.claim_due(NOW + dt.timedelta(days=1), 10) == []
+    assert await storage.outbox.recover_in_flight() == 0
+    assert (await storage.outbox.outbox_counts())[OutboxStatus.FAILED] == 1
+
+
+async def test_coming_back_to_a_ticket_restarts_its_silence(storage: Storage) -> None:
+    ticket, _ = await storage.tickets.open_ticket(PERSON, "Hỏi", None, TicketContext(), NOW, [])
+    later = NOW + dt.timedelta(minutes=30)
+    await storage.tickets.touch_ticket(ticket.id, later)
+    touched = await storage.tickets.get_ticket(ticket.id)
+    assert touched is not None and touched.last_activity_at == later
+    closed = await storage.tickets.close_ticket(ticket.id, ClosedBy.CITIZEN, later, chat=PERSON)
+    assert closed is not None
+    await storage.tickets.touch_ticket(ticket.id, later + dt.timedelta(hours=1))  # closed: no-op
+    kept = await storage.tickets.get_ticket(ticket.id)
+    assert kept is not None and kept.last_activity_at == later
+
+
+async def test_forgetting_a_zalo_user_keeps_pending_events_and_refused_keys(
+    storage: Storage,
+) -> None:
+    user = "2468458835296117922"
+    await storage.zalo.zalo_interaction(user, NOW, "msg-1")
+    await storage.zalo.inbox_add("msg:1", user, '{"text": "tên tôi là Lan"}', NOW)
+    await storage.zalo.inbox_done(["msg:1"], NOW)
+    await storage.zalo.inbox_add("msg:2", user, '{"text": "chưa xử lý"}', NOW)
+    await storage.zalo.forget_zalo_user(user)
+    assert await storage.zalo.zalo_follower(user) is None
+    [pending] = await storage.zalo.inbox_pending(10)
+    assert (pending.event_key, pending.user_id) == ("msg:2", user)  # still to answer
+    assert await storage.zalo.inbox_add("msg:1", user, "{}", NOW) is False

@@ -40,6 +40,7 @@ async def issue_in(
     """Inside the caller's transaction (an officer's apology, or a row of an import): checks
     again (another officer may have been quicker), numbers the apology within the year, moves
     the due date, records history, queues messages."""
+    await session.serialize_writes("apologies")  # the count and the number below stay true
     row = await session.fetch_one(
         f"SELECT {DOSSIER_COLUMNS} FROM dossiers WHERE code_key = ?", (draft.code_key,)
     )

@@ -169,8 +169,9 @@ class SqlBroadcasts:
             recipients = await session.execute(
                 "INSERT INTO outbox (dedupe_key, channel, chat_id, kind, payload, status,"
                 " next_attempt_at, created_at, broadcast_id, priority)"
-                " SELECT 'broadcast:' || ? || ':' || channel || ':' || chat_id, channel, chat_id,"
-                " 'broadcast', ?, 'pending', ?, ?, ?, ?"
+                " SELECT 'broadcast:' || CAST(? AS TEXT) || ':' || channel || ':' || chat_id,"
+                " channel, chat_id, 'broadcast', CAST(? AS TEXT), 'pending', CAST(? AS TEXT),"
+                " CAST(? AS TEXT), CAST(? AS INTEGER), CAST(? AS INTEGER)"
                 f" FROM ({chats}) AS audience GROUP BY channel, chat_id",
                 [
                     str(broadcast_id),

@@ -99,6 +99,7 @@ class SqlCare:
         """Number the item within the year and tell the officers, in one transaction."""
         stamp = now.isoformat()
         async with self.db.transaction() as session:
+            await session.serialize_writes("feedback")  # numbered MAX + 1 within the year
             row = await session.fetch_one(
                 "SELECT COALESCE(MAX(seq), 0) + 1 FROM feedback WHERE year = ?", (now.year,)
             )

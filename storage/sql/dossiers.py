@@ -134,6 +134,8 @@ class SqlDossiers:
         stamp = now.isoformat()
         created = updated = unchanged = status_changes = notifications = 0
         async with self.db.transaction() as session:
+            # Rows are compared with what is stored, then written: one import at a time.
+            await session.serialize_writes("dossiers")
             for start in range(0, len(dossiers), BATCH):
                 batch = dossiers[start : start + BATCH]
                 keys = [d.code_key for d, _ in batch]

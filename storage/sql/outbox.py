@@ -74,7 +74,7 @@ class SqlOutbox:
                 # Broadcasts have a lower priority (1): a dossier's message queued behind
                 # thousands of notices still goes out first.
                 f" (SELECT id FROM outbox WHERE {where}"
-                " ORDER BY priority, next_attempt_at, id LIMIT ?)"
+                f" ORDER BY priority, next_attempt_at, id LIMIT ?{self.db.dialect.skip_locked})"
                 " RETURNING id, dedupe_key, channel, chat_id, kind, payload, attempts, created_at,"
                 " priority, next_attempt_at",
                 [*params, limit],

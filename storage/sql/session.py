@@ -28,6 +28,12 @@ class Session(Protocol):
 
     async def fetch_one(self, sql: str, params: Sequence[Any] = ()) -> Row | None: ...
 
+    async def serialize_writes(self, table: str) -> None:
+        """Inside a transaction: other writers of `table` wait until it ends (they always do in
+        SQLite; PostgreSQL locks the table against writers, never against readers). Before a
+        read-then-write such as numbering within the year (MAX + 1)."""
+        ...
+
 
 class Dialect(Protocol):
     """The expressions the backends spell differently."""
@@ -38,7 +44,13 @@ class Dialect(Protocol):
 
     @property
     def arrival_order(self) -> str:
-        """A column that orders a table's rows by insertion (SQLite's rowid…)."""
+        """The column that orders zalo_inbox's rows by arrival."""
+        ...
+
+    @property
+    def skip_locked(self) -> str:
+        """What ends a SELECT of rows to claim so that concurrent claimers skip each other's
+        (nothing in SQLite, where one writer runs at a time)."""
         ...
 
 

@@ -73,6 +73,8 @@ class SqlTickets:
     ) -> tuple[Ticket, bool]:
         stamp = now.isoformat()
         async with self.db.transaction() as session:
+            # One open ticket per chat, numbered MAX + 1 within the year: checked, then written.
+            await session.serialize_writes("tickets")
             existing = await _chat_ticket(session, chat)
             if existing is not None:
                 return existing, False

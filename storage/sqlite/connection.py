@@ -30,6 +30,10 @@ class SqliteDialect:
     def arrival_order(self) -> str:
         return "rowid"
 
+    @property
+    def skip_locked(self) -> str:
+        return ""
+
 
 class SqliteSession:
     """The one connection, used by whoever holds the lock."""
@@ -51,6 +55,9 @@ class SqliteSession:
     async def fetch_one(self, sql: str, params: Sequence[Any] = ()) -> Row | None:
         rows = await self._db.execute_fetchall(sql, params)
         return next(iter(rows), None)
+
+    async def serialize_writes(self, table: str) -> None:
+        """Nothing to do: BEGIN IMMEDIATE made this the only writer."""
 
 
 class _Locked:

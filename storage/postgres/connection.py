@@ -1,0 +1,212 @@
+"""A pool of asyncpg connections; migrations under an advisory lock at start-up.
+
+Why asyncpg (rather than psycopg 3): the bot's ceiling is CPU per message on one event loop
+(issue 18), and asyncpg spends the least of it per query — binary protocol, statements prepared
+and cached per connection, no libpq layer; it has its own pool, and the API the next steps need
+(`LISTEN/NOTIFY` listeners, `FOR UPDATE SKIP LOCKED` claims in explicit transactions, advisory
+locks). Its one catch: behind PgBouncer in transaction mode its statement cache must be off
+(`?statement_cache_size=0` in the URL; docs/postgresql.md).
+
+The areas' SQL is SQLite's (`?` parameters); `_numbered` rewrites it once per statement to
+PostgreSQL's `$1, $2…`.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from collections.abc import Sequence
+from functools import lru_cache
+from types import TracebackType
+from typing import Any, Self, cast
+
+import asyncpg
+from asyncpg.pool import PoolConnectionProxy
+
+from storage.migrate import SchemaTooNew, postgres_migrations, statements
+from storage.sql.session import Row
+
+Connection = asyncpg.Connection | PoolConnectionProxy  # a pool's connections are proxies
+
+# Any number will do, as long as nothing else in the database uses it: two processes starting
+# at once migrate one after the other.
+_MIGRATION_LOCK = 0x6D6F7463  # "motc"
+
+
+class PostgresDialect:
+    def json_text(self, column: str, key: str) -> str:
+        return f"({column}::json ->> '{key}')"
+
+    @property
+    def arrival_order(self) -> str:
+        return "arrival"  # an identity column of zalo_inbox (migrations/postgresql/0009)
+
+    @property
+    def skip_locked(self) -> str:
+        return " FOR UPDATE SKIP LOCKED"
+
+
+class PostgresSession:
+    def __init__(self, connection: Connection) -> None:
+        self.raw = connection
+
+    async def execute(self, sql: str, params: Sequence[Any] = ()) -> int:
+        status = await self.raw.execute(_numbered(sql), *params)
+        return _row_count(status)
+
+    async def execute_many(self, sql: str, rows: Sequence[Sequence[Any]]) -> None:
+        if rows:
+            await self.raw.executemany(_numbered(sql), rows)
+
+    async def fetch_all(self, sql: str, params: Sequence[Any] = ()) -> list[Row]:
+        return cast(list[Row], await self.raw.fetch(_numbered(sql), *params))
+
+    async def fetch_one(self, sql: str, params: Sequence[Any] = ()) -> Row | None:
+        return cast(Row | None, await self.raw.fetchrow(_numbered(sql), *params))
+
+    async def serialize_writes(self, table: str) -> None:
+        """Inside a transaction: writers of `table` wait for this one (readers do not), as every
+        writer waits in SQLite. For numbering within a year (MAX + 1) and the like."""
+        await self.raw.execute(f"LOCK TABLE {table} IN SHARE ROW EXCLUSIVE MODE")
+
+
+class _Acquired:
+    """A connection from the pool for one block, in a transaction or not."""
+
+    __slots__ = ("_begin", "_connection", "_pool", "_transaction")
+
+    def __init__(self, pool: asyncpg.Pool, begin: bool) -> None:
+        self._pool = pool
+        self._begin = begin
+        self._connection: Any = None
+        self._transaction: Any = None
+
+    async def __aenter__(self) -> PostgresSession:
+        self._connection = await self._pool.acquire()
+        if self._begin:
+            try:
+                self._transaction = self._connection.transaction()
+                await self._transaction.start()
+            except BaseException:
+                await self._pool.release(self._connection)
+                raise
+        return PostgresSession(self._connection)
+
+    async def __aexit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        try:
+            if self._transaction is not None:
+                if exc_type is None:
+                    await self._transaction.commit()
+                else:
+                    await self._transaction.rollback()
+        finally:
+            await self._pool.release(self._connection)
+
+
+class PostgresDatabase:
+    def __init__(self, pool: asyncpg.Pool) -> None:
+        self.pool = pool
+        self.dialect = PostgresDialect()
+
+    @classmethod
+    async def open(cls, url: str, *, min_size: int = 1, max_size: int = 10) -> Self:
+        """Connect (the URL as libpq takes it: postgresql://user@host:port/database?…) and
+        bring the schema up to date; a database newer than this program is refused."""
+        pool = await asyncpg.create_pool(url, min_size=min_size, max_size=max_size)
+        try:
+            async with pool.acquire() as connection:
+                await apply_migrations(connection)
+        except BaseException:
+            await pool.close()
+            raise
+        return cls(pool)
+
+    def connection(self) -> _Acquired:
+        return _Acquired(self.pool, begin=False)
+
+    def transaction(self) -> _Acquired:
+        return _Acquired(self.pool, begin=True)
+
+    async def snapshot(self, *queries: tuple[str, Sequence[Any]]) -> list[list[Row]]:
+        """One read-only REPEATABLE READ transaction on a connection of its own: the report's
+        long read sees one moment and holds no lock that a writer waits for."""
+        async with (
+            self.pool.acquire() as connection,
+            connection.transaction(isolation="repeatable_read", readonly=True),
+        ):
+            return [
+                cast(list[Row], await connection.fetch(_numbered(sql), *params))
+                for sql, params in queries
+            ]
+
+    async def schema_version(self) -> int:
+        async with self.pool.acquire() as connection:
+            return await _version(connection)
+
+    async def close(self) -> None:
+        await self.pool.close()
+
+
+async def apply_migrations(connection: Connection) -> int:
+    """Bring the schema up to date (one transaction per migration, under an advisory lock so
+    that processes starting together do not race); returns the resulting version."""
+    await connection.execute("SELECT pg_advisory_lock($1)", _MIGRATION_LOCK)
+    try:
+        await connection.execute(
+            "CREATE TABLE IF NOT EXISTS schema_migrations (version BIGINT PRIMARY KEY,"
+            ' name TEXT COLLATE "C" NOT NULL, applied_at TEXT COLLATE "C" NOT NULL)'
+        )
+        current = await _version(connection)
+        migrations = postgres_migrations()
+        if current > len(migrations):
+            raise SchemaTooNew(
+                f"database schema {current} is newer than this program ({len(migrations)})"
+            )
+        for migration in migrations[current:]:
+            async with connection.transaction():
+                for statement in statements(migration.sql):
+                    await connection.execute(statement)
+                await connection.execute(
+                    "INSERT INTO schema_migrations (version, name, applied_at) VALUES ($1, $2, $3)",
+                    migration.version,
+                    migration.name,
+                    dt.datetime.now(dt.UTC).isoformat(),
+                )
+            current = migration.version
+        return current
+    finally:
+        await connection.execute("SELECT pg_advisory_unlock($1)", _MIGRATION_LOCK)
+
+
+async def _version(connection: Connection) -> int:
+    value = await connection.fetchval("SELECT COALESCE(MAX(version), 0) FROM schema_migrations")
+    return int(value or 0)
+
+
+_PLACEHOLDER = re.compile(r"'(?:[^']|'')*'|\?")
+
+
+@lru_cache(maxsize=2048)
+def _numbered(sql: str) -> str:
+    """`?` → `$1, $2…`, leaving string literals alone."""
+    count = 0
+
+    def number(match: re.Match[str]) -> str:
+        nonlocal count
+        if match.group(0) != "?":
+            return match.group(0)
+        count += 1
+        return f"${count}"
+
+    return _PLACEHOLDER.sub(number, sql)
+
+
+def _row_count(status: str) -> int:
+    """asyncpg's command tag ("UPDATE 3", "INSERT 0 1", "DELETE 0") → the rows changed."""
+    last = status.rsplit(" ", 1)[-1]
+    return int(last) if last.isdigit() else 0
