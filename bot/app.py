@@ -42,6 +42,7 @@ from handlers import (
     uploads,
     volunteers,
 )
+from handlers.buttons import HOME_BUTTON
 from handlers.context import Context, Knowledge, LookupPolicy, Services, TicketPolicy
 from handlers.routing import CHOICES, On, Route, typed_choice
 from storage.backends import open_storage
@@ -157,9 +158,19 @@ class Dispatcher:
             replies = [ctx.reply("error.j2")]
         if not replies:
             replies = [ctx.reply("unsupported.j2", kind=None)]
+        replies = with_a_way_on(replies)
         if ctx.first_contact:  # issue 7: what is stored, why, how long, how to delete; once
             replies = with_privacy_notice(ctx, replies)
         return [part for reply in replies for part in split_reply(reply)]
+
+
+def with_a_way_on(replies: list[Reply]) -> list[Reply]:
+    """Issue 14: no reply ends without a button to go on. Conversations give their own; a reply
+    that has none (a prompt for typed input, an apology for an error) gets "Về đầu"."""
+    if any(reply.buttons for reply in replies):
+        return replies
+    last = replies[-1]
+    return [*replies[:-1], dataclasses.replace(last, buttons=((HOME_BUTTON,),))]
 
 
 def with_privacy_notice(ctx: Context, replies: list[Reply]) -> list[Reply]:

@@ -58,7 +58,8 @@ async def menu_button(ctx: Context) -> list[Reply]:
             return [ctx.reply("ask_prompt.j2")]
         case "menu:contact":
             return [ctx.reply("contact.j2", contact_buttons())]
-        case _:
+        case _:  # "Về đầu" leaves whatever step the person was in
+            await ctx.clear_state()
             return [ctx.reply("start.j2", main_menu())]
 
 

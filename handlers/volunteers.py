@@ -21,6 +21,7 @@ from core.care import Volunteer, VolunteerStatus
 from core.dossiers import STATUS_INFO, Dossier
 from core.messages import Button, Reply, TextFormat
 from core.officers import AuditAction
+from handlers.buttons import HOME_BUTTON
 from handlers.context import Context, Services, render
 from handlers.feedback import officer_chats
 from handlers.officers import audit, audit_entry, officers_only
@@ -250,9 +251,11 @@ async def forward_message(ctx: Context, key: str) -> list[Reply]:
         info=STATUS_INFO[d.status],
         procedure_name=procedure.name if procedure else d.procedure_id,
     )
+    # Issue 14: the text to forward ends the reply, and still leaves a way on.
+    rows = ((Button("📂 Hồ sơ đang theo dõi", f"{PREFIX}:h"),), (HOME_BUTTON,))
     return [
         ctx.reply("volunteer_forward_intro.j2"),
-        Reply(text=text, format=ctx.format),
+        Reply(text=text, format=ctx.format, buttons=rows),
     ]
 
 

@@ -145,3 +145,34 @@ async def test_a_number_is_not_searched_as_a_question(talk: Transcript) -> None:
     talk.sees("chưa hiểu số 7")
     talk.sees_not("chưa tìm được thủ tục")
     talk.every_reply_has_a_button()
+
+
+@pytest.mark.parametrize(
+    "message",
+    [
+        "/thutuc",  # a prompt for typed input
+        "/tracuu",
+        "7",
+        "xyzt qwer",  # not understood
+        "cảm ơn",
+        "ok",
+        "con tôi sinh nhật",
+        "/phananh",
+        "/tinhnguyenvien",
+        "/khonglenhnay",
+        "làm hộ chiếu",  # a referral
+        "khai sinh",
+    ],
+)
+async def test_every_reply_has_a_way_on(talk: Transcript, message: str) -> None:
+    """Issue 14: on every channel no reply ends without a button to go on."""
+    await talk.say(message)
+    talk.every_reply_has_a_button()
+
+
+async def test_home_leaves_a_step_half_done(talk: Transcript) -> None:
+    await talk.say("/tinhnguyenvien")
+    await talk.press("Đồng ý, đăng ký")  # the bot now waits for a name…
+    await talk.press("Về đầu")
+    await talk.say("khai tử")  # …which this is not
+    assert _card_title(talk) == "Đăng ký khai tử"

@@ -625,3 +625,13 @@ async def test_replies_by_user_id_when_so_configured(
     finally:
         await driver.close()
         await bot.stop()
+
+
+@pytest.mark.parametrize("text", ["/tracuu", "7", "xyzt qwer", "cảm ơn", "/thutuc", "khai sinh"])
+async def test_on_zalo_every_reply_leaves_a_way_on(
+    fake: FakeZalo, zalo: ZaloBot, driver: WebhookDriver, text: str
+) -> None:
+    """Issue 14: template buttons, or the numbered list that stands for more than Zalo shows."""
+    *_, last = await say(driver, zalo, fake, CITIZEN, text)
+    numbered = any(line.split(". ", 1)[0].isdigit() for line in last.text.splitlines())
+    assert last.buttons or numbered, last.text
