@@ -129,6 +129,7 @@ class Column(Enum):
     DELAY_REASON = "delay_reason"
     SUBMISSION = "submission"
     RESOLVED = "resolved"
+    ADDRESS = "address"
 
 
 @dataclass(frozen=True)
@@ -169,6 +170,8 @@ COLUMNS: dict[Column, ColumnSpec] = {
         ),
         False,
     ),
+    # For the apology letter (Mẫu 04: "Kính gửi … địa chỉ …").
+    Column.ADDRESS: ColumnSpec(("Địa chỉ", "Địa chỉ người nộp", "Địa chỉ liên hệ"), False),
 }
 
 
@@ -469,6 +472,7 @@ class _RowReader:
             reason_text,
             submission_text,
             resolved_text,
+            address_text,
         ) = texts
         # Dates and phone numbers also look at the cell's type (Excel dates, numbers).
         raw = texts if self.text_only else picked
@@ -585,6 +589,7 @@ class _RowReader:
             note=_tidy(note) or None,
             submission_channel=submission,
             resolved_at=resolved,
+            address=_tidy(address_text) or None,
         )
         return ParsedRow(
             number, dossier, row_hash(dossier), _tidy(reason_text) or None, due_moment is not None
@@ -623,6 +628,8 @@ def row_hash(dossier: Dossier) -> str:
             dossier.submission_channel or "",
             dossier.resolved_at.isoformat() if dossier.resolved_at else "",
         )
+    if dossier.address is not None:  # likewise, joined only when given
+        fields += (dossier.address,)
     return hashlib.sha256("\x1f".join(fields).encode()).hexdigest()
 
 

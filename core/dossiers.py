@@ -254,6 +254,7 @@ class Dossier:
     # dossier last left a waiting state (its processing time restarted then).
     supplements: int = 0
     clock_restarted_at: dt.datetime | None = None
+    address: str | None = None  # the applicant's, for the apology letter (never shown in chat)
 
     @property
     def info(self) -> StatusInfo:

@@ -28,6 +28,7 @@ from core.apologies import (
     parse_date,
     proposed_new_date,
 )
+from core.apology_pdf import Letter, apology_pdf, mask_phone, place_of
 from core.cell_safety import SafeCsvWriter
 from core.dossiers import STATUS_INFO, Dossier, Status
 from core.law import law_in_force, law_of
@@ -227,25 +228,37 @@ def apology_text(
 
 
 def printable_apology(services: Services, issued: IssuedApology) -> OutgoingFile:
-    """The A5 page following Mẫu 04 of the forms circular in force, to print or save as PDF."""
+    """The letter (Mẫu 04 of the forms circular the apology was issued under) as a one-page A5
+    PDF: phones open PDFs; officers print it for people who do not use chat."""
     apology, dossier = issued.apology, issued.dossier
     commune = services.knowledge.catalogue.commune
     procedure = services.knowledge.catalogue.get(dossier.procedure_id)
-    html = render(
-        services,
-        TextFormat.HTML,
-        "print/apology.html.j2",
-        a=apology,
-        d=dossier,
+    law = law_of(apology.law_version, commune.apology_article)
+    signer = commune.signer
+    letter = Letter(
+        authority=commune.authority or commune.office_name,
+        office=commune.office_name,
+        number=apology.number,
+        place=commune.place_name or place_of(commune.commune_name),
+        issued=apology.issued_at.date(),
+        title=law.form_title,
+        applicant=dossier.applicant_name,
+        address=dossier.address,
+        phone=mask_phone(dossier.phone),
+        received=dossier.received_at.date(),
+        code=dossier.code,
         procedure=procedure.name if procedure else dossier.procedure_id,
-        title=law_of(apology.law_version).form_title,
-        basis=law_of(apology.law_version).form_basis,
-        authority=commune.authority or commune.office_name.upper(),
-        signer=commune.signer,
+        old_due=apology.old_due,
+        reason=apology.reason,
+        new_due=apology.new_due,
+        signer_title=signer.title if signer else "Thủ trưởng cơ quan",
+        signer_name=signer.name if signer else None,
+        basis=law.form_basis,
+        rule=law.apology_rule,
     )
-    name = f"van-ban-xin-loi-{apology.number.replace('/', '-')}-{dossier.code_key}.html"
-    caption = f"Văn bản xin lỗi số {apology.number} – hồ sơ {dossier.code}"
-    return OutgoingFile(name, html.encode("utf-8"), "text/html", caption)
+    name = f"van-ban-xin-loi-{apology.number.replace('/', '-')}-{dossier.code_key}.pdf"
+    caption = f"Văn bản xin lỗi số {apology.number} – hồ sơ {dossier.code} (A5, để in)"
+    return OutgoingFile(name, apology_pdf(letter), "application/pdf", caption)
 
 
 def _rule(services: Services) -> str:

@@ -10,12 +10,14 @@ import datetime as dt
 import io
 from pathlib import Path
 
+import pypdfium2
 import pytest
 
 from bot.app import Dispatcher
 from bot.delivery import OutboxWorker
 from bot.jobs import ApologyWatch
 from core.apologies import ApologyRefused, ApologyRules, DueKind, check_new_date, classify
+from core.apology_pdf import MAX_REASON, Letter, apology_pdf, mask_phone, place_of
 from core.catalogue import Catalogue
 from core.catalogue.models import LawVersion
 from core.clock import FixedClock
@@ -182,41 +184,111 @@ async def test_issuing_moves_the_date_records_history_and_tells_followers(
     assert await worker.deliver_due() == 0 and len(sender.sent) == 2
 
 
-async def test_the_printable_page_follows_mau_04(late: Services, officer_chat: Transcript) -> None:
+def read_pdf(content: bytes) -> tuple[int, list[tuple[float, float]], str]:
+    """Pages, their sizes in points, and the text (lines joined with spaces)."""
+    document = pypdfium2.PdfDocument(content)
+    sizes = [document[i].get_size() for i in range(len(document))]
+    text = (
+        " ".join(document[i].get_textpage().get_text_range() for i in range(len(document)))
+        .replace("\r", " ")
+        .replace("\n", " ")
+    )
+    return len(document), sizes, " ".join(text.split())
+
+
+A5_POINTS = (419.53, 595.28)
+
+
+async def test_the_letter_is_one_a5_pdf_page_with_every_element_of_mau_04(
+    late: Services, officer_chat: Transcript
+) -> None:
+    """Mẫu 04 (TT 03/2025 Phụ lục I; DOMAIN.md): number and date, "Kính gửi" the applicant with
+    address and (masked) phone, receipt date and code, procedure, original date, reason, the
+    apology, the new date, the office and the signer — on one A5 page, place name as written."""
     await issue(officer_chat)
     page = next(r.file for r in officer_chat.last if r.file)
-    html = page.content.decode("utf-8")
-    assert page.mime_type == "text/html" and page.name.endswith(".html")
-    assert "size: A5" in html
+    assert page.mime_type == "application/pdf" and page.name.endswith(".pdf")
+    pages, sizes, text = read_pdf(page.content)
+    assert pages == 1 and sizes[0] == pytest.approx(A5_POINTS, abs=0.5)
     for expected in (
+        "ỦY BAN NHÂN DÂN XÃ BÌNH AN",
+        "CỘNG HÒA XÃ HỘI CHỦ NGHĨA VIỆT NAM",
+        "Độc lập - Tự do - Hạnh phúc",
         "Số: 01/VBXL",
-        "Văn bản xin lỗi và đề nghị gia hạn thời gian giải quyết",
+        "Bình An, ngày 23 tháng 11 năm 2026",
+        "VĂN BẢN XIN LỖI VÀ ĐỀ NGHỊ GIA HẠN THỜI GIAN GIẢI QUYẾT",
         "Kính gửi: Ông/bà Nguyễn Văn An",
-        "16/11/2026",
+        "Điện thoại: 09** *** 678",
+        "Ngày 16/11/2026",
         CODE,
         "Cấp Giấy xác nhận tình trạng hôn nhân",
         "19/11/2026",
-        "Lý do: Cần xác minh thêm thông tin",
-        "xin lỗi",
+        "Lý do: Cần xác minh thêm thông tin.",
+        "thành thật xin lỗi",
         "30/11/2026",
-        "ỦY BAN NHÂN DÂN XÃ BÌNH AN",
         "KT. CHỦ TỊCH",
         "Mẫu số 04, Phụ lục I Thông tư 03/2025/TT-VPCP",
+        "Nghị định 118/2025/NĐ-CP",
     ):
-        assert expected in html, expected
+        assert expected in text, expected
+    assert "0912" not in text and "345" not in text  # the phone is masked
+    assert "61/2018" not in text  # one law: the one in force
 
 
 async def test_title_follows_the_configured_forms_circular(
     late: Services, officer_chat: Transcript
 ) -> None:
-    """Under TT 01/2018/TT-VPCP the form is "Phiếu xin lỗi và hẹn lại ngày trả kết quả"."""
+    """Under TT 01/2018/TT-VPCP the form is "Phiếu xin lỗi và hẹn lại ngày trả kết quả", and the
+    citation is NĐ 61/2018 Điều 19 khoản 9."""
     old = late.knowledge.catalogue
     commune = old.commune.model_copy(update={"law_version": LawVersion.TT_01_2018})
     catalogue = Catalogue(list(old), commune, old.referrals)
     late.knowledge = Knowledge(catalogue, late.knowledge.search)  # this test's services only
     await issue(officer_chat)
-    html = next(r.file for r in officer_chat.last if r.file).content.decode("utf-8")
-    assert "Phiếu xin lỗi và hẹn lại ngày trả kết quả" in html
+    _, _, text = read_pdf(next(r.file for r in officer_chat.last if r.file).content)
+    assert "PHIẾU XIN LỖI VÀ HẸN LẠI NGÀY TRẢ KẾT QUẢ" in text
+    assert "Nghị định 61/2018/NĐ-CP Điều 19 khoản 9" in text and "118/2025" not in text
+
+
+def test_every_procedure_fits_one_a5_page_with_the_longest_reason(knowledge: Knowledge) -> None:
+    """The letter fits ONE A5 page for every procedure in the catalogue, with the longest reason
+    /xinloi keeps, a long name, a long address and a long office name."""
+    reason = (
+        "Chờ cơ quan liên thông trả kết quả xác minh nơi cư trú trước đây của người yêu "
+        "cầu tại tỉnh khác; "
+    ) * 6
+    reason = reason[:MAX_REASON]
+    for procedure in knowledge.catalogue:
+        letter = Letter(
+            authority="ỦY BAN NHÂN DÂN XÃ PHƯỚC VĨNH AN HUYỆN CŨ CỦ CHI THÀNH PHỐ",
+            office="Trung tâm Phục vụ hành chính công xã Phước Vĩnh An",
+            number="123/VBXL",
+            place="Phước Vĩnh An",
+            issued=dt.date(2026, 11, 23),
+            title=law_of(LawVersion.TT_03_2025).form_title,
+            applicant="Tôn Nữ Thị Hoàng Quỳnh Phương Nguyễn",
+            address="Số 1234, tổ dân phố 15, thôn Phước Hưng Đông, xã Phước Vĩnh An, TP. HCM",
+            phone="09** *** 678",
+            received=dt.date(2026, 11, 16),
+            code="000.00.19.H47-261116-0007",
+            procedure=procedure.name,
+            old_due=dt.date(2026, 11, 19),
+            reason=reason,
+            new_due=dt.date(2026, 11, 30),
+            signer_title="KT. CHỦ TỊCH / PHÓ CHỦ TỊCH",
+            signer_name="Nguyễn Văn Bình",
+            basis=law_of(LawVersion.TT_03_2025).form_basis,
+            rule="Nghị định 118/2025/NĐ-CP Điều 99 khoản 9",
+        )
+        pages, _, text = read_pdf(apology_pdf(letter))
+        assert pages == 1, procedure.id
+        assert "Nguyễn Văn Bình" in text and reason[-30:].strip() in text, procedure.id
+
+
+def test_place_and_phone() -> None:
+    assert place_of("xã Bình An") == "Bình An" and place_of("Phường Hà Đông") == "Hà Đông"
+    assert place_of("thị trấn Nam Sách") == "Nam Sách" and place_of("Bình An") == "Bình An"
+    assert mask_phone("0912 345 678") == "09** *** 678" and mask_phone(None) is None
 
 
 async def test_a_second_extension_is_refused_citing_the_rule(

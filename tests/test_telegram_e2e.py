@@ -248,7 +248,7 @@ async def test_officer_gets_the_printable_apology_as_a_document(
     [*_, issued, page] = await fake.wait_for_messages(OFFICER, 5)
     assert "01/VBXL" in issued.plain
     assert page.method == "sendDocument" and page.document is not None
-    assert page.document.name.endswith(".html") and b"A5" in page.document.content
+    assert page.document.name.endswith(".pdf") and page.document.content.startswith(b"%PDF")
 
 
 def _free_port() -> int:

@@ -234,7 +234,7 @@ class SqlDossiers:
 
 _UPSERT_DOSSIER = (
     f"INSERT INTO dossiers ({DOSSIER_COLUMNS}, row_hash, updated_at)"
-    " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
+    " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
     " ON CONFLICT (code_key) DO UPDATE SET code = excluded.code,"
     " procedure_id = excluded.procedure_id,"
     " applicant_name = excluded.applicant_name, phone = excluded.phone,"
@@ -255,6 +255,7 @@ _UPSERT_DOSSIER = (
     " clock_restarted_at = CASE WHEN dossiers.status IN"
     f"  ({STOPPED}) AND excluded.status NOT IN ({STOPPED})"
     "  THEN excluded.updated_at ELSE dossiers.clock_restarted_at END,"
+    " address = COALESCE(excluded.address, dossiers.address),"
     " row_hash = excluded.row_hash,"
     " updated_at = excluded.updated_at"
 )

@@ -21,7 +21,8 @@ from core.dossiers import (
 
 DOSSIER_COLUMNS = (
     "code_key, code, procedure_id, applicant_name, phone, received_at, due_date, status,"
-    " return_method, note, submission_channel, resolved_at, supplements, clock_restarted_at"
+    " return_method, note, submission_channel, resolved_at, supplements, clock_restarted_at,"
+    " address"
 )
 DOSSIER_WIDTH = DOSSIER_COLUMNS.count(",") + 1  # a dossier's values at the start of a row
 EVENT_COLUMNS = "id, code_key, at, kind, old_status, new_status, old_due, new_due, note, source"
@@ -71,6 +72,7 @@ def dossier_row(dossier: Dossier, row_hash: str, stamp: str) -> tuple[Any, ...]:
         dossier.resolved_at.isoformat() if dossier.resolved_at else None,
         max(dossier.supplements, int(dossier.status is Status.SUPPLEMENT)),  # a new dossier
         dossier.clock_restarted_at.isoformat() if dossier.clock_restarted_at else None,
+        dossier.address,
         row_hash,
         stamp,
     )
@@ -106,6 +108,7 @@ def to_dossier(row: Sequence[Any]) -> Dossier:
         resolved_at=optional_time(row[11]),
         supplements=row[12],
         clock_restarted_at=optional_time(row[13]),
+        address=row[14],
     )
 
 
