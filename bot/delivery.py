@@ -26,8 +26,9 @@ from dataclasses import dataclass
 from typing import Protocol
 
 from core.messages import Reply, TextFormat, split_reply
+from core.outbox import OutboxKind, Withdrawn
 from handlers.context import Services
-from handlers.notifications import Withdrawn, render_outbox
+from handlers.notifications import render_outbox
 from storage.base import ChatRef, OutboxItem
 
 log = logging.getLogger(__name__)
@@ -130,7 +131,7 @@ class OutboxWorker:
                     task = asyncio.create_task(self._deliver_after(last_in_chat.get(chat), item))
                     running.add(task)
                     last_in_chat[chat] = task
-                    if item.message.kind == "broadcast":
+                    if item.message.kind is OutboxKind.BROADCAST:
                         broadcasts.add(int(item.message.payload["broadcast_id"]))
                 if not running:
                     break

@@ -14,6 +14,7 @@ import datetime as dt
 import logging
 from collections.abc import Sequence
 
+from core.outbox import OutboxKind
 from handlers.apologies import due_list, repeated_supplements
 from handlers.context import Services
 from storage.base import ChatRef, OutboxMessage
@@ -49,7 +50,7 @@ class ApologyWatch:
                         dedupe_key=f"{self.JOB}:{today.isoformat()}:{c.channel}:{c.chat_id}",
                         channel=c.channel,
                         chat_id=c.chat_id,
-                        kind="apology-watch",
+                        kind=OutboxKind.APOLOGY_WATCH,
                         payload={"day": today.isoformat()},
                     )
                     for c in self.officer_chats

@@ -125,12 +125,6 @@ class Reply:
         return [button for row in self.buttons for button in row]
 
 
-@dataclass(frozen=True)
-class Withdrawn:
-    """An outbox message that must not go out any more (its broadcast was cancelled, another
-    officer took the question…): settled as cancelled, not failed."""
-
-
 def split_reply(reply: Reply, limit: int = MAX_REPLY_CHARS) -> list[Reply]:
     """Split a long reply at paragraph, then line, boundaries; buttons stay on the last part."""
     if len(reply.text) <= limit:

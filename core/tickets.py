@@ -43,17 +43,6 @@ class ClosedBy(StrEnum):
     ERASED = "erased"  # the person deleted their data (/xoadulieu)
 
 
-# Outbox kinds. On a channel whose free replies end with a window after the person's message
-# (Zalo), these wait for the person's next message rather than go as paid or quota messages.
-KIND_NEW = "ticket-new"  # to each officer: a new question, with "Nhận trả lời"
-KIND_REPLY = "ticket-reply"  # to the person: an officer's message, under the office's name
-KIND_CITIZEN = "ticket-citizen"  # to the officer holding it: what the person wrote since
-KIND_PASSED = "ticket-passed"  # to the officer it was passed to
-KIND_CLOSED = "ticket-closed"  # to the person (an officer closed it) or the officer (they did)
-KINDS = frozenset({KIND_NEW, KIND_REPLY, KIND_CITIZEN, KIND_PASSED, KIND_CLOSED})
-FREE_REPLY_ONLY = KINDS
-
-
 @dataclass(frozen=True)
 class OfficerRef:
     """An officer where they read the bot: their private chat (chat id = user id)."""

@@ -29,8 +29,8 @@ from core.catalogue import Catalogue
 from core.catalogue.models import Procedure
 from core.messages import Button, Reply, TextFormat
 from core.officers import AuditAction
+from core.outbox import Withdrawn
 from handlers.context import Context, Services, render
-from handlers.notifications import Withdrawn
 from handlers.officers import audit_entry, officers_only
 from handlers.procedure_view import field_slug
 from handlers.routing import Route, button, button_action, command, in_state

@@ -6,16 +6,17 @@ from typing import Any
 
 from core.dossiers import Status
 from core.messages import Button, Reply, TextFormat
+from core.outbox import OutboxKind
 from handlers.context import Services, render
 from storage.base import ChatRef, OutboxItem
 
 CARE_KINDS = frozenset(
     {
-        "ready-reminder",
-        "feedback-new",
-        "feedback-answer",
-        "volunteer-request",
-        "volunteer-decision",
+        OutboxKind.READY_REMINDER,
+        OutboxKind.FEEDBACK_NEW,
+        OutboxKind.FEEDBACK_ANSWER,
+        OutboxKind.VOLUNTEER_REQUEST,
+        OutboxKind.VOLUNTEER_DECISION,
     }
 )
 
@@ -24,7 +25,7 @@ def moot() -> Any:
     """The message became pointless before it went out (result collected, chat unlinked,
     another officer answered): it is cancelled, not failed. Imported late: notifications
     imports this module."""
-    from handlers.notifications import Withdrawn
+    from core.outbox import Withdrawn
 
     return Withdrawn()
 
@@ -34,13 +35,13 @@ async def render_care(services: Services, item: OutboxItem, fmt: TextFormat) -> 
     message = item.message
     payload, chat = message.payload, ChatRef(message.channel, message.chat_id)
     match message.kind:
-        case "ready-reminder":
+        case OutboxKind.READY_REMINDER:
             return await _ready_reminder(services, chat, str(payload["code_key"]), fmt)
-        case "feedback-new":
+        case OutboxKind.FEEDBACK_NEW:
             return await _feedback_new(services, int(payload["feedback_id"]), fmt)
-        case "feedback-answer":
+        case OutboxKind.FEEDBACK_ANSWER:
             return await _feedback_answer(services, int(payload["feedback_id"]), fmt)
-        case "volunteer-request" | "volunteer-decision":
+        case OutboxKind.VOLUNTEER_REQUEST | OutboxKind.VOLUNTEER_DECISION:
             from handlers.volunteers import volunteer_notice
 
             channel, user_id = str(payload["channel"]), str(payload["user_id"])

@@ -29,6 +29,7 @@ from core.dossiers import (
 from core.lookup_limits import FailureCounts, Limit, LookupLimits
 from core.messages import Button, Reply
 from core.officers import AuditAction
+from core.outbox import OutboxKind
 from core.receipt_codes import code_key, find_codes, looks_like_code
 from handlers import procedures, tickets, volunteers
 from handlers.buttons import CONTACT_BUTTON, HOME_BUTTON
@@ -242,7 +243,7 @@ async def _alert_officers(ctx: Context, failures: int, window: str) -> None:
                 f"lookup-surge:{stamp}:{chat.channel}:{chat.chat_id}",
                 chat.channel,
                 chat.chat_id,
-                "lookup-surge",
+                OutboxKind.LOOKUP_SURGE,
                 payload,
             )
             for chat in sorted(chats, key=lambda c: (c.channel, c.chat_id))

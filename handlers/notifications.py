@@ -10,8 +10,9 @@ from __future__ import annotations
 import datetime as dt
 
 from core.dossiers import STATUS_INFO
-from core.messages import Button, Reply, TextFormat, Withdrawn
-from core.tickets import KINDS as TICKET_KINDS
+from core.messages import Button, Reply, TextFormat
+from core.outbox import FREE_REPLY_ONLY as TICKET_KINDS
+from core.outbox import OutboxKind, Withdrawn
 from handlers.care_notices import CARE_KINDS, render_care
 from handlers.context import Services, render
 from handlers.ratings import with_rating_question
@@ -26,24 +27,24 @@ async def render_outbox(
     """The reply to send for an outbox item; None when there is nothing (left) to say."""
     payload = item.message.payload
     match item.message.kind:
-        case "dossier-status":
+        case OutboxKind.DOSSIER_STATUS:
             reply = await _dossier_status(services, int(payload["event_id"]), fmt)
             reply = await with_rating_question(services, item, reply)  # issue 7
             return await with_follow_label(services, item, reply)
-        case "apology":
+        case OutboxKind.APOLOGY:
             reply = await _apology(services, int(payload["apology_id"]), fmt)
             return await with_follow_label(services, item, reply)  # issue 7
-        case "apology-watch":
+        case OutboxKind.APOLOGY_WATCH:
             return await _apology_watch(services, dt.date.fromisoformat(payload["day"]), fmt)
-        case "broadcast":
+        case OutboxKind.BROADCAST:
             from handlers.broadcasts import broadcast_notice
 
             return await broadcast_notice(services, int(payload["broadcast_id"]), fmt)
-        case "broadcast-report":
+        case OutboxKind.BROADCAST_REPORT:
             from handlers.broadcasts import broadcast_report
 
             return await broadcast_report(services, int(payload["broadcast_id"]), fmt)
-        case "lookup-surge":  # issue 15: someone is guessing codes or digits
+        case OutboxKind.LOOKUP_SURGE:  # issue 15: someone is guessing codes or digits
             text = render(
                 services,
                 fmt,

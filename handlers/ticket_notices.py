@@ -7,8 +7,8 @@ erased their data) is withdrawn, not sent.
 
 from __future__ import annotations
 
-from core import tickets as kinds
-from core.messages import Button, Reply, TextFormat, Withdrawn
+from core.messages import Button, Reply, TextFormat
+from core.outbox import OutboxKind, Withdrawn
 from core.tickets import Author, ClosedBy, Ticket, TicketMessage
 from handlers import ticket_buttons as tb
 from handlers.context import Services, render
@@ -27,18 +27,18 @@ async def render_ticket(
     if ticket is None:
         return None
     match message.kind:
-        case kinds.KIND_NEW:
+        case OutboxKind.TICKET_NEW:
             return await _new(services, ticket, fmt)
-        case kinds.KIND_REPLY:
+        case OutboxKind.TICKET_REPLY:
             return await _reply(services, ticket, int(payload["message_id"]), fmt)
-        case kinds.KIND_CITIZEN:
+        case OutboxKind.TICKET_CITIZEN:
             return await _from_person(services, ticket, int(payload["message_id"]), fmt)
-        case kinds.KIND_PASSED:
+        case OutboxKind.TICKET_PASSED:
             holder = ticket.officer
             if not ticket.is_open or holder is None or holder.user_id != message.chat_id:
                 return Withdrawn()  # closed, or passed on again meanwhile
             return await _passed(services, ticket, str(payload.get("from", "")), fmt)
-        case kinds.KIND_CLOSED:
+        case OutboxKind.TICKET_CLOSED:
             return _closed(services, ticket, fmt)
         case _:
             return None

@@ -21,6 +21,7 @@ from core.care import Volunteer, VolunteerStatus
 from core.dossiers import STATUS_INFO, Dossier
 from core.messages import Button, Reply, TextFormat
 from core.officers import AuditAction
+from core.outbox import OutboxKind
 from handlers.buttons import HOME_BUTTON
 from handlers.context import Context, Services, render
 from handlers.feedback import officer_chats
@@ -315,14 +316,14 @@ async def volunteer_button(ctx: Context) -> list[Reply]:
 
 
 async def volunteer_notice(
-    services: Services, kind: str, channel: str, user_id: str, fmt: TextFormat
+    services: Services, kind: OutboxKind, channel: str, user_id: str, fmt: TextFormat
 ) -> Any:
     from handlers.care_notices import moot
 
     volunteer = await services.storage.care.get_volunteer(channel, user_id)
     if volunteer is None:
         return None
-    if kind == "volunteer-request":
+    if kind is OutboxKind.VOLUNTEER_REQUEST:
         if volunteer.status is not VolunteerStatus.PENDING:
             return moot()  # another officer decided already
         text = render(services, fmt, "notify_volunteer_request.j2", v=volunteer, is_officer=True)

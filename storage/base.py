@@ -24,6 +24,7 @@ from core.catalogue.models import LawVersion
 from core.dossiers import Dossier, DossierEvent, Status
 from core.lookup_limits import FailureCounts, FailureWindows
 from core.officers import AuditEntry, Officer
+from core.outbox import OutboxKind
 from core.report import ReportData
 from core.slips import LinkedDossier
 from core.tickets import Claim, ClosedBy, OfficerRef, Photo, Ticket, TicketContext, TicketMessage
@@ -120,7 +121,7 @@ class OutboxMessage:
     dedupe_key: str  # one message per key, ever: a repeated import enqueues nothing
     channel: str
     chat_id: str
-    kind: str
+    kind: OutboxKind
     payload: dict[str, Any]
 
 
@@ -339,7 +340,8 @@ class OutboxStore(Protocol):
         chat: ChatRef | None = None,
     ) -> list[OutboxItem]:
         """Mark up to `limit` due messages (of these channels, or of one chat) as sending and
-        return them, oldest first."""
+        return them, oldest first. A row of a kind this version does not know (`OutboxKind`) is
+        marked failed instead, and not returned."""
         ...
 
     async def mark_sent(self, item_id: int, message_id: str | None, now: dt.datetime) -> None: ...

@@ -17,12 +17,8 @@ from core.catalogue.models import LawVersion
 from core.dossiers import Status
 from core.lookup_limits import FailureCounts, FailureWindows
 from core.officers import AuditAction, AuditEntry, Officer
+from core.outbox import OutboxKind
 from core.tickets import (
-    KIND_CITIZEN,
-    KIND_CLOSED,
-    KIND_NEW,
-    KIND_PASSED,
-    KIND_REPLY,
     Author,
     ClosedBy,
     OfficerRef,
@@ -209,7 +205,7 @@ async def test_lookup_failures_are_counted_four_ways(storage: Storage) -> None:
 
 
 async def test_outbox_dedupes_claims_and_recovers(storage: Storage) -> None:
-    message = OutboxMessage("k1", "telegram", "42", "text", {"text": "xin chào"})
+    message = OutboxMessage("k1", "telegram", "42", OutboxKind.DOSSIER_STATUS, {"text": "xin chào"})
     assert await storage.outbox.enqueue([message, message], NOW) == 1
     assert await storage.outbox.enqueue([message], NOW) == 0
     [item] = await storage.outbox.claim_due(NOW, 10)
@@ -224,6 +220,16 @@ async def test_outbox_dedupes_claims_and_recovers(storage: Storage) -> None:
     await storage.outbox.mark_sent(item.id, "m1", NOW)
     counts = await storage.outbox.outbox_counts()
     assert counts[OutboxStatus.SENT] == 1 and counts[OutboxStatus.PENDING] == 0
+
+
+async def test_a_row_of_an_unknown_kind_is_failed_not_handed_out(storage: Storage) -> None:
+    """A row written by a newer version sharing the database: failed, never guessed at."""
+    future = OutboxMessage("k2", "telegram", "42", "from-a-newer-version", {})  # type: ignore[arg-type]
+    known = OutboxMessage("k3", "telegram", "42", OutboxKind.APOLOGY, {"apology_id": 1})
+    assert await storage.outbox.enqueue([future, known], NOW) == 2
+    assert [item.message for item in await storage.outbox.claim_due(NOW, 10)] == [known]
+    counts = await storage.outbox.outbox_counts()
+    assert counts[OutboxStatus.FAILED] == 1 and counts[OutboxStatus.SENDING] == 1
 
 
 # -- officers, audit, subscriptions, broadcasts ---------------------------------------------
@@ -510,7 +516,10 @@ async def test_a_ticket_is_numbered_within_the_year_one_open_per_chat(storage: S
         ChatRef("telegram", "5"), "Năm mới", None, TicketContext(), next_year, []
     )
     assert third.number == "HT-1/2027"
-    assert sorted(await _kinds(storage)) == [(KIND_NEW, HUNG.user_id), (KIND_NEW, LAN.user_id)]
+    assert sorted(await _kinds(storage)) == [
+        (OutboxKind.TICKET_NEW, HUNG.user_id),
+        (OutboxKind.TICKET_NEW, LAN.user_id),
+    ]
     [first] = await storage.tickets.ticket_messages(ticket.id)
     assert first.author is Author.CITIZEN and first.text == "Con nuôi thì sao?"
     assert [t.id for t in await storage.tickets.open_tickets(10)] == [ticket.id, other.id, third.id]
@@ -563,9 +572,9 @@ async def test_messages_both_ways_go_through_the_outbox(storage: Storage) -> Non
     )
     assert back is not None
     assert await _kinds(storage) == [
-        (KIND_REPLY, PERSON.chat_id),
-        (KIND_REPLY, PERSON.chat_id),
-        (KIND_CITIZEN, LAN.user_id),
+        (OutboxKind.TICKET_REPLY, PERSON.chat_id),
+        (OutboxKind.TICKET_REPLY, PERSON.chat_id),
+        (OutboxKind.TICKET_CITIZEN, LAN.user_id),
     ]
     stored = await storage.tickets.get_ticket(ticket.id)
     assert stored is not None and stored.first_answer_at == answer_at
@@ -588,7 +597,7 @@ async def test_passing_and_closing_belong_to_the_holder(storage: Storage) -> Non
     passing = _officer_audit(LAN, AuditAction.TICKET_PASSED, NOW)
     passed = await storage.tickets.pass_ticket(ticket.id, LAN, HUNG, passing)
     assert passed is not None and HUNG.same(passed.officer)
-    assert await _kinds(storage) == [(KIND_PASSED, HUNG.user_id)]
+    assert await _kinds(storage) == [(OutboxKind.TICKET_PASSED, HUNG.user_id)]
     closing = _officer_audit(LAN, AuditAction.TICKET_CLOSED, NOW)
     assert (
         await storage.tickets.close_ticket(
@@ -601,7 +610,7 @@ async def test_passing_and_closing_belong_to_the_holder(storage: Storage) -> Non
         ticket.id, ClosedBy.OFFICER, NOW, officer=HUNG, audit=closing
     )
     assert closed is not None and not closed.is_open and closed.closed_by is ClosedBy.OFFICER
-    assert await _kinds(storage) == [(KIND_CLOSED, PERSON.chat_id)]
+    assert await _kinds(storage) == [(OutboxKind.TICKET_CLOSED, PERSON.chat_id)]
     assert await storage.tickets.chat_ticket(PERSON) is None
     assert await storage.tickets.add_citizen_message(ticket.id, "muộn", None, NOW) is None
     actions = [e.action for e in await storage.officers.audit_entries(10)]
@@ -619,7 +628,7 @@ async def test_passing_and_closing_belong_to_the_holder(storage: Storage) -> Non
     assert (
         await storage.tickets.close_ticket(again.id, ClosedBy.CITIZEN, NOW, chat=PERSON) is not None
     )
-    assert await _kinds(storage) == [(KIND_CLOSED, LAN.user_id)]
+    assert await _kinds(storage) == [(OutboxKind.TICKET_CLOSED, LAN.user_id)]
 
 
 async def test_erasing_a_chat_keeps_an_anonymised_ticket(storage: Storage) -> None:
@@ -645,7 +654,7 @@ async def test_erasing_a_chat_keeps_an_anonymised_ticket(storage: Storage) -> No
         (Author.CITIZEN, "", None),
         (Author.OFFICER, "", None),
     ]
-    assert await _kinds(storage) == [(KIND_CLOSED, LAN.user_id)]  # the holder is told
+    assert await _kinds(storage) == [(OutboxKind.TICKET_CLOSED, LAN.user_id)]  # the holder is told
     assert (await storage.tickets.ticket_messages(kept.id))[0].text == "Người khác"
     assert [t.id for t in await storage.tickets.tickets_between(NOW.date(), NOW.date())] == [
         ticket.id,
@@ -654,7 +663,9 @@ async def test_erasing_a_chat_keeps_an_anonymised_ticket(storage: Storage) -> No
 
 
 async def test_held_messages_wait_for_the_person(storage: Storage) -> None:
-    message = OutboxMessage("k1", "zalo", PERSON.chat_id, KIND_REPLY, {"message_id": 1})
+    message = OutboxMessage(
+        "k1", "zalo", PERSON.chat_id, OutboxKind.TICKET_REPLY, {"message_id": 1}
+    )
     await storage.outbox.enqueue([message], NOW)
     [item] = await storage.outbox.claim_due(NOW, 10)
     await storage.outbox.mark_held(item.id, "outside the window", NOW)

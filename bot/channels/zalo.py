@@ -55,7 +55,6 @@ from bot import log_redaction
 from bot.app import Dispatcher
 from bot.delivery import OutboxWorker, RetryLater, RetryPolicy, render_or_settle
 from bot.webhooks import DEFAULT_MAX_BODY
-from core import tickets
 from core.clock import Clock
 from core.dossiers import STATUS_INFO
 from core.messages import (
@@ -68,6 +67,7 @@ from core.messages import (
     is_image,
     split_reply,
 )
+from core.outbox import FREE_REPLY_ONLY, OutboxKind
 from handlers.context import Services
 from storage.base import ChatRef, InboxEvent, OutboxItem, Stores, ZaloStore, ZaloTokens
 
@@ -137,7 +137,7 @@ class ZaloRules:
     token_refresh_ahead: dt.timedelta = dt.timedelta(hours=1)
     paused_retry: dt.timedelta = dt.timedelta(minutes=5)
     errors: ZaloErrors = field(default_factory=ZaloErrors)
-    zns: Mapping[str, ZnsTemplate] = field(default_factory=dict)  # by outbox kind
+    zns: Mapping[OutboxKind, ZnsTemplate] = field(default_factory=dict)
 
     def is_quiet(self, moment: dt.datetime) -> bool:
         t = moment.timetz().replace(tzinfo=None)
@@ -209,13 +209,13 @@ def options_from_settings(settings: Any, **overrides: Any) -> ZaloOptions | str:
             " rồi chạy lại."
         )
     webhook_url = settings.zalo_webhook_url or ""
-    zns: dict[str, ZnsTemplate] = {}
+    zns: dict[OutboxKind, ZnsTemplate] = {}
     if settings.zalo_zns_template_status:
-        zns["dossier-status"] = ZnsTemplate(
+        zns[OutboxKind.DOSSIER_STATUS] = ZnsTemplate(
             settings.zalo_zns_template_status, _fields(settings.zalo_zns_status_fields)
         )
     if settings.zalo_zns_template_apology:
-        zns["apology"] = ZnsTemplate(
+        zns[OutboxKind.APOLOGY] = ZnsTemplate(
             settings.zalo_zns_template_apology, _fields(settings.zalo_zns_apology_fields)
         )
     rules = ZaloRules(
@@ -1027,7 +1027,7 @@ class ZaloOutboxWorker(OutboxWorker):
             return
         parts = len(format_reply(reply, self.rules).messages)
         route = self.route(follower, now, parts)
-        if message.kind in tickets.FREE_REPLY_ONLY:  # issue 21: a conversation, not a notice
+        if message.kind in FREE_REPLY_ONLY:  # issue 21: a conversation, not a notice
             if route is not Route.CS:
                 self.routes.append((message.dedupe_key, "held"))
                 await storage.outbox.mark_held(item.id, "waits for the person's next message", now)
@@ -1070,7 +1070,7 @@ class ZaloOutboxWorker(OutboxWorker):
         """An officer's answer that uses the last free message Zalo allows before the person
         writes again says how to get the next ones (they wait: no paid message is sent)."""
         limit = self.rules.cs_max_messages
-        if item.message.kind != tickets.KIND_REPLY or not limit or follower is None:
+        if item.message.kind is not OutboxKind.TICKET_REPLY or not limit or follower is None:
             return reply
         if follower.cs_sent + parts < limit:
             return reply
@@ -1115,7 +1115,7 @@ class ZaloOutboxWorker(OutboxWorker):
         reason = "outside Zalo's reply window, no ZNS possible"
         await storage.outbox.mark_failed(item.id, f"undeliverable: {reason}", now)
         self.routes.append((message.dedupe_key, "officers"))
-        if message.kind in ("dossier-status", "apology"):
+        if message.kind in (OutboxKind.DOSSIER_STATUS, OutboxKind.APOLOGY):
             code = fields[2].get("code", fields[1]) if fields else message.payload
             await self.alert(
                 f"Không gửi được thông báo ({message.kind}) cho người theo dõi hồ sơ {code} trên "
@@ -1129,7 +1129,7 @@ class ZaloOutboxWorker(OutboxWorker):
     async def _zns_fields(self, item: OutboxItem) -> tuple[str | None, str, dict[str, str]] | None:
         storage = self.services.storage
         payload = item.message.payload
-        if item.message.kind == "dossier-status":
+        if item.message.kind is OutboxKind.DOSSIER_STATUS:
             event = await storage.dossiers.event(int(payload["event_id"]))
             dossier = await storage.dossiers.get_dossier(event.code_key) if event else None
             if event is None or dossier is None or event.new_status is None:
@@ -1141,7 +1141,7 @@ class ZaloOutboxWorker(OutboxWorker):
                 "status": STATUS_INFO[event.new_status].label,
                 "due": f"{dossier.due_date:%d/%m/%Y}",
             }
-        elif item.message.kind == "apology":
+        elif item.message.kind is OutboxKind.APOLOGY:
             apology = await storage.apologies.get_apology(int(payload["apology_id"]))
             dossier = await storage.dossiers.get_dossier(apology.code_key) if apology else None
             if apology is None or dossier is None:

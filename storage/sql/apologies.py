@@ -7,6 +7,7 @@ from collections.abc import Sequence
 
 from core.apologies import Apology, ApologyRefused, ensure_extension_allowed, ensure_running
 from core.dossiers import Dossier, EventDraft, EventKind, Status
+from core.outbox import OutboxKind
 from storage.base import ApologyDraft, ChatRef, IssuedApology, OutboxMessage
 from storage.sql.outbox import insert_outbox
 from storage.sql.rows import (
@@ -29,7 +30,7 @@ def apology_message(apology_id: int, code_key: str, chat: ChatRef) -> OutboxMess
         dedupe_key=f"apology:{apology_id}:{chat.channel}:{chat.chat_id}",
         channel=chat.channel,
         chat_id=chat.chat_id,
-        kind="apology",
+        kind=OutboxKind.APOLOGY,
         payload={"apology_id": apology_id, "code_key": code_key},
     )
 

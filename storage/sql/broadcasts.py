@@ -25,6 +25,7 @@ from core.broadcasts import (
 )
 from core.care import VolunteerStatus
 from core.officers import AuditEntry
+from core.outbox import OutboxKind
 from storage.base import ChatRef, OutboxMessage, Purpose
 from storage.sql.follows import insert_consent
 from storage.sql.officers import insert_audit
@@ -48,7 +49,7 @@ def report_message(broadcast_id: int, channel: str, chat_id: str) -> OutboxMessa
         dedupe_key=f"broadcast-report:{broadcast_id}",
         channel=channel,
         chat_id=chat_id,
-        kind="broadcast-report",
+        kind=OutboxKind.BROADCAST_REPORT,
         payload={"broadcast_id": broadcast_id},
     )
 
@@ -169,12 +170,14 @@ class SqlBroadcasts:
             recipients = await session.execute(
                 "INSERT INTO outbox (dedupe_key, channel, chat_id, kind, payload, status,"
                 " next_attempt_at, created_at, broadcast_id, priority)"
-                " SELECT 'broadcast:' || CAST(? AS TEXT) || ':' || channel || ':' || chat_id,"
-                " channel, chat_id, 'broadcast', CAST(? AS TEXT), 'pending', CAST(? AS TEXT),"
-                " CAST(? AS TEXT), CAST(? AS INTEGER), CAST(? AS INTEGER)"
+                " SELECT CAST(? AS TEXT) || ':' || CAST(? AS TEXT) || ':' || channel || ':'"
+                " || chat_id, channel, chat_id, CAST(? AS TEXT), CAST(? AS TEXT), 'pending',"
+                " CAST(? AS TEXT), CAST(? AS TEXT), CAST(? AS INTEGER), CAST(? AS INTEGER)"
                 f" FROM ({chats}) AS audience GROUP BY channel, chat_id",
                 [
+                    OutboxKind.BROADCAST.value,
                     str(broadcast_id),
+                    OutboxKind.BROADCAST.value,
                     json.dumps({"broadcast_id": broadcast_id}),
                     stamp,
                     stamp,

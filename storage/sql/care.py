@@ -9,6 +9,7 @@ from typing import Any
 from core.care import Feedback, Rating, Volunteer, VolunteerStatus, feedback_number
 from core.dossiers import STATUS_INFO, Status
 from core.officers import AuditEntry
+from core.outbox import OutboxKind
 from storage.base import ChatRef, OutboxMessage, OutboxStatus
 from storage.sql.follows import drop_follow
 from storage.sql.officers import insert_audit
@@ -27,7 +28,7 @@ _VOLUNTEER_COLUMNS = (
 _FINISHED = tuple(s.value for s in Status if STATUS_INFO[s].finished and s is not Status.READY)
 
 
-def _notice(kind: str, key: str, chat: ChatRef, payload: dict[str, Any]) -> OutboxMessage:
+def _notice(kind: OutboxKind, key: str, chat: ChatRef, payload: dict[str, Any]) -> OutboxMessage:
     return OutboxMessage(
         f"{kind}:{key}:{chat.channel}:{chat.chat_id}", chat.channel, chat.chat_id, kind, payload
     )
@@ -115,7 +116,9 @@ class SqlCare:
             await insert_outbox(
                 session,
                 [
-                    _notice("feedback-new", str(feedback_id), c, {"feedback_id": feedback_id})
+                    _notice(
+                        OutboxKind.FEEDBACK_NEW, str(feedback_id), c, {"feedback_id": feedback_id}
+                    )
                     for c in officers
                 ],
                 stamp,
@@ -176,7 +179,9 @@ class SqlCare:
                 chat = ChatRef(feedback.channel, feedback.chat_id)
                 payload = {"feedback_id": feedback_id}
                 await insert_outbox(
-                    session, [_notice("feedback-answer", str(feedback_id), chat, payload)], stamp
+                    session,
+                    [_notice(OutboxKind.FEEDBACK_ANSWER, str(feedback_id), chat, payload)],
+                    stamp,
                 )
             await insert_audit(session, audit)
         return feedback
@@ -209,7 +214,9 @@ class SqlCare:
             key = f"{v.channel}:{v.user_id}:{stamp}"
             payload = {"channel": v.channel, "user_id": v.user_id}
             await insert_outbox(
-                session, [_notice("volunteer-request", key, c, payload) for c in officers], stamp
+                session,
+                [_notice(OutboxKind.VOLUNTEER_REQUEST, key, c, payload) for c in officers],
+                stamp,
             )
 
     async def get_volunteer(self, channel: str, user_id: str) -> Volunteer | None:
@@ -258,7 +265,9 @@ class SqlCare:
             chat = ChatRef(volunteer.channel, volunteer.chat_id)
             payload = {"channel": channel, "user_id": user_id}
             await insert_outbox(
-                session, [_notice("volunteer-decision", f"{user_id}:{stamp}", chat, payload)], stamp
+                session,
+                [_notice(OutboxKind.VOLUNTEER_DECISION, f"{user_id}:{stamp}", chat, payload)],
+                stamp,
             )
             await insert_audit(session, audit)
         return volunteer
@@ -277,7 +286,7 @@ class SqlCare:
             )
             messages = [
                 _notice(
-                    "ready-reminder",
+                    OutboxKind.READY_REMINDER,
                     code_key,
                     ChatRef(channel, chat_id),
                     {"code_key": code_key},

@@ -8,6 +8,7 @@ from typing import Any
 
 from core.dossiers import Dossier, DossierEvent, changes_between, notifies
 from core.lookup_limits import FailureCounts, FailureWindows
+from core.outbox import OutboxKind
 from storage.base import (
     ApologyDraft,
     ApplyOutcome,
@@ -45,7 +46,7 @@ def status_message(event_id: int, code_key: str, chat: ChatRef) -> OutboxMessage
         dedupe_key=f"status:{event_id}:{chat.channel}:{chat.chat_id}",
         channel=chat.channel,
         chat_id=chat.chat_id,
-        kind="dossier-status",
+        kind=OutboxKind.DOSSIER_STATUS,
         payload={"event_id": event_id, "code_key": code_key},
     )
 

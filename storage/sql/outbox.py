@@ -10,6 +10,7 @@ import datetime as dt
 import json
 from collections.abc import Sequence
 
+from core.outbox import outbox_kind
 from storage.base import ChatRef, OutboxItem, OutboxMessage, OutboxStatus
 from storage.sql.session import Database, Session
 
@@ -80,15 +81,21 @@ class SqlOutbox:
                 [*params, limit],
             )
         rows.sort(key=lambda row: (row[8], row[9], row[0]))  # RETURNING keeps no order
-        return [
-            OutboxItem(
-                id=row[0],
-                message=OutboxMessage(row[1], row[2], row[3], row[4], json.loads(row[5])),
-                attempts=row[6],
-                created_at=dt.datetime.fromisoformat(row[7]),
+        items = []
+        for row in rows:
+            kind = outbox_kind(row[4])
+            if kind is None:  # written by a newer version sharing the database
+                await self.mark_failed(row[0], f"unknown kind {row[4]!r}", now)
+                continue
+            items.append(
+                OutboxItem(
+                    id=row[0],
+                    message=OutboxMessage(row[1], row[2], row[3], kind, json.loads(row[5])),
+                    attempts=row[6],
+                    created_at=dt.datetime.fromisoformat(row[7]),
+                )
             )
-            for row in rows
-        ]
+        return items
 
     async def mark_sent(self, item_id: int, message_id: str | None, now: dt.datetime) -> None:
         async with self.db.connection() as session:

@@ -13,12 +13,8 @@ from collections.abc import Sequence
 from typing import Any
 
 from core.officers import AuditEntry
+from core.outbox import OutboxKind
 from core.tickets import (
-    KIND_CITIZEN,
-    KIND_CLOSED,
-    KIND_NEW,
-    KIND_PASSED,
-    KIND_REPLY,
     Author,
     Claim,
     ClosedBy,
@@ -48,7 +44,7 @@ _MESSAGE_COLUMNS = (
 _OPEN = TicketStatus.OPEN.value
 
 
-def _to(chat: ChatRef, kind: str, key: str, payload: dict[str, Any]) -> OutboxMessage:
+def _to(chat: ChatRef, kind: OutboxKind, key: str, payload: dict[str, Any]) -> OutboxMessage:
     return OutboxMessage(
         f"{kind}:{key}:{chat.channel}:{chat.chat_id}", chat.channel, chat.chat_id, kind, payload
     )
@@ -102,7 +98,9 @@ class SqlTickets:
             await _insert_message(session, ticket_id, Author.CITIZEN, None, text, photo, stamp)
             payload = {"ticket_id": ticket_id}
             await insert_outbox(
-                session, [_to(c, KIND_NEW, str(ticket_id), payload) for c in officers], stamp
+                session,
+                [_to(c, OutboxKind.TICKET_NEW, str(ticket_id), payload) for c in officers],
+                stamp,
             )
             ticket = await _ticket_by_id(session, ticket_id)
         assert ticket is not None
@@ -151,7 +149,9 @@ class SqlTickets:
                 holder = _officer_chat(ticket.officer)
                 payload = {"ticket_id": ticket_id, "message_id": message_id}
                 await insert_outbox(
-                    session, [_to(holder, KIND_CITIZEN, str(message_id), payload)], stamp
+                    session,
+                    [_to(holder, OutboxKind.TICKET_CITIZEN, str(message_id), payload)],
+                    stamp,
                 )
             row = await session.fetch_one(
                 f"SELECT {_MESSAGE_COLUMNS} FROM ticket_messages WHERE id = ?", (message_id,)
@@ -218,7 +218,7 @@ class SqlTickets:
                 person = ChatRef(ticket.channel, ticket.chat_id)
                 payload = {"ticket_id": ticket_id, "message_id": message_id}
                 await insert_outbox(
-                    session, [_to(person, KIND_REPLY, str(message_id), payload)], stamp
+                    session, [_to(person, OutboxKind.TICKET_REPLY, str(message_id), payload)], stamp
                 )
             await insert_audit(session, audit)
             row = await session.fetch_one(
@@ -253,7 +253,7 @@ class SqlTickets:
             payload = {"ticket_id": ticket_id, "from": holder.label}
             await insert_outbox(
                 session,
-                [_to(_officer_chat(to), KIND_PASSED, f"{ticket_id}:{stamp}", payload)],
+                [_to(_officer_chat(to), OutboxKind.TICKET_PASSED, f"{ticket_id}:{stamp}", payload)],
                 stamp,
             )
             await insert_audit(session, audit)
@@ -344,7 +344,9 @@ async def _queue_closed(session: Session, ticket: Ticket, closed_by: ClosedBy, s
         told = _officer_chat(ticket.officer) if ticket.officer is not None else None
     if told is not None:
         payload = {"ticket_id": ticket.id}
-        await insert_outbox(session, [_to(told, KIND_CLOSED, str(ticket.id), payload)], stamp)
+        await insert_outbox(
+            session, [_to(told, OutboxKind.TICKET_CLOSED, str(ticket.id), payload)], stamp
+        )
 
 
 async def _insert_message(
