@@ -857,7 +857,9 @@ async def test_jobs_remember_the_last_day_they_ran(storage: Storage) -> None:
 
 
 async def test_a_failed_message_is_never_claimed_again(storage: Storage) -> None:
-    message = OutboxMessage("k-failed", "telegram", "42", "text", {"text": "xin chào"})
+    message = OutboxMessage(
+        "k-failed", "telegram", "42", OutboxKind.DOSSIER_STATUS, {"text": "xin chào"}
+    )
     await storage.outbox.enqueue([message], NOW)
     [item] = await storage.outbox.claim_due(NOW, 10)
     await storage.outbox.mark_failed(item.id, "chat not found", NOW)
