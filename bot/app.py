@@ -15,6 +15,7 @@ from bot.settings import Settings
 from core.apologies import ApologyRules
 from core.care import CarePolicy, VolunteerRoster
 from core.catalogue import CatalogueInvalid
+from core.catalogue.placeholders import placeholder_warnings
 from core.clock import Clock, SystemClock
 from core.code_reader import ReaderLimits
 from core.lookup_limits import LookupLimits
@@ -221,6 +222,15 @@ async def running_services(
     calendar = WorkingCalendar(load_calendar_overrides(settings.calendar_file))
     for warning in calendar.overrides.review_warnings((clock or SystemClock()).now().date()):
         log.warning("%s", warning)
+    if samples := placeholder_warnings(settings.commune_file):  # issue 14
+        lines = ", ".join(str(w.line) for w in samples)
+        log.warning(
+            "%s còn %d giá trị mẫu (dòng %s): thay bằng thông tin thật của xã trước khi người"
+            " dân dùng bot; chi tiết: motcua check-catalogue",
+            settings.commune_file.name,
+            len(samples),
+            lines,
+        )
     storage = await open_storage(settings.database_url, settings.database_file)
     try:
         yield Services(

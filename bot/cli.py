@@ -39,6 +39,7 @@ from bot.slips_cli import add_slips_parser
 from core.apologies import parse_date
 from core.catalogue import CatalogueInvalid, check_catalogue
 from core.catalogue.diff import describe_diff, diff_catalogues, history_rows
+from core.catalogue.placeholders import placeholder_warnings
 from core.dossier_import import parse_export
 from core.workdays import CalendarOverridesInvalid, WorkingCalendar, load_calendar_overrides
 from handlers.apologies import apologies_csv
@@ -58,6 +59,8 @@ def _check_catalogue(args: argparse.Namespace, settings: Settings) -> int:
             print(f"- {error}", file=sys.stderr)
         return 1
     print(f"Danh mục hợp lệ: {procedures} và {commune}.")
+    for sample in placeholder_warnings(commune):
+        print(f"Lưu ý: {sample}", file=sys.stderr)
     try:
         overrides = load_calendar_overrides(settings.calendar_file)
     except CalendarOverridesInvalid as invalid:

@@ -53,3 +53,16 @@ OFFICER_COMMANDS: tuple[tuple[str, str], ...] = (
     ("canbo", "Quản lý cán bộ (quản trị)"),
     ("nhatky", "Nhật ký thao tác (quản trị)"),
 )
+
+# Only admins (OFFICER_IDS) may use these; officers added in the chat see the rest.
+ADMIN_COMMANDS = frozenset({"canbo", "nhatky"})
+
+
+def officer_commands(*, admin: bool) -> list[tuple[str, str]]:
+    """The officers' own commands, for /trogiup: the same list as their command menu."""
+    citizen = {name for name, _ in CITIZEN_COMMANDS}
+    return [
+        (name, text)
+        for name, text in OFFICER_COMMANDS
+        if name not in citizen and (admin or name not in ADMIN_COMMANDS)
+    ]

@@ -123,6 +123,7 @@ def carries_code(ctx: Context) -> bool:
 
 async def lookup(ctx: Context, typed: str) -> list[Reply]:
     key, shown = code_key(typed), typed.strip()[:60]
+    await volunteers.sync_role(ctx)
     view = await _find(ctx, key)
     dossier = view.dossier
     if dossier is not None and (view.following or _verified(ctx, key)):
@@ -164,6 +165,7 @@ async def digits_typed(ctx: Context) -> list[Reply]:
     text = ctx.message.text
     if codes := find_codes(text):  # another code instead of the digits
         return await lookup(ctx, codes[0])
+    await volunteers.sync_role(ctx)
     typed = "".join(ch for ch in text if ch.isdigit())
     if not typed:  # the person moved on to a question
         await ctx.clear_state()
@@ -401,6 +403,7 @@ async def dossier_button(ctx: Context) -> list[Reply]:
     dossier, following = view.dossier, view.following
     if dossier is None or _needs_digits(ctx, dossier, following):
         return await lookup(ctx, key)
+    await volunteers.sync_role(ctx)
     match action:
         case "f":
             rows = [
@@ -421,6 +424,7 @@ async def dossier_button(ctx: Context) -> list[Reply]:
 
 
 async def my_dossiers(ctx: Context) -> list[Reply]:
+    await volunteers.sync_role(ctx)
     follows = await ctx.storage.follows.follows(ctx.chat)
     rows = [[Button(f"Xem {f.dossier.code}", f"h:v:{f.dossier.code_key}")] for f in follows]
     rows += volunteers.forward_buttons(ctx, follows)

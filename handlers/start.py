@@ -5,6 +5,7 @@ from __future__ import annotations
 from core.messages import Button, Reply
 from core.search import SmallTalk
 from handlers.buttons import CONTACT_BUTTON, HOME_BUTTON, LOOKUP_BUTTON
+from handlers.commands import officer_commands
 from handlers.context import Context
 from handlers.procedure_view import field_slug
 from handlers.routing import On, Route, button, command
@@ -36,7 +37,8 @@ async def start(ctx: Context) -> list[Reply]:
 
 
 async def help_command(ctx: Context) -> list[Reply]:
-    return [ctx.reply("help.j2", main_menu())]
+    commands = officer_commands(admin=ctx.is_admin) if ctx.is_officer else []
+    return [ctx.reply("help.j2", main_menu(), officer_commands=commands)]
 
 
 def contact_buttons() -> list[list[Button]]:

@@ -56,10 +56,24 @@ class VolunteerState(StrEnum):
 # -- joining --------------------------------------------------------------------------------------
 
 
+async def sync_role(ctx: Context) -> Volunteer | None:
+    """The volunteer role as the database has it now (issue 14): an officer may have approved
+    the volunteer, or the volunteer erased their data, in another running process (Telegram and
+    Zalo may be two). The roster in memory follows; called where the role changes what happens
+    (lookups, following, /hoso, /tinhnguyenvien), a primary-key read."""
+    m = ctx.message
+    known = await ctx.storage.care.get_volunteer(m.channel, m.user_id)
+    if known is not None and known.status is VolunteerStatus.APPROVED:
+        ctx.services.volunteers.add(m.channel, m.user_id)
+    else:
+        ctx.services.volunteers.remove(m.channel, m.user_id)
+    return known
+
+
 async def volunteer_command(ctx: Context) -> list[Reply]:
+    known = await sync_role(ctx)
     if ctx.is_volunteer:
         return [_home(ctx)]
-    known = await ctx.storage.care.get_volunteer(ctx.message.channel, ctx.message.user_id)
     if known is not None and known.status is VolunteerStatus.PENDING:
         return [ctx.reply("volunteer_pending.j2", v=known)]
     rows = [[Button("✅ Đồng ý, đăng ký", f"{PREFIX}:c")], [Button("Không, cảm ơn", f"{PREFIX}:n")]]
@@ -292,6 +306,7 @@ async def with_follow_label(services: Services, item: OutboxItem, reply: Any) ->
 
 async def volunteer_button(ctx: Context) -> list[Reply]:
     action, arg = button_action(ctx)
+    await sync_role(ctx)
     match action:
         case "c":
             await ctx.set_state(VolunteerState.NAME)

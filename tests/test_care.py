@@ -10,14 +10,16 @@ import datetime as dt
 
 import pytest
 
+from bot.app import Dispatcher, running_services
 from bot.care_jobs import CareWatch
 from bot.delivery import OutboxWorker
+from bot.settings import Settings
 from core.care import Rating, summarise_ratings
 from core.clock import FixedClock
 from core.dossiers import Status
 from core.officers import AuditAction
 from handlers.commands import CITIZEN_COMMANDS, OFFICER_COMMANDS
-from handlers.context import Services
+from handlers.context import Knowledge, Services
 from storage.base import ChatRef, OutboxStatus, Purpose, Storage
 from tests.dossier_fixtures import CODE, OTHER_CODE, dossier, with_hash
 from tests.test_outbox_delivery import RecordingSender
@@ -715,3 +717,38 @@ async def test_unlinking_leaves_no_trace_tying_the_chat_to_the_old_dossier(
     # The old rating buttons no longer work for the chat.
     await chat.press_data(f"dg:{KEY}:222")
     chat.expect("Không ghi được đánh giá")
+
+
+async def test_a_volunteer_approved_in_another_process_is_one_at_once(
+    settings: Settings, clock: FixedClock, knowledge: Knowledge
+) -> None:
+    """Issue 14: Telegram and Zalo may run as two processes on one database. The officer
+    approves in one; the volunteer, talking to the other, is a volunteer at once: following a
+    dossier asks whose it is, /hoso has the message to forward. Erasing ends it there too."""
+    async with (
+        running_services(settings, clock=clock, knowledge=knowledge) as officers_process,
+        running_services(settings, clock=clock, knowledge=knowledge) as volunteers_process,
+    ):
+        await set_status(volunteers_process, Status.READY)
+        chat = Transcript(Dispatcher(volunteers_process), user_id="100")
+        officer_chat = Transcript(Dispatcher(officers_process), user_id="900")
+        await chat.say("/tinhnguyenvien")
+        await chat.press("Đồng ý, đăng ký")
+        for answer in ("Nguyễn Thị Hoa", "Tổ công nghệ số thôn Đồng", "Thôn Đồng"):
+            await chat.say(answer)
+        await officer_chat.say("/tinhnguyenvien_ds")
+        await officer_chat.press("Duyệt 100")
+        officer_chat.expect("Đã duyệt tình nguyện viên Nguyễn Thị Hoa")
+        assert ("test", "100") not in volunteers_process.volunteers  # not told in memory
+        await chat.say(CODE)
+        await chat.say("5678")
+        await chat.press("Theo dõi hồ sơ này")
+        await chat.press("Đồng ý theo dõi")
+        chat.expect("Hồ sơ này của ai?")
+        await chat.say("Bà Lan – khai sinh cháu")
+        await chat.say("/hoso")
+        assert any(b.label.startswith("📨 Tin nhắn: Bà Lan") for b in chat.buttons)
+        # Erased in the first process (say, from the Zalo chat): no longer one in the second.
+        await officers_process.storage.chats.forget_chat(ChatRef("test", "100"))
+        await chat.say("/hoso")
+        assert not any(b.label.startswith("📨 Tin nhắn") for b in chat.buttons)

@@ -12,6 +12,7 @@ import pytest
 from bot.settings import KNOWLEDGE_DIR
 from core.catalogue import CatalogueInvalid, check_catalogue, load_catalogue
 from core.catalogue.models import MAX_PROCEDURE_ID, FeeSetBy, TimeKind
+from core.catalogue.placeholders import placeholder_warnings
 from core.messages import Button
 
 DATA = Path(__file__).parent / "data"
@@ -147,6 +148,65 @@ def test_yaml_syntax_error_gives_line(tmp_path: Path) -> None:
     text = MINIMAL.replace("    where: UBND xã", "    where: [UBND xã")
     [error] = errors_for(tmp_path, text)
     assert error.startswith("procedures.yaml dòng") and "sai cú pháp YAML" in error
+
+
+@pytest.mark.parametrize(
+    ("broken", "line", "meaning"),
+    [
+        # An unclosed quote is noticed far below; the line to fix is where it was opened.
+        (("    name: Đăng ký kết hôn", '    name: "Đăng ký kết hôn'), 4, "chưa được đóng"),
+        (("    field: Hộ tịch", "\tfield: Hộ tịch"), 5, "Tab"),
+        (("    field: Hộ tịch", "   field: Hộ tịch"), 5, "thụt lề"),
+        (("    where: UBND xã", "    where: UBND xã: trụ sở"), 21, "dấu “:” không đúng chỗ"),
+    ],
+)
+def test_yaml_mistakes_are_explained_in_vietnamese_at_the_broken_line(
+    tmp_path: Path, broken: tuple[str, str], line: int, meaning: str
+) -> None:
+    """Issue 14: the officer reads what is wrong and the line to fix, not PyYAML's English."""
+    [error] = errors_for(tmp_path, MINIMAL.replace(*broken))
+    assert error.startswith(f"procedures.yaml dòng {line}:") and meaning in error, error
+    assert not any(word in error for word in ("expected", "found", "while", "scanning"))
+
+
+def test_a_yaml_mistake_in_the_communes_file_too(tmp_path: Path) -> None:
+    commune = tmp_path / "commune.yaml"
+    text = COMMUNE.read_text(encoding="utf-8")
+    commune.write_text(text.replace('"0200 3 000 000"', '"0200 3 000 000', 1), encoding="utf-8")
+    [error] = errors_for(tmp_path, MINIMAL, commune)
+    assert error.startswith("commune.yaml dòng 9:") and "chưa được đóng" in error, error
+
+
+def test_sample_values_left_in_the_communes_file_are_warned_about(tmp_path: Path) -> None:
+    """Issue 14: the shipped commune.yaml is an example; what is still an example is named
+    with its line by check-catalogue (a warning: the bot still runs)."""
+    fields = {w.field: w.line for w in placeholder_warnings(COMMUNE)}
+    assert {"phone", "hotline", "address", "hours.days", "signer.name"} <= set(fields)
+    assert fields["phone"] == 9
+    filled = tmp_path / "commune.yaml"
+    text = COMMUNE.read_text(encoding="utf-8")
+    for sample, real in [
+        ("tỉnh Ví Dụ", "tỉnh Bắc Ninh"),
+        ("Trụ sở UBND xã Bình An (số nhà, thôn, xã, tỉnh — ghi địa chỉ thật của xã)", "Thôn Đông"),
+        ("0200 3 000 000", "0222 3 811 222"),
+        ("0200 3 000 001", "0222 3 811 223"),
+        ("motcua@binhan.example.gov.vn", "motcua@binhan.bacninh.gov.vn"),
+        (" (và sáng thứ Bảy nếu xã có lịch trực)", ""),
+        ("(ghi họ tên người ký)", "Nguyễn Văn Bình"),
+    ]:
+        text = text.replace(sample, real)
+    filled.write_text(text, encoding="utf-8")
+    assert placeholder_warnings(filled) == []
+    run = subprocess.run(
+        [sys.executable, "-m", "bot", "check-catalogue", "--commune", str(COMMUNE)],
+        capture_output=True,
+        text=True,
+        encoding="utf-8",
+        check=True,
+    )
+    assert "Lưu ý: commune.yaml dòng 9, trường phone: còn là giá trị mẫu «0200 3 000 000»" in (
+        run.stderr
+    )
 
 
 def test_unquoted_national_code_is_explained(tmp_path: Path) -> None:

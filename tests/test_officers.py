@@ -193,21 +193,6 @@ async def test_the_audit_log_is_paged_newest_first(
     assert [b.label for b in officer_chat.buttons] == ["◀ Mới hơn"]
 
 
-async def test_help_shows_each_role_its_commands(
-    officer_chat: Transcript, chat: Transcript, dispatcher: Dispatcher
-) -> None:
-    await chat.say("/trogiup")
-    chat.expect("/dangkythongbao")
-    chat.expect_not("/thongbao –", "/canbo")
-    await officer_chat.say("/canbo them 555 Lê Thị Hoa")
-    officer = Transcript(dispatcher, user_id="555")
-    await officer.say("/trogiup")
-    officer.expect("/thongbao – gửi thông báo cho người đăng ký")
-    officer.expect_not("/canbo")
-    await officer_chat.say("/trogiup")
-    officer_chat.expect("/canbo – thêm, xóa cán bộ; /nhatky – nhật ký thao tác")
-
-
 # -- identity per channel (issue 15) -----------------------------------------------------------
 
 
@@ -253,3 +238,21 @@ async def test_colliding_ids_on_two_channels_are_two_people(
             zalo_bare = Transcript(dispatcher, "777", channel="zalo")
             await zalo_bare.say("/nhatky")
             zalo_bare.expect("dành cho cán bộ")
+
+
+async def test_help_lists_the_officers_commands_to_officers_only(
+    officer_chat: Transcript, dispatcher: Dispatcher, chat: Transcript
+) -> None:
+    """Issue 14: /trogiup for officers lists their commands — the same list as their menu."""
+    officer_only = [(n, t) for n, t in OFFICER_COMMANDS if (n, t) not in CITIZEN_COMMANDS]
+    await officer_chat.say("/trogiup")  # an admin (OFFICER_IDS)
+    for name, text in officer_only:
+        officer_chat.expect(f"/{name} – {text}")
+    await officer_chat.say("/canbo them 555 Lê Thị Hoa")
+    officer = Transcript(dispatcher, user_id="555")  # an officer added in the chat
+    await officer.say("/help")
+    officer.expect("/trehan – ", "/xinloi – ", "/baocao – ", "/hotro – ")
+    officer.expect_not("/canbo", "/nhatky")  # for admins only
+    await chat.say("/trogiup")
+    chat.expect("/dangkythongbao")
+    chat.expect_not("Dành cho cán bộ", "/trehan", "/thongbao –", "/canbo")

@@ -62,7 +62,7 @@ def read_located(path: Path, errors: list[CatalogueError]) -> LocatedYaml | None
             CatalogueError(
                 name,
                 exc.line,
-                f"sai cú pháp YAML{column} ({exc.problem}); kiểm tra thụt lề, dấu “:” và dấu “-”",
+                f"sai cú pháp YAML{column}: {exc.problem}",
             )
         )
         return None

@@ -31,6 +31,56 @@ class LocatedYaml:
         return None
 
 
+UNCLOSED_QUOTE = "dấu ngoặc kép mở ở dòng này chưa được đóng"
+
+# PyYAML's words for the usual mistakes, said for the officer who has to fix the line.
+_PROBLEMS = (
+    ("found character '\\t'", "có ký tự Tab; YAML chỉ thụt lề bằng dấu cách"),
+    (
+        "mapping values are not allowed",
+        "dấu “:” không đúng chỗ (giá trị có dấu “:” thì đặt trong ngoặc kép)",
+    ),
+    ("expected <block end>", "thụt lề không khớp với các dòng trên (hoặc thiếu dấu “-” đầu mục)"),
+    (
+        "did not find expected key",
+        "thụt lề không khớp với các dòng trên (hoặc thiếu dấu “-” đầu mục)",
+    ),
+    ("did not find expected '-' indicator", "thiếu dấu “-” ở đầu mục của danh sách"),
+    ("could not find expected ':'", "thiếu dấu “:” sau tên trường"),
+    ("found unexpected end of stream", "dấu ngoặc kép hoặc ngoặc vuông chưa được đóng"),
+    ("found undefined alias", "dấu “*” ở đầu giá trị: đặt giá trị trong ngoặc kép"),
+    (
+        "expected alphabetic or numeric character",
+        "dấu “&” hoặc “*” ở đầu giá trị: đặt giá trị trong ngoặc kép",
+    ),
+    ("found character '@'", "dấu “@” hoặc “`” ở đầu giá trị: đặt giá trị trong ngoặc kép"),
+    ("found character '`'", "dấu “@” hoặc “`” ở đầu giá trị: đặt giá trị trong ngoặc kép"),
+    ("expected ',' or ']'", "danh sách trong ngoặc vuông thiếu dấu “,” hoặc “]”"),
+    ("expected ',' or '}'", "thiếu dấu “,” hoặc “}”"),
+    ("found unknown escape character", "dấu “\\” trong ngoặc kép: viết “\\\\” hoặc dùng ngoặc đơn"),
+)
+
+
+def explain_yaml_problem(problem: str) -> str:
+    """PyYAML's English → what is wrong, in Vietnamese."""
+    for needle, meaning in _PROBLEMS:
+        if needle in problem:
+            return meaning
+    return "tệp không đọc được ở chỗ này; kiểm tra thụt lề, dấu “:”, dấu “-” và ngoặc kép"
+
+
+def _unclosed_quote(text: str, first: int, last: int) -> int | None:
+    """The first line in [first, last) whose value opens a double quote it does not close."""
+    lines = text.splitlines()
+    for number in range(first, min(last, len(lines) + 1)):
+        content = lines[number - 1].split(" #", 1)[0]
+        _, sep, value = content.partition(": ")
+        value = value.strip() if sep else content.strip().removeprefix("- ").strip()
+        if value.startswith('"') and (value.count('"') - value.count('\\"')) % 2 == 1:
+            return number
+    return None
+
+
 class YamlSyntaxError(Exception):
     def __init__(self, line: int | None, column: int | None, problem: str) -> None:
         super().__init__(problem)
@@ -49,11 +99,14 @@ def load_located(text: str) -> LocatedYaml:
         return result
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
-        raise YamlSyntaxError(
-            mark.line + 1 if mark else None,
-            mark.column + 1 if mark else None,
-            str(exc.problem or exc.context or exc),
-        ) from exc
+        line, column = (mark.line + 1, mark.column + 1) if mark else (None, None)
+        problem = explain_yaml_problem(str(exc.problem or exc.context or exc))
+        # An unclosed quote swallows the lines after it and the parser stumbles much later:
+        # point at the line where the quote was opened, which is the one to fix.
+        start = exc.context_mark.line + 1 if exc.context_mark else 1
+        if line is not None and (opened := _unclosed_quote(text, start, line)) is not None:
+            line, column, problem = opened, None, UNCLOSED_QUOTE
+        raise YamlSyntaxError(line, column, problem) from exc
     except yaml.YAMLError as exc:
         raise YamlSyntaxError(None, None, str(exc)) from exc
     finally:

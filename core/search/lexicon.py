@@ -259,7 +259,7 @@ class Lexicon:
             located = load_located(text)
         except YamlSyntaxError as exc:
             raise CatalogueInvalid(
-                [CatalogueError(path.name, exc.line, f"sai cú pháp YAML ({exc.problem})")]
+                [CatalogueError(path.name, exc.line, f"sai cú pháp YAML: {exc.problem}")]
             ) from exc
         try:
             data = _LexiconFile.model_validate(located.data or {})
