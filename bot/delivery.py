@@ -28,7 +28,7 @@ from typing import Protocol
 from core.messages import Reply, TextFormat, split_reply
 from core.outbox import OutboxKind, Withdrawn
 from handlers.context import Services
-from handlers.notifications import render_outbox
+from handlers.notices import render_outbox
 from storage.base import ChatRef, OutboxItem
 
 log = logging.getLogger(__name__)

@@ -10,6 +10,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from enum import StrEnum
+from typing import TypeAlias
+
+from core.messages import Reply
 
 
 class OutboxKind(StrEnum):
@@ -72,3 +75,8 @@ def outbox_kind(value: str) -> OutboxKind | None:
 class Withdrawn:
     """An outbox message that must not go out any more (its broadcast was cancelled, another
     officer took the question…): settled as cancelled, not failed."""
+
+
+# What an outbox message becomes when it is due (`handlers.notices`): the reply to send,
+# Withdrawn, or None when its data is gone (settled as failed).
+Notice: TypeAlias = Reply | Withdrawn | None

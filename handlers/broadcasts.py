@@ -29,7 +29,6 @@ from core.catalogue import Catalogue
 from core.catalogue.models import Procedure
 from core.messages import Button, Reply, TextFormat
 from core.officers import AuditAction
-from core.outbox import Withdrawn
 from handlers.context import Context, Services, render
 from handlers.officers import audit_entry, officers_only
 from handlers.procedure_view import field_slug
@@ -62,36 +61,6 @@ def notice_reply(
     )
     rows = ((Button("📄 Xem thủ tục", f"p:c:{procedure.id}"),),) if procedure else ()
     return Reply(text=body, buttons=rows, format=fmt)
-
-
-async def broadcast_notice(
-    services: Services, broadcast_id: int, fmt: TextFormat
-) -> Reply | Withdrawn | None:
-    """For the outbox worker: the notice, or Withdrawn once the broadcast is cancelled."""
-    broadcast = await services.storage.broadcasts.get_broadcast(broadcast_id)
-    if broadcast is None:
-        return None
-    if broadcast.cancelled_at is not None:
-        return Withdrawn()
-    return notice_reply(services, fmt, broadcast.text, broadcast.topic, broadcast.procedure_id)
-
-
-async def broadcast_report(services: Services, broadcast_id: int, fmt: TextFormat) -> Reply | None:
-    """For the outbox worker: the officer's final report once every message is handled."""
-    broadcast = await services.storage.broadcasts.get_broadcast(broadcast_id)
-    if broadcast is None:
-        return None
-    progress = await services.storage.broadcasts.broadcast_progress(broadcast_id)
-    text = render(
-        services,
-        fmt,
-        "broadcast_report.j2",
-        bc=broadcast,
-        p=progress,
-        audience=topic_label(services.knowledge.catalogue, broadcast.topic),
-        is_officer=True,
-    )
-    return Reply(text=text, format=fmt)
 
 
 def prefilled_text(services: Services, procedure: Procedure) -> str:

@@ -10,15 +10,12 @@ follows the dossier may rate it.
 from __future__ import annotations
 
 from dataclasses import replace
-from typing import Any
 
 from core.care import RATING_QUESTIONS, Rating, count_feedback, parse_scores, summarise_ratings
-from core.dossiers import Status
 from core.messages import Button, Reply, TextFormat
 from core.report import PeriodReport, Satisfaction
 from handlers.context import Context, Services, render
 from handlers.routing import Route, button
-from storage.base import ChatRef, OutboxItem
 
 PREFIX = "dg"
 
@@ -42,28 +39,6 @@ def question_text(services: Services, fmt: TextFormat, code: str, answers: str) 
         steps=len(RATING_QUESTIONS),
         question=RATING_QUESTIONS[step],
     )
-
-
-async def with_rating_question(services: Services, item: OutboxItem, reply: Any) -> Any:
-    """The "Đã trả kết quả" notice carries the first question: one message, not two, for
-    people who read little. Only the dossier's first "returned" event asks (a dossier marked
-    returned again does not ask again), and never a chat that rated it already."""
-    if not isinstance(reply, Reply):
-        return reply
-    storage = services.storage
-    event = await storage.dossiers.event(int(item.message.payload["event_id"]))
-    if event is None or event.new_status is not Status.RETURNED:
-        return reply
-    earlier = await storage.dossiers.dossier_events(event.code_key, limit=50)
-    if any(e.new_status is Status.RETURNED and e.id < event.id for e in earlier):
-        return reply
-    chat = ChatRef(item.message.channel, item.message.chat_id)
-    dossier = await storage.dossiers.get_dossier(event.code_key)
-    if dossier is None or await storage.care.has_rated(chat, event.code_key):
-        return reply
-    question = question_text(services, reply.format, dossier.code, "")
-    buttons = (*question_buttons(event.code_key, ""), *reply.buttons)
-    return replace(reply, text=f"{reply.text}\n\n{question}", buttons=buttons)
 
 
 async def rating_button(ctx: Context) -> list[Reply]:

@@ -38,11 +38,11 @@ from core.tickets import (
 )
 from handlers import procedures
 from handlers import ticket_buttons as tb
+from handlers.buttons import HOME_BUTTON
 from handlers.context import Context, Services, render
 from handlers.feedback import officer_chats
 from handlers.officers import audit_entry, officers_only
 from handlers.routing import On, Route, button, button_action, command, in_state
-from handlers.ticket_notices import CHANNEL_LABELS, HOME
 from storage.base import ChatRef
 
 
@@ -52,6 +52,7 @@ class TicketState(StrEnum):
 
 
 DESK_SIZE = 10
+CHANNEL_LABELS = {"telegram": "Telegram", "zalo": "Zalo", "console": "máy tính (terminal)"}
 CANCEL_WORDS = frozenset({"huy", "huy bo", "thoi", "bo qua", "khong hoi nua"})
 PROCEDURE_VIEWING = "procedure.viewing"  # handlers.procedures.ProcedureState.VIEWING
 DOSSIER_VIEWING = "dossier.viewing"  # handlers.dossiers.DossierState.VIEWING
@@ -146,7 +147,9 @@ async def _ask(ctx: Context, context: TicketContext) -> list[Reply]:
     if ticket is not None:  # asked already: the conversation with the officer goes on
         await ctx.storage.tickets.touch_ticket(ticket.id, ctx.now())
         ctx.hint_ticket(True)
-        return [ctx.reply("ticket_already_open.j2", [[tb.end_button(ticket)], [HOME]], t=ticket)]
+        return [
+            ctx.reply("ticket_already_open.j2", [[tb.end_button(ticket)], [HOME_BUTTON]], t=ticket)
+        ]
     await ctx.set_state(TicketState.WRITING, context=context.to_json())
     return [
         ctx.reply(
@@ -169,7 +172,7 @@ async def _receive(
     text = " ".join(text.split())
     if photo is None and fold(text) in CANCEL_WORDS:
         await ctx.clear_state()
-        return [ctx.reply("ticket_cancelled.j2", [[HOME]])]
+        return [ctx.reply("ticket_cancelled.j2", [[HOME_BUTTON]])]
     if photo is None and len(text) < QUESTION_MIN_CHARS:
         await ctx.set_state(TicketState.WRITING, context=context.to_json())
         return [ctx.reply("ticket_short.j2", [[tb.cancel_button()]])]
@@ -190,7 +193,7 @@ async def _receive(
     return [
         ctx.reply(
             "ticket_opened.j2",
-            [[tb.end_button(ticket)], [HOME]],
+            [[tb.end_button(ticket)], [HOME_BUTTON]],
             t=ticket,
             when=expected_answer(ctx.services, now),
             window_hours=window_hours(ctx.services, ctx.message.channel),
@@ -323,7 +326,7 @@ async def ticket_button(ctx: Context) -> list[Reply]:
             return await _ask(ctx, await _what_the_bot_knew(ctx))
         case tb.CANCEL:
             await ctx.clear_state()
-            return [ctx.reply("ticket_cancelled.j2", [[HOME]])]
+            return [ctx.reply("ticket_cancelled.j2", [[HOME_BUTTON]])]
         case tb.END:
             return await _end_by_person(ctx, arg)
     if refused := officers_only(ctx):
@@ -470,9 +473,9 @@ async def _close(ctx: Context, ticket: Ticket) -> list[Reply]:
 async def _end_by_person(ctx: Context, ticket_id: str) -> list[Reply]:
     ticket = await ctx.storage.tickets.chat_ticket(ctx.chat)
     if ticket is None or str(ticket.id) != ticket_id:
-        return [ctx.reply("ticket_ended.j2", [[HOME]], t=None)]
+        return [ctx.reply("ticket_ended.j2", [[HOME_BUTTON]], t=None)]
     await ctx.storage.tickets.close_ticket(ticket.id, ClosedBy.CITIZEN, ctx.now(), chat=ctx.chat)
-    return [ctx.reply("ticket_ended.j2", [[HOME]], t=ticket)]
+    return [ctx.reply("ticket_ended.j2", [[HOME_BUTTON]], t=ticket)]
 
 
 async def close_before_erasing(ctx: Context) -> None:

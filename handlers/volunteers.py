@@ -13,21 +13,19 @@ key in front) and audited, and ends with the follow.
 
 from __future__ import annotations
 
-from dataclasses import replace
 from enum import StrEnum
 from typing import Any
 
 from core.care import Volunteer, VolunteerStatus
 from core.dossiers import STATUS_INFO, Dossier
-from core.messages import Button, Reply, TextFormat
+from core.messages import Button, Reply
 from core.officers import AuditAction
-from core.outbox import OutboxKind
 from handlers.buttons import HOME_BUTTON
-from handlers.context import Context, Services, render
+from handlers.context import Context
 from handlers.feedback import officer_chats
 from handlers.officers import audit, audit_entry, officers_only
 from handlers.routing import Route, button, button_action, command, in_state
-from storage.base import ChatRef, OutboxItem, Purpose
+from storage.base import Purpose
 
 PREFIX = "tv"
 MAX_FIELD = 80
@@ -146,11 +144,11 @@ async def _list_reply(ctx: Context, note: str | None = None) -> Reply:
     everyone = [v for v in await ctx.storage.care.volunteers() if v.channel == channel]
     pending = [v for v in everyone if v.status is VolunteerStatus.PENDING]
     approved = [v for v in everyone if v.status is VolunteerStatus.APPROVED]
-    rows = [_decision_buttons(v.user_id) for v in pending[:10]]
+    rows = [decision_buttons(v.user_id) for v in pending[:10]]
     return ctx.reply("volunteer_list.j2", rows, pending=pending, approved=approved, note=note)
 
 
-def _decision_buttons(user_id: str) -> list[Button]:
+def decision_buttons(user_id: str) -> list[Button]:
     return [
         Button(f"✅ Duyệt {user_id}", f"{PREFIX}:y:{user_id}"),
         Button("Từ chối", f"{PREFIX}:r:{user_id}"),
@@ -288,20 +286,7 @@ def forward_buttons(ctx: Context, follows: list[Any]) -> list[list[Button]]:
     ]
 
 
-async def with_follow_label(services: Services, item: OutboxItem, reply: Any) -> Any:
-    """A volunteer follows many people's dossiers: their notices and apologies start with the
-    name they gave the dossier ("Bà Lan – khai sinh cháu")."""
-    code_key = item.message.payload.get("code_key")
-    if not isinstance(reply, Reply) or not code_key:
-        return reply
-    chat = ChatRef(item.message.channel, item.message.chat_id)
-    label = await services.storage.follows.follow_label(chat, str(code_key))
-    if not label:
-        return reply
-    return replace(reply, text=f"👤 {label}\n{reply.text}")
-
-
-# -- buttons and notices --------------------------------------------------------------------------
+# -- buttons --------------------------------------------------------------------------------------
 
 
 async def volunteer_button(ctx: Context) -> list[Reply]:
@@ -328,23 +313,6 @@ async def volunteer_button(ctx: Context) -> list[Reply]:
             return await forward_message(ctx, arg)
         case _:
             return [ctx.reply("volunteer_not_following.j2")]
-
-
-async def volunteer_notice(
-    services: Services, kind: OutboxKind, channel: str, user_id: str, fmt: TextFormat
-) -> Any:
-    from handlers.care_notices import moot
-
-    volunteer = await services.storage.care.get_volunteer(channel, user_id)
-    if volunteer is None:
-        return None
-    if kind is OutboxKind.VOLUNTEER_REQUEST:
-        if volunteer.status is not VolunteerStatus.PENDING:
-            return moot()  # another officer decided already
-        text = render(services, fmt, "notify_volunteer_request.j2", v=volunteer, is_officer=True)
-        return Reply(text=text, buttons=(tuple(_decision_buttons(user_id)),), format=fmt)
-    text = render(services, fmt, "notify_volunteer_decision.j2", v=volunteer)
-    return Reply(text=text, format=fmt)
 
 
 routes: list[Route] = [

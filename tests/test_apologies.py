@@ -26,7 +26,7 @@ from core.law import law_of
 from core.messages import TextFormat
 from core.workdays import WorkingCalendar, load_calendar_overrides
 from handlers.context import Knowledge, Services
-from handlers.notifications import render_outbox
+from handlers.notices import render_outbox
 from storage.base import ApologyDraft, ChatRef, OutboxStatus
 from tests.dossier_fixtures import CODE, dossier, with_hash
 from tests.test_outbox_delivery import RecordingSender
