@@ -59,8 +59,10 @@ class Vocabulary(Protocol):
         ...
 
 
-@dataclass(frozen=True)
+@dataclass(slots=True)
 class Word:
+    """One word of the message; made and adjusted while the message is read, then only read."""
+
     folded: str
     accent: str  # accent_key of what was typed (or of the expansion)
     accented: bool  # whether the person typed diacritics on this word
@@ -126,19 +128,13 @@ def analyse(text: str, lexicon: Lexicon, vocabulary: Vocabulary) -> Analysis:
     accented_message = (
         bool(lettered) and sum(w.accented for w in lettered) / len(lettered) >= ACCENTED_MESSAGE
     )
-    words = _synonyms(
-        [
-            replace(
-                word,
-                trusted=word.accented or accented_message,
-                loose=accented_message
-                and not word.accented
-                and word.folded not in lexicon.stop_accented,
-            )
-            for word in _expand(raw, lexicon, vocabulary)
-        ],
-        lexicon,
-    )
+    expanded = _expand(raw, lexicon, vocabulary)
+    for word in expanded:
+        word.trusted = word.accented or accented_message
+        word.loose = (
+            accented_message and not word.accented and word.folded not in lexicon.stop_accented
+        )
+    words = _synonyms(expanded, lexicon)
     consumed = [False] * len(words)
     result = Analysis(accented_message=accented_message)
     marks = _find_all(words, lexicon.marks)
@@ -167,7 +163,7 @@ def analyse(text: str, lexicon: Lexicon, vocabulary: Vocabulary) -> Analysis:
         if used or _is_stopword(word, lexicon, vocabulary):
             continue
         if word.sentence < last_need:
-            word = replace(word, weight=word.weight * EARLIER_SENTENCE, earlier=True)
+            word.weight, word.earlier = word.weight * EARLIER_SENTENCE, True
         if i in document:
             if not result.document:
                 result.document_at = len(result.words)
@@ -216,7 +212,8 @@ def _decode(word: Word, lexicon: Lexicon, vocabulary: Vocabulary) -> Word:
     folded = fold(decoded)
     if folded not in vocabulary and folded not in lexicon.known_words:
         return word
-    return replace(word, folded=folded, accent=accent_key(decoded), accented=True)
+    word.folded, word.accent, word.accented = folded, accent_key(decoded), True
+    return word
 
 
 def _expand(words: list[Word], lexicon: Lexicon, vocabulary: Vocabulary) -> list[Word]:
@@ -252,9 +249,8 @@ def _expand(words: list[Word], lexicon: Lexicon, vocabulary: Vocabulary) -> list
                 )
         elif key in lexicon.dialect:
             standard = lexicon.dialect[key]
-            expanded.append(
-                replace(word, folded=fold(standard), accent=accent_key(standard), accented=True)
-            )
+            word.folded, word.accent, word.accented = fold(standard), accent_key(standard), True
+            expanded.append(word)
         else:
             expanded.append(word)
     return expanded
@@ -328,7 +324,9 @@ def _mark_all(words: list[Word], consumed: list[bool], table: PhraseTable[T]) ->
 def _find_all(words: list[Word], table: PhraseTable[T]) -> dict[int, dict[T, int]]:
     """Where the phrases of the table start, each kind with its longest size; nothing removed."""
     found: dict[int, dict[T, int]] = {}
-    for i in range(len(words)):
+    for i, word in enumerate(words):
+        if word.folded not in table.first_words:
+            continue
         for size, kind in table.matches(words, i, _same_word):
             kinds = found.setdefault(i, {})
             kinds[kind] = max(kinds.get(kind, 0), size)
@@ -351,6 +349,8 @@ def _document(words: list[Word], marks: dict[int, dict[Mark, int]], max_words: i
 
 def _phrase_at(words: list[Word], i: int, table: PhraseTable[T]) -> tuple[int, T] | None:
     """The longest phrase of the table at words[i] (the first listed, among equals)."""
+    if words[i].folded not in table.first_words:
+        return None
     best: tuple[int, T] | None = None
     for size, value in table.matches(words, i, _same_word):
         if best is None or size > best[0]:

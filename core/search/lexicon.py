@@ -13,6 +13,7 @@ import unicodedata
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from enum import StrEnum
+from functools import lru_cache
 from pathlib import Path
 from typing import Generic, Protocol, TypeVar
 
@@ -120,6 +121,7 @@ _PATTERN_PART = re.compile(r"\[([^\]]*)\]|\(([^)]*)\)|([^\s\[\]()]+)")
 _PATTERN_SIGNS = re.compile(r"[\[\]()|]")
 
 
+@lru_cache(maxsize=65536)
 def accent_key(word: str) -> str:
     """A word with its diacritics, independent of where the tone mark was typed (hoà = hòa)."""
     decomposed = unicodedata.normalize("NFD", word.casefold())
@@ -173,6 +175,7 @@ class PhraseTable(Generic[T]):
             for first in _first_words(pattern):
                 by_first.setdefault(first, []).append((pattern, value))
         self._by_first = {first: tuple(found) for first, found in by_first.items()}
+        self.first_words = frozenset(self._by_first)  # a cheap test before `matches`
 
     def __bool__(self) -> bool:
         return bool(self._by_first)
@@ -202,19 +205,21 @@ def _longest(
     pattern: Pattern, words: Sequence[W], at: int, same: Callable[[W, PhraseWord], bool]
 ) -> int:
     """How far a match of the pattern starting at `at` can reach (-1: none). The positions
-    reachable after each slot are carried as a set: linear in the slots, whatever is optional."""
-    reach = {at}
+    reachable after each slot are carried along (a few at most): linear in the slots, whatever
+    is optional; most patterns fail at their first or second slot."""
+    size = len(words)
+    reach = [at]
     for optional, alternatives in pattern:
-        after = set(reach) if optional else set()
+        after = reach.copy() if optional else []
         for position in reach:
-            if position >= len(words):
+            if position >= size:
                 continue
             for option in alternatives.get(words[position].folded, ()):
                 end = position + len(option)
-                if end <= len(words) and all(
-                    same(words[position + k], expected) for k, expected in enumerate(option)
-                ):
-                    after.add(end)
+                if end > size or end in after:
+                    continue
+                if all(same(words[position + k], expected) for k, expected in enumerate(option)):
+                    after.append(end)
         if not after:
             return -1
         reach = after
