@@ -251,6 +251,7 @@ async def running_services(
             ),
             catalogue_files=KnowledgeFiles(settings),
             uploads_dir=settings.data_dir / "uploads",
+            import_limits=settings.import_limits,
             care=CarePolicy(
                 ready_reminder=settings.ready_reminder,
                 ready_reminder_time=settings.ready_reminder_time,

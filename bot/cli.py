@@ -49,10 +49,14 @@ if TYPE_CHECKING:  # the Telegram stack is imported only when the Telegram chann
     from bot.telegram_runner import TelegramOptions
 
 
+# Errors of an import printed on the terminal; the rest are counted (issue 15).
+CLI_SHOWN_ERRORS = 100
+
+
 def _check_catalogue(args: argparse.Namespace, settings: Settings) -> int:
     procedures = Path(args.file) if args.file else settings.catalogue_file
     commune = Path(args.commune) if args.commune else settings.commune_file
-    errors = check_catalogue(procedures, commune)
+    errors = check_catalogue(procedures, commune, settings.catalogue_max_bytes)
     if errors:
         print(f"Danh mục có {len(errors)} lỗi, cần sửa trước khi dùng:", file=sys.stderr)
         for error in errors:
@@ -238,7 +242,9 @@ async def _import_dossiers_async(args: argparse.Namespace, settings: Settings) -
     knowledge = load_knowledge(settings)
     calendar = WorkingCalendar(load_calendar_overrides(settings.calendar_file))
     bar = _ProgressBar()
-    parsed = parse_export(path, knowledge.catalogue, calendar, progress=bar)
+    parsed = parse_export(
+        path, knowledge.catalogue, calendar, progress=bar, limits=settings.import_limits
+    )
     bar.finish()
     if parsed.file_errors:
         print(f"Không nhập được tệp «{path.name}»:", file=sys.stderr)
@@ -247,11 +253,14 @@ async def _import_dossiers_async(args: argparse.Namespace, settings: Settings) -
         return 1
     async with running_services(settings, knowledge=knowledge) as services:
         plan = await plan_import(services, parsed)
-        good, bad = len(plan.rows), len(plan.bad_rows)
+        good, bad = len(plan.rows), plan.bad_row_count
         if plan.errors:
-            print(f"Tệp «{path.name}» có {len(plan.errors)} lỗi ở {bad} dòng:", file=sys.stderr)
-            for error in plan.errors:
+            print(f"Tệp «{path.name}» có {plan.error_count} lỗi ở {bad} dòng:", file=sys.stderr)
+            for error in plan.errors[:CLI_SHOWN_ERRORS]:
                 print(f"- {error}", file=sys.stderr)
+            if plan.error_count > CLI_SHOWN_ERRORS:
+                more = plan.error_count - CLI_SHOWN_ERRORS
+                print(f"… và {_count(more)} lỗi khác.", file=sys.stderr)
             if not args.skip_bad:
                 print(
                     "Chưa nhập hồ sơ nào. Sửa các lỗi trên rồi chạy lại, hoặc thêm --skip-bad để "
@@ -259,8 +268,10 @@ async def _import_dossiers_async(args: argparse.Namespace, settings: Settings) -
                     file=sys.stderr,
                 )
                 return 1
-            rows = ", ".join(str(number) for number in plan.bad_rows)
-            print(f"Bỏ qua {bad} dòng có lỗi: dòng {rows}.")
+            shown = plan.bad_rows[:CLI_SHOWN_ERRORS]
+            rows = ", ".join(str(number) for number in shown)
+            rest = "…" if bad > len(shown) else ""
+            print(f"Bỏ qua {bad} dòng có lỗi: dòng {rows}{rest}.")
         if args.dry_run:
             print(
                 f"Kiểm tra xong «{path.name}»: {_count(good)} dòng hợp lệ, {_count(bad)} dòng có "

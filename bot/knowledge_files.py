@@ -29,13 +29,19 @@ class KnowledgeFiles:
     def __init__(self, settings: Settings) -> None:
         self.settings = settings
 
+    @property
+    def max_bytes(self) -> int:
+        return self.settings.catalogue_max_bytes
+
     @cached_property
     def lexicon(self) -> Lexicon:
         return Lexicon.load(self.settings.lexicon_file)
 
     def load(self, procedures: Path | None = None) -> Knowledge:
         catalogue = load_catalogue(
-            procedures or self.settings.catalogue_file, self.settings.commune_file
+            procedures or self.settings.catalogue_file,
+            self.settings.commune_file,
+            self.settings.catalogue_max_bytes,
         )
         return Knowledge(catalogue, ProcedureSearch(catalogue, self.lexicon))
 

@@ -14,6 +14,7 @@ from typing import Annotated, Any
 from pydantic import AliasChoices, Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
+from core.dossier_import import ImportLimits
 from core.officers import AdminIds
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
@@ -35,6 +36,14 @@ class Settings(BaseSettings):
     # (docs/postgresql.md). Empty: SQLite in the data folder.
     database_url: str | None = None
     catalogue_file: Path = KNOWLEDGE_DIR / "procedures.yaml"
+    # A knowledge YAML file bigger than this is refused unread (issue 15; the shipped catalogue,
+    # 33 procedures, is 0.23 MB; a 5 MB file takes ~13 s and ~150 MB to read).
+    catalogue_max_bytes: int = Field(default=5 * 2**20, ge=64 * 1024)
+    # Exports from the one-stop software (core.dossier_import.ImportLimits says why these).
+    import_max_unpacked_bytes: int = Field(default=256 * 2**20, ge=2**20)
+    import_max_rows: int = Field(default=100_000, ge=1)
+    import_max_columns: int = Field(default=200, ge=13)
+    import_max_cell_chars: int = Field(default=2_000, ge=100)
     commune_file: Path = KNOWLEDGE_DIR / "commune.yaml"
     lexicon_file: Path = KNOWLEDGE_DIR / "lexicon.yaml"
     calendar_file: Path = KNOWLEDGE_DIR / "calendar_overrides.yaml"
@@ -213,6 +222,15 @@ class Settings(BaseSettings):
             )
             if value is not None and value.get_secret_value()
         ]
+
+    @property
+    def import_limits(self) -> ImportLimits:
+        return ImportLimits(
+            max_unpacked_bytes=self.import_max_unpacked_bytes,
+            max_rows=self.import_max_rows,
+            max_columns=self.import_max_columns,
+            max_cell_chars=self.import_max_cell_chars,
+        )
 
     @property
     def admins(self) -> AdminIds:

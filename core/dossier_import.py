@@ -13,6 +13,14 @@ Every error of every row is collected, so the officer fixes the file in one pass
 
 Nothing here touches the database: `parse_export` returns the good rows (dossier + hash) and the
 errors; `motcua import-dossiers` decides what to apply.
+
+Hostile or broken files are refused cheaply (issue 15: a 1 MiB XLSX that unpacked to 687 MiB
+used 1.3 GB and printed 452 MB of errors, each quoting a 30,000-character cell). `ImportLimits`:
+the unpacked size is read from the zip directory before anything is unpacked (zipfile never
+unpacks more than the directory declares); rows and columns are counted while streaming; a cell
+longer than the limit is an error on its row; every value quoted in a message is cut to 80
+characters; only the first errors are kept (all are counted). A receipt date more than a day
+ahead, and control characters (NUL…) in a code, a name or a note, are row errors.
 """
 
 from __future__ import annotations
@@ -59,12 +67,47 @@ Progress = Callable[[int, int], None]
 
 PROGRESS_EVERY = 1000  # rows between two progress calls
 HEADER_SCAN_ROWS = 20  # a title block above the header may take this many rows
+HEADER_SHOWN = 40  # header cells quoted when a required column is missing
 # Dossiers in the one-stop software are recent; a year outside this range is a typing slip
 # (05/01/0226) or a number read as a date, and the working-day calendar ends in 2100 anyway.
 FIRST_YEAR, LAST_YEAR = 2000, 2099
 _EXCEL_EPOCH = dt.datetime(1899, 12, 30)  # serial 1 is 1900-01-01 (past the 1900 leap bug: 61+)
 _CSV_SUFFIXES = {".csv", ".txt", ".tsv", ""}
 _DELIMITERS = (",", ";", "\t")
+
+
+QUOTE_CHARS = 80  # a value quoted in a message: at most this many characters
+
+
+def _n(number: int) -> str:
+    """12345 → '12.345', as numbers are written in Vietnamese."""
+    return f"{number:,}".replace(",", ".")
+
+
+def quote(text: str) -> str:
+    """A cell's text as a message quotes it: cut to QUOTE_CHARS, control characters shown."""
+    if len(text) > QUOTE_CHARS:
+        text = text[: QUOTE_CHARS - 1] + "…"
+    return _CONTROL.sub("�", text)
+
+
+_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]")
+_CONTROL_IN_LINE = re.compile(r"[\x00-\x1f\x7f-\x9f]")  # a name or code: no tab, no newline
+
+
+@dataclass(frozen=True)
+class ImportLimits:
+    """What an export may hold (settings MOTCUA_IMPORT_*). A one-stop export of 100,000 dossiers
+    is about 50 MB unpacked with 13–30 columns; a commune receives a few hundred a week."""
+
+    max_unpacked_bytes: int = 256 * 2**20  # XLSX: all parts, as the zip directory declares them
+    max_shared_strings_bytes: int = 64 * 2**20  # XLSX: this part is held in memory whole
+    # Rows are parsed whole before one all-or-nothing transaction: 100,000 valid rows (issue 3's
+    # benchmark, years of a commune's dossiers) peak at about 210 MB (bench/hostile_files.py).
+    max_rows: int = 100_000
+    max_columns: int = 200
+    max_cell_chars: int = 2_000  # Excel allows 32,767; the longest real cell is a note
+    kept_errors: int = 1_000  # row errors kept for display (every one is counted)
 
 
 # --- Results -------------------------------------------------------------------------------------
@@ -93,15 +136,17 @@ class RowError:
     def __str__(self) -> str:
         where = f"dòng {self.row_number}"
         if self.column is not None:
-            where += f", cột «{self.column}»"
+            where += f", cột «{quote(self.column)}»"
         return f"{where}: {self.message}"
 
 
 @dataclass(frozen=True)
 class ParsedExport:
     rows: list[ParsedRow]
-    errors: list[RowError]  # in row order
+    errors: list[RowError]  # in row order: the first `ImportLimits.kept_errors`
     file_errors: list[str]  # the file cannot be read at all: no rows, no row errors
+    more_errors: int = 0  # errors counted beyond those kept
+    more_bad_rows: int = 0  # rows with errors beyond those of the kept errors
 
     @property
     def ok(self) -> bool:
@@ -109,7 +154,16 @@ class ParsedExport:
 
     @property
     def bad_rows(self) -> list[int]:
+        """The rows of the kept errors (`bad_row_count` counts them all)."""
         return sorted({error.row_number for error in self.errors})
+
+    @property
+    def error_count(self) -> int:
+        return len(self.errors) + self.more_errors
+
+    @property
+    def bad_row_count(self) -> int:
+        return len(self.bad_rows) + self.more_bad_rows
 
 
 # --- Columns -------------------------------------------------------------------------------------
@@ -237,7 +291,7 @@ def _plausible(moment: dt.datetime, shown: str) -> dt.datetime | str:
     if FIRST_YEAR <= moment.year <= LAST_YEAR:
         return moment
     return (
-        f"«{shown}»: năm {moment.year} không hợp lý cho một hồ sơ"
+        f"«{quote(shown)}»: năm {moment.year} không hợp lý cho một hồ sơ"
         f" (cần từ {FIRST_YEAR} đến {LAST_YEAR})"
     )
 
@@ -245,7 +299,7 @@ def _plausible(moment: dt.datetime, shown: str) -> dt.datetime | str:
 def _from_serial(serial: float, shown: str) -> dt.datetime | str:
     """An Excel serial day number (46027 = 05/01/2026; a fraction is the time of day)."""
     if not 61 <= serial < 2_958_466:  # 1900-03-01 … 9999-12-31
-        return f"«{shown}» {_NOT_A_DATE}"
+        return f"«{quote(shown)}» {_NOT_A_DATE}"
     moment = _EXCEL_EPOCH + dt.timedelta(seconds=round(serial * 86400))
     return _plausible(moment, shown)
 
@@ -263,7 +317,7 @@ def parse_moment(text: str) -> dt.datetime | str:
         elif _SERIAL.fullmatch(text):
             return _from_serial(float(text.replace(",", ".")), text)
         else:
-            return f"«{text}» {_NOT_A_DATE}"
+            return f"«{quote(text)}» {_NOT_A_DATE}"
     try:
         moment = dt.datetime(
             int(year), int(month), int(day), int(hour or 0), int(minute or 0), int(second or 0)
@@ -272,13 +326,13 @@ def parse_moment(text: str) -> dt.datetime | str:
         try:
             dt.date(int(year), int(month), int(day))
         except ValueError:
-            return f"«{text}» không phải ngày có thật"
-        return f"«{text}» không phải giờ có thật"
+            return f"«{quote(text)}» không phải ngày có thật"
+        return f"«{quote(text)}» không phải giờ có thật"
     return _plausible(moment, text)
 
 
 def _unknown_choice(text: str, what: str, known: str) -> str:
-    return f"«{text}» không phải {what} đã biết; ghi một trong: {known}"
+    return f"«{quote(text)}» không phải {what} đã biết; ghi một trong: {known}"
 
 
 def _moment_from_cell(
@@ -306,7 +360,7 @@ def _moment_from_cell(
         return _plausible(dt.datetime.combine(value, dt.time()), f"{value:%d/%m/%Y}")
     if isinstance(value, int | float) and not isinstance(value, bool):
         return _from_serial(float(value), _cell_text(value))
-    return f"«{_cell_text(value)}» {_NOT_A_DATE}"
+    return f"«{quote(_cell_text(value))}» {_NOT_A_DATE}"
 
 
 _NOT_CODE_CHARACTER = re.compile(r"[^0-9A-Z]")
@@ -348,9 +402,15 @@ class _RowReader:
         calendar: WorkingCalendar,
         *,
         text_only: bool,
+        limits: ImportLimits,
+        now: dt.datetime,
     ) -> None:
         self.text_only = text_only  # every cell is a str (CSV), not an Excel value
         self.calendar = calendar
+        self.max_cell_chars = limits.max_cell_chars
+        # A receipt is dated the day it is received: more than a day ahead is a typing slip
+        # (05/01/2099) or a clock gone wrong (a day of margin for time zones and midnight).
+        self.latest_receipt = now.replace(tzinfo=None) + dt.timedelta(days=1)
         self.header = {column: header for column, (_, header) in columns.items()}
         # Cells are picked in Column order; an absent column points one past the last used one,
         # where `read` keeps an empty cell.
@@ -445,7 +505,21 @@ class _RowReader:
             return f"không tính được ngày hẹn trả: {exc}"
 
     def _error(self, number: int, column: Column, value: str, message: str) -> RowError:
-        return RowError(number, self.header.get(column), value, message)
+        return RowError(number, self.header.get(column), quote(value), message)
+
+    def _too_long(self, number: int, texts: Sequence[str]) -> list[RowError]:
+        """Cells over the limit: the row's only errors (nothing else is read from it)."""
+        limit = self.max_cell_chars
+        return [
+            self._error(
+                number,
+                column,
+                text,
+                f"ô dài {_n(len(text))} ký tự, quá giới hạn {_n(limit)}: «{quote(text)}»",
+            )
+            for column, text in zip(Column, texts, strict=True)
+            if len(text) > limit
+        ]
 
     def read(self, number: int, cells: Sequence[object]) -> ParsedRow | list[RowError] | None:
         # Absent columns point at index `width`, which must hold an empty cell: pad short rows,
@@ -474,6 +548,8 @@ class _RowReader:
             resolved_text,
             address_text,
         ) = texts
+        if max(map(len, texts)) > self.max_cell_chars:
+            return self._too_long(number, texts)
         # Dates and phone numbers also look at the cell's type (Excel dates, numbers).
         raw = texts if self.text_only else picked
         phone_cell, received_cell, due_cell = raw[_PHONE], raw[_RECEIVED], raw[_DUE]
@@ -488,13 +564,26 @@ class _RowReader:
         if not code:
             errors.append(error(number, Column.CODE, code, "không được để trống"))
         elif not key:
-            message = f"«{code}» không có chữ hay số nào, không phải mã hồ sơ"
+            message = f"«{quote(code)}» không có chữ hay số nào, không phải mã hồ sơ"
             errors.append(error(number, Column.CODE, code, message))
         elif key in self.seen_codes:
-            message = f"«{code}» trùng mã với dòng {self.seen_codes[key]}"
+            message = f"«{quote(code)}» trùng mã với dòng {self.seen_codes[key]}"
             errors.append(error(number, Column.CODE, code, message))
         else:
             self.seen_codes[key] = number
+        for column, text, pattern in (
+            (Column.CODE, code, _CONTROL_IN_LINE),
+            (Column.APPLICANT, applicant, _CONTROL_IN_LINE),
+            (Column.NOTE, note, _CONTROL),
+            (Column.DELAY_REASON, reason_text, _CONTROL),
+        ):
+            if found := pattern.search(text):
+                character = f"U+{ord(found.group()):04X}"
+                message = (
+                    f"«{quote(text)}» có ký tự điều khiển không in được (mã {character}); xóa"
+                    " ký tự đó trong tệp rồi xuất lại"
+                )
+                errors.append(error(number, column, text, message))
 
         procedure = self.procedure(procedure_code, procedure_name)
         if procedure is None:
@@ -512,7 +601,9 @@ class _RowReader:
             phone = phone_digits(phone_text)
         invalid = phone is None and bool(fold(phone_text))  # words, no digits ("-" is empty)
         if invalid or (phone is not None and not (len(phone) == 10 and phone[0] == "0")):
-            message = f"«{phone_text}» không phải số điện thoại: cần 10 chữ số, bắt đầu bằng 0"
+            message = (
+                f"«{quote(phone_text)}» không phải số điện thoại: cần 10 chữ số, bắt đầu bằng 0"
+            )
             errors.append(error(number, Column.PHONE, phone_text, message))
 
         received = _moment_from_cell(received_cell, self._moments)
@@ -520,6 +611,14 @@ class _RowReader:
             errors.append(error(number, Column.RECEIVED, "", "không được để trống"))
         elif isinstance(received, str):
             errors.append(error(number, Column.RECEIVED, received_text, received))
+            received = None
+        elif received > self.latest_receipt:
+            message = (
+                f"«{quote(received_text)}» là ngày trong tương lai"
+                f" (hôm nay {self.latest_receipt - dt.timedelta(days=1):%d/%m/%Y}):"
+                " ngày tiếp nhận không thể sau hôm nay"
+            )
+            errors.append(error(number, Column.RECEIVED, received_text, message))
             received = None
 
         due: dt.date | str | None = None
@@ -529,7 +628,7 @@ class _RowReader:
         elif due_moment is not None:
             due = due_moment.date()
             if received is not None and due < received.date():
-                message = f"«{due_text}» trước ngày tiếp nhận {received:%d/%m/%Y}"
+                message = f"«{quote(due_text)}» trước ngày tiếp nhận {received:%d/%m/%Y}"
                 errors.append(error(number, Column.DUE, due_text, message))
         elif procedure is not None and received is not None:
             due = self.due_date(procedure, received)
@@ -539,7 +638,7 @@ class _RowReader:
         status = self.status(status_text)
         if status is None:
             message = (
-                f"«{status_text}» không phải trạng thái đã biết"
+                f"«{quote(status_text)}» không phải trạng thái đã biết"
                 if status_text
                 else "không được để trống"
             )
@@ -563,12 +662,12 @@ class _RowReader:
             resolved = None
         elif resolved is not None:
             if received is not None and resolved.date() < received.date():
-                message = f"«{resolved_text}» trước ngày tiếp nhận {received:%d/%m/%Y}"
+                message = f"«{quote(resolved_text)}» trước ngày tiếp nhận {received:%d/%m/%Y}"
                 errors.append(error(number, Column.RESOLVED, resolved_text, message))
             elif status is not None and not STATUS_INFO[status].finished:
                 message = (
-                    f"«{resolved_text}»: hồ sơ «{status_text}» chưa xong nên chưa có ngày có kết "
-                    "quả; để trống ô này hoặc sửa trạng thái"
+                    f"«{quote(resolved_text)}»: hồ sơ «{quote(status_text)}» chưa xong nên chưa"
+                    " có ngày có kết quả; để trống ô này hoặc sửa trạng thái"
                 )
                 errors.append(error(number, Column.RESOLVED, resolved_text, message))
 
@@ -601,7 +700,9 @@ class _RowReader:
             column = Column.PROCEDURE_CODE
         given = code_text or name_text
         if given:
-            return self._error(number, column, given, f"thủ tục «{given}» không có trong danh mục")
+            return self._error(
+                number, column, given, f"thủ tục «{quote(given)}» không có trong danh mục"
+            )
         message = "không được để trống (ghi tên thủ tục hoặc mã thủ tục)"
         return self._error(number, column, given, message)
 
@@ -655,7 +756,8 @@ def _find_header(rows: Iterable[tuple[int, Sequence[object]]]) -> _Header:
     for number, cells in rows:
         if _is_blank(cells):
             continue
-        header = _Header(number, match_headers(cells), [t for c in cells if (t := _cell_text(c))])
+        texts = [t for c in cells[:HEADER_SHOWN] if (t := _cell_text(c))]
+        header = _Header(number, match_headers(cells), texts)
         if header.usable:
             return header
         if not best.row_number or len(header.columns) > len(best.columns):
@@ -666,7 +768,7 @@ def _find_header(rows: Iterable[tuple[int, Sequence[object]]]) -> _Header:
 def _header_error(header: _Header) -> str:
     if not header.row_number:
         return "tệp không có dòng nào (tệp trống?)"
-    found = ", ".join(f"«{text}»" for text in header.texts)
+    found = ", ".join(f"«{quote(text)}»" for text in header.texts)
     missing = ", ".join(_missing_columns(header.columns))
     return f"thiếu cột bắt buộc: {missing}. Các cột tìm thấy (dòng {header.row_number}): {found}"
 
@@ -679,16 +781,22 @@ def _parse_rows(
     progress: Progress | None,
     *,
     text_only: bool,
+    limits: ImportLimits,
+    now: dt.datetime,
 ) -> ParsedExport:
-    numbered = enumerate(rows, start=1)
+    numbered = enumerate(_bounded(rows, limits), start=1)
     head: list[tuple[int, Sequence[object]]] = list(islice(numbered, HEADER_SCAN_ROWS))
     header = _find_header(head)
     if not header.usable:
         return ParsedExport([], [], [_header_error(header)])
     header_row = header.row_number
-    reader = _RowReader(header.columns, catalogue, calendar, text_only=text_only)
+    reader = _RowReader(
+        header.columns, catalogue, calendar, text_only=text_only, limits=limits, now=now
+    )
     good: list[ParsedRow] = []
     errors: list[RowError] = []
+    more_errors = 0
+    more_bad: set[int] = set()  # rows with errors past the kept ones (numbers only)
     total_rows = max((total or 0) - header_row, 0)
     done = 0
     remaining: Iterable[tuple[int, Sequence[object]]] = (
@@ -703,12 +811,36 @@ def _parse_rows(
             if isinstance(result, ParsedRow):
                 good.append(result)
             elif result:
-                errors.extend(result)
+                room = limits.kept_errors - len(errors)
+                errors.extend(result[:room] if room > 0 else ())
+                if len(result) > room:
+                    more_errors += len(result) - max(room, 0)
+                    if room <= 0:
+                        more_bad.add(number)
     if progress is not None:
         progress(done, done)
     if not good and not errors:
         return ParsedExport([], [], ["tệp chỉ có dòng tiêu đề, không có hồ sơ nào"])
-    return ParsedExport(good, errors, [])
+    return ParsedExport(good, errors, [], more_errors, len(more_bad))
+
+
+def _bounded(rows: Iterator[Sequence[object]], limits: ImportLimits) -> Iterator[Sequence[object]]:
+    """The rows, refused (a file problem) past the row or column limit, counted as they come."""
+    for count, cells in enumerate(rows, start=1):
+        if count > limits.max_rows + HEADER_SCAN_ROWS:  # a title block and the header may precede
+            raise _FileProblem(
+                f"tệp có hơn {_n(limits.max_rows)} dòng (giới hạn MOTCUA_IMPORT_MAX_ROWS);"
+                " chia tệp thành nhiều phần rồi nhập lần lượt"
+            )
+        if len(cells) > limits.max_columns and any(
+            value not in (None, "") for value in cells[limits.max_columns :]
+        ):
+            raise _FileProblem(
+                f"dòng {count} có hơn {limits.max_columns} cột (giới hạn"
+                " MOTCUA_IMPORT_MAX_COLUMNS): tệp không giống danh sách hồ sơ xuất từ phần mềm"
+                " một cửa"
+            )
+        yield cells
 
 
 # --- Files ---------------------------------------------------------------------------------------
@@ -771,10 +903,36 @@ def _csv_rows(path: Path, head: bytes) -> tuple[Iterator[list[str]], int]:
     return rows(), lines + 1
 
 
-def _xlsx_rows(path: Path) -> tuple[Iterator[Sequence[object]], int | None, Callable[[], None]]:
+def _check_unpacked(path: Path, limits: ImportLimits) -> None:
+    """The sizes the zip directory declares, before anything is unpacked (zipfile stops reading
+    a part at its declared size, so a part cannot unpack to more than this says)."""
+    try:
+        with zipfile.ZipFile(path) as archive:
+            parts = archive.infolist()
+    except (zipfile.BadZipFile, OSError, ValueError) as exc:
+        raise _FileProblem(
+            f"không đọc được tệp Excel «{path.name}» (tệp hỏng, có mật khẩu hoặc không phải .xlsx)"
+        ) from exc
+    unpacked = sum(part.file_size for part in parts)
+    shared = sum(p.file_size for p in parts if p.filename.lower().endswith("sharedstrings.xml"))
+    if unpacked > limits.max_unpacked_bytes or shared > limits.max_shared_strings_bytes:
+        packed = f"{path.stat().st_size / 2**20:.1f}".replace(".", ",")
+        raise _FileProblem(
+            f"tệp Excel «{path.name}» nén {packed} MB nhưng giải nén ra"
+            f" {_n(round(unpacked / 2**20))} MB, quá giới hạn"
+            f" {_n(round(limits.max_unpacked_bytes / 2**20))} MB"
+            " (MOTCUA_IMPORT_MAX_UNPACKED_BYTES): bot không mở tệp này. Xuất lại danh sách từ"
+            " phần mềm một cửa, hoặc chia thành nhiều tệp."
+        )
+
+
+def _xlsx_rows(
+    path: Path, limits: ImportLimits
+) -> tuple[Iterator[Sequence[object]], int | None, Callable[[], None]]:
     from openpyxl import load_workbook
     from openpyxl.utils.exceptions import InvalidFileException
 
+    _check_unpacked(path, limits)
     # A file object rather than the path: openpyxl refuses a path whose extension is not .xlsx,
     # and an officer may have renamed the export.
     handle = path.open("rb")
@@ -798,7 +956,10 @@ def _xlsx_rows(path: Path) -> tuple[Iterator[Sequence[object]], int | None, Call
         close()
         raise _FileProblem(f"tệp Excel «{path.name}» không có trang tính nào")
     sheet = book.worksheets[0]
-    return sheet.iter_rows(values_only=True), sheet.max_row, close
+    # One column past the limit is read (to notice a wider file); a sheet claiming 16,384
+    # columns does not make every row a 16,384-cell tuple.
+    rows = sheet.iter_rows(values_only=True, max_col=limits.max_columns + 1)
+    return rows, sheet.max_row, close
 
 
 def parse_export(
@@ -807,12 +968,17 @@ def parse_export(
     calendar: WorkingCalendar,
     *,
     progress: Progress | None = None,
+    limits: ImportLimits | None = None,
+    now: dt.datetime | None = None,
 ) -> ParsedExport:
     """Read and validate an export of the one-stop software (CSV or the first sheet of an XLSX).
 
     `progress(done, total)` is called every PROGRESS_EVERY rows (`total` is an estimate: the
-    number of lines, or the sheet's size) and once at the end with `done == total`.
+    number of lines, or the sheet's size) and once at the end with `done == total`. `now`: the
+    services' clock (a receipt may not be dated later than the next day); the system's by default.
     """
+    limits = limits or ImportLimits()
+    now = now or dt.datetime.now()
     try:
         with path.open("rb") as handle:
             head = handle.read(8)
@@ -832,7 +998,7 @@ def parse_export(
             raise _FileProblem(f"tệp «{path.name}» trống")
         text_only = False
         if suffix in (".xlsx", ".xlsm") or head.startswith(b"PK\x03\x04"):  # a zip: XLSX
-            rows, total, close = _xlsx_rows(path)
+            rows, total, close = _xlsx_rows(path, limits)
         elif suffix == ".xls" or head.startswith(b"\xd0\xcf\x11\xe0"):
             raise _FileProblem(
                 f"tệp «{path.name}» là Excel cũ (.xls) hoặc trang web đổi tên; mở bằng Excel và "
@@ -845,7 +1011,16 @@ def parse_export(
             raise _FileProblem(
                 f"không đọc được tệp «{path.name}»: chỉ nhận tệp CSV (.csv) hoặc Excel (.xlsx)"
             )
-        return _parse_rows(iter(rows), total, catalogue, calendar, progress, text_only=text_only)
+        return _parse_rows(
+            iter(rows),
+            total,
+            catalogue,
+            calendar,
+            progress,
+            text_only=text_only,
+            limits=limits,
+            now=now,
+        )
     except _FileProblem as problem:
         return ParsedExport([], [], [str(problem)])
     finally:

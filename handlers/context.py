@@ -17,6 +17,7 @@ from core.care import CarePolicy, VolunteerRoster
 from core.catalogue import Catalogue
 from core.clock import Clock
 from core.code_reader import ReaderLimits
+from core.dossier_import import ImportLimits
 from core.law import law_in_force
 from core.lookup_limits import LookupLimits
 from core.messages import Button, FileSource, IncomingMessage, OutgoingFile, Reply, TextFormat
@@ -62,6 +63,11 @@ class CatalogueFiles(Protocol):
     """Where the catalogue lives on disk (bot.knowledge_files): officers replace it from the
     chat or the command line, and the running bot reloads it without stopping."""
 
+    @property
+    def max_bytes(self) -> int:
+        """A bigger catalogue is refused unread (setting MOTCUA_CATALOGUE_MAX_BYTES)."""
+        ...
+
     def load(self, procedures: Path | None = None) -> Knowledge:
         """Validate and index; raises core.catalogue.CatalogueInvalid with every error."""
         ...
@@ -84,6 +90,7 @@ class Services:
     apology_rules: ApologyRules = field(default_factory=ApologyRules)
     catalogue_files: CatalogueFiles | None = None
     uploads_dir: Path | None = None  # files officers send in the chat (catalogue, exports)
+    import_limits: ImportLimits = field(default_factory=ImportLimits)  # exports (issue 15)
     # Issue 7: reminders and unlinking (settings), approved volunteers (in memory, as officers).
     care: CarePolicy = field(default_factory=CarePolicy)
     volunteers: VolunteerRoster = field(default_factory=VolunteerRoster)

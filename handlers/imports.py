@@ -32,11 +32,22 @@ from storage.base import ApologyDraft, ApplyOutcome
 class ImportPlan:
     rows: list[ParsedRow]  # the rows to apply (all of them, unless some were refused)
     apologies: list[ApologyDraft]  # to issue in the same transaction
-    errors: list[RowError]  # the file's errors and the refused apologies, in row order
+    errors: list[RowError]  # the file's errors (the first ones) and the refused apologies
+    more_errors: int = 0  # errors of the file counted beyond those kept
+    more_bad_rows: int = 0
 
     @property
     def bad_rows(self) -> list[int]:
+        """The rows of the kept errors (`bad_row_count` counts them all)."""
         return sorted({error.row_number for error in self.errors})
+
+    @property
+    def error_count(self) -> int:
+        return len(self.errors) + self.more_errors
+
+    @property
+    def bad_row_count(self) -> int:
+        return len(self.bad_rows) + self.more_bad_rows
 
 
 async def plan_import(services: Services, parsed: ParsedExport) -> ImportPlan:
@@ -101,7 +112,7 @@ async def plan_import(services: Services, parsed: ParsedExport) -> ImportPlan:
             )
         )
     errors = sorted([*parsed.errors, *refused], key=lambda error: error.row_number)
-    return ImportPlan(rows, drafts, errors)
+    return ImportPlan(rows, drafts, errors, parsed.more_errors, parsed.more_bad_rows)
 
 
 async def apply_import(services: Services, plan: ImportPlan, source: str) -> ApplyOutcome:

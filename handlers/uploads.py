@@ -18,12 +18,12 @@ from pathlib import Path
 
 from core.catalogue import CatalogueInvalid
 from core.catalogue.diff import CatalogueDiff, describe_diff, diff_catalogues, history_rows
-from core.dossier_import import parse_export
+from core.dossier_import import ParsedExport, parse_export
 from core.messages import Button, FileTooLarge, OutgoingFile, Reply
 from core.officers import AuditAction
 from handlers.broadcasts import draft_from_procedure
 from handlers.context import Context
-from handlers.imports import apply_import, plan_import
+from handlers.imports import ImportPlan, apply_import, plan_import
 from handlers.officers import audit, officers_only
 from handlers.routing import On, Route, button
 
@@ -47,7 +47,8 @@ async def file_received(ctx: Context) -> list[Reply]:
         return [ctx.reply("upload_citizen.j2")]
     suffix = Path(file.name).suffix.casefold()
     if suffix in CATALOGUE_SUFFIXES:
-        limit = MAX_CATALOGUE_BYTES
+        files = ctx.services.catalogue_files
+        limit = files.max_bytes if files is not None else MAX_CATALOGUE_BYTES
     elif suffix in EXPORT_SUFFIXES:
         limit = MAX_EXPORT_BYTES
     else:
@@ -144,13 +145,13 @@ def _announce_rows(diff: CatalogueDiff) -> list[list[Button]]:
 
 async def _export_received(ctx: Context, path: Path) -> list[Reply]:
     services = ctx.services
-    parsed = await asyncio.to_thread(parse_export, path, ctx.catalogue, services.calendar)
+    parsed = await _parse(ctx, path)
     if parsed.file_errors:
         return [ctx.reply("import_unreadable.j2", name=path.name, problems=parsed.file_errors)]
     plan = await plan_import(services, parsed)
     if not plan.errors:
         return await _apply_export(ctx, path, skipped=0)
-    errors = [str(error) for error in plan.errors]
+    errors = errors_listed(plan)
     buttons = []
     if plan.rows:
         await ctx.set_state(UploadState.EXPORT, path=str(path))
@@ -163,8 +164,8 @@ async def _export_received(ctx: Context, path: Path) -> list[Reply]:
             file=_error_file(path.name, errors) if len(errors) > SHOWN_ERRORS else None,
             name=path.name,
             errors=errors[:SHOWN_ERRORS],
-            total=len(errors),
-            bad_rows=len(plan.bad_rows),
+            total=plan.error_count,
+            bad_rows=plan.bad_row_count,
             good=len(plan.rows),
         )
     ]
@@ -172,14 +173,14 @@ async def _export_received(ctx: Context, path: Path) -> list[Reply]:
 
 async def _apply_export(ctx: Context, path: Path, skipped: int) -> list[Reply]:
     services = ctx.services
-    parsed = await asyncio.to_thread(parse_export, path, ctx.catalogue, services.calendar)
+    parsed = await _parse(ctx, path)
     plan = await plan_import(services, parsed)
     if skipped == 0 and plan.errors:  # the file changed under us: ask again
         return await _export_received(ctx, path)
     outcome = await apply_import(services, plan, source=f"import:{path.name}")
     detail = (
         f"{len(plan.rows)} dòng: mới {outcome.created}, cập nhật {outcome.updated}, "
-        f"không đổi {outcome.unchanged}, bỏ qua {len(plan.bad_rows)} dòng lỗi"
+        f"không đổi {outcome.unchanged}, bỏ qua {plan.bad_row_count} dòng lỗi"
     )
     await audit(ctx, AuditAction.DOSSIERS_IMPORTED, path.name, detail)
     return [
@@ -188,7 +189,7 @@ async def _apply_export(ctx: Context, path: Path, skipped: int) -> list[Reply]:
             name=path.name,
             rows=len(plan.rows),
             o=outcome,
-            skipped=len(plan.bad_rows),
+            skipped=plan.bad_row_count,
         )
     ]
 
@@ -217,6 +218,26 @@ async def upload_button(ctx: Context) -> list[Reply]:
         case _:
             await ctx.clear_state()
             return [ctx.reply("upload_cancelled.j2")]
+
+
+async def _parse(ctx: Context, path: Path) -> ParsedExport:
+    services = ctx.services
+    return await asyncio.to_thread(
+        parse_export,
+        path,
+        ctx.catalogue,
+        services.calendar,
+        limits=services.import_limits,
+        now=services.clock.now(),
+    )
+
+
+def errors_listed(plan: ImportPlan) -> list[str]:
+    """The kept errors, then how many more there are (issue 15: never a list without end)."""
+    listed = [str(error) for error in plan.errors]
+    if plan.more_errors:
+        listed.append(f"… và {plan.more_errors:,} lỗi khác".replace(",", "."))
+    return listed
 
 
 def _error_file(name: str, errors: list[str]) -> OutgoingFile:

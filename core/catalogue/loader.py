@@ -19,15 +19,25 @@ from core.catalogue.errors import (
     format_field_path,
 )
 from core.catalogue.models import CatalogueFile, CommuneFile, FeeSetBy
-from core.catalogue.yaml_lines import LocatedYaml, YamlSyntaxError, load_located
+from core.catalogue.yaml_lines import (
+    DEFAULT_MAX_BYTES,
+    LocatedYaml,
+    YamlRefused,
+    YamlSyntaxError,
+    load_located,
+    read_limited,
+)
 
 PROCEDURE_LISTS = ("procedures", "referrals")
 
 
-def load_catalogue(procedures_path: Path, commune_path: Path) -> Catalogue:
+def load_catalogue(
+    procedures_path: Path, commune_path: Path, max_bytes: int = DEFAULT_MAX_BYTES
+) -> Catalogue:
+    """`max_bytes`: a bigger file is refused unread (setting MOTCUA_CATALOGUE_MAX_BYTES)."""
     errors: list[CatalogueError] = []
-    parsed = _parse_procedures(procedures_path, errors)
-    commune, commune_lines = _parse_commune(commune_path, errors)
+    parsed = _parse_procedures(procedures_path, errors, max_bytes)
+    commune, commune_lines = _parse_commune(commune_path, errors, max_bytes)
     if parsed is not None and commune is not None and commune_lines is not None:
         _check_local_fees(parsed, commune, commune_lines, commune_path.name, errors)
     if errors or parsed is None or commune is None:
@@ -35,27 +45,37 @@ def load_catalogue(procedures_path: Path, commune_path: Path) -> Catalogue:
     return Catalogue(parsed.procedures, commune, parsed.referrals)
 
 
-def check_catalogue(procedures_path: Path, commune_path: Path) -> list[CatalogueError]:
+def check_catalogue(
+    procedures_path: Path, commune_path: Path, max_bytes: int = DEFAULT_MAX_BYTES
+) -> list[CatalogueError]:
     try:
-        load_catalogue(procedures_path, commune_path)
+        load_catalogue(procedures_path, commune_path, max_bytes)
     except CatalogueInvalid as invalid:
         return invalid.errors
     return []
 
 
-def read_located(path: Path, errors: list[CatalogueError]) -> LocatedYaml | None:
-    """Read any knowledge YAML file (also used by `core.workdays`); problems go to `errors`."""
+def read_located(
+    path: Path, errors: list[CatalogueError], max_bytes: int = DEFAULT_MAX_BYTES
+) -> LocatedYaml | None:
+    """Read any knowledge YAML file (also used by `core.workdays`); problems go to `errors`.
+    Hostile files are refused before they are parsed or built (`yaml_lines`)."""
     name = path.name
     try:
-        text = path.read_text(encoding="utf-8")
+        text = read_limited(path, max_bytes)
+        located = load_located(text)
     except FileNotFoundError:
         errors.append(CatalogueError(name, None, f"không tìm thấy tệp {path}"))
         return None
     except UnicodeDecodeError:
         errors.append(CatalogueError(name, None, "tệp phải được lưu với bảng mã UTF-8"))
         return None
-    try:
-        located = load_located(text)
+    except IsADirectoryError:
+        errors.append(CatalogueError(name, None, f"{path} là một thư mục, không phải tệp"))
+        return None
+    except YamlRefused as exc:
+        errors.append(CatalogueError(name, exc.line, exc.problem))
+        return None
     except YamlSyntaxError as exc:
         column = f", cột {exc.column}" if exc.column else ""
         errors.append(
@@ -83,8 +103,10 @@ def read_located(path: Path, errors: list[CatalogueError]) -> LocatedYaml | None
     return located
 
 
-def _parse_procedures(path: Path, errors: list[CatalogueError]) -> CatalogueFile | None:
-    located = read_located(path, errors)
+def _parse_procedures(
+    path: Path, errors: list[CatalogueError], max_bytes: int
+) -> CatalogueFile | None:
+    located = read_located(path, errors, max_bytes)
     if located is None:
         return None
     name = path.name
@@ -98,9 +120,9 @@ def _parse_procedures(path: Path, errors: list[CatalogueError]) -> CatalogueFile
 
 
 def _parse_commune(
-    path: Path, errors: list[CatalogueError]
+    path: Path, errors: list[CatalogueError], max_bytes: int
 ) -> tuple[CommuneFile | None, LocatedYaml | None]:
-    located = read_located(path, errors)
+    located = read_located(path, errors, max_bytes)
     if located is None:
         return None, None
     try:

@@ -25,7 +25,7 @@ from core.catalogue.errors import (
     describe_validation_error,
     format_field_path,
 )
-from core.catalogue.yaml_lines import YamlSyntaxError, load_located
+from core.catalogue.yaml_lines import YamlRefused, YamlSyntaxError, load_located, read_limited
 from core.text import fold
 
 _TONES = {"\u0300", "\u0301", "\u0303", "\u0309", "\u0323"}
@@ -259,9 +259,10 @@ class Lexicon:
 
     @classmethod
     def load(cls, path: Path) -> Lexicon:
-        text = path.read_text(encoding="utf-8")
         try:
-            located = load_located(text)
+            located = load_located(read_limited(path))
+        except YamlRefused as exc:
+            raise CatalogueInvalid([CatalogueError(path.name, exc.line, exc.problem)]) from exc
         except YamlSyntaxError as exc:
             raise CatalogueInvalid(
                 [CatalogueError(path.name, exc.line, f"sai cú pháp YAML: {exc.problem}")]
