@@ -32,6 +32,7 @@ from urllib.parse import urlsplit
 from bot import log_redaction
 from bot.app import Dispatcher, load_knowledge, running_services
 from bot.channels.console import ConsoleChannel
+from bot.database_cli import add_database_parsers
 from bot.knowledge_files import KnowledgeFiles, signal_running_bot, write_pid_file
 from bot.report_cli import add_report_parser
 from bot.settings import Settings
@@ -439,6 +440,7 @@ def build_parser() -> argparse.ArgumentParser:
     listing.set_defaults(run=_apologies)
     add_report_parser(commands)
     add_slips_parser(commands)
+    add_database_parsers(commands)
 
     reload = commands.add_parser(
         "reload", help="kiểm tra rồi áp dụng danh mục thủ tục mới mà không dừng bot"

@@ -490,8 +490,11 @@ class CareStore(Protocol):
         appointment day is within `first`..`last`."""
         ...
 
-    async def unlink_finished_before(self, moment: dt.datetime, now: dt.datetime) -> int:
-        """Unlink chats from dossiers finished before `moment`; returns how many links."""
+    async def unlink_finished_before(
+        self, moment: dt.datetime, now: dt.datetime, batch: int = 500
+    ) -> int:
+        """Unlink chats from dossiers finished before `moment`; returns how many links. A
+        daily chore: it works `batch` follows per transaction, so replies never wait long."""
         ...
 
 

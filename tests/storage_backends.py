@@ -61,6 +61,7 @@ class PostgresServer:
         self._template: str | None = None
         self._ready: asyncio.Queue[str] | None = None
         self._pending: set[asyncio.Future[None]] = set()
+        self._busy: asyncio.Lock | None = None  # one statement at a time on the admin connection
 
     def take(self) -> str:
         """A fresh migrated database's name, or skip (fail when PostgreSQL is required)."""
@@ -104,6 +105,7 @@ class PostgresServer:
 
     async def _prepare(self) -> None:
         self._admin = await asyncpg.connect(ADMIN_URL, timeout=5)
+        self._busy = asyncio.Lock()
         template = f"{_PREFIX}_template"
         await self._admin.execute(f"DROP DATABASE IF EXISTS {template}")
         await self._admin.execute(f"CREATE DATABASE {template}")
@@ -119,25 +121,30 @@ class PostgresServer:
         self._pending.add(task)
         task.add_done_callback(self._pending.discard)
 
+    async def _admin_execute(self, sql: str) -> None:
+        assert self._admin is not None and self._busy is not None
+        async with self._busy:
+            await self._admin.execute(sql)
+
     async def _create(self) -> None:
-        assert self._admin is not None and self._ready is not None
+        assert self._ready is not None
         name = f"{_PREFIX}_{next(_numbers)}"
-        await self._admin.execute(f"CREATE DATABASE {name} TEMPLATE {self._template}")
+        await self._admin_execute(f"CREATE DATABASE {name} TEMPLATE {self._template}")
         self._ready.put_nowait(name)
 
     async def _drop_then_refill(self, name: str) -> None:
-        assert self._admin is not None
-        await self._admin.execute(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)")
+        await self._admin_execute(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)")
         await self._create()
 
     async def _finish(self) -> None:
         while self._pending:
-            await asyncio.gather(*self._pending, return_exceptions=True)
+            failed = await asyncio.gather(*self._pending, return_exceptions=True)
+            if errors := [e for e in failed if isinstance(e, BaseException)]:
+                raise errors[0]
         assert self._admin is not None and self._ready is not None
         while not self._ready.empty():
-            name = self._ready.get_nowait()
-            await self._admin.execute(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)")
-        await self._admin.execute(f"DROP DATABASE IF EXISTS {self._template} WITH (FORCE)")
+            await self._admin_execute(f"DROP DATABASE IF EXISTS {self._ready.get_nowait()}")
+        await self._admin_execute(f"DROP DATABASE IF EXISTS {self._template} WITH (FORCE)")
         await self._admin.close()
 
 

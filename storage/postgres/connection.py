@@ -5,7 +5,7 @@ Why asyncpg (rather than psycopg 3): the bot's ceiling is CPU per message on one
 and cached per connection, no libpq layer; it has its own pool, and the API the next steps need
 (`LISTEN/NOTIFY` listeners, `FOR UPDATE SKIP LOCKED` claims in explicit transactions, advisory
 locks). Its one catch: behind PgBouncer in transaction mode its statement cache must be off
-(`?statement_cache_size=0` in the URL; docs/postgresql.md).
+(docs/postgresql.md).
 
 The areas' SQL is SQLite's (`?` parameters); `_numbered` rewrites it once per statement to
 PostgreSQL's `$1, $2…`.
@@ -44,6 +44,11 @@ class PostgresDialect:
     @property
     def skip_locked(self) -> str:
         return " FOR UPDATE SKIP LOCKED"
+
+    def rows_where(self, table: str, where: str) -> str:
+        # `= ANY(ARRAY(…))`, not `IN (SELECT …)`: the outer DELETE then fetches the rows by
+        # their ctid (a TID scan) instead of scanning the table to join.
+        return f"ctid = ANY(ARRAY(SELECT ctid FROM {table} WHERE {where} LIMIT ?))"
 
 
 class PostgresSession:

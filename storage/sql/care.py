@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import datetime as dt
 from collections.abc import Sequence
 from typing import Any
@@ -11,6 +12,7 @@ from core.dossiers import STATUS_INFO, Status
 from core.officers import AuditEntry
 from core.outbox import OutboxKind
 from storage.base import ChatRef, OutboxMessage, OutboxStatus
+from storage.sql.chores import BATCH
 from storage.sql.follows import drop_follow
 from storage.sql.officers import insert_audit
 from storage.sql.outbox import insert_outbox
@@ -295,36 +297,60 @@ class SqlCare:
             ]
             return await insert_outbox(session, messages, now.isoformat())
 
-    async def unlink_finished_before(self, moment: dt.datetime, now: dt.datetime) -> int:
+    async def unlink_finished_before(
+        self, moment: dt.datetime, now: dt.datetime, batch: int = BATCH
+    ) -> int:
         """Unlink chats from dossiers finished (returned, refused…) before `moment`: the follow
         goes, its consents are marked withdrawn, the rating is unlinked, the dossier's messages
-        to the chat are deleted. Returns how many links were removed."""
-        marks = ",".join("?" * len(_FINISHED))
-        async with self.db.transaction() as session:
-            rows = await session.fetch_all(
-                "SELECT f.channel, f.chat_id, f.code_key FROM follows f"
-                " JOIN dossiers d ON d.code_key = f.code_key"
-                f" WHERE d.status IN ({marks}) AND COALESCE((SELECT MAX(e.at) FROM dossier_events e"
-                "   WHERE e.code_key = d.code_key AND e.new_status IS NOT NULL), d.updated_at) < ?",
-                (*_FINISHED, moment.isoformat()),
-            )
-            for channel, chat_id, code_key in rows:
-                link = (channel, chat_id, code_key)
-                await drop_follow(session, ChatRef(channel, chat_id), code_key, now.isoformat())
-                # Other traces that tie the chat to the dossier: its rating stays for the
-                # figures, unlinked (a chat that no longer follows cannot rate again); the
-                # dossier's messages to it go, except one a worker is sending right now.
-                await session.execute(
-                    "UPDATE ratings SET channel = NULL, chat_id = NULL"
-                    " WHERE channel = ? AND chat_id = ? AND code_key = ?",
-                    link,
-                )
-                await session.execute(
-                    "DELETE FROM outbox WHERE channel = ? AND chat_id = ?"
-                    f" AND {self.db.dialect.json_text('payload', 'code_key')} = ? AND status <> ?",
-                    (*link, OutboxStatus.SENDING.value),
-                )
-        return len(rows)
+        to the chat are deleted. Returns how many links were removed.
+
+        The daily chore walks the follows (not the dossiers: a finished dossier's follows go
+        after a month, so they stay few however many dossiers the office holds) in the order of
+        their primary key, `batch` at a time, each batch one short transaction."""
+        unlinked, after = 0, ("", "", "")
+        sql = unlink_batch_sql(self.db)
+        while True:
+            async with self.db.transaction() as session:
+                rows = await session.fetch_all(sql, (*_FINISHED, moment.isoformat(), *after, batch))
+                stale = [(c, i, k) for c, i, k, old in rows if old]
+                for channel, chat_id, code_key in stale:
+                    link = (channel, chat_id, code_key)
+                    await drop_follow(session, ChatRef(channel, chat_id), code_key, now.isoformat())
+                    # Other traces that tie the chat to the dossier: its rating stays for the
+                    # figures, unlinked (a chat that no longer follows cannot rate again); the
+                    # dossier's messages to it go, except one a worker is sending right now.
+                    await session.execute(
+                        "UPDATE ratings SET channel = NULL, chat_id = NULL"
+                        " WHERE channel = ? AND chat_id = ? AND code_key = ?",
+                        link,
+                    )
+                    await session.execute(
+                        "DELETE FROM outbox WHERE channel = ? AND chat_id = ?"
+                        f" AND {self.db.dialect.json_text('payload', 'code_key')} = ?"
+                        " AND status <> ?",
+                        (*link, OutboxStatus.SENDING.value),
+                    )
+            unlinked += len(stale)
+            if len(rows) < batch:
+                return unlinked
+            after = tuple(rows[-1][:3])
+            await asyncio.sleep(0)  # let waiting replies take the connection first
+
+
+def unlink_batch_sql(db: Database) -> str:
+    """The next `?` follows after a key, each with whether its dossier finished before the
+    moment (its last status change, else its last update): found through the follows' primary
+    key, the dossiers' and the history's (code_key, id) index."""
+    marks = ",".join("?" * len(_FINISHED))
+    return (
+        "SELECT f.channel, f.chat_id, f.code_key,"
+        f" CASE WHEN d.status IN ({marks}) AND COALESCE((SELECT MAX(e.at) FROM dossier_events e"
+        "   WHERE e.code_key = d.code_key AND e.new_status IS NOT NULL), d.updated_at) < ?"
+        "  THEN 1 ELSE 0 END"
+        " FROM follows f JOIN dossiers d ON d.code_key = f.code_key"
+        " WHERE (f.channel, f.chat_id, f.code_key) > (?, ?, ?)"
+        " ORDER BY f.channel, f.chat_id, f.code_key LIMIT ?"
+    )
 
 
 def _feedback(row: Sequence[Any]) -> Feedback:

@@ -7,6 +7,7 @@ import json
 from typing import Any
 
 from storage.base import ChatRef, ConversationKey, ConversationState
+from storage.sql.chores import delete_in_batches
 from storage.sql.session import Database, Session
 
 
@@ -70,7 +71,6 @@ class SqlConversations:
         return added == 1
 
     async def forget_updates_before(self, moment: dt.datetime) -> int:
-        async with self.db.connection() as session:
-            return await session.execute(
-                "DELETE FROM processed_updates WHERE received_at < ?", (moment.isoformat(),)
-            )
+        return await delete_in_batches(
+            self.db, "processed_updates", "received_at < ?", [moment.isoformat()]
+        )

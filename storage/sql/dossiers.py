@@ -18,6 +18,7 @@ from storage.base import (
     OutboxMessage,
 )
 from storage.sql.apologies import issue_in
+from storage.sql.chores import delete_in_batches
 from storage.sql.outbox import insert_outbox
 from storage.sql.rows import (
     APOLOGY_COLUMNS,
@@ -218,10 +219,7 @@ class SqlDossiers:
         return FailureCounts(*(int(value) for value in row))
 
     async def forget_lookup_failures_before(self, moment: dt.datetime) -> int:
-        async with self.db.connection() as session:
-            return await session.execute(
-                "DELETE FROM lookup_failures WHERE at < ?", (moment.isoformat(),)
-            )
+        return await delete_in_batches(self.db, "lookup_failures", "at < ?", [moment.isoformat()])
 
     async def lookup_failures_since(self, chat: ChatRef, since: dt.datetime) -> int:
         async with self.db.connection() as session:

@@ -12,6 +12,7 @@ from typing import Any
 
 from core.dossiers import Dossier
 from core.slips import LinkedDossier
+from storage.sql.chores import delete_in_batches
 from storage.sql.rows import DOSSIER_COLUMNS, DOSSIER_WIDTH, optional_time, prefixed, to_dossier
 from storage.sql.session import Database
 
@@ -88,10 +89,7 @@ class SqlLinks:
         return _linked(row) if row else None
 
     async def forget_follow_codes_before(self, moment: dt.datetime) -> int:
-        async with self.db.connection() as session:
-            return await session.execute(
-                "DELETE FROM follow_codes WHERE expires_at < ?", (_utc(moment),)
-            )
+        return await delete_in_batches(self.db, "follow_codes", "expires_at < ?", [_utc(moment)])
 
     async def dossiers_received_between(
         self, start: dt.datetime, end: dt.datetime

@@ -47,6 +47,11 @@ class Dialect(Protocol):
         """The column that orders zalo_inbox's rows by arrival."""
         ...
 
+    def rows_where(self, table: str, where: str) -> str:
+        """A predicate for at most `?` rows of `table` matching `where` (found by an index),
+        for deleting in batches: SQLite by rowid, PostgreSQL by ctid."""
+        ...
+
     @property
     def skip_locked(self) -> str:
         """What ends a SELECT of rows to claim so that concurrent claimers skip each other's

@@ -15,6 +15,7 @@ import json
 from collections.abc import Sequence
 
 from storage.base import InboxEvent, ZaloFollower, ZaloTokens
+from storage.sql.chores import delete_in_batches
 from storage.sql.rows import optional_time
 from storage.sql.session import Database, Session
 
@@ -105,11 +106,14 @@ class SqlZalo:
         return {status: count for status, count in rows}
 
     async def forget_inbox_before(self, moment: dt.datetime) -> int:
-        async with self.db.connection() as session:
-            return await session.execute(
-                "DELETE FROM zalo_inbox WHERE status <> 'pending' AND received_at < ?",
-                (moment.isoformat(),),
-            )
+        # Handled or failed (never pending), spelled so that the (status, received_at) index
+        # finds them.
+        return await delete_in_batches(
+            self.db,
+            "zalo_inbox",
+            "status IN ('done', 'failed') AND received_at < ?",
+            [moment.isoformat()],
+        )
 
     async def forget_zalo_user(self, user_id: str) -> None:
         async with self.db.transaction() as session:

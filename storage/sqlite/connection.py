@@ -34,6 +34,9 @@ class SqliteDialect:
     def skip_locked(self) -> str:
         return ""
 
+    def rows_where(self, table: str, where: str) -> str:
+        return f"rowid IN (SELECT rowid FROM {table} WHERE {where} LIMIT ?)"
+
 
 class SqliteSession:
     """The one connection, used by whoever holds the lock."""
