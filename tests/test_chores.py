@@ -4,6 +4,7 @@ find their rows through an index and work in small batches, on every backend."""
 from __future__ import annotations
 
 import datetime as dt
+from pathlib import Path
 from typing import Any
 
 from core.dossiers import Status
@@ -88,3 +89,18 @@ async def test_every_chore_finds_its_rows_through_an_index(storage: Storage) -> 
             await session.raw.execute("RESET enable_seqscan")
         assert not [p for p in plans if "Seq Scan" in p], plans
     assert plans
+
+
+async def test_sqlite_checkpoints_off_the_connection_that_answers(tmp_path: Path) -> None:
+    """The commit that fills the WAL no longer copies it back while replies wait: the main
+    connection never checkpoints; a connection of its own does (every second in the bot)."""
+    storage = await SqliteStorage.open(tmp_path / "motcua.sqlite3")
+    try:
+        [(automatic,)] = await storage.db.raw.execute_fetchall("PRAGMA wal_autocheckpoint")
+        assert automatic == 0
+        for n in range(50):
+            await storage.conversations.first_delivery("telegram", str(n), NOW)
+        pages, copied = await storage.db.checkpoint()
+        assert pages > 0 and copied == pages
+    finally:
+        await storage.close()

@@ -11,9 +11,7 @@ from core.care import Feedback, Rating, Volunteer, VolunteerStatus, feedback_num
 from core.dossiers import STATUS_INFO, Status
 from core.officers import AuditEntry
 from core.outbox import OutboxKind
-from storage.base import ChatRef, OutboxMessage, OutboxStatus
-from storage.sql.chores import BATCH
-from storage.sql.follows import drop_follow
+from storage.base import ChatRef, OutboxMessage, OutboxStatus, Purpose
 from storage.sql.officers import insert_audit
 from storage.sql.outbox import insert_outbox
 from storage.sql.rows import day_range, optional_time
@@ -28,6 +26,11 @@ _VOLUNTEER_COLUMNS = (
 )
 # Unlinking waits for the end: a result still waiting to be collected (READY) keeps its followers.
 _FINISHED = tuple(s.value for s in Status if STATUS_INFO[s].finished and s is not Status.READY)
+
+
+# Follows per transaction: a stale link costs four statements, so a batch of 100 keeps the
+# longest wait of a reply on SQLite to ~10 ms (bench/chores.py).
+UNLINK_BATCH = 100
 
 
 def _notice(kind: OutboxKind, key: str, chat: ChatRef, payload: dict[str, Any]) -> OutboxMessage:
@@ -298,7 +301,7 @@ class SqlCare:
             return await insert_outbox(session, messages, now.isoformat())
 
     async def unlink_finished_before(
-        self, moment: dt.datetime, now: dt.datetime, batch: int = BATCH
+        self, moment: dt.datetime, now: dt.datetime, batch: int = UNLINK_BATCH
     ) -> int:
         """Unlink chats from dossiers finished (returned, refused…) before `moment`: the follow
         goes, its consents are marked withdrawn, the rating is unlinked, the dossier's messages
@@ -313,28 +316,52 @@ class SqlCare:
             async with self.db.transaction() as session:
                 rows = await session.fetch_all(sql, (*_FINISHED, moment.isoformat(), *after, batch))
                 stale = [(c, i, k) for c, i, k, old in rows if old]
-                for channel, chat_id, code_key in stale:
-                    link = (channel, chat_id, code_key)
-                    await drop_follow(session, ChatRef(channel, chat_id), code_key, now.isoformat())
-                    # Other traces that tie the chat to the dossier: its rating stays for the
-                    # figures, unlinked (a chat that no longer follows cannot rate again); the
-                    # dossier's messages to it go, except one a worker is sending right now.
-                    await session.execute(
-                        "UPDATE ratings SET channel = NULL, chat_id = NULL"
-                        " WHERE channel = ? AND chat_id = ? AND code_key = ?",
-                        link,
-                    )
-                    await session.execute(
-                        "DELETE FROM outbox WHERE channel = ? AND chat_id = ?"
-                        f" AND {self.db.dialect.json_text('payload', 'code_key')} = ?"
-                        " AND status <> ?",
-                        (*link, OutboxStatus.SENDING.value),
-                    )
+                if stale:
+                    await _unlink(session, self.db, stale, now.isoformat())
             unlinked += len(stale)
             if len(rows) < batch:
                 return unlinked
             after = tuple(rows[-1][:3])
             await asyncio.sleep(0)  # let waiting replies take the connection first
+
+
+async def _unlink(
+    session: Session, db: Database, links: list[tuple[str, str, str]], stamp: str
+) -> None:
+    for start in range(0, len(links), _LINKS_PER_STATEMENT):
+        await _unlink_some(session, db, links[start : start + _LINKS_PER_STATEMENT], stamp)
+
+
+_LINKS_PER_STATEMENT = 1000  # 3 parameters each: below both engines' limits (32,766; 32,767)
+
+
+async def _unlink_some(
+    session: Session, db: Database, links: list[tuple[str, str, str]], stamp: str
+) -> None:
+    """Four statements for the whole batch (as `follows.drop_follow` does for one link): the
+    follows go; their consents, and a volunteer's consent to see the name, are withdrawn; the
+    ratings stay for the figures, unlinked (a chat that no longer follows cannot rate again);
+    the dossiers' messages to the chats go, except one a worker is sending right now."""
+    values = ", ".join(["(?, ?, ?)"] * len(links))
+    linked = f"WITH l (channel, chat_id, code_key) AS (VALUES {values}) "
+    keys = [value for link in links for value in link]
+    in_links = "(channel, chat_id, code_key) IN (SELECT channel, chat_id, code_key FROM l)"
+    await session.execute(
+        f"{linked}UPDATE consents SET withdrawn_at = ? WHERE withdrawn_at IS NULL"
+        " AND purpose IN (?, ?) AND id IN (SELECT c.id FROM consents c JOIN l"
+        " ON c.channel = l.channel AND c.chat_id = l.chat_id AND c.detail LIKE l.code_key || ':%')",
+        [*keys, stamp, Purpose.FOLLOW_DOSSIER.value, Purpose.VOLUNTEER.value],
+    )
+    await session.execute(f"{linked}DELETE FROM follows WHERE {in_links}", keys)
+    await session.execute(
+        f"{linked}UPDATE ratings SET channel = NULL, chat_id = NULL WHERE {in_links}", keys
+    )
+    await session.execute(
+        f"{linked}DELETE FROM outbox WHERE status <> ? AND id IN (SELECT o.id FROM outbox o"
+        " JOIN l ON o.channel = l.channel AND o.chat_id = l.chat_id"
+        f" AND {db.dialect.json_text('o.payload', 'code_key')} = l.code_key)",
+        [*keys, OutboxStatus.SENDING.value],
+    )
 
 
 def unlink_batch_sql(db: Database) -> str:

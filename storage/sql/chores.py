@@ -1,7 +1,8 @@
 """Chores over big tables, in small batches: a reply never waits for more than one batch.
 
 Every daily or hourly job finds its rows through an index (tests/test_chores.py reads the query
-plans on both backends) and works in batches of `BATCH` rows, each its own short statement or
+plans on both backends) and works in small batches (`BATCH` rows per delete here,
+`storage.sql.care.UNLINK_BATCH` follows per unlinking transaction), each its own statement or
 transaction: between two batches the connection (SQLite: the one connection's lock) goes back to
 whoever waits — the replies. On PostgreSQL a batch holds row locks only on the rows it changes,
 which no reply reads under a lock.

@@ -6,11 +6,19 @@ transaction can never pick up another coroutine's statements halfway.
 Long read-only queries (the quarterly report reads every dossier of a year: ~0.7 s at 100,000)
 go to a second, read-only connection opened on first use (`snapshot`): WAL lets it read a
 consistent snapshot while the main connection keeps answering citizens.
+
+Checkpoints (copying the WAL back into the database file) run on a third connection, every
+second, in PASSIVE mode (never waiting for a reader or a writer): left to SQLite's automatic
+checkpoint, the commit that crosses 1,000 pages copies them while holding `_lock`, and every
+reply waits for it (~0.3 s during the unlinking chore at 1 M dossiers; bench/chores.py).
 """
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
+import logging
+import sqlite3
 from collections.abc import Sequence
 from pathlib import Path
 from types import TracebackType
@@ -20,6 +28,10 @@ import aiosqlite
 
 from storage.migrate import apply_migrations
 from storage.sql.session import Row
+
+log = logging.getLogger(__name__)
+
+CHECKPOINT_EVERY = 1.0  # seconds
 
 
 class SqliteDialect:
@@ -107,6 +119,10 @@ class SqliteDatabase:
         self._path = path  # None in memory: no second connection can see the data
         self._reader: aiosqlite.Connection | None = None
         self._reader_lock = asyncio.Lock()
+        self._checkpoints: asyncio.Task[None] | None = None
+        self._checkpointer: aiosqlite.Connection | None = None
+        if path is not None:
+            self._checkpoints = asyncio.create_task(self._checkpoint_every(CHECKPOINT_EVERY))
 
     @classmethod
     async def open(cls, path: Path | str) -> Self:
@@ -118,6 +134,7 @@ class SqliteDatabase:
             await connection.execute("PRAGMA synchronous=NORMAL")
             await connection.execute("PRAGMA foreign_keys=ON")
             await connection.execute("PRAGMA busy_timeout=5000")
+            await connection.execute("PRAGMA wal_autocheckpoint=0")  # see the module's docstring
             await apply_migrations(connection)
         except BaseException:
             await connection.close()
@@ -160,7 +177,35 @@ class SqliteDatabase:
             row = await session.fetch_one("SELECT MAX(version) FROM schema_migrations")
         return int(row[0] or 0) if row else 0
 
+    async def _checkpoint_every(self, seconds: float) -> None:
+        try:
+            while True:
+                await asyncio.sleep(seconds)
+                try:
+                    await self.checkpoint()
+                except sqlite3.Error:  # the next one copies what this one could not
+                    log.warning("WAL checkpoint failed", exc_info=True)
+        finally:
+            if self._checkpointer is not None:
+                await self._checkpointer.close()
+                self._checkpointer = None
+
+    async def checkpoint(self) -> tuple[int, int]:
+        """Copy the WAL into the database file as far as no reader needs it (PASSIVE), on a
+        connection of its own; (pages in the WAL, pages copied)."""
+        assert self._path is not None
+        if self._checkpointer is None:
+            self._checkpointer = await aiosqlite.connect(str(self._path), isolation_level=None)
+        rows = await self._checkpointer.execute_fetchall("PRAGMA wal_checkpoint(PASSIVE)")
+        _busy, pages, copied = next(iter(rows))
+        return int(pages), int(copied)
+
     async def close(self) -> None:
+        if self._checkpoints is not None:
+            self._checkpoints.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._checkpoints
+            self._checkpoints = None
         if self._reader is not None:
             await self._reader.close()
             self._reader = None
