@@ -92,6 +92,9 @@ def measure(knowledge: Knowledge, path: Path) -> tuple[Accuracy, list[str]]:
         # Held out while tuning; its figures are the honest estimate, so its bar is what was
         # measured when the engine was last changed, less a small margin.
         ("search_holdout.yaml", 0.91, 0.97, 0.95, 0.95),
+        # Issue 14's own held-out set: near-misses, aspects, long stories (its failures were
+        # read once, after it was first measured: see README).
+        ("search_heldout_issue14.yaml", 0.90, 0.94, 0.92, 0.88),
     ],
 )
 def test_accuracy_on_query_sets(

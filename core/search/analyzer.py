@@ -149,18 +149,24 @@ def analyse(text: str, lexicon: Lexicon, vocabulary: Vocabulary) -> Analysis:
     aspects = _mark_all(words, consumed, lexicon.aspects) + _mark_all(words, consumed, lexicon.how)
     result.aspect = aspects[0] if aspects else None
     _mark_all(words, consumed, lexicon.stop_phrases)
-    result.elsewhere = any(
-        (Mark.QUESTION in kinds and not consumed[i] and _surely(words[i], kinds[Mark.QUESTION]))
-        or (Mark.TOPIC in kinds and _surely(words[i], kinds[Mark.TOPIC]))
-        for i, kinds in marks.items()
-    ) or _yes_no(words, consumed)
     result.need = bool(need_at)
     if document and result.aspect is None:
         result.aspect = Aspect.DOCUMENTS
-    # A long story: the sentence that says the need outweighs the context before it.
+    # A long story: the sentence that says the need outweighs the context before it, and only
+    # its questions are the person's ("mấy chị em bàn xong ai lấy phần nào. Giờ cần làm giấy").
     last_need = words[need_at[-1]].sentence if need_at else 0
+    result.elsewhere = any(
+        (
+            Mark.QUESTION in kinds
+            and not consumed[i]
+            and words[i].sentence >= last_need
+            and _surely(words[i], kinds[Mark.QUESTION])
+        )
+        or (Mark.TOPIC in kinds and _surely(words[i], kinds[Mark.TOPIC]))
+        for i, kinds in marks.items()
+    ) or _yes_no(words, consumed)
     for i, (word, used) in enumerate(zip(words, consumed, strict=True)):
-        if used or _is_stopword(word, lexicon, vocabulary):
+        if used or _is_stopword(word, lexicon, vocabulary) or _final_particle(words, i, lexicon):
             continue
         if word.sentence < last_need:
             word.weight, word.earlier = word.weight * EARLIER_SENTENCE, True
@@ -171,6 +177,19 @@ def analyse(text: str, lexicon: Lexicon, vocabulary: Vocabulary) -> Analysis:
         else:
             result.words.append(word)
     return result
+
+
+def _final_particle(words: list[Word], i: int, lexicon: Lexicon) -> bool:
+    """A stop word typed without diacritics among the last words of a sentence, after which
+    come only such words ("… can nhung gi vay ad", "… nha"): particles (vậy, nha), though the
+    catalogue may use "vay", "nhà"."""
+    sentence = words[i].sentence
+    for word in words[i:]:
+        if word.sentence != sentence:
+            break
+        if word.trusted or word.folded not in lexicon.stop_folded:
+            return False
+    return True
 
 
 def _surely(word: Word, size: int) -> bool:

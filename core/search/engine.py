@@ -54,7 +54,7 @@ MIN_RECALL = 0.5
 KNOWN_AT = 0.3
 CANDIDATE_EVIDENCE_AT = 1.5
 # Without a need or action word, an answer needs a message that is mostly the procedure's name.
-BARE_AT = 0.45
+BARE_AT = 0.55
 FOREIGN_BARE = 0.2
 # Two procedures this close, when an abbreviation left the choice open: a choice, not an answer.
 CHOICE_GAP = 0.1
