@@ -28,6 +28,12 @@ _VOLUNTEER_COLUMNS = (
 _FINISHED = tuple(s.value for s in Status if STATUS_INFO[s].finished and s is not Status.READY)
 
 
+# The daily reminders: ready dossiers by (status, due_date), their follows by code_key.
+READY_REMINDERS = (
+    "SELECT f.code_key, f.channel, f.chat_id FROM follows f"
+    " JOIN dossiers d ON d.code_key = f.code_key"
+    " WHERE f.active = 1 AND d.status = ? AND d.due_date >= ? AND d.due_date <= ?"
+)
 # Follows per transaction: a stale link costs four statements, so a batch of 100 keeps the
 # longest wait of a reply on SQLite to ~10 ms (bench/chores.py).
 UNLINK_BATCH = 100
@@ -284,10 +290,7 @@ class SqlCare:
         `first`..`last`: one reminder per following chat, ever."""
         async with self.db.transaction() as session:
             rows = await session.fetch_all(
-                "SELECT f.code_key, f.channel, f.chat_id FROM follows f"
-                " JOIN dossiers d ON d.code_key = f.code_key"
-                " WHERE f.active = 1 AND d.status = ? AND d.due_date >= ? AND d.due_date <= ?",
-                (Status.READY.value, first.isoformat(), last.isoformat()),
+                READY_REMINDERS, (Status.READY.value, first.isoformat(), last.isoformat())
             )
             messages = [
                 _notice(
