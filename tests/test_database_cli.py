@@ -10,18 +10,22 @@ from pathlib import Path
 
 import pytest
 
+from bot.app import Dispatcher, running_services
 from bot.database_cli import _backup_sqlite, backup_postgres, migrate_db
 from core.apologies import ApologyRefused
 from core.catalogue.models import LawVersion
+from core.clock import FixedClock
 from core.dossiers import Status
 from core.officers import AuditAction, AuditEntry
 from core.tickets import Photo, TicketContext
+from handlers.context import Knowledge
 from storage.base import ApologyDraft, ChatRef, ConversationKey, OutboxStatus
 from storage.postgres import PostgresStorage
 from storage.sqlite import SqliteStorage
 from tests.conftest import make_settings
 from tests.dossier_fixtures import OTHER_CODE, dossier, with_hash
 from tests.storage_backends import PostgresServer, database_url
+from tests.transcript import Transcript
 
 NOW = dt.datetime(2026, 11, 23, 9, 0, tzinfo=dt.UTC)
 CHAT = ChatRef("zalo", "8756412398745612301")
@@ -162,5 +166,32 @@ async def test_a_postgres_backup_is_a_pg_dump(
         assert backup_postgres(url, None, settings, dt.datetime(2026, 11, 23)) == 2
         instructions = capsys.readouterr().err
         assert "pg_dump --format=custom" in instructions and database not in instructions
+    finally:
+        postgres_server.give_back(database)
+
+
+async def test_the_bot_runs_on_postgres_when_a_url_is_set(
+    tmp_path: Path, postgres_server: PostgresServer, knowledge: Knowledge
+) -> None:
+    """MOTCUA_DATABASE_URL: the same conversations, on PostgreSQL (a lookup and a follow)."""
+    database = postgres_server.take()
+    try:
+        url = database_url(database)
+        settings = make_settings(tmp_path, database_url=url, OFFICER_IDS="900")
+        clock = FixedClock(dt.datetime(2026, 11, 23, 9, 0))
+        async with running_services(settings, clock=clock, knowledge=knowledge) as services:
+            assert isinstance(services.storage, PostgresStorage)
+            await services.storage.dossiers.apply_dossiers(
+                [with_hash(dossier())], NOW, "import:a.csv"
+            )
+            chat = Transcript(Dispatcher(services), user_id="100")
+            await chat.say(dossier().code)
+            await chat.say("5678")
+            chat.expect(f"Hồ sơ {dossier().code}", "Nguyễn V*** A**")
+            await chat.press("Theo dõi hồ sơ này")
+            await chat.press("Đồng ý theo dõi")
+            [follow] = await services.storage.follows.follows(ChatRef("test", "100"))
+            assert follow.dossier.code == dossier().code
+        assert not (tmp_path / "data" / "motcua.sqlite3").exists()  # no SQLite file made
     finally:
         postgres_server.give_back(database)
