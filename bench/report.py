@@ -7,7 +7,8 @@
    a second import without it (their date comes from the history), 20 % still running; a few
    hundred apologies through `Storage.issue_apology`.
 2. Times, for Q3/2026 and for the whole year: the storage query (`report_data`), the counting
-   (`build_report`), the chat message, the PNG chart and the XLSX table (median of the rounds).
+   (`build_report`), the chat message, the PNG chart, the XLSX table and the PDF table (median
+   of the rounds).
 """
 
 from __future__ import annotations
@@ -37,6 +38,7 @@ from core.messages import TextFormat  # noqa: E402
 from core.receipt_codes import code_key  # noqa: E402
 from core.report import Period, build_report  # noqa: E402
 from core.report_files import report_png, report_xlsx  # noqa: E402
+from core.report_pdf import report_pdf  # noqa: E402
 from handlers.report import report_text  # noqa: E402
 from storage.base import ApologyDraft  # noqa: E402
 
@@ -115,9 +117,9 @@ async def run(args: argparse.Namespace) -> None:
             print(f"database: {size / 1e6:.1f} MB")
             print()
             print(f"{'period':<14}{'rows read':>10}{'query':>12}{'count':>12}{'message':>12}"
-                  f"{'PNG':>12}{'XLSX':>12}{'whole /baocao':>16}")  # fmt: skip
+                  f"{'PNG':>12}{'XLSX':>12}{'PDF':>12}{'whole /baocao':>16}")  # fmt: skip
             for period in (Period.quarter(2026, 3), Period.year(2026)):
-                query, count, text, png, xlsx, whole = [], [], [], [], [], []
+                query, count, text, png, xlsx, pdf, whole = [], [], [], [], [], [], []
                 rows = 0
                 for _ in range(args.rounds):
                     t0 = time.perf_counter()
@@ -136,16 +138,19 @@ async def run(args: argparse.Namespace) -> None:
                     t4 = time.perf_counter()
                     report_xlsx(report, "UBND XÃ")
                     t5 = time.perf_counter()
+                    report_pdf(report, "UBND XÃ")
+                    t6 = time.perf_counter()
                     rows = len(data.dossiers)
                     query.append(t1 - t0)
                     count.append(t2 - t1)
                     text.append(t3 - t2)
                     png.append(t4 - t3)
                     xlsx.append(t5 - t4)
-                    whole.append(t5 - t0)
+                    pdf.append(t6 - t5)
+                    whole.append(t6 - t0)
                 print(
                     f"{period.label:<14}{rows:>10,}{median_ms(query):>12}{median_ms(count):>12}"
-                    f"{median_ms(text):>12}{median_ms(png):>12}{median_ms(xlsx):>12}"
+                    f"{median_ms(text):>12}{median_ms(png):>12}{median_ms(xlsx):>12}{median_ms(pdf):>12}"
                     f"{median_ms(whole):>16}"
                 )
     peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024

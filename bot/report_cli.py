@@ -1,6 +1,7 @@
 """`motcua report`: the quarterly figures in the terminal, and the chart and table as files.
 
-motcua report [--quarter 2026-Q3 | --year 2026 | --from D --to D] [--xlsx F] [--png F] [--csv F]
+motcua report [--quarter 2026-Q3 | --year 2026 | --from D --to D] [--xlsx F] [--pdf F] [--png F]
+    [--csv F]
 
 Without a period: this quarter (so far). Lives beside `bot/cli.py`, which only registers it.
 """
@@ -19,6 +20,7 @@ from core.apologies import parse_date
 from core.messages import TextFormat
 from core.report import Period, PeriodKind, parse_period
 from core.report_files import report_csv, report_png, report_xlsx
+from core.report_pdf import report_pdf
 from handlers.report import office_name, period_report, report_text
 from handlers.tickets import tickets_section
 
@@ -38,6 +40,7 @@ def add_report_parser(commands: argparse._SubParsersAction[argparse.ArgumentPars
     chosen.add_argument("--from", dest="date_from", help="từ ngày (cùng với --to)")
     report.add_argument("--to", dest="date_to", help="đến ngày (mặc định: hôm nay)")
     report.add_argument("--xlsx", help="ghi bảng số liệu ra tệp Excel")
+    report.add_argument("--pdf", help="ghi bảng số liệu ra tệp PDF (khổ A4 ngang, để in)")
     report.add_argument("--png", help="ghi biểu đồ ra tệp PNG")
     report.add_argument("--csv", help="ghi bảng số liệu ra tệp CSV (mở được bằng Excel)")
     report.set_defaults(run=run_report)
@@ -72,6 +75,7 @@ async def _report_async(args: argparse.Namespace, settings: Settings) -> int:
     outputs = [
         (args.png, lambda: report_png(report)),
         (args.xlsx, lambda: report_xlsx(report, office)),
+        (args.pdf, lambda: report_pdf(report, office)),
         (args.csv, lambda: report_csv(report, office)),
     ]
     for name, make in outputs:

@@ -7,6 +7,8 @@ from functools import cache
 from pathlib import Path
 
 import matplotlib
+from fpdf import FPDF
+from fpdf.fonts import TTFFont
 
 
 @cache
@@ -21,3 +23,25 @@ def dejavu(style: str = "") -> Path:
     if not path.is_file():
         raise FileNotFoundError(f"font {name} not found in matplotlib's data ({font_dir()})")
     return path
+
+
+# fpdf2's style letters → DejaVu's file suffixes.
+_FPDF_FACES = (("", ""), ("B", "Bold"), ("I", "Oblique"), ("BI", "BoldOblique"))
+
+
+def add_dejavu(
+    pdf: FPDF, family: str = "DejaVu", styles: tuple[str, ...] = ("", "B", "I", "BI")
+) -> None:
+    """Register DejaVu Sans on an fpdf2 document, under `family`, in the faces `styles` (fpdf2's
+    letters). Each face costs tens of milliseconds to read: register only those drawn."""
+    for style, suffix in _FPDF_FACES:
+        if style in styles:
+            pdf.add_font(family, style, str(dejavu(suffix)))
+
+
+def close_fonts(pdf: FPDF) -> None:
+    """Close the font files of a document drawn only to be measured: fpdf2 reads fonts lazily
+    and closes them when a document is written, never otherwise."""
+    for font in pdf.fonts.values():
+        if isinstance(font, TTFFont):
+            font.close()

@@ -48,7 +48,7 @@ COLUMNS: tuple[tuple[str, str], ...] = (
     ("", "Văn bản xin lỗi"),
     ("", "Trả kết quả qua bưu chính"),
 )
-_RATE_COLUMN = 13  # the one column holding a fraction, not a count
+RATE_COLUMN = 13  # the one column holding a fraction, not a count
 
 
 def _line(number: int | str, name: str, f: Figures) -> list[Cell]:
@@ -145,8 +145,8 @@ def report_csv(report: PeriodReport, office: str) -> bytes:
         writer.writerow([line])
     writer.writerow([f"{group} – {name}" if group else name for group, name in COLUMNS])
     for row in table_rows(report):
-        rate = row[_RATE_COLUMN]
-        row[_RATE_COLUMN] = f"{100 * rate:.1f}".replace(".", ",") if isinstance(rate, float) else ""
+        rate = row[RATE_COLUMN]
+        row[RATE_COLUMN] = f"{100 * rate:.1f}".replace(".", ",") if isinstance(rate, float) else ""
         writer.writerow(row)
     for line in footnotes(report):
         writer.writerow([line])
@@ -207,7 +207,7 @@ def report_xlsx(report: PeriodReport, office: str) -> bytes:
             cell.border = box
             if last:
                 cell.font = Font(bold=True)
-            if column - 1 == _RATE_COLUMN:
+            if column - 1 == RATE_COLUMN:
                 cell.number_format = "0.0%"
             if column != 2:
                 cell.alignment = Alignment(horizontal="center")

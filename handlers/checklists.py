@@ -1,13 +1,18 @@
 """A procedure's checklist to print or forward: documents with boxes to tick, fees, time, where
-to go and the office's hours — as a chat message and a printable A5 page (HTML, print or save
-as PDF), so that a volunteer can hand it to an elder. Button "ck:<procedure id>" on the card."""
+to go and the office's hours — as a chat message and a printable A5 PDF (core.checklist_pdf;
+phones open a PDF, not HTML), so that a volunteer can hand it to an elder. Button
+"ck:<procedure id>" on the card."""
 
 from __future__ import annotations
 
+import asyncio
+
 from core.catalogue.models import Procedure
-from core.messages import Button, OutgoingFile, Reply, TextFormat
+from core.checklist_pdf import Checklist, ChecklistDocument, checklist_pdf
+from core.messages import Button, OutgoingFile, Reply
+from core.render import money
 from handlers import procedure_view as view
-from handlers.context import Context, Services, render
+from handlers.context import Context, Services
 from handlers.routing import Route, button
 
 PREFIX = "ck"  # "ck:<procedure id>": within 64 bytes for ids of up to 60 characters
@@ -24,13 +29,54 @@ def _values(services: Services, procedure: Procedure) -> dict[str, object]:
     }
 
 
-def printable_checklist(services: Services, procedure: Procedure) -> OutgoingFile:
-    html = render(
-        services, TextFormat.HTML, "print/checklist.html.j2", **_values(services, procedure)
+def checklist_of(services: Services, procedure: Procedure) -> Checklist:
+    catalogue = services.knowledge.catalogue
+    commune = catalogue.commune
+    documents = []
+    for d in procedure.documents:
+        text = f"{d.name} – {view.DOCUMENT_KIND[d.kind]}"
+        if d.copies > 1:
+            text += f", {d.copies} bản"
+        if d.conditional:
+            text += " (nếu thuộc trường hợp này)"
+        documents.append(ChecklistDocument(text, d.form))
+    fees = []
+    for line in catalogue.fee_lines(procedure):
+        if line.unknown:
+            amount = "hỏi Bộ phận Một cửa"
+        else:
+            amount = money(line.amount)
+            if line.fee.unit and line.amount:
+                amount += f" / {line.fee.unit}"
+        fees.append(f"{line.fee.label}: {amount}")
+    hours = commune.hours
+    return Checklist(
+        office=commune.office_name,
+        procedure=procedure.name,
+        code=procedure.code,
+        documents=tuple(documents),
+        fees=tuple(fees),
+        time=view.time_text(procedure.processing_time),
+        where=procedure.where,
+        filing=view.filing_text(procedure),
+        hours=(hours.days, f"Sáng {hours.morning}, chiều {hours.afternoon}")
+        + ((hours.note,) if hours.note else ()),
+        address=commune.address,
+        phone=commune.phone,
+        reviewed=procedure.last_reviewed,
     )
-    name = f"giay-to-{procedure.id}.html"
+
+
+def printable_checklist(services: Services, procedure: Procedure) -> OutgoingFile:
+    pdf = checklist_pdf(checklist_of(services, procedure))
+    name = f"giay-to-{procedure.id}.pdf"
     caption = f"Danh sách giấy tờ – {procedure.name} (in khổ A5)"
-    return OutgoingFile(name, html.encode("utf-8"), "text/html", caption)
+    return OutgoingFile(name, pdf.content, "application/pdf", caption)
+
+
+async def printable(services: Services, procedure: Procedure) -> OutgoingFile:
+    """Drawn in a worker thread: a PDF takes tens of milliseconds."""
+    return await asyncio.to_thread(printable_checklist, services, procedure)
 
 
 async def checklist_button_pressed(ctx: Context) -> list[Reply]:
@@ -44,7 +90,7 @@ async def checklist_button_pressed(ctx: Context) -> list[Reply]:
     rows = ((Button("Tóm tắt thủ tục", f"p:c:{procedure.id}"),),)
     return [
         Reply(text=text, buttons=rows, format=ctx.format),
-        ctx.reply("checklist_print.j2", file=printable_checklist(ctx.services, procedure)),
+        ctx.reply("checklist_print.j2", file=await printable(ctx.services, procedure)),
     ]
 
 

@@ -1,7 +1,8 @@
 """/baocao: the one-stop desk's figures for a quarter, a year or any dates (officers only).
 
 The figures are counted by `core.report` from one storage query; the reply is a short message
-with percentages, a chart (PNG) and the table (XLSX) to attach to the commune's report.
+with percentages, a chart (PNG), and the table as XLSX (to copy figures from) and as an A4 PDF (to
+read on a phone or print for the report's annex).
 `motcua report` prints the same message and writes the same files.
 """
 
@@ -25,6 +26,7 @@ from core.report import (
     percent,
 )
 from core.report_files import NO_SATISFACTION, report_png, report_xlsx
+from core.report_pdf import report_pdf
 from handlers.context import Context, Services, render
 from handlers.officers import officers_only
 from handlers.ratings import with_ratings_and_feedback
@@ -78,11 +80,14 @@ def report_text(
 
 
 async def report_attachments(services: Services, report: PeriodReport) -> list[OutgoingFile]:
-    """The chart and the table; drawn in a worker thread (matplotlib takes a moment)."""
+    """The chart and the table (XLSX and PDF); drawn in worker threads (matplotlib and the PDF's
+    fonts take a moment)."""
     office = office_name(services)
     slug = report.period.slug
-    png, xlsx = await asyncio.gather(
-        asyncio.to_thread(report_png, report), asyncio.to_thread(report_xlsx, report, office)
+    png, xlsx, pdf = await asyncio.gather(
+        asyncio.to_thread(report_png, report),
+        asyncio.to_thread(report_xlsx, report, office),
+        asyncio.to_thread(report_pdf, report, office),
     )
     return [
         OutgoingFile(
@@ -93,6 +98,12 @@ async def report_attachments(services: Services, report: PeriodReport) -> list[O
             xlsx,
             "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
             f"Bảng số liệu – {report.period.label} (mở bằng Excel)",
+        ),
+        OutgoingFile(
+            f"bao-cao-{slug}.pdf",
+            pdf,
+            "application/pdf",
+            f"Bảng số liệu – {report.period.label} (PDF, in khổ A4 ngang)",
         ),
     ]
 
@@ -118,11 +129,11 @@ async def _reply(ctx: Context, period: Period) -> list[Reply]:
     buttons = tuple((b,) for b in _other_periods(period, Period.containing(ctx.now().date())))
     if not report.total.total and not report.total.apologies:
         return [Reply(text=text, buttons=buttons, format=ctx.format)]
-    chart, table = await report_attachments(ctx.services, report)
+    chart, *tables = await report_attachments(ctx.services, report)
     # Channels send a reply's text (with its buttons) and then its file: one file per reply.
     return [
         Reply(text=text, buttons=buttons, format=ctx.format, file=chart),
-        Reply(text="", format=ctx.format, file=table),
+        *(Reply(text="", format=ctx.format, file=table) for table in tables),
     ]
 
 

@@ -10,7 +10,6 @@ import datetime as dt
 import io
 from pathlib import Path
 
-import pypdfium2
 import pytest
 
 from bot.app import Dispatcher
@@ -29,6 +28,7 @@ from handlers.context import Knowledge, Services
 from handlers.notices import render_outbox
 from storage.base import ApologyDraft, ChatRef, OutboxStatus
 from tests.dossier_fixtures import CODE, dossier, with_hash
+from tests.pdf_reading import A5_POINTS, read_pdf
 from tests.test_outbox_delivery import RecordingSender
 from tests.transcript import Transcript
 
@@ -182,21 +182,6 @@ async def test_issuing_moves_the_date_records_history_and_tells_followers(
     # Never sent twice: a restart finds nothing to resend.
     await OutboxWorker(late, {"telegram": sender}).recover()
     assert await worker.deliver_due() == 0 and len(sender.sent) == 2
-
-
-def read_pdf(content: bytes) -> tuple[int, list[tuple[float, float]], str]:
-    """Pages, their sizes in points, and the text (lines joined with spaces)."""
-    document = pypdfium2.PdfDocument(content)
-    sizes = [document[i].get_size() for i in range(len(document))]
-    text = (
-        " ".join(document[i].get_textpage().get_text_range() for i in range(len(document)))
-        .replace("\r", " ")
-        .replace("\n", " ")
-    )
-    return len(document), sizes, " ".join(text.split())
-
-
-A5_POINTS = (419.53, 595.28)
 
 
 async def test_the_letter_is_one_a5_pdf_page_with_every_element_of_mau_04(

@@ -15,13 +15,18 @@ from bot.care_jobs import CareWatch
 from bot.delivery import OutboxWorker
 from bot.settings import Settings
 from core.care import Rating, summarise_ratings
+from core.checklist_pdf import MIN_SIZE, Checklist, ChecklistDocument, checklist_pdf
 from core.clock import FixedClock
 from core.dossiers import Status
 from core.officers import AuditAction
+from core.render import money
+from handlers.checklists import checklist_of
 from handlers.commands import CITIZEN_COMMANDS, OFFICER_COMMANDS
 from handlers.context import Knowledge, Services
+from handlers.procedure_view import DOCUMENT_KIND, time_text
 from storage.base import ChatRef, OutboxStatus, Purpose, Storage
 from tests.dossier_fixtures import CODE, OTHER_CODE, dossier, with_hash
+from tests.pdf_reading import A5_POINTS, page_texts, read_pdf
 from tests.test_outbox_delivery import RecordingSender
 from tests.transcript import Transcript
 
@@ -366,8 +371,10 @@ async def test_checklist_to_print_or_forward(chat: Transcript) -> None:
     await chat.press("Danh sách giấy tờ để in")
     chat.expect("☐", "Lệ phí:", "Thời gian:", "Giờ làm việc:")
     page = next(reply.file for reply in chat.last if reply.file is not None)
-    html = page.content.decode("utf-8")
-    assert page.name.endswith(".html") and "size: A5" in html and 'class="box"' in html
+    assert page.name == "giay-to-dang-ky-khai-sinh.pdf" and page.mime_type == "application/pdf"
+    pages, sizes, text = read_pdf(page.content)
+    assert pages == 1 and sizes[0] == pytest.approx(A5_POINTS, abs=0.5)
+    assert "GIẤY TỜ CẦN CHUẨN BỊ Đăng ký khai sinh" in text and text.count("☐") == 4
 
 
 async def test_followed_dossiers_are_one_tap_from_the_lookup_button(
@@ -591,47 +598,74 @@ async def test_keeping_the_data_is_not_a_declined_follow(chat: Transcript) -> No
     chat.expect("giữ nguyên dữ liệu")
 
 
-def _html_problems(page: str) -> list[str]:
-    """Unclosed or stray tags: a page that a browser would have to guess."""
-    from html.parser import HTMLParser
+async def test_every_printable_checklist_is_one_a5_page(services: Services) -> None:
+    """Issue 7 §3, issue 16 §6: a box per document, fees, time, where, hours, phone — read back
+    from the PDF, one A5 page for every procedure of the catalogue. All fit today (the smallest
+    body size used is 9.5 pt); a procedure that cannot fit at 8.5 pt goes on numbered pages
+    (next test), and this test says which."""
+    catalogue = services.knowledge.catalogue
+    commune = catalogue.commune
+    procedures = list(catalogue)
+    # One booklet of all the checklists: the fonts are read once (the chat sends one at a time).
+    booklet = checklist_pdf(*(checklist_of(services, p) for p in procedures))
+    assert [p.id for p, n in zip(procedures, booklet.pages, strict=True) if n > 1] == []
+    assert min(booklet.sizes) >= MIN_SIZE
+    pages, sizes, _ = read_pdf(booklet.content)
+    assert pages == len(procedures)
+    assert all(size == pytest.approx(A5_POINTS, abs=0.5) for size in sizes)
+    for procedure, text in zip(procedures, page_texts(booklet.content), strict=True):
+        expected = [
+            commune.office_name.upper(),
+            "GIẤY TỜ CẦN CHUẨN BỊ",
+            procedure.name,
+            *(f"{d.name} – {DOCUMENT_KIND[d.kind]}" for d in procedure.documents),
+            "Lệ phí",
+            *(
+                f"{line.fee.label}: "
+                + ("hỏi Bộ phận Một cửa" if line.unknown else money(line.amount))
+                for line in catalogue.fee_lines(procedure)
+            ),
+            f"Thời gian {time_text(procedure.processing_time)}",
+            f"Nộp ở đâu {procedure.where}",
+            f"Giờ làm việc {commune.hours.days}",
+            f"Sáng {commune.hours.morning}, chiều {commune.hours.afternoon}",
+            f"Liên hệ {commune.address}",
+            f"Điện thoại: {commune.phone}",
+            f"rà soát ngày {procedure.last_reviewed:%d/%m/%Y}",
+        ]
+        for part in expected:
+            assert part in text, (procedure.id, part)
+        assert text.count("☐") == len(procedure.documents), procedure.id
+        assert "Trang " not in text  # one page: not numbered
 
-    void = {"meta", "br", "link", "img", "hr", "input"}
-    problems: list[str] = []
-    stack: list[str] = []
 
-    class Parser(HTMLParser):
-        def handle_starttag(self, tag: str, attrs: object) -> None:
-            if tag not in void:
-                stack.append(tag)
-
-        def handle_endtag(self, tag: str) -> None:
-            if not stack or stack.pop() != tag:
-                problems.append(f"</{tag}>")
-
-    Parser().feed(page)
-    return problems + [f"<{tag}> not closed" for tag in stack]
-
-
-async def test_every_printable_checklist_is_a_complete_a5_page(services: Services) -> None:
-    """Issue 7 §3: a box per document, fees, time, where, hours, phone, for every procedure;
-    pages were also checked in a PDF renderer (A5, 148 × 210 mm)."""
-    from handlers.checklists import printable_checklist
-
-    commune = services.knowledge.catalogue.commune
-    for procedure in services.knowledge.catalogue:
-        page = printable_checklist(services, procedure)
-        html = page.content.decode("utf-8")
-        assert page.mime_type == "text/html" and page.name.endswith(".html")
-        assert "@page { size: A5 portrait" in html and '<html lang="vi">' in html
-        assert html.count('<span class="box"></span>') == len(procedure.documents)
-        for part in ("Lệ phí", "Thời gian", "Nộp ở đâu", "Giờ làm việc", commune.phone):
-            assert part in html, (procedure.id, part)
-        assert commune.hours.morning in html and commune.hours.afternoon in html
-        assert _html_problems(html) == [], procedure.id
-    # Text from the catalogue is escaped: a name cannot break the page.
-    odd = next(iter(services.knowledge.catalogue)).model_copy(update={"name": "Cha & mẹ <con>"})
-    html = printable_checklist(services, odd).content.decode("utf-8")
-    assert "Cha &amp; mẹ &lt;con&gt;" in html and _html_problems(html) == []
+def test_a_checklist_too_long_for_one_page_goes_on_numbered_pages() -> None:
+    documents = tuple(
+        ChecklistDocument(f"Giấy tờ thứ {n} – bản chính, 2 bản", f"Mẫu số {n}") for n in range(40)
+    )
+    checklist = Checklist(
+        office="Trung tâm Phục vụ hành chính công xã Bình An",
+        procedure="Thủ tục có rất nhiều giấy tờ",
+        code=None,
+        documents=documents,
+        fees=("Lệ phí: miễn phí",),
+        time="3 ngày làm việc",
+        where="Bộ phận Một cửa",
+        filing="trực tiếp tại xã",
+        hours=("Thứ Hai – Thứ Sáu", "Sáng 7:30 – 11:30, chiều 13:30 – 17:00"),
+        address="Trụ sở UBND xã",
+        phone="0200 3 000 000",
+        reviewed=dt.date(2026, 11, 23),
+    )
+    made = checklist_pdf(checklist)
+    assert made.sizes == (MIN_SIZE,) and made.pages[0] > 1
+    texts = page_texts(made.content)
+    assert len(texts) == made.pages[0]
+    for number, text in enumerate(texts, start=1):
+        assert f"Trang {number}/{len(texts)}" in text
+    whole = " ".join(texts)
+    assert whole.count("☐") == 40 and "Giấy tờ thứ 39" in whole and "Mẫu số 39" in whole
+    assert "Điện thoại: 0200 3 000 000" in whole
 
 
 async def test_forgetting_a_chat_leaves_no_row_linked_to_it(

@@ -39,13 +39,24 @@ from core.report import (
     parse_period,
     percent,
 )
-from core.report_files import report_csv, report_png, report_xlsx
+from core.report_files import (
+    COLUMNS,
+    RATE_COLUMN,
+    footnotes,
+    notes,
+    report_csv,
+    report_png,
+    report_xlsx,
+    table_rows,
+)
+from core.report_pdf import report_pdf
 from core.workdays import WorkingCalendar
 from handlers.commands import OFFICER_COMMANDS
 from handlers.context import Knowledge, Services
 from storage.base import ApologyDraft, Storage
 from storage.sqlite import SqliteStorage
 from tests.dossier_fixtures import dossier
+from tests.pdf_reading import A4_LANDSCAPE_POINTS, read_pdf
 from tests.storage_backends import sqlite_file
 from tests.transcript import Transcript
 
@@ -316,6 +327,34 @@ def test_the_table_and_the_chart() -> None:
     assert png.startswith(b"\x89PNG\r\n\x1a\n") and len(png) > 10_000
 
 
+def test_the_table_as_an_a4_landscape_pdf() -> None:
+    """Issue 16 §6: the XLSX's lines, header and rows, read back from the PDF."""
+    report = build_report(ReportData(ROWS, APOLOGIES_IN_Q3), Q3, TODAY, FIELDS.get)
+    pages, sizes, text = read_pdf(report_pdf(report, "UBND XÃ TÂN HƯƠNG"))
+    assert pages == 1 and sizes[0] == pytest.approx(A4_LANDSCAPE_POINTS, abs=0.5)
+    for line in notes(report, "UBND XÃ TÂN HƯƠNG"):
+        assert line in text, line
+    # Every column's name (cells wrap: compare without spaces), the groups once each.
+    squeezed = text.replace(" ", "")
+    for _, name in COLUMNS:
+        assert name.replace(" ", "") in squeezed, name
+    for group in {group for group, _ in COLUMNS if group}:
+        assert text.count(group) == 1, group
+    # Every row as in the XLSX, cell by cell in order (the rate as "66,7%").
+    for row in table_rows(report):
+        cells = [
+            (f"{100 * v:.1f}%".replace(".", ",") if isinstance(v, float) else "–")
+            if i == RATE_COLUMN
+            else str(v)
+            for i, v in enumerate(row)
+            if v != ""
+        ]
+        assert " ".join(cells).replace(" ", "") in squeezed, row
+    assert "Tổng cộng 12 3 9 4 3 1 1 6 3 1 2 66,7% 1 5 1 3 1 1 1" in text
+    for line in footnotes(report):
+        assert line.strip() in text, line
+
+
 # -- storage: the one query, the history as a fallback, apologies ---------------------------
 
 
@@ -569,8 +608,13 @@ async def test_officers_get_the_figures_the_chart_and_the_table(
         "1. Hộ tịch: 2 hồ sơ",
     )
     files = [r.file for r in replies if r.file]
-    assert [f.name for f in files] == ["bao-cao-2026-Q3.png", "bao-cao-2026-Q3.xlsx"]
+    assert [f.name for f in files] == [
+        "bao-cao-2026-Q3.png",
+        "bao-cao-2026-Q3.xlsx",
+        "bao-cao-2026-Q3.pdf",
+    ]
     assert files[0].content.startswith(b"\x89PNG") and files[1].content.startswith(b"PK")
+    assert files[2].mime_type == "application/pdf" and read_pdf(files[2].content)[0] == 1
     assert {"◀ Quý II/2026", "Quý này (Quý IV/2026)", "Cả năm 2026"} <= {
         b.label for b in officer_chat.buttons
     }
@@ -609,12 +653,14 @@ async def test_motcua_report_prints_and_writes_files(
     monkeypatch.setattr(
         report_cli, "running_services", functools.partial(running_services, knowledge=knowledge)
     )
-    png, xlsx = tmp_path / "q3.png", tmp_path / "q3.xlsx"
+    png, xlsx, pdf = tmp_path / "q3.png", tmp_path / "q3.xlsx", tmp_path / "q3.pdf"
     args = ["report", "--quarter", "2026-Q3", "--png", str(png), "--xlsx", str(xlsx)]
+    args += ["--pdf", str(pdf)]
     assert await asyncio.to_thread(main, args) == 0
     out = capsys.readouterr().out
     assert "Quý III/2026" in out and "Không có hồ sơ nào" in out
     assert png.read_bytes().startswith(b"\x89PNG") and xlsx.read_bytes().startswith(b"PK")
+    assert "QUÝ III/2026" in read_pdf(pdf.read_bytes())[2]
     assert (
         await asyncio.to_thread(main, ["report", "--from", "30/09/2026", "--to", "1/7/2026"]) == 2
     )

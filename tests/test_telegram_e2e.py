@@ -304,18 +304,21 @@ async def test_the_morning_list_reaches_the_officer(fake: FakeTelegram, services
     assert morning.button_data(f"Xin lỗi: {CODE}") == f"x:s:{dossier().code_key}"
 
 
-async def test_the_report_chart_arrives_as_a_picture_and_the_table_as_a_file(
+async def test_the_report_chart_arrives_as_a_picture_and_the_tables_as_files(
     fake: FakeTelegram, running: TelegramBot, services: Services
 ) -> None:
     await services.storage.dossiers.apply_dossiers([with_hash(dossier())], NOW, "import:a.csv")
     fake.push_command(OFFICER, "/baocao 2026")
-    [text, chart, table] = await fake.wait_for_messages(OFFICER, 3)
+    [text, chart, table, printable] = await fake.wait_for_messages(OFFICER, 4)
     assert "Năm 2026" in text.plain
     assert "Về dữ liệu của ông/bà" in text.plain  # first contact: the notice joins the text
     assert chart.method == "sendPhoto" and chart.document is not None
     assert chart.document.content.startswith(b"\x89PNG")
     assert table.method == "sendDocument" and table.document is not None
     assert table.document.name.endswith(".xlsx")
+    assert printable.method == "sendDocument" and printable.document is not None
+    assert printable.document.name.endswith(".pdf")
+    assert printable.document.content.startswith(b"%PDF")
 
 
 async def test_an_officer_added_in_the_chat_gets_the_officers_menu_at_once(
