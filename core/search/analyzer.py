@@ -164,7 +164,10 @@ def analyse(text: str, lexicon: Lexicon, vocabulary: Vocabulary) -> Analysis:
         )
         or (Mark.TOPIC in kinds and _surely(words[i], kinds[Mark.TOPIC]))
         for i, kinds in marks.items()
-    ) or _yes_no(words, consumed)
+    )
+    # "… có được vô hộ nghèo không?" asks for the procedure; "thư viện có cho mượn sách không?"
+    # without any need asks about something else.
+    result.elsewhere = result.elsewhere or (not need_at and _yes_no(words, consumed))
     for i, (word, used) in enumerate(zip(words, consumed, strict=True)):
         if used or _is_stopword(word, lexicon, vocabulary) or _final_particle(words, i, lexicon):
             continue
