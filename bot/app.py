@@ -16,6 +16,7 @@ from core.apologies import ApologyRules
 from core.care import CarePolicy, VolunteerRoster
 from core.catalogue import CatalogueInvalid
 from core.catalogue.placeholders import placeholder_warnings
+from core.chat_rate import Admission, ChatRateLimit, RatePolicy
 from core.clock import Clock, SystemClock
 from core.code_reader import ReaderLimits
 from core.lookup_limits import LookupLimits
@@ -117,6 +118,18 @@ class Dispatcher:
         self.services = services
         self.routes = routes if routes is not None else ROUTES
         self._seen: OrderedDict[tuple[str, str], dt.datetime] = OrderedDict()
+        self.rate = ChatRateLimit(services.chat_rate, services.clock)  # issue 15: fairness
+
+    def admit(self, message: IncomingMessage) -> Admission:
+        """May this chat's message be handled now (bot.fairness)? Officers are not limited."""
+        if self.services.is_officer(message.channel, message.user_id):
+            return Admission.ADMIT
+        return self.rate.admit((message.channel, message.chat_id))
+
+    def too_fast(self, message: IncomingMessage, text_format: TextFormat) -> list[Reply]:
+        """The one answer a chat gets when it sends faster than it can be answered."""
+        ctx = Context(self.services, message, text_format)
+        return [ctx.reply("too_fast.j2", [[HOME_BUTTON]])]
 
     async def _first_contact(self, message: IncomingMessage) -> bool:
         key, now = (message.channel, message.chat_id), self.services.clock.now()
@@ -252,6 +265,7 @@ async def running_services(
             catalogue_files=KnowledgeFiles(settings),
             uploads_dir=settings.data_dir / "uploads",
             import_limits=settings.import_limits,
+            chat_rate=RatePolicy(settings.chat_burst, settings.chat_messages_per_minute),
             care=CarePolicy(
                 ready_reminder=settings.ready_reminder,
                 ready_reminder_time=settings.ready_reminder_time,

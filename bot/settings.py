@@ -118,6 +118,10 @@ class Settings(BaseSettings):
         default=None, validation_alias=_env("TELEGRAM_WEBHOOK_SECRET")
     )
     webhook_listen: str = "0.0.0.0"
+    # A chat sending faster than it can be answered (core/chat_rate.py says where these come
+    # from): this many messages at once, then this many a minute; past that, one polite answer.
+    chat_burst: int = Field(default=20, ge=1)
+    chat_messages_per_minute: float = Field(default=30, gt=0)
     # Webhook requests bigger than this are refused before being read (bot/webhooks.py).
     webhook_max_bytes: int = Field(default=1 << 20, ge=1024)
     webhook_port: int = Field(default=8443, ge=1, le=65535)

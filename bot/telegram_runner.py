@@ -134,6 +134,7 @@ class TelegramBot:
         updater = self.application.updater
         if updater is not None and updater.running:
             await updater.stop()
+        await self.channel.scheduler.stop()  # the messages in hand are answered first
         if self.application.running:
             await self.application.stop()
         await self.application.shutdown()

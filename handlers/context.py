@@ -15,6 +15,7 @@ from typing import Any, Protocol
 from core.apologies import ApologyRules
 from core.care import CarePolicy, VolunteerRoster
 from core.catalogue import Catalogue
+from core.chat_rate import RatePolicy
 from core.clock import Clock
 from core.code_reader import ReaderLimits
 from core.dossier_import import ImportLimits
@@ -91,6 +92,7 @@ class Services:
     catalogue_files: CatalogueFiles | None = None
     uploads_dir: Path | None = None  # files officers send in the chat (catalogue, exports)
     import_limits: ImportLimits = field(default_factory=ImportLimits)  # exports (issue 15)
+    chat_rate: RatePolicy = field(default_factory=RatePolicy)  # per chat (core.chat_rate)
     # Issue 7: reminders and unlinking (settings), approved volunteers (in memory, as officers).
     care: CarePolicy = field(default_factory=CarePolicy)
     volunteers: VolunteerRoster = field(default_factory=VolunteerRoster)

@@ -532,8 +532,9 @@ class ZaloStore(Protocol):
         before (a redelivery). Concurrent calls may be committed together."""
         ...
 
-    async def inbox_pending(self, limit: int) -> list[InboxEvent]:
-        """Events not processed yet, oldest first."""
+    async def inbox_pending(self, limit: int, per_user: int | None = None) -> list[InboxEvent]:
+        """Events not processed yet, round-robin across people: everyone's oldest first, then
+        everyone's second… (each person's in order), at most `per_user` of one person."""
         ...
 
     async def inbox_done(

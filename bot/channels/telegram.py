@@ -23,7 +23,7 @@ import io
 import logging
 import math
 import time
-from collections import defaultdict, deque
+from collections import deque
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 
@@ -53,6 +53,8 @@ from telegram.ext import Application, ApplicationBuilder, ContextTypes, TypeHand
 
 from bot.app import Dispatcher
 from bot.delivery import RetryLater, Undeliverable
+from bot.fairness import FairScheduler
+from core.chat_rate import Admission
 from core.messages import (
     FileTooLarge,
     IncomingFile,
@@ -361,13 +363,17 @@ class TelegramChannel:
         officer_ids: Sequence[str] = (),
         allow_groups: bool = False,
         max_retry_after: float = 30.0,
+        workers: int = 16,
     ) -> None:
         self.application = application
         self.dispatcher = dispatcher
         self.officer_ids = list(officer_ids)
         self.allow_groups = allow_groups
         self.max_retry_after = max_retry_after
-        self._chat_locks: dict[str, asyncio.Lock] = defaultdict(asyncio.Lock)
+        # Issue 15: admitted messages are served round-robin across chats, each chat's in order.
+        self.scheduler: FairScheduler[str, tuple[IncomingMessage, Update]] = FairScheduler(
+            self._handle, workers=workers
+        )
         self.sleep = asyncio.sleep  # tests record the waits instead
         self.files = TelegramFiles(application.bot)
         self._groups_told: set[str] = set()
@@ -433,14 +439,32 @@ class TelegramChannel:
             and self.dispatcher.services.is_officer(CHANNEL, message.user_id)
         ):  # the menu could not be set before (the officer had not started the bot)
             await self.officer_menu(message.user_id, True)
-        # Messages of one chat are handled in order, chats in parallel.
-        async with self._chat_locks[message.chat_id]:
+        match self.dispatcher.admit(message):  # a chat sending too fast (core.chat_rate)
+            case Admission.DROP:
+                return
+            case Admission.WARN:
+                log.info(
+                    "Telegram chat %s sends too fast: told once, the rest dropped", message.chat_id
+                )
+                for reply in self.dispatcher.too_fast(message, TextFormat.HTML):
+                    await self._reply(message.chat_id, reply, None)
+                return
+            case _:
+                self.scheduler.start()
+                self.scheduler.submit(message.chat_id, (message, update))
+
+    async def _handle(self, item: tuple[IncomingMessage, Update]) -> None:
+        """One chat's message, its turn come (`FairScheduler`): the dispatcher, the replies."""
+        message, update = item
+        try:
             replies = await self.dispatcher.handle(message, TextFormat.HTML, self.files)
             pressed = None
             if update.callback_query is not None and update.callback_query.message is not None:
                 pressed = update.callback_query.message.message_id
             for reply in replies:
                 await self._reply(message.chat_id, reply, pressed)
+        except Exception as error:
+            await self._apologise(update, error)
 
     async def _reply(self, chat_id: str, reply: Reply, pressed: int | None) -> None:
         """Replies to the person who is chatting go out at once (not through the outbox);
@@ -468,7 +492,10 @@ class TelegramChannel:
     async def on_error(self, update: object, context: ContextTypes.DEFAULT_TYPE) -> None:
         """Anything the adapter itself failed at: logged with its traceback; the person gets a
         short apology when we know who it is."""
-        log.error("telegram update failed", exc_info=context.error)
+        await self._apologise(update, context.error)
+
+    async def _apologise(self, update: object, error: BaseException | None) -> None:
+        log.error("telegram update failed", exc_info=error)
         if isinstance(update, Update) and update.effective_chat is not None:
             with contextlib.suppress(TelegramError):
                 await self.bot.send_message(

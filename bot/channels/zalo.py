@@ -55,6 +55,7 @@ from bot import log_redaction
 from bot.app import Dispatcher
 from bot.delivery import OutboxWorker, RetryLater, RetryPolicy, render_or_settle
 from bot.webhooks import DEFAULT_MAX_BODY
+from core.chat_rate import Admission
 from core.clock import Clock
 from core.dossiers import STATUS_INFO
 from core.messages import (
@@ -171,6 +172,8 @@ class ZaloOptions:
     retry: RetryPolicy = field(default_factory=RetryPolicy)
     outbox_interval: float = 1.0
     inbox_batch: int = 200
+    # Events of one person in one batch (issue 15): a flood waits its turns behind the others.
+    inbox_per_user: int = 10
     # People whose events are handled at once; more only lengthens the queue on the database
     # that the webhook's acknowledgements wait in.
     inbox_concurrency: int = 8
@@ -804,7 +807,9 @@ class ZaloChannel:
         handled = 0
         async with self._processing:
             while True:
-                events = await self.storage.zalo.inbox_pending(self.options.inbox_batch)
+                events = await self.storage.zalo.inbox_pending(
+                    self.options.inbox_batch, self.options.inbox_per_user
+                )
                 if not events:
                     return handled
                 by_user: dict[str, list[InboxEvent]] = {}
@@ -855,8 +860,18 @@ class ZaloChannel:
                 # Answers that waited for the person's message go out now (issue 21).
                 await self.storage.outbox.release_held(ChatRef(CHANNEL, user), now)
                 message = await self.to_incoming(event)
-                if message is not None:
-                    await self._answer(message)
+                if message is None:
+                    return
+                match self.dispatcher.admit(message):  # a person sending too fast (core.chat_rate)
+                    case Admission.DROP:
+                        return
+                    case Admission.WARN:
+                        log.info("Zalo user %s sends too fast: told once, the rest dropped", user)
+                        await self._send(
+                            message, self.dispatcher.too_fast(message, TextFormat.PLAIN)
+                        )
+                    case _:
+                        await self._answer(message)
             case EventKind.IGNORED:
                 return
             case _:
@@ -892,7 +907,11 @@ class ZaloChannel:
         return None
 
     async def _answer(self, message: IncomingMessage) -> None:
-        replies = await self.dispatcher.handle(message, TextFormat.PLAIN, self.files)
+        await self._send(
+            message, await self.dispatcher.handle(message, TextFormat.PLAIN, self.files)
+        )
+
+    async def _send(self, message: IncomingMessage, replies: Sequence[Reply]) -> None:
         for reply in replies:
             try:
                 await send_cs(

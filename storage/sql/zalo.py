@@ -72,12 +72,20 @@ class SqlZalo:
                 if not future.done():  # the request may have been cancelled meanwhile
                     future.set_result(new)
 
-    async def inbox_pending(self, limit: int) -> list[InboxEvent]:
+    async def inbox_pending(self, limit: int, per_user: int | None = None) -> list[InboxEvent]:
+        # Issue 15: one person's flood of events does not fill the batch ahead of the others:
+        # each person's n-th event comes after everyone's (n-1)-th (a window function, in
+        # SQLite since 3.25 and in PostgreSQL).
+        arrival = self.db.dialect.arrival_order
         async with self.db.connection() as session:
             rows = await session.fetch_all(
-                "SELECT event_key, user_id, payload FROM zalo_inbox WHERE status = 'pending'"
-                f" ORDER BY received_at, {self.db.dialect.arrival_order} LIMIT ?",
-                (limit,),
+                "SELECT event_key, user_id, payload FROM ("
+                " SELECT event_key, user_id, payload, received_at, "
+                f"{arrival} AS arrival, ROW_NUMBER() OVER (PARTITION BY user_id"
+                f" ORDER BY received_at, {arrival}) AS turn"
+                " FROM zalo_inbox WHERE status = 'pending') AS pending"
+                " WHERE turn <= ? ORDER BY turn, received_at, arrival LIMIT ?",
+                (per_user if per_user is not None else limit, limit),
             )
         return [InboxEvent(row[0], row[1], row[2]) for row in rows]
 
