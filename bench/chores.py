@@ -8,7 +8,7 @@
    (the links the chore removes). For PostgreSQL, copies it with `motcua migrate-db`'s code
    (rows/s printed) into a template database.
 2. For each backend, on a fresh copy each time: "one transaction" (every follow walked in one
-   transaction, `batch` = all, as the chore held its lock before), "batches of 100" (as it is),
+   transaction, `batch` = all, as the chore held its lock before), "batches of 50" (as it is),
    and "no chore" for as long as the batched chore took (the machine's own noise). Meanwhile 4
    reply tasks do what a reply does to storage — load the conversation state, look a dossier
    up (`find_dossier`), save the state — back to back with 2 ms pauses.
@@ -154,7 +154,7 @@ def report(backend: str, mode: str, r: dict[str, float]) -> None:
 # same length on the same (shared, noisy) machine.
 MODES: list[tuple[str, int | None]] = [
     ("one transaction", 10**9),
-    ("batches of 100", 100),
+    ("batches of 50", 50),
     ("no chore", None),
 ]
 

@@ -491,7 +491,7 @@ class CareStore(Protocol):
         ...
 
     async def unlink_finished_before(
-        self, moment: dt.datetime, now: dt.datetime, batch: int = 100
+        self, moment: dt.datetime, now: dt.datetime, batch: int = 50
     ) -> int:
         """Unlink chats from dossiers finished before `moment`; returns how many links. A
         daily chore: it works `batch` follows per transaction, so replies never wait long."""
