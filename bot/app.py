@@ -48,6 +48,7 @@ from handlers.buttons import HOME_BUTTON
 from handlers.context import Context, Knowledge, LookupPolicy, Services, TicketPolicy
 from handlers.routing import CHOICES, On, Route, typed_choice
 from storage.backends import open_storage
+from storage.faults import ADVICE, fault_of
 
 log = logging.getLogger(__name__)
 
@@ -126,6 +127,21 @@ class Dispatcher:
             return Admission.ADMIT
         return self.rate.admit((message.channel, message.chat_id))
 
+    def _failure_reply(self, ctx: Context, error: Exception) -> Reply:
+        """The short apology; an officer hit by a fault of the database gets one line saying
+        what is wrong and what to do (storage.faults), the log one line without a traceback."""
+        message = ctx.message
+        fault = fault_of(error)
+        if fault is None:
+            log.error(
+                "handler failed for %s chat %s", message.channel, message.chat_id, exc_info=error
+            )
+            return ctx.reply("error.j2")
+        log.error("database %s (%s chat %s): %s", fault, message.channel, message.chat_id, error)
+        if ctx.is_officer:
+            return ctx.reply("storage_fault.j2", advice=ADVICE[fault])
+        return ctx.reply("error.j2")
+
     def too_fast(self, message: IncomingMessage, text_format: TextFormat) -> list[Reply]:
         """The one answer a chat gets when it sends faster than it can be answered."""
         ctx = Context(self.services, message, text_format)
@@ -167,9 +183,8 @@ class Dispatcher:
                 )
             else:  # issue 21: the questions remembered, when no state change saved them
                 await ctx.save_memory()
-        except Exception:
-            log.exception("handler failed for %s chat %s", message.channel, message.chat_id)
-            replies = [ctx.reply("error.j2")]
+        except Exception as error:
+            replies = [self._failure_reply(ctx, error)]
         if not replies:
             replies = [ctx.reply("unsupported.j2", kind=None)]
         replies = with_a_way_on(replies)

@@ -45,6 +45,7 @@ from core.dossier_import import parse_export
 from core.workdays import CalendarOverridesInvalid, WorkingCalendar, load_calendar_overrides
 from handlers.apologies import apologies_csv
 from handlers.imports import apply_import, plan_import
+from storage.faults import ADVICE, EXIT_CODES, fault_of
 
 if TYPE_CHECKING:  # the Telegram stack is imported only when the Telegram channel runs
     from bot.telegram_runner import TelegramOptions
@@ -484,6 +485,15 @@ def main(argv: list[str] | None = None) -> int:
     except BrokenPipeError:  # `motcua chat | head`: the reader left; nothing to report
         sys.stdout = None  # no flush of a closed pipe at exit
         return 0
+    except Exception as error:
+        # A fault of the database itself (issue 15): one line saying what is wrong and what to
+        # do, and an exit status that says which (storage.faults.EXIT_CODES); no traceback.
+        fault = fault_of(error)
+        if fault is None:
+            raise
+        logging.getLogger(__name__).debug("database fault", exc_info=error)
+        print(f"Lỗi cơ sở dữ liệu: {ADVICE[fault]}", file=sys.stderr)
+        return EXIT_CODES[fault]
 
 
 if __name__ == "__main__":

@@ -30,6 +30,7 @@ from core.outbox import OutboxKind, Withdrawn
 from handlers.context import Services
 from handlers.notices import render_outbox
 from storage.base import ChatRef, OutboxItem
+from storage.faults import fault_of
 
 log = logging.getLogger(__name__)
 
@@ -156,12 +157,25 @@ class OutboxWorker:
         await self._deliver(item)
 
     async def run(self, stop: asyncio.Event, interval: float = 1.0) -> None:
-        await self.recover()
+        recovered = False
+        fault = None
         while not stop.is_set():
             try:
+                if not recovered:  # after a crash, resend what was in flight (once, first)
+                    await self.recover()
+                    recovered = True
                 await self.deliver_due()
-            except Exception:
-                log.exception("outbox delivery round failed")
+                if fault is not None:
+                    log.info("outbox delivery resumed after the database %s", fault)
+                fault = None
+            except Exception as error:
+                # A fault of the database (full, locked…) is logged once, not every second.
+                now_fault = fault_of(error)
+                if now_fault is None:
+                    log.exception("outbox delivery round failed")
+                elif now_fault != fault:
+                    log.error("outbox delivery paused: database %s (%s)", now_fault, error)
+                fault = now_fault
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(stop.wait(), timeout=interval)
 

@@ -44,6 +44,7 @@ from bot.webhooks import WebhookServer, build_app, read_body, telegram_route, to
 from core.messages import Reply
 from handlers.context import Services
 from storage.base import ChatRef
+from storage.faults import fault_of
 
 log = logging.getLogger(__name__)
 
@@ -53,7 +54,16 @@ def zalo_routes(channel: ZaloChannel, path: str) -> list[BaseRoute]:
         body = await read_body(request, channel.options.max_body)  # refused before reading
         if body is None:
             return too_large()
-        status = await channel.accept(body, request.headers.get(SIGNATURE_HEADER))
+        try:
+            status = await channel.accept(body, request.headers.get(SIGNATURE_HEADER))
+        except Exception as error:
+            fault = fault_of(error)
+            if fault is None:
+                raise
+            # Not stored: Zalo sends the event again later (issue 15: a full or locked
+            # database answers 503, never a traceback, and loses nothing).
+            log.error("Zalo event not stored: database %s (%s)", fault, error)
+            return JSONResponse({"error": 503, "message": "try again"}, status_code=503)
         if status == 200:
             return JSONResponse({"error": 0, "message": "ok"})
         return JSONResponse({"error": status, "message": "refused"}, status_code=status)

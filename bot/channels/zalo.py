@@ -71,6 +71,7 @@ from core.messages import (
 from core.outbox import FREE_REPLY_ONLY, OutboxKind
 from handlers.context import Services
 from storage.base import ChatRef, InboxEvent, OutboxItem, Stores, ZaloStore, ZaloTokens
+from storage.faults import fault_of
 
 log = logging.getLogger(__name__)
 
@@ -790,11 +791,19 @@ class ZaloChannel:
         return 200
 
     async def run(self, stop: asyncio.Event, interval: float = 1.0) -> None:
+        fault = None
         while not stop.is_set():
             try:
                 await self.process_pending()
-            except Exception:
-                log.exception("Zalo inbox round failed")
+                fault = None
+            except Exception as error:
+                # A fault of the database (full, locked…) is logged once, not every round.
+                now_fault = fault_of(error)
+                if now_fault is None:
+                    log.exception("Zalo inbox round failed")
+                elif now_fault != fault:
+                    log.error("Zalo inbox paused: database %s (%s)", now_fault, error)
+                fault = now_fault
             waiter = asyncio.create_task(self.wake.wait())
             stopper = asyncio.create_task(stop.wait())
             await asyncio.wait({waiter, stopper}, timeout=interval, return_when="FIRST_COMPLETED")
@@ -836,6 +845,8 @@ class ZaloChannel:
             photo = event_image(event) is not None
             await self.handle_event(event)
         except Exception as exc:  # logged, recorded; the next events still go on
+            if fault_of(exc) is not None:
+                raise  # the database, not the event: it stays pending, tried again next round
             log.exception("Zalo event %s failed", stored.event_key)
             error = repr(exc)[:300]
         # A photo's address on Zalo's servers is not kept once it was read (issue 20).

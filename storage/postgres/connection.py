@@ -14,6 +14,7 @@ PostgreSQL's `$1, $2…`.
 from __future__ import annotations
 
 import datetime as dt
+import logging
 import re
 from collections.abc import Sequence
 from functools import lru_cache
@@ -31,6 +32,8 @@ Connection = asyncpg.Connection | PoolConnectionProxy  # a pool's connections ar
 # Any number will do, as long as nothing else in the database uses it: two processes starting
 # at once migrate one after the other.
 _MIGRATION_LOCK = 0x6D6F7463  # "motc"
+
+log = logging.getLogger(__name__)
 
 
 class PostgresDialect:
@@ -108,7 +111,10 @@ class _Acquired:
                 if exc_type is None:
                     await self._transaction.commit()
                 else:
-                    await self._transaction.rollback()
+                    try:
+                        await self._transaction.rollback()
+                    except Exception:  # keep the error that got us here (issue 15)
+                        log.warning("ROLLBACK failed after an error", exc_info=True)
         finally:
             await self._pool.release(self._connection)
 

@@ -17,7 +17,9 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import errno
 import logging
+import os
 import sqlite3
 from collections.abc import Sequence
 from pathlib import Path
@@ -32,6 +34,14 @@ from storage.sql.session import Row
 log = logging.getLogger(__name__)
 
 CHECKPOINT_EVERY = 1.0  # seconds
+
+
+def _unless_writable(path: Path, error: sqlite3.Error) -> None:
+    """SQLite says only "unable to open database file" when the folder or the file cannot be
+    written (a read-only disk, a file without write permission): say which (storage.faults)."""
+    for target in (path.parent, path):
+        if target.exists() and not os.access(target, os.W_OK):
+            raise PermissionError(errno.EACCES, "cannot write", str(target)) from error
 
 
 class SqliteDialect:
@@ -104,8 +114,14 @@ class _Locked:
     ) -> None:
         database = self._database
         try:
-            if self._begin:
-                await database.raw.execute("ROLLBACK" if exc_type else "COMMIT")
+            if self._begin and exc_type is None:
+                try:
+                    await database.raw.execute("COMMIT")
+                except BaseException:
+                    await database.rollback_quietly()  # a failed COMMIT may leave it open
+                    raise
+            elif self._begin:
+                await database.rollback_quietly()
         finally:
             database._lock.release()
 
@@ -136,10 +152,23 @@ class SqliteDatabase:
             await connection.execute("PRAGMA busy_timeout=5000")
             await connection.execute("PRAGMA wal_autocheckpoint=0")  # see the module's docstring
             await apply_migrations(connection)
-        except BaseException:
+        except BaseException as error:
             await connection.close()
+            if isinstance(error, sqlite3.Error) and str(path) != ":memory:":
+                _unless_writable(Path(path), error)
             raise
         return cls(connection, None if str(path) == ":memory:" else Path(path))
+
+    async def rollback_quietly(self) -> None:
+        """Roll back what is still open, keeping the error that got us here: on a full disk or
+        an I/O error SQLite has already rolled back itself, and a ROLLBACK then fails with
+        "cannot rollback - no transaction is active", which hid the real fault (issue 15)."""
+        if not self.raw.in_transaction:
+            return
+        try:
+            await self.raw.execute("ROLLBACK")
+        except sqlite3.Error:
+            log.warning("ROLLBACK failed after an error", exc_info=True)
 
     @property
     def lock(self) -> asyncio.Lock:
