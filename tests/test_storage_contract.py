@@ -894,3 +894,16 @@ async def test_forgetting_a_zalo_user_keeps_pending_events_and_refused_keys(
     [pending] = await storage.zalo.inbox_pending(10)
     assert (pending.event_key, pending.user_id) == ("msg:2", user)  # still to answer
     assert await storage.zalo.inbox_add("msg:1", user, "{}", NOW) is False
+
+
+async def test_zalo_inbox_hands_out_everyones_first_event_before_anyones_second(
+    storage: Storage,
+) -> None:
+    for n, user in enumerate(["u1", "u1", "u1", "u2"]):
+        moment = NOW + dt.timedelta(seconds=n)
+        assert await storage.zalo.inbox_add(f"msg:{n}", user, "{}", moment)
+    everyone = await storage.zalo.inbox_pending(10)
+    assert [e.event_key for e in everyone] == ["msg:0", "msg:3", "msg:1", "msg:2"]
+    firsts = await storage.zalo.inbox_pending(10, per_user=1)
+    assert [e.event_key for e in firsts] == ["msg:0", "msg:3"]
+    assert [e.event_key for e in await storage.zalo.inbox_pending(1)] == ["msg:0"]
