@@ -13,6 +13,12 @@
   nhận đầy đủ"): the due date is the catalogue's processing time counted from that moment — unless
   the one-stop software's export gives the date, which wins.
 
+Some procedures allow a longer time when the facts must be verified (kết hôn: "trường hợp cần xác
+minh điều kiện kết hôn ... không quá 05 ngày làm việc", Luật Hộ tịch 2014 Điều 18 khoản 2; the
+catalogue's `extra_days_if_verification`). The officer sets it on the dossier (/capnhat, "Cần xác
+minh", `verification_due`) or the one-stop software's export carries the date; either way the
+due date follows, and an export without a date never moves a dossier's date earlier.
+
 The import (`handlers.imports`) and /capnhat (`handlers.status_updates`) set the due date with
 `due_after_change`; the storage counts the requests and records the restart when it writes the
 status (one rule, in the upsert of `storage/sqlite/dossiers.py`, so no caller can forget it).
@@ -24,7 +30,7 @@ import datetime as dt
 from collections.abc import Callable
 
 from core.catalogue.models import Procedure, TimeKind
-from core.dossiers import CLOCK_STOPPED, Dossier
+from core.dossiers import CLOCK_STOPPED, Dossier, is_running
 from core.workdays import WorkingCalendar
 
 # The law allows one request to supplement (module docstring): more is flagged to officers.
@@ -73,7 +79,33 @@ def due_after_change(
         return due_after_restart(now) if due_after_restart is not None else new.due_date
     if old.clock_restarted_at is not None:
         return old.due_date
-    return new.due_date
+    # A later date already on the dossier (the verification time, an apology's new date) is a
+    # promise made to the person: an export without a date does not take it back.
+    return max(old.due_date, new.due_date)
+
+
+def verification_due(
+    procedure: Procedure, dossier: Dossier, calendar: WorkingCalendar
+) -> dt.date | None:
+    """The due date when the officer says the dossier needs verifying: the catalogue's time plus
+    `extra_days_if_verification` working days, counted like the time itself (from receipt, or
+    from the restart after a supplement). None when the procedure allows no such time, the
+    dossier is not being handled, or its date is already as late."""
+    time = procedure.processing_time
+    if not time.extra_days_if_verification or not is_running(dossier.status):
+        return None
+    match time.kind:
+        case TimeKind.WORKING_DAYS:
+            base = time.working_days
+        case TimeKind.ON_RECEIPT:
+            base = 0
+        case _:  # the law counts plain days: no verification time in working days
+            return None
+    start = dossier.clock_restarted_at or dossier.received_at
+    due = calendar.due_date(
+        start, base + time.extra_days_if_verification, cutoff_applies=time.cutoff_15h
+    )
+    return due if due > dossier.due_date else None
 
 
 def too_many_supplements(dossier: Dossier) -> bool:

@@ -1,5 +1,10 @@
 """/capnhat MÃ: an officer moves a dossier to another status from the chat, with a note.
 
+For a procedure that allows a longer time when the facts must be verified (kết hôn: Luật Hộ tịch
+2014 Điều 18 khoản 2), the status buttons begin with "Cần xác minh – hẹn …": the dossier is
+being handled, its due date becomes the longer time (`core.waiting.verification_due`), and the
+note says so.
+
 The change goes through the same path as an import (`Storage.apply_dossiers`): one transaction
 writes the dossier, its history and a message for each follower. The one-stop software stays the
 source of truth: a later import that says otherwise wins, and is recorded the same way.
@@ -15,12 +20,13 @@ from core.dossiers import STATUS_INFO, Dossier, Status
 from core.messages import Button, Reply
 from core.officers import AuditAction
 from core.receipt_codes import code_key, find_codes
-from core.waiting import due_after_change, due_from
+from core.waiting import due_after_change, due_from, verification_due
 from handlers.context import Context
 from handlers.officers import audit, officers_only
 from handlers.routing import Route, button, command, in_state
 
 NOTE_MAX = 500
+VERIFY = "cn:v"  # "Cần xác minh": the longer time the law allows, on this dossier
 
 
 class UpdateState(StrEnum):
@@ -40,13 +46,25 @@ async def update_command(ctx: Context) -> list[Reply]:
         await ctx.clear_state()
         return [ctx.reply("status_update_usage.j2", typed=typed)]
     await ctx.set_state(UpdateState.PICK, code_key=key)
-    choices = [
+    procedure = ctx.catalogue.get(dossier.procedure_id)
+    longer = verification_due(procedure, dossier, ctx.services.calendar) if procedure else None
+    choices = [[Button(f"🔎 Cần xác minh – hẹn {longer:%d/%m/%Y}", VERIFY)]] if longer else []
+    choices += [
         [Button(info.label, f"cn:s:{status.value}")]
         for status, info in STATUS_INFO.items()
         if status is not dossier.status
     ]
     choices.append([Button("Hủy", "cn:x")])
-    return [ctx.reply("status_update_pick.j2", choices, d=dossier, info=dossier.info)]
+    return [
+        ctx.reply(
+            "status_update_pick.j2",
+            choices,
+            d=dossier,
+            info=dossier.info,
+            longer=longer,
+            time=procedure.processing_time if procedure else None,
+        )
+    ]
 
 
 async def update_button(ctx: Context) -> list[Reply]:
@@ -67,6 +85,8 @@ async def update_button(ctx: Context) -> list[Reply]:
         return [ctx.reply("status_update_note.j2", skip, info=STATUS_INFO[status])]
     if data == "cn:n" and ctx.state.name == UpdateState.NOTE:
         return await _apply(ctx, None)
+    if data == VERIFY and ctx.state.name == UpdateState.PICK and key:
+        return await _verify(ctx, key)
     return [ctx.reply("upload_expired.j2")]
 
 
@@ -77,6 +97,33 @@ async def note_typed(ctx: Context) -> list[Reply]:
     if len(note) > NOTE_MAX:
         return [ctx.reply("status_update_note_long.j2", limit=NOTE_MAX, length=len(note))]
     return await _apply(ctx, note)
+
+
+async def _verify(ctx: Context, key: str) -> list[Reply]:
+    """The dossier needs verifying: it is being handled, and due on the longer date."""
+    await ctx.clear_state()
+    old = await ctx.storage.dossiers.get_dossier(key)
+    procedure = ctx.catalogue.get(old.procedure_id) if old else None
+    longer = verification_due(procedure, old, ctx.services.calendar) if old and procedure else None
+    if old is None or procedure is None or longer is None:
+        return [ctx.reply("upload_expired.j2")]
+    time = procedure.processing_time
+    note = f"Cần xác minh; hẹn trả kết quả ngày {longer:%d/%m/%Y} ({time.basis})"
+    new = replace(old, status=Status.PROCESSING, note=note, due_date=longer)
+    outcome = await ctx.storage.dossiers.apply_dossiers(
+        [(new, row_hash(new))], ctx.now(), f"officer:{ctx.message.user_id}"
+    )
+    detail = f"cần xác minh: hẹn {old.due_date:%d/%m/%Y} → {longer:%d/%m/%Y}"
+    await audit(ctx, AuditAction.STATUS_UPDATED, old.code, detail)
+    return [
+        ctx.reply(
+            "status_update_verified.j2",
+            d=new,
+            old_due=old.due_date,
+            followers=outcome.notifications,
+            changed=outcome.status_changes > 0,
+        )
+    ]
 
 
 async def _apply(ctx: Context, note: str | None) -> list[Reply]:

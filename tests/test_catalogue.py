@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import csv
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -275,3 +276,65 @@ def test_an_id_too_long_for_button_data_is_refused(tmp_path: Path) -> None:
         Button("x", f"{prefix}{longest}")  # raises beyond MAX_BUTTON_DATA
     [error] = errors_for(tmp_path, MINIMAL.replace("dang-ky-ket-hon", longest + "x"))
     assert "dòng 3" in error and "trường id:" in error and "56" in error
+
+
+# -- catalogue facts (issue 16 point 7) ---------------------------------------------------------
+
+CIVIL_STATUS_15H = "Luật Hộ tịch 2014"  # Điều 5 khoản 3
+CERTIFICATION_15H = "Nghị định 23/2015/NĐ-CP Điều 7"
+
+
+def test_the_15_oclock_rule_cites_its_own_article() -> None:
+    """A request received after 15:00 goes to the next working day by Luật Hộ tịch 2014 Điều 5
+    khoản 3 (civil status) or NĐ 23/2015 Điều 7 (chứng thực) — never by NĐ 61/2018 Điều 18
+    khoản 2, which is about passing a dossier on."""
+    catalogue = load_catalogue(PROCEDURES, COMMUNE)
+    for p in catalogue:
+        time = p.processing_time
+        assert "61/2018" not in time.basis, p.id
+        if not time.cutoff_15h:
+            continue
+        if p.field in ("Hộ tịch", "Liên thông"):
+            assert CIVIL_STATUS_15H in time.basis and "Điều 5 khoản 3" in time.basis, p.id
+        else:
+            assert CERTIFICATION_15H in time.basis, p.id
+    birth = catalogue.get("dang-ky-khai-sinh")
+    assert birth is not None and any("Điều 5 khoản 3" in s for s in birth.sources)
+
+
+def test_marriage_verification_time_and_the_agricultural_credit_exemption() -> None:
+    catalogue = load_catalogue(PROCEDURES, COMMUNE)
+    marriage = catalogue.get("dang-ky-ket-hon")
+    assert marriage is not None
+    assert marriage.processing_time.extra_days_if_verification == 5  # Luật Hộ tịch Điều 18 k.2
+    assert "Điều 18 khoản 2" in marriage.processing_time.basis
+    contracts = catalogue.get("chung-thuc-hop-dong")
+    assert contracts is not None
+    [exempt] = [fee for fee in contracts.fees if fee.key == "the-chap-nong-nghiep"]
+    assert exempt.amount == 0 and exempt.basis.startswith("Thông tư 226/2016/TT-BTC Điều 5")
+    assert any("55/2015" in item for item in contracts.to_confirm)  # its decree still in force?
+
+
+def test_the_social_pension_has_its_own_procedure_and_the_allowance_points_to_it() -> None:
+    """Luật BHXH 2024, NĐ 176/2025: from 75 (70 in poor and near-poor households) without a
+    pension, "trợ cấp hưu trí xã hội" — its own procedure (1.014027), not the monthly social
+    allowance of NĐ 20/2021, whose card points to it."""
+    catalogue = load_catalogue(PROCEDURES, COMMUNE)
+    pension = catalogue.get("tro-cap-huu-tri-xa-hoi")
+    allowance = catalogue.get("tro-cap-xa-hoi-hang-thang")
+    assert pension is not None and allowance is not None
+    assert pension.code == "1.014027" and "176/2025" in " ".join(pension.legal_basis)
+    assert "75 tuổi" in pension.applicants and "70 tuổi" in pension.applicants
+    assert pension.sources and pension.to_confirm
+    assert allowance.related[0] == pension.id and "hưu trí xã hội" in allowance.summary
+
+
+def test_no_district_level_in_what_citizens_are_told_to_do() -> None:
+    """Since 01/7/2025 there is no district level: documents and steps do not send anyone there
+    (the law's old wording is quoted in notes, to_confirm and sources, or beside "không còn cấp
+    huyện")."""
+    catalogue = load_catalogue(PROCEDURES, COMMUNE)
+    for p in catalogue:
+        for text in [d.name for d in p.documents] + list(p.steps) + [p.where]:
+            named = re.search(r"\bhuyện\b", text)
+            assert not named or "không còn cấp huyện" in text, (p.id, text)

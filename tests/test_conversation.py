@@ -69,6 +69,17 @@ async def test_related_procedures_are_one_tap_away(chat: Transcript) -> None:
     assert chat.last[0].text.startswith("Cấp bản sao trích lục hộ tịch")
 
 
+async def test_tien_gia_offers_the_social_pension_one_tap_away(chat: Transcript) -> None:
+    """Issue 16 §7: "tiền già" is the monthly social allowance's everyday name, but from 75
+    without a pension the law in force is the social pension (NĐ 176/2025): the card says so on
+    its second line and the pension is its first related procedure."""
+    await chat.say("tiền già")
+    chat.expect("trợ cấp xã hội hàng tháng", "Người từ đủ 75 tuổi không có lương hưu")
+    await chat.press("Thủ tục liên quan")
+    await chat.press("Thực hiện, điều chỉnh, thôi hưởng trợ cấp hưu trí xã hội")
+    chat.expect("từ đủ 75 tuổi", "10 ngày làm việc")
+
+
 async def test_vague_question_offers_choices(chat: Transcript) -> None:
     await chat.say("trợ cấp")
     chat.expect("Có phải ông/bà muốn hỏi")

@@ -541,7 +541,7 @@ def test_calendar_days_ending_on_a_day_off_end_on_the_next_working_day(
 def test_fifteen_hour_rule_for_working_days(
     tmp_path: Path, catalogue: Catalogue, calendar: WorkingCalendar
 ) -> None:
-    """A working-days procedure with cutoff_15h (NĐ 61/2018 Điều 18 k.2): received Fri 9/1 at
+    """A working-days procedure with cutoff_15h (Luật Hộ tịch Điều 5 k.3): received Fri 9/1 at
     15:01 counts from Mon 12/1, so 3 working days end Thu 15/1; at 15:00 it counts from Fri 9/1
     and ends Wed 14/1."""
     original = catalogue.get("xac-nhan-tinh-trang-hon-nhan")

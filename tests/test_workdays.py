@@ -179,12 +179,13 @@ def test_day_off_added_by_overrides() -> None:
     assert calendar.due_date(T(2026, 8, 21, 10, 0), 1) == D(2026, 8, 24)
 
 
-# --- Receipt time and day (NĐ 61/2018 Điều 18 k.2; NĐ 23/2015 Điều 7; BLDS 2015 Điều 147) --------
+# --- Receipt time and day (Luật Hộ tịch Điều 5 k.3; NĐ 23/2015 Điều 7; BLDS 2015 Điều 147) -------
 
 
 def test_receipt_at_15_00_is_on_time_15_01_is_late(cal: WorkingCalendar) -> None:
-    """NĐ 61/2018/NĐ-CP Điều 18 khoản 2: a request received after 15:00 is handled from the next
-    working day. BLDS 2015 Điều 147: the receipt day itself is not counted."""
+    """Luật Hộ tịch 2014 Điều 5 khoản 3 (hộ tịch), NĐ 23/2015/NĐ-CP Điều 7 (chứng thực): a request
+    received after 15:00 is handled on the next working day. BLDS 2015 Điều 147: the receipt day
+    itself is not counted."""
     # Wed 18/11/2026, 1 day: on time → Thu 19/11; late → counted from Thu 19 → Fri 20/11.
     assert cal.start_date(T(2026, 11, 18, 15, 0)) == D(2026, 11, 18)
     assert cal.start_date(T(2026, 11, 18, 15, 1)) == D(2026, 11, 19)
@@ -212,8 +213,9 @@ def test_on_receipt_same_day_or_next(cal: WorkingCalendar) -> None:
 
 
 def test_receipt_on_weekend(cal: WorkingCalendar) -> None:
-    """NĐ 61/2018/NĐ-CP Điều 18 khoản 2 and BLDS 2015 Điều 147: a request received on a day off
-    counts as received on the next working day, which itself is not counted."""
+    """Luật Hộ tịch 2014 Điều 5 khoản 3 / NĐ 23/2015 Điều 7 and BLDS 2015 Điều 147: a request
+    received on a day off counts as received on the next working day, which itself is not
+    counted."""
     # Sat 7/11 morning (before 15:00 does not matter) and Sun 8/11 → start Mon 9/11, 1 day → Tue 10.
     assert cal.start_date(T(2026, 11, 7, 9, 0)) == D(2026, 11, 9)
     assert cal.due_date(T(2026, 11, 7, 9, 0), 1) == D(2026, 11, 10)
@@ -324,7 +326,8 @@ def test_add_working_days_properties(start: D, n: int) -> None:
 )
 def test_due_date_properties(received: T, n: int) -> None:
     cal = _AS_PACKAGE
-    """NĐ 61/2018 Điều 18 k.2 + BLDS 2015 Điều 147: exactly n working days lie in (start, due]."""
+    """The 15:00 rule (Luật Hộ tịch Điều 5 k.3) + BLDS 2015 Điều 147: exactly n working days lie
+    in (start, due]."""
     start = cal.start_date(received)
     due = cal.due_date(received, n)
     assert cal.is_working_day(start) and cal.is_working_day(due)

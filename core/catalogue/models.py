@@ -102,7 +102,9 @@ class ProcessingTime(Strict):
     calendar_days: Annotated[int, Field(ge=0, le=365)] = 0
     # Extra working days allowed by law when verification (xác minh) is needed.
     extra_days_if_verification: Annotated[int, Field(ge=0, le=60)] = 0
-    # NĐ 61/2018 Điều 18 k.2 / NĐ 23/2015 Điều 7: received after 15:00 → the next working day.
+    # Received after 15:00 → the next working day: hộ tịch, Luật Hộ tịch 2014 Điều 5 k.3 (for
+    # civil-status matters without a time limit in the law; NĐ 123/2015 guides that law);
+    # chứng thực, NĐ 23/2015 Điều 7. (NĐ 61/2018 Điều 18 k.2 is about passing a dossier on.)
     cutoff_15h: bool = False
     # True while the commune has not confirmed the time: citizens are told to check it.
     unconfirmed: bool = False
@@ -155,6 +157,9 @@ class Procedure(Strict):
     related: list[ProcedureId] = []
     # Points the commune must confirm before relying on them (shown to officers, not citizens).
     to_confirm: list[NonEmpty] = []
+    # Where the facts were checked, as in PROCEDURE-FACTS.md: "fact — text and article, where it
+    # was read". Third-party copies say so; a fact that could not be checked goes to to_confirm.
+    sources: list[NonEmpty] = []
     law_version: NonEmpty | None = None
     last_reviewed: dt.date
 
