@@ -79,10 +79,11 @@ ROUTES: list[Route] = [
     *ratings.routes,
     *feedback.routes,
     *tickets.routes,
+    # Before the volunteers' buttons: their "tv:h" (the dossiers followed) is the dossiers'.
+    *[r for r in dossiers.routes if r.on is not On.TEXT and r.on is not On.STATE],
     *volunteers.routes,
     *checklists.routes,
     *slips.routes,
-    *[r for r in dossiers.routes if r.on is not On.TEXT and r.on is not On.STATE],
     start.unknown_command_route,
     slips.follow_code,
     *[r for r in dossiers.routes if r.on is On.STATE],

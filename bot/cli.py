@@ -27,7 +27,6 @@ import logging
 import sys
 from pathlib import Path
 from typing import TYPE_CHECKING
-from urllib.parse import urlsplit
 
 from bot import log_redaction
 from bot.app import Dispatcher, load_knowledge, running_services
@@ -47,8 +46,11 @@ from handlers.apologies import apologies_csv
 from handlers.imports import apply_import, plan_import
 from storage.faults import ADVICE, EXIT_CODES, fault_of
 
-if TYPE_CHECKING:  # the Telegram stack is imported only when the Telegram channel runs
+if TYPE_CHECKING:
     from bot.telegram_runner import TelegramOptions
+
+# The Telegram and Zalo stacks (python-telegram-bot; Starlette, uvicorn) are imported inside the
+# functions that run those channels: `motcua chat` and the other commands start without them.
 
 
 # Errors of an import printed on the terminal; the rest are counted (issue 15).
@@ -136,50 +138,6 @@ def _chat(args: argparse.Namespace, settings: Settings) -> int:
     return asyncio.run(_chat_async(args, settings))
 
 
-def telegram_options(args: argparse.Namespace, settings: Settings) -> TelegramOptions | str:
-    """Options for the Telegram channel from settings and flags, or what is missing (Vietnamese)."""
-    from bot.channels.telegram import Pacing
-    from bot.telegram_runner import TelegramOptions
-
-    token = settings.telegram_bot_token.get_secret_value() if settings.telegram_bot_token else ""
-    if not token:
-        return (
-            "Chưa có mã bot Telegram. Tạo bot với @BotFather, rồi đặt biến môi trường "
-            "TELEGRAM_BOT_TOKEN (hoặc ghi vào tệp .env) và chạy lại."
-        )
-    webhook_url = args.webhook_url or settings.telegram_webhook_url
-    secret = args.secret_token or (
-        settings.telegram_webhook_secret.get_secret_value()
-        if settings.telegram_webhook_secret
-        else None
-    )
-    if webhook_url and not webhook_url.startswith("https://"):
-        return f"Địa chỉ webhook phải bắt đầu bằng https:// (đang là «{webhook_url}»)."
-    if webhook_url and not secret:
-        return (
-            "Chế độ webhook cần một mã bí mật để kiểm tra yêu cầu đến từ Telegram: đặt "
-            "TELEGRAM_WEBHOOK_SECRET (1–256 ký tự A–Z, a–z, 0–9, _ và -) hoặc dùng --secret-token."
-        )
-    return TelegramOptions(
-        token=token,
-        base_url=settings.telegram_base_url,
-        base_file_url=settings.telegram_base_file_url,
-        officer_ids=tuple(settings.admins.on("telegram")),
-        allow_groups=settings.telegram_allow_groups,
-        pacing=Pacing(
-            per_second=settings.telegram_messages_per_second,
-            per_chat_interval=settings.telegram_per_chat_interval,
-        ),
-        watch_at=settings.apology_watch_time,
-        webhook_url=webhook_url,
-        listen=args.listen or settings.webhook_listen,
-        port=args.port or settings.webhook_port,
-        url_path=urlsplit(webhook_url).path.lstrip("/") if webhook_url else "",
-        secret_token=secret,
-        max_body=settings.webhook_max_bytes,
-    )
-
-
 async def _run_telegram(options: TelegramOptions, settings: Settings) -> int:
     from bot.telegram_runner import TelegramBot
 
@@ -199,6 +157,8 @@ def _run(args: argparse.Namespace, settings: Settings) -> int:
         from bot.zalo_runner import run_from_cli
 
         return run_from_cli(args, settings)
+    from bot.telegram_runner import telegram_options
+
     options = telegram_options(args, settings)
     if isinstance(options, str):
         print(options, file=sys.stderr)

@@ -7,11 +7,13 @@ apology watch as tasks; on stop, everything closed in reverse order.
 
 from __future__ import annotations
 
+import argparse
 import asyncio
 import contextlib
 import datetime as dt
 import logging
 from dataclasses import dataclass, field
+from urllib.parse import urlsplit
 
 from telegram import Update
 
@@ -28,6 +30,7 @@ from bot.channels.telegram import (
 from bot.delivery import OutboxWorker, RetryPolicy
 from bot.jobs import ApologyWatch
 from bot.lifecycle import hourly, serve_until_signalled
+from bot.settings import Settings
 from bot.webhooks import DEFAULT_MAX_BODY, WebhookServer, build_app, telegram_route
 from handlers.context import Services
 from storage.base import ChatRef
@@ -53,6 +56,47 @@ class TelegramOptions:
     url_path: str = ""
     secret_token: str | None = None
     max_body: int = DEFAULT_MAX_BODY  # a bigger webhook request is refused unread
+
+
+def telegram_options(args: argparse.Namespace, settings: Settings) -> TelegramOptions | str:
+    """Options for the Telegram channel from settings and flags, or what is missing (Vietnamese)."""
+    token = settings.telegram_bot_token.get_secret_value() if settings.telegram_bot_token else ""
+    if not token:
+        return (
+            "Chưa có mã bot Telegram. Tạo bot với @BotFather, rồi đặt biến môi trường "
+            "TELEGRAM_BOT_TOKEN (hoặc ghi vào tệp .env) và chạy lại."
+        )
+    webhook_url = args.webhook_url or settings.telegram_webhook_url
+    secret = args.secret_token or (
+        settings.telegram_webhook_secret.get_secret_value()
+        if settings.telegram_webhook_secret
+        else None
+    )
+    if webhook_url and not webhook_url.startswith("https://"):
+        return f"Địa chỉ webhook phải bắt đầu bằng https:// (đang là «{webhook_url}»)."
+    if webhook_url and not secret:
+        return (
+            "Chế độ webhook cần một mã bí mật để kiểm tra yêu cầu đến từ Telegram: đặt "
+            "TELEGRAM_WEBHOOK_SECRET (1–256 ký tự A–Z, a–z, 0–9, _ và -) hoặc dùng --secret-token."
+        )
+    return TelegramOptions(
+        token=token,
+        base_url=settings.telegram_base_url,
+        base_file_url=settings.telegram_base_file_url,
+        officer_ids=tuple(settings.admins.on("telegram")),
+        allow_groups=settings.telegram_allow_groups,
+        pacing=Pacing(
+            per_second=settings.telegram_messages_per_second,
+            per_chat_interval=settings.telegram_per_chat_interval,
+        ),
+        watch_at=settings.apology_watch_time,
+        webhook_url=webhook_url,
+        listen=args.listen or settings.webhook_listen,
+        port=args.port or settings.webhook_port,
+        url_path=urlsplit(webhook_url).path.lstrip("/") if webhook_url else "",
+        secret_token=secret,
+        max_body=settings.webhook_max_bytes,
+    )
 
 
 class TelegramBot:

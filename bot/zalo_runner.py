@@ -222,8 +222,7 @@ class Channels:
             return cls(ZaloBot(services, zalo_options, extra_routes=page.routes()))
         from urllib.parse import urlsplit
 
-        from bot.cli import telegram_options
-        from bot.telegram_runner import TelegramBot
+        from bot.telegram_runner import TelegramBot, telegram_options  # only with Telegram
 
         options = telegram_options(args, settings)
         if isinstance(options, str):

@@ -13,18 +13,25 @@ from __future__ import annotations
 import datetime as dt
 import re
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
-
-if (
-    TYPE_CHECKING
-):  # the catalogue checks the hours with `parse_session`; workdays reads the catalogue
-    from core.workdays import WorkingCalendar
+from datetime import tzinfo
+from typing import Protocol
 
 # "7:30", "7h30", "7 giờ 30", "07.30", "7h", "13 giờ" — a time of day as communes write it.
 _TIME = r"(\d{1,2})\s*(?::|\.|h|g|giờ)?\s*(\d{2})?"
 _SESSION = re.compile(rf"^\s*{_TIME}\s*(?:-|–|—|đến|tới)\s*{_TIME}\s*$", re.IGNORECASE)
 # How far ahead to look for the next opening: longer than any run of days off (Tết: ~9 days).
 _LOOK_AHEAD_DAYS = 31
+
+
+class WorkingDays(Protocol):
+    """What office hours need of the working-day calendar (`core.workdays.WorkingCalendar`).
+    A protocol, not an import: the catalogue checks the hours with `parse_session`, and the
+    calendar reads the catalogue's files."""
+
+    @property
+    def tz(self) -> tzinfo: ...
+
+    def is_working_day(self, day: dt.date) -> bool: ...
 
 
 class HoursUnreadable(ValueError):
@@ -51,10 +58,10 @@ class OfficeHours:
     """Sessions of a working day (morning, afternoon), on the days the calendar says."""
 
     sessions: tuple[tuple[dt.time, dt.time], ...]
-    calendar: WorkingCalendar
+    calendar: WorkingDays
 
     @classmethod
-    def of(cls, morning: str, afternoon: str, calendar: WorkingCalendar) -> OfficeHours:
+    def of(cls, morning: str, afternoon: str, calendar: WorkingDays) -> OfficeHours:
         return cls((parse_session(morning), parse_session(afternoon)), calendar)
 
     def _day_sessions(self, day: dt.date) -> list[tuple[dt.datetime, dt.datetime]]:

@@ -14,6 +14,7 @@ from core.render import money
 from handlers import procedure_view as view
 from handlers.context import Context, Services
 from handlers.routing import Route, button
+from handlers.start import fallback_buttons
 
 PREFIX = "ck"  # "ck:<procedure id>": within 64 bytes for ids of up to 60 characters
 
@@ -83,8 +84,6 @@ async def checklist_button_pressed(ctx: Context) -> list[Reply]:
     procedure_id = (ctx.message.button or "").partition(":")[2]
     procedure = ctx.catalogue.get(procedure_id)
     if procedure is None:
-        from handlers.start import fallback_buttons
-
         return [ctx.reply("stale_button.j2", fallback_buttons(ctx))]
     text = ctx.render("checklist.j2", **_values(ctx.services, procedure))
     rows = ((Button("Tóm tắt thủ tục", f"p:c:{procedure.id}"),),)

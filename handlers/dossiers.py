@@ -460,6 +460,8 @@ routes: list[Route] = [
     command(unfollow_command, "huytheodoi"),
     command(erase_command, "xoadulieu"),
     button(lookup_button, "menu:lookup"),
+    # "📂 Hồ sơ đang theo dõi" on the volunteers' replies.
+    button(my_dossiers, "tv:h"),
     button(dossier_button, "h"),
     in_state(digits_typed, DossierState.AWAITING_DIGITS),
     in_state(code_state_typed, DossierState.AWAITING_CODE),

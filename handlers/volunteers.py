@@ -305,10 +305,6 @@ async def volunteer_button(ctx: Context) -> list[Reply]:
             return await _name_consent(ctx, arg, confirmed=action == "ky")
         case "y" | "r" if arg:
             return await _decide(ctx, arg, approve=action == "y")
-        case "h":
-            from handlers.dossiers import my_dossiers
-
-            return await my_dossiers(ctx)
         case "m" if arg:
             return await forward_message(ctx, arg)
         case _:

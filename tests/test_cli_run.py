@@ -12,8 +12,9 @@ from pathlib import Path
 import pytest
 
 from bot import cli
-from bot.cli import build_parser, telegram_options
+from bot.cli import build_parser
 from bot.settings import Settings
+from bot.telegram_runner import telegram_options
 from tests.fake_telegram import FakeTelegram
 
 ROOT = Path(__file__).resolve().parent.parent
