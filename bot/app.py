@@ -44,6 +44,7 @@ from handlers import (
     uploads,
     volunteers,
 )
+from handlers.actions import ACTIONS
 from handlers.buttons import HOME_BUTTON
 from handlers.context import Context, Knowledge, LookupPolicy, Services, TicketPolicy
 from handlers.routing import CHOICES, On, Route, typed_choice
@@ -172,6 +173,7 @@ class Dispatcher:
             ctx.first_contact = await self._first_contact(message)
             loaded = ctx.state = await storage.conversations.load_state(ctx.key)
             ctx.message = typed_choice(message, loaded)
+            ctx.action = ACTIONS.decode(ctx.message.button)
             ctx.open_ticket = await tickets.open_ticket_for(ctx)  # issue 21: quiet while open
             route = next((r for r in self.routes if r.matches(ctx)), None)
             replies = await route.handler(ctx) if route else []

@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import Any, Protocol
 
 from core.apologies import ApologyRules
+from core.button_data import Action
 from core.care import CarePolicy, VolunteerRoster
 from core.catalogue import Catalogue
 from core.chat_rate import RatePolicy
@@ -141,6 +142,8 @@ class Context:
     files: FileSource | None = None  # the channel's way to fetch a file sent in the chat
     # Issue 21: the chat's open ticket, looked up by the dispatcher for free text and photos.
     open_ticket: Ticket | None = None
+    # The pressed button's action, decoded by the dispatcher (None: no button, or old data).
+    action: Action | None = None
     _memory_changed: bool = False
 
     @property

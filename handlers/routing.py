@@ -5,18 +5,21 @@ from __future__ import annotations
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, replace
 from enum import Enum, auto
+from typing import TypeVar
 
+from core.button_data import Action
 from core.messages import Button, IncomingMessage, Reply
 from handlers.context import Context
 from storage.base import ConversationState
 
 Handler = Callable[[Context], Awaitable[list[Reply]]]
+A = TypeVar("A", bound=Action)
 
 
 class On(Enum):
     COMMAND = auto()  # /name, matched against `names`
     ANY_COMMAND = auto()  # any /name not taken earlier
-    BUTTON = auto()  # button data "prefix" or "prefix:…", prefixes in `names`
+    BUTTON = auto()  # a button whose data decodes to one of `actions` (handlers.actions)
     STATE = auto()  # free text while the conversation is in one of the states in `names`
     TEXT = auto()  # any free text
     FILE = auto()  # a document
@@ -31,6 +34,7 @@ class Route:
     names: tuple[str, ...] = ()
     # A further condition on the message (e.g. "the text carries a receipt code").
     when: Callable[[Context], bool] | None = None
+    actions: tuple[type[Action], ...] = ()  # On.BUTTON: the decoded actions it answers
 
     def matches(self, ctx: Context) -> bool:
         return self._kind_matches(ctx) and (self.when is None or self.when(ctx))
@@ -44,6 +48,8 @@ class Route:
                 return command is not None and command[0] in self.names
             case On.ANY_COMMAND:
                 return command is not None
+            case On.BUTTON if self.actions:
+                return isinstance(ctx.action, self.actions)
             case On.BUTTON:
                 data = message.button
                 return data is not None and any(
@@ -75,6 +81,22 @@ def command(handler: Handler, *names: str) -> Route:
 
 def button(handler: Handler, *prefixes: str) -> Route:
     return Route(On.BUTTON, handler, prefixes)
+
+
+def pressed(handler: Callable[[Context, A], Awaitable[list[Reply]]], action: type[A]) -> Route:
+    """A button route whose handler receives the decoded action (its fields typed)."""
+
+    async def run(ctx: Context) -> list[Reply]:
+        decoded = ctx.action
+        assert isinstance(decoded, action)
+        return await handler(ctx, decoded)
+
+    return Route(On.BUTTON, run, actions=(action,))
+
+
+def tapped(handler: Handler, *actions: type[Action]) -> Route:
+    """A button route for actions without fields: the handler needs only the context."""
+    return Route(On.BUTTON, handler, actions=actions)
 
 
 def in_state(handler: Handler, *states: str) -> Route:
