@@ -162,7 +162,7 @@ def analyse(text: str, lexicon: Lexicon, vocabulary: Vocabulary) -> Analysis:
             and words[i].sentence >= last_need
             and _surely(words[i], kinds[Mark.QUESTION])
         )
-        or (Mark.TOPIC in kinds and _surely(words[i], kinds[Mark.TOPIC]))
+        or (Mark.TOPIC in kinds and not consumed[i] and _surely(words[i], kinds[Mark.TOPIC]))
         for i, kinds in marks.items()
     )
     # "… có được vô hộ nghèo không?" asks for the procedure; "thư viện có cho mượn sách không?"
@@ -225,6 +225,7 @@ def _decode(word: Word, lexicon: Lexicon, vocabulary: Vocabulary) -> Word:
         or key in lexicon.abbreviations
         or key in lexicon.ambiguous
         or key in lexicon.dialect
+        or key in lexicon.known_words  # "of", "marriage": written as meant
         or (key.isalpha() and is_syllable(key))
     ):
         return word

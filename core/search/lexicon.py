@@ -3,7 +3,8 @@
 Phrases of the aspects, needs and document questions may be written as small patterns, so the
 file lists ways of asking rather than sentences: `[a|b c]` is one of the alternatives,
 `(a|b)` one of them or nothing. "cần (những) [gì|chi]" stands for "cần gì", "cần chi",
-"cần những gì", "cần những chi".
+"cần những gì", "cần những chi". A word class, `<người>`, stands for the alternatives listed
+under `classes` ("[<người>] đi thay": "con đi thay", "hàng xóm đi thay"…).
 """
 
 from __future__ import annotations
@@ -99,6 +100,8 @@ class _LexiconFile(BaseModel):
     questions: list[str] = []
     other_topics: list[str] = []
     document_question: _DocumentQuestion = _DocumentQuestion()
+    # Word classes used inside patterns: name → alternatives ("người": [con, cháu, vợ…]).
+    classes: dict[str, list[str]] = {}
 
 
 class _Skip(StrEnum):
@@ -118,7 +121,8 @@ class Mark(StrEnum):
 
 
 _PATTERN_PART = re.compile(r"\[([^\]]*)\]|\(([^)]*)\)|([^\s\[\]()]+)")
-_PATTERN_SIGNS = re.compile(r"[\[\]()|]")
+_PATTERN_SIGNS = re.compile(r"[\[\]()|<>]")
+_CLASS = re.compile(r"<([^<>]+)>")
 
 
 @lru_cache(maxsize=65536)
@@ -285,6 +289,18 @@ class Lexicon:
 
     @classmethod
     def from_file(cls, data: _LexiconFile) -> Lexicon:
+        classes = {name: "|".join(words) for name, words in data.classes.items()}
+        data = data.model_copy(
+            update={
+                "aspects": {
+                    aspect: [_with_classes(p, classes) for p in patterns]
+                    for aspect, patterns in data.aspects.items()
+                },
+                "needs": [_with_classes(p, classes) for p in data.needs],
+                "other_topics": [_with_classes(p, classes) for p in data.other_topics],
+            }
+        )
+
         def table(patterns: Iterable[tuple[str, T]]) -> PhraseTable[T]:
             return PhraseTable((parse_pattern(p), value) for p, value in patterns)
 
@@ -330,6 +346,19 @@ class Lexicon:
             document_max_words=data.document_question.max_words,
             known_words=frozenset(word for p in patterns for word in pattern_words(p)),
         )
+
+
+def _with_classes(pattern: str, classes: dict[str, str]) -> str:
+    """ "[<người>] đi thay" → "[con|cháu|…] đi thay"; an unknown class is an error in the file."""
+
+    def expand(match: re.Match[str]) -> str:
+        name = match.group(1).strip()
+        if name not in classes:
+            problem = f"chưa khai báo nhóm từ <{name}> ở mục classes"
+            raise CatalogueInvalid([CatalogueError("lexicon.yaml", None, problem)])
+        return classes[name]
+
+    return _CLASS.sub(expand, pattern)
 
 
 def _ambiguous_expansion(text: str) -> tuple[tuple[PhraseWord, ...], ...]:
