@@ -57,7 +57,8 @@ log = logging.getLogger(__name__)
 # 0. A photo sent while a question for an officer is written or answered is part of it (issue 21);
 #    any other photo gets the "please type" reply of start's routes.
 # 1. Commands and buttons are explicit, so they come first and always win over conversation state.
-# 2. Unknown /commands get help rather than a procedure search for "/xyz".
+# 2. A button whose data no action reads (an old or forged one) is "this button is old";
+#    unknown /commands get help rather than a procedure search for "/xyz".
 # 3. Then free text: while a step waits for a code or digits, it goes there (dossiers' state
 #    routes); while an officer answers the person's question, it goes to the officer (issue 21:
 #    the bot stays quiet); a message carrying a receipt code is a lookup (dossiers' last route);
@@ -80,11 +81,11 @@ ROUTES: list[Route] = [
     *ratings.routes,
     *feedback.routes,
     *tickets.routes,
-    # Before the volunteers' buttons: their "tv:h" (the dossiers followed) is the dossiers'.
     *[r for r in dossiers.routes if r.on is not On.TEXT and r.on is not On.STATE],
     *volunteers.routes,
     *checklists.routes,
     *slips.routes,
+    start.stale_button_route,
     start.unknown_command_route,
     slips.follow_code,
     *[r for r in dossiers.routes if r.on is On.STATE],

@@ -57,7 +57,7 @@ class ShowSection(Action, prefix="p"):
     procedure_id: str
 
 
-def show_card(procedure_id: str) -> ShowSection:
+def procedure_card(procedure_id: str) -> ShowSection:
     return ShowSection("c", procedure_id)
 
 

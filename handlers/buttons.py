@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from core.messages import Button
+from handlers.actions import Contact, GoHome, LookupPrompt
 
-HOME_BUTTON = Button("🏠 Về đầu", "menu:start")
-CONTACT_BUTTON = Button("📞 Gọi cho Bộ phận Một cửa", "menu:contact")
-LOOKUP_BUTTON = Button("🔎 Tra cứu hồ sơ đã nộp", "menu:lookup")
+HOME_BUTTON = GoHome().button("🏠 Về đầu")
+CONTACT_BUTTON = Contact().button("📞 Gọi cho Bộ phận Một cửa")
+LOOKUP_BUTTON = LookupPrompt().button("🔎 Tra cứu hồ sơ đã nộp")

@@ -1,7 +1,7 @@
 """A procedure's checklist to print or forward: documents with boxes to tick, fees, time, where
 to go and the office's hours — as a chat message and a printable A5 PDF (core.checklist_pdf;
 phones open a PDF, not HTML), so that a volunteer can hand it to an elder. Button
-"ck:<procedure id>" on the card."""
+`PrintChecklist` on the card."""
 
 from __future__ import annotations
 
@@ -9,14 +9,13 @@ import asyncio
 
 from core.catalogue.models import Procedure
 from core.checklist_pdf import Checklist, ChecklistDocument, checklist_pdf
-from core.messages import Button, OutgoingFile, Reply
+from core.messages import OutgoingFile, Reply
 from core.render import money
 from handlers import procedure_view as view
+from handlers.actions import PrintChecklist, procedure_card
 from handlers.context import Context, Services
-from handlers.routing import Route, button
+from handlers.routing import Route, pressed
 from handlers.start import fallback_buttons
-
-PREFIX = "ck"  # "ck:<procedure id>": within 64 bytes for ids of up to 60 characters
 
 
 def _values(services: Services, procedure: Procedure) -> dict[str, object]:
@@ -80,17 +79,16 @@ async def printable(services: Services, procedure: Procedure) -> OutgoingFile:
     return await asyncio.to_thread(printable_checklist, services, procedure)
 
 
-async def checklist_button_pressed(ctx: Context) -> list[Reply]:
-    procedure_id = (ctx.message.button or "").partition(":")[2]
-    procedure = ctx.catalogue.get(procedure_id)
+async def checklist_button_pressed(ctx: Context, action: PrintChecklist) -> list[Reply]:
+    procedure = ctx.catalogue.get(action.procedure_id)
     if procedure is None:
         return [ctx.reply("stale_button.j2", fallback_buttons(ctx))]
     text = ctx.render("checklist.j2", **_values(ctx.services, procedure))
-    rows = ((Button("Tóm tắt thủ tục", f"p:c:{procedure.id}"),),)
+    rows = ((procedure_card(procedure.id).button("Tóm tắt thủ tục"),),)
     return [
         Reply(text=text, buttons=rows, format=ctx.format),
         ctx.reply("checklist_print.j2", file=await printable(ctx.services, procedure)),
     ]
 
 
-routes: list[Route] = [button(checklist_button_pressed, PREFIX)]
+routes: list[Route] = [pressed(checklist_button_pressed, PrintChecklist)]

@@ -32,10 +32,32 @@ from core.officers import AuditAction
 from core.outbox import OutboxKind
 from core.receipt_codes import code_key, find_codes, looks_like_code
 from handlers import procedures, tickets, volunteers
+from handlers.actions import (
+    AskToFollow,
+    Contact,
+    DeclineFollow,
+    EraseMyData,
+    Follow,
+    KeepMyData,
+    LookupPrompt,
+    MyDossiers,
+    Unfollow,
+    ViewDossier,
+    procedure_card,
+)
 from handlers.buttons import CONTACT_BUTTON, HOME_BUTTON
 from handlers.context import Context, Services
 from handlers.officers import audit
-from handlers.routing import CHOICES, Route, button, choice_data, command, in_state, text_when
+from handlers.routing import (
+    CHOICES,
+    Route,
+    choice_data,
+    command,
+    in_state,
+    pressed,
+    tapped,
+    text_when,
+)
 from handlers.ticket_buttons import ask_button
 from storage.base import ChatRef, LookupView, OutboxMessage
 
@@ -52,7 +74,7 @@ CONSENT_TEXT = (
 
 
 # Button-first (issue 7): every end of a path leaves a tap to go on.
-AFTER_FOLLOW_ROWS = [[Button("📂 Hồ sơ đang theo dõi", "tv:h")], [HOME_BUTTON]]
+AFTER_FOLLOW_ROWS = [[MyDossiers().button("📂 Hồ sơ đang theo dõi")], [HOME_BUTTON]]
 
 
 # -- entering a code --------------------------------------------------------------------------
@@ -73,7 +95,7 @@ async def lookup_command(ctx: Context) -> list[Reply]:
 async def lookup_button(ctx: Context) -> list[Reply]:
     # Button-first (issue 7): the dossiers already followed are one tap away.
     follows = await ctx.storage.follows.follows(ctx.chat)
-    rows = [[Button(f"📂 Hồ sơ đang theo dõi ({len(follows)})", "tv:h")]] if follows else []
+    rows = [[MyDossiers().button(f"📂 Hồ sơ đang theo dõi ({len(follows)})")]] if follows else []
     return await await_code(ctx, "lookup_prompt.j2", rows)
 
 
@@ -325,19 +347,19 @@ async def status_card(
     procedure = ctx.catalogue.get(dossier.procedure_id)
     events = await ctx.storage.dossiers.dossier_events(dossier.code_key, limit=4)
     if following:
-        follow = Button("🔕 Bỏ theo dõi", f"h:u:{dossier.code_key}")
+        follow = Unfollow(dossier.code_key).button("🔕 Bỏ theo dõi")
     elif one_tap_follow:
-        follow = Button("✅ Đồng ý theo dõi", f"h:y:{dossier.code_key}")
+        follow = Follow(dossier.code_key).button("✅ Đồng ý theo dõi")
     else:
-        follow = Button("🔔 Theo dõi hồ sơ này", f"h:f:{dossier.code_key}")
+        follow = AskToFollow(dossier.code_key).button("🔔 Theo dõi hồ sơ này")
     rows = [[follow]]
     # A volunteer sees the full name only with the person's consent for this dossier (issue 7).
     name_shown = following and await volunteers.may_see_name(ctx, dossier.code_key)
     if following and ctx.is_volunteer and not name_shown:
         rows.append([volunteers.name_consent_button(dossier.code_key)])
     if procedure is not None:
-        rows.append([Button("📄 Xem thủ tục", f"p:c:{procedure.id}")])
-    rows.append([Button("📞 Gọi cho Bộ phận Một cửa", "menu:contact")])
+        rows.append([procedure_card(procedure.id).button("📄 Xem thủ tục")])
+    rows.append([Contact().button("📞 Gọi cho Bộ phận Một cửa")])
     values = card_values(ctx.services, dossier, events, apology, ctx.now().date())
     if name_shown:
         values["masked_name"] = dossier.applicant_name
@@ -378,46 +400,68 @@ def card_values(
     }
 
 
-async def dossier_button(ctx: Context) -> list[Reply]:
-    parts = (ctx.message.button or "").split(":", 2)
-    action, key = (parts[1], parts[2]) if len(parts) == 3 else (parts[-1], "")
-    match action:
-        case "x":
-            await tickets.close_before_erasing(ctx)  # issue 21: the officer is told
-            await ctx.storage.chats.forget_chat(ctx.chat)
-            ctx.services.volunteers.remove(ctx.message.channel, ctx.message.user_id)
-            return [ctx.reply("erase_done.j2", [[HOME_BUTTON]])]
-        case "n":
-            await ctx.clear_state()
-            return [ctx.reply("consent_declined.j2", [[HOME_BUTTON]])]
-        case "k":  # "Không xóa"
-            return [ctx.reply("erase_kept.j2", [[HOME_BUTTON]])]
-    if action == "u":  # the chat's own follow: nothing to prove, nothing to reveal
-        dossier = await ctx.storage.dossiers.get_dossier(key) if key else None
-        if not await ctx.storage.follows.unfollow(ctx.chat, key, ctx.now()) or dossier is None:
-            return [ctx.reply("unfollow_unknown.j2", [[HOME_BUTTON]], code=key)]
-        return [ctx.reply("unfollow_done.j2", [[HOME_BUTTON]], code=dossier.code)]
-    # Button data can be forged: a button naming a dossier the chat has not proven is a lookup
-    # like any other (the digits asked, alike for every code, failures counted).
+async def erase_pressed(ctx: Context) -> list[Reply]:
+    await tickets.close_before_erasing(ctx)  # issue 21: the officer is told
+    await ctx.storage.chats.forget_chat(ctx.chat)
+    ctx.services.volunteers.remove(ctx.message.channel, ctx.message.user_id)
+    return [ctx.reply("erase_done.j2", [[HOME_BUTTON]])]
+
+
+async def follow_declined(ctx: Context) -> list[Reply]:
+    await ctx.clear_state()
+    return [ctx.reply("consent_declined.j2", [[HOME_BUTTON]])]
+
+
+async def erase_kept(ctx: Context) -> list[Reply]:  # "Không xóa"
+    return [ctx.reply("erase_kept.j2", [[HOME_BUTTON]])]
+
+
+async def unfollow_pressed(ctx: Context, action: Unfollow) -> list[Reply]:
+    """The chat's own follow: nothing to prove, nothing to reveal."""
+    key = action.code_key
+    dossier = await ctx.storage.dossiers.get_dossier(key) if key else None
+    if not await ctx.storage.follows.unfollow(ctx.chat, key, ctx.now()) or dossier is None:
+        return [ctx.reply("unfollow_unknown.j2", [[HOME_BUTTON]], code=key)]
+    return [ctx.reply("unfollow_done.j2", [[HOME_BUTTON]], code=dossier.code)]
+
+
+async def _proven(ctx: Context, key: str) -> tuple[Dossier, LookupView] | None:
+    """Button data can be forged: a button naming a dossier the chat has not proven (None) is
+    answered as a lookup like any other (the digits asked, alike for every code, failures
+    counted)."""
     view = await _find(ctx, key)
-    dossier, following = view.dossier, view.following
-    if dossier is None or _needs_digits(ctx, dossier, following):
-        return await lookup(ctx, key)
+    if view.dossier is None or _needs_digits(ctx, view.dossier, view.following):
+        return None
     await volunteers.sync_role(ctx)
-    match action:
-        case "f":
-            rows = [
-                [Button("✅ Đồng ý theo dõi", f"h:y:{key}")],
-                [Button("Không, cảm ơn", "h:n")],
-            ]
-            return [ctx.reply("follow_consent.j2", rows, code=dossier.code)]
-        case "y":
-            await ctx.storage.follows.follow(ctx.chat, key, None, CONSENT_TEXT, ctx.now())
-            if ctx.is_volunteer:  # whose dossier is it? ("Bà Lan – khai sinh cháu")
-                return await volunteers.ask_label(ctx, dossier)
-            return [ctx.reply("follow_done.j2", AFTER_FOLLOW_ROWS, code=dossier.code)]
-        case _:  # "v": view
-            return await open_dossier(ctx, dossier, following, view.apology)
+    return view.dossier, view
+
+
+async def ask_to_follow(ctx: Context, action: AskToFollow) -> list[Reply]:
+    if (proven := await _proven(ctx, action.code_key)) is None:
+        return await lookup(ctx, action.code_key)
+    dossier, _ = proven
+    rows = [
+        [Follow(action.code_key).button("✅ Đồng ý theo dõi")],
+        [DeclineFollow().button("Không, cảm ơn")],
+    ]
+    return [ctx.reply("follow_consent.j2", rows, code=dossier.code)]
+
+
+async def follow_pressed(ctx: Context, action: Follow) -> list[Reply]:
+    if (proven := await _proven(ctx, action.code_key)) is None:
+        return await lookup(ctx, action.code_key)
+    dossier, _ = proven
+    await ctx.storage.follows.follow(ctx.chat, action.code_key, None, CONSENT_TEXT, ctx.now())
+    if ctx.is_volunteer:  # whose dossier is it? ("Bà Lan – khai sinh cháu")
+        return await volunteers.ask_label(ctx, dossier)
+    return [ctx.reply("follow_done.j2", AFTER_FOLLOW_ROWS, code=dossier.code)]
+
+
+async def view_pressed(ctx: Context, action: ViewDossier) -> list[Reply]:
+    if (proven := await _proven(ctx, action.code_key)) is None:
+        return await lookup(ctx, action.code_key)
+    dossier, view = proven
+    return await open_dossier(ctx, dossier, view.following, view.apology)
 
 
 # -- followed dossiers, unfollowing, erasing ---------------------------------------------------
@@ -426,7 +470,7 @@ async def dossier_button(ctx: Context) -> list[Reply]:
 async def my_dossiers(ctx: Context) -> list[Reply]:
     await volunteers.sync_role(ctx)
     follows = await ctx.storage.follows.follows(ctx.chat)
-    rows = [[Button(f"Xem {f.dossier.code}", f"h:v:{f.dossier.code_key}")] for f in follows]
+    rows = [[ViewDossier(f.dossier.code_key).button(f"Xem {f.dossier.code}")] for f in follows]
     rows += volunteers.forward_buttons(ctx, follows)
     names = {f.dossier.procedure_id: _procedure_name(ctx, f.dossier) for f in follows}
     labels = {status: info.label for status, info in STATUS_INFO.items()}
@@ -440,12 +484,12 @@ async def unfollow_command(ctx: Context) -> list[Reply]:
         removed = await ctx.storage.follows.unfollow(ctx.chat, key, ctx.now())
         return [ctx.reply("unfollow_done.j2" if removed else "unfollow_unknown.j2", code=typed)]
     follows = await ctx.storage.follows.follows(ctx.chat)
-    rows = [[Button(f"Bỏ theo dõi {f.dossier.code}", f"h:u:{f.dossier.code_key}")] for f in follows]
+    rows = [[Unfollow(f.dossier.code_key).button(f"Bỏ theo dõi {f.dossier.code}")] for f in follows]
     return [ctx.reply("unfollow_choose.j2", rows, count=len(follows))]
 
 
 async def erase_command(ctx: Context) -> list[Reply]:
-    rows = [[Button("🗑 Xóa dữ liệu của tôi", "h:x")], [Button("Không xóa", "h:k")]]
+    rows = [[EraseMyData().button("🗑 Xóa dữ liệu của tôi")], [KeepMyData().button("Không xóa")]]
     return [ctx.reply("erase_confirm.j2", rows, volunteer=ctx.is_volunteer)]
 
 
@@ -459,10 +503,15 @@ routes: list[Route] = [
     command(my_dossiers, "hoso"),
     command(unfollow_command, "huytheodoi"),
     command(erase_command, "xoadulieu"),
-    button(lookup_button, "menu:lookup"),
-    # "📂 Hồ sơ đang theo dõi" on the volunteers' replies.
-    button(my_dossiers, "tv:h"),
-    button(dossier_button, "h"),
+    tapped(lookup_button, LookupPrompt),
+    tapped(my_dossiers, MyDossiers),
+    pressed(view_pressed, ViewDossier),
+    pressed(ask_to_follow, AskToFollow),
+    pressed(follow_pressed, Follow),
+    tapped(follow_declined, DeclineFollow),
+    pressed(unfollow_pressed, Unfollow),
+    tapped(erase_pressed, EraseMyData),
+    tapped(erase_kept, KeepMyData),
     in_state(digits_typed, DossierState.AWAITING_DIGITS),
     in_state(code_state_typed, DossierState.AWAITING_CODE),
     # A message that carries a receipt code is a lookup, not a procedure question.

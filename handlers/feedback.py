@@ -10,12 +10,14 @@ from __future__ import annotations
 from enum import StrEnum
 
 from core.care import FEEDBACK_MAX_CHARS, FEEDBACK_MIN_CHARS
-from core.messages import Button, Reply
+from core.messages import Reply
 from core.officers import AuditAction
 from core.text import fold
+from handlers.actions import AnswerFeedback, CancelFeedback, WriteFeedback
+from handlers.buttons import HOME_BUTTON
 from handlers.context import Context, Services
 from handlers.officers import audit_entry, officers_only
-from handlers.routing import Route, button, button_action, command, in_state
+from handlers.routing import Route, command, in_state, pressed, tapped
 from storage.base import ChatRef
 
 
@@ -25,6 +27,7 @@ class FeedbackState(StrEnum):
 
 
 LIST_SIZE = 10
+CANCEL_ROWS = [[CancelFeedback().button("Hủy")]]
 
 
 async def officer_chats(services: Services, channel: str) -> list[ChatRef]:
@@ -42,8 +45,19 @@ async def feedback_command(ctx: Context) -> list[Reply]:
     _, typed = ctx.message.command or ("", "")
     if typed.strip():
         return await _receive(ctx, typed)
+    return await write_pressed(ctx)
+
+
+async def write_pressed(ctx: Context) -> list[Reply]:
+    """/phananh, or "Gửi phản ánh, kiến nghị" on the office's contact card."""
     await ctx.set_state(FeedbackState.WRITING)
-    return [ctx.reply("feedback_prompt.j2", [[Button("Hủy", "pa:n")]])]
+    return [ctx.reply("feedback_prompt.j2", CANCEL_ROWS)]
+
+
+async def cancel_pressed(ctx: Context) -> list[Reply]:
+    """The person (or an officer) stops writing."""
+    await ctx.clear_state()
+    return [ctx.reply("feedback_cancelled.j2", HOME_ROWS)]
 
 
 async def feedback_typed(ctx: Context) -> list[Reply]:
@@ -52,7 +66,7 @@ async def feedback_typed(ctx: Context) -> list[Reply]:
 
 # Typed instead of tapped (Zalo, or a keyboard without the button): leaving, not feedback.
 CANCEL_WORDS = frozenset({"huy", "huy bo", "thoi", "bo qua", "khong gui"})
-HOME_ROWS = [[Button("🏠 Về đầu", "menu:start")]]
+HOME_ROWS = [[HOME_BUTTON]]
 
 
 async def _receive(ctx: Context, text: str) -> list[Reply]:
@@ -62,7 +76,7 @@ async def _receive(ctx: Context, text: str) -> list[Reply]:
         return [ctx.reply("feedback_cancelled.j2", HOME_ROWS)]
     if len(text) < FEEDBACK_MIN_CHARS:
         await ctx.set_state(FeedbackState.WRITING)
-        return [ctx.reply("feedback_short.j2", [[Button("Hủy", "pa:n")]], officer=False)]
+        return [ctx.reply("feedback_short.j2", CANCEL_ROWS, officer=False)]
     officers = await officer_chats(ctx.services, ctx.message.channel)
     item = await ctx.storage.care.create_feedback(
         ctx.chat, text[:FEEDBACK_MAX_CHARS], ctx.now(), officers
@@ -83,27 +97,20 @@ async def feedback_list_command(ctx: Context) -> list[Reply]:
 async def _list_reply(ctx: Context, note: str | None = None) -> Reply:
     open_items = await ctx.storage.care.feedback_items(answered=False, limit=LIST_SIZE)
     answered = await ctx.storage.care.feedback_items(answered=True, limit=5)
-    rows = [[Button(f"Trả lời {f.number}", f"pa:a:{f.id}")] for f in open_items]
+    rows = [[AnswerFeedback(f.id).button(f"Trả lời {f.number}")] for f in open_items]
     return ctx.reply("feedback_list.j2", rows, open_items=open_items, answered=answered, note=note)
 
 
-async def feedback_button(ctx: Context) -> list[Reply]:
-    action, arg = button_action(ctx)
-    if action == "w":  # "Gửi phản ánh, kiến nghị" on the office's contact card
-        await ctx.set_state(FeedbackState.WRITING)
-        return [ctx.reply("feedback_prompt.j2", [[Button("Hủy", "pa:n")]])]
-    if action == "n":  # the person (or an officer) cancels writing
-        await ctx.clear_state()
-        return [ctx.reply("feedback_cancelled.j2", HOME_ROWS)]
+async def answer_pressed(ctx: Context, action: AnswerFeedback) -> list[Reply]:
     if refused := officers_only(ctx):
         return refused
-    item = await ctx.storage.care.get_feedback(int(arg)) if arg.isdigit() else None
-    if action != "a" or item is None:
+    item = await ctx.storage.care.get_feedback(action.feedback_id)
+    if item is None:
         return [ctx.reply("feedback_unknown.j2")]
     if item.answered:
         return [await _list_reply(ctx, note=f"Phản ánh {item.number} đã được trả lời.")]
     await ctx.set_state(FeedbackState.ANSWERING, feedback_id=item.id)
-    return [ctx.reply("feedback_answer_prompt.j2", [[Button("Hủy", "pa:n")]], f=item)]
+    return [ctx.reply("feedback_answer_prompt.j2", CANCEL_ROWS, f=item)]
 
 
 async def answer_typed(ctx: Context) -> list[Reply]:
@@ -115,7 +122,7 @@ async def answer_typed(ctx: Context) -> list[Reply]:
         await ctx.clear_state()
         return [ctx.reply("feedback_cancelled.j2")]
     if len(answer) < FEEDBACK_MIN_CHARS:
-        return [ctx.reply("feedback_short.j2", [[Button("Hủy", "pa:n")]], officer=True)]
+        return [ctx.reply("feedback_short.j2", CANCEL_ROWS, officer=True)]
     feedback_id = int(ctx.state.data.get("feedback_id", 0))
     item = await ctx.storage.care.get_feedback(feedback_id)
     await ctx.clear_state()
@@ -140,7 +147,9 @@ def _sent_note(number: str, reached: bool) -> str:
 routes: list[Route] = [
     command(feedback_command, "phananh"),
     command(feedback_list_command, "phananh_ds"),
-    button(feedback_button, "pa"),
+    tapped(write_pressed, WriteFeedback),
+    tapped(cancel_pressed, CancelFeedback),
+    pressed(answer_pressed, AnswerFeedback),
     in_state(feedback_typed, FeedbackState.WRITING),
     in_state(answer_typed, FeedbackState.ANSWERING),
 ]

@@ -7,6 +7,7 @@ from core.catalogue.models import DocumentKind, FilingMethod, Procedure, Process
 from core.messages import Button
 from core.render import money
 from core.text import fold
+from handlers.actions import PrintChecklist, ShowSection
 from handlers.buttons import HOME_BUTTON
 
 DOCUMENT_KIND = {
@@ -30,7 +31,7 @@ FILING = {
     FilingMethod.POSTAL: "Gửi qua bưu điện",
 }
 
-# Button data: "p:<section>:<procedure id>" stays within 64 bytes for ids of up to 60 characters.
+# A section's button (handlers.actions.ShowSection) names one of these keys.
 SECTIONS = {
     "c": "Tóm tắt thủ tục",
     "g": "📄 Giấy tờ cần chuẩn bị",
@@ -81,7 +82,7 @@ def field_slug(field: str) -> str:
 
 
 def section_button(section: str, procedure: Procedure) -> Button:
-    return Button(SECTIONS[section], f"p:{section}:{procedure.id}")
+    return ShowSection(section, procedure.id).button(SECTIONS[section])
 
 
 def card_buttons(
@@ -93,6 +94,6 @@ def card_buttons(
         rows.append(["c"])
     buttons = [[section_button(s, procedure) for s in row] for row in rows if row]
     if skip in ("", "g"):  # the checklist to print or forward (handlers/checklists.py)
-        buttons.append([Button("🖨 Danh sách giấy tờ để in, gửi", f"ck:{procedure.id}")])
+        buttons.append([PrintChecklist(procedure.id).button("🖨 Danh sách giấy tờ để in, gửi")])
     buttons.append([HOME_BUTTON])
     return buttons

@@ -12,11 +12,12 @@ from dataclasses import replace
 from enum import StrEnum
 
 from core.catalogue.models import Procedure
-from core.messages import Button, Reply
+from core.messages import Reply
 from core.search import Aspect, SearchResult
 from handlers import procedure_view as view
+from handlers.actions import Contact, ListFields, ShowSection, procedure_card
 from handlers.context import Context
-from handlers.routing import Route, button, command
+from handlers.routing import Route, command, pressed
 from handlers.start import fallback_buttons, main_menu, small_talk_reply
 
 
@@ -120,7 +121,7 @@ def _offer_close_second(ctx: Context, result: SearchResult, replies: list[Reply]
     if other is None or first.score - second.score > CLOSE_SECOND:
         return replies
     last = replies[-1]
-    button = Button(f"Hoặc: {other.name}", f"p:c:{other.id}")
+    button = procedure_card(other.id).button(f"Hoặc: {other.name}")
     return [*replies[:-1], replace(last, buttons=(*last.buttons, (button,)))]
 
 
@@ -142,16 +143,14 @@ def section_reply(ctx: Context, section: str, procedure: Procedure) -> Reply:
             return ctx.reply("section_who.j2", buttons, p=procedure)
         case "r":
             related = ctx.catalogue.related(procedure)
-            rows = [[Button(r.name, f"p:c:{r.id}")] for r in related]
+            rows = [[procedure_card(r.id).button(r.name)] for r in related]
             return ctx.reply("section_related.j2", rows + buttons, p=procedure, related=related)
         case _:
             return card_reply(ctx, procedure)
 
 
-async def section_button(ctx: Context) -> list[Reply]:
-    parts = (ctx.message.button or "").split(":", 2)
-    section, procedure_id = (parts[1], parts[2]) if len(parts) == 3 else ("", "")
-    procedure = ctx.catalogue.get(procedure_id)
+async def section_button(ctx: Context, action: ShowSection) -> list[Reply]:
+    section, procedure = action.section, ctx.catalogue.get(action.procedure_id)
     if procedure is None or section not in view.SECTIONS:
         # The catalogue changed since the button was shown.
         return [ctx.reply("stale_button.j2", fallback_buttons(ctx))]
@@ -163,22 +162,22 @@ async def section_button(ctx: Context) -> list[Reply]:
 
 def choices_reply(ctx: Context, result: SearchResult) -> Reply:
     procedures = [p for p in (ctx.catalogue.get(c.id) for c in result.candidates[:4]) if p]
-    rows = [[Button(p.name, f"p:c:{p.id}")] for p in procedures]
-    rows.append([Button("Không phải — xem theo lĩnh vực", "menu:fields")])
+    rows = [[procedure_card(p.id).button(p.name)] for p in procedures]
+    rows.append([ListFields().button("Không phải — xem theo lĩnh vực")])
     return ctx.reply("choices.j2", rows, procedures=procedures)
 
 
 def referral_reply(ctx: Context, result: SearchResult) -> Reply:
     referral = next(r for r in ctx.catalogue.referrals if r.id == result.referral)
     rows = [
-        [Button("Xem các thủ tục làm tại xã", "menu:fields")],
-        [Button("📞 Gọi cho Bộ phận Một cửa", "menu:contact")],
+        [ListFields().button("Xem các thủ tục làm tại xã")],
+        [Contact().button("📞 Gọi cho Bộ phận Một cửa")],
     ]
     return ctx.reply("referral.j2", rows, referral=referral)
 
 
 routes: list[Route] = [
     command(ask_command, "thutuc"),
-    button(section_button, "p"),
+    pressed(section_button, ShowSection),
 ]
 # Free text is the last resort of the wiring in bot/app.py: `question` is registered there.

@@ -2,9 +2,9 @@
 
 When a dossier is returned, the notice each follower gets carries the first question (only the
 first "returned" event of a dossier asks: no second ask). The answers so far travel in the
-button data ("dg:<code key>:<answers>"), so the person can answer hours later; the rating is
-stored when the third answer comes, once per chat. Button data can be forged: only a chat that
-follows the dossier may rate it.
+button data (`actions.Rate`: "dg:<code key>:<answers>"), so the person can answer hours later;
+the rating is stored when the third answer comes, once per chat. Button data can be forged: only
+a chat that follows the dossier may rate it.
 """
 
 from __future__ import annotations
@@ -14,17 +14,16 @@ from dataclasses import replace
 from core.care import RATING_QUESTIONS, Rating, count_feedback, parse_scores, summarise_ratings
 from core.messages import Button, Reply, TextFormat
 from core.report import PeriodReport, Satisfaction
+from handlers.actions import Rate
+from handlers.buttons import HOME_BUTTON
 from handlers.context import Context, Services, render
-from handlers.routing import Route, button
-
-PREFIX = "dg"
+from handlers.routing import Route, pressed
 
 
 def question_buttons(code_key: str, answers: str) -> tuple[tuple[Button, ...], ...]:
     question = RATING_QUESTIONS[len(answers)]
     return tuple(
-        (Button(label, f"{PREFIX}:{code_key}:{answers}{score}"),)
-        for score, label in question.answers
+        (Rate(code_key, f"{answers}{score}").button(label),) for score, label in question.answers
     )
 
 
@@ -41,13 +40,8 @@ def question_text(services: Services, fmt: TextFormat, code: str, answers: str) 
     )
 
 
-async def rating_button(ctx: Context) -> list[Reply]:
-    data = (ctx.message.button or "").split(":")
-    if len(data) < 3:
-        return [ctx.reply("rating_stale.j2")]
-    # A code key may itself hold ":"? It does not (receipt codes are digits, letters, dots,
-    # dashes), but read from both ends to be safe.
-    code_key, typed = ":".join(data[1:-1]), data[-1]
+async def rating_button(ctx: Context, action: Rate) -> list[Reply]:
+    code_key, typed = action.code_key, action.answers
     scores = parse_scores(typed)
     dossier = await ctx.storage.dossiers.get_dossier(code_key)
     if (
@@ -69,8 +63,7 @@ async def rating_button(ctx: Context) -> list[Reply]:
     stored = await ctx.storage.care.save_rating(
         ctx.chat, Rating(code_key, (on_time, trips, attitude), ctx.now())
     )
-    home = [[Button("🏠 Về đầu", "menu:start")]]
-    return [ctx.reply("rating_done.j2", home, code=dossier.code, again=not stored)]
+    return [ctx.reply("rating_done.j2", [[HOME_BUTTON]], code=dossier.code, again=not stored)]
 
 
 async def with_ratings_and_feedback(services: Services, report: PeriodReport) -> PeriodReport:
@@ -84,4 +77,4 @@ async def with_ratings_and_feedback(services: Services, report: PeriodReport) ->
     return replace(report, satisfaction=satisfaction, feedback=feedback)
 
 
-routes: list[Route] = [button(rating_button, PREFIX)]
+routes: list[Route] = [pressed(rating_button, Rate)]

@@ -50,11 +50,13 @@ class Route:
                 return command is not None
             case On.BUTTON if self.actions:
                 return isinstance(ctx.action, self.actions)
-            case On.BUTTON:
+            case On.BUTTON if self.names:
                 data = message.button
                 return data is not None and any(
                     data == name or data.startswith(f"{name}:") for name in self.names
                 )
+            case On.BUTTON:
+                return message.button is not None
             case On.STATE:
                 return is_text and ctx.state.name in self.names
             case On.TEXT:

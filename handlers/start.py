@@ -4,18 +4,19 @@ from __future__ import annotations
 
 from core.messages import Button, Reply
 from core.search import SmallTalk
+from handlers.actions import AskPrompt, Contact, GoHome, ListFields, ShowField, WriteFeedback
 from handlers.buttons import CONTACT_BUTTON, HOME_BUTTON, LOOKUP_BUTTON
 from handlers.commands import officer_commands
 from handlers.context import Context
 from handlers.procedure_view import field_slug
-from handlers.routing import On, Route, button, command
+from handlers.routing import On, Route, command, tapped
 from handlers.ticket_buttons import ask_button
 
 
 def main_menu() -> list[list[Button]]:
     return [
-        [Button("❓ Hỏi về một thủ tục", "menu:ask")],
-        [Button("📚 Xem thủ tục theo lĩnh vực", "menu:fields")],
+        [AskPrompt().button("❓ Hỏi về một thủ tục")],
+        [ListFields().button("📚 Xem thủ tục theo lĩnh vực")],
         [LOOKUP_BUTTON],
         [CONTACT_BUTTON],
     ]
@@ -26,7 +27,7 @@ def fallback_buttons(ctx: Context) -> list[list[Button]]:
     call."""
     return [
         [ask_button()],
-        *[[Button(field, f"f:{field_slug(field)}")] for field in ctx.catalogue.fields],
+        *[[ShowField(field_slug(field)).button(field)] for field in ctx.catalogue.fields],
         [CONTACT_BUTTON],
     ]
 
@@ -45,7 +46,7 @@ def contact_buttons() -> list[list[Button]]:
     """After the phone and hours, the other ways to reach the office, by tapping (issue 7)."""
     return [
         [ask_button()],  # issue 21
-        [Button("📝 Gửi phản ánh, kiến nghị", "pa:w")],
+        [WriteFeedback().button("📝 Gửi phản ánh, kiến nghị")],
         [HOME_BUTTON],
     ]
 
@@ -54,15 +55,19 @@ async def contact(ctx: Context) -> list[Reply]:
     return [ctx.reply("contact.j2", contact_buttons())]
 
 
-async def menu_button(ctx: Context) -> list[Reply]:
-    match ctx.message.button:
-        case "menu:ask":
-            return [ctx.reply("ask_prompt.j2")]
-        case "menu:contact":
-            return [ctx.reply("contact.j2", contact_buttons())]
-        case _:  # "Về đầu" leaves whatever step the person was in
-            await ctx.clear_state()
-            return [ctx.reply("start.j2", main_menu())]
+async def ask_prompt(ctx: Context) -> list[Reply]:
+    return [ctx.reply("ask_prompt.j2")]
+
+
+async def go_home(ctx: Context) -> list[Reply]:
+    """ "Về đầu" leaves whatever step the person was in."""
+    await ctx.clear_state()
+    return [ctx.reply("start.j2", main_menu())]
+
+
+async def stale_button(ctx: Context) -> list[Reply]:
+    """Data no action reads (handlers.actions): a button from an older version, or forged."""
+    return [ctx.reply("stale_button.j2", fallback_buttons(ctx))]
 
 
 def small_talk_reply(ctx: Context, kind: SmallTalk) -> Reply:
@@ -90,7 +95,11 @@ routes: list[Route] = [
     command(start, "start", "batdau"),
     command(help_command, "trogiup", "help"),
     command(contact, "lienhe"),
-    button(menu_button, "menu:ask", "menu:contact", "menu:start"),
+    tapped(ask_prompt, AskPrompt),
+    tapped(contact, Contact),
+    tapped(go_home, GoHome),
     Route(On.UNSUPPORTED, unsupported),
 ]
 unknown_command_route = Route(On.ANY_COMMAND, unknown_command)
+# After every button route (bot/app.py): a button whose data no action reads.
+stale_button_route = Route(On.BUTTON, stale_button, when=lambda ctx: ctx.action is None)

@@ -10,9 +10,10 @@ from __future__ import annotations
 from core.broadcasts import ALL_TOPICS, VOLUNTEERS
 from core.catalogue import Catalogue
 from core.messages import Button, Reply
+from handlers.actions import DeclineSubscription, SubscribeAll, SubscribeField, Unsubscribe
 from handlers.context import Context
 from handlers.procedure_view import field_slug
-from handlers.routing import Route, button, button_action, command
+from handlers.routing import Route, command, pressed, tapped
 
 CONSENT_TEXT = (
     "Đồng ý để bot ghi nhớ cuộc trò chuyện này để gửi thông báo của Bộ phận Một cửa"
@@ -37,16 +38,16 @@ async def _offer(ctx: Context, note: str | None = None) -> Reply:
     topics = await ctx.storage.broadcasts.subscriptions(ctx.chat)
     rows: list[list[Button]] = []
     if ALL_TOPICS not in topics:
-        rows.append([Button("✅ Nhận tất cả thông báo", "tb:a")])
+        rows.append([SubscribeAll().button("✅ Nhận tất cả thông báo")])
         rows += [
-            [Button(f"Chỉ lĩnh vực {name}", f"tb:f:{slug}")]
+            [SubscribeField(slug).button(f"Chỉ lĩnh vực {name}")]
             for slug, name in field_names(ctx.catalogue).items()
             if slug not in topics
         ]
     if topics:
-        rows.append([Button("🔕 Dừng nhận thông báo", "tb:u")])
+        rows.append([Unsubscribe().button("🔕 Dừng nhận thông báo")])
     else:
-        rows.append([Button("Không, cảm ơn", "tb:n")])
+        rows.append([DeclineSubscription().button("Không, cảm ơn")])
     return ctx.reply(
         "subscribe_offer.j2",
         rows,
@@ -64,26 +65,28 @@ async def unsubscribe_command(ctx: Context) -> list[Reply]:
     return [ctx.reply("unsubscribe_done.j2", removed=removed)]
 
 
-async def subscribe_button(ctx: Context) -> list[Reply]:
-    action, arg = button_action(ctx)
-    match action:
-        case "a":
-            await ctx.storage.broadcasts.subscribe(ctx.chat, ALL_TOPICS, CONSENT_TEXT, ctx.now())
-            return [ctx.reply("subscribe_done.j2", label=topic_label(ctx.catalogue, ALL_TOPICS))]
-        case "f" if arg in field_names(ctx.catalogue):
-            await ctx.storage.broadcasts.subscribe(ctx.chat, arg, CONSENT_TEXT, ctx.now())
-            label = topic_label(ctx.catalogue, arg)
-            return [await _offer(ctx, note=f"Đã đăng ký nhận thông báo {label}.")]
-        case "u":
-            return await unsubscribe_command(ctx)
-        case "n":
-            return [ctx.reply("subscribe_declined.j2")]
-        case _:
-            return [ctx.reply("stale_button.j2")]
+async def subscribe_all(ctx: Context) -> list[Reply]:
+    await ctx.storage.broadcasts.subscribe(ctx.chat, ALL_TOPICS, CONSENT_TEXT, ctx.now())
+    return [ctx.reply("subscribe_done.j2", label=topic_label(ctx.catalogue, ALL_TOPICS))]
+
+
+async def subscribe_field(ctx: Context, action: SubscribeField) -> list[Reply]:
+    if action.slug not in field_names(ctx.catalogue):
+        return [ctx.reply("stale_button.j2")]
+    await ctx.storage.broadcasts.subscribe(ctx.chat, action.slug, CONSENT_TEXT, ctx.now())
+    label = topic_label(ctx.catalogue, action.slug)
+    return [await _offer(ctx, note=f"Đã đăng ký nhận thông báo {label}.")]
+
+
+async def declined(ctx: Context) -> list[Reply]:
+    return [ctx.reply("subscribe_declined.j2")]
 
 
 routes: list[Route] = [
     command(subscribe_command, "dangkythongbao"),
     command(unsubscribe_command, "huythongbao"),
-    button(subscribe_button, "tb"),
+    tapped(subscribe_all, SubscribeAll),
+    pressed(subscribe_field, SubscribeField),
+    tapped(unsubscribe_command, Unsubscribe),
+    tapped(declined, DeclineSubscription),
 ]

@@ -1,65 +1,62 @@
-"""Every button and route name of issue 21 (questions handed to an officer), in one place.
+"""The buttons and command names of issue 21 (questions handed to an officer), in one place.
 
-Button data is "ht:<action>[:<ticket id>[:<more>]]", read back with `routing.button_action`.
-Other conversations put `ask_button()` on their replies (not-found answers, the contact card)
-without importing the ticket conversation itself.
+Their actions are declared in handlers.actions (AskOfficer, ClaimTicket, …). Other conversations
+put `ask_button()` on their replies (not-found answers, the contact card) without importing the
+ticket conversation itself.
 """
 
 from __future__ import annotations
 
 from core.messages import Button
 from core.tickets import OfficerRef, Ticket
+from handlers.actions import (
+    AskOfficer,
+    CancelQuestion,
+    ChoosePassTarget,
+    ClaimTicket,
+    CloseTicket,
+    EndQuestion,
+    PassTicket,
+    PauseTicket,
+    TicketDesk,
+)
 
-PREFIX = "ht"
 ASK_COMMAND = "hoicanbo"  # a person asks for an officer
 DESK_COMMAND = "hotro"  # officers: the open questions, oldest first
 
-# Actions
-ASK = "ask"  # a person: "💬 Hỏi cán bộ"
-CANCEL = "n"  # a person stops writing the question
-END = "end"  # a person: "Kết thúc hỏi cán bộ" (ticket id)
-CLAIM = "c"  # an officer: "Nhận trả lời" / "Trả lời tiếp" (ticket id)
-PASS = "p"  # the holder: choose whom to pass it to (ticket id)
-PASS_TO = "pt"  # the holder: pass it (ticket id, channel, user id)
-CLOSE = "x"  # the holder: close it (ticket id)
-PAUSE = "z"  # the holder: stop relaying what they type (the ticket stays theirs)
-DESK = "l"  # the list, as /hotro
-
 
 def ask_button() -> Button:
-    return Button("💬 Hỏi cán bộ", f"{PREFIX}:{ASK}")
+    return AskOfficer().button("💬 Hỏi cán bộ")
 
 
 def cancel_button() -> Button:
-    return Button("Hủy", f"{PREFIX}:{CANCEL}")
+    return CancelQuestion().button("Hủy")
 
 
 def end_button(ticket: Ticket) -> Button:
-    return Button("✅ Kết thúc hỏi cán bộ", f"{PREFIX}:{END}:{ticket.id}")
+    return EndQuestion(ticket.id).button("✅ Kết thúc hỏi cán bộ")
 
 
 def claim_button(ticket: Ticket, *, resume: bool = False) -> Button:
     label = f"✍️ Trả lời tiếp {ticket.number}" if resume else f"🙋 Nhận trả lời {ticket.number}"
-    return Button(label, f"{PREFIX}:{CLAIM}:{ticket.id}")
+    return ClaimTicket(ticket.id).button(label)
 
 
 def pass_button(ticket: Ticket) -> Button:
-    return Button("↪️ Chuyển cán bộ khác", f"{PREFIX}:{PASS}:{ticket.id}")
+    return ChoosePassTarget(ticket.id).button("↪️ Chuyển cán bộ khác")
 
 
 def pass_to_button(ticket: Ticket, officer: OfficerRef) -> Button:
-    return Button(
-        f"↪️ {officer.label}", f"{PREFIX}:{PASS_TO}:{ticket.id}:{officer.channel}:{officer.user_id}"
-    )
+    return PassTicket(ticket.id, officer.channel, officer.user_id).button(f"↪️ {officer.label}")
 
 
 def close_button(ticket: Ticket) -> Button:
-    return Button("✅ Kết thúc câu hỏi", f"{PREFIX}:{CLOSE}:{ticket.id}")
+    return CloseTicket(ticket.id).button("✅ Kết thúc câu hỏi")
 
 
 def pause_button() -> Button:
-    return Button("⏸ Tạm dừng", f"{PREFIX}:{PAUSE}")
+    return PauseTicket().button("⏸ Tạm dừng")
 
 
 def desk_button() -> Button:
-    return Button("📋 Câu hỏi đang chờ", f"{PREFIX}:{DESK}")
+    return TicketDesk().button("📋 Câu hỏi đang chờ")

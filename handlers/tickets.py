@@ -16,6 +16,7 @@ closed, or once nobody wrote in it for `TicketPolicy.silence`.
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Awaitable, Callable
 from enum import StrEnum
 
 from core.dossiers import STATUS_INFO, mask_name
@@ -38,11 +39,22 @@ from core.tickets import (
 )
 from handlers import procedures
 from handlers import ticket_buttons as tb
+from handlers.actions import (
+    AskOfficer,
+    CancelQuestion,
+    ChoosePassTarget,
+    ClaimTicket,
+    CloseTicket,
+    EndQuestion,
+    PassTicket,
+    PauseTicket,
+    TicketDesk,
+)
 from handlers.buttons import HOME_BUTTON
 from handlers.context import Context, Services, render
 from handlers.feedback import officer_chats
 from handlers.officers import audit_entry, officers_only
-from handlers.routing import On, Route, button, button_action, command, in_state
+from handlers.routing import On, Route, command, in_state, pressed, tapped
 from storage.base import ChatRef
 
 
@@ -319,39 +331,65 @@ async def _desk_reply(ctx: Context, note: str | None = None) -> Reply:
     )
 
 
-async def ticket_button(ctx: Context) -> list[Reply]:
-    action, arg = button_action(ctx)
-    match action:
-        case tb.ASK:
-            return await _ask(ctx, await _what_the_bot_knew(ctx))
-        case tb.CANCEL:
-            await ctx.clear_state()
-            return [ctx.reply("ticket_cancelled.j2", [[HOME_BUTTON]])]
-        case tb.END:
-            return await _end_by_person(ctx, arg)
+async def ask_pressed(ctx: Context) -> list[Reply]:
+    return await _ask(ctx, await _what_the_bot_knew(ctx))
+
+
+async def cancel_pressed(ctx: Context) -> list[Reply]:
+    await ctx.clear_state()
+    return [ctx.reply("ticket_cancelled.j2", [[HOME_BUTTON]])]
+
+
+async def end_pressed(ctx: Context, action: EndQuestion) -> list[Reply]:
+    return await _end_by_person(ctx, action.ticket_id)
+
+
+async def desk_pressed(ctx: Context) -> list[Reply]:
     if refused := officers_only(ctx):
         return refused
-    ticket_id, _, rest = arg.partition(":")
-    ticket = await ctx.storage.tickets.get_ticket(int(ticket_id)) if ticket_id.isdigit() else None
-    match action:
-        case tb.DESK:
-            return [await _desk_reply(ctx)]
-        case tb.PAUSE:
-            await ctx.clear_state()
-            return [await _desk_reply(ctx, note="Đã tạm dừng; câu hỏi vẫn do ông/bà giữ.")]
-        case _ if ticket is None:
-            return [ctx.reply("ticket_unknown.j2")]
-        case tb.CLAIM:
-            return await _claim(ctx, ticket)
-        case tb.PASS:
-            return await _choose_officer(ctx, ticket)
-        case tb.PASS_TO:
-            channel, _, user_id = rest.partition(":")
-            return await _pass(ctx, ticket, channel, user_id)
-        case tb.CLOSE:
-            return await _close(ctx, ticket)
-        case _:
-            return [ctx.reply("stale_button.j2")]
+    return [await _desk_reply(ctx)]
+
+
+async def pause_pressed(ctx: Context) -> list[Reply]:
+    if refused := officers_only(ctx):
+        return refused
+    await ctx.clear_state()
+    return [await _desk_reply(ctx, note="Đã tạm dừng; câu hỏi vẫn do ông/bà giữ.")]
+
+
+async def claim_pressed(ctx: Context, action: ClaimTicket) -> list[Reply]:
+    if refused := officers_only(ctx):
+        return refused
+    return await _with_ticket(ctx, action.ticket_id, _claim)
+
+
+async def choose_pressed(ctx: Context, action: ChoosePassTarget) -> list[Reply]:
+    if refused := officers_only(ctx):
+        return refused
+    return await _with_ticket(ctx, action.ticket_id, _choose_officer)
+
+
+async def pass_pressed(ctx: Context, action: PassTicket) -> list[Reply]:
+    if refused := officers_only(ctx):
+        return refused
+
+    async def to_target(ctx: Context, ticket: Ticket) -> list[Reply]:
+        return await _pass(ctx, ticket, action.channel, action.user_id)
+
+    return await _with_ticket(ctx, action.ticket_id, to_target)
+
+
+async def close_pressed(ctx: Context, action: CloseTicket) -> list[Reply]:
+    if refused := officers_only(ctx):
+        return refused
+    return await _with_ticket(ctx, action.ticket_id, _close)
+
+
+async def _with_ticket(
+    ctx: Context, ticket_id: int, then: Callable[[Context, Ticket], Awaitable[list[Reply]]]
+) -> list[Reply]:
+    ticket = await ctx.storage.tickets.get_ticket(ticket_id)
+    return [ctx.reply("ticket_unknown.j2")] if ticket is None else await then(ctx, ticket)
 
 
 async def _claim(ctx: Context, ticket: Ticket) -> list[Reply]:
@@ -470,9 +508,9 @@ async def _close(ctx: Context, ticket: Ticket) -> list[Reply]:
     return [await _desk_reply(ctx, note=note)]
 
 
-async def _end_by_person(ctx: Context, ticket_id: str) -> list[Reply]:
+async def _end_by_person(ctx: Context, ticket_id: int) -> list[Reply]:
     ticket = await ctx.storage.tickets.chat_ticket(ctx.chat)
-    if ticket is None or str(ticket.id) != ticket_id:
+    if ticket is None or ticket.id != ticket_id:
         return [ctx.reply("ticket_ended.j2", [[HOME_BUTTON]], t=None)]
     await ctx.storage.tickets.close_ticket(ticket.id, ClosedBy.CITIZEN, ctx.now(), chat=ctx.chat)
     return [ctx.reply("ticket_ended.j2", [[HOME_BUTTON]], t=ticket)]
@@ -508,7 +546,15 @@ async def tickets_section(services: Services, fmt: TextFormat, period: Period) -
 routes: list[Route] = [
     command(ask_command, tb.ASK_COMMAND),
     command(desk_command, tb.DESK_COMMAND),
-    button(ticket_button, tb.PREFIX),
+    tapped(ask_pressed, AskOfficer),
+    tapped(cancel_pressed, CancelQuestion),
+    pressed(end_pressed, EndQuestion),
+    tapped(desk_pressed, TicketDesk),
+    tapped(pause_pressed, PauseTicket),
+    pressed(claim_pressed, ClaimTicket),
+    pressed(choose_pressed, ChoosePassTarget),
+    pressed(pass_pressed, PassTicket),
+    pressed(close_pressed, CloseTicket),
     in_state(question_typed, TicketState.WRITING),
     in_state(answer_typed, TicketState.ANSWERING),
 ]

@@ -20,14 +20,26 @@ from core.care import Volunteer, VolunteerStatus
 from core.dossiers import STATUS_INFO, Dossier
 from core.messages import Button, Reply
 from core.officers import AuditAction
+from handlers.actions import (
+    ApproveVolunteer,
+    AskNameConsent,
+    ForwardText,
+    JoinVolunteers,
+    LookupPrompt,
+    MyDossiers,
+    NameConsentGiven,
+    RefuseVolunteer,
+    SkipLabel,
+    ViewDossier,
+    VolunteerNotNow,
+)
 from handlers.buttons import HOME_BUTTON
 from handlers.context import Context
 from handlers.feedback import officer_chats
 from handlers.officers import audit, audit_entry, officers_only
-from handlers.routing import Route, button, button_action, command, in_state
+from handlers.routing import Route, command, in_state, pressed, tapped
 from storage.base import Purpose
 
-PREFIX = "tv"
 MAX_FIELD = 80
 MAX_LABEL = 60
 CONSENT_TEXT = (
@@ -74,14 +86,17 @@ async def volunteer_command(ctx: Context) -> list[Reply]:
         return [_home(ctx)]
     if known is not None and known.status is VolunteerStatus.PENDING:
         return [ctx.reply("volunteer_pending.j2", v=known)]
-    rows = [[Button("✅ Đồng ý, đăng ký", f"{PREFIX}:c")], [Button("Không, cảm ơn", f"{PREFIX}:n")]]
+    rows = [
+        [JoinVolunteers().button("✅ Đồng ý, đăng ký")],
+        [VolunteerNotNow().button("Không, cảm ơn")],
+    ]
     return [ctx.reply("volunteer_intro.j2", rows, refused=known is not None)]
 
 
 def _home(ctx: Context) -> Reply:
     rows = [
-        [Button("📂 Hồ sơ đang theo dõi", f"{PREFIX}:h")],
-        [Button("🔎 Tra cứu hồ sơ", "menu:lookup")],
+        [MyDossiers().button("📂 Hồ sơ đang theo dõi")],
+        [LookupPrompt().button("🔎 Tra cứu hồ sơ")],
     ]
     return ctx.reply("volunteer_home.j2", rows)
 
@@ -150,8 +165,8 @@ async def _list_reply(ctx: Context, note: str | None = None) -> Reply:
 
 def decision_buttons(user_id: str) -> list[Button]:
     return [
-        Button(f"✅ Duyệt {user_id}", f"{PREFIX}:y:{user_id}"),
-        Button("Từ chối", f"{PREFIX}:r:{user_id}"),
+        ApproveVolunteer(user_id).button(f"✅ Duyệt {user_id}"),
+        RefuseVolunteer(user_id).button("Từ chối"),
     ]
 
 
@@ -178,15 +193,15 @@ async def _decide(ctx: Context, user_id: str, approve: bool) -> list[Reply]:
 async def ask_label(ctx: Context, dossier: Dossier) -> list[Reply]:
     """After a volunteer follows a dossier: whose is it? (called by handlers.dossiers)"""
     await ctx.set_state(VolunteerState.LABEL, code_key=dossier.code_key)
-    rows = [[Button("Bỏ qua", f"{PREFIX}:s:{dossier.code_key}")]]
+    rows = [[SkipLabel(dossier.code_key).button("Bỏ qua")]]
     return [ctx.reply("volunteer_ask_label.j2", rows, code=dossier.code)]
 
 
 def _followed_rows(key: str, name_shown: bool) -> list[list[Button]]:
-    rows = [[Button("📨 Tin nhắn gửi người dân", f"{PREFIX}:m:{key}")]]
+    rows = [[ForwardText(key).button("📨 Tin nhắn gửi người dân")]]
     if not name_shown:
         rows.append([name_consent_button(key)])
-    rows.append([Button("📂 Hồ sơ đang theo dõi", f"{PREFIX}:h")])
+    rows.append([MyDossiers().button("📂 Hồ sơ đang theo dõi")])
     return rows
 
 
@@ -220,7 +235,7 @@ async def may_see_name(ctx: Context, key: str) -> bool:
 
 
 def name_consent_button(key: str) -> Button:
-    return Button("👁 Người dân đồng ý cho xem tên", f"{PREFIX}:k:{key}")
+    return AskNameConsent(key).button("👁 Người dân đồng ý cho xem tên")
 
 
 async def _name_consent(ctx: Context, key: str, confirmed: bool) -> list[Reply]:
@@ -233,8 +248,8 @@ async def _name_consent(ctx: Context, key: str, confirmed: bool) -> list[Reply]:
         return [ctx.reply("volunteer_not_following.j2")]
     if not confirmed:
         rows = [
-            [Button("✅ Người dân đã đồng ý", f"{PREFIX}:ky:{key}")],
-            [Button("Chưa, để sau", f"{PREFIX}:n")],
+            [NameConsentGiven(key).button("✅ Người dân đã đồng ý")],
+            [VolunteerNotNow().button("Chưa, để sau")],
         ]
         return [ctx.reply("volunteer_name_consent.j2", rows, code=dossier.code)]
     if not await may_see_name(ctx, key):
@@ -242,8 +257,8 @@ async def _name_consent(ctx: Context, key: str, confirmed: bool) -> list[Reply]:
         await ctx.storage.follows.record_consent(ctx.chat, Purpose.VOLUNTEER, detail, ctx.now())
         await audit(ctx, AuditAction.VOLUNTEER_NAME_CONSENT, dossier.code)
     rows = [
-        [Button("📋 Xem hồ sơ", f"h:v:{key}")],
-        [Button("📂 Hồ sơ đang theo dõi", f"{PREFIX}:h")],
+        [ViewDossier(key).button("📋 Xem hồ sơ")],
+        [MyDossiers().button("📂 Hồ sơ đang theo dõi")],
     ]
     return [ctx.reply("volunteer_name_consented.j2", rows, code=dossier.code)]
 
@@ -265,7 +280,7 @@ async def forward_message(ctx: Context, key: str) -> list[Reply]:
         procedure_name=procedure.name if procedure else d.procedure_id,
     )
     # Issue 14: the text to forward ends the reply, and still leaves a way on.
-    rows = ((Button("📂 Hồ sơ đang theo dõi", f"{PREFIX}:h"),), (HOME_BUTTON,))
+    rows = ((MyDossiers().button("📂 Hồ sơ đang theo dõi"),), (HOME_BUTTON,))
     return [
         ctx.reply("volunteer_forward_intro.j2"),
         Reply(text=text, format=ctx.format, buttons=rows),
@@ -277,11 +292,7 @@ def forward_buttons(ctx: Context, follows: list[Any]) -> list[list[Button]]:
     if not ctx.is_volunteer:
         return []
     return [
-        [
-            Button(
-                f"📨 Tin nhắn: {f.label or f.dossier.code}"[:60], f"{PREFIX}:m:{f.dossier.code_key}"
-            )
-        ]
+        [ForwardText(f.dossier.code_key).button(f"📨 Tin nhắn: {f.label or f.dossier.code}"[:60])]
         for f in follows
     ]
 
@@ -289,32 +300,57 @@ def forward_buttons(ctx: Context, follows: list[Any]) -> list[list[Button]]:
 # -- buttons --------------------------------------------------------------------------------------
 
 
-async def volunteer_button(ctx: Context) -> list[Reply]:
-    action, arg = button_action(ctx)
+async def join_pressed(ctx: Context) -> list[Reply]:
     await sync_role(ctx)
-    match action:
-        case "c":
-            await ctx.set_state(VolunteerState.NAME)
-            return [ctx.reply("volunteer_ask.j2", step="name")]
-        case "n":
-            await ctx.clear_state()
-            return [ctx.reply("volunteer_cancelled.j2")]
-        case "s" if arg:
-            return await label_skipped(ctx, arg)
-        case "k" | "ky" if arg:
-            return await _name_consent(ctx, arg, confirmed=action == "ky")
-        case "y" | "r" if arg:
-            return await _decide(ctx, arg, approve=action == "y")
-        case "m" if arg:
-            return await forward_message(ctx, arg)
-        case _:
-            return [ctx.reply("volunteer_not_following.j2")]
+    await ctx.set_state(VolunteerState.NAME)
+    return [ctx.reply("volunteer_ask.j2", step="name")]
+
+
+async def not_now(ctx: Context) -> list[Reply]:
+    await sync_role(ctx)
+    await ctx.clear_state()
+    return [ctx.reply("volunteer_cancelled.j2")]
+
+
+async def skip_pressed(ctx: Context, action: SkipLabel) -> list[Reply]:
+    await sync_role(ctx)
+    return await label_skipped(ctx, action.code_key)
+
+
+async def ask_name_consent(ctx: Context, action: AskNameConsent) -> list[Reply]:
+    await sync_role(ctx)
+    return await _name_consent(ctx, action.code_key, confirmed=False)
+
+
+async def name_consent_given(ctx: Context, action: NameConsentGiven) -> list[Reply]:
+    await sync_role(ctx)
+    return await _name_consent(ctx, action.code_key, confirmed=True)
+
+
+async def approve_pressed(ctx: Context, action: ApproveVolunteer) -> list[Reply]:
+    return await _decide(ctx, action.user_id, approve=True)
+
+
+async def refuse_pressed(ctx: Context, action: RefuseVolunteer) -> list[Reply]:
+    return await _decide(ctx, action.user_id, approve=False)
+
+
+async def forward_pressed(ctx: Context, action: ForwardText) -> list[Reply]:
+    await sync_role(ctx)
+    return await forward_message(ctx, action.code_key)
 
 
 routes: list[Route] = [
     command(volunteer_command, "tinhnguyenvien"),
     command(volunteers_list_command, "tinhnguyenvien_ds"),
-    button(volunteer_button, PREFIX),
+    tapped(join_pressed, JoinVolunteers),
+    tapped(not_now, VolunteerNotNow),
+    pressed(skip_pressed, SkipLabel),
+    pressed(ask_name_consent, AskNameConsent),
+    pressed(name_consent_given, NameConsentGiven),
+    pressed(approve_pressed, ApproveVolunteer),
+    pressed(refuse_pressed, RefuseVolunteer),
+    pressed(forward_pressed, ForwardText),
     in_state(name_typed, VolunteerState.NAME),
     in_state(team_typed, VolunteerState.TEAM),
     in_state(hamlet_typed, VolunteerState.HAMLET),

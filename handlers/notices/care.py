@@ -5,8 +5,9 @@ went out (another officer was quicker) is withdrawn."""
 from __future__ import annotations
 
 from core.care import VolunteerStatus
-from core.messages import Button, Reply, TextFormat
+from core.messages import Reply, TextFormat
 from core.outbox import Notice, Withdrawn
+from handlers.actions import AnswerFeedback
 from handlers.context import Services, render
 from handlers.volunteers import decision_buttons
 from storage.base import OutboxItem
@@ -19,7 +20,7 @@ async def feedback_new(services: Services, item: OutboxItem, fmt: TextFormat) ->
     if feedback.answered:  # another officer was quicker
         return Withdrawn()
     text = render(services, fmt, "notify_feedback_new.j2", f=feedback, is_officer=True)
-    answer = Button("✍️ Trả lời", f"pa:a:{feedback.id}")
+    answer = AnswerFeedback(feedback.id).button("✍️ Trả lời")
     return Reply(text=text, buttons=((answer,),), format=fmt)
 
 

@@ -12,6 +12,7 @@ from dataclasses import replace
 from core.dossiers import STATUS_INFO, Status
 from core.messages import Button, Reply, TextFormat
 from core.outbox import Notice, Withdrawn
+from handlers.actions import ViewDossier
 from handlers.apologies import apology_text
 from handlers.context import Services, render
 from handlers.ratings import question_buttons, question_text
@@ -19,7 +20,7 @@ from storage.base import ChatRef, OutboxItem
 
 
 def view_button(code_key: str) -> Button:
-    return Button("Xem hồ sơ", f"h:v:{code_key}")
+    return ViewDossier(code_key).button("Xem hồ sơ")
 
 
 async def status_changed(services: Services, item: OutboxItem, fmt: TextFormat) -> Notice:
