@@ -296,7 +296,7 @@ class DropBroadcast(Action, prefix="b:n"):
 
 
 @dataclass(frozen=True)
-class BroadcastProgress(Action, prefix="b:s"):
+class ShowProgress(Action, prefix="b:s"):
     broadcast_id: int
 
 

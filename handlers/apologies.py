@@ -32,13 +32,21 @@ from core.apology_pdf import Letter, apology_pdf, mask_phone, place_of
 from core.cell_safety import SafeCsvWriter
 from core.dossiers import STATUS_INFO, Dossier, Status
 from core.law import law_in_force, law_of
-from core.messages import Button, OutgoingFile, Reply, TextFormat
+from core.messages import OutgoingFile, Reply, TextFormat
 from core.officers import AuditAction
 from core.receipt_codes import code_key
 from core.waiting import MAX_SUPPLEMENTS
+from handlers.actions import (
+    DropApology,
+    EditReason,
+    IssueApology,
+    ProposedDate,
+    QuickReason,
+    StartApology,
+)
 from handlers.context import Context, Services, render
 from handlers.officers import audit, officers_only
-from handlers.routing import Route, button, button_action, command, in_state
+from handlers.routing import Route, command, in_state, pressed, tapped
 from storage.base import ApologyDraft, IssuedApology
 
 
@@ -76,8 +84,8 @@ async def _start(ctx: Context, key: str, typed: str) -> list[Reply]:
         await ctx.clear_state()
         return [ctx.reply("apology_refused.j2", reason=str(refused))]
     await ctx.set_state(ApologyState.REASON, code_key=key)
-    rows = [[Button(reason, f"x:r:{i}")] for i, reason in enumerate(QUICK_REASONS)]
-    rows.append([Button("Hủy", "x:n")])
+    rows = [[QuickReason(i).button(reason)] for i, reason in enumerate(QUICK_REASONS)]
+    rows.append([DropApology().button("Hủy")])
     return [ctx.reply("apology_ask_reason.j2", rows, d=dossier, procedure=_name(ctx, dossier))]
 
 
@@ -103,8 +111,8 @@ async def _ask_date(ctx: Context, reason: str) -> list[Reply]:
     )
     await ctx.set_state(ApologyState.DATE, code_key=key, reason=reason)
     rows = [
-        [Button(f"Dùng ngày {proposal:%d/%m/%Y}", f"x:d:{proposal.isoformat()}")],
-        [Button("Hủy", "x:n")],
+        [ProposedDate(proposal).button(f"Dùng ngày {proposal:%d/%m/%Y}")],
+        [DropApology().button("Hủy")],
     ]
     return [ctx.reply("apology_ask_date.j2", rows, d=dossier, proposal=proposal)]
 
@@ -141,36 +149,60 @@ async def _preview(ctx: Context, new_due: dt.date) -> list[Reply]:
         ctx.services, ctx.format, dossier, reason, dossier.due_date, new_due, number=None
     )
     rows = [
-        [Button("✅ Ban hành và gửi", "x:c")],
-        [Button("✏️ Sửa lý do", "x:e"), Button("Hủy", "x:n")],
+        [IssueApology().button("✅ Ban hành và gửi")],
+        [EditReason().button("✏️ Sửa lý do"), DropApology().button("Hủy")],
     ]
     return [ctx.reply("apology_preview.j2", rows, preview=preview)]
 
 
-async def apology_button(ctx: Context) -> list[Reply]:
+async def start_pressed(ctx: Context, action: StartApology) -> list[Reply]:
+    """ "Xin lỗi: <mã>" on the morning list."""
     if refused := officers_only(ctx):
         return refused
-    action, arg = button_action(ctx)
-    state, data = ctx.state.name, ctx.state.data
-    match action:
-        case "s":
-            return await _start(ctx, arg, arg)
-        case "n":
-            await ctx.clear_state()
-            return [ctx.reply("apology_cancelled.j2")]
-        case "r" if (
-            state == ApologyState.REASON and arg.isdigit() and int(arg) < len(QUICK_REASONS)
-        ):
-            return await _ask_date(ctx, QUICK_REASONS[int(arg)])
-        case "d" if state == ApologyState.DATE:
-            new_due = parse_date(arg, ctx.now().date())
-            if new_due is not None:
-                return await _preview(ctx, new_due)
-        case "e" if state == ApologyState.CONFIRM:
-            return await _start(ctx, str(data.get("code_key")), str(data.get("code_key")))
-        case "c" if state == ApologyState.CONFIRM:
-            return await _issue(ctx)
-    return [ctx.reply("stale_button.j2")]
+    return await _start(ctx, action.code_key, action.code_key)
+
+
+async def drop_pressed(ctx: Context) -> list[Reply]:
+    if refused := officers_only(ctx):
+        return refused
+    await ctx.clear_state()
+    return [ctx.reply("apology_cancelled.j2")]
+
+
+# The steps' buttons are answered only in the step that showed them: an old one is stale.
+
+
+async def reason_picked(ctx: Context, action: QuickReason) -> list[Reply]:
+    if refused := officers_only(ctx):
+        return refused
+    if ctx.state.name != ApologyState.REASON or action.index >= len(QUICK_REASONS):
+        return [ctx.reply("stale_button.j2")]
+    return await _ask_date(ctx, QUICK_REASONS[action.index])
+
+
+async def date_picked(ctx: Context, action: ProposedDate) -> list[Reply]:
+    if refused := officers_only(ctx):
+        return refused
+    if ctx.state.name != ApologyState.DATE:
+        return [ctx.reply("stale_button.j2")]
+    return await _preview(ctx, action.new_due)
+
+
+async def edit_pressed(ctx: Context) -> list[Reply]:
+    if refused := officers_only(ctx):
+        return refused
+    if ctx.state.name != ApologyState.CONFIRM:
+        return [ctx.reply("stale_button.j2")]
+    key = str(ctx.state.data.get("code_key"))
+    return await _start(ctx, key, key)
+
+
+async def issue_pressed(ctx: Context) -> list[Reply]:
+    if refused := officers_only(ctx):
+        return refused
+    if ctx.state.name != ApologyState.CONFIRM:
+        return [ctx.reply("stale_button.j2")]
+    return await _issue(ctx)
 
 
 async def _issue(ctx: Context) -> list[Reply]:
@@ -311,7 +343,7 @@ def due_list_reply(
 ) -> Reply:
     shown = items[:20]
     rows = [
-        (Button(f"Xin lỗi: {d.code}", f"x:s:{d.code_key}"),)
+        (StartApology(d.code_key).button(f"Xin lỗi: {d.code}"),)
         for d, _, extended in shown
         if not extended
     ]
@@ -407,7 +439,12 @@ routes: list[Route] = [
     command(apology_command, "xinloi"),
     command(issued_list_command, "xinloi_ds"),
     command(due_command, "trehan"),
-    button(apology_button, "x"),
+    pressed(start_pressed, StartApology),
+    tapped(drop_pressed, DropApology),
+    pressed(reason_picked, QuickReason),
+    pressed(date_picked, ProposedDate),
+    tapped(edit_pressed, EditReason),
+    tapped(issue_pressed, IssueApology),
     in_state(reason_typed, ApologyState.REASON),
     in_state(date_typed, ApologyState.DATE),
 ]

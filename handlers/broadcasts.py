@@ -29,10 +29,23 @@ from core.catalogue import Catalogue
 from core.catalogue.models import Procedure
 from core.messages import Button, Reply, TextFormat
 from core.officers import AuditAction
+from handlers.actions import (
+    AskCancelBroadcast,
+    CancelBroadcast,
+    ChooseAudience,
+    DraftField,
+    DraftFromProcedure,
+    DraftProcedure,
+    DropBroadcast,
+    SendBroadcast,
+    ShowProgress,
+    UseDraft,
+    procedure_card,
+)
 from handlers.context import Context, Services, render
 from handlers.officers import audit_entry, officers_only
 from handlers.procedure_view import field_slug
-from handlers.routing import Route, button, button_action, command, in_state
+from handlers.routing import Route, command, in_state, pressed, tapped
 from handlers.subscriptions import field_names, topic_label
 
 
@@ -44,6 +57,8 @@ class BroadcastState(StrEnum):
 
 MIN_TEXT = 10
 RECENT = 10
+DROP = DropBroadcast().button("Hủy")
+DRAFTING = (BroadcastState.COMPOSE, BroadcastState.AUDIENCE, BroadcastState.CONFIRM)
 
 
 # -- what citizens receive --------------------------------------------------------------------
@@ -59,7 +74,7 @@ def notice_reply(
     body = render(
         services, fmt, "notify_broadcast.j2", text=text, field=field, volunteers=topic == VOLUNTEERS
     )
-    rows = ((Button("📄 Xem thủ tục", f"p:c:{procedure.id}"),),) if procedure else ()
+    rows = ((procedure_card(procedure.id).button("📄 Xem thủ tục"),),) if procedure else ()
     return Reply(text=body, buttons=rows, format=fmt)
 
 
@@ -80,7 +95,7 @@ async def broadcast_command(ctx: Context) -> list[Reply]:
     if typed.strip():
         return await _take_text(ctx, typed, procedure_id=None)
     await ctx.set_state(BroadcastState.COMPOSE)
-    rows = [[Button("📄 Soạn từ một thủ tục", "b:p")], [Button("Hủy", "b:n")]]
+    rows = [[DraftFromProcedure().button("📄 Soạn từ một thủ tục")], [DROP]]
     return [ctx.reply("broadcast_start.j2", rows)]
 
 
@@ -120,15 +135,15 @@ def _audience_rows(
     slugs = sorted(names, key=lambda slug: slug != first)  # the procedure's field first
     rows = []
     if sizes.everyone > 0:
-        rows.append([Button(f"Tất cả người đăng ký ({sizes.everyone})", f"b:a:{ALL_TOPICS}")])
+        rows.append([ChooseAudience(ALL_TOPICS).button(f"Tất cả người đăng ký ({sizes.everyone})")])
     rows += [
-        [Button(f"Lĩnh vực {names[slug]} ({sizes.size(slug)})", f"b:a:{slug}")]
+        [ChooseAudience(slug).button(f"Lĩnh vực {names[slug]} ({sizes.size(slug)})")]
         for slug in slugs
         if sizes.size(slug) > 0
     ]
     if sizes.volunteers > 0:
-        rows.append([Button(f"Tình nguyện viên ({sizes.volunteers})", f"b:a:{VOLUNTEERS}")])
-    rows.append([Button("Hủy", "b:n")])
+        rows.append([ChooseAudience(VOLUNTEERS).button(f"Tình nguyện viên ({sizes.volunteers})")])
+    rows.append([DROP])
     return rows
 
 
@@ -136,8 +151,10 @@ async def _preview(ctx: Context, text: str, topic: str, procedure_id: str | None
     count = (await ctx.storage.broadcasts.audience_sizes()).size(topic)
     await ctx.set_state(BroadcastState.CONFIRM, text=text, topic=topic, procedure_id=procedure_id)
     unfinished = TO_FILL in text
-    rows = [] if unfinished or not count else [[Button(f"✅ Gửi cho {count} người", "b:c")]]
-    rows.append([Button("👥 Đổi người nhận", "b:a"), Button("Hủy", "b:n")])
+    rows = (
+        [] if unfinished or not count else [[SendBroadcast().button(f"✅ Gửi cho {count} người")]]
+    )
+    rows.append([ChooseAudience().button("👥 Đổi người nhận"), DROP])
     notice = notice_reply(ctx.services, ctx.format, text, topic, procedure_id)
     return [
         ctx.reply(
@@ -156,47 +173,102 @@ async def draft_from_procedure(ctx: Context, procedure: Procedure) -> list[Reply
     """Start a notice prefilled from the procedure's card (also offered after a new catalogue)."""
     text = prefilled_text(ctx.services, procedure)
     await ctx.set_state(BroadcastState.COMPOSE, text=text, procedure_id=procedure.id)
-    rows = [[Button("✅ Dùng nội dung này", "b:u")], [Button("Hủy", "b:n")]]
+    rows = [[UseDraft().button("✅ Dùng nội dung này")], [DROP]]
     return [ctx.reply("broadcast_prefilled.j2", rows, text=text, to_fill=TO_FILL)]
 
 
-async def broadcast_button(ctx: Context) -> list[Reply]:
+# Each step's button is answered only in the step that showed it: an old or forged one is stale.
+
+
+async def pick_field(ctx: Context) -> list[Reply]:
     if refused := officers_only(ctx):
         return refused
-    action, arg = button_action(ctx)
-    state, data = ctx.state.name, ctx.state.data
-    drafting = state in (BroadcastState.COMPOSE, BroadcastState.AUDIENCE, BroadcastState.CONFIRM)
-    match action:
-        case "p" if drafting:
-            rows = [[Button(f, f"b:pf:{field_slug(f)}")] for f in ctx.catalogue.fields]
-            return [ctx.reply("broadcast_pick_field.j2", rows)]
-        case "pf" if drafting and arg in field_names(ctx.catalogue):
-            field = field_names(ctx.catalogue)[arg]
-            rows = [[Button(p.name, f"b:pp:{p.id}")] for p in ctx.catalogue.in_field(field)]
-            return [ctx.reply("broadcast_pick_procedure.j2", rows, field=field)]
-        case "pp" if drafting and (procedure := ctx.catalogue.get(arg)) is not None:
-            return await draft_from_procedure(ctx, procedure)
-        case "u" if state == BroadcastState.COMPOSE and data.get("text"):
-            return await _ask_audience(ctx, str(data["text"]), data.get("procedure_id"))
-        case "a" if state in (BroadcastState.AUDIENCE, BroadcastState.CONFIRM):
-            procedure_id = data.get("procedure_id")
-            if not arg:
-                return await _ask_audience(ctx, str(data["text"]), procedure_id)
-            if arg in (ALL_TOPICS, VOLUNTEERS) or arg in field_names(ctx.catalogue):
-                return await _preview(ctx, str(data["text"]), arg, procedure_id)
-        case "c" if state == BroadcastState.CONFIRM:
-            return await _confirm(ctx)
-        case "n":
-            await ctx.clear_state()
-            return [ctx.reply("broadcast_dropped.j2")]
-        case "s" if arg.isdigit():
-            return [await _progress_reply(ctx, int(arg))]
-        case "x" if arg.isdigit():
-            rows = [[Button("⛔ Hủy gửi", f"b:xy:{arg}"), Button("Không hủy", f"b:s:{arg}")]]
-            return [ctx.reply("broadcast_cancel_confirm.j2", rows, id=arg)]
-        case "xy" if arg.isdigit():
-            return await _cancel(ctx, int(arg))
+    if ctx.state.name not in DRAFTING:
+        return [ctx.reply("stale_button.j2")]
+    rows = [[DraftField(field_slug(f)).button(f)] for f in ctx.catalogue.fields]
+    return [ctx.reply("broadcast_pick_field.j2", rows)]
+
+
+async def pick_procedure(ctx: Context, action: DraftField) -> list[Reply]:
+    if refused := officers_only(ctx):
+        return refused
+    field = field_names(ctx.catalogue).get(action.slug)
+    if ctx.state.name not in DRAFTING or field is None:
+        return [ctx.reply("stale_button.j2")]
+    rows = [[DraftProcedure(p.id).button(p.name)] for p in ctx.catalogue.in_field(field)]
+    return [ctx.reply("broadcast_pick_procedure.j2", rows, field=field)]
+
+
+async def procedure_picked(ctx: Context, action: DraftProcedure) -> list[Reply]:
+    if refused := officers_only(ctx):
+        return refused
+    procedure = ctx.catalogue.get(action.procedure_id)
+    if ctx.state.name not in DRAFTING or procedure is None:
+        return [ctx.reply("stale_button.j2")]
+    return await draft_from_procedure(ctx, procedure)
+
+
+async def use_draft(ctx: Context) -> list[Reply]:
+    if refused := officers_only(ctx):
+        return refused
+    data = ctx.state.data
+    if ctx.state.name != BroadcastState.COMPOSE or not data.get("text"):
+        return [ctx.reply("stale_button.j2")]
+    return await _ask_audience(ctx, str(data["text"]), data.get("procedure_id"))
+
+
+async def audience_chosen(ctx: Context, action: ChooseAudience) -> list[Reply]:
+    if refused := officers_only(ctx):
+        return refused
+    data, topic = ctx.state.data, action.topic
+    if ctx.state.name not in (BroadcastState.AUDIENCE, BroadcastState.CONFIRM):
+        return [ctx.reply("stale_button.j2")]
+    procedure_id = data.get("procedure_id")
+    if topic is None:
+        return await _ask_audience(ctx, str(data["text"]), procedure_id)
+    if topic in (ALL_TOPICS, VOLUNTEERS) or topic in field_names(ctx.catalogue):
+        return await _preview(ctx, str(data["text"]), topic, procedure_id)
     return [ctx.reply("stale_button.j2")]
+
+
+async def send_pressed(ctx: Context) -> list[Reply]:
+    if refused := officers_only(ctx):
+        return refused
+    if ctx.state.name != BroadcastState.CONFIRM:
+        return [ctx.reply("stale_button.j2")]
+    return await _confirm(ctx)
+
+
+async def drop_pressed(ctx: Context) -> list[Reply]:
+    if refused := officers_only(ctx):
+        return refused
+    await ctx.clear_state()
+    return [ctx.reply("broadcast_dropped.j2")]
+
+
+async def progress_pressed(ctx: Context, action: ShowProgress) -> list[Reply]:
+    if refused := officers_only(ctx):
+        return refused
+    return [await _progress_reply(ctx, action.broadcast_id)]
+
+
+async def ask_cancel(ctx: Context, action: AskCancelBroadcast) -> list[Reply]:
+    if refused := officers_only(ctx):
+        return refused
+    broadcast_id = action.broadcast_id
+    rows = [
+        [
+            CancelBroadcast(broadcast_id).button("⛔ Hủy gửi"),
+            ShowProgress(broadcast_id).button("Không hủy"),
+        ]
+    ]
+    return [ctx.reply("broadcast_cancel_confirm.j2", rows, id=broadcast_id)]
+
+
+async def cancel_pressed(ctx: Context, action: CancelBroadcast) -> list[Reply]:
+    if refused := officers_only(ctx):
+        return refused
+    return await _cancel(ctx, action.broadcast_id)
 
 
 async def _confirm(ctx: Context) -> list[Reply]:
@@ -235,9 +307,9 @@ def audit_detail(catalogue: Catalogue, topic: str, text: str) -> str:
 
 
 def _progress_rows(broadcast_id: int, running: bool) -> list[list[Button]]:
-    rows = [[Button("📊 Xem tiến độ", f"b:s:{broadcast_id}")]]
+    rows = [[ShowProgress(broadcast_id).button("📊 Xem tiến độ")]]
     if running:
-        rows.append([Button("⛔ Hủy gửi", f"b:x:{broadcast_id}")])
+        rows.append([AskCancelBroadcast(broadcast_id).button("⛔ Hủy gửi")])
     return rows
 
 
@@ -273,7 +345,7 @@ async def recent_command(ctx: Context) -> list[Reply]:
     if refused := officers_only(ctx):
         return refused
     recent = await ctx.storage.broadcasts.recent_broadcasts(RECENT)
-    rows = [[Button(f"📊 Tiến độ #{b.id}", f"b:s:{b.id}")] for b, _ in recent]
+    rows = [[ShowProgress(b.id).button(f"📊 Tiến độ #{b.id}")] for b, _ in recent]
     labels = {b.id: topic_label(ctx.catalogue, b.topic) for b, _ in recent}
     return [ctx.reply("broadcast_list.j2", rows, recent=recent, labels=labels)]
 
@@ -281,6 +353,15 @@ async def recent_command(ctx: Context) -> list[Reply]:
 routes: list[Route] = [
     command(broadcast_command, "thongbao"),
     command(recent_command, "thongbao_ds"),
-    button(broadcast_button, "b"),
+    tapped(pick_field, DraftFromProcedure),
+    pressed(pick_procedure, DraftField),
+    pressed(procedure_picked, DraftProcedure),
+    tapped(use_draft, UseDraft),
+    pressed(audience_chosen, ChooseAudience),
+    tapped(send_pressed, SendBroadcast),
+    tapped(drop_pressed, DropBroadcast),
+    pressed(progress_pressed, ShowProgress),
+    pressed(ask_cancel, AskCancelBroadcast),
+    pressed(cancel_pressed, CancelBroadcast),
     in_state(text_typed, BroadcastState.COMPOSE, BroadcastState.AUDIENCE, BroadcastState.CONFIRM),
 ]

@@ -12,10 +12,11 @@ import logging
 import re
 from enum import StrEnum
 
-from core.messages import Button, Reply
+from core.messages import Reply
 from core.officers import AuditAction, AuditEntry, Officer
+from handlers.actions import AddOfficer, AskRemoveOfficer, AuditPage, OfficerRoster, RemoveOfficer
 from handlers.context import Context
-from handlers.routing import Route, button, button_action, command, in_state
+from handlers.routing import Route, command, in_state, pressed, tapped
 
 
 class OfficerState(StrEnum):
@@ -100,8 +101,8 @@ async def officers_command(ctx: Context) -> list[Reply]:
 async def roster_reply(ctx: Context, note: str | None = None) -> Reply:
     channel = ctx.message.channel
     added = [o for o in await ctx.storage.officers.officers() if o.channel == channel]
-    rows = [[Button("➕ Thêm cán bộ", "cb:a")]]
-    rows += [[Button(f"Xóa {o.name or o.user_id}", f"cb:x:{o.user_id}")] for o in added]
+    rows = [[AddOfficer().button("➕ Thêm cán bộ")]]
+    rows += [[AskRemoveOfficer(o.user_id).button(f"Xóa {o.name or o.user_id}")] for o in added]
     return ctx.reply(
         "officers_list.j2",
         rows,
@@ -111,24 +112,36 @@ async def roster_reply(ctx: Context, note: str | None = None) -> Reply:
     )
 
 
-async def officers_button(ctx: Context) -> list[Reply]:
+async def add_pressed(ctx: Context) -> list[Reply]:
     if refused := admins_only(ctx):
         return refused
-    action, arg = button_action(ctx)
-    match action:
-        case "a":
-            await ctx.set_state(OfficerState.ADD)
-            return [ctx.reply("officers_add_prompt.j2", [[Button("Hủy", "cb:n")]])]
-        case "n":
-            await ctx.clear_state()
-            return [await roster_reply(ctx)]
-        case "x" if arg:
-            rows = [[Button("🗑 Xóa", f"cb:xy:{arg}"), Button("Không xóa", "cb:n")]]
-            return [ctx.reply("officers_remove_confirm.j2", rows, user_id=arg)]
-        case "xy" if arg:
-            return await _remove(ctx, arg)
-        case _:
-            return [ctx.reply("stale_button.j2")]
+    await ctx.set_state(OfficerState.ADD)
+    return [ctx.reply("officers_add_prompt.j2", [[OfficerRoster().button("Hủy")]])]
+
+
+async def roster_pressed(ctx: Context) -> list[Reply]:
+    if refused := admins_only(ctx):
+        return refused
+    await ctx.clear_state()
+    return [await roster_reply(ctx)]
+
+
+async def ask_remove(ctx: Context, action: AskRemoveOfficer) -> list[Reply]:
+    if refused := admins_only(ctx):
+        return refused
+    rows = [
+        [
+            RemoveOfficer(action.user_id).button("🗑 Xóa"),
+            OfficerRoster().button("Không xóa"),
+        ]
+    ]
+    return [ctx.reply("officers_remove_confirm.j2", rows, user_id=action.user_id)]
+
+
+async def remove_pressed(ctx: Context, action: RemoveOfficer) -> list[Reply]:
+    if refused := admins_only(ctx):
+        return refused
+    return await _remove(ctx, action.user_id)
 
 
 async def add_typed(ctx: Context) -> list[Reply]:
@@ -189,11 +202,10 @@ async def audit_command(ctx: Context) -> list[Reply]:
     return [await _audit_page(ctx, 0)]
 
 
-async def audit_button(ctx: Context) -> list[Reply]:
+async def audit_button(ctx: Context, action: AuditPage) -> list[Reply]:
     if refused := admins_only(ctx):
         return refused
-    offset = (ctx.message.button or "").partition(":")[2]
-    return [await _audit_page(ctx, int(offset) if offset.isdigit() else 0)]
+    return [await _audit_page(ctx, action.offset)]
 
 
 async def _audit_page(ctx: Context, offset: int) -> Reply:
@@ -201,9 +213,9 @@ async def _audit_page(ctx: Context, offset: int) -> Reply:
     more = len(entries) > AUDIT_PAGE
     nav = []
     if offset > 0:
-        nav.append(Button("◀ Mới hơn", f"nk:{max(0, offset - AUDIT_PAGE)}"))
+        nav.append(AuditPage(max(0, offset - AUDIT_PAGE)).button("◀ Mới hơn"))
     if more:
-        nav.append(Button("Cũ hơn ▶", f"nk:{offset + AUDIT_PAGE}"))
+        nav.append(AuditPage(offset + AUDIT_PAGE).button("Cũ hơn ▶"))
     return ctx.reply(
         "audit_log.j2",
         [nav],
@@ -216,7 +228,10 @@ async def _audit_page(ctx: Context, offset: int) -> Reply:
 routes: list[Route] = [
     command(officers_command, "canbo"),
     command(audit_command, "nhatky"),
-    button(officers_button, "cb"),
-    button(audit_button, "nk"),
+    tapped(add_pressed, AddOfficer),
+    tapped(roster_pressed, OfficerRoster),
+    pressed(ask_remove, AskRemoveOfficer),
+    pressed(remove_pressed, RemoveOfficer),
+    pressed(audit_button, AuditPage),
     in_state(add_typed, OfficerState.ADD),
 ]

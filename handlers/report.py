@@ -27,13 +27,13 @@ from core.report import (
 )
 from core.report_files import NO_SATISFACTION, report_png, report_xlsx
 from core.report_pdf import report_pdf
+from handlers.actions import ShowReport
 from handlers.context import Context, Services, render
 from handlers.officers import officers_only
 from handlers.ratings import with_ratings_and_feedback
-from handlers.routing import Route, button, command
+from handlers.routing import Route, command, pressed
 from handlers.tickets import tickets_section
 
-BUTTON = "bc"  # "bc:<period as parse_period reads it>", e.g. "bc:2026-Q3", "bc:2026"
 SHOWN_FIELDS = 10  # in the message; the table has them all
 
 
@@ -113,12 +113,12 @@ def _other_periods(shown: Period, current: Period) -> list[Button]:
     buttons = []
     if shown.kind is PeriodKind.QUARTER:
         before = shown.previous_quarter()
-        buttons.append(Button(f"◀ {before.label}", f"{BUTTON}:{before.slug}"))
+        buttons.append(ShowReport(before.slug).button(f"◀ {before.label}"))
     if shown != current:
-        buttons.append(Button(f"Quý này ({current.label})", f"{BUTTON}:{current.slug}"))
+        buttons.append(ShowReport(current.slug).button(f"Quý này ({current.label})"))
     if shown.kind is not PeriodKind.YEAR:
         year = shown.first.year
-        buttons.append(Button(f"Cả năm {year}", f"{BUTTON}:{year}"))
+        buttons.append(ShowReport(str(year)).button(f"Cả năm {year}"))
     return buttons
 
 
@@ -148,10 +148,10 @@ async def report_command(ctx: Context) -> list[Reply]:
     return await _reply(ctx, period)
 
 
-async def report_button(ctx: Context) -> list[Reply]:
+async def report_button(ctx: Context, action: ShowReport) -> list[Reply]:
     if refused := officers_only(ctx):
         return refused
-    period = _period(ctx, (ctx.message.button or "").partition(":")[2])
+    period = _period(ctx, action.period)
     if period is None or period.first > ctx.now().date():
         return [ctx.reply("report_usage.j2", typed="", future=False)]
     return await _reply(ctx, period)
@@ -163,5 +163,5 @@ def _period(ctx: Context, text: str) -> Period | None:
 
 routes: list[Route] = [
     command(report_command, "baocao"),
-    button(report_button, BUTTON),
+    pressed(report_button, ShowReport),
 ]

@@ -50,12 +50,7 @@ class Route:
                 return command is not None
             case On.BUTTON if self.actions:
                 return isinstance(ctx.action, self.actions)
-            case On.BUTTON if self.names:
-                data = message.button
-                return data is not None and any(
-                    data == name or data.startswith(f"{name}:") for name in self.names
-                )
-            case On.BUTTON:
+            case On.BUTTON:  # any button (the last resort for data no action reads)
                 return message.button is not None
             case On.STATE:
                 return is_text and ctx.state.name in self.names
@@ -71,18 +66,8 @@ class Route:
                 return False
 
 
-def button_action(ctx: Context) -> tuple[str, str]:
-    """Button data "prefix:action:arg" read as (action, arg); a missing part is ""."""
-    parts = (ctx.message.button or "").split(":", 2)
-    return parts[1] if len(parts) > 1 else "", parts[2] if len(parts) > 2 else ""
-
-
 def command(handler: Handler, *names: str) -> Route:
     return Route(On.COMMAND, handler, names)
-
-
-def button(handler: Handler, *prefixes: str) -> Route:
-    return Route(On.BUTTON, handler, prefixes)
 
 
 def pressed(handler: Callable[[Context, A], Awaitable[list[Reply]]], action: type[A]) -> Route:

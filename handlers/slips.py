@@ -25,7 +25,7 @@ from collections.abc import Sequence
 
 from core.code_reader import UnreadableImage, read_codes
 from core.dossiers import Dossier
-from core.messages import Button, FileTooLarge, OutgoingFile, Reply
+from core.messages import FileTooLarge, OutgoingFile, Reply
 from core.officers import AuditAction
 from core.receipt_codes import code_key, find_codes
 from core.slip_pdf import PosterLink, Slip, SlipSize, label_sheet_pdf, poster_pdf, slip_pdf
@@ -40,14 +40,15 @@ from core.slips import (
     token_hash,
 )
 from handlers import dossiers
+from handlers.actions import LookupPrompt
+from handlers.buttons import CONTACT_BUTTON
 from handlers.context import Context, Services
 from handlers.dossiers import HOME_BUTTON, DossierState
 from handlers.officers import audit, officers_only
 from handlers.routing import On, Route, command, text_when
 
 PDF = "application/pdf"
-TYPE_CODE_BUTTON = Button("⌨️ Gõ mã hồ sơ", "menu:lookup")
-CONTACT_BUTTON = Button("📞 Gọi cho Bộ phận Một cửa", "menu:contact")
+TYPE_CODE_BUTTON = LookupPrompt().button("⌨️ Gõ mã hồ sơ")
 
 
 # -- citizens: the link, the follow code, the photo ---------------------------------------------

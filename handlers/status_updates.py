@@ -21,12 +21,13 @@ from core.messages import Button, Reply
 from core.officers import AuditAction
 from core.receipt_codes import code_key, find_codes
 from core.waiting import due_after_change, due_from, verification_due
+from handlers.actions import CancelUpdate, NeedsVerifying, PickStatus, SkipNote
 from handlers.context import Context
 from handlers.officers import audit, officers_only
-from handlers.routing import Route, button, command, in_state
+from handlers.routing import Route, command, in_state, pressed, tapped
 
 NOTE_MAX = 500
-VERIFY = "cn:v"  # "Cần xác minh": the longer time the law allows, on this dossier
+CANCEL = CancelUpdate().button("Hủy")
 
 
 class UpdateState(StrEnum):
@@ -48,13 +49,15 @@ async def update_command(ctx: Context) -> list[Reply]:
     await ctx.set_state(UpdateState.PICK, code_key=key)
     procedure = ctx.catalogue.get(dossier.procedure_id)
     longer = verification_due(procedure, dossier, ctx.services.calendar) if procedure else None
-    choices = [[Button(f"🔎 Cần xác minh – hẹn {longer:%d/%m/%Y}", VERIFY)]] if longer else []
+    choices: list[list[Button]] = []
+    if longer is not None:
+        choices.append([NeedsVerifying().button(f"🔎 Cần xác minh – hẹn {longer:%d/%m/%Y}")])
     choices += [
-        [Button(info.label, f"cn:s:{status.value}")]
+        [PickStatus(status).button(info.label)]
         for status, info in STATUS_INFO.items()
         if status is not dossier.status
     ]
-    choices.append([Button("Hủy", "cn:x")])
+    choices.append([CANCEL])
     return [
         ctx.reply(
             "status_update_pick.j2",
@@ -67,27 +70,43 @@ async def update_command(ctx: Context) -> list[Reply]:
     ]
 
 
-async def update_button(ctx: Context) -> list[Reply]:
+async def cancel_pressed(ctx: Context) -> list[Reply]:
     if refused := officers_only(ctx):
         return refused
-    data = ctx.message.button or ""
-    if data == "cn:x":
-        await ctx.clear_state()
-        return [ctx.reply("status_update_cancelled.j2")]
+    await ctx.clear_state()
+    return [ctx.reply("status_update_cancelled.j2")]
+
+
+# The steps' buttons are answered only in the step that showed them: an old one has expired.
+
+
+async def status_picked(ctx: Context, action: PickStatus) -> list[Reply]:
+    if refused := officers_only(ctx):
+        return refused
     key = str(ctx.state.data.get("code_key", ""))
-    if data.startswith("cn:s:") and ctx.state.name == UpdateState.PICK and key:
-        try:
-            status = Status(data.removeprefix("cn:s:"))
-        except ValueError:
-            return [ctx.reply("upload_expired.j2")]
-        await ctx.set_state(UpdateState.NOTE, code_key=key, status=status.value)
-        skip = [[Button("Bỏ qua, không ghi chú", "cn:n")], [Button("Hủy", "cn:x")]]
-        return [ctx.reply("status_update_note.j2", skip, info=STATUS_INFO[status])]
-    if data == "cn:n" and ctx.state.name == UpdateState.NOTE:
-        return await _apply(ctx, None)
-    if data == VERIFY and ctx.state.name == UpdateState.PICK and key:
-        return await _verify(ctx, key)
-    return [ctx.reply("upload_expired.j2")]
+    if ctx.state.name != UpdateState.PICK or not key:
+        return [ctx.reply("upload_expired.j2")]
+    await ctx.set_state(UpdateState.NOTE, code_key=key, status=action.status.value)
+    skip = [[SkipNote().button("Bỏ qua, không ghi chú")], [CANCEL]]
+    return [ctx.reply("status_update_note.j2", skip, info=STATUS_INFO[action.status])]
+
+
+async def note_skipped(ctx: Context) -> list[Reply]:
+    if refused := officers_only(ctx):
+        return refused
+    if ctx.state.name != UpdateState.NOTE:
+        return [ctx.reply("upload_expired.j2")]
+    return await _apply(ctx, None)
+
+
+async def verify_pressed(ctx: Context) -> list[Reply]:
+    """ "Cần xác minh": the longer time the law allows, on this dossier."""
+    if refused := officers_only(ctx):
+        return refused
+    key = str(ctx.state.data.get("code_key", ""))
+    if ctx.state.name != UpdateState.PICK or not key:
+        return [ctx.reply("upload_expired.j2")]
+    return await _verify(ctx, key)
 
 
 async def note_typed(ctx: Context) -> list[Reply]:
@@ -164,6 +183,9 @@ async def _apply(ctx: Context, note: str | None) -> list[Reply]:
 
 routes: list[Route] = [
     command(update_command, "capnhat"),
-    button(update_button, "cn"),
+    tapped(cancel_pressed, CancelUpdate),
+    pressed(status_picked, PickStatus),
+    tapped(note_skipped, SkipNote),
+    tapped(verify_pressed, NeedsVerifying),
     in_state(note_typed, UpdateState.NOTE),
 ]

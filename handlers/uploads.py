@@ -21,11 +21,12 @@ from core.catalogue.diff import CatalogueDiff, describe_diff, diff_catalogues, h
 from core.dossier_import import ParsedExport, parse_export
 from core.messages import Button, FileTooLarge, OutgoingFile, Reply
 from core.officers import AuditAction
+from handlers.actions import Announce, ApplyCatalogue, CancelUpload, ImportGoodRows
 from handlers.broadcasts import draft_from_procedure
 from handlers.context import Context
 from handlers.imports import ImportPlan, apply_import, plan_import
 from handlers.officers import audit, officers_only
-from handlers.routing import On, Route, button
+from handlers.routing import On, Route, pressed, tapped
 
 CATALOGUE_SUFFIXES = {".yaml", ".yml"}
 EXPORT_SUFFIXES = {".csv", ".xlsx", ".tsv", ".txt"}
@@ -102,7 +103,7 @@ async def _catalogue_received(ctx: Context, path: Path) -> list[Reply]:
     if diff.empty:
         return [ctx.reply("catalogue_same.j2")]
     await ctx.set_state(UploadState.CATALOGUE, path=str(path))
-    buttons = [[Button("✅ Áp dụng", "up:cat"), Button("Hủy", "up:no")]]
+    buttons = [[ApplyCatalogue().button("✅ Áp dụng"), CancelUpload().button("Hủy")]]
     return [ctx.reply("catalogue_preview.j2", buttons, changes=describe_diff(diff))]
 
 
@@ -135,8 +136,7 @@ def _announce_rows(diff: CatalogueDiff) -> list[list[Button]]:
     """One button per new or changed procedure: a notice prefilled from its card (/thongbao)."""
     procedures = [*diff.added, *(change.procedure for change in diff.changed)]
     return [
-        [Button(f"📢 Thông báo: {p.name}"[:60], f"up:ann:{p.id}")]
-        for p in procedures[:ANNOUNCE_SHOWN]
+        [Announce(p.id).button(f"📢 Thông báo: {p.name}"[:60])] for p in procedures[:ANNOUNCE_SHOWN]
     ]
 
 
@@ -156,7 +156,7 @@ async def _export_received(ctx: Context, path: Path) -> list[Reply]:
     if plan.rows:
         await ctx.set_state(UploadState.EXPORT, path=str(path))
         label = f"Nhập {len(plan.rows)} dòng hợp lệ, bỏ qua dòng lỗi"
-        buttons = [[Button(label, "up:imp")], [Button("Hủy", "up:no")]]
+        buttons = [[ImportGoodRows().button(label)], [CancelUpload().button("Hủy")]]
     return [
         ctx.reply(
             "import_errors.j2",
@@ -202,22 +202,32 @@ async def _import_good_rows(ctx: Context) -> list[Reply]:
     return await _apply_export(ctx, path, skipped=1)
 
 
-async def upload_button(ctx: Context) -> list[Reply]:
+async def apply_pressed(ctx: Context) -> list[Reply]:
     if refused := officers_only(ctx):
         return refused
-    match ctx.message.button:
-        case "up:cat":
-            return await _apply_catalogue(ctx)
-        case "up:imp":
-            return await _import_good_rows(ctx)
-        case str(data) if data.startswith("up:ann:"):
-            procedure = ctx.catalogue.get(data.removeprefix("up:ann:"))
-            if procedure is None:
-                return [ctx.reply("stale_button.j2")]
-            return await draft_from_procedure(ctx, procedure)
-        case _:
-            await ctx.clear_state()
-            return [ctx.reply("upload_cancelled.j2")]
+    return await _apply_catalogue(ctx)
+
+
+async def import_pressed(ctx: Context) -> list[Reply]:
+    if refused := officers_only(ctx):
+        return refused
+    return await _import_good_rows(ctx)
+
+
+async def announce_pressed(ctx: Context, action: Announce) -> list[Reply]:
+    if refused := officers_only(ctx):
+        return refused
+    procedure = ctx.catalogue.get(action.procedure_id)
+    if procedure is None:
+        return [ctx.reply("stale_button.j2")]
+    return await draft_from_procedure(ctx, procedure)
+
+
+async def cancel_pressed(ctx: Context) -> list[Reply]:
+    if refused := officers_only(ctx):
+        return refused
+    await ctx.clear_state()
+    return [ctx.reply("upload_cancelled.j2")]
 
 
 async def _parse(ctx: Context, path: Path) -> ParsedExport:
@@ -247,5 +257,8 @@ def _error_file(name: str, errors: list[str]) -> OutgoingFile:
 
 routes: list[Route] = [
     Route(On.FILE, file_received),
-    button(upload_button, "up"),
+    tapped(apply_pressed, ApplyCatalogue),
+    tapped(import_pressed, ImportGoodRows),
+    pressed(announce_pressed, Announce),
+    tapped(cancel_pressed, CancelUpload),
 ]

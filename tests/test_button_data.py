@@ -140,3 +140,11 @@ def test_the_strings_already_on_screens_still_decode() -> None:
     for data, action in known.items():
         assert ACTIONS.decode(data) == action
         assert action.data == data
+
+
+def test_every_action_is_answered_by_one_route() -> None:
+    from bot.app import ROUTES
+
+    for cls in ACTIONS.actions():
+        owners = [route for route in ROUTES if cls in route.actions]
+        assert len(owners) == 1, (cls.__name__, owners)
