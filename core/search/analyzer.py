@@ -35,6 +35,7 @@ from core.text import fold, is_syllable, telex_decode, vni_decode
 
 _WORD = re.compile(r"[^\W_]+")
 _SENTENCE_END = re.compile(r"[.!?;\n]+")
+_CLAUSE_END = re.compile(r"[,:(){}\[\]…–]+")
 _MAX_WORDS = 120  # a question never needs more; bounds the work on pasted essays
 T = TypeVar("T")
 
@@ -45,6 +46,9 @@ ACCENTED_MESSAGE = 0.4
 # Long stories: the sentences of context before the one that says the need count this much
 # ("Nhà tôi ở xóm 4, chồng đi làm xa. Con sinh tháng trước. Giờ tôi muốn làm giấy tờ cho cháu").
 EARLIER_SENTENCE = 0.5
+# A clause that tells what was already done ("đã làm khai tử xong") before the need: context that
+# says what the person does *not* need any more.
+DONE_CLAUSE = 0.2
 
 
 class Vocabulary(Protocol):
@@ -75,6 +79,7 @@ class Word:
     # Other words this position may be: an abbreviation that leaves a choice ("tt": tạm|thường).
     others: tuple[str, ...] = ()
     sentence: int = 0
+    clause: int = 0  # sentences cut at commas too ("ông mất tháng trước, nhà đã làm khai tử")
     # In a sentence of context before the one that says the need ("…không có lương hưu.").
     earlier: bool = False
     # Typed without marks in a message otherwise typed with them ("can j"), and not itself a
@@ -110,15 +115,19 @@ class Analysis:
 def split_words(text: str) -> list[Word]:
     words: list[Word] = []
     normalized = unicodedata.normalize("NFC", text[:2000]).casefold()
+    clause = 0
     for sentence, part in enumerate(_SENTENCE_END.split(normalized)):
-        for raw in _WORD.findall(part):
-            parts = fold(raw).split()
-            if len(parts) == 1:
-                words.append(Word(parts[0], accent_key(raw), parts[0] != raw, sentence=sentence))
-            else:
-                words.extend(Word(p, p, False, sentence=sentence) for p in parts)
-            if len(words) >= _MAX_WORDS:
-                return words
+        for piece in _CLAUSE_END.split(part):
+            clause += 1
+            for raw in _WORD.findall(piece):
+                parts = fold(raw).split()
+                if len(parts) == 1:
+                    accent, accented = accent_key(raw), parts[0] != raw
+                    words.append(Word(parts[0], accent, accented, sentence=sentence, clause=clause))
+                else:
+                    words.extend(Word(p, p, False, sentence=sentence, clause=clause) for p in parts)
+                if len(words) >= _MAX_WORDS:
+                    return words
     return words
 
 
@@ -146,6 +155,14 @@ def analyse(text: str, lexicon: Lexicon, vocabulary: Vocabulary) -> Analysis:
     polite = consumed.copy()
     _mark_all(words, polite, lexicon.stop_phrases)
     need_at = [i for i, kinds in marks.items() if Mark.NEED in kinds and not polite[i]]
+    # A deed already done ("nhà đã làm khai tử xong", "hồi trước mẹ tôi làm khai sinh cho cả
+    # xóm") or a need for a thing of another subject ("nhận nuôi chó", "viết sách") is no need
+    # for a procedure; a clause that tells what was done is context, like an earlier sentence.
+    done = {i for i in need_at if _done(words, i, marks)}
+    need_at = [
+        i for i in need_at if i not in done and not _for_other_subject(words, i, marks, lexicon)
+    ]
+    done_clauses = {words[i].clause for i in done}
     aspects = _mark_all(words, consumed, lexicon.aspects) + _mark_all(words, consumed, lexicon.how)
     result.aspect = aspects[0] if aspects else None
     _mark_all(words, consumed, lexicon.stop_phrases)
@@ -171,7 +188,9 @@ def analyse(text: str, lexicon: Lexicon, vocabulary: Vocabulary) -> Analysis:
     for i, (word, used) in enumerate(zip(words, consumed, strict=True)):
         if used or _is_stopword(word, lexicon, vocabulary) or _final_particle(words, i, lexicon):
             continue
-        if word.sentence < last_need:
+        if need_at and word.clause in done_clauses and word.clause < words[need_at[-1]].clause:
+            word.weight, word.earlier = word.weight * DONE_CLAUSE, True
+        elif word.sentence < last_need:
             word.weight, word.earlier = word.weight * EARLIER_SENTENCE, True
         if i in document:
             if not result.document:
@@ -180,6 +199,63 @@ def analyse(text: str, lexicon: Lexicon, vocabulary: Vocabulary) -> Analysis:
         else:
             result.words.append(word)
     return result
+
+
+def _done(words: list[Word], i: int, marks: dict[int, dict[Mark, int]]) -> bool:
+    """A deed ("làm", "viết", "đăng ký") told as done: "đã" just before it, "xong" after it,
+    or a word of the past in its clause ("hồi trước", "từng" — but not "chưa từng")."""
+    if Mark.DEED not in marks[i]:
+        return False
+    clause = words[i].clause
+    before = [j for j in range(max(0, i - 2), i) if words[j].clause == clause]
+    if any(Mark.DONE_BEFORE in marks.get(j, {}) for j in before):
+        return True
+    for j, kinds in marks.items():
+        if words[j].clause != clause or _negated(words, j, marks):
+            continue
+        if Mark.DONE in kinds or (Mark.DONE_AFTER in kinds and j > i):
+            return True
+    return False
+
+
+def _negated(words: list[Word], j: int, marks: dict[int, dict[Mark, int]]) -> bool:
+    """ "chưa từng", "chưa xong": not done at all."""
+    return j > 0 and Mark.NOT_YET in marks.get(j - 1, {}) and words[j - 1].clause == words[j].clause
+
+
+def _for_other_subject(
+    words: list[Word], i: int, marks: dict[int, dict[Mark, int]], lexicon: Lexicon
+) -> bool:
+    """A need whose object is a thing of another subject: "nhận nuôi [một con] chó", "viết
+    [cuốn] sách". Further needs, stop words and counting words ("một", "con") are stepped
+    over; the first word that names something decides."""
+    clause = words[i].clause
+    j = i + marks[i][Mark.NEED]
+    while j < len(words) and words[j].clause == clause:
+        kinds = marks.get(j, {})
+        if Mark.TOPIC in kinds and Mark.QUESTION not in kinds:  # "mấy giờ" asks
+            return _surely(words[j], kinds[Mark.TOPIC])
+        if Mark.NEED in kinds:
+            j += kinds[Mark.NEED]
+        elif Mark.COUNTER in kinds or _is_stopword(words[j], lexicon, _NO_VOCABULARY):
+            j += kinds.get(Mark.COUNTER, 1)
+        else:
+            return False
+    return False
+
+
+class _NoVocabulary:
+    def __contains__(self, folded: object) -> bool:
+        return False
+
+    def leans_stop(self, folded: str) -> bool:
+        return True
+
+    def is_pair(self, first: str, second: str) -> bool:
+        return False
+
+
+_NO_VOCABULARY = _NoVocabulary()
 
 
 def _final_particle(words: list[Word], i: int, lexicon: Lexicon) -> bool:
@@ -250,7 +326,14 @@ def _expand(words: list[Word], lexicon: Lexicon, vocabulary: Vocabulary) -> list
             share = min(1.0, 2 / len(expansion))
             for folded, raw in zip(expansion, lexicon.expansion_words[key], strict=False):
                 expanded.append(
-                    Word(folded, accent_key(raw), True, weight=share, sentence=word.sentence)
+                    Word(
+                        folded,
+                        accent_key(raw),
+                        True,
+                        weight=share,
+                        sentence=word.sentence,
+                        clause=word.clause,
+                    )
                 )
         elif key in lexicon.ambiguous:
             choices = lexicon.ambiguous[key]
@@ -268,6 +351,7 @@ def _expand(words: list[Word], lexicon: Lexicon, vocabulary: Vocabulary) -> list
                         weight=share,
                         others=tuple(f for f, _ in others),
                         sentence=word.sentence,
+                        clause=word.clause,
                     )
                 )
         elif key in lexicon.dialect:
@@ -319,9 +403,17 @@ def _synonyms(words: list[Word], lexicon: Lexicon) -> list[Word]:
             i += 1
             continue
         size, standard = found
-        sentence, weight = words[i].sentence, words[i].weight
+        first = words[i]
         result.extend(
-            Word(folded, accent, True, True, weight=weight, sentence=sentence)
+            Word(
+                folded,
+                accent,
+                True,
+                True,
+                weight=first.weight,
+                sentence=first.sentence,
+                clause=first.clause,
+            )
             for folded, accent in standard
         )
         i += size

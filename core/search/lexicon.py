@@ -100,6 +100,12 @@ class _LexiconFile(BaseModel):
     questions: list[str] = []
     other_topics: list[str] = []
     document_question: _DocumentQuestion = _DocumentQuestion()
+    deeds: list[str] = []
+    done: list[str] = []
+    done_before: list[str] = []
+    done_after: list[str] = []
+    not_yet: list[str] = []
+    counters: list[str] = []
     # Word classes used inside patterns: name → alternatives ("người": [con, cháu, vợ…]).
     classes: dict[str, list[str]] = {}
 
@@ -118,6 +124,12 @@ class Mark(StrEnum):
     CLOSING = "closing"  # "không", "hay không": the document's name ended
     QUESTION = "question"  # "bao giờ", "gì", "ai": asks something, maybe not about a procedure
     TOPIC = "topic"  # "phim", "tiệc", "chó": the message is about something else too
+    DEED = "deed"  # a need that is a deed, which may be told as done: làm, viết, đăng ký…
+    DONE = "done"  # "xong", "hồi trước", "từng": a deed in this clause is done, not needed
+    DONE_BEFORE = "done before"  # "đã" just before a deed
+    DONE_AFTER = "done after"  # "xong" after a deed, in its clause
+    NOT_YET = "not yet"  # "chưa" (từng): not done
+    COUNTER = "counter"  # "một", "con", "cuốn": stepped over to find what a need is for
 
 
 _PATTERN_PART = re.compile(r"\[([^\]]*)\]|\(([^)]*)\)|([^\s\[\]()]+)")
@@ -310,6 +322,12 @@ class Lexicon:
             *((p, Mark.CLOSING) for p in data.document_question.closing),
             *((p, Mark.QUESTION) for p in data.questions),
             *((p, Mark.TOPIC) for p in data.other_topics),
+            *((p, Mark.DEED) for p in data.deeds),
+            *((p, Mark.DONE) for p in data.done),
+            *((p, Mark.DONE_BEFORE) for p in data.done_before),
+            *((p, Mark.DONE_AFTER) for p in data.done_after),
+            *((p, Mark.NOT_YET) for p in data.not_yet),
+            *((p, Mark.COUNTER) for p in data.counters),
         ]
         patterns = [
             *data.stopwords,
