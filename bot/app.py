@@ -47,7 +47,7 @@ from handlers import (
 from handlers.actions import ACTIONS
 from handlers.buttons import HOME_BUTTON
 from handlers.context import Context, Knowledge, LookupPolicy, Services, TicketPolicy
-from handlers.routing import CHOICES, On, Route, typed_choice
+from handlers.routing import CHOICES, On, Route, run, typed_choice
 from storage.backends import open_storage
 from storage.faults import ADVICE, fault_of
 
@@ -67,6 +67,7 @@ log = logging.getLogger(__name__)
 # a Zalo follow code ("THEO 7K3M-9QX2") wins over a step waiting for a code.
 ROUTES: list[Route] = [
     slips.deep_link,
+    tickets.answer_photo_route,
     tickets.photo_route,
     *start.routes,
     *fields.routes,
@@ -177,7 +178,7 @@ class Dispatcher:
             ctx.action = ACTIONS.decode(ctx.message.button)
             ctx.open_ticket = await tickets.open_ticket_for(ctx)  # issue 21: quiet while open
             route = next((r for r in self.routes if r.matches(ctx)), None)
-            replies = await route.handler(ctx) if route else []
+            replies = await run(route, ctx) if route else []  # run: the route's roles
             if CHOICES in loaded.data and ctx.state is loaded:
                 # The buttons remembered were those of an earlier reply: a number typed next
                 # must not press them.

@@ -45,8 +45,8 @@ from handlers.actions import (
     StartApology,
 )
 from handlers.context import Context, Services, render
-from handlers.officers import audit, officers_only
-from handlers.routing import Route, command, in_state, pressed, tapped
+from handlers.officers import audit
+from handlers.routing import Role, Route, command, in_state, pressed, tapped
 from storage.base import ApologyDraft, IssuedApology
 
 
@@ -63,8 +63,6 @@ RUNNING = [s for s in Status if not STATUS_INFO[s].finished]
 
 
 async def apology_command(ctx: Context) -> list[Reply]:
-    if refused := officers_only(ctx):
-        return refused
     _, typed = ctx.message.command or ("", "")
     if not typed:
         return [ctx.reply("apology_usage.j2")]
@@ -157,14 +155,10 @@ async def _preview(ctx: Context, new_due: dt.date) -> list[Reply]:
 
 async def start_pressed(ctx: Context, action: StartApology) -> list[Reply]:
     """ "Xin lỗi: <mã>" on the morning list."""
-    if refused := officers_only(ctx):
-        return refused
     return await _start(ctx, action.code_key, action.code_key)
 
 
 async def drop_pressed(ctx: Context) -> list[Reply]:
-    if refused := officers_only(ctx):
-        return refused
     await ctx.clear_state()
     return [ctx.reply("apology_cancelled.j2")]
 
@@ -173,24 +167,18 @@ async def drop_pressed(ctx: Context) -> list[Reply]:
 
 
 async def reason_picked(ctx: Context, action: QuickReason) -> list[Reply]:
-    if refused := officers_only(ctx):
-        return refused
     if ctx.state.name != ApologyState.REASON or action.index >= len(QUICK_REASONS):
         return [ctx.reply("stale_button.j2")]
     return await _ask_date(ctx, QUICK_REASONS[action.index])
 
 
 async def date_picked(ctx: Context, action: ProposedDate) -> list[Reply]:
-    if refused := officers_only(ctx):
-        return refused
     if ctx.state.name != ApologyState.DATE:
         return [ctx.reply("stale_button.j2")]
     return await _preview(ctx, action.new_due)
 
 
 async def edit_pressed(ctx: Context) -> list[Reply]:
-    if refused := officers_only(ctx):
-        return refused
     if ctx.state.name != ApologyState.CONFIRM:
         return [ctx.reply("stale_button.j2")]
     key = str(ctx.state.data.get("code_key"))
@@ -198,8 +186,6 @@ async def edit_pressed(ctx: Context) -> list[Reply]:
 
 
 async def issue_pressed(ctx: Context) -> list[Reply]:
-    if refused := officers_only(ctx):
-        return refused
     if ctx.state.name != ApologyState.CONFIRM:
         return [ctx.reply("stale_button.j2")]
     return await _issue(ctx)
@@ -362,15 +348,11 @@ def due_list_reply(
 
 
 async def due_command(ctx: Context) -> list[Reply]:
-    if refused := officers_only(ctx):
-        return refused
     return [await morning_list(ctx.services, ctx.format, ctx.now().date())]
 
 
 async def issued_list_command(ctx: Context) -> list[Reply]:
     """/xinloi_ds [từ ngày] [đến ngày]: apologies issued, for the quarterly report."""
-    if refused := officers_only(ctx):
-        return refused
     today = ctx.now().date()
     _, args = ctx.message.command or ("", "")
     words = args.split()
@@ -435,16 +417,17 @@ def _issuer(apology: Apology) -> str:
     return apology.issuer_name or apology.issued_by
 
 
+OFFICER = Role.OFFICER
 routes: list[Route] = [
-    command(apology_command, "xinloi"),
-    command(issued_list_command, "xinloi_ds"),
-    command(due_command, "trehan"),
-    pressed(start_pressed, StartApology),
-    tapped(drop_pressed, DropApology),
-    pressed(reason_picked, QuickReason),
-    pressed(date_picked, ProposedDate),
-    tapped(edit_pressed, EditReason),
-    tapped(issue_pressed, IssueApology),
-    in_state(reason_typed, ApologyState.REASON),
-    in_state(date_typed, ApologyState.DATE),
+    command(apology_command, "xinloi", who=OFFICER),
+    command(issued_list_command, "xinloi_ds", who=OFFICER),
+    command(due_command, "trehan", who=OFFICER),
+    pressed(start_pressed, StartApology, who=OFFICER),
+    tapped(drop_pressed, DropApology, who=OFFICER),
+    pressed(reason_picked, QuickReason, who=OFFICER),
+    pressed(date_picked, ProposedDate, who=OFFICER),
+    tapped(edit_pressed, EditReason, who=OFFICER),
+    tapped(issue_pressed, IssueApology, who=OFFICER),
+    in_state(reason_typed, ApologyState.REASON, who=OFFICER),
+    in_state(date_typed, ApologyState.DATE, who=OFFICER),
 ]

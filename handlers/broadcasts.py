@@ -43,9 +43,9 @@ from handlers.actions import (
     procedure_card,
 )
 from handlers.context import Context, Services, render
-from handlers.officers import audit_entry, officers_only
+from handlers.officers import audit_entry
 from handlers.procedure_view import field_slug
-from handlers.routing import Route, command, in_state, pressed, tapped
+from handlers.routing import Role, Route, command, in_state, pressed, tapped
 from handlers.subscriptions import field_names, topic_label
 
 
@@ -89,8 +89,6 @@ def prefilled_text(services: Services, procedure: Procedure) -> str:
 
 
 async def broadcast_command(ctx: Context) -> list[Reply]:
-    if refused := officers_only(ctx):
-        return refused
     _, typed = ctx.message.command or ("", "")
     if typed.strip():
         return await _take_text(ctx, typed, procedure_id=None)
@@ -100,9 +98,6 @@ async def broadcast_command(ctx: Context) -> list[Reply]:
 
 
 async def text_typed(ctx: Context) -> list[Reply]:
-    if refused := officers_only(ctx):
-        await ctx.clear_state()
-        return refused
     procedure_id = ctx.state.data.get("procedure_id")
     return await _take_text(ctx, ctx.message.text, procedure_id=procedure_id)
 
@@ -181,8 +176,6 @@ async def draft_from_procedure(ctx: Context, procedure: Procedure) -> list[Reply
 
 
 async def pick_field(ctx: Context) -> list[Reply]:
-    if refused := officers_only(ctx):
-        return refused
     if ctx.state.name not in DRAFTING:
         return [ctx.reply("stale_button.j2")]
     rows = [[DraftField(field_slug(f)).button(f)] for f in ctx.catalogue.fields]
@@ -190,8 +183,6 @@ async def pick_field(ctx: Context) -> list[Reply]:
 
 
 async def pick_procedure(ctx: Context, action: DraftField) -> list[Reply]:
-    if refused := officers_only(ctx):
-        return refused
     field = field_names(ctx.catalogue).get(action.slug)
     if ctx.state.name not in DRAFTING or field is None:
         return [ctx.reply("stale_button.j2")]
@@ -200,8 +191,6 @@ async def pick_procedure(ctx: Context, action: DraftField) -> list[Reply]:
 
 
 async def procedure_picked(ctx: Context, action: DraftProcedure) -> list[Reply]:
-    if refused := officers_only(ctx):
-        return refused
     procedure = ctx.catalogue.get(action.procedure_id)
     if ctx.state.name not in DRAFTING or procedure is None:
         return [ctx.reply("stale_button.j2")]
@@ -209,8 +198,6 @@ async def procedure_picked(ctx: Context, action: DraftProcedure) -> list[Reply]:
 
 
 async def use_draft(ctx: Context) -> list[Reply]:
-    if refused := officers_only(ctx):
-        return refused
     data = ctx.state.data
     if ctx.state.name != BroadcastState.COMPOSE or not data.get("text"):
         return [ctx.reply("stale_button.j2")]
@@ -218,8 +205,6 @@ async def use_draft(ctx: Context) -> list[Reply]:
 
 
 async def audience_chosen(ctx: Context, action: ChooseAudience) -> list[Reply]:
-    if refused := officers_only(ctx):
-        return refused
     data, topic = ctx.state.data, action.topic
     if ctx.state.name not in (BroadcastState.AUDIENCE, BroadcastState.CONFIRM):
         return [ctx.reply("stale_button.j2")]
@@ -232,29 +217,21 @@ async def audience_chosen(ctx: Context, action: ChooseAudience) -> list[Reply]:
 
 
 async def send_pressed(ctx: Context) -> list[Reply]:
-    if refused := officers_only(ctx):
-        return refused
     if ctx.state.name != BroadcastState.CONFIRM:
         return [ctx.reply("stale_button.j2")]
     return await _confirm(ctx)
 
 
 async def drop_pressed(ctx: Context) -> list[Reply]:
-    if refused := officers_only(ctx):
-        return refused
     await ctx.clear_state()
     return [ctx.reply("broadcast_dropped.j2")]
 
 
 async def progress_pressed(ctx: Context, action: ShowProgress) -> list[Reply]:
-    if refused := officers_only(ctx):
-        return refused
     return [await _progress_reply(ctx, action.broadcast_id)]
 
 
 async def ask_cancel(ctx: Context, action: AskCancelBroadcast) -> list[Reply]:
-    if refused := officers_only(ctx):
-        return refused
     broadcast_id = action.broadcast_id
     rows = [
         [
@@ -266,8 +243,6 @@ async def ask_cancel(ctx: Context, action: AskCancelBroadcast) -> list[Reply]:
 
 
 async def cancel_pressed(ctx: Context, action: CancelBroadcast) -> list[Reply]:
-    if refused := officers_only(ctx):
-        return refused
     return await _cancel(ctx, action.broadcast_id)
 
 
@@ -342,26 +317,25 @@ async def _cancel(ctx: Context, broadcast_id: int) -> list[Reply]:
 
 
 async def recent_command(ctx: Context) -> list[Reply]:
-    if refused := officers_only(ctx):
-        return refused
     recent = await ctx.storage.broadcasts.recent_broadcasts(RECENT)
     rows = [[ShowProgress(b.id).button(f"📊 Tiến độ #{b.id}")] for b, _ in recent]
     labels = {b.id: topic_label(ctx.catalogue, b.topic) for b, _ in recent}
     return [ctx.reply("broadcast_list.j2", rows, recent=recent, labels=labels)]
 
 
+OFFICER = Role.OFFICER
 routes: list[Route] = [
-    command(broadcast_command, "thongbao"),
-    command(recent_command, "thongbao_ds"),
-    tapped(pick_field, DraftFromProcedure),
-    pressed(pick_procedure, DraftField),
-    pressed(procedure_picked, DraftProcedure),
-    tapped(use_draft, UseDraft),
-    pressed(audience_chosen, ChooseAudience),
-    tapped(send_pressed, SendBroadcast),
-    tapped(drop_pressed, DropBroadcast),
-    pressed(progress_pressed, ShowProgress),
-    pressed(ask_cancel, AskCancelBroadcast),
-    pressed(cancel_pressed, CancelBroadcast),
-    in_state(text_typed, BroadcastState.COMPOSE, BroadcastState.AUDIENCE, BroadcastState.CONFIRM),
+    command(broadcast_command, "thongbao", who=OFFICER),
+    command(recent_command, "thongbao_ds", who=OFFICER),
+    tapped(pick_field, DraftFromProcedure, who=OFFICER),
+    pressed(pick_procedure, DraftField, who=OFFICER),
+    pressed(procedure_picked, DraftProcedure, who=OFFICER),
+    tapped(use_draft, UseDraft, who=OFFICER),
+    pressed(audience_chosen, ChooseAudience, who=OFFICER),
+    tapped(send_pressed, SendBroadcast, who=OFFICER),
+    tapped(drop_pressed, DropBroadcast, who=OFFICER),
+    pressed(progress_pressed, ShowProgress, who=OFFICER),
+    pressed(ask_cancel, AskCancelBroadcast, who=OFFICER),
+    pressed(cancel_pressed, CancelBroadcast, who=OFFICER),
+    in_state(text_typed, *DRAFTING, who=OFFICER),
 ]

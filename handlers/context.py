@@ -14,7 +14,7 @@ from typing import Any, Protocol
 
 from core.apologies import ApologyRules
 from core.button_data import Action
-from core.care import CarePolicy, VolunteerRoster
+from core.care import CarePolicy, Volunteer, VolunteerRoster, VolunteerStatus
 from core.catalogue import Catalogue
 from core.chat_rate import RatePolicy
 from core.clock import Clock
@@ -183,6 +183,20 @@ class Context:
         """An approved volunteer (tổ công nghệ số cộng đồng); no database trip."""
         m = self.message
         return (m.channel, m.user_id) in self.services.volunteers
+
+    async def sync_volunteer_role(self) -> Volunteer | None:
+        """The volunteer role as the database has it now (issue 14): an officer may have
+        approved the volunteer, or the volunteer erased their data, in another running process
+        (Telegram and Zalo may be two). The roster in memory follows; called where the role
+        changes what happens (volunteers' routes, lookups, following, /hoso), a primary-key
+        read."""
+        m = self.message
+        known = await self.storage.care.get_volunteer(m.channel, m.user_id)
+        if known is not None and known.status is VolunteerStatus.APPROVED:
+            self.services.volunteers.add(m.channel, m.user_id)
+        else:
+            self.services.volunteers.remove(m.channel, m.user_id)
+        return known
 
     def render(self, template: str, **values: Any) -> str:
         return render(

@@ -145,7 +145,7 @@ def carries_code(ctx: Context) -> bool:
 
 async def lookup(ctx: Context, typed: str) -> list[Reply]:
     key, shown = code_key(typed), typed.strip()[:60]
-    await volunteers.sync_role(ctx)
+    await ctx.sync_volunteer_role()
     view = await _find(ctx, key)
     dossier = view.dossier
     if dossier is not None and (view.following or _verified(ctx, key)):
@@ -187,7 +187,7 @@ async def digits_typed(ctx: Context) -> list[Reply]:
     text = ctx.message.text
     if codes := find_codes(text):  # another code instead of the digits
         return await lookup(ctx, codes[0])
-    await volunteers.sync_role(ctx)
+    await ctx.sync_volunteer_role()
     typed = "".join(ch for ch in text if ch.isdigit())
     if not typed:  # the person moved on to a question
         await ctx.clear_state()
@@ -432,7 +432,7 @@ async def _proven(ctx: Context, key: str) -> tuple[Dossier, LookupView] | None:
     view = await _find(ctx, key)
     if view.dossier is None or _needs_digits(ctx, view.dossier, view.following):
         return None
-    await volunteers.sync_role(ctx)
+    await ctx.sync_volunteer_role()
     return view.dossier, view
 
 
@@ -468,7 +468,7 @@ async def view_pressed(ctx: Context, action: ViewDossier) -> list[Reply]:
 
 
 async def my_dossiers(ctx: Context) -> list[Reply]:
-    await volunteers.sync_role(ctx)
+    await ctx.sync_volunteer_role()
     follows = await ctx.storage.follows.follows(ctx.chat)
     rows = [[ViewDossier(f.dossier.code_key).button(f"Xem {f.dossier.code}")] for f in follows]
     rows += volunteers.forward_buttons(ctx, follows)

@@ -16,8 +16,8 @@ from core.text import fold
 from handlers.actions import AnswerFeedback, CancelFeedback, WriteFeedback
 from handlers.buttons import HOME_BUTTON
 from handlers.context import Context, Services
-from handlers.officers import audit_entry, officers_only
-from handlers.routing import Route, command, in_state, pressed, tapped
+from handlers.officers import audit_entry
+from handlers.routing import Role, Route, command, in_state, pressed, tapped
 from storage.base import ChatRef
 
 
@@ -89,8 +89,6 @@ async def _receive(ctx: Context, text: str) -> list[Reply]:
 
 
 async def feedback_list_command(ctx: Context) -> list[Reply]:
-    if refused := officers_only(ctx):
-        return refused
     return [await _list_reply(ctx)]
 
 
@@ -102,8 +100,6 @@ async def _list_reply(ctx: Context, note: str | None = None) -> Reply:
 
 
 async def answer_pressed(ctx: Context, action: AnswerFeedback) -> list[Reply]:
-    if refused := officers_only(ctx):
-        return refused
     item = await ctx.storage.care.get_feedback(action.feedback_id)
     if item is None:
         return [ctx.reply("feedback_unknown.j2")]
@@ -114,9 +110,6 @@ async def answer_pressed(ctx: Context, action: AnswerFeedback) -> list[Reply]:
 
 
 async def answer_typed(ctx: Context) -> list[Reply]:
-    if refused := officers_only(ctx):
-        await ctx.clear_state()
-        return refused
     answer = " ".join(ctx.message.text.split())
     if fold(answer) in CANCEL_WORDS:
         await ctx.clear_state()
@@ -146,10 +139,10 @@ def _sent_note(number: str, reached: bool) -> str:
 
 routes: list[Route] = [
     command(feedback_command, "phananh"),
-    command(feedback_list_command, "phananh_ds"),
+    command(feedback_list_command, "phananh_ds", who=Role.OFFICER),
     tapped(write_pressed, WriteFeedback),
     tapped(cancel_pressed, CancelFeedback),
-    pressed(answer_pressed, AnswerFeedback),
+    pressed(answer_pressed, AnswerFeedback, who=Role.OFFICER),
     in_state(feedback_typed, FeedbackState.WRITING),
-    in_state(answer_typed, FeedbackState.ANSWERING),
+    in_state(answer_typed, FeedbackState.ANSWERING, who=Role.OFFICER),
 ]

@@ -16,7 +16,7 @@ from core.messages import Reply
 from core.officers import AuditAction, AuditEntry, Officer
 from handlers.actions import AddOfficer, AskRemoveOfficer, AuditPage, OfficerRoster, RemoveOfficer
 from handlers.context import Context
-from handlers.routing import Route, command, in_state, pressed, tapped
+from handlers.routing import Role, Route, command, in_state, pressed, tapped
 
 
 class OfficerState(StrEnum):
@@ -51,18 +51,7 @@ _USER_ID = re.compile(r"[0-9A-Za-z_.:-]{1,40}")
 log = logging.getLogger(__name__)
 
 
-# -- roles and the audit hook -----------------------------------------------------------------
-
-
-def officers_only(ctx: Context) -> list[Reply] | None:
-    """None when the person is an officer (admin or added); else the polite refusal."""
-    return None if ctx.is_officer else [ctx.reply("officers_only.j2")]
-
-
-def admins_only(ctx: Context) -> list[Reply] | None:
-    if ctx.is_admin:
-        return None
-    return [ctx.reply("admins_only.j2" if ctx.is_officer else "officers_only.j2")]
+# -- the audit hook --------------------------------------------------------------------------
 
 
 def audit_entry(
@@ -84,8 +73,6 @@ async def audit(
 
 async def officers_command(ctx: Context) -> list[Reply]:
     """/canbo · /canbo them <mã> [tên] · /canbo xoa <mã>"""
-    if refused := admins_only(ctx):
-        return refused
     _, args = ctx.message.command or ("", "")
     words = args.split()
     if not words:
@@ -113,22 +100,16 @@ async def roster_reply(ctx: Context, note: str | None = None) -> Reply:
 
 
 async def add_pressed(ctx: Context) -> list[Reply]:
-    if refused := admins_only(ctx):
-        return refused
     await ctx.set_state(OfficerState.ADD)
     return [ctx.reply("officers_add_prompt.j2", [[OfficerRoster().button("Hủy")]])]
 
 
 async def roster_pressed(ctx: Context) -> list[Reply]:
-    if refused := admins_only(ctx):
-        return refused
     await ctx.clear_state()
     return [await roster_reply(ctx)]
 
 
 async def ask_remove(ctx: Context, action: AskRemoveOfficer) -> list[Reply]:
-    if refused := admins_only(ctx):
-        return refused
     rows = [
         [
             RemoveOfficer(action.user_id).button("🗑 Xóa"),
@@ -139,15 +120,10 @@ async def ask_remove(ctx: Context, action: AskRemoveOfficer) -> list[Reply]:
 
 
 async def remove_pressed(ctx: Context, action: RemoveOfficer) -> list[Reply]:
-    if refused := admins_only(ctx):
-        return refused
     return await _remove(ctx, action.user_id)
 
 
 async def add_typed(ctx: Context) -> list[Reply]:
-    if refused := admins_only(ctx):
-        await ctx.clear_state()
-        return refused
     words = ctx.message.text.split()
     await ctx.clear_state()
     return await _add(ctx, words[0], " ".join(words[1:]) or None)
@@ -197,14 +173,10 @@ async def _update_menu(ctx: Context, user_id: str, *, officer: bool) -> None:
 
 
 async def audit_command(ctx: Context) -> list[Reply]:
-    if refused := admins_only(ctx):
-        return refused
     return [await _audit_page(ctx, 0)]
 
 
 async def audit_button(ctx: Context, action: AuditPage) -> list[Reply]:
-    if refused := admins_only(ctx):
-        return refused
     return [await _audit_page(ctx, action.offset)]
 
 
@@ -225,13 +197,14 @@ async def _audit_page(ctx: Context, offset: int) -> Reply:
     )
 
 
+ADMIN = Role.ADMIN
 routes: list[Route] = [
-    command(officers_command, "canbo"),
-    command(audit_command, "nhatky"),
-    tapped(add_pressed, AddOfficer),
-    tapped(roster_pressed, OfficerRoster),
-    pressed(ask_remove, AskRemoveOfficer),
-    pressed(remove_pressed, RemoveOfficer),
-    pressed(audit_button, AuditPage),
-    in_state(add_typed, OfficerState.ADD),
+    command(officers_command, "canbo", who=ADMIN),
+    command(audit_command, "nhatky", who=ADMIN),
+    tapped(add_pressed, AddOfficer, who=ADMIN),
+    tapped(roster_pressed, OfficerRoster, who=ADMIN),
+    pressed(ask_remove, AskRemoveOfficer, who=ADMIN),
+    pressed(remove_pressed, RemoveOfficer, who=ADMIN),
+    pressed(audit_button, AuditPage, who=ADMIN),
+    in_state(add_typed, OfficerState.ADD, who=ADMIN),
 ]

@@ -29,9 +29,8 @@ from core.report_files import NO_SATISFACTION, report_png, report_xlsx
 from core.report_pdf import report_pdf
 from handlers.actions import ShowReport
 from handlers.context import Context, Services, render
-from handlers.officers import officers_only
 from handlers.ratings import with_ratings_and_feedback
-from handlers.routing import Route, command, pressed
+from handlers.routing import Role, Route, command, pressed
 from handlers.tickets import tickets_section
 
 SHOWN_FIELDS = 10  # in the message; the table has them all
@@ -139,8 +138,6 @@ async def _reply(ctx: Context, period: Period) -> list[Reply]:
 
 async def report_command(ctx: Context) -> list[Reply]:
     """/baocao [quý trước | năm nay | 2026-Q3 | Q3/2026 | 2026 | từ ngày đến ngày]."""
-    if refused := officers_only(ctx):
-        return refused
     _, typed = ctx.message.command or ("", "")
     period = _period(ctx, typed)
     if period is None or period.first > ctx.now().date():
@@ -149,8 +146,6 @@ async def report_command(ctx: Context) -> list[Reply]:
 
 
 async def report_button(ctx: Context, action: ShowReport) -> list[Reply]:
-    if refused := officers_only(ctx):
-        return refused
     period = _period(ctx, action.period)
     if period is None or period.first > ctx.now().date():
         return [ctx.reply("report_usage.j2", typed="", future=False)]
@@ -162,6 +157,6 @@ def _period(ctx: Context, text: str) -> Period | None:
 
 
 routes: list[Route] = [
-    command(report_command, "baocao"),
-    pressed(report_button, ShowReport),
+    command(report_command, "baocao", who=Role.OFFICER),
+    pressed(report_button, ShowReport, who=Role.OFFICER),
 ]

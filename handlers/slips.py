@@ -44,8 +44,8 @@ from handlers.actions import LookupPrompt
 from handlers.buttons import CONTACT_BUTTON
 from handlers.context import Context, Services
 from handlers.dossiers import HOME_BUTTON, DossierState
-from handlers.officers import audit, officers_only
-from handlers.routing import On, Route, command, text_when
+from handlers.officers import audit
+from handlers.routing import On, Role, Route, command, text_when
 
 PDF = "application/pdf"
 TYPE_CODE_BUTTON = LookupPrompt().button("⌨️ Gõ mã hồ sơ")
@@ -177,8 +177,6 @@ def poster_links(services: Services) -> list[PosterLink]:
 
 async def slips_command(ctx: Context) -> list[Reply]:
     """/phieuqr MÃ [a5]: one slip (A6, or A5); /phieuqr alone: the label sheet for today."""
-    if refused := officers_only(ctx):
-        return refused
     if ctx.services.links.public_url is None:
         return [ctx.reply("slips_no_address.j2")]
     _, argument = ctx.message.command or ("", "")
@@ -207,8 +205,6 @@ async def slips_command(ctx: Context) -> list[Reply]:
 
 
 async def poster_command(ctx: Context) -> list[Reply]:
-    if refused := officers_only(ctx):
-        return refused
     links = poster_links(ctx.services)
     if not links:
         return [ctx.reply("poster_no_links.j2")]
@@ -219,8 +215,6 @@ async def poster_command(ctx: Context) -> list[Reply]:
 
 
 async def revoke_command(ctx: Context) -> list[Reply]:
-    if refused := officers_only(ctx):
-        return refused
     _, typed = ctx.message.command or ("", "")
     if not typed:
         return [ctx.reply("revoke_usage.j2")]
@@ -238,8 +232,8 @@ async def revoke_command(ctx: Context) -> list[Reply]:
 deep_link = Route(On.COMMAND, deep_link_start, ("start",), when=lambda ctx: bool(_start_token(ctx)))
 follow_code = text_when(follow_code_typed, carries_follow_code)
 routes: list[Route] = [
-    command(slips_command, "phieuqr"),
-    command(poster_command, "apphich"),
-    command(revoke_command, "thuhoiqr"),
+    command(slips_command, "phieuqr", who=Role.OFFICER),
+    command(poster_command, "apphich", who=Role.OFFICER),
+    command(revoke_command, "thuhoiqr", who=Role.OFFICER),
     Route(On.IMAGE, image_received),
 ]

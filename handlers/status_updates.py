@@ -23,8 +23,8 @@ from core.receipt_codes import code_key, find_codes
 from core.waiting import due_after_change, due_from, verification_due
 from handlers.actions import CancelUpdate, NeedsVerifying, PickStatus, SkipNote
 from handlers.context import Context
-from handlers.officers import audit, officers_only
-from handlers.routing import Route, command, in_state, pressed, tapped
+from handlers.officers import audit
+from handlers.routing import Role, Route, command, in_state, pressed, tapped
 
 NOTE_MAX = 500
 CANCEL = CancelUpdate().button("Hủy")
@@ -36,8 +36,6 @@ class UpdateState(StrEnum):
 
 
 async def update_command(ctx: Context) -> list[Reply]:
-    if refused := officers_only(ctx):
-        return refused
     _, args = ctx.message.command or ("", "")
     codes = find_codes(args)
     typed = codes[0] if codes else args.strip()
@@ -71,8 +69,6 @@ async def update_command(ctx: Context) -> list[Reply]:
 
 
 async def cancel_pressed(ctx: Context) -> list[Reply]:
-    if refused := officers_only(ctx):
-        return refused
     await ctx.clear_state()
     return [ctx.reply("status_update_cancelled.j2")]
 
@@ -81,8 +77,6 @@ async def cancel_pressed(ctx: Context) -> list[Reply]:
 
 
 async def status_picked(ctx: Context, action: PickStatus) -> list[Reply]:
-    if refused := officers_only(ctx):
-        return refused
     key = str(ctx.state.data.get("code_key", ""))
     if ctx.state.name != UpdateState.PICK or not key:
         return [ctx.reply("upload_expired.j2")]
@@ -92,8 +86,6 @@ async def status_picked(ctx: Context, action: PickStatus) -> list[Reply]:
 
 
 async def note_skipped(ctx: Context) -> list[Reply]:
-    if refused := officers_only(ctx):
-        return refused
     if ctx.state.name != UpdateState.NOTE:
         return [ctx.reply("upload_expired.j2")]
     return await _apply(ctx, None)
@@ -101,8 +93,6 @@ async def note_skipped(ctx: Context) -> list[Reply]:
 
 async def verify_pressed(ctx: Context) -> list[Reply]:
     """ "Cần xác minh": the longer time the law allows, on this dossier."""
-    if refused := officers_only(ctx):
-        return refused
     key = str(ctx.state.data.get("code_key", ""))
     if ctx.state.name != UpdateState.PICK or not key:
         return [ctx.reply("upload_expired.j2")]
@@ -110,8 +100,6 @@ async def verify_pressed(ctx: Context) -> list[Reply]:
 
 
 async def note_typed(ctx: Context) -> list[Reply]:
-    if refused := officers_only(ctx):
-        return refused
     note = " ".join(ctx.message.text.split())
     if len(note) > NOTE_MAX:
         return [ctx.reply("status_update_note_long.j2", limit=NOTE_MAX, length=len(note))]
@@ -181,11 +169,12 @@ async def _apply(ctx: Context, note: str | None) -> list[Reply]:
     ]
 
 
+OFFICER = Role.OFFICER
 routes: list[Route] = [
-    command(update_command, "capnhat"),
-    tapped(cancel_pressed, CancelUpdate),
-    pressed(status_picked, PickStatus),
-    tapped(note_skipped, SkipNote),
-    tapped(verify_pressed, NeedsVerifying),
-    in_state(note_typed, UpdateState.NOTE),
+    command(update_command, "capnhat", who=OFFICER),
+    tapped(cancel_pressed, CancelUpdate, who=OFFICER),
+    pressed(status_picked, PickStatus, who=OFFICER),
+    tapped(note_skipped, SkipNote, who=OFFICER),
+    tapped(verify_pressed, NeedsVerifying, who=OFFICER),
+    in_state(note_typed, UpdateState.NOTE, who=OFFICER),
 ]

@@ -53,8 +53,8 @@ from handlers.actions import (
 from handlers.buttons import HOME_BUTTON
 from handlers.context import Context, Services, render
 from handlers.feedback import officer_chats
-from handlers.officers import audit_entry, officers_only
-from handlers.routing import On, Route, command, in_state, pressed, tapped
+from handlers.officers import audit_entry
+from handlers.routing import On, Role, Route, command, in_state, pressed, tapped
 from storage.base import ChatRef
 
 
@@ -268,14 +268,12 @@ async def _relay_from_person(
 
 
 async def photo_sent(ctx: Context) -> list[Reply]:
-    """A photo (of papers): part of the question, of the conversation, or of an answer."""
+    """A photo (of papers): part of the question, or of the conversation."""
     photo, refused = await _fetch_photo(ctx)
     if refused is not None:
         return refused
     assert photo is not None
     caption = " ".join(ctx.message.text.split())[:MESSAGE_MAX_CHARS]
-    if ctx.state.name == TicketState.ANSWERING:
-        return await _answer(ctx, caption, photo)
     if ctx.state.name == TicketState.WRITING:
         context = TicketContext.from_json(ctx.state.data.get("context"))
         return await _receive(ctx, caption, photo, context)
@@ -296,18 +294,22 @@ async def _fetch_photo(ctx: Context) -> tuple[Photo | None, list[Reply] | None]:
 
 
 def photo_expected(ctx: Context) -> bool:
-    if not _is_photo(ctx):
-        return False
-    writing = ctx.state.name in (TicketState.WRITING, TicketState.ANSWERING)
-    return writing or quiet(ctx)
+    return _is_photo(ctx) and (ctx.state.name == TicketState.WRITING or quiet(ctx))
+
+
+async def answer_photo(ctx: Context) -> list[Reply]:
+    """A photo an officer sends while answering: part of the answer."""
+    photo, refused = await _fetch_photo(ctx)
+    if refused is not None:
+        return refused
+    assert photo is not None
+    return await _answer(ctx, " ".join(ctx.message.text.split())[:MESSAGE_MAX_CHARS], photo)
 
 
 # -- officers ----------------------------------------------------------------------------------
 
 
 async def desk_command(ctx: Context) -> list[Reply]:
-    if refused := officers_only(ctx):
-        return refused
     return [await _desk_reply(ctx)]
 
 
@@ -345,33 +347,23 @@ async def end_pressed(ctx: Context, action: EndQuestion) -> list[Reply]:
 
 
 async def desk_pressed(ctx: Context) -> list[Reply]:
-    if refused := officers_only(ctx):
-        return refused
     return [await _desk_reply(ctx)]
 
 
 async def pause_pressed(ctx: Context) -> list[Reply]:
-    if refused := officers_only(ctx):
-        return refused
     await ctx.clear_state()
     return [await _desk_reply(ctx, note="Đã tạm dừng; câu hỏi vẫn do ông/bà giữ.")]
 
 
 async def claim_pressed(ctx: Context, action: ClaimTicket) -> list[Reply]:
-    if refused := officers_only(ctx):
-        return refused
     return await _with_ticket(ctx, action.ticket_id, _claim)
 
 
 async def choose_pressed(ctx: Context, action: ChoosePassTarget) -> list[Reply]:
-    if refused := officers_only(ctx):
-        return refused
     return await _with_ticket(ctx, action.ticket_id, _choose_officer)
 
 
 async def pass_pressed(ctx: Context, action: PassTicket) -> list[Reply]:
-    if refused := officers_only(ctx):
-        return refused
 
     async def to_target(ctx: Context, ticket: Ticket) -> list[Reply]:
         return await _pass(ctx, ticket, action.channel, action.user_id)
@@ -380,8 +372,6 @@ async def pass_pressed(ctx: Context, action: PassTicket) -> list[Reply]:
 
 
 async def close_pressed(ctx: Context, action: CloseTicket) -> list[Reply]:
-    if refused := officers_only(ctx):
-        return refused
     return await _with_ticket(ctx, action.ticket_id, _close)
 
 
@@ -425,9 +415,6 @@ async def answer_typed(ctx: Context) -> list[Reply]:
 
 
 async def _answer(ctx: Context, text: str, photo: Photo | None) -> list[Reply]:
-    if refused := officers_only(ctx):
-        await ctx.clear_state()
-        return refused
     ticket = await ctx.storage.tickets.get_ticket(int(ctx.state.data.get("ticket_id", 0)))
     if ticket is None or not ticket.is_open or not me(ctx).same(ticket.officer):
         await ctx.clear_state()
@@ -543,23 +530,25 @@ async def tickets_section(services: Services, fmt: TextFormat, period: Period) -
 
 # -- routes (bot/app.py places them) -------------------------------------------------------------
 
+OFFICER = Role.OFFICER
 routes: list[Route] = [
     command(ask_command, tb.ASK_COMMAND),
-    command(desk_command, tb.DESK_COMMAND),
+    command(desk_command, tb.DESK_COMMAND, who=OFFICER),
     tapped(ask_pressed, AskOfficer),
     tapped(cancel_pressed, CancelQuestion),
     pressed(end_pressed, EndQuestion),
-    tapped(desk_pressed, TicketDesk),
-    tapped(pause_pressed, PauseTicket),
-    pressed(claim_pressed, ClaimTicket),
-    pressed(choose_pressed, ChoosePassTarget),
-    pressed(pass_pressed, PassTicket),
-    pressed(close_pressed, CloseTicket),
+    tapped(desk_pressed, TicketDesk, who=OFFICER),
+    tapped(pause_pressed, PauseTicket, who=OFFICER),
+    pressed(claim_pressed, ClaimTicket, who=OFFICER),
+    pressed(choose_pressed, ChoosePassTarget, who=OFFICER),
+    pressed(pass_pressed, PassTicket, who=OFFICER),
+    pressed(close_pressed, CloseTicket, who=OFFICER),
     in_state(question_typed, TicketState.WRITING),
-    in_state(answer_typed, TicketState.ANSWERING),
+    in_state(answer_typed, TicketState.ANSWERING, who=OFFICER),
 ]
 # Before a photo is read for a receipt's code (issue 20): a photo of papers sent while a question
-# is written, open, or answered is part of that conversation.
+# is answered, written, or open is part of that conversation.
+answer_photo_route = Route(On.IMAGE, answer_photo, (TicketState.ANSWERING,), who=OFFICER)
 photo_route = Route(On.IMAGE, photo_sent, when=photo_expected)
 # After the steps a person started by a button (a dossier code, its digits), before a receipt code
 # or a question: while an officer answers, free text is theirs.

@@ -25,8 +25,8 @@ from handlers.actions import Announce, ApplyCatalogue, CancelUpload, ImportGoodR
 from handlers.broadcasts import draft_from_procedure
 from handlers.context import Context
 from handlers.imports import ImportPlan, apply_import, plan_import
-from handlers.officers import audit, officers_only
-from handlers.routing import On, Route, pressed, tapped
+from handlers.officers import audit
+from handlers.routing import On, Role, Route, pressed, tapped
 
 CATALOGUE_SUFFIXES = {".yaml", ".yml"}
 EXPORT_SUFFIXES = {".csv", ".xlsx", ".tsv", ".txt"}
@@ -41,11 +41,14 @@ class UploadState(StrEnum):
     EXPORT = "upload.export"  # an export with bad rows waits for "Nhập các dòng hợp lệ"
 
 
+async def citizen_file(ctx: Context) -> list[Reply]:
+    """A file from someone who is not an officer: the bot reads only text."""
+    return [ctx.reply("upload_citizen.j2")]
+
+
 async def file_received(ctx: Context) -> list[Reply]:
     file = ctx.message.file
     assert file is not None
-    if not ctx.is_officer:
-        return [ctx.reply("upload_citizen.j2")]
     suffix = Path(file.name).suffix.casefold()
     if suffix in CATALOGUE_SUFFIXES:
         files = ctx.services.catalogue_files
@@ -203,20 +206,14 @@ async def _import_good_rows(ctx: Context) -> list[Reply]:
 
 
 async def apply_pressed(ctx: Context) -> list[Reply]:
-    if refused := officers_only(ctx):
-        return refused
     return await _apply_catalogue(ctx)
 
 
 async def import_pressed(ctx: Context) -> list[Reply]:
-    if refused := officers_only(ctx):
-        return refused
     return await _import_good_rows(ctx)
 
 
 async def announce_pressed(ctx: Context, action: Announce) -> list[Reply]:
-    if refused := officers_only(ctx):
-        return refused
     procedure = ctx.catalogue.get(action.procedure_id)
     if procedure is None:
         return [ctx.reply("stale_button.j2")]
@@ -224,8 +221,6 @@ async def announce_pressed(ctx: Context, action: Announce) -> list[Reply]:
 
 
 async def cancel_pressed(ctx: Context) -> list[Reply]:
-    if refused := officers_only(ctx):
-        return refused
     await ctx.clear_state()
     return [ctx.reply("upload_cancelled.j2")]
 
@@ -255,10 +250,11 @@ def _error_file(name: str, errors: list[str]) -> OutgoingFile:
     return OutgoingFile(f"loi-{Path(name).stem}.txt", content, "text/plain", "Danh sách lỗi")
 
 
+OFFICER = Role.OFFICER
 routes: list[Route] = [
-    Route(On.FILE, file_received),
-    tapped(apply_pressed, ApplyCatalogue),
-    tapped(import_pressed, ImportGoodRows),
-    pressed(announce_pressed, Announce),
-    tapped(cancel_pressed, CancelUpload),
+    Route(On.FILE, file_received, who=OFFICER, otherwise=citizen_file),
+    tapped(apply_pressed, ApplyCatalogue, who=OFFICER),
+    tapped(import_pressed, ImportGoodRows, who=OFFICER),
+    pressed(announce_pressed, Announce, who=OFFICER),
+    tapped(cancel_pressed, CancelUpload, who=OFFICER),
 ]

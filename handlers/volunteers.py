@@ -36,8 +36,8 @@ from handlers.actions import (
 from handlers.buttons import HOME_BUTTON
 from handlers.context import Context
 from handlers.feedback import officer_chats
-from handlers.officers import audit, audit_entry, officers_only
-from handlers.routing import Route, command, in_state, pressed, tapped
+from handlers.officers import audit, audit_entry
+from handlers.routing import Role, Route, command, in_state, pressed, tapped
 from storage.base import Purpose
 
 MAX_FIELD = 80
@@ -66,22 +66,8 @@ class VolunteerState(StrEnum):
 # -- joining --------------------------------------------------------------------------------------
 
 
-async def sync_role(ctx: Context) -> Volunteer | None:
-    """The volunteer role as the database has it now (issue 14): an officer may have approved
-    the volunteer, or the volunteer erased their data, in another running process (Telegram and
-    Zalo may be two). The roster in memory follows; called where the role changes what happens
-    (lookups, following, /hoso, /tinhnguyenvien), a primary-key read."""
-    m = ctx.message
-    known = await ctx.storage.care.get_volunteer(m.channel, m.user_id)
-    if known is not None and known.status is VolunteerStatus.APPROVED:
-        ctx.services.volunteers.add(m.channel, m.user_id)
-    else:
-        ctx.services.volunteers.remove(m.channel, m.user_id)
-    return known
-
-
 async def volunteer_command(ctx: Context) -> list[Reply]:
-    known = await sync_role(ctx)
+    known = await ctx.sync_volunteer_role()
     if ctx.is_volunteer:
         return [_home(ctx)]
     if known is not None and known.status is VolunteerStatus.PENDING:
@@ -149,8 +135,6 @@ def _clean(text: str) -> str:
 
 
 async def volunteers_list_command(ctx: Context) -> list[Reply]:
-    if refused := officers_only(ctx):
-        return refused
     return [await _list_reply(ctx)]
 
 
@@ -171,8 +155,6 @@ def decision_buttons(user_id: str) -> list[Button]:
 
 
 async def _decide(ctx: Context, user_id: str, approve: bool) -> list[Reply]:
-    if refused := officers_only(ctx):
-        return refused
     channel = ctx.message.channel
     verdict = "duyệt" if approve else "từ chối"
     entry = audit_entry(ctx, AuditAction.VOLUNTEER_DECIDED, user_id, verdict)
@@ -240,11 +222,7 @@ def name_consent_button(key: str) -> Button:
 
 async def _name_consent(ctx: Context, key: str, confirmed: bool) -> list[Reply]:
     dossier = await ctx.storage.dossiers.get_dossier(key)
-    if (
-        not ctx.is_volunteer
-        or dossier is None
-        or not await ctx.storage.follows.is_following(ctx.chat, key)
-    ):
+    if dossier is None or not await ctx.storage.follows.is_following(ctx.chat, key):
         return [ctx.reply("volunteer_not_following.j2")]
     if not confirmed:
         rows = [
@@ -301,29 +279,26 @@ def forward_buttons(ctx: Context, follows: list[Any]) -> list[list[Button]]:
 
 
 async def join_pressed(ctx: Context) -> list[Reply]:
-    await sync_role(ctx)
+    await ctx.sync_volunteer_role()
     await ctx.set_state(VolunteerState.NAME)
     return [ctx.reply("volunteer_ask.j2", step="name")]
 
 
 async def not_now(ctx: Context) -> list[Reply]:
-    await sync_role(ctx)
+    await ctx.sync_volunteer_role()
     await ctx.clear_state()
     return [ctx.reply("volunteer_cancelled.j2")]
 
 
 async def skip_pressed(ctx: Context, action: SkipLabel) -> list[Reply]:
-    await sync_role(ctx)
     return await label_skipped(ctx, action.code_key)
 
 
 async def ask_name_consent(ctx: Context, action: AskNameConsent) -> list[Reply]:
-    await sync_role(ctx)
     return await _name_consent(ctx, action.code_key, confirmed=False)
 
 
 async def name_consent_given(ctx: Context, action: NameConsentGiven) -> list[Reply]:
-    await sync_role(ctx)
     return await _name_consent(ctx, action.code_key, confirmed=True)
 
 
@@ -336,23 +311,22 @@ async def refuse_pressed(ctx: Context, action: RefuseVolunteer) -> list[Reply]:
 
 
 async def forward_pressed(ctx: Context, action: ForwardText) -> list[Reply]:
-    await sync_role(ctx)
     return await forward_message(ctx, action.code_key)
 
 
 routes: list[Route] = [
     command(volunteer_command, "tinhnguyenvien"),
-    command(volunteers_list_command, "tinhnguyenvien_ds"),
+    command(volunteers_list_command, "tinhnguyenvien_ds", who=Role.OFFICER),
     tapped(join_pressed, JoinVolunteers),
     tapped(not_now, VolunteerNotNow),
-    pressed(skip_pressed, SkipLabel),
-    pressed(ask_name_consent, AskNameConsent),
-    pressed(name_consent_given, NameConsentGiven),
-    pressed(approve_pressed, ApproveVolunteer),
-    pressed(refuse_pressed, RefuseVolunteer),
-    pressed(forward_pressed, ForwardText),
+    pressed(skip_pressed, SkipLabel, who=Role.VOLUNTEER),
+    pressed(ask_name_consent, AskNameConsent, who=Role.VOLUNTEER),
+    pressed(name_consent_given, NameConsentGiven, who=Role.VOLUNTEER),
+    pressed(forward_pressed, ForwardText, who=Role.VOLUNTEER),
+    pressed(approve_pressed, ApproveVolunteer, who=Role.OFFICER),
+    pressed(refuse_pressed, RefuseVolunteer, who=Role.OFFICER),
     in_state(name_typed, VolunteerState.NAME),
     in_state(team_typed, VolunteerState.TEAM),
     in_state(hamlet_typed, VolunteerState.HAMLET),
-    in_state(label_typed, VolunteerState.LABEL),
+    in_state(label_typed, VolunteerState.LABEL, who=Role.VOLUNTEER),
 ]
