@@ -23,6 +23,7 @@ import datetime as dt
 import logging
 from collections.abc import Sequence
 
+from bot.backoff import FaultBackoff
 from bot.jobs import ApologyWatch
 from handlers.context import Services
 from storage.base import ChatRef
@@ -69,13 +70,15 @@ class CareWatch:
         return done
 
     async def run(self, stop: asyncio.Event, interval: float = 60.0) -> None:
+        backoff = FaultBackoff("care watch", interval)  # a database fault: one log line
         while not stop.is_set():
             try:
                 await self.run_if_due()
-            except Exception:
-                log.exception("care watch failed")
+                wait = backoff.succeeded()
+            except Exception as error:
+                wait = backoff.failed(error)
             with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(stop.wait(), timeout=interval)
+                await asyncio.wait_for(stop.wait(), timeout=wait)
 
 
 class DailyWatches:
@@ -89,21 +92,30 @@ class DailyWatches:
         self.care = CareWatch(services)
         self.rounds = 0
         self.ran = asyncio.Event()
+        self.interval = 30.0
+        # Each watch on its own: one failing does not stop the other (bot.backoff's log lines).
+        self._backoffs = (
+            FaultBackoff("apology watch", self.interval),
+            FaultBackoff("care watch", self.interval),
+        )
 
-    async def run_if_due(self) -> None:
-        try:
-            await self.apology.run_if_due()
-        except Exception:
-            log.exception("apology watch failed")
-        try:
-            await self.care.run_if_due()
-        except Exception:
-            log.exception("care watch failed")
+    async def run_if_due(self) -> float:
+        """One round of both watches; the seconds to wait before the next (longer while a
+        fault of the database lasts)."""
+        waits = []
+        rounds = (self.apology.run_if_due, self.care.run_if_due)
+        for run_if_due, backoff in zip(rounds, self._backoffs, strict=True):
+            try:
+                await run_if_due()
+                waits.append(backoff.succeeded())
+            except Exception as error:
+                waits.append(backoff.failed(error))
         self.rounds += 1
         self.ran.set()
+        return max(waits)
 
-    async def run(self, stop: asyncio.Event, interval: float = 30.0) -> None:
+    async def run(self, stop: asyncio.Event) -> None:
         while not stop.is_set():
-            await self.run_if_due()
+            wait = await self.run_if_due()
             with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(stop.wait(), timeout=interval)
+                await asyncio.wait_for(stop.wait(), timeout=wait)

@@ -25,6 +25,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Protocol
 
+from bot.backoff import FaultBackoff
 from core.messages import Reply, TextFormat, split_reply
 from core.outbox import OutboxKind, Withdrawn
 from handlers.context import Services
@@ -98,6 +99,11 @@ class OutboxWorker:
         self.batch = max(batch, concurrency)
         self.concurrency = concurrency
         self.only_chat = only_chat  # the terminal chat delivers only its own messages
+        # Left by a round that failed on the database (see deliver_due): rows to make due
+        # again, sends to record, broadcasts to finish.
+        self._left_over: list[int] = []
+        self._unrecorded: dict[int, tuple[str | None, dt.datetime]] = {}
+        self._finishing: set[int] = set()
 
     async def recover(self) -> int:
         """At start-up: what a previous worker had in flight is due again."""
@@ -110,15 +116,25 @@ class OutboxWorker:
         """Send everything due now; returns how many messages were handled.
 
         Rows are claimed again whenever fewer than `concurrency` are left to start (one at a time:
-        when the claimed batch is done), until a claim comes back short: nothing more is due."""
+        when the claimed batch is done), until a claim comes back short: nothing more is due.
+
+        A round that fails (a fault of the database: locked, full…) starts nothing more, lets
+        the sends under way finish, and raises. What it leaves is settled first thing in the
+        next good round: rows claimed but not sent are due again, sends whose record failed
+        are recorded as sent (not sent twice), broadcasts it finished get their report."""
+        await self._settle_left_over()
         handled, drained = 0, False
         claimed: deque[OutboxItem] = deque()  # claimed, not started yet
         running: set[asyncio.Task[None]] = set()
         last_in_chat: dict[tuple[str, str], asyncio.Task[None]] = {}
-        broadcasts: set[int] = set()
+        failure: BaseException | None = None
         try:
             while True:
-                if not drained and len(claimed) + len(running) < self.concurrency:
+                if (
+                    failure is None
+                    and not drained
+                    and len(claimed) + len(running) < self.concurrency
+                ):
                     room = self.batch - len(claimed) - len(running)
                     items = await self.services.storage.outbox.claim_due(
                         self.services.clock.now(), room, list(self.senders), self.only_chat
@@ -126,58 +142,92 @@ class OutboxWorker:
                     claimed.extend(items)
                     handled += len(items)
                     drained = len(items) < room
-                while claimed and len(running) < self.concurrency:
+                while failure is None and claimed and len(running) < self.concurrency:
                     item = claimed.popleft()
                     chat = (item.message.channel, item.message.chat_id)
                     task = asyncio.create_task(self._deliver_after(last_in_chat.get(chat), item))
                     running.add(task)
                     last_in_chat[chat] = task
                     if item.message.kind is OutboxKind.BROADCAST:
-                        broadcasts.add(int(item.message.payload["broadcast_id"]))
+                        self._finishing.add(int(item.message.payload["broadcast_id"]))
                 if not running:
                     break
-                done, _ = await asyncio.wait(running, return_when=asyncio.FIRST_COMPLETED)
-                running -= done
-                for task in done:
-                    task.result()  # only a crash gets here (_deliver handles every error)
+                failure = await _wait_for_some(running) or failure
                 last_in_chat = {c: t for c, t in last_in_chat.items() if not t.done()}
         finally:
-            for task in running:  # stopped or crashed: the rows stay `sending`, resent later
+            for task in running:  # stopped: the rows stay `sending`, resent after a restart
                 task.cancel()
             await asyncio.gather(*running, return_exceptions=True)
-        if broadcasts:  # a broadcast whose last message was just handled: its report (once)
+            self._left_over.extend(item.id for item in claimed)  # never started
+        if failure is not None:
+            # Raised with no reference left in this frame (its traceback holds the frame): no
+            # cycle left for the collector (CPython 3.11 can then fail a later ast.parse).
+            error, failure = failure, None
+            try:
+                raise error
+            finally:
+                del error
+        if self._finishing:  # a broadcast whose last message was just handled: its report (once)
             await self.services.storage.broadcasts.finish_broadcasts(
-                sorted(broadcasts), self.services.clock.now()
+                sorted(self._finishing), self.services.clock.now()
             )
+            self._finishing.clear()
         return handled
 
     async def _deliver_after(self, previous: asyncio.Task[None] | None, item: OutboxItem) -> None:
         if previous is not None:  # the chat's message claimed before this one goes first
             await asyncio.wait([previous])
-        await self._deliver(item)
+            if previous.cancelled() or previous.exception() is not None:
+                self._left_over.append(item.id)  # not before the earlier one: both due again
+                return
+        try:
+            await self._deliver(item)
+        except Exception as error:
+            # The database failed, not the message: due again (unless it went out: record_sent).
+            # Any other crash leaves the row `sending` (sent again after a restart).
+            if fault_of(error) is not None and item.id not in self._unrecorded:
+                self._left_over.append(item.id)
+            raise
+
+    async def record_sent(self, item: OutboxItem, message_id: str | None, now: dt.datetime) -> None:
+        """The row is sent. If the database cannot take that now, the worker remembers it and
+        records it in its next good round: a sent message is not sent again."""
+        try:
+            await self.services.storage.outbox.mark_sent(item.id, message_id, now)
+        except Exception as error:
+            if fault_of(error) is not None:
+                self._unrecorded[item.id] = (message_id, now)
+            raise
+
+    async def _settle_left_over(self) -> None:
+        """What a failed round left `sending` (see deliver_due)."""
+        outbox = self.services.storage.outbox
+        for item_id, (message_id, when) in list(self._unrecorded.items()):
+            await outbox.mark_sent(item_id, message_id, when)
+            del self._unrecorded[item_id]
+        while self._left_over:
+            item_id = self._left_over[0]
+            await outbox.mark_retry(
+                item_id, "not sent: the database failed", self.services.clock.now()
+            )
+            self._left_over.pop(0)
 
     async def run(self, stop: asyncio.Event, interval: float = 1.0) -> None:
+        """Rounds until `stop`; a fault of the database pauses delivery, it does not end it
+        (bot.backoff: one log line, longer waits while it lasts)."""
         recovered = False
-        fault = None
+        backoff = FaultBackoff("outbox delivery", interval)
         while not stop.is_set():
             try:
                 if not recovered:  # after a crash, resend what was in flight (once, first)
                     await self.recover()
                     recovered = True
                 await self.deliver_due()
-                if fault is not None:
-                    log.info("outbox delivery resumed after the database %s", fault)
-                fault = None
+                wait = backoff.succeeded()
             except Exception as error:
-                # A fault of the database (full, locked…) is logged once, not every second.
-                now_fault = fault_of(error)
-                if now_fault is None:
-                    log.exception("outbox delivery round failed")
-                elif now_fault != fault:
-                    log.error("outbox delivery paused: database %s (%s)", now_fault, error)
-                fault = now_fault
+                wait = backoff.failed(error)
             with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(stop.wait(), timeout=interval)
+                await asyncio.wait_for(stop.wait(), timeout=wait)
 
     async def _deliver(self, item: OutboxItem) -> None:
         storage, now = self.services.storage, self.services.clock.now()
@@ -209,7 +259,16 @@ class OutboxWorker:
                     item.id, str(exc) or type(exc).__name__, now + delay
                 )
         else:
-            await storage.outbox.mark_sent(item.id, message_id, now)
+            await self.record_sent(item, message_id, now)
+
+
+async def _wait_for_some(running: set[asyncio.Task[None]]) -> BaseException | None:
+    """Wait for one or more sends to end (removed from `running`); the error of one that
+    failed: only a crash or a fault of the database gets here (_deliver handles the rest)."""
+    done, _ = await asyncio.wait(running, return_when=asyncio.FIRST_COMPLETED)
+    running -= done
+    errors = [task.exception() for task in done]
+    return next((error for error in errors if error is not None), None)
 
 
 async def render_or_settle(services: Services, item: OutboxItem, fmt: TextFormat) -> Reply | None:

@@ -14,6 +14,7 @@ import datetime as dt
 import logging
 from collections.abc import Sequence
 
+from bot.backoff import FaultBackoff
 from core.outbox import OutboxKind
 from handlers.apologies import due_list, repeated_supplements
 from handlers.context import Services
@@ -62,10 +63,12 @@ class ApologyWatch:
         return True
 
     async def run(self, stop: asyncio.Event, interval: float = 30.0) -> None:
+        backoff = FaultBackoff("apology watch", interval)  # a database fault: one log line
         while not stop.is_set():
             try:
                 await self.run_if_due()
-            except Exception:
-                log.exception("apology watch failed")
+                wait = backoff.succeeded()
+            except Exception as error:
+                wait = backoff.failed(error)
             with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(stop.wait(), timeout=interval)
+                await asyncio.wait_for(stop.wait(), timeout=wait)

@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import TextIO
 
 from bot.app import Dispatcher
+from bot.backoff import FaultBackoff
 from bot.delivery import OutboxWorker
 from core.messages import (
     Button,
@@ -78,10 +79,18 @@ class ConsoleChannel:
             await self._conversation()
 
     async def _poll_notifications(self, stop: asyncio.Event) -> None:
+        # A fault of the database pauses the notifications (one log line, bot.backoff), not
+        # the chat: its replies say what happened.
+        backoff = FaultBackoff("terminal notifications", self.poll_seconds)
+        wait = self.poll_seconds
         while not stop.is_set():
             with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(stop.wait(), timeout=self.poll_seconds)
-            await self.worker.deliver_due()
+                await asyncio.wait_for(stop.wait(), timeout=wait)
+            try:
+                await self.worker.deliver_due()
+                wait = backoff.succeeded()
+            except Exception as error:
+                wait = backoff.failed(error)
 
     async def _conversation(self) -> None:
         while True:

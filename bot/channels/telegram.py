@@ -66,6 +66,7 @@ from core.messages import (
     is_image,
 )
 from handlers.commands import CITIZEN_COMMANDS, OFFICER_COMMANDS
+from storage.faults import fault_of
 
 log = logging.getLogger(__name__)
 
@@ -495,7 +496,11 @@ class TelegramChannel:
         await self._apologise(update, context.error)
 
     async def _apologise(self, update: object, error: BaseException | None) -> None:
-        log.error("telegram update failed", exc_info=error)
+        fault = fault_of(error)
+        if fault is None:
+            log.error("telegram update failed", exc_info=error)
+        else:  # a fault of the database (issue 15): one line, no traceback
+            log.error("telegram update not handled: database %s (%s)", fault, error)
         if isinstance(update, Update) and update.effective_chat is not None:
             with contextlib.suppress(TelegramError):
                 await self.bot.send_message(

@@ -53,6 +53,7 @@ import httpx
 
 from bot import log_redaction
 from bot.app import Dispatcher
+from bot.backoff import FaultBackoff
 from bot.delivery import OutboxWorker, RetryLater, RetryPolicy, render_or_settle
 from bot.webhooks import DEFAULT_MAX_BODY
 from core.chat_rate import Admission
@@ -567,6 +568,7 @@ class TokenKeeper:
         self.alert = alert
         self.tokens: ZaloTokens | None = None
         self.broken = False
+        self.unsaved = False  # renewed while the database could not take them (`_save`)
         self.refreshes = 0
         self._lock = asyncio.Lock()
 
@@ -598,6 +600,8 @@ class TokenKeeper:
         if self.tokens is None:
             await self.load()
         assert self.tokens is not None
+        if self.unsaved:
+            await self._save()
         ahead = self.options.rules.token_refresh_ahead
         if self.services.clock.now() >= self.tokens.expires_at - ahead:
             await self.refresh(self.tokens.access_token)
@@ -622,9 +626,26 @@ class TokenKeeper:
                     "ZALO_REFRESH_TOKEN mới rồi khởi động lại bot."
                 )
                 raise TokensBroken(str(error)) from error
-            await self.store.zalo_save_tokens(fresh, self.services.clock.now())
+            # Refresh tokens are single-use: the new pair is kept in memory before it is saved,
+            # so a fault of the database (issue 15) cannot lose it with the old one spent.
             self.tokens = fresh
             self.refreshes += 1
+            await self._save()
+
+    async def _save(self) -> None:
+        """Save the tokens in use; on a fault of the database keep them in memory and save them
+        at their next use (`access_token`)."""
+        assert self.tokens is not None
+        try:
+            await self.store.zalo_save_tokens(self.tokens, self.services.clock.now())
+        except Exception as error:
+            fault = fault_of(error)
+            if fault is None:
+                raise
+            self.unsaved = True
+            log.error("Zalo tokens renewed, not saved yet: database %s (%s)", fault, error)
+        else:
+            self.unsaved = False
 
     async def _request(self, current: ZaloTokens) -> ZaloTokens:
         if not current.refresh_token:
@@ -791,22 +812,18 @@ class ZaloChannel:
         return 200
 
     async def run(self, stop: asyncio.Event, interval: float = 1.0) -> None:
-        fault = None
+        # A fault of the database (full, locked…) pauses the inbox, logged once (bot.backoff);
+        # an event stored meanwhile (the database takes writes again) wakes it at once.
+        backoff = FaultBackoff("Zalo inbox", interval)
         while not stop.is_set():
             try:
                 await self.process_pending()
-                fault = None
+                wait = backoff.succeeded()
             except Exception as error:
-                # A fault of the database (full, locked…) is logged once, not every round.
-                now_fault = fault_of(error)
-                if now_fault is None:
-                    log.exception("Zalo inbox round failed")
-                elif now_fault != fault:
-                    log.error("Zalo inbox paused: database %s (%s)", now_fault, error)
-                fault = now_fault
+                wait = backoff.failed(error)
             waiter = asyncio.create_task(self.wake.wait())
             stopper = asyncio.create_task(stop.wait())
-            await asyncio.wait({waiter, stopper}, timeout=interval, return_when="FIRST_COMPLETED")
+            await asyncio.wait({waiter, stopper}, timeout=wait, return_when="FIRST_COMPLETED")
             waiter.cancel()
             stopper.cancel()
             self.wake.clear()
@@ -1094,7 +1111,7 @@ class ZaloOutboxWorker(OutboxWorker):
             self.routes.append(
                 (message.dedupe_key, route.value if sent_id[:4] != "zns:" else "zns")
             )
-            await storage.outbox.mark_sent(item.id, sent_id, now)
+            await self.record_sent(item, sent_id, now)
 
     def _last_free_reply(self, item: OutboxItem, reply: Reply, follower: Any, parts: int) -> Reply:
         """An officer's answer that uses the last free message Zalo allows before the person

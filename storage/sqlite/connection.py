@@ -207,13 +207,18 @@ class SqliteDatabase:
         return int(row[0] or 0) if row else 0
 
     async def _checkpoint_every(self, seconds: float) -> None:
+        failing: str | None = None  # a checkpoint failing every second is logged once
         try:
             while True:
                 await asyncio.sleep(seconds)
                 try:
                     await self.checkpoint()
-                except sqlite3.Error:  # the next one copies what this one could not
-                    log.warning("WAL checkpoint failed", exc_info=True)
+                except sqlite3.Error as error:  # the next one copies what this one could not
+                    if str(error) != failing:
+                        log.warning("WAL checkpoint failed: %s", error)
+                    failing = str(error)
+                else:
+                    failing = None
         finally:
             if self._checkpointer is not None:
                 await self._checkpointer.close()
