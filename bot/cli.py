@@ -33,6 +33,7 @@ from bot.app import Dispatcher, load_knowledge, running_services
 from bot.channels.console import ConsoleChannel
 from bot.database_cli import add_database_parsers
 from bot.knowledge_files import KnowledgeFiles, signal_running_bot, write_pid_file
+from bot.output_files import OutputNotWritten, write_output
 from bot.report_cli import add_report_parser
 from bot.settings import Settings
 from bot.slips_cli import add_slips_parser
@@ -283,7 +284,7 @@ async def _apologies_async(args: argparse.Namespace, settings: Settings) -> int:
         table = apologies_csv(services, issued, dossiers, first, last)
     print(f"Văn bản xin lỗi từ {first:%d/%m/%Y} đến {last:%d/%m/%Y}: {_count(len(issued))}")
     if args.csv:
-        await asyncio.to_thread(Path(args.csv).write_bytes, table.content)
+        await asyncio.to_thread(write_output, args.csv, table.content)
         print(f"Đã ghi danh sách vào {args.csv}")
     else:
         sys.stdout.write(table.content.decode("utf-8-sig"))
@@ -321,9 +322,10 @@ def _reload(args: argparse.Namespace, settings: Settings) -> int:
             if input("Áp dụng danh mục mới? (c/k) ").strip().casefold() not in {"c", "co", "có"}:
                 print("Đã hủy, danh mục đang dùng không thay đổi.")
                 return 1
-        files.install(candidate)
-        if diff is not None:  # the catalogue's history, for the report (core.report)
+        if diff is not None:  # the catalogue's history, for the report (core.report); first,
+            # so that a fault of the database (issue 15) stops the command with nothing changed
             asyncio.run(_record_catalogue_changes(settings, history_rows(diff)))
+        files.install(candidate)
         print(
             f"Đã cài danh mục mới vào {settings.catalogue_file} (bản cũ lưu cạnh đó, đuôi .bak-…)."
         )
@@ -440,6 +442,9 @@ def main(argv: list[str] | None = None) -> int:
         print(invalid.report(), file=sys.stderr)
         print("Sửa các lỗi trên rồi chạy lại (kiểm tra: motcua check-catalogue).", file=sys.stderr)
         return 2
+    except OutputNotWritten as failed:  # a file the officer asked for (bot/output_files.py)
+        print(failed.line, file=sys.stderr)
+        return failed.exit_code
     except KeyboardInterrupt:
         return 130
     except BrokenPipeError:  # `motcua chat | head`: the reader left; nothing to report

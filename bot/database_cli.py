@@ -14,12 +14,15 @@ import argparse
 import asyncio
 import datetime as dt
 import shutil
+import sqlite3
 import subprocess
 import sys
 from pathlib import Path
 from typing import Any
 
+from bot.output_files import not_written
 from bot.settings import Settings
+from storage.faults import fault_of
 from storage.migrate import SchemaTooNew
 from storage.postgres import PostgresStorage
 from storage.sqlite import SqliteStorage
@@ -100,6 +103,12 @@ async def _backup_sqlite(database: Path, out: Path) -> int:
     except TransferRefused as refused:
         print(str(refused), file=sys.stderr)
         return 2
+    except (OSError, sqlite3.Error) as error:
+        # The database is open and read in a snapshot: a fault now is the copy's (its disk
+        # full or read-only); what it left is removed, and the line names the copy.
+        if fault_of(error) is not None:
+            raise not_written(out, error) from error
+        raise
     finally:
         await source.close()
     rows = sum(count for _, count in counts)

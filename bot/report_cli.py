@@ -12,9 +12,9 @@ import argparse
 import asyncio
 import datetime as dt
 import sys
-from pathlib import Path
 
 from bot.app import running_services
+from bot.output_files import write_output
 from bot.settings import Settings
 from core.apologies import parse_date
 from core.messages import TextFormat
@@ -81,7 +81,7 @@ async def _report_async(args: argparse.Namespace, settings: Settings) -> int:
     for name, make in outputs:
         if name:
             content = await asyncio.to_thread(make)
-            await asyncio.to_thread(Path(name).write_bytes, content)
+            await asyncio.to_thread(write_output, name, content)
             print(f"Đã ghi {name}")
     return 0
 

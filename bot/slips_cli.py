@@ -17,6 +17,7 @@ import sys
 from pathlib import Path
 
 from bot.app import running_services
+from bot.output_files import write_output
 from bot.settings import Settings
 from core.apologies import parse_date
 from core.officers import AuditAction, AuditEntry
@@ -114,13 +115,13 @@ async def slips_from_command_line(args: argparse.Namespace, settings: Settings) 
             content = slip_pdf(slips[0], SlipSize(args.size))
         else:
             content = label_sheet_pdf(slips)
+        written = _write(args.out or settings.data_dir / name, content, len(slips))
         await _audit(services, AuditAction.SLIPS_PRINTED, None, f"{len(slips)} (cli)")
-        return _write(args.out or settings.data_dir / name, content, len(slips))
+        return written
 
 
 def _write(path: str | Path, content: bytes, count: int | None = None) -> int:
-    Path(path).parent.mkdir(parents=True, exist_ok=True)
-    Path(path).write_bytes(content)
+    write_output(path, content)  # whole or not at all (bot/output_files.py)
     print(f"Đã ghi {path}" + (f" ({count} phiếu)" if count is not None else ""))
     return 0
 
