@@ -339,6 +339,15 @@ def test_a_question_about_a_dossier_is_not_a_referral(knowledge: Knowledge) -> N
             "ho-tro-chi-phi-mai-tang",
         ),
         ("đã làm khai sinh cho con, giờ muốn nhập hộ khẩu", "dang-ky-thuong-tru"),
+        (  # the need sentence read alone names another procedure than the context: it wins
+            "Tôi nhận trợ cấp hằng tháng vì khuyết tật. Nay tôi và chồng muốn nhận một bé gái "
+            "về làm con nuôi",
+            "dang-ky-nuoi-con-nuoi",
+        ),
+        (  # … but the context still chooses between procedures the need fits alike
+            "Ba tôi là liệt sĩ, mẹ tôi hưởng trợ cấp tuất. Mẹ vừa mất. Cần làm hồ sơ mai táng phí",
+            "mai-tang-phi-nguoi-co-cong",
+        ),
         ("photo sổ đỏ xong đem ra xã sao y", "chung-thuc-ban-sao"),  # "xong" before: next step
         ("ông nội 75 tuổi mà chưa từng được khai sinh, giờ muốn làm", "dang-ky-khai-sinh"),
         # Dialect need verbs, everyday names, English words mixed in:

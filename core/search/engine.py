@@ -61,6 +61,8 @@ CHOICE_GAP = 0.1
 # A question word about something else ("bao giờ về phép"): a need and a mostly-named procedure.
 QUESTION_AT = 0.45
 CANDIDATES = 5
+# A story's need sentence read alone overrides the whole story's answer by at least this much.
+NEED_GAP = 0.1
 SHORTLIST = 12  # entries scored on phrases, chosen by query coverage
 # Run-together words: at most this long, cut into syllables of at most 7 letters ("nghiêng").
 MAX_SPLIT_CHARS, MAX_SYLLABLE_CHARS = 40, 7
@@ -127,6 +129,8 @@ class ProcedureSearch:
                 return result
             analysis = analysis.with_document()
         result = self._search(text, analysis)
+        if any(w.earlier for w in analysis.words) and any(not w.earlier for w in analysis.words):
+            result = self._need_first(text, analysis, result)
         if result.referral is not None and any(w.earlier for w in analysis.words):
             # A referral named only in a story's context ("mẹ tôi không có lương hưu. Nghe
             # nói được nhận tiền hàng tháng") is not what the person asks about.
@@ -134,6 +138,25 @@ class ProcedureSearch:
             if self._search(text, later).referral != result.referral:
                 return self._search(text, analysis, referrals=False)
         return result
+
+    def _need_first(self, text: str, analysis: Analysis, whole: SearchResult) -> SearchResult:
+        """A long story: the sentence that says the need, read alone, decides when it names a
+        procedure that the story read whole ranks below something its context named ("Tôi
+        nhận trợ cấp hằng tháng vì khuyết tật. Nay … muốn nhận một bé về làm con nuôi"). The
+        context still decides between procedures the need fits almost alike (the need says
+        "mai táng phí", the context "liệt sĩ")."""
+        need = self._search(
+            text, replace(analysis, words=[w for w in analysis.words if not w.earlier])
+        )
+        if need.answer is None or need.answer == whole.answer:
+            return whole
+        scores = {c.id: c.score for c in need.candidates}
+        if (
+            whole.answer is not None
+            and scores[need.answer] - scores.get(whole.answer, 0.0) < NEED_GAP
+        ):
+            return whole
+        return need
 
     def _search(self, text: str, analysis: Analysis, *, referrals: bool = True) -> SearchResult:
         index_tokens = self.index.tokens
