@@ -176,3 +176,105 @@ async def test_home_leaves_a_step_half_done(talk: Transcript) -> None:
     await talk.press("Về đầu")
     await talk.say("khai tử")  # …which this is not
     assert _card_title(talk) == "Đăng ký khai tử"
+
+
+# -- the blind set's categories (2026-12-08): real needs said in everyday ways ---------------
+
+
+@pytest.mark.parametrize(
+    ("question", "procedure"),
+    [
+        ("mần giấy khai sanh cho con được hông", "Đăng ký khai sinh"),  # dialect, yes/no
+        ("con tôi mới sinh thì có phải ra xã làm giấy không", "Đăng ký khai sinh"),
+        ("nhập khẩu cho vợ", "Đăng ký thường trú"),  # everyday names
+        ("làm giấy hôn thú", "Đăng ký kết hôn"),
+        ("làm giấy báo tử cho bà ở xã", "Đăng ký khai tử"),
+        ("xin birth certificate cho con", "Đăng ký khai sinh"),  # English mixed in
+        ("register military service", "Đăng ký nghĩa vụ quân sự lần đầu"),
+    ],
+)
+async def test_real_needs_in_everyday_words_get_the_procedure(
+    talk: Transcript, question: str, procedure: str
+) -> None:
+    await talk.say(question)
+    assert _card_title(talk) == procedure
+    talk.every_reply_has_a_button()
+
+
+@pytest.mark.parametrize(
+    ("question", "section"),
+    [
+        ("khai tử ra xã hay lên huyện", "Nộp ở đâu, nộp thế nào – Đăng ký khai tử"),
+        ("đăng ký kết hôn ở xã vợ hay xã chồng", "Nộp ở đâu, nộp thế nào – Đăng ký kết hôn"),
+        ("đăng ký tạm trú mất đồng nào không", "Lệ phí – Đăng ký tạm trú"),
+        ("đăng ký tạm trú phí nhiêu", "Lệ phí – Đăng ký tạm trú"),
+        ("đăng ký thường trú chủ hộ có phải đi không", "Ai được nộp hồ sơ – Đăng ký thường trú"),
+        ("đăng ký kết hôn ck đi một mình được không", "Ai được nộp hồ sơ – Đăng ký kết hôn"),
+    ],
+)
+async def test_the_part_asked_about_in_everyday_words(
+    talk: Transcript, question: str, section: str
+) -> None:
+    await talk.say(question)
+    talk.sees(section)
+    talk.every_reply_has_a_button()
+
+
+async def test_an_everyday_aspect_alone_is_about_the_procedure_shown_last(talk: Transcript) -> None:
+    await talk.say("làm giấy hôn thú")
+    assert _card_title(talk) == "Đăng ký kết hôn"
+    for question, section in [
+        ("mất đồng nào không", "Lệ phí"),
+        ("ra xã hay lên huyện", "Nộp ở đâu, nộp thế nào"),
+        ("vợ đi một mình được không", "Ai được nộp hồ sơ"),
+        ("cần chi", "Giấy tờ cần chuẩn bị"),
+    ]:
+        await talk.say(question)
+        talk.sees(f"{section} – Đăng ký kết hôn")
+        talk.every_reply_has_a_button()
+
+
+@pytest.mark.parametrize(
+    "message",
+    [
+        "nhận nuôi chó",
+        "ông tôi là thương binh, hồi trẻ ông viết sách về chiến tranh",
+        "hồi trước mẹ tôi làm khai sinh cho cả xóm",
+        "con tôi được giấy khen học sinh giỏi",
+    ],
+)
+async def test_a_shared_word_without_a_need_gets_no_card(talk: Transcript, message: str) -> None:
+    await talk.say(message)
+    assert not talk.seen.startswith(("Đăng ký", "Chứng thực", "Hỗ trợ", "Tặng", "Giải quyết"))
+    talk.every_reply_has_a_button()
+
+
+async def test_what_was_done_already_is_context_not_the_need(talk: Transcript) -> None:
+    await talk.say(
+        "Ông tôi mất tháng trước, nhà đã làm khai tử xong rồi. Ông đang hưởng trợ cấp bảo trợ "
+        "xã hội. Giờ nhà muốn xin tiền hỗ trợ mai táng"
+    )
+    assert _card_title(talk) == "Hỗ trợ chi phí mai táng cho đối tượng bảo trợ xã hội"
+
+
+@pytest.mark.parametrize(
+    ("message", "reply"),
+    [
+        ("dạ cảm ơn cô nhiều lắm", "không có gì"),
+        ("cám ơn chú nhiều nghen", "không có gì"),
+        ("chào chú", "Xin chào"),
+    ],
+)
+async def test_thanks_and_greetings_to_an_elder_get_a_warm_reply(
+    talk: Transcript, message: str, reply: str
+) -> None:
+    await talk.say(message)
+    talk.sees(reply)
+    talk.sees_not("chưa tìm được thủ tục", "Có phải ông/bà muốn hỏi")
+    talk.every_reply_has_a_button()
+
+
+async def test_a_document_named_inside_a_question_on_an_everyday_name(talk: Transcript) -> None:
+    await talk.say("nhập khẩu cho con có cần giấy khai sinh không")
+    assert _card_title(talk) == "Đăng ký thường trú"
+    talk.sees("Giấy tờ cần chuẩn bị – Đăng ký thường trú")

@@ -63,6 +63,9 @@ QUESTION_AT = 0.45
 CANDIDATES = 5
 # A story's need sentence read alone overrides the whole story's answer by at least this much.
 NEED_GAP = 0.1
+# A story whose need sentence names nothing: an answer from its context needs this score, or
+# this lead over the next procedure.
+STORY_ANSWER_AT, STORY_GAP = 0.38, 0.05
 SHORTLIST = 12  # entries scored on phrases, chosen by query coverage
 # Run-together words: at most this long, cut into syllables of at most 7 letters ("nghiêng").
 MAX_SPLIT_CHARS, MAX_SYLLABLE_CHARS = 40, 7
@@ -148,6 +151,12 @@ class ProcedureSearch:
         need = self._search(
             text, replace(analysis, words=[w for w in analysis.words if not w.earlier])
         )
+        if need.answer is None and whole.answer is not None:
+            # The need sentence says nothing ("Giờ tôi muốn làm giấy tờ cho cháu"): the context
+            # alone must make the answer clear, or the person chooses from the short list.
+            best, second = ([c.score for c in whole.candidates] + [0.0, 0.0])[:2]
+            if best < STORY_ANSWER_AT and best - second < STORY_GAP:
+                return replace(whole, answer=None)
         if need.answer is None or need.answer == whole.answer:
             return whole
         scores = {c.id: c.score for c in need.candidates}
@@ -473,15 +482,20 @@ class ProcedureSearch:
                 choice = any(w.others for w in analysis.words) and len(ranked) > 1
                 if choice and best.score - ranked[1][1].score < CHOICE_GAP:
                     answer = None
+        # Thanks or a greeting with a word or two besides ("cám ơn con nghen", "chào chú") is
+        # still small talk when those words are no answer and ask for nothing.
+        talk = analysis.small_talk
+        if answer or referral or (candidates and analysis.need):
+            talk = None
+        elif talk is not None:
+            candidates = ()
         return SearchResult(
             query=text,
             answer=answer,
             candidates=candidates,
             referral=referral,
             aspect=analysis.aspect,
-            # Thanks or a greeting with a word or two besides ("cám ơn con nghen", "chào cháu")
-            # is still small talk when those words name nothing.
-            small_talk=analysis.small_talk if not (answer or referral or candidates) else None,
+            small_talk=talk,
         )
 
 
