@@ -10,6 +10,7 @@ from collections import OrderedDict
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
+from bot import metrics
 from bot.knowledge_files import KnowledgeFiles
 from bot.settings import Settings
 from core.apologies import ApologyRules
@@ -195,6 +196,7 @@ class Dispatcher:
         replies = with_a_way_on(replies)
         if ctx.first_contact:  # issue 7: what is stored, why, how long, how to delete; once
             replies = with_privacy_notice(ctx, replies)
+        metrics.MESSAGES.labels(message.channel).inc()
         return [part for reply in replies for part in split_reply(reply)]
 
 
@@ -296,6 +298,7 @@ async def running_services(
             links=link_policy(settings),
             photos=ReaderLimits(max_bytes=int(settings.photo_max_mb * 2**20)),
             tickets=TicketPolicy(silence=dt.timedelta(minutes=settings.ticket_silence_minutes)),
+            observe=metrics.observe,
         )
     finally:
         await storage.close()

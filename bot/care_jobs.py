@@ -40,8 +40,15 @@ class CareWatch:
     def __init__(self, services: Services) -> None:
         self.services = services
 
+    JOB = "care"
+
     async def run_if_due(self) -> int:
-        """Do what is due now; returns how many reminders were queued and links removed."""
+        """Do what is due now; returns how many reminders were queued and links removed.
+        Several processes (issue 18): one of them does it, the others skip this round."""
+        async with self.services.storage.jobs.exclusively(self.JOB) as mine:
+            return await self._due_now() if mine else 0
+
+    async def _due_now(self) -> int:
         services = self.services
         policy, storage = services.care, services.storage
         now = services.clock.now()

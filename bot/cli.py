@@ -3,6 +3,8 @@
 motcua chat [--user-id N]        the whole bot in the terminal
 motcua run --channel telegram    the bot on Telegram (long polling; --webhook-url for a webhook)
 motcua run --channel zalo|all    the bot on a Zalo OA (webhook server; all: with Telegram too)
+motcua run --channel … --workers N   PostgreSQL: receive here, answer in N worker processes
+motcua worker --channel …        one worker process (bot/workers.py; docs/deployment.md)
 motcua search "câu hỏi"          what the search understands of a question
 motcua search --json < queries   one JSON line per input line (the acceptance contract)
 motcua check-catalogue [FILE]    validate the catalogue; every error with its line
@@ -151,7 +153,17 @@ async def _run_telegram(options: TelegramOptions, settings: Settings) -> int:
     return 0
 
 
+def _worker(args: argparse.Namespace, settings: Settings) -> int:
+    from bot.workers import run_worker_from_cli
+
+    return run_worker_from_cli(args, settings)
+
+
 def _run(args: argparse.Namespace, settings: Settings) -> int:
+    if args.workers is not None:  # issue 18: several processes (bot/front.py)
+        from bot.front import run_front_from_cli
+
+        return run_front_from_cli(args, settings)
     if args.channel == "console":
         return _chat(args, settings)
     if args.channel in ("zalo", "all"):  # one webhook server (bot/zalo_runner.py)
@@ -331,12 +343,25 @@ def _reload(args: argparse.Namespace, settings: Settings) -> int:
         )
     else:
         print(f"Danh mục hợp lệ: {len(new.catalogue)} thủ tục.")
+    if settings.database_url:  # worker processes on PostgreSQL hear it too (issue 18)
+        asyncio.run(_announce_catalogue(settings, new.version))
     pid = signal_running_bot(settings)
     if pid is None:
         print("Không thấy bot đang chạy: lần chạy sau sẽ dùng danh mục này.")
     else:
         print(f"Đã báo bot đang chạy (pid {pid}) nạp lại danh mục.")
     return 0
+
+
+async def _announce_catalogue(settings: Settings, version: str) -> None:
+    from bot.workers import CATALOGUE_TOPIC
+    from storage.backends import open_storage
+
+    storage = await open_storage(settings.database_url, settings.database_file)
+    try:
+        await storage.workers.notify(CATALOGUE_TOPIC, version)
+    finally:
+        await storage.close()
 
 
 async def _record_catalogue_changes(settings: Settings, rows: list[tuple[str, str]]) -> None:
@@ -367,7 +392,17 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument("--listen", help="(Telegram, webhook) địa chỉ lắng nghe, mặc định 0.0.0.0")
     run.add_argument("--port", type=int, help="(Telegram, webhook) cổng, mặc định 8443")
     run.add_argument("--secret-token", help="(Telegram, webhook) mã bí mật kiểm tra yêu cầu")
+    run.add_argument(
+        "--workers",
+        type=int,
+        metavar="N",
+        help="(PostgreSQL) nhận tin ở tiến trình này, trả lời ở N tiến trình con (0: chạy riêng)",
+    )
     run.set_defaults(run=_run)
+
+    worker = commands.add_parser("worker", help="(PostgreSQL) một tiến trình trả lời tin nhắn")
+    worker.add_argument("--channel", choices=["telegram", "zalo", "all"], default="telegram")
+    worker.set_defaults(run=_worker, webhook_url=None, listen=None, port=None, secret_token=None)
 
     search = commands.add_parser("search", help="thử tìm thủ tục cho một câu hỏi")
     search.add_argument("query", nargs="*", help="câu hỏi; bỏ trống thì đọc từng dòng ở stdin")

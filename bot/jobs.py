@@ -40,8 +40,15 @@ class ApologyWatch:
         today = now.date()
         if now.time() < self.run_at or not services.calendar.is_working_day(today):
             return False
-        if await services.storage.jobs.job_last_day(self.JOB) == today:
-            return False
+        # Several processes (issue 18): one of them runs it, the others skip this round.
+        async with services.storage.jobs.exclusively(self.JOB) as mine:
+            if not mine or await services.storage.jobs.job_last_day(self.JOB) == today:
+                return False
+            await self._queue_list(today, now)
+        return True
+
+    async def _queue_list(self, today: dt.date, now: dt.datetime) -> None:
+        services = self.services
         items = await due_list(services, today)
         repeated = await repeated_supplements(services)
         if (items or repeated) and self.officer_chats:
@@ -60,7 +67,6 @@ class ApologyWatch:
             )
             log.info("apology watch: %d dossier(s) need an apology", len(items))
         await services.storage.jobs.record_job_day(self.JOB, today, now)
-        return True
 
     async def run(self, stop: asyncio.Event, interval: float = 30.0) -> None:
         backoff = FaultBackoff("apology watch", interval)  # a database fault: one log line

@@ -9,6 +9,7 @@ atomic rename, so a crash leaves either the old file or the new one, never half 
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
 import os
 import shutil
 import signal
@@ -38,12 +39,11 @@ class KnowledgeFiles:
         return Lexicon.load(self.settings.lexicon_file)
 
     def load(self, procedures: Path | None = None) -> Knowledge:
+        path = procedures or self.settings.catalogue_file
         catalogue = load_catalogue(
-            procedures or self.settings.catalogue_file,
-            self.settings.commune_file,
-            self.settings.catalogue_max_bytes,
+            path, self.settings.commune_file, self.settings.catalogue_max_bytes
         )
-        return Knowledge(catalogue, ProcedureSearch(catalogue, self.lexicon))
+        return Knowledge(catalogue, ProcedureSearch(catalogue, self.lexicon), version_of(path))
 
     def install(self, procedures: Path) -> None:
         target = self.settings.catalogue_file
@@ -55,6 +55,14 @@ class KnowledgeFiles:
         staging = target.with_name(f".{target.name}.new")
         shutil.copyfile(procedures, staging)
         os.replace(staging, target)
+
+
+def version_of(path: Path) -> str:
+    """The catalogue's version as /metrics shows it: the first 12 hex digits of its SHA-256."""
+    try:
+        return hashlib.sha256(path.read_bytes()).hexdigest()[:12]
+    except OSError:
+        return ""
 
 
 def write_pid_file(settings: Settings) -> Path:

@@ -125,6 +125,11 @@ class Settings(BaseSettings):
     # Webhook requests bigger than this are refused before being read (bot/webhooks.py).
     webhook_max_bytes: int = Field(default=1 << 20, ge=1024)
     webhook_port: int = Field(default=8443, ge=1, le=65535)
+    # Several worker processes (issue 18, PostgreSQL; bot/workers.py): a worker that stops
+    # renewing its leases (killed, frozen) loses its chats and its channel's sending after this
+    # long; each worker handles this many chats at once.
+    worker_lease_seconds: float = Field(default=30.0, gt=0)
+    worker_chats: int = Field(default=16, ge=1)
 
     # Zalo Official Account (bot/channels/zalo.py; README "Running on Zalo"). Zalo's own numbers
     # come from public sources of mixed reliability: each is a setting, the default being what

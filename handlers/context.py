@@ -6,7 +6,7 @@ Services are built once at start-up (`bot.app`) and passed in; nothing here is g
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from enum import StrEnum
 from pathlib import Path
@@ -39,6 +39,7 @@ class Knowledge:
 
     catalogue: Catalogue
     search: ProcedureSearch
+    version: str = ""  # what /metrics shows: the catalogue file's digest (bot.knowledge_files)
 
 
 @dataclass(frozen=True)
@@ -108,6 +109,8 @@ class Services:
     tickets: TicketPolicy = field(default_factory=TicketPolicy)
     channels: set[str] = field(default_factory=set)
     reply_windows: dict[str, dt.timedelta] = field(default_factory=dict)
+    # Issue 18: what handlers report for /metrics ("lookup_throttled", channel); set by bot.app.
+    observe: Callable[[str, str], None] = field(default=lambda event, channel: None)
 
     def is_officer(self, channel: str, user_id: str) -> bool:
         """Admins (settings: channel and id) and the officers they added on this channel; no

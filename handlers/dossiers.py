@@ -309,6 +309,7 @@ def _window_text(limits: LookupLimits, limit: Limit) -> str:
 
 
 def _refusal(ctx: Context, limit: Limit, shown: str) -> Reply:
+    ctx.services.observe("lookup_throttled", ctx.message.channel)  # /metrics (issue 18)
     window = _window_text(_limits(ctx), limit)
     match limit:
         case Limit.DOSSIER:

@@ -125,6 +125,7 @@ async def _apply_catalogue(ctx: Context) -> list[Reply]:
     diff = diff_catalogues(ctx.catalogue, new.catalogue)
     await asyncio.to_thread(files.install, path)
     ctx.services.knowledge = new
+    await ctx.storage.workers.notify("catalogue", new.version)  # other processes (issue 18)
     await ctx.clear_state()
     summary = f"+{len(diff.added)} / sửa {len(diff.changed)} / bỏ {len(diff.removed)}"
     source = f"officer:{ctx.message.user_id}"

@@ -12,7 +12,8 @@ area.
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
+from contextlib import AbstractAsyncContextManager
 from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import Any, Protocol
@@ -141,8 +142,9 @@ class InboxEvent:
     """A webhook event as stored before it was acknowledged (raw JSON text)."""
 
     event_key: str
-    user_id: str
+    user_id: str  # the chat's id (Zalo: the person's)
     payload: str
+    received_at: dt.datetime | None = None  # from the inbox's claims (issue 18)
 
 
 @dataclass(frozen=True)
@@ -368,6 +370,10 @@ class OutboxStore(Protocol):
 
     async def outbox_counts(self) -> dict[OutboxStatus, int]: ...
 
+    async def oldest_unsent(self) -> dt.datetime | None:
+        """When the oldest message still to send (pending or in flight) was queued (/metrics)."""
+        ...
+
 
 class OfficerStore(Protocol):
     """Officers added in the chat, and the audit log of officers' actions."""
@@ -522,6 +528,12 @@ class JobStore(Protocol):
 
     async def record_job_day(self, job: str, day: dt.date, now: dt.datetime) -> None: ...
 
+    def exclusively(self, job: str) -> AbstractAsyncContextManager[bool]:
+        """`async with storage.jobs.exclusively(job) as mine:` mine is True in one process at a
+        time (PostgreSQL: an advisory lock, released at the end of the block or when the
+        process dies); the others get False at once and skip the job (issue 18)."""
+        ...
+
 
 class ZaloStore(Protocol):
     """Zalo Official Account: the webhook inbox, followers and their reply window, button
@@ -584,6 +596,76 @@ class ZaloStore(Protocol):
 
     async def zalo_save_tokens(self, tokens: ZaloTokens, now: dt.datetime) -> None:
         """Write both tokens atomically (the refresh token is single-use)."""
+        ...
+
+
+class WorkerStore(Protocol):
+    """Issue 18: what several worker processes share (PostgreSQL; SQLite runs them in one).
+
+    The inbox: Telegram's updates stored by the process that receives them (deduplicated by
+    update id) and answered by any worker; Zalo's events are in Zalo's inbox (`ZaloStore`),
+    and both are handed out the same way: a worker leases a chat, handles its messages one at a
+    time in arrival order, and releases it; a lease not renewed expires, and another worker
+    takes the chat over (a killed worker's messages are not lost). Named leases elect one
+    process for a task (one sender per channel). Notices wake the other processes (new work,
+    a new catalogue)."""
+
+    async def add_update(
+        self, channel: str, event_id: str, chat_id: str, payload: str, now: dt.datetime
+    ) -> bool:
+        """Store an update; False if its id was stored before (a redelivery)."""
+        ...
+
+    async def claim_chats(
+        self, channel: str, worker: str, now: dt.datetime, until: dt.datetime, limit: int
+    ) -> list[str]:
+        """Lease to `worker` (until `until`) up to `limit` chats of `channel` with a message
+        waiting and no live lease, oldest message first; their ids."""
+        ...
+
+    async def chat_events(self, channel: str, chat_id: str, limit: int) -> list[InboxEvent]:
+        """The chat's waiting messages, oldest first (Zalo's from its inbox)."""
+        ...
+
+    async def finish_update(
+        self, channel: str, event_id: str, now: dt.datetime, error: str | None = None
+    ) -> None:
+        """An inbox update handled (or failed, with the error): not handed out again."""
+        ...
+
+    async def release_chat(self, channel: str, chat_id: str, worker: str) -> None:
+        """The chat has nothing waiting: its lease ends (if still this worker's)."""
+        ...
+
+    async def take_lease(
+        self, name: str, worker: str, now: dt.datetime, until: dt.datetime
+    ) -> bool:
+        """Hold the named lease until `until` if it is free, expired or already ours."""
+        ...
+
+    async def renew_leases(self, worker: str, until: dt.datetime) -> int:
+        """Every lease `worker` holds now runs until `until`; how many it holds."""
+        ...
+
+    async def drop_leases(self, worker: str) -> int:
+        """A worker stopping cleanly hands everything back at once."""
+        ...
+
+    async def inbox_depth(self) -> dict[str, tuple[int, dt.datetime | None]]:
+        """Per channel: messages waiting, and when the oldest arrived."""
+        ...
+
+    async def forget_handled_before(self, moment: dt.datetime) -> int:
+        """Handled inbox updates older than `moment` (their ids kept long enough to refuse a
+        redelivery)."""
+        ...
+
+    async def notify(self, topic: str, payload: str = "") -> None:
+        """Tell every process listening on `topic` (PostgreSQL NOTIFY; in SQLite, this one)."""
+        ...
+
+    async def listen(self, topic: str, callback: Callable[[str], None]) -> None:
+        """Call `callback(payload)` for each notice on `topic` (until storage is closed)."""
         ...
 
 
@@ -760,6 +842,9 @@ class Stores(Protocol):
     @property
     def tickets(self) -> TicketStore: ...
 
+    @property
+    def workers(self) -> WorkerStore: ...
+
 
 class Storage(Stores, Protocol):
     """A whole backend, with its lifecycle: held by the start-up code (`bot.app`), the
@@ -786,4 +871,5 @@ AREAS: dict[str, type] = {
     "zalo": ZaloStore,
     "links": LinkStore,
     "tickets": TicketStore,
+    "workers": WorkerStore,
 }

@@ -363,6 +363,9 @@ class FakeTelegram:
         self.webhook_secret: str | None = None
         self.port = 0
         self.polls_waiting = 0  # getUpdates requests holding a long poll open right now
+        # Seconds a send takes to answer (the network and Telegram): kill tests and the scale
+        # bench need messages in flight for a while.
+        self.send_latency = 0.0
         self._pending: list[_Pending] = []
         self._failures: list[_Failure] = []
         self._files: dict[str, _StoredFile] = {}
@@ -830,6 +833,8 @@ class FakeTelegram:
                 raise error
             # Methods this fake does not model answer True and stay visible in `calls`.
             handler = self._handlers.get(method)
+            if self.send_latency and method.startswith("send"):
+                await asyncio.sleep(self.send_latency)
             result = await handler(call) if handler is not None else True
         except TelegramError as error:
             self._record(call, failed=True)

@@ -20,6 +20,7 @@ CONTRACT_MODULES = [
     "test_care.py",
     "test_slips.py",
     "test_report.py",
+    "test_worker_storage.py",
 ]
 
 

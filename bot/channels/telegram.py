@@ -425,15 +425,30 @@ class TelegramChannel:
         ):
             log.info("update %s delivered again: already handled", update.update_id)
             return
+        message = await self._admitted(update)
+        if message is not None:
+            self.scheduler.start()
+            self.scheduler.submit(message.chat_id, (message, update))
+
+    async def handle_stored(self, update: Update) -> None:
+        """An update from the inbox (several worker processes, issue 18: the inbox refused
+        redeliveries and hands a chat's updates out one at a time, in order)."""
+        message = await self._admitted(update)
+        if message is not None:
+            await self._handle((message, update))
+
+    async def _admitted(self, update: Update) -> IncomingMessage | None:
+        """The update as a message to answer, or None when it was dealt with here (not for
+        us, a group, a chat sending too fast)."""
         if update.callback_query is not None:
             with contextlib.suppress(TelegramError):  # stop the button's spinner at once
                 await update.callback_query.answer()
         message = to_incoming(update)
         if message is None:
-            return
+            return None
         if not message.is_private and not self.allow_groups:
             await self._decline_group(message.chat_id)
-            return
+            return None
         if (
             message.is_private
             and message.user_id not in self._officer_menus
@@ -442,17 +457,16 @@ class TelegramChannel:
             await self.officer_menu(message.user_id, True)
         match self.dispatcher.admit(message):  # a chat sending too fast (core.chat_rate)
             case Admission.DROP:
-                return
+                return None
             case Admission.WARN:
                 log.info(
                     "Telegram chat %s sends too fast: told once, the rest dropped", message.chat_id
                 )
                 for reply in self.dispatcher.too_fast(message, TextFormat.HTML):
                     await self._reply(message.chat_id, reply, None)
-                return
+                return None
             case _:
-                self.scheduler.start()
-                self.scheduler.submit(message.chat_id, (message, update))
+                return message
 
     async def _handle(self, item: tuple[IncomingMessage, Update]) -> None:
         """One chat's message, its turn come (`FairScheduler`): the dispatcher, the replies."""

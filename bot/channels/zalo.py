@@ -852,6 +852,10 @@ class ZaloChannel:
             for stored in events:
                 await self._handle_stored(stored)
 
+    async def handle_stored(self, stored: InboxEvent) -> None:
+        """One stored event, handed out by another process's claim (issue 18, bot.workers)."""
+        await self._handle_stored(stored)
+
     async def _handle_stored(self, stored: InboxEvent) -> None:
         if not self._no_acks_waiting.is_set():  # yield to acknowledgements, though not forever
             with contextlib.suppress(TimeoutError):

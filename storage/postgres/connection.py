@@ -13,10 +13,13 @@ PostgreSQL's `$1, $2…`.
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import datetime as dt
+import hashlib
 import logging
 import re
-from collections.abc import Sequence
+from collections.abc import AsyncIterator, Callable, Sequence
 from functools import lru_cache
 from types import TracebackType
 from typing import Any, Self, cast
@@ -120,9 +123,12 @@ class _Acquired:
 
 
 class PostgresDatabase:
-    def __init__(self, pool: asyncpg.Pool) -> None:
+    def __init__(self, pool: asyncpg.Pool, url: str | None = None) -> None:
         self.pool = pool
         self.dialect = PostgresDialect()
+        self._url = url
+        self._listener: asyncpg.Connection | None = None
+        self._listener_lock = asyncio.Lock()
 
     @classmethod
     async def open(cls, url: str, *, min_size: int = 1, max_size: int = 10) -> Self:
@@ -135,7 +141,7 @@ class PostgresDatabase:
         except BaseException:
             await pool.close()
             raise
-        return cls(pool)
+        return cls(pool, url)
 
     def connection(self) -> _Acquired:
         return _Acquired(self.pool, begin=False)
@@ -159,7 +165,41 @@ class PostgresDatabase:
         async with self.pool.acquire() as connection:
             return await _version(connection)
 
+    @contextlib.asynccontextmanager
+    async def exclusive(self, name: str) -> AsyncIterator[bool]:
+        """True in one process at a time: a session advisory lock on a connection held for the
+        block (released at its end, or by the server when the process dies)."""
+        key = _lock_key(name)
+        async with self.pool.acquire() as connection:
+            mine = bool(await connection.fetchval("SELECT pg_try_advisory_lock($1)", key))
+            try:
+                yield mine
+            finally:
+                if mine:
+                    await connection.execute("SELECT pg_advisory_unlock($1)", key)
+
+    async def notify(self, topic: str, payload: str = "") -> None:
+        async with self.pool.acquire() as connection:
+            await connection.execute("SELECT pg_notify($1, $2)", _topic(topic), payload)
+
+    async def listen(self, topic: str, callback: Callable[[str], None]) -> None:
+        """LISTEN on a connection of its own (a pool's connections are reset when released)."""
+        async with self._listener_lock:
+            if self._listener is None:
+                if self._url is None:
+                    raise RuntimeError("listening needs the database URL")
+                self._listener = await asyncpg.connect(self._url)
+
+            def heard(_connection: object, _pid: int, _channel: str, payload: object) -> None:
+                callback(str(payload))
+
+            await self._listener.add_listener(_topic(topic), heard)
+
     async def close(self) -> None:
+        if self._listener is not None:
+            with contextlib.suppress(Exception):
+                await self._listener.close()
+            self._listener = None
         await self.pool.close()
 
 
@@ -215,6 +255,17 @@ def _numbered(sql: str) -> str:
         return f"${count}"
 
     return _PLACEHOLDER.sub(number, sql)
+
+
+def _lock_key(name: str) -> int:
+    """A signed 64-bit advisory lock key for a name (stable across processes and versions)."""
+    digest = hashlib.blake2b(f"motcua:{name}".encode(), digest_size=8).digest()
+    return int.from_bytes(digest, "big", signed=True)
+
+
+def _topic(topic: str) -> str:
+    """NOTIFY channels of this program are prefixed (the database may be shared)."""
+    return f"motcua_{topic}"
 
 
 def _row_count(status: str) -> int:

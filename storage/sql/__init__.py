@@ -18,6 +18,7 @@ from storage.base import (
     OutboxStore,
     ReportStore,
     TicketStore,
+    WorkerStore,
     ZaloStore,
 )
 from storage.sql.apologies import SqlApologies
@@ -34,6 +35,7 @@ from storage.sql.outbox import SqlOutbox
 from storage.sql.reports import SqlReports
 from storage.sql.session import Database
 from storage.sql.tickets import SqlTickets
+from storage.sql.workers import SqlWorkers
 from storage.sql.zalo import SqlZalo
 
 DB = TypeVar("DB", bound=Database)
@@ -58,6 +60,7 @@ class SqlStorage(Generic[DB]):
         self.zalo: ZaloStore = SqlZalo(db)
         self.links: LinkStore = SqlLinks(db)
         self.tickets: TicketStore = SqlTickets(db)
+        self.workers: WorkerStore = SqlWorkers(db)
 
     async def schema_version(self) -> int:
         return await self.db.schema_version()

@@ -13,6 +13,7 @@ from storage.sql.follows import forget_follows
 from storage.sql.outbox import forget_messages
 from storage.sql.session import Database
 from storage.sql.tickets import forget_tickets
+from storage.sql.workers import forget_inbox
 from storage.sql.zalo import forget_zalo_traces
 
 ZALO = "zalo"  # the Zalo adapter's channel name (bot.channels.zalo.CHANNEL)
@@ -52,6 +53,7 @@ class SqlChats:
             await forget_lookups(session, chat)
             await forget_conversations(session, chat)
             await forget_messages(session, chat)  # the outbox, sent or not
+            await forget_inbox(session, chat)  # handled updates' text (issue 18)
             await unlink_care(session, chat)  # ratings and feedback unlinked, volunteer gone
             await session.execute(
                 "DELETE FROM chats WHERE channel = ? AND chat_id = ?", (chat.channel, chat.chat_id)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+from contextlib import AbstractAsyncContextManager
 
 from storage.sql.session import Database
 
@@ -24,3 +25,6 @@ class SqlJobs:
                 " ran_at = excluded.ran_at",
                 (job, day.isoformat(), now.isoformat()),
             )
+
+    def exclusively(self, job: str) -> AbstractAsyncContextManager[bool]:
+        return self.db.exclusive(f"job:{job}")

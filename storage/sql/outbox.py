@@ -158,3 +158,10 @@ class SqlOutbox:
         counts = dict.fromkeys(OutboxStatus, 0)
         counts.update({OutboxStatus(status): count for status, count in rows})
         return counts
+
+    async def oldest_unsent(self) -> dt.datetime | None:
+        async with self.db.connection() as session:
+            row = await session.fetch_one(
+                "SELECT MIN(created_at) FROM outbox WHERE status IN ('pending', 'sending')"
+            )
+        return dt.datetime.fromisoformat(row[0]) if row and row[0] else None

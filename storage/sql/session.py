@@ -8,7 +8,7 @@ the transaction and the few expressions that differ (`Dialect`).
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from contextlib import AbstractAsyncContextManager
 from typing import Any, Protocol
 
@@ -76,6 +76,14 @@ class Database(Protocol):
         """Long read-only queries in one consistent snapshot, without holding up the
         connections that answer citizens."""
         ...
+
+    def exclusive(self, name: str) -> AbstractAsyncContextManager[bool]:
+        """True in one process at a time for `name` (PostgreSQL: an advisory lock)."""
+        ...
+
+    async def notify(self, topic: str, payload: str = "") -> None: ...
+
+    async def listen(self, topic: str, callback: Callable[[str], None]) -> None: ...
 
     async def schema_version(self) -> int: ...
 

@@ -21,7 +21,7 @@ import errno
 import logging
 import os
 import sqlite3
-from collections.abc import Sequence
+from collections.abc import AsyncIterator, Callable, Sequence
 from pathlib import Path
 from types import TracebackType
 from typing import Any, Self
@@ -137,6 +137,10 @@ class SqliteDatabase:
         self._reader_lock = asyncio.Lock()
         self._checkpoints: asyncio.Task[None] | None = None
         self._checkpointer: aiosqlite.Connection | None = None
+        # One process: exclusive jobs and notices stay inside it (issue 18's several
+        # processes need PostgreSQL).
+        self._exclusive: set[str] = set()
+        self._listeners: dict[str, list[Callable[[str], None]]] = {}
         if path is not None:
             self._checkpoints = asyncio.create_task(self._checkpoint_every(CHECKPOINT_EVERY))
 
@@ -200,6 +204,25 @@ class SqliteDatabase:
                 return [list(await reader.execute_fetchall(sql, p)) for sql, p in queries]
             finally:
                 await reader.execute("COMMIT")
+
+    @contextlib.asynccontextmanager
+    async def exclusive(self, name: str) -> AsyncIterator[bool]:
+        """True unless this process is already inside a block of the same name."""
+        if name in self._exclusive:
+            yield False
+            return
+        self._exclusive.add(name)
+        try:
+            yield True
+        finally:
+            self._exclusive.discard(name)
+
+    async def notify(self, topic: str, payload: str = "") -> None:
+        for callback in list(self._listeners.get(topic, ())):
+            asyncio.get_running_loop().call_soon(callback, payload)
+
+    async def listen(self, topic: str, callback: Callable[[str], None]) -> None:
+        self._listeners.setdefault(topic, []).append(callback)
 
     async def schema_version(self) -> int:
         async with self.connection() as session:
