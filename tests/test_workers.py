@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import asyncio
 import datetime as dt
+import json
 import signal
 import sys
 import time
@@ -28,6 +29,7 @@ from core.broadcasts import ALL_TOPICS, BroadcastDraft
 from core.clock import VIETNAM, FixedClock
 from core.messages import IncomingMessage, TextFormat
 from core.officers import AuditAction, AuditEntry
+from core.receipt_codes import code_key
 from handlers.context import Services
 from storage.base import ChatRef, ConversationKey, Storage
 from storage.postgres import PostgresStorage
@@ -313,3 +315,63 @@ async def test_run_with_workers_acknowledges_webhooks_and_serves_health_and_metr
             process.kill()
             raise AssertionError(f"the front did not stop\n{front.output()}") from None
     assert process.returncode == 0, front.output()
+
+
+def _export(rows: int, status: str) -> bytes:
+    lines = ["Mã hồ sơ,Thủ tục,Người nộp,Số điện thoại,Ngày tiếp nhận,Ngày hẹn trả,Trạng thái"]
+    lines += [
+        f"H57.132-260105-{n:04d},Đăng ký khai sinh,Nguyễn Văn An,0912 345 {n % 1000:03d},"
+        f"05/01/2026 09:30,,{status}"
+        for n in range(1, rows + 1)
+    ]
+    return ("\n".join(lines) + "\n").encode()
+
+
+async def test_sigkill_mid_import_applies_it_once(
+    pg: Storage, pg_url: str, fake: FakeTelegram, tmp_path: Path
+) -> None:
+    """An officer's export is being imported when the worker dies: the import's transaction
+    is rolled back, another worker takes the officer's chat over and imports the file again;
+    every follower is told once, the officer once."""
+    from bot.front import store_update
+
+    rows, officer, followers = 3000, 900, [5001, 5002, 5003]
+    env = worker_env(pg_url, fake, tmp_path / "data", OFFICER_IDS=f"telegram:{officer}")
+    services = type("S", (), {"storage": pg, "clock": FixedClock(dt.datetime.now(VIETNAM))})()
+
+    async def upload(status: str) -> None:
+        update_id = fake.push_document(officer, "xuat.csv", _export(rows, status), "text/csv")
+        update = fake.updates[update_id]
+        assert await store_update(services, update, json.dumps(update, ensure_ascii=False))
+        await pg.workers.notify("inbox")
+
+    def imports_done() -> int:
+        return sum("Đã nhập" in (m.text or "") for m in fake.messages_to(officer))
+
+    async with running_workers(env, tmp_path / "logs", 2) as workers:
+        await upload("Đang giải quyết")
+        await wait_for(lambda: imports_done() == 1, workers, "the first import")
+        now = dt.datetime.now(VIETNAM)
+        for n, chat in enumerate(followers, start=1):
+            code = code_key(f"H57.132-260105-{n:04d}")
+            await pg.follows.follow(ChatRef("telegram", str(chat)), code, None, "có", now)
+        names = workers.names()
+        downloads = len(fake.calls_of("getFile"))
+        await upload("Đã có kết quả")
+        await wait_for(lambda: len(fake.calls_of("getFile")) > downloads, workers, "a download")
+        holder = await pg.db.pool.fetchval(  # type: ignore[attr-defined]
+            "SELECT holder FROM leases WHERE name = $1", f"chat/telegram/{officer}"
+        )
+        workers.kill(names[holder])
+        assert imports_done() == 1  # killed before the second import was done
+        await wait_for(lambda: imports_done() == 2, workers, "the import taken over")
+        await wait_for(
+            lambda: all(fake.messages_to(chat) for chat in followers), workers, "notices"
+        )
+        await wait_for(lambda: _all_handled(pg), workers, "every update handled")
+    assert len(fake.calls_of("getFile")) == downloads + 2  # downloaded again by the other
+    assert await pg.dossiers.count_dossiers() == rows
+    for chat in followers:
+        assert len(fake.messages_to(chat)) == 1, chat  # told once
+    outcome = [m.text or "" for m in fake.messages_to(officer) if "Đã nhập" in (m.text or "")]
+    assert len(outcome) == 2
