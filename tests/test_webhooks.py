@@ -11,7 +11,7 @@ from collections.abc import AsyncIterator
 
 import pytest
 
-from bot.channels import zalo as zalo_module
+from bot.channels.zalo import channel as zalo_module
 from bot.telegram_runner import TelegramBot
 from bot.webhooks import TELEGRAM_SECRET_HEADER
 from bot.zalo_runner import ZaloBot
