@@ -8,6 +8,12 @@ idempotency key for sending, so delivery is at-least-once for messages in flight
 for all others. Rows are claimed only as sends can start (see OutboxWorker), so the rows in flight
 at a crash are few: for Telegram, the requests open at once (`Pacing.in_flight`).
 
+How a claimed row reaches its chat is the channel's: most channels only need a `Sender` (send
+one message, get its id), and the worker's `SenderDelivery` renders, sends and settles. A channel
+with its own rules gives a `Delivery` instead (Zalo: consultation messages in the free window,
+then transaction messages, then ZNS — bot/channels/zalo/delivery.py). The worker claims, orders
+and hands each row to its channel's delivery, the one extension point, and records what was sent.
+
 Broadcasts follow the same rule: their recipients become rows when the officer confirms, with a
 lower priority than dossiers' messages. Cancelling marks the pending rows `cancelled`; a row
 already claimed is marked so when the worker renders it, so only a message already on the wire
@@ -61,6 +67,29 @@ class Sender(Protocol):
 
 
 @dataclass(frozen=True)
+class Sent:
+    """A row's message went out: the worker records it (OutboxWorker.record_sent)."""
+
+    message_id: str | None
+    at: dt.datetime
+
+
+class Delivery(Protocol):
+    """How one claimed outbox row reaches its channel. `deliver` returns `Sent` when the
+    message went out (the worker records it, so that a sent message whose record fails is not
+    sent again); otherwise it settles the row itself (retried later, held, failed, cancelled)
+    and returns None. A fault of the database it meets is raised (the worker's round stops)."""
+
+    @property
+    def paused(self) -> bool:
+        """Sending stopped for now (e.g. Zalo's tokens cannot be renewed): none of the
+        channel's rows is claimed, none is lost."""
+        ...
+
+    async def deliver(self, item: OutboxItem) -> Sent | None: ...
+
+
+@dataclass(frozen=True)
 class RetryPolicy:
     first_delay: dt.timedelta = dt.timedelta(seconds=5)
     max_delay: dt.timedelta = dt.timedelta(hours=1)
@@ -73,8 +102,9 @@ class RetryPolicy:
 
 
 class OutboxWorker:
-    """Claims due messages and sends them: `batch` rows claimed (`sending`) at most at a time,
-    `concurrency` sends running at once.
+    """Claims due messages and hands each to its channel's `Delivery` (a `Sender`'s is
+    `SenderDelivery`): `batch` rows claimed (`sending`) at most at a time, `concurrency` sends
+    running at once.
 
     One at a time (the default) suits channels whose sends must not overlap (Zalo's quota and
     routing). Telegram sends a few at once, so that a request's round trip does not eat into the
@@ -86,16 +116,21 @@ class OutboxWorker:
     def __init__(
         self,
         services: Services,
-        senders: Mapping[str, Sender],
+        senders: Mapping[str, Sender] | None = None,
         *,
+        deliveries: Mapping[str, Delivery] | None = None,
         policy: RetryPolicy | None = None,
         batch: int = 50,
         concurrency: int = 1,
         only_chat: ChatRef | None = None,
     ) -> None:
         self.services = services
-        self.senders = dict(senders)
         self.policy = policy or RetryPolicy()
+        self.deliveries: dict[str, Delivery] = {
+            channel: SenderDelivery(services, sender, self.policy)
+            for channel, sender in (senders or {}).items()
+        }
+        self.deliveries.update(deliveries or {})
         self.batch = max(batch, concurrency)
         self.concurrency = concurrency
         self.only_chat = only_chat  # the terminal chat delivers only its own messages
@@ -105,9 +140,14 @@ class OutboxWorker:
         self._unrecorded: dict[int, tuple[str | None, dt.datetime]] = {}
         self._finishing: set[int] = set()
 
+    @property
+    def channels(self) -> list[str]:
+        """The channels whose rows this worker claims now (a paused delivery's wait)."""
+        return [channel for channel, delivery in self.deliveries.items() if not delivery.paused]
+
     async def recover(self) -> int:
         """At start-up: what a previous worker had in flight is due again."""
-        recovered = await self.services.storage.outbox.recover_in_flight(list(self.senders))
+        recovered = await self.services.storage.outbox.recover_in_flight(list(self.deliveries))
         if recovered:
             log.warning("resending %d outbox message(s) left in flight", recovered)
         return recovered
@@ -123,6 +163,9 @@ class OutboxWorker:
         next good round: rows claimed but not sent are due again, sends whose record failed
         are recorded as sent (not sent twice), broadcasts it finished get their report."""
         await self._settle_left_over()
+        channels = self.channels
+        if not channels:
+            return 0
         handled, drained = 0, False
         claimed: deque[OutboxItem] = deque()  # claimed, not started yet
         running: set[asyncio.Task[None]] = set()
@@ -137,7 +180,7 @@ class OutboxWorker:
                 ):
                     room = self.batch - len(claimed) - len(running)
                     items = await self.services.storage.outbox.claim_due(
-                        self.services.clock.now(), room, list(self.senders), self.only_chat
+                        self.services.clock.now(), room, channels, self.only_chat
                     )
                     claimed.extend(items)
                     handled += len(items)
@@ -181,13 +224,19 @@ class OutboxWorker:
                 self._left_over.append(item.id)  # not before the earlier one: both due again
                 return
         try:
-            await self._deliver(item)
+            await self.deliver(item)
         except Exception as error:
             # The database failed, not the message: due again (unless it went out: record_sent).
             # Any other crash leaves the row `sending` (sent again after a restart).
             if fault_of(error) is not None and item.id not in self._unrecorded:
                 self._left_over.append(item.id)
             raise
+
+    async def deliver(self, item: OutboxItem) -> None:
+        """One claimed row, through its channel's delivery; what went out is recorded."""
+        sent = await self.deliveries[item.message.channel].deliver(item)
+        if sent is not None:
+            await self.record_sent(item, sent.message_id, sent.at)
 
     async def record_sent(self, item: OutboxItem, message_id: str | None, now: dt.datetime) -> None:
         """The row is sent. If the database cannot take that now, the worker remembers it and
@@ -229,42 +278,59 @@ class OutboxWorker:
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(stop.wait(), timeout=wait)
 
-    async def _deliver(self, item: OutboxItem) -> None:
+
+class SenderDelivery:
+    """The delivery of a channel that only needs a `Sender`: render, send each part."""
+
+    paused = False
+
+    def __init__(self, services: Services, sender: Sender, policy: RetryPolicy) -> None:
+        self.services = services
+        self.sender = sender
+        self.policy = policy
+
+    async def deliver(self, item: OutboxItem) -> Sent | None:
         storage, now = self.services.storage, self.services.clock.now()
         message = item.message
-        sender = self.senders[message.channel]
-        reply = await render_or_settle(self.services, item, sender.text_format)
+        reply = await render_or_settle(self.services, item, self.sender.text_format)
         if reply is None:
-            return
+            return None
         try:
             message_id = None
             for part in split_reply(reply):
-                sent_id = await sender.send(message.chat_id, part)
+                sent_id = await self.sender.send(message.chat_id, part)
                 message_id = message_id or sent_id
         except Undeliverable as exc:
             log.info("chat %s/%s unreachable: %s", message.channel, message.chat_id, exc)
             await storage.outbox.mark_failed(item.id, f"undeliverable: {exc}", now)
             await storage.chats.deactivate_chat(ChatRef(message.channel, message.chat_id))
         except Exception as exc:  # RetryLater and anything unexpected: try again later
-            if not isinstance(exc, RetryLater):
-                log.exception("sending outbox message %s failed", message.dedupe_key)
-            retry_after = exc.retry_after if isinstance(exc, RetryLater) else None
-            if item.attempts >= self.policy.max_attempts:
-                await storage.outbox.mark_failed(
-                    item.id, f"gave up after {item.attempts}: {exc}", now
-                )
-            else:
-                delay = self.policy.delay(item.attempts, retry_after)
-                await storage.outbox.mark_retry(
-                    item.id, str(exc) or type(exc).__name__, now + delay
-                )
+            await retry_or_give_up(self.services, self.policy, item, exc, now)
         else:
-            await self.record_sent(item, message_id, now)
+            return Sent(message_id, now)
+        return None
+
+
+async def retry_or_give_up(
+    services: Services, policy: RetryPolicy, item: OutboxItem, exc: Exception, now: dt.datetime
+) -> None:
+    """A send that failed for now (RetryLater, or anything unexpected: logged): due again after
+    the policy's delay (or the wait the platform asked for) counted from `now`, when the
+    delivery began; failed after its last attempt."""
+    storage = services.storage
+    if not isinstance(exc, RetryLater):
+        log.exception("sending outbox message %s failed", item.message.dedupe_key)
+    retry_after = exc.retry_after if isinstance(exc, RetryLater) else None
+    if item.attempts >= policy.max_attempts:
+        await storage.outbox.mark_failed(item.id, f"gave up after {item.attempts}: {exc}", now)
+    else:
+        delay = policy.delay(item.attempts, retry_after)
+        await storage.outbox.mark_retry(item.id, str(exc) or type(exc).__name__, now + delay)
 
 
 async def _wait_for_some(running: set[asyncio.Task[None]]) -> BaseException | None:
     """Wait for one or more sends to end (removed from `running`); the error of one that
-    failed: only a crash or a fault of the database gets here (_deliver handles the rest)."""
+    failed: only a crash or a fault of the database gets here (deliveries settle the rest)."""
     done, _ = await asyncio.wait(running, return_when=asyncio.FIRST_COMPLETED)
     running -= done
     errors = [task.exception() for task in done]

@@ -32,12 +32,13 @@ from bot.channels.zalo import (
     TokenKeeper,
     ZaloApi,
     ZaloChannel,
+    ZaloDelivery,
     ZaloOptions,
-    ZaloOutboxWorker,
     ZaloSender,
     format_reply,
     message_body,
 )
+from bot.delivery import OutboxWorker
 from bot.lifecycle import hourly, serve_until_signalled
 from bot.status_page import StatusPage
 from bot.webhooks import WebhookServer, build_app, read_body, telegram_route, too_large
@@ -101,12 +102,15 @@ class ZaloBot:
         self.keeper = TokenKeeper(services, self.http, options, self.alert)
         self.api = ZaloApi(self.http, options, self.keeper)
         self.channel = ZaloChannel(Dispatcher(services), self.api, options, self.alert)
-        self.worker = ZaloOutboxWorker(
+        self.delivery = ZaloDelivery(
             services,
             ZaloSender(self.api, services, options.rules),
             self.keeper,
             self.alert,
             policy=options.retry,
+        )
+        self.worker = OutboxWorker(
+            services, deliveries={CHANNEL: self.delivery}, policy=options.retry
         )
         self.app = build_app([*zalo_routes(self.channel, options.webhook_path), *extra_routes])
         self.watches = (

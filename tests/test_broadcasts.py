@@ -226,7 +226,7 @@ async def test_cancelling_stops_what_is_not_sent_even_when_claimed(
     [first] = await storage.outbox.claim_due(services.clock.now(), 1, [CHANNEL])
     sender = RecordingSender()
     worker = OutboxWorker(services, {CHANNEL: sender})
-    await worker._deliver(first)  # one message went out
+    await worker.deliver(first)  # one message went out
     [claimed] = await storage.outbox.claim_due(
         services.clock.now(), 1, [CHANNEL]
     )  # one in the worker
@@ -238,7 +238,7 @@ async def test_cancelling_stops_what_is_not_sent_even_when_claimed(
         "Đã hủy thông báo #1: 1 tin chưa gửi sẽ không được gửi.",
         "Đã gửi: 1 · Không gửi được: 0 · Còn lại: 1 · Đã hủy: 1 (tổng 3)",
     )
-    await worker._deliver(claimed)  # the worker renders it after the cancellation: not sent
+    await worker.deliver(claimed)  # the worker renders it after the cancellation: not sent
     assert await worker.deliver_due() == 0
     assert len(sender.sent) == 1
     progress = await storage.broadcasts.broadcast_progress(1)

@@ -209,7 +209,7 @@ async def test_a_zalo_person_answered_by_a_telegram_officer(
         await _officer_sees(tg, "trả lời sẽ đến khi họ nhắn lại")
         before = len(fake.sent)
         await zalo.worker.deliver_due()
-        assert len(fake.sent) == before and ("held" in [how for _, how in zalo.worker.routes])
+        assert len(fake.sent) == before and ("held" in [how for _, how in zalo.delivery.routes])
         counts = await services.storage.outbox.outbox_counts()
         assert counts[OutboxStatus.HELD] == 1
         # The person writes: the window opens again and the answer goes out as a free reply.
@@ -242,7 +242,7 @@ async def test_zalo_the_last_free_message_says_how_to_get_the_next(
         # One free message was left after the bot's own reply: the first answer uses it.
         last_free = fake.to(ZALO_PERSON)[-1]
         assert "báo tử do bệnh viện" in last_free.text and "nhắn một tin bất kỳ" in last_free.text
-        assert [how for _, how in zalo.worker.routes][-1] == "held"
+        assert [how for _, how in zalo.delivery.routes][-1] == "held"
         await _zalo_says(driver, zalo, "vâng")
         await zalo.worker.deliver_due()
         assert "đăng ký khai tử" in fake.to(ZALO_PERSON)[-1].text

@@ -270,7 +270,7 @@ async def test_token_expiry_in_the_middle_of_a_fan_out(
     await change_status(services, Status.READY, "import:b.csv")
     items = await storage.outbox.claim_due(clock.now(), 3)
     for item in items[:3]:
-        await zalo.worker._deliver(item)
+        await zalo.worker.deliver(item)
     fake.expire_access_token()
     await zalo.worker.deliver_due()
     assert sorted(s.to for s in fake.sent) == sorted(users)

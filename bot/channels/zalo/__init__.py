@@ -39,7 +39,7 @@ the commune should check. Checked on 2026-12-04 against public pages:
 
 from bot.channels.zalo.api import TokenKeeper, TokensBroken, ZaloApi, ZaloApiError, ZaloFiles
 from bot.channels.zalo.channel import ZaloChannel, send_cs
-from bot.channels.zalo.delivery import ZaloOutboxWorker, ZaloSender
+from bot.channels.zalo.delivery import ZaloDelivery, ZaloSender
 from bot.channels.zalo.events import event_key, event_signature, parse_event
 from bot.channels.zalo.formatting import format_reply, message_body, zns_phone
 from bot.channels.zalo.options import (
@@ -59,9 +59,9 @@ __all__ = [
     "ZaloApi",
     "ZaloApiError",
     "ZaloChannel",
+    "ZaloDelivery",
     "ZaloFiles",
     "ZaloOptions",
-    "ZaloOutboxWorker",
     "ZaloRules",
     "ZaloSender",
     "ZnsTemplate",

@@ -1,5 +1,7 @@
 """The outbox on Zalo: consultation messages inside the free window, then transaction
-messages, then ZNS (or the officers are told)."""
+messages, then ZNS (or the officers are told). `ZaloDelivery` is the outbox worker's delivery
+for this channel (bot.delivery.Delivery): the worker claims, orders and records the rows, this
+decides how each goes out."""
 
 from __future__ import annotations
 
@@ -12,8 +14,8 @@ from typing import Any
 from bot.channels.zalo.api import Alert, TokenKeeper, TokensBroken, ZaloApi, ZaloApiError
 from bot.channels.zalo.channel import send_cs
 from bot.channels.zalo.formatting import format_reply, transaction_body, zns_phone
-from bot.channels.zalo.options import CHANNEL, ZaloRules
-from bot.delivery import OutboxWorker, RetryLater, RetryPolicy, render_or_settle
+from bot.channels.zalo.options import ZaloRules
+from bot.delivery import RetryLater, RetryPolicy, Sent, render_or_settle, retry_or_give_up
 from core.dossiers import STATUS_INFO
 from core.messages import (
     Reply,
@@ -56,8 +58,8 @@ class ZaloSender:
         )
 
 
-class ZaloOutboxWorker(OutboxWorker):
-    """The outbox worker, with Zalo's rules deciding how each notice goes out."""
+class ZaloDelivery:
+    """Zalo's rules deciding how each notice goes out (the outbox worker's `Delivery`)."""
 
     def __init__(
         self,
@@ -68,17 +70,17 @@ class ZaloOutboxWorker(OutboxWorker):
         *,
         policy: RetryPolicy | None = None,
     ) -> None:
-        super().__init__(services, {CHANNEL: sender}, policy=policy)
+        self.services = services
         self.sender = sender
         self.keeper = keeper
         self.alert = alert
         self.rules = sender.rules
+        self.policy = policy or RetryPolicy()
         self.routes: list[tuple[str, str]] = []  # (dedupe key, how it went), for tests and logs
 
-    async def deliver_due(self) -> int:
-        if self.keeper.broken:  # stop sending rather than losing messages
-            return 0
-        return await super().deliver_due()
+    @property
+    def paused(self) -> bool:
+        return self.keeper.broken  # stop sending rather than losing messages
 
     def route(self, follower: Any, now: dt.datetime, parts: int) -> Route:
         if follower is None or follower.last_interaction is None:
@@ -96,25 +98,25 @@ class ZaloOutboxWorker(OutboxWorker):
             return Route.TRANSACTION
         return Route.OUTSIDE
 
-    async def _deliver(self, item: OutboxItem) -> None:
+    async def deliver(self, item: OutboxItem) -> Sent | None:
         storage, now = self.services.storage, self.services.clock.now()
         message = item.message
         chat = ChatRef(message.channel, message.chat_id)
         reply = await render_or_settle(self.services, item, TextFormat.PLAIN)
         if reply is None:
-            return
+            return None
         follower = await storage.zalo.zalo_follower(message.chat_id)
         if follower is not None and not follower.followed:
             await storage.outbox.mark_failed(item.id, "undeliverable: unfollowed the OA", now)
             await storage.chats.deactivate_chat(chat)
-            return
+            return None
         parts = len(format_reply(reply, self.rules).messages)
         route = self.route(follower, now, parts)
         if message.kind in FREE_REPLY_ONLY:  # issue 21: a conversation, not a notice
             if route is not Route.CS:
                 self.routes.append((message.dedupe_key, "held"))
                 await storage.outbox.mark_held(item.id, "waits for the person's next message", now)
-                return
+                return None
             reply = self._last_free_reply(item, reply, follower, parts)
         errors = self.rules.errors
         try:
@@ -143,11 +145,12 @@ class ZaloOutboxWorker(OutboxWorker):
             await self._retry(item, exc, now)
         else:
             if sent_id is None:
-                return  # handled (failed and officers told) in _outside_window
+                return None  # handled (failed and officers told) in _outside_window
             self.routes.append(
                 (message.dedupe_key, route.value if sent_id[:4] != "zns:" else "zns")
             )
-            await self.record_sent(item, sent_id, now)
+            return Sent(sent_id, now)
+        return None
 
     def _last_free_reply(self, item: OutboxItem, reply: Reply, follower: Any, parts: int) -> Reply:
         """An officer's answer that uses the last free message Zalo allows before the person
@@ -267,12 +270,4 @@ class ZaloOutboxWorker(OutboxWorker):
             await self._retry(item, RetryLater(str(error)), now)
 
     async def _retry(self, item: OutboxItem, exc: Exception, now: dt.datetime) -> None:
-        storage = self.services.storage
-        if not isinstance(exc, RetryLater):
-            log.exception("sending outbox message %s failed", item.message.dedupe_key)
-        retry_after = exc.retry_after if isinstance(exc, RetryLater) else None
-        if item.attempts >= self.policy.max_attempts:
-            await storage.outbox.mark_failed(item.id, f"gave up after {item.attempts}: {exc}", now)
-        else:
-            delay = self.policy.delay(item.attempts, retry_after)
-            await storage.outbox.mark_retry(item.id, str(exc) or type(exc).__name__, now + delay)
+        await retry_or_give_up(self.services, self.policy, item, exc, now)
