@@ -36,7 +36,7 @@ from starlette.applications import Starlette  # noqa: E402
 from bot.app import load_knowledge, running_services  # noqa: E402
 from bot.settings import TEMPLATES_DIR, Settings  # noqa: E402
 from bot.status_page import StatusPage  # noqa: E402
-from bot.zalo_runner import _Server  # noqa: E402
+from bot.webhook_server import _Server  # noqa: E402
 from core.clock import FixedClock  # noqa: E402
 from core.code_reader import read_codes  # noqa: E402
 from core.slips import LinkPolicy, interpret_codes, new_token, token_hash  # noqa: E402

@@ -39,7 +39,7 @@ sys.path[:] = [str(ROOT)] + [p for p in sys.path if Path(p or ".").resolve() != 
 from bot.app import load_knowledge, running_services  # noqa: E402
 from bot.channels.zalo import SIGNATURE_HEADER, ZaloOptions, ZaloRules  # noqa: E402
 from bot.settings import Settings  # noqa: E402
-from bot.zalo_runner import ZaloBot  # noqa: E402
+from bot.webhook_server import ZaloBot  # noqa: E402
 from core.clock import FixedClock  # noqa: E402
 
 BENCH_NOW = dt.datetime(2026, 11, 23, 9, 0)

@@ -166,8 +166,8 @@ def _run(args: argparse.Namespace, settings: Settings) -> int:
         return run_front_from_cli(args, settings)
     if args.channel == "console":
         return _chat(args, settings)
-    if args.channel in ("zalo", "all"):  # one webhook server (bot/zalo_runner.py)
-        from bot.zalo_runner import run_from_cli
+    if args.channel in ("zalo", "all"):  # one webhook server (bot/webhook_server.py)
+        from bot.webhook_server import run_from_cli
 
         return run_from_cli(args, settings)
     from bot.telegram_runner import telegram_options

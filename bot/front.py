@@ -232,7 +232,7 @@ class Front:
         self.metrics_dir.mkdir(parents=True, exist_ok=True)
         routes = self.routes()
         if self.zalo is not None:
-            from bot.zalo_runner import ZaloBot, zalo_routes
+            from bot.webhook_server import ZaloBot, zalo_routes
 
             self.zalo_bot = ZaloBot(self.services, self.zalo, serve=False, watches=False)
             poking = _PokingZalo(self.zalo_bot.channel, self.notifier)

@@ -1,5 +1,5 @@
 """The status page the receipt's QR opens (issue 20): `GET /hs/<token>` on the bot's web server
-(bot/zalo_runner.py), for the person and their family, on any phone, nothing to install.
+(bot/webhook_server.py), for the person and their family, on any phone, nothing to install.
 
 - Server-rendered (jinja2, templates/web/), Vietnamese, phone-first, no script at all: the
   Content-Security-Policy forbids scripts, so the page works the same with JavaScript off.

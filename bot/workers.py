@@ -334,7 +334,7 @@ class WorkerProcess:
     async def add_zalo(self, zalo: Any) -> None:
         """`zalo`: bot.channels.zalo.ZaloOptions."""
         from bot.channels.zalo import CHANNEL
-        from bot.zalo_runner import ZaloBot
+        from bot.webhook_server import ZaloBot
 
         bot = ZaloBot(self.services, zalo, serve=False, watches=False)
         await bot.keeper.load()

@@ -15,7 +15,7 @@ import pytest
 from bot.channels.zalo import ZaloRules
 from bot.fairness import FairScheduler
 from bot.telegram_runner import TelegramBot
-from bot.zalo_runner import ZaloBot
+from bot.webhook_server import ZaloBot
 from core.chat_rate import Admission, ChatRateLimit, RatePolicy
 from core.clock import FixedClock
 from handlers.context import Services

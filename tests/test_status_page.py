@@ -1,4 +1,4 @@
-"""Issue 20 end to end: the status page served by the bot's web server (bot/zalo_runner.py) over
+"""Issue 20 end to end: the status page served by the bot's web server (bot/webhook_server.py) over
 loopback HTTP, opened in a real headless browser; the page's Zalo follow code and a photo sent
 through the Zalo stand-in; the page's Telegram deep link and a photo through the Bot API
 stand-in."""
@@ -22,7 +22,7 @@ import pytest
 
 from bot.settings import TEMPLATES_DIR, Settings
 from bot.status_page import StatusPage
-from bot.zalo_runner import ZaloBot
+from bot.webhook_server import ZaloBot
 from core.slips import LinkPolicy, new_token, token_hash
 from handlers.context import Services
 from storage.base import ChatRef, ConversationKey

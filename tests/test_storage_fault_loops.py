@@ -23,7 +23,7 @@ from bot.backoff import LONGEST, FaultBackoff
 from bot.care_jobs import DailyWatches
 from bot.channels.zalo import event_key, parse_event
 from bot.delivery import OutboxWorker
-from bot.zalo_runner import ZaloBot
+from bot.webhook_server import ZaloBot
 from core.clock import FixedClock
 from core.dossiers import Status
 from core.messages import Reply, TextFormat

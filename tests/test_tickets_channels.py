@@ -15,7 +15,7 @@ from bot.app import Dispatcher
 from bot.channels.console import ConsoleChannel
 from bot.channels.zalo import ZaloRules
 from bot.telegram_runner import TelegramBot
-from bot.zalo_runner import ZaloBot
+from bot.webhook_server import ZaloBot
 from core.clock import FixedClock
 from handlers.context import Services
 from storage.base import OutboxStatus

@@ -13,8 +13,8 @@ import pytest
 
 from bot.channels.zalo import channel as zalo_module
 from bot.telegram_runner import TelegramBot
+from bot.webhook_server import ZaloBot
 from bot.webhooks import TELEGRAM_SECRET_HEADER
-from bot.zalo_runner import ZaloBot
 from core.clock import FixedClock
 from handlers.context import Services
 from tests.fake_telegram import FakeTelegram

@@ -29,7 +29,7 @@ from bot.channels.zalo import (
 )
 from bot.jobs import ApologyWatch
 from bot.settings import Settings
-from bot.zalo_runner import ZaloBot
+from bot.webhook_server import ZaloBot
 from core.clock import FixedClock
 from core.dossiers import Status
 from core.messages import Button, Reply
@@ -561,7 +561,7 @@ async def test_the_daily_watches_run_in_the_zalo_runner(
 async def test_with_every_channel_the_watches_run_once(services: Services, tmp_path: Path) -> None:
     """`motcua run --channel all`: one apology watch (telling the officers on both channels)
     and one care watch, run by the Telegram side; the Zalo bot runs none."""
-    from bot.zalo_runner import Channels
+    from bot.webhook_server import Channels
     from tests.fake_telegram import FakeTelegram
 
     async with FakeTelegram() as tg, FakeZalo() as fake:

@@ -1,5 +1,6 @@
-"""Running the bot on a Zalo Official Account: one ASGI app (Starlette on uvicorn) for the
-webhook, the inbox processor, the outbox worker, an explicit lifecycle.
+"""The bot's web server (`motcua run --channel zalo|all`): one ASGI app (Starlette on uvicorn)
+serving Zalo's webhook, Telegram's webhook (`--channel all`) and the dossiers' status page,
+with the Zalo channel's inbox processor, its outbox worker and an explicit lifecycle.
 
 The webhook (`bot.webhooks`: size refused before reading, signature before parsing) answers as
 soon as the event is in the database (Zalo wants a 200 within about
