@@ -228,7 +228,7 @@ def link_policy(settings: Settings) -> LinkPolicy:
         days_after_finished=settings.link_days_after_finished,
         follow_code_ttl=dt.timedelta(hours=settings.follow_code_hours),
         telegram_username=(settings.telegram_bot_username or "").lstrip("@") or None,
-        zalo_oa_url=settings.zalo_oa_url or None,
+        zalo_oa_url=settings.zalo.oa_url or None,
     )
 
 

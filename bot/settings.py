@@ -11,7 +11,7 @@ import datetime as dt
 from pathlib import Path
 from typing import Annotated, Any
 
-from pydantic import AliasChoices, Field, SecretStr, field_validator
+from pydantic import AliasChoices, BaseModel, Field, SecretStr, field_validator, model_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 from core.dossier_import import ImportLimits
@@ -26,9 +26,67 @@ def _env(name: str) -> AliasChoices:
     return AliasChoices(name, f"MOTCUA_{name}")
 
 
+class ZaloSettings(BaseModel):
+    """Zalo Official Account (bot/channels/zalo; README "Running on Zalo"). Zalo's own numbers
+    come from public sources of mixed reliability: each is a setting, the default being what the
+    sources say (see the comments in bot/channels/zalo/__init__.py). Read from ZALO_<NAME> or
+    MOTCUA_ZALO_<NAME> (e.g. ZALO_APP_ID, MOTCUA_ZALO_CS_WINDOW_HOURS)."""
+
+    app_id: str | None = None
+    app_secret: SecretStr | None = None
+    oa_secret_key: SecretStr | None = None
+    # The first tokens (from the OA's authorisation); afterwards the database holds them.
+    access_token: SecretStr | None = None
+    refresh_token: SecretStr | None = None
+    webhook_url: str | None = None
+    api_base_url: str = "https://openapi.zalo.me"
+    oauth_base_url: str = "https://oauth.zaloapp.com"
+    zns_base_url: str = "https://business.openapi.zalo.me"
+    # ZNS templates (approved by Zalo, paid per message): empty = no ZNS. Fields: "param=source"
+    # pairs; sources: code, procedure, status, due, old_due, new_due, reason, name.
+    zns_template_status: str | None = None
+    zns_status_fields: str = (
+        "ma_ho_so=code,ten_thu_tuc=procedure,trang_thai=status,ngay_hen_tra=due"
+    )
+    zns_template_apology: str | None = None
+    zns_apology_fields: str = "ma_ho_so=code,ngay_hen_cu=old_due,ngay_hen_moi=new_due,ly_do=reason"
+    # Transaction messages need Zalo's permission for the OA: off until the commune has it.
+    transaction_messages: bool = False
+    reply_with_message_id: bool = True  # recipient.message_id: a free reply, not quota
+    cs_window_hours: float = Field(default=48, gt=0)
+    cs_max_messages: int = Field(default=8, ge=0)  # per window; 0 = no limit
+    interaction_days: float = Field(default=7, gt=0)  # transaction messages after that: no
+    quiet_start: dt.time = dt.time(22, 0)
+    quiet_end: dt.time = dt.time(6, 0)
+    text_limit: int = Field(default=2000, ge=100)
+    max_buttons: int = Field(default=5, ge=1)
+    button_title_limit: int = Field(default=100, ge=10)
+    messages_per_second: float = Field(default=10.0, gt=0)
+    token_refresh_minutes: float = Field(default=60, ge=0)  # refresh this long before expiry
+    # Signed events older than this (Zalo's timestamp) are refused as replays (DEFAULT_MAX_AGE in
+    # bot/channels/zalo/options.py says where 10 comes from); handled event ids are kept two weeks.
+    webhook_max_age_minutes: float = Field(default=10, gt=0, le=7 * 24 * 60)
+    # Zalo's error codes, by what to do about them (comma-separated).
+    errors_token: str = "-216,-220,-124"
+    errors_rate: str = "-32"
+    errors_night: str = "-133"
+    errors_no_interaction: str = "-230"
+    errors_unfollowed: str = "-213,-227"
+    errors_zns_unreachable: str = "-108,-114,-118,-119"
+    oa_url: str | None = None  # https://zalo.me/<OA id>: the OA's page (slips, status page)
+    # Zalo's image links are downloaded only from these hosts (and their subdomains).
+    image_hosts: str = "zadn.vn,zdn.vn,zalo.me,zaloapp.com"
+
+
 class Settings(BaseSettings):
     model_config = SettingsConfigDict(
-        env_prefix="MOTCUA_", env_file=".env", env_file_encoding="utf-8", extra="ignore"
+        env_prefix="MOTCUA_",
+        env_file=".env",
+        env_file_encoding="utf-8",
+        extra="ignore",
+        # MOTCUA_ZALO_APP_ID → zalo.app_id: only the nested Zalo object is split this way.
+        env_nested_delimiter="_",
+        env_nested_max_split=1,
     )
 
     data_dir: Path = Path("data")
@@ -84,11 +142,8 @@ class Settings(BaseSettings):
     link_days_after_finished: int = Field(default=30, ge=0)  # a slip's link stops after that
     follow_code_hours: float = Field(default=24, gt=0)  # the Zalo follow code on the page
     telegram_bot_username: str | None = None  # the bot's @username: t.me links
-    zalo_oa_url: str | None = None  # https://zalo.me/<OA id>: the OA's page
     photo_max_mb: float = Field(default=10, gt=0)  # larger photos are refused, unread
     status_page_per_minute: int = Field(default=30, ge=1)  # status page requests per address
-    # Zalo's image links are downloaded only from these hosts (and their subdomains).
-    zalo_image_hosts: str = "zadn.vn,zdn.vn,zalo.me,zaloapp.com"
     # Issue 21: while a question waits for an officer the bot leaves the person's free text to
     # the officer, unless nobody wrote in it for this long (then the bot answers again).
     ticket_silence_minutes: int = Field(default=120, ge=1)
@@ -131,70 +186,31 @@ class Settings(BaseSettings):
     worker_lease_seconds: float = Field(default=30.0, gt=0)
     worker_chats: int = Field(default=16, ge=1)
 
-    # Zalo Official Account (bot/channels/zalo.py; README "Running on Zalo"). Zalo's own numbers
-    # come from public sources of mixed reliability: each is a setting, the default being what
-    # the sources say (see the comments in bot/channels/zalo.py).
-    zalo_app_id: str | None = Field(default=None, validation_alias=_env("ZALO_APP_ID"))
-    zalo_app_secret: SecretStr | None = Field(
-        default=None, validation_alias=_env("ZALO_APP_SECRET")
+    # Zalo Official Account, one nested object (`settings.zalo`, ZaloSettings below); the
+    # environment names stay flat: ZALO_APP_ID or MOTCUA_ZALO_APP_ID, MOTCUA_ZALO_CS_WINDOW_HOURS…
+    zalo: ZaloSettings = Field(
+        default_factory=ZaloSettings,
+        validation_alias=AliasChoices("zalo", "MOTCUA_ZALO"),
     )
-    zalo_oa_secret_key: SecretStr | None = Field(
-        default=None, validation_alias=_env("ZALO_OA_SECRET_KEY")
-    )
-    # The first tokens (from the OA's authorisation); afterwards the database holds them.
-    zalo_access_token: SecretStr | None = Field(
-        default=None, validation_alias=_env("ZALO_ACCESS_TOKEN")
-    )
-    zalo_refresh_token: SecretStr | None = Field(
-        default=None, validation_alias=_env("ZALO_REFRESH_TOKEN")
-    )
-    zalo_webhook_url: str | None = Field(default=None, validation_alias=_env("ZALO_WEBHOOK_URL"))
-    zalo_api_base_url: str = Field(
-        default="https://openapi.zalo.me", validation_alias=_env("ZALO_API_BASE_URL")
-    )
-    zalo_oauth_base_url: str = Field(
-        default="https://oauth.zaloapp.com", validation_alias=_env("ZALO_OAUTH_BASE_URL")
-    )
-    zalo_zns_base_url: str = Field(
-        default="https://business.openapi.zalo.me", validation_alias=_env("ZALO_ZNS_BASE_URL")
-    )
-    # ZNS templates (approved by Zalo, paid per message): empty = no ZNS. Fields: "param=source"
-    # pairs; sources: code, procedure, status, due, old_due, new_due, reason, name.
-    zalo_zns_template_status: str | None = Field(
-        default=None, validation_alias=_env("ZALO_ZNS_TEMPLATE_STATUS")
-    )
-    zalo_zns_status_fields: str = (
-        "ma_ho_so=code,ten_thu_tuc=procedure,trang_thai=status,ngay_hen_tra=due"
-    )
-    zalo_zns_template_apology: str | None = Field(
-        default=None, validation_alias=_env("ZALO_ZNS_TEMPLATE_APOLOGY")
-    )
-    zalo_zns_apology_fields: str = (
-        "ma_ho_so=code,ngay_hen_cu=old_due,ngay_hen_moi=new_due,ly_do=reason"
-    )
-    # Transaction messages need Zalo's permission for the OA: off until the commune has it.
-    zalo_transaction_messages: bool = False
-    zalo_reply_with_message_id: bool = True  # recipient.message_id: a free reply, not quota
-    zalo_cs_window_hours: float = Field(default=48, gt=0)
-    zalo_cs_max_messages: int = Field(default=8, ge=0)  # per window; 0 = no limit
-    zalo_interaction_days: float = Field(default=7, gt=0)  # transaction messages after that: no
-    zalo_quiet_start: dt.time = dt.time(22, 0)
-    zalo_quiet_end: dt.time = dt.time(6, 0)
-    zalo_text_limit: int = Field(default=2000, ge=100)
-    zalo_max_buttons: int = Field(default=5, ge=1)
-    zalo_button_title_limit: int = Field(default=100, ge=10)
-    zalo_messages_per_second: float = Field(default=10.0, gt=0)
-    zalo_token_refresh_minutes: float = Field(default=60, ge=0)  # refresh this long before expiry
-    # Signed events older than this (Zalo's timestamp) are refused as replays (bot/channels/zalo.py
-    # DEFAULT_MAX_AGE says where 10 comes from); handled event ids are kept two weeks.
-    zalo_webhook_max_age_minutes: float = Field(default=10, gt=0, le=7 * 24 * 60)
-    # Zalo's error codes, by what to do about them (comma-separated).
-    zalo_errors_token: str = "-216,-220,-124"
-    zalo_errors_rate: str = "-32"
-    zalo_errors_night: str = "-133"
-    zalo_errors_no_interaction: str = "-230"
-    zalo_errors_unfollowed: str = "-213,-227"
-    zalo_errors_zns_unreachable: str = "-108,-114,-118,-119"
+
+    @model_validator(mode="before")
+    @classmethod
+    def _nest_zalo(cls, data: Any) -> Any:
+        """Zalo's settings given flat (ZALO_APP_ID="…", zalo_errors_night="…" as keyword
+        arguments, the names they had before the nested object) go into `zalo`."""
+        if not isinstance(data, dict):
+            return data
+        given = data.get("zalo") or {}
+        nested = dict(given.model_dump() if isinstance(given, BaseModel) else given)
+        for key in [k for k in data if isinstance(k, str)]:
+            name = key.lower()
+            for prefix in ("motcua_zalo_", "zalo_"):
+                if name.startswith(prefix):
+                    nested[name.removeprefix(prefix)] = data.pop(key)
+                    break
+        if nested:
+            data = {**data, "zalo": nested}
+        return data
 
     @field_validator("officer_ids", mode="before")
     @classmethod
@@ -224,10 +240,10 @@ class Settings(BaseSettings):
             for value in (
                 self.telegram_bot_token,
                 self.telegram_webhook_secret,
-                self.zalo_app_secret,
-                self.zalo_oa_secret_key,
-                self.zalo_access_token,
-                self.zalo_refresh_token,
+                self.zalo.app_secret,
+                self.zalo.oa_secret_key,
+                self.zalo.access_token,
+                self.zalo.refresh_token,
             )
             if value is not None and value.get_secret_value()
         ]

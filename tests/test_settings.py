@@ -40,3 +40,26 @@ def test_env_example_lists_every_setting() -> None:
         alias = Settings.model_fields[field].validation_alias
         names = getattr(alias, "choices", None) or [f"MOTCUA_{field.upper()}"]
         assert any(str(name) in example for name in names), field
+
+
+def test_zalo_settings_are_one_object_read_from_the_flat_names(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    """ZALO_<NAME> and MOTCUA_ZALO_<NAME>, in the environment or .env, fill `settings.zalo`;
+    other settings with underscores are unaffected; flat keyword arguments still work."""
+    monkeypatch.setenv("ZALO_APP_ID", "4242")
+    monkeypatch.setenv("MOTCUA_ZALO_OA_SECRET_KEY", "oa-key")
+    monkeypatch.setenv("MOTCUA_ZALO_CS_WINDOW_HOURS", "24")
+    monkeypatch.setenv("MOTCUA_LOOKUP_MAX_FAILURES", "7")
+    env_file = tmp_path / ".env"
+    env_file.write_text("ZALO_REFRESH_TOKEN=r-1\nMOTCUA_ZALO_ERRORS_NIGHT=-133,-1340\n")
+    settings = Settings(_env_file=env_file)  # type: ignore[call-arg]
+    zalo = settings.zalo
+    assert zalo.app_id == "4242" and zalo.cs_window_hours == 24
+    assert zalo.oa_secret_key is not None and zalo.oa_secret_key.get_secret_value() == "oa-key"
+    assert zalo.refresh_token is not None and zalo.refresh_token.get_secret_value() == "r-1"
+    assert zalo.errors_night == "-133,-1340"
+    assert settings.lookup_max_failures == 7
+    assert "oa-key" in settings.secret_values()
+    flat = Settings(_env_file=None, ZALO_APP_ID="1", zalo_cs_max_messages=3)  # type: ignore[call-arg]
+    assert (flat.zalo.app_id, flat.zalo.cs_max_messages) == ("1", 3)

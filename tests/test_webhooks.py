@@ -207,8 +207,8 @@ async def test_a_replay_after_the_inbox_is_pruned_is_refused(
 
 def test_handled_ids_outlive_the_replay_window() -> None:
     """The settings cap the window at 7 days; ids are kept at least 14 (`ZaloBot`)."""
-    from bot.settings import Settings
+    from bot.settings import ZaloSettings
 
-    field = Settings.model_fields["zalo_webhook_max_age_minutes"]
+    field = ZaloSettings.model_fields["webhook_max_age_minutes"]
     assert field.default == 10
     assert any(getattr(m, "le", None) == 7 * 24 * 60 for m in field.metadata)

@@ -8,6 +8,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from bot.delivery import RetryPolicy
+from bot.settings import Settings
 from bot.webhooks import DEFAULT_MAX_BODY
 from core.outbox import OutboxKind
 
@@ -35,7 +36,7 @@ def _fields(text: str) -> dict[str, str]:
 
 @dataclass(frozen=True)
 class ZaloErrors:
-    """Zalo's error codes grouped by what we do about them (settings `zalo_errors_*`)."""
+    """Zalo's error codes grouped by what we do about them (MOTCUA_ZALO_ERRORS_*)."""
 
     token: frozenset[int] = frozenset({-216, -220, -124})
     rate: frozenset[int] = frozenset({-32})
@@ -117,9 +118,11 @@ class ZaloOptions:
     image_hosts: tuple[str, ...] = ("zadn.vn", "zdn.vn", "zalo.me", "zaloapp.com")
 
 
-def options_from_settings(settings: Any, **overrides: Any) -> ZaloOptions | str:
+def options_from_settings(settings: Settings, **overrides: Any) -> ZaloOptions | str:
     """The channel's options, or what is missing (in Vietnamese, for the officer at the console)."""
     from urllib.parse import urlsplit
+
+    zalo = settings.zalo
 
     def secret(value: Any) -> str:
         return value.get_secret_value() if value is not None else ""
@@ -127,13 +130,13 @@ def options_from_settings(settings: Any, **overrides: Any) -> ZaloOptions | str:
     missing = [
         name
         for name, value in (
-            ("ZALO_APP_ID", settings.zalo_app_id),
-            ("ZALO_APP_SECRET", secret(settings.zalo_app_secret)),
-            ("ZALO_OA_SECRET_KEY", secret(settings.zalo_oa_secret_key)),
+            ("ZALO_APP_ID", zalo.app_id),
+            ("ZALO_APP_SECRET", secret(zalo.app_secret)),
+            ("ZALO_OA_SECRET_KEY", secret(zalo.oa_secret_key)),
         )
         if not value
     ]
-    if not (secret(settings.zalo_access_token) or secret(settings.zalo_refresh_token)):
+    if not (secret(zalo.access_token) or secret(zalo.refresh_token)):
         missing.append("ZALO_REFRESH_TOKEN (hoặc ZALO_ACCESS_TOKEN)")
     if missing:
         return (
@@ -142,57 +145,57 @@ def options_from_settings(settings: Any, **overrides: Any) -> ZaloOptions | str:
             + ". Xem mục «Running on Zalo» trong README, đặt các biến này vào tệp .env"
             " rồi chạy lại."
         )
-    webhook_url = settings.zalo_webhook_url or ""
+    webhook_url = zalo.webhook_url or ""
     zns: dict[OutboxKind, ZnsTemplate] = {}
-    if settings.zalo_zns_template_status:
+    if zalo.zns_template_status:
         zns[OutboxKind.DOSSIER_STATUS] = ZnsTemplate(
-            settings.zalo_zns_template_status, _fields(settings.zalo_zns_status_fields)
+            zalo.zns_template_status, _fields(zalo.zns_status_fields)
         )
-    if settings.zalo_zns_template_apology:
+    if zalo.zns_template_apology:
         zns[OutboxKind.APOLOGY] = ZnsTemplate(
-            settings.zalo_zns_template_apology, _fields(settings.zalo_zns_apology_fields)
+            zalo.zns_template_apology, _fields(zalo.zns_apology_fields)
         )
     rules = ZaloRules(
-        cs_window=dt.timedelta(hours=settings.zalo_cs_window_hours),
-        cs_max_messages=settings.zalo_cs_max_messages,
-        interaction_window=dt.timedelta(days=settings.zalo_interaction_days),
-        transaction_messages=settings.zalo_transaction_messages,
-        reply_with_message_id=settings.zalo_reply_with_message_id,
-        quiet_start=settings.zalo_quiet_start,
-        quiet_end=settings.zalo_quiet_end,
-        text_limit=settings.zalo_text_limit,
-        max_buttons=settings.zalo_max_buttons,
-        button_title_limit=settings.zalo_button_title_limit,
-        messages_per_second=settings.zalo_messages_per_second,
-        token_refresh_ahead=dt.timedelta(minutes=settings.zalo_token_refresh_minutes),
+        cs_window=dt.timedelta(hours=zalo.cs_window_hours),
+        cs_max_messages=zalo.cs_max_messages,
+        interaction_window=dt.timedelta(days=zalo.interaction_days),
+        transaction_messages=zalo.transaction_messages,
+        reply_with_message_id=zalo.reply_with_message_id,
+        quiet_start=zalo.quiet_start,
+        quiet_end=zalo.quiet_end,
+        text_limit=zalo.text_limit,
+        max_buttons=zalo.max_buttons,
+        button_title_limit=zalo.button_title_limit,
+        messages_per_second=zalo.messages_per_second,
+        token_refresh_ahead=dt.timedelta(minutes=zalo.token_refresh_minutes),
         errors=ZaloErrors(
-            token=_codes(settings.zalo_errors_token),
-            rate=_codes(settings.zalo_errors_rate),
-            night=_codes(settings.zalo_errors_night),
-            no_interaction=_codes(settings.zalo_errors_no_interaction),
-            unfollowed=_codes(settings.zalo_errors_unfollowed),
-            zns_unreachable=_codes(settings.zalo_errors_zns_unreachable),
+            token=_codes(zalo.errors_token),
+            rate=_codes(zalo.errors_rate),
+            night=_codes(zalo.errors_night),
+            no_interaction=_codes(zalo.errors_no_interaction),
+            unfollowed=_codes(zalo.errors_unfollowed),
+            zns_unreachable=_codes(zalo.errors_zns_unreachable),
         ),
         zns=zns,
     )
     values: dict[str, Any] = {
-        "app_id": settings.zalo_app_id,
-        "app_secret": secret(settings.zalo_app_secret),
-        "oa_secret_key": secret(settings.zalo_oa_secret_key),
-        "access_token": secret(settings.zalo_access_token) or None,
-        "refresh_token": secret(settings.zalo_refresh_token) or None,
-        "api_base_url": settings.zalo_api_base_url,
-        "oauth_base_url": settings.zalo_oauth_base_url,
-        "zns_base_url": settings.zalo_zns_base_url,
+        "app_id": zalo.app_id,
+        "app_secret": secret(zalo.app_secret),
+        "oa_secret_key": secret(zalo.oa_secret_key),
+        "access_token": secret(zalo.access_token) or None,
+        "refresh_token": secret(zalo.refresh_token) or None,
+        "api_base_url": zalo.api_base_url,
+        "oauth_base_url": zalo.oauth_base_url,
+        "zns_base_url": zalo.zns_base_url,
         "webhook_path": urlsplit(webhook_url).path or "/zalo/webhook",
         "listen": settings.webhook_listen,
         "port": settings.webhook_port,
         "officer_ids": tuple(settings.admins.on(CHANNEL)),
         "rules": rules,
         "watch_at": settings.apology_watch_time,
-        "webhook_max_age": dt.timedelta(minutes=settings.zalo_webhook_max_age_minutes),
+        "webhook_max_age": dt.timedelta(minutes=zalo.webhook_max_age_minutes),
         "max_body": settings.webhook_max_bytes,
-        "image_hosts": tuple(h.strip() for h in settings.zalo_image_hosts.split(",") if h.strip()),
+        "image_hosts": tuple(h.strip() for h in zalo.image_hosts.split(",") if h.strip()),
     }
     values.update(overrides)
     return ZaloOptions(**values)
