@@ -254,6 +254,15 @@ def test_small_talk_is_recognised(knowledge: Knowledge) -> None:
         ("đăng ký kết hôn ck đi một mình được không hay phải vk đi cùng", Aspect.WHO),
         ("trích lục kết hôn tự làm được không", Aspect.WHO),
         ("nhờ hàng xóm nộp hồ sơ tạm trú giùm", Aspect.WHO),
+        # Frames: the procedure between the parts of the question (lexicon `aspect_frames`).
+        ("bà nội đi khai sinh cho cháu được không", Aspect.WHO),
+        ("anh trai có được đi đăng ký tạm trú thay em không", Aspect.WHO),
+        ("người độc thân có được nhận con nuôi không", Aspect.WHO),
+        ("nhờ cháu đi xin giấy độc thân giúp có được không", Aspect.WHO),
+        ("khai sinh làm ở xã có được không", Aspect.WHERE),
+        # Online said in passing: the time is what is asked.
+        ("đăng ký khai sinh trên dịch vụ công mất bao lâu", Aspect.TIME),
+        ("khai tử qua mạng mấy ngày thì xong", Aspect.TIME),
     ],
 )
 def test_the_aspect_asked_about_is_recognised(
@@ -377,6 +386,9 @@ def test_a_question_about_a_dossier_is_not_a_referral(knowledge: Knowledge) -> N
         ("d9a8ng ky1 ke6t1 ho6n", "dang-ky-ket-hon"),  # VNI keystrokes
         ("d9a8ng ky1 ta5m tru1", "dang-ky-tam-tru"),
         ("ddawng kys giams hooj", "dang-ky-giam-ho"),  # Telex keystrokes
+        ("coong chuwngs banr sao", "chung-thuc-ban-sao"),  # "coong" is shaped like a syllable
+        ("khia sinh cho con", "dang-ky-khai-sinh"),  # two letters swapped, beside "sinh"
+        ("dnag ky tam tru", "dang-ky-tam-tru"),
         ("đk kh", "dang-ky-ket-hon"),  # kh: kết hôn beside đăng ký…
         ("vk ck em muốn đk kh", "dang-ky-ket-hon"),
         ("nhập hk cho ck", "dang-ky-thuong-tru"),

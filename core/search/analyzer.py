@@ -18,12 +18,14 @@ from __future__ import annotations
 
 import re
 import unicodedata
+from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
 from typing import Protocol, TypeVar
 
 from core.search.lexicon import (
     SMALL_TALK_ORDER,
     Aspect,
+    Frame,
     Lexicon,
     Mark,
     PhraseTable,
@@ -36,6 +38,9 @@ from core.text import fold, is_syllable, telex_decode, vni_decode
 _WORD = re.compile(r"[^\W_]+")
 _SENTENCE_END = re.compile(r"[.!?;\n]+")
 _CLAUSE_END = re.compile(r"[,:(){}\[\]…–]+")
+# Telex keystrokes that no Vietnamese word spells ("coong", "thaan", "keet"): a word shaped like
+# a syllable that holds them is still read as Telex when it decodes to a known word.
+_TELEX_DOUBLE = re.compile(r"aa|ee|oo|dd")
 _MAX_WORDS = 120  # a question never needs more; bounds the work on pasted essays
 T = TypeVar("T")
 
@@ -163,8 +168,11 @@ def analyse(text: str, lexicon: Lexicon, vocabulary: Vocabulary) -> Analysis:
         i for i in need_at if i not in done and not _for_other_subject(words, i, marks, lexicon)
     ]
     done_clauses = {words[i].clause for i in done}
-    aspects = _mark_all(words, consumed, lexicon.aspects) + _mark_all(words, consumed, lexicon.how)
-    result.aspect = aspects[0] if aspects else None
+    aspects = _mark_all(words, consumed, lexicon.aspects)
+    if not aspects and not document:  # "em có phải mang CCCD không" asks for a document
+        aspects += _mark_frames(words, consumed, lexicon.aspect_frames)
+    aspects += _mark_all(words, consumed, lexicon.how)
+    result.aspect = _main_aspect(aspects)
     _mark_all(words, consumed, lexicon.stop_phrases)
     result.need = bool(need_at)
     if document and result.aspect is None:
@@ -199,6 +207,53 @@ def analyse(text: str, lexicon: Lexicon, vocabulary: Vocabulary) -> Analysis:
         else:
             result.words.append(word)
     return result
+
+
+def _main_aspect(aspects: list[Aspect]) -> Aspect | None:
+    """The part asked about: "khai sinh online mất bao lâu" asks how long (online is how the
+    dossier is filed, said in passing), so any other part wins over the online one."""
+    for aspect in aspects:
+        if aspect is not Aspect.ONLINE:
+            return aspect
+    return aspects[0] if aspects else None
+
+
+def _mark_frames(words: list[Word], consumed: list[bool], frames: Sequence[Frame[T]]) -> list[T]:
+    """Frames: parts of a question with words between them ("bà nội có được đi | khai sinh cho
+    cháu | không"). Only the parts are marked; the words between stay, since they name the
+    procedure. Each part is a pattern; the next part starts within `gap` words, in the same
+    sentence, on words not yet marked."""
+    found: list[T] = []
+    for frame in frames:
+        for i in range(len(words)):
+            spans = _frame_at(words, consumed, frame, i)
+            if spans is None:
+                continue
+            for start, end in spans:
+                consumed[start:end] = [True] * (end - start)
+            found.append(frame.value)
+            break
+    return found
+
+
+def _frame_at(
+    words: list[Word], consumed: list[bool], frame: Frame[T], i: int
+) -> list[tuple[int, int]] | None:
+    spans: list[tuple[int, int]] = []
+    start = i
+    for k, part in enumerate(frame.parts):
+        starts = [start] if k == 0 else range(start, min(len(words), start + frame.gaps[k - 1] + 1))
+        for at in starts:
+            if consumed[at] or words[at].sentence != words[i].sentence:
+                continue
+            match = _phrase_at(words, at, part)
+            if match is not None and not any(consumed[at : at + match[0]]):
+                spans.append((at, at + match[0]))
+                start = at + match[0]
+                break
+        else:
+            return None
+    return spans
 
 
 def _done(words: list[Word], i: int, marks: dict[int, dict[Mark, int]]) -> bool:
@@ -302,7 +357,7 @@ def _decode(word: Word, lexicon: Lexicon, vocabulary: Vocabulary) -> Word:
         or key in lexicon.ambiguous
         or key in lexicon.dialect
         or key in lexicon.known_words  # "of", "marriage": written as meant
-        or (key.isalpha() and is_syllable(key))
+        or (key.isalpha() and is_syllable(key) and not _TELEX_DOUBLE.search(key))
     ):
         return word
     decoded = vni_decode(key) if not key.isalpha() else telex_decode(key)

@@ -202,6 +202,8 @@ class ProcedureSearch:
             a, b = words[i], words[i + 1]
             pair = self.index.bigram_by_sound.get((phonetic_key(a), phonetic_key(b)))
             if pair is None:
+                pair = self._transposed_pair(positions, words, i)
+            if pair is None:
                 continue
             for at, tid in ((i, pair[0]), (i + 1, pair[1])):
                 position = positions[at]
@@ -209,6 +211,27 @@ class ProcedureSearch:
                     alternatives = (*position.alternatives, (tid, PAIR_SOUND))
                     positions[at] = Position(alternatives, position.weight)
         return positions
+
+    def _transposed_pair(
+        self, positions: list[Position], words: list[str], i: int
+    ) -> tuple[int, int] | None:
+        """Two letters typed in the wrong order in a word that is itself a syllable ("khia
+        sinh", "dnag ký"): read as the catalogue word only beside a neighbour it makes a
+        catalogue pair with, as for a repair by sound."""
+        vocab, pairs = self.index.vocab, self.index.bigram_postings
+        for at, other in ((i, i + 1), (i + 1, i)):
+            if positions[at].alternatives:
+                continue
+            word = words[at]
+            for k in range(len(word) - 1):
+                tid = vocab.get(word[:k] + word[k + 1] + word[k] + word[k + 2 :])
+                if tid is None:
+                    continue
+                for neighbour, conf in positions[other].alternatives:
+                    pair = (tid, neighbour) if at == i else (neighbour, tid)
+                    if conf >= KNOWN_AT and pair in pairs:
+                        return pair
+        return None
 
     def _weigh_accents(self, word: Word, alternatives: Alternatives) -> Alternatives:
         """A word typed with other diacritics than the catalogue's is probably another word:

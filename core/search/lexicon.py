@@ -93,6 +93,9 @@ class _LexiconFile(BaseModel):
     synonyms: dict[str, str] = {}
     stop_phrases: list[str] = []
     aspects: dict[Aspect, list[str]] = {}
+    # Patterns in parts with words between them, "…" where words may come (at most frame_gap).
+    aspect_frames: dict[Aspect, list[str]] = {}
+    frame_gap: int = 6
     small_talk: dict[SmallTalk, list[str]] = {}
     ambiguous: dict[str, list[str]] = {}
     needs: list[str] = []
@@ -249,6 +252,24 @@ def split_accent_key(key: str) -> tuple[str, str]:
 
 
 @dataclass(frozen=True)
+class Frame(Generic[T]):
+    """ "[<người>] (có) [được|phải] … [không|hông]": parts matched in order, each next one
+    starting within its gap (a number of words) of the end of the one before."""
+
+    parts: tuple[PhraseTable[None], ...]
+    value: T
+    gaps: tuple[int, ...]
+
+
+def parse_frame(text: str, value: T, gap: int) -> Frame[T]:
+    """ "a …3 b … c": the parts a, b, c; at most 3 words between a and b, `gap` between b and c."""
+    pieces = re.split(r"…(\d*)", text)
+    parts = tuple(PhraseTable([(parse_pattern(p), None)]) for p in pieces[::2])
+    gaps = tuple(int(g) if g else gap for g in pieces[1::2])
+    return Frame(parts, value, gaps)
+
+
+@dataclass(frozen=True)
 class Lexicon:
     abbreviations: dict[str, tuple[str, ...]]  # folded key → folded expansion tokens
     expansion_words: dict[str, tuple[str, ...]]  # folded key → expansion words with accents
@@ -264,6 +285,7 @@ class Lexicon:
     # Abbreviations with several meanings ("kh": không / kết hôn): folded key → the expansions,
     # each a tuple of positions, each position the words it may be ("tạm|thường trú").
     ambiguous: dict[str, tuple[tuple[tuple[PhraseWord, ...], ...], ...]]
+    aspect_frames: tuple[Frame[Aspect], ...]
     # "… thế nào": how it is done; the documents are opened when no other part is asked about.
     how: PhraseTable[Aspect]
     # Needs, and the bounds of a document named inside a question (found, not removed).
@@ -308,6 +330,10 @@ class Lexicon:
                     aspect: [_with_classes(p, classes) for p in patterns]
                     for aspect, patterns in data.aspects.items()
                 },
+                "aspect_frames": {
+                    aspect: [_with_classes(p, classes) for p in patterns]
+                    for aspect, patterns in data.aspect_frames.items()
+                },
                 "needs": [_with_classes(p, classes) for p in data.needs],
                 "other_topics": [_with_classes(p, classes) for p in data.other_topics],
             }
@@ -336,6 +362,7 @@ class Lexicon:
             *data.synonyms,
             *data.stop_phrases,
             *(p for ps in data.aspects.values() for p in ps),
+            *(p for ps in data.aspect_frames.values() for p in ps),
             *(p for ps in data.small_talk.values() for p in ps),
             *data.how,
             *(p for p, _ in marks),
@@ -353,6 +380,11 @@ class Lexicon:
                 (parse_pattern(p), phrase_words(std)) for p, std in data.synonyms.items()
             ),
             aspects=table((p, a) for a, ps in data.aspects.items() for p in ps),
+            aspect_frames=tuple(
+                parse_frame(p, a, data.frame_gap)
+                for a, ps in data.aspect_frames.items()
+                for p in ps
+            ),
             small_talk=table((p, kind) for kind, ps in data.small_talk.items() for p in ps),
             how=table((p, Aspect.DOCUMENTS) for p in data.how),
             stop_phrases=table((p, _Skip.STOP) for p in data.stop_phrases),
