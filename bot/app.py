@@ -257,7 +257,7 @@ async def running_services(
     calendar = WorkingCalendar(load_calendar_overrides(settings.calendar_file))
     for warning in calendar.overrides.review_warnings((clock or SystemClock()).now().date()):
         log.warning("%s", warning)
-    if samples := placeholder_warnings(settings.commune_file):  # issue 14
+    if settings.province_file is None and (samples := placeholder_warnings(settings.commune_file)):
         lines = ", ".join(str(w.line) for w in samples)
         log.warning(
             "%s còn %d giá trị mẫu (dòng %s): thay bằng thông tin thật của xã trước khi người"

@@ -40,10 +40,11 @@ from bot.report_cli import add_report_parser
 from bot.settings import Settings
 from bot.slips_cli import add_slips_parser
 from core.apologies import parse_date
-from core.catalogue import CatalogueInvalid, check_catalogue
+from core.catalogue import CatalogueInvalid
 from core.catalogue.diff import describe_diff, diff_catalogues, history_rows
 from core.catalogue.placeholders import placeholder_warnings
 from core.dossier_import import parse_export
+from core.province import load_province
 from core.workdays import CalendarOverridesInvalid, WorkingCalendar, load_calendar_overrides
 from handlers.apologies import apologies_csv
 from handlers.imports import apply_import, plan_import
@@ -63,15 +64,23 @@ CLI_SHOWN_ERRORS = 100
 def _check_catalogue(args: argparse.Namespace, settings: Settings) -> int:
     procedures = Path(args.file) if args.file else settings.catalogue_file
     commune = Path(args.commune) if args.commune else settings.commune_file
-    errors = check_catalogue(procedures, commune, settings.catalogue_max_bytes)
-    if errors:
+    province = Path(args.province) if args.province else settings.province_file
+    try:
+        loaded = load_province(province, procedures, commune, settings.catalogue_max_bytes)
+    except CatalogueInvalid as invalid:
+        errors = invalid.errors
         print(f"Danh mục có {len(errors)} lỗi, cần sửa trước khi dùng:", file=sys.stderr)
         for error in errors:
             print(f"- {error}", file=sys.stderr)
         return 1
-    print(f"Danh mục hợp lệ: {procedures} và {commune}.")
-    for sample in placeholder_warnings(commune):
-        print(f"Lưu ý: {sample}", file=sys.stderr)
+    if province is None:
+        print(f"Danh mục hợp lệ: {procedures} và {commune}.")
+        for sample in placeholder_warnings(commune):
+            print(f"Lưu ý: {sample}", file=sys.stderr)
+    else:  # every commune's effective catalogue was checked
+        print(f"Danh mục hợp lệ: {procedures} và {province} ({len(loaded)} xã, phường).")
+        for each in loaded:
+            print(f"  {each.id}: {each.name}, {len(each.catalogue)} thủ tục")
     try:
         overrides = load_calendar_overrides(settings.calendar_file)
     except CalendarOverridesInvalid as invalid:
@@ -412,6 +421,7 @@ def build_parser() -> argparse.ArgumentParser:
     check = commands.add_parser("check-catalogue", help="kiểm tra tệp danh mục thủ tục")
     check.add_argument("file", nargs="?", help="tệp procedures.yaml (mặc định: danh mục đang dùng)")
     check.add_argument("--commune", help="tệp commune.yaml (mặc định: tệp đang dùng)")
+    check.add_argument("--province", help="tệp province.yaml của tỉnh (mặc định: tệp đang dùng)")
     check.set_defaults(run=_check_catalogue)
     calendar = commands.add_parser(
         "calendar", help="in ngày nghỉ, ngày làm bù của một năm để đối chiếu với thông báo"

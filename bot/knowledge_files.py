@@ -17,7 +17,7 @@ from functools import cached_property
 from pathlib import Path
 
 from bot.settings import Settings
-from core.catalogue import load_catalogue
+from core.province import load_province
 from core.search import Lexicon, ProcedureSearch
 from handlers.context import Knowledge
 
@@ -39,11 +39,18 @@ class KnowledgeFiles:
         return Lexicon.load(self.settings.lexicon_file)
 
     def load(self, procedures: Path | None = None) -> Knowledge:
+        """The shared catalogue with every commune's office and overlay (issue 19): one error
+        anywhere and nothing is replaced."""
         path = procedures or self.settings.catalogue_file
-        catalogue = load_catalogue(
-            path, self.settings.commune_file, self.settings.catalogue_max_bytes
+        province = load_province(
+            self.settings.province_file,
+            path,
+            self.settings.commune_file,
+            self.settings.catalogue_max_bytes,
         )
-        return Knowledge(catalogue, ProcedureSearch(catalogue, self.lexicon), version_of(path))
+        catalogue = province.first.catalogue
+        search = ProcedureSearch(catalogue, self.lexicon)
+        return Knowledge(catalogue, search, version_of(path), province)
 
     def install(self, procedures: Path) -> None:
         target = self.settings.catalogue_file

@@ -103,6 +103,9 @@ class Settings(BaseSettings):
     import_max_columns: int = Field(default=200, ge=13)
     import_max_cell_chars: int = Field(default=2_000, ge=100)
     commune_file: Path = KNOWLEDGE_DIR / "commune.yaml"
+    # Issue 19: one bot for a province's communes (docs/province.md). Empty: a province of one,
+    # the commune of `commune_file`.
+    province_file: Path | None = None
     lexicon_file: Path = KNOWLEDGE_DIR / "lexicon.yaml"
     calendar_file: Path = KNOWLEDGE_DIR / "calendar_overrides.yaml"
     templates_dir: Path = TEMPLATES_DIR

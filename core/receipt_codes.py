@@ -100,3 +100,13 @@ def _is_date(group: str) -> bool:
         return False
     month, day = int(group[2:4]), int(group[4:6])
     return 1 <= month <= 12 and 1 <= day <= 31
+
+
+def agency_key(code: str) -> str | None:
+    """The agency segment of a receipt code, in `code_key` form: "000.00.19.H47-260105-0001" →
+    "00000019H47"; None when the code does not end with a receipt date and a 4-digit sequence, or
+    has nothing before them."""
+    key = code_key(code)
+    if len(key) <= 10 or not key[-10:].isdigit() or not _is_date(key[-10:-4]):
+        return None
+    return key[:-10]

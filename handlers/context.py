@@ -24,6 +24,7 @@ from core.law import law_in_force
 from core.lookup_limits import LookupLimits
 from core.messages import Button, FileSource, IncomingMessage, OutgoingFile, Reply, TextFormat
 from core.officers import AdminIds, OfficerRoster
+from core.province import Province
 from core.render import Renderer
 from core.search import ProcedureSearch
 from core.slips import LinkPolicy
@@ -35,11 +36,36 @@ from storage.base import ChatRef, ConversationKey, ConversationState, Stores
 
 @dataclass(frozen=True)
 class Knowledge:
-    """The catalogue and its search index, replaced together when officers reload."""
+    """The catalogue and its search index, replaced together when officers reload. Issue 19:
+    with the province's communes, each with its effective catalogue; `catalogue` and `search`
+    are the first commune's (a province of one's only commune when no province file is set)."""
 
     catalogue: Catalogue
     search: ProcedureSearch
     version: str = ""  # what /metrics shows: the catalogue file's digest (bot.knowledge_files)
+    province: Province = None  # type: ignore[assignment]  # set in __post_init__ when omitted
+    _searches: dict[str, ProcedureSearch] = field(default_factory=dict, compare=False, repr=False)
+
+    def __post_init__(self) -> None:
+        if self.province is None:
+            object.__setattr__(self, "province", Province.of_one(self.catalogue))
+
+    def catalogue_of(self, commune_id: str | None) -> Catalogue:
+        """The commune's effective catalogue; the first commune's for an unknown id."""
+        commune = self.province.get(commune_id)
+        return commune.catalogue if commune is not None else self.catalogue
+
+    def search_of(self, commune_id: str | None) -> ProcedureSearch:
+        """The commune's search: the shared index unless its overlay changes the procedures
+        (then its own, built on first use and kept)."""
+        commune = self.province.get(commune_id)
+        if commune is None or not commune.overlay:
+            return self.search
+        found = self._searches.get(commune.id)
+        if found is None:
+            found = ProcedureSearch(commune.catalogue, self.search.lexicon)
+            self._searches[commune.id] = found
+        return found
 
 
 @dataclass(frozen=True)

@@ -224,6 +224,15 @@ class Signer(Strict):
 
 
 class CommuneFile(Strict):
+    # Issue 19: the commune within its province (core.province). In `commune.yaml` (a province
+    # of one) all three may be left out: the id is then made from the commune's name, and with no
+    # agency code every receipt code is this commune's.
+    id: (
+        Annotated[str, StringConstraints(pattern=r"^[a-z0-9]+(?:-[a-z0-9]+)*$", max_length=40)]
+        | None
+    ) = None
+    former_names: list[NonEmpty] = []
+    agency_codes: list[NonEmpty] = []
     office_name: NonEmpty
     commune_name: NonEmpty
     province: NonEmpty
