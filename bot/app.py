@@ -23,6 +23,8 @@ from core.code_reader import ReaderLimits
 from core.lookup_limits import LookupLimits
 from core.messages import FileSource, IncomingMessage, Reply, TextFormat, split_reply
 from core.officers import OfficerRoster
+from core.province import Province
+from core.receipt_codes import code_key
 from core.render import Renderer
 from core.slips import LinkPolicy
 from core.workdays import WorkingCalendar, load_calendar_overrides
@@ -50,6 +52,7 @@ from handlers.buttons import HOME_BUTTON
 from handlers.context import Context, Knowledge, LookupPolicy, Services, TicketPolicy
 from handlers.routing import CHOICES, On, Route, run, typed_choice
 from storage.backends import open_storage
+from storage.base import Stores
 from storage.faults import ADVICE, fault_of
 
 log = logging.getLogger(__name__)
@@ -245,6 +248,15 @@ def lookup_limits(settings: Settings) -> LookupLimits:
     )
 
 
+async def assign_communes(storage: Stores, province: Province) -> None:
+    """Issue 19: dossiers imported before the province file (or the upgrade) get their commune
+    from their code's agency segment; in a province of one, its commune."""
+    agencies = [(code_key(a), c.id) for c in province for a in c.agency_codes]
+    rest = province.first.id if province.single else None
+    if assigned := await storage.dossiers.assign_communes(agencies, rest):
+        log.info("%d hồ sơ đã được gắn với xã của mình (theo mã cơ quan)", assigned)
+
+
 @asynccontextmanager
 async def running_services(
     settings: Settings, *, clock: Clock | None = None, knowledge: Knowledge | None = None
@@ -268,6 +280,7 @@ async def running_services(
         )
     storage = await open_storage(settings.database_url, settings.database_file)
     try:
+        await assign_communes(storage, knowledge.province)
         yield Services(
             knowledge=knowledge,
             storage=storage,

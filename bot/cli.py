@@ -43,7 +43,7 @@ from core.apologies import parse_date
 from core.catalogue import CatalogueInvalid
 from core.catalogue.diff import describe_diff, diff_catalogues, history_rows
 from core.catalogue.placeholders import placeholder_warnings
-from core.dossier_import import parse_export
+from core.dossier_import import CommuneRule, parse_export
 from core.province import load_province
 from core.workdays import CalendarOverridesInvalid, WorkingCalendar, load_calendar_overrides
 from handlers.apologies import apologies_csv
@@ -225,9 +225,19 @@ async def _import_dossiers_async(args: argparse.Namespace, settings: Settings) -
     path = Path(args.file)
     knowledge = load_knowledge(settings)
     calendar = WorkingCalendar(load_calendar_overrides(settings.calendar_file))
+    only = args.commune
+    if only is not None and knowledge.province.get(only) is None:
+        known = ", ".join(c.id for c in knowledge.province)
+        print(f"Không có xã «{only}» trong tỉnh; các mã xã: {known}", file=sys.stderr)
+        return 2
     bar = _ProgressBar()
     parsed = parse_export(
-        path, knowledge.catalogue, calendar, progress=bar, limits=settings.import_limits
+        path,
+        knowledge.catalogue,
+        calendar,
+        progress=bar,
+        limits=settings.import_limits,
+        communes=CommuneRule(knowledge.province, only),
     )
     bar.finish()
     if parsed.file_errors:
@@ -438,6 +448,9 @@ def build_parser() -> argparse.ArgumentParser:
     )
     imports.add_argument(
         "--dry-run", action="store_true", help="chỉ kiểm tra tệp, không ghi vào cơ sở dữ liệu"
+    )
+    imports.add_argument(
+        "--commune", help="tệp của một xã (mã xã trong province.yaml): từ chối hồ sơ của xã khác"
     )
     imports.set_defaults(run=_import_dossiers)
 

@@ -38,7 +38,7 @@ import warnings
 import zipfile
 from collections import Counter
 from collections.abc import Callable, Iterable, Iterator, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from enum import Enum
 from itertools import islice
 from operator import itemgetter
@@ -57,7 +57,8 @@ from core.dossiers import (
     status_from_text,
     submission_channel_from_text,
 )
-from core.receipt_codes import code_key
+from core.province import Commune, Province
+from core.receipt_codes import agency_key, code_key
 from core.text import fold
 from core.workdays import WorkingCalendar
 
@@ -391,34 +392,10 @@ _PHONE, _RECEIVED, _DUE, _RESOLVED = (
 )
 
 
-class _RowReader:
-    """Validates one row at a time; caches every lookup that repeats across rows (procedures,
-    statuses, dates, due dates), which is what keeps large files fast."""
+class _ProcedureIndex:
+    """A catalogue's procedures by our id, national code and name, with the answers cached."""
 
-    def __init__(
-        self,
-        columns: dict[Column, tuple[int, str]],
-        catalogue: Catalogue,
-        calendar: WorkingCalendar,
-        *,
-        text_only: bool,
-        limits: ImportLimits,
-        now: dt.datetime,
-    ) -> None:
-        self.text_only = text_only  # every cell is a str (CSV), not an Excel value
-        self.calendar = calendar
-        self.max_cell_chars = limits.max_cell_chars
-        # A receipt is dated the day it is received: more than a day ahead is a typing slip
-        # (05/01/2099) or a clock gone wrong (a day of margin for time zones and midnight).
-        self.latest_receipt = now.replace(tzinfo=None) + dt.timedelta(days=1)
-        self.header = {column: header for column, (_, header) in columns.items()}
-        # Cells are picked in Column order; an absent column points one past the last used one,
-        # where `read` keeps an empty cell.
-        self.width = max(index for index, _ in columns.values()) + 1
-        self.pick = itemgetter(
-            *(columns[column][0] if column in columns else self.width for column in Column)
-        )
-        self.seen_codes: dict[str, int] = {}
+    def __init__(self, catalogue: Catalogue) -> None:
         self._by_id = {p.id: p for p in catalogue}
         national = Counter(p.code for p in catalogue if p.code)
         self._by_national = {
@@ -427,11 +404,6 @@ class _RowReader:
         names = Counter(fold(p.name) for p in catalogue)
         self._by_name = {fold(p.name): p for p in catalogue if names[fold(p.name)] == 1}
         self._procedures: dict[tuple[str, str], Procedure | None] = {}
-        self._statuses: dict[str, Status | None] = {}
-        self._returns: dict[str, ReturnMethod | None] = {}
-        self._submissions: dict[str, SubmissionChannel | None] = {}
-        self._dues: dict[tuple[str, dt.date, bool], dt.date | str] = {}
-        self._moments: dict[str, dt.datetime | str] = {}
 
     def procedure(self, code_text: str, name_text: str) -> Procedure | None:
         key = (code_text, name_text)
@@ -453,6 +425,107 @@ class _RowReader:
                 return found
         return None
 
+
+@dataclass
+class CommuneRule:
+    """Issue 19: which commune each row belongs to, from its code's agency segment. A
+    province-wide export is split by it (an agency no commune has is a row error naming it); a
+    commune's own export (`only`) refuses another commune's rows. Without a province every row
+    is the commune's, as before (its id left '' for the start-up to assign)."""
+
+    province: Province | None = None
+    only: str | None = None  # the commune whose export this is
+    _agencies: dict[str, tuple[Commune | None, str | None]] = field(default_factory=dict)
+
+    def commune_of(self, code: str) -> tuple[Commune | None, str | None]:
+        """(the commune, None) or (None, what is wrong, in Vietnamese)."""
+        province = self.province
+        if province is None:
+            return None, None
+        agency = agency_key(code)
+        cached = self._agencies.get(agency or "")
+        if cached is not None:
+            return cached
+        found = province.for_code(code)
+        problem = None
+        if found is None:
+            segment = _agency_text(code)
+            problem = (
+                f"mã cơ quan «{quote(segment)}» không thuộc xã, phường nào của"
+                f" {province.name} (tệp province.yaml, agency_codes)"
+                if segment
+                else "mã hồ sơ không có phần mã cơ quan ở đầu (dạng 000.00.19.H47-YYMMDD-NNNN)"
+            )
+        elif self.only is not None and found.id != self.only:
+            mine = province.get(self.only)
+            problem = (
+                f"hồ sơ của {found.name}, không phải của"
+                f" {mine.name if mine is not None else self.only}: tệp của xã chỉ nhập hồ sơ"
+                " của xã mình"
+            )
+            found = None
+        result = (found, problem)
+        self._agencies[agency or ""] = result
+        return result
+
+
+def _agency_text(code: str) -> str:
+    """The agency segment as typed: what comes before the receipt date and sequence."""
+    parts = re.split(r"[-‐‑‒–—―−﹣－_\s]+", code.strip())
+    if len(parts) >= 3:
+        return "-".join(parts[:-2])
+    return ""
+
+
+class _RowReader:
+    """Validates one row at a time; caches every lookup that repeats across rows (procedures,
+    statuses, dates, due dates), which is what keeps large files fast."""
+
+    def __init__(
+        self,
+        columns: dict[Column, tuple[int, str]],
+        catalogue: Catalogue,
+        calendar: WorkingCalendar,
+        *,
+        text_only: bool,
+        limits: ImportLimits,
+        now: dt.datetime,
+        communes: CommuneRule | None = None,
+    ) -> None:
+        self.text_only = text_only  # every cell is a str (CSV), not an Excel value
+        self.communes = communes or CommuneRule()
+        self.calendar = calendar
+        self.max_cell_chars = limits.max_cell_chars
+        # A receipt is dated the day it is received: more than a day ahead is a typing slip
+        # (05/01/2099) or a clock gone wrong (a day of margin for time zones and midnight).
+        self.latest_receipt = now.replace(tzinfo=None) + dt.timedelta(days=1)
+        self.header = {column: header for column, (_, header) in columns.items()}
+        # Cells are picked in Column order; an absent column points one past the last used one,
+        # where `read` keeps an empty cell.
+        self.width = max(index for index, _ in columns.values()) + 1
+        self.pick = itemgetter(
+            *(columns[column][0] if column in columns else self.width for column in Column)
+        )
+        self.seen_codes: dict[str, int] = {}
+        self._shared = _ProcedureIndex(catalogue)
+        # Issue 19: a commune whose overlay changes the procedures resolves them in its own.
+        self._own: dict[str, _ProcedureIndex] = {}
+        self._statuses: dict[str, Status | None] = {}
+        self._returns: dict[str, ReturnMethod | None] = {}
+        self._submissions: dict[str, SubmissionChannel | None] = {}
+        self._dues: dict[tuple[int, dt.date, bool], dt.date | str] = {}
+        self._moments: dict[str, dt.datetime | str] = {}
+
+    def procedure(
+        self, code_text: str, name_text: str, commune: Commune | None = None
+    ) -> Procedure | None:
+        index = self._shared
+        if commune is not None and commune.overlay:
+            index = self._own.get(commune.id) or self._own.setdefault(
+                commune.id, _ProcedureIndex(commune.catalogue)
+            )
+        return index.procedure(code_text, name_text)
+
     def status(self, text: str) -> Status | None:
         if not text:
             return None
@@ -473,7 +546,8 @@ class _RowReader:
     def due_date(self, procedure: Procedure, received_at: dt.datetime) -> dt.date | str:
         """The due date the software would have printed, from the procedure's processing time."""
         late = received_at.time() > self.calendar.cutoff
-        key = (procedure.id, received_at.date(), late)
+        # By the procedure object: a commune's overlay may give a procedure its own time.
+        key = (id(procedure), received_at.date(), late)
         if key not in self._dues:
             self._dues[key] = self._compute_due(procedure, received_at)
         return self._dues[key]
@@ -571,6 +645,9 @@ class _RowReader:
             errors.append(error(number, Column.CODE, code, message))
         else:
             self.seen_codes[key] = number
+        commune, problem = self.communes.commune_of(code) if key else (None, None)
+        if problem is not None:
+            errors.append(error(number, Column.CODE, code, problem))
         for column, text, pattern in (
             (Column.CODE, code, _CONTROL_IN_LINE),
             (Column.APPLICANT, applicant, _CONTROL_IN_LINE),
@@ -585,7 +662,7 @@ class _RowReader:
                 )
                 errors.append(error(number, column, text, message))
 
-        procedure = self.procedure(procedure_code, procedure_name)
+        procedure = self.procedure(procedure_code, procedure_name, commune)
         if procedure is None:
             errors.append(self._procedure_error(number, procedure_code, procedure_name))
 
@@ -689,6 +766,7 @@ class _RowReader:
             submission_channel=submission,
             resolved_at=resolved,
             address=_tidy(address_text) or None,
+            commune_id=commune.id if commune is not None else "",
         )
         return ParsedRow(
             number, dossier, row_hash(dossier), _tidy(reason_text) or None, due_moment is not None
@@ -783,6 +861,7 @@ def _parse_rows(
     text_only: bool,
     limits: ImportLimits,
     now: dt.datetime,
+    communes: CommuneRule | None = None,
 ) -> ParsedExport:
     numbered = enumerate(_bounded(rows, limits), start=1)
     head: list[tuple[int, Sequence[object]]] = list(islice(numbered, HEADER_SCAN_ROWS))
@@ -791,7 +870,13 @@ def _parse_rows(
         return ParsedExport([], [], [_header_error(header)])
     header_row = header.row_number
     reader = _RowReader(
-        header.columns, catalogue, calendar, text_only=text_only, limits=limits, now=now
+        header.columns,
+        catalogue,
+        calendar,
+        text_only=text_only,
+        limits=limits,
+        now=now,
+        communes=communes,
     )
     good: list[ParsedRow] = []
     errors: list[RowError] = []
@@ -970,12 +1055,14 @@ def parse_export(
     progress: Progress | None = None,
     limits: ImportLimits | None = None,
     now: dt.datetime | None = None,
+    communes: CommuneRule | None = None,
 ) -> ParsedExport:
     """Read and validate an export of the one-stop software (CSV or the first sheet of an XLSX).
 
     `progress(done, total)` is called every PROGRESS_EVERY rows (`total` is an estimate: the
     number of lines, or the sheet's size) and once at the end with `done == total`. `now`: the
     services' clock (a receipt may not be dated later than the next day); the system's by default.
+    `communes`: the province whose communes the rows belong to (issue 19, `CommuneRule`).
     """
     limits = limits or ImportLimits()
     now = now or dt.datetime.now()
@@ -1020,6 +1107,7 @@ def parse_export(
             text_only=text_only,
             limits=limits,
             now=now,
+            communes=communes,
         )
     except _FileProblem as problem:
         return ParsedExport([], [], [str(problem)])

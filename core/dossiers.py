@@ -255,6 +255,8 @@ class Dossier:
     supplements: int = 0
     clock_restarted_at: dt.datetime | None = None
     address: str | None = None  # the applicant's, for the apology letter (never shown in chat)
+    # Issue 19: the commune of the province it belongs to (core.province); '' until assigned.
+    commune_id: str = ""
 
     @property
     def info(self) -> StatusInfo:

@@ -52,16 +52,17 @@ class ImportPlan:
 
 async def plan_import(services: Services, parsed: ParsedExport) -> ImportPlan:
     """Which rows issue an apology, and which the apology rules refuse."""
-    commune = services.knowledge.catalogue.commune
+    knowledge = services.knowledge
     today = services.clock.now().date()
     storage, calendar, rules = services.storage, services.calendar, services.apology_rules
     rows: list[ParsedRow] = []
     drafts: list[ApologyDraft] = []
     refused: list[RowError] = []
     now = services.clock.now()
-    catalogue = services.knowledge.catalogue
     for row in parsed.rows:
         new = row.dossier
+        catalogue = knowledge.catalogue_of(new.commune_id)  # issue 19: the dossier's commune's
+        commune = catalogue.commune
         # The known dossier is needed only to restart a waiting clock (no date in the export)
         # or to issue an apology (a reason in the export).
         wanted = row.delay_reason or not row.due_given

@@ -18,7 +18,7 @@ from pathlib import Path
 
 from core.catalogue import CatalogueInvalid
 from core.catalogue.diff import CatalogueDiff, describe_diff, diff_catalogues, history_rows
-from core.dossier_import import ParsedExport, parse_export
+from core.dossier_import import CommuneRule, ParsedExport, parse_export
 from core.messages import Button, FileTooLarge, OutgoingFile, Reply
 from core.officers import AuditAction
 from handlers.actions import Announce, ApplyCatalogue, CancelUpload, ImportGoodRows
@@ -235,6 +235,7 @@ async def _parse(ctx: Context, path: Path) -> ParsedExport:
         services.calendar,
         limits=services.import_limits,
         now=services.clock.now(),
+        communes=CommuneRule(services.knowledge.province),
     )
 
 

@@ -195,6 +195,12 @@ class ChatStore(Protocol):
         """The platform says the chat is gone (blocked the bot): stop sending to it."""
         ...
 
+    async def set_chat_commune(self, chat: ChatRef, commune_id: str | None) -> None:
+        """Issue 19: the commune the chat chose for guidance (None: forget the choice)."""
+        ...
+
+    async def chat_commune(self, chat: ChatRef) -> str | None: ...
+
     async def forget_chat(self, chat: ChatRef) -> None:
         """Delete everything the bot holds about a chat, in every area, in one transaction
         (the dossiers belong to the office; ratings and feedback stay for its figures and
@@ -238,6 +244,14 @@ class DossierStore(Protocol):
         ...
 
     async def count_dossiers(self) -> int: ...
+
+    async def assign_communes(
+        self, agencies: Sequence[tuple[str, str]], rest: str | None = None
+    ) -> int:
+        """Issue 19: dossiers without a commune get the one of their code's agency segment
+        (`agencies`: (core.receipt_codes.agency_key, commune id)), then any left `rest` if
+        given; returns how many. Done in short batches: once at start-up after the upgrade."""
+        ...
 
     async def record_lookup_failure(
         self,

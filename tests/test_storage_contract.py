@@ -18,6 +18,7 @@ from core.dossiers import Status
 from core.lookup_limits import FailureCounts, FailureWindows
 from core.officers import AuditAction, AuditEntry, Officer
 from core.outbox import OutboxKind
+from core.receipt_codes import code_key
 from core.tickets import (
     Author,
     ClosedBy,
@@ -907,3 +908,45 @@ async def test_zalo_inbox_hands_out_everyones_first_event_before_anyones_second(
     firsts = await storage.zalo.inbox_pending(10, per_user=1)
     assert [e.event_key for e in firsts] == ["msg:0", "msg:3"]
     assert [e.event_key for e in await storage.zalo.inbox_pending(1)] == ["msg:0"]
+
+
+# -- issue 19: communes ------------------------------------------------------------------------
+
+
+async def test_dossiers_get_their_commune_from_the_agency_segment(storage: Storage) -> None:
+    from dataclasses import replace
+
+    from core.receipt_codes import agency_key
+
+    codes = [
+        "000.00.19.H47-260105-0001",
+        "000.00.20.H47-260105-0001",
+        "000.00.20.H47-260105-0002",
+        "H99.1-260105-0001",  # an agency no commune claims
+    ]
+    await storage.dossiers.apply_dossiers([with_hash(dossier(c)) for c in codes], NOW, "test")
+    # An import that names the commune keeps it; one that does not leaves it as it was.
+    named = replace(dossier("000.00.21.H47-260105-0009"), commune_id="tan-phu")
+    await storage.dossiers.apply_dossiers([with_hash(named)], NOW, "test")
+    agencies = [(agency_key("000.00.19.H47-260105-0001") or "", "binh-an")]
+    agencies.append((agency_key("000.00.20.H47-260105-0001") or "", "dong-hoa"))
+    assert await storage.dossiers.assign_communes(agencies) == 3
+    found = await storage.dossiers.get_dossiers([code_key(c) for c in codes])
+    assert [found[code_key(c)].commune_id for c in codes] == ["binh-an", "dong-hoa", "dong-hoa", ""]
+    assert (await storage.dossiers.get_dossier(code_key(named.code))).commune_id == "tan-phu"  # type: ignore[union-attr]
+    # A province of one: whatever is left is its commune's; nothing is assigned twice.
+    assert await storage.dossiers.assign_communes([], "binh-an") == 1
+    assert await storage.dossiers.assign_communes(agencies, "binh-an") == 0
+    assert (await storage.dossiers.get_dossier(code_key(codes[3]))).commune_id == "binh-an"  # type: ignore[union-attr]
+
+
+async def test_a_chat_remembers_its_commune(storage: Storage) -> None:
+    chat = ChatRef("telegram", "42")
+    assert await storage.chats.chat_commune(chat) is None
+    await storage.chats.touch_chat("telegram", "42", NOW)
+    assert await storage.chats.chat_commune(chat) is None
+    await storage.chats.set_chat_commune(chat, "dong-hoa")
+    assert await storage.chats.chat_commune(chat) == "dong-hoa"
+    assert await storage.chats.chat_commune(ChatRef("zalo", "42")) is None
+    await storage.chats.set_chat_commune(chat, None)
+    assert await storage.chats.chat_commune(chat) is None

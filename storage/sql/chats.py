@@ -35,6 +35,21 @@ class SqlChats:
             )
         return bool(row and row[0] == 1)
 
+    async def set_chat_commune(self, chat: ChatRef, commune_id: str | None) -> None:
+        async with self.db.connection() as session:
+            await session.execute(
+                "UPDATE chats SET commune_id = ? WHERE channel = ? AND chat_id = ?",
+                (commune_id, chat.channel, chat.chat_id),
+            )
+
+    async def chat_commune(self, chat: ChatRef) -> str | None:
+        async with self.db.connection() as session:
+            row = await session.fetch_one(
+                "SELECT commune_id FROM chats WHERE channel = ? AND chat_id = ?",
+                (chat.channel, chat.chat_id),
+            )
+        return str(row[0]) if row and row[0] is not None else None
+
     async def deactivate_chat(self, chat: ChatRef) -> None:
         params = (chat.channel, chat.chat_id)
         async with self.db.transaction() as session:

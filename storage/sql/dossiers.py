@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import datetime as dt
 from collections.abc import Sequence
 from typing import Any
@@ -40,6 +41,7 @@ from storage.sql.session import Database, Session
 
 # SQLite allows 32,766 parameters; keep IN (...) lists well below.
 BATCH = 500
+ASSIGN_BATCH = 5000  # dossiers given their commune per statement (a one-off at start-up)
 
 
 def status_message(event_id: int, code_key: str, chat: ChatRef) -> OutboxMessage:
@@ -119,6 +121,41 @@ class SqlDossiers:
                 f"SELECT {EVENT_COLUMNS} FROM dossier_events WHERE id = ?", (event_id,)
             )
         return to_event(row) if row else None
+
+    async def assign_communes(
+        self, agencies: Sequence[tuple[str, str]], rest: str | None = None
+    ) -> int:
+        """Dossiers without a commune ('', imported before the province file) get the commune
+        of their code's agency segment (`agencies`: agency key, commune id), the rest `rest`
+        (the only commune of a province of one), ASSIGN_BATCH rows per statement; how many."""
+        async with self.db.connection() as session:
+            if (
+                await session.fetch_one("SELECT 1 FROM dossiers WHERE commune_id = '' LIMIT 1")
+                is None
+            ):
+                return 0  # every start-up after the first: one look through the index
+        assigned = 0
+        steps: list[tuple[str, list[Any]]] = [
+            ("substr(code_key, 1, ?) = ? AND length(code_key) = ?", [len(a), a, len(a) + 10, c])
+            for a, c in agencies
+        ]
+        if rest:
+            steps.append(("1 = 1", [rest]))
+        for where, params in steps:
+            *match, commune = params
+            while True:
+                async with self.db.connection() as session:
+                    count = await session.execute(
+                        "UPDATE dossiers SET commune_id = ? WHERE code_key IN"
+                        " (SELECT code_key FROM dossiers WHERE commune_id = ''"
+                        f" AND {where} LIMIT ?)",
+                        [commune, *match, ASSIGN_BATCH],
+                    )
+                assigned += count
+                if count < ASSIGN_BATCH:
+                    break
+                await asyncio.sleep(0)  # let waiting replies take the connection first
+        return assigned
 
     async def count_dossiers(self) -> int:
         async with self.db.connection() as session:
@@ -233,7 +270,7 @@ class SqlDossiers:
 
 _UPSERT_DOSSIER = (
     f"INSERT INTO dossiers ({DOSSIER_COLUMNS}, row_hash, updated_at)"
-    " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
+    " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
     " ON CONFLICT (code_key) DO UPDATE SET code = excluded.code,"
     " procedure_id = excluded.procedure_id,"
     " applicant_name = excluded.applicant_name, phone = excluded.phone,"
@@ -255,6 +292,8 @@ _UPSERT_DOSSIER = (
     f"  ({STOPPED}) AND excluded.status NOT IN ({STOPPED})"
     "  THEN excluded.updated_at ELSE dossiers.clock_restarted_at END,"
     " address = COALESCE(excluded.address, dossiers.address),"
+    " commune_id = CASE WHEN excluded.commune_id <> '' THEN excluded.commune_id"
+    "  ELSE dossiers.commune_id END,"
     " row_hash = excluded.row_hash,"
     " updated_at = excluded.updated_at"
 )

@@ -22,7 +22,7 @@ from core.dossiers import (
 DOSSIER_COLUMNS = (
     "code_key, code, procedure_id, applicant_name, phone, received_at, due_date, status,"
     " return_method, note, submission_channel, resolved_at, supplements, clock_restarted_at,"
-    " address"
+    " address, commune_id"
 )
 DOSSIER_WIDTH = DOSSIER_COLUMNS.count(",") + 1  # a dossier's values at the start of a row
 EVENT_COLUMNS = "id, code_key, at, kind, old_status, new_status, old_due, new_due, note, source"
@@ -73,6 +73,7 @@ def dossier_row(dossier: Dossier, row_hash: str, stamp: str) -> tuple[Any, ...]:
         max(dossier.supplements, int(dossier.status is Status.SUPPLEMENT)),  # a new dossier
         dossier.clock_restarted_at.isoformat() if dossier.clock_restarted_at else None,
         dossier.address,
+        dossier.commune_id,
         row_hash,
         stamp,
     )
@@ -109,6 +110,7 @@ def to_dossier(row: Sequence[Any]) -> Dossier:
         supplements=row[12],
         clock_restarted_at=optional_time(row[13]),
         address=row[14],
+        commune_id=row[15],
     )
 
 
