@@ -32,6 +32,7 @@ from handlers import (
     apologies,
     broadcasts,
     checklists,
+    communes,
     dossiers,
     feedback,
     fields,
@@ -74,6 +75,7 @@ ROUTES: list[Route] = [
     tickets.answer_photo_route,
     tickets.photo_route,
     *start.routes,
+    *communes.routes,
     *fields.routes,
     *procedures.routes,
     *apologies.routes,
@@ -94,8 +96,10 @@ ROUTES: list[Route] = [
     start.unknown_command_route,
     slips.follow_code,
     *[r for r in dossiers.routes if r.on is On.STATE],
+    *communes.state_routes,
     tickets.quiet_route,
     *[r for r in dossiers.routes if r.on is On.TEXT],
+    communes.question_route,
     Route(On.TEXT, procedures.question),
 ]
 

@@ -422,4 +422,17 @@ class AuditPage(Action, prefix="nk"):
     offset: int
 
 
+# -- the commune of a province (handlers.communes, issue 19) ------------------------------------
+
+
+@dataclass(frozen=True)
+class ChooseCommune(Action, prefix="xa:c"):
+    commune_id: str  # core.province ids are at most 40 characters
+
+
+@dataclass(frozen=True)
+class ChangeCommune(Action, prefix="xa:d"):
+    """ "Đổi xã": asks again which commune the person is from."""
+
+
 ACTIONS.check()

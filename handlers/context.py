@@ -63,7 +63,16 @@ class Knowledge:
             return self.search
         found = self._searches.get(commune.id)
         if found is None:
-            found = ProcedureSearch(commune.catalogue, self.search.lexicon)
+            # Hidden procedures stay in the index: a question about one is recognised and
+            # answered "not at this commune" (handlers.procedures), not guessed at.
+            indexed = commune.catalogue
+            if commune.hidden:
+                indexed = Catalogue(
+                    [*commune.catalogue, *commune.hidden],
+                    commune.catalogue.commune,
+                    commune.catalogue.referrals,
+                )
+            found = ProcedureSearch(indexed, self.search.lexicon)
             self._searches[commune.id] = found
         return found
 
@@ -144,12 +153,20 @@ class Services:
         return (channel, user_id) in self.admins or (channel, user_id) in self.roster
 
 
-def render(services: Services, text_format: TextFormat, template: str, **values: Any) -> str:
+def render(
+    services: Services,
+    text_format: TextFormat,
+    template: str,
+    *,
+    commune_id: str | None = None,
+    **values: Any,
+) -> str:
     """Render a reply template for a channel's format; every template sees the office and the
-    law in force (`law`: core.law, one setting for every printed citation)."""
+    law in force (`law`: core.law, one setting for every printed citation). Issue 19: the office
+    of the commune `commune_id` (the first commune's when None or unknown)."""
     values.setdefault("is_officer", False)
     values.setdefault("is_admin", False)
-    commune = services.knowledge.catalogue.commune
+    commune = services.knowledge.catalogue_of(commune_id).commune
     return services.renderers[text_format].render(
         template, commune=commune, law=law_in_force(commune), **values
     )
@@ -159,6 +176,7 @@ def render(services: Services, text_format: TextFormat, template: str, **values:
 # how many questions in a row went unanswered (issue 21: a ticket carries them to the officer).
 MEMORY = "memory"
 QUESTION_MAX_CHARS = 200
+COMMUNE = "commune"  # in the memory: the commune the chat chose (issue 19)
 
 
 @dataclass
@@ -174,6 +192,8 @@ class Context:
     # The pressed button's action, decoded by the dispatcher (None: no button, or old data).
     action: Action | None = None
     _memory_changed: bool = False
+    # Issue 19: the commune this reply is about when it is not the chat's own (a dossier's).
+    _commune_override: str | None = None
 
     @property
     def key(self) -> ConversationKey:
@@ -191,13 +211,44 @@ class Context:
     def now(self) -> dt.datetime:
         return self.services.clock.now()
 
+    # -- the commune (issue 19) --
+
+    @property
+    def commune_id(self) -> str | None:
+        """The commune the reply is about: a dossier's (`about_commune`), else the one the chat
+        chose, else a province of one's only commune; None while a province's chat has not
+        said which commune it is from."""
+        if self._commune_override:
+            return self._commune_override
+        province = self.services.knowledge.province
+        chosen = self.memory.get(COMMUNE)
+        if isinstance(chosen, str) and province.get(chosen) is not None:
+            return chosen
+        return province.first.id if province.single else None
+
+    def about_commune(self, commune_id: str | None) -> None:
+        """Replies from here on show this commune's office (a dossier's commune)."""
+        if commune_id and self.services.knowledge.province.get(commune_id) is not None:
+            self._commune_override = commune_id
+
+    async def choose_commune(self, commune_id: str | None) -> None:
+        """Remember the chat's commune (with its conversation, and on the chat for broadcasts);
+        saved with the next state change or by the dispatcher."""
+        memory = self.memory
+        if commune_id is None:
+            memory.pop(COMMUNE, None)
+        else:
+            memory[COMMUNE] = commune_id
+        self._set_memory(memory)
+        await self.services.storage.chats.set_chat_commune(self.chat, commune_id)
+
     @property
     def catalogue(self) -> Catalogue:
-        return self.services.knowledge.catalogue
+        return self.services.knowledge.catalogue_of(self.commune_id)
 
     @property
     def search(self) -> ProcedureSearch:
-        return self.services.knowledge.search
+        return self.services.knowledge.search_of(self.commune_id)
 
     @property
     def is_admin(self) -> bool:
@@ -232,6 +283,7 @@ class Context:
             self.services,
             self.format,
             template,
+            commune_id=self.commune_id,
             is_officer=self.is_officer,
             is_admin=self.is_admin,
             **values,

@@ -343,6 +343,9 @@ async def status_card(
 ) -> Reply:
     """`one_tap_follow` (the person came through the receipt's QR): the follow button records
     consent at once, and the card carries the consent line it stands for."""
+    # Issue 19: the card shows the dossier's commune's office, whatever the chat's own.
+    found = ctx.services.knowledge.province.for_code(dossier.code)
+    ctx.about_commune(dossier.commune_id or (found.id if found is not None else None))
     if ctx.is_volunteer:  # a volunteer sees someone else's dossier: audited
         await audit(ctx, AuditAction.VOLUNTEER_LOOKUP, dossier.code)
     procedure = ctx.catalogue.get(dossier.procedure_id)

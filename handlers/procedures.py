@@ -56,6 +56,10 @@ async def answer_result(ctx: Context, text: str, result: SearchResult) -> list[R
     unanswered = _remember(ctx, text, result)
     if result.answer is not None:
         procedure = ctx.catalogue.get(result.answer)
+        commune = ctx.services.knowledge.province.get(ctx.commune_id)
+        hidden = commune.hidden_procedure(result.answer) if commune is not None else None
+        if hidden is not None:  # issue 19: a procedure this commune's overlay hides
+            return [ctx.reply("procedure_not_here.j2", fallback_buttons(ctx), procedure=hidden)]
         if procedure is not None:
             section = ASPECT_SECTION[result.aspect] if result.aspect else None
             replies = await show_card(ctx, procedure, section)

@@ -111,6 +111,7 @@ async def test_import_dossiers_command_keeps_the_commune(
     monkeypatch.setenv("MOTCUA_DATA_DIR", str(settings.data_dir))
     monkeypatch.setenv("MOTCUA_PROVINCE_FILE", str(EXAMPLE))
     path = export(tmp_path)
+
     def run(*argv: str) -> int:
         return cli.main(["import-dossiers", str(path), *argv])
 

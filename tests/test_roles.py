@@ -180,6 +180,7 @@ def test_the_matrix_is_declared_by_the_routes(services: Services) -> None:
         "JoinVolunteers", "KeepMyData", "ListFields", "LookupPrompt", "MyDossiers",
         "PrintChecklist", "Rate", "ShowField", "ShowSection", "SubscribeAll", "SubscribeField",
         "Unfollow", "Unsubscribe", "ViewDossier", "VolunteerNotNow", "WriteFeedback",
+        "ChangeCommune", "ChooseCommune",  # issue 19: which commune a citizen is from
     }  # fmt: skip
     assert {cls.__name__ for cls in ACTIONS.actions()} - set(buttons) == anyone
     assert {"AskNameConsent", "NameConsentGiven", "ForwardText", "SkipLabel"} == {

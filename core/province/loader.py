@@ -143,7 +143,9 @@ class _ProvinceReader:
             return identity, None
         self._check_local_fees(procedures, office, raw, at)
         catalogue = Catalogue(procedures, office, self.shared.referrals)
-        return identity, Commune(identity.id, catalogue, overlay)
+        kept = {p.id for p in procedures}
+        hidden = tuple(p for p in self.shared.procedures if p.id not in kept)
+        return identity, Commune(identity.id, catalogue, overlay, hidden)
 
     def _office(
         self, head: ProvinceHead, index: int, raw: dict[str, Any], identity: CommuneIdentity | None

@@ -12,6 +12,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 
 from core.catalogue import Catalogue
+from core.catalogue.models import Procedure
 from core.receipt_codes import agency_key, code_key
 from core.text import fold
 
@@ -28,6 +29,16 @@ def name_key(name: str) -> str:
     return folded
 
 
+def short_name(name: str) -> str:
+    """ "xã Bình An" → "Bình An" (the kind of commune dropped, diacritics kept)."""
+    words = name.split()
+    for kind in ("đặc khu", "thị trấn", "phường", "xã"):
+        size = len(kind.split())
+        if len(words) > size and " ".join(words[:size]).casefold() == kind:
+            return " ".join(words[size:])
+    return name.strip()
+
+
 def slug(name: str) -> str:
     """An id made from a name: "xã Bình An" → "binh-an"."""
     return "-".join(name_key(name).split()) or "xa"
@@ -41,6 +52,12 @@ class Commune:
     catalogue: Catalogue  # the commune's effective catalogue; `.commune` is its office record
     # True when the commune's overlay changes the shared procedures (its own search index).
     overlay: bool = False
+    # Shared procedures the overlay hides: still recognised in questions, to say honestly that
+    # this commune does not handle them (instead of a wrong guess among the others).
+    hidden: tuple[Procedure, ...] = ()
+
+    def hidden_procedure(self, procedure_id: str) -> Procedure | None:
+        return next((p for p in self.hidden if p.id == procedure_id), None)
 
     @property
     def name(self) -> str:
