@@ -19,9 +19,15 @@ from bot.settings import Settings
 from core.apologies import parse_date
 from core.messages import TextFormat
 from core.report import Period, PeriodKind, parse_period
-from core.report_files import report_csv, report_png, report_xlsx
+from core.report_files import lateness_png, report_csv, report_png, report_xlsx
 from core.report_pdf import report_pdf
-from handlers.report import office_name, period_report, report_text
+from handlers.report import (
+    office_name,
+    period_report,
+    province_office,
+    province_report,
+    report_text,
+)
 from handlers.tickets import tickets_section
 
 _BAD_PERIOD = (
@@ -43,6 +49,13 @@ def add_report_parser(commands: argparse._SubParsersAction[argparse.ArgumentPars
     report.add_argument("--pdf", help="ghi bảng số liệu ra tệp PDF (khổ A4 ngang, để in)")
     report.add_argument("--png", help="ghi biểu đồ ra tệp PNG")
     report.add_argument("--csv", help="ghi bảng số liệu ra tệp CSV (mở được bằng Excel)")
+    whose = report.add_mutually_exclusive_group()
+    whose.add_argument("--commune", help="số liệu của một xã, phường (mã xã trong province.yaml)")
+    whose.add_argument(
+        "--province",
+        action="store_true",
+        help="cả tỉnh, mỗi xã một dòng, biểu đồ xếp xã theo tỷ lệ quá hạn (mặc định khi có tỉnh)",
+    )
     report.set_defaults(run=run_report)
 
 
@@ -68,12 +81,24 @@ async def _report_async(args: argparse.Namespace, settings: Settings) -> int:
         if period.first > today:
             print(f"{period.label} chưa bắt đầu nên chưa có số liệu.", file=sys.stderr)
             return 2
-        report = await period_report(services, period)
+        province = services.knowledge.province
+        if args.commune is not None and province.get(args.commune) is None:
+            known = ", ".join(c.id for c in province)
+            print(f"Không có xã «{args.commune}» trong tỉnh; các mã xã: {known}", file=sys.stderr)
+            return 2
+        # Issue 19: a province's figures by default, one line per commune; or one commune's.
+        whole = args.province or (args.commune is None and not province.single)
+        if whole:
+            report = await province_report(services, period)
+            office = province_office(services)
+        else:
+            report = await period_report(services, period, args.commune)
+            office = office_name(services, args.commune)
         print(report_text(services, TextFormat.PLAIN, report, attached=False))
         print(await tickets_section(services, TextFormat.PLAIN, period))  # issue 21
-        office = office_name(services)
+    chart = lateness_png if whole else report_png
     outputs = [
-        (args.png, lambda: report_png(report)),
+        (args.png, lambda: chart(report)),
         (args.xlsx, lambda: report_xlsx(report, office)),
         (args.pdf, lambda: report_pdf(report, office)),
         (args.csv, lambda: report_csv(report, office)),

@@ -74,6 +74,7 @@ class ReportDossier:
     return_method: ReturnMethod | None = None
     # The status the history recorded at the end of the period (None: only the current one known).
     status_at_end: Status | None = None
+    commune_id: str = ""  # issue 19: the commune of the province it belongs to
 
 
 @dataclass(frozen=True)
@@ -90,6 +91,25 @@ class ReportData:
     dossiers: list[ReportDossier]
     apology_procedures: list[str]  # the procedure of each apology issued in the period
     catalogue: CatalogueChanges | None = None
+    apology_communes: list[str] = field(default_factory=list)  # each apology's dossier's commune
+
+    def by_commune(self) -> dict[str, ReportData]:
+        """Issue 19: the data split by the dossiers' communes (the catalogue's changes are the
+        province's, the same for each)."""
+        split: dict[str, ReportData] = {}
+
+        def part(commune_id: str) -> ReportData:
+            found = split.get(commune_id)
+            if found is None:
+                found = split[commune_id] = ReportData([], [], self.catalogue)
+            return found
+
+        for row in self.dossiers:
+            part(row.commune_id).dossiers.append(row)
+        communes = self.apology_communes or [""] * len(self.apology_procedures)
+        for procedure_id, commune_id in zip(self.apology_procedures, communes, strict=True):
+            part(commune_id).apology_procedures.append(procedure_id)
+        return split
 
 
 # --- Periods -------------------------------------------------------------------------------------
@@ -287,6 +307,8 @@ class PeriodReport:
     catalogue: CatalogueChanges | None = None
     # The apology rule's citation under the law in force (core.law), for the footnote.
     apology_rule: str = LAWS[LawVersion.TT_03_2025].short_apology_rule
+    # What `by_field`'s lines are: fields, or (issue 19, the province's report) communes.
+    rows_label: str = "Lĩnh vực"
 
     @property
     def complete(self) -> bool:

@@ -51,6 +51,11 @@ COLUMNS: tuple[tuple[str, str], ...] = (
 RATE_COLUMN = 13  # the one column holding a fraction, not a count
 
 
+def columns_of(report: PeriodReport) -> tuple[tuple[str, str], ...]:
+    """COLUMNS with the lines' label: "Lĩnh vực", or "Xã, phường" in a province's report."""
+    return (COLUMNS[0], ("", report.rows_label), *COLUMNS[2:])
+
+
 def _line(number: int | str, name: str, f: Figures) -> list[Cell]:
     rate = f.timely / f.resolved_total if f.resolved_total else None
     return [
@@ -143,7 +148,7 @@ def report_csv(report: PeriodReport, office: str) -> bytes:
     writer = SafeCsvWriter(out)  # issue 15: no cell read as a formula
     for line in notes(report, office):
         writer.writerow([line])
-    writer.writerow([f"{group} – {name}" if group else name for group, name in COLUMNS])
+    writer.writerow([f"{group} – {name}" if group else name for group, name in columns_of(report)])
     for row in table_rows(report):
         rate = row[RATE_COLUMN]
         row[RATE_COLUMN] = f"{100 * rate:.1f}".replace(".", ",") if isinstance(rate, float) else ""
@@ -177,7 +182,7 @@ def report_xlsx(report: PeriodReport, office: str) -> bytes:
     fill = PatternFill("solid", fgColor="DDEBF7")
     centred = Alignment(horizontal="center", vertical="center", wrap_text=True)
     column = 1
-    for group, members in groupby(COLUMNS, key=itemgetter(0)):
+    for group, members in groupby(columns_of(report), key=itemgetter(0)):
         names = [name for _, name in members]
         if group:  # the group over its columns, each column's name below
             sheet.cell(top, column, group)
@@ -296,6 +301,56 @@ def report_png(report: PeriodReport) -> bytes:
                     fontsize=10, handlelength=1.2, columnspacing=0.8)  # fmt: skip
         figure.suptitle(
             f"{report.period.label}{as_of}: kết quả giải quyết\n{subtitle}", fontsize=13
+        )
+        out = io.BytesIO()
+        figure.savefig(out, format="png", metadata={"Software": None})
+    return out.getvalue()
+
+
+# --- The province's chart (issue 19) ------------------------------------------------------------
+
+RANKED_COMMUNES = 40  # a phone's screen; the table has every commune
+
+
+def lateness(f: Figures) -> float:
+    """Late among those resolved, and those overdue still in progress: what a commune's lateness
+    is ranked by (0 when it had nothing to resolve)."""
+    late = f.resolved[Timeliness.LATE] + f.overdue
+    whole = f.resolved_total + f.overdue
+    return late / whole if whole else 0.0
+
+
+def lateness_png(report: PeriodReport) -> bytes:
+    """The communes ranked by lateness, the latest on top, each bar labelled with its counts:
+    what the province's office reports upward."""
+    from matplotlib import rc_context
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+    from matplotlib.figure import Figure
+
+    ranked = sorted(report.by_field, key=lambda item: (-lateness(item[1]), item[0]))
+    shown = ranked[:RANKED_COMMUNES]
+    as_of = "" if report.complete else f" (đến {report.as_of:%d/%m/%Y})"
+    more = (
+        f"; {len(ranked) - len(shown)} xã, phường khác trong bảng" if ranked[len(shown) :] else ""
+    )
+    with rc_context({"font.family": "DejaVu Sans", "font.size": 12}):
+        figure = Figure(figsize=(7.2, 2.2 + 0.38 * len(shown)), dpi=150, layout="constrained")
+        FigureCanvasAgg(figure)
+        axes = figure.add_subplot()
+        positions = list(range(len(shown)))[::-1]
+        shares = [100 * lateness(f) for _, f in shown]
+        axes.barh(positions, shares, color="#d73027", height=0.7)
+        for y, share, (_, f) in zip(positions, shares, shown, strict=True):
+            late = f.resolved[Timeliness.LATE] + f.overdue
+            label = f"{share:.1f}%".replace(".", ",")
+            axes.text(share + 1, y, f"{label} ({late}/{f.resolved_total + f.overdue})",
+                      va="center", fontsize=9)  # fmt: skip
+        axes.set_yticks(positions, [name for name, _ in shown], fontsize=9)
+        axes.set_xlim(0, max([*shares, 10.0]) * 1.35)
+        axes.set_xlabel("Quá hạn (đã giải quyết quá hạn và đang quá hạn), %", fontsize=10)
+        axes.spines[["top", "right"]].set_visible(False)
+        figure.suptitle(
+            f"{report.period.label}{as_of}: xã, phường xếp theo tỷ lệ quá hạn{more}", fontsize=12
         )
         out = io.BytesIO()
         figure.savefig(out, format="png", metadata={"Software": None})

@@ -18,7 +18,15 @@ from fpdf.fonts import FontFace
 
 from core.fonts import add_dejavu
 from core.report import PeriodReport
-from core.report_files import COLUMNS, RATE_COLUMN, Cell, footnotes, notes, table_rows
+from core.report_files import (
+    COLUMNS,
+    RATE_COLUMN,
+    Cell,
+    columns_of,
+    footnotes,
+    notes,
+    table_rows,
+)
 
 FONT = "DejaVu"
 A4_LANDSCAPE = (297.0, 210.0)  # mm
@@ -67,7 +75,7 @@ def report_pdf(report: PeriodReport, office: str) -> bytes:
         repeat_headings=1,
     ) as table:
         top, below = table.row(), table.row()
-        for group, members in groupby(COLUMNS, key=itemgetter(0)):
+        for group, members in groupby(columns_of(report), key=itemgetter(0)):
             names = [name for _, name in members]
             if group:  # the group over its columns, each column's name below
                 top.cell(group, colspan=len(names))

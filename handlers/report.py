@@ -9,9 +9,11 @@ read on a phone or print for the report's annex).
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Callable
 from dataclasses import replace
 
 from core.apologies import parse_date
+from core.catalogue import Catalogue
 from core.dossiers import SUBMISSION_LABEL
 from core.law import law_in_force
 from core.messages import Button, OutgoingFile, Reply, TextFormat
@@ -19,13 +21,14 @@ from core.report import (
     Period,
     PeriodKind,
     PeriodReport,
+    ReportData,
     Timeliness,
     build_report,
     count_text,
     parse_period,
     percent,
 )
-from core.report_files import NO_SATISFACTION, report_png, report_xlsx
+from core.report_files import NO_SATISFACTION, lateness, lateness_png, report_png, report_xlsx
 from core.report_pdf import report_pdf
 from handlers.actions import ShowReport
 from handlers.context import Context, Services, render
@@ -36,11 +39,15 @@ from handlers.tickets import tickets_section
 SHOWN_FIELDS = 10  # in the message; the table has them all
 
 
-async def period_report(services: Services, period: Period) -> PeriodReport:
+async def period_report(
+    services: Services, period: Period, commune_id: str | None = None
+) -> PeriodReport:
+    """The figures of the whole deployment, or (issue 19) of one commune of the province."""
     # Every figure stops at "as of": the period's end, or today for a period not over yet.
     today = services.clock.now().date()
-    data = await services.storage.reports.report_data(period.first, min(period.last, today))
-    catalogue = services.knowledge.catalogue
+    only = None if services.knowledge.province.single else commune_id
+    data = await services.storage.reports.report_data(period.first, min(period.last, today), only)
+    catalogue = services.knowledge.catalogue_of(commune_id)
 
     def field_of(procedure_id: str) -> str | None:
         procedure = catalogue.get(procedure_id)
@@ -52,21 +59,61 @@ async def period_report(services: Services, period: Period) -> PeriodReport:
     return await with_ratings_and_feedback(services, report)  # issue 7
 
 
-def office_name(services: Services) -> str:
-    commune = services.knowledge.catalogue.commune
+def office_name(services: Services, commune_id: str | None = None) -> str:
+    commune = services.knowledge.catalogue_of(commune_id).commune
     return commune.authority or commune.office_name.upper()
+
+
+async def province_report(services: Services, period: Period) -> PeriodReport:
+    """Issue 19: the province's figures, one line per commune (in the province file's order),
+    from one query; the total is the province's. Ratings and feedback are the province's."""
+    today = services.clock.now().date()
+    province = services.knowledge.province
+    data = await services.storage.reports.report_data(period.first, min(period.last, today))
+    split = data.by_commune()
+    lines = []
+    for commune in province:
+        part = split.get(commune.id, ReportData([], [], data.catalogue))
+        field_of = _fields_of(commune.catalogue)
+        lines.append((commune.name, build_report(part, period, today, field_of).total))
+    unassigned = split.get("")
+    if unassigned is not None and unassigned.dossiers:
+        report = build_report(unassigned, period, today, _fields_of(services.knowledge.catalogue))
+        lines.append((UNASSIGNED, report.total))
+    total = build_report(data, period, today, _fields_of(services.knowledge.catalogue))
+    rule = law_in_force(services.knowledge.catalogue.commune).short_apology_rule
+    report = replace(total, by_field=lines, apology_rule=rule, rows_label="Xã, phường")
+    return await with_ratings_and_feedback(services, report)
+
+
+UNASSIGNED = "Chưa rõ xã (mã cơ quan chưa khai báo)"
+
+
+def _fields_of(catalogue: Catalogue) -> Callable[[str], str | None]:
+    def field_of(procedure_id: str) -> str | None:
+        procedure = catalogue.get(procedure_id)
+        return procedure.field if procedure else None
+
+    return field_of
+
+
+def province_office(services: Services) -> str:
+    return f"CÁC XÃ, PHƯỜNG CỦA {services.knowledge.province.name.upper()}"
 
 
 def report_text(
     services: Services, fmt: TextFormat, report: PeriodReport, *, attached: bool = True
 ) -> str:
+    lines = report.by_field
+    if report.rows_label != "Lĩnh vực":  # issue 19: the communes, the latest first
+        lines = sorted(lines, key=lambda item: (-lateness(item[1]), item[0]))
     return render(
         services,
         fmt,
         "report.j2",
         r=report,
         t=report.total,
-        fields=report.by_field[:SHOWN_FIELDS],
+        fields=lines[:SHOWN_FIELDS],
         more=max(len(report.by_field) - SHOWN_FIELDS, 0),
         pct=percent,
         n=count_text,
@@ -80,11 +127,12 @@ def report_text(
 
 async def report_attachments(services: Services, report: PeriodReport) -> list[OutgoingFile]:
     """The chart and the table (XLSX and PDF); drawn in worker threads (matplotlib and the PDF's
-    fonts take a moment)."""
-    office = office_name(services)
+    fonts take a moment). A province's report (issue 19): the communes ranked by lateness."""
+    whole = report.rows_label != "Lĩnh vực"
+    office = province_office(services) if whole else office_name(services)
     slug = report.period.slug
     png, xlsx, pdf = await asyncio.gather(
-        asyncio.to_thread(report_png, report),
+        asyncio.to_thread(lateness_png if whole else report_png, report),
         asyncio.to_thread(report_xlsx, report, office),
         asyncio.to_thread(report_pdf, report, office),
     )
@@ -122,7 +170,11 @@ def _other_periods(shown: Period, current: Period) -> list[Button]:
 
 
 async def _reply(ctx: Context, period: Period) -> list[Reply]:
-    report = await period_report(ctx.services, period)
+    province = ctx.services.knowledge.province
+    if province.single:
+        report = await period_report(ctx.services, period)
+    else:  # issue 19: the province's figures, one line per commune
+        report = await province_report(ctx.services, period)
     text = report_text(ctx.services, ctx.format, report)
     text += await tickets_section(ctx.services, ctx.format, period)  # issue 21
     buttons = tuple((b,) for b in _other_periods(period, Period.containing(ctx.now().date())))

@@ -521,11 +521,14 @@ class CareStore(Protocol):
 class ReportStore(Protocol):
     """The quarterly figures' data, and the catalogue's history they count."""
 
-    async def report_data(self, first: dt.date, last: dt.date) -> ReportData:
+    async def report_data(
+        self, first: dt.date, last: dt.date, commune_id: str | None = None
+    ) -> ReportData:
         """For the figures of `first`..`last` (inclusive): every dossier received before the end
         and not finished before the start, with its resolution moments and apologies; and the
         procedure of each apology issued in the period (core.report counts them); and the
-        catalogue's changes in the period."""
+        catalogue's changes in the period. Issue 19: only the dossiers of `commune_id` if given;
+        each row and apology carries its commune (`ReportData.by_commune`)."""
         ...
 
     async def record_catalogue_changes(

@@ -950,3 +950,31 @@ async def test_a_chat_remembers_its_commune(storage: Storage) -> None:
     assert await storage.chats.chat_commune(ChatRef("zalo", "42")) is None
     await storage.chats.set_chat_commune(chat, None)
     assert await storage.chats.chat_commune(chat) is None
+
+
+async def test_report_data_for_one_commune_and_split_by_commune(storage: Storage) -> None:
+    from dataclasses import replace
+
+    first, last = dt.date(2026, 11, 1), dt.date(2026, 11, 30)
+    rows = [
+        replace(dossier("000.00.19.H47-261116-0001"), commune_id="binh-an"),
+        replace(dossier("000.00.20.H47-261116-0001"), commune_id="dong-hoa"),
+        replace(dossier("000.00.20.H47-261116-0002"), commune_id="dong-hoa"),
+    ]
+    await storage.dossiers.apply_dossiers([with_hash(r) for r in rows], NOW, "test")
+    draft = ApologyDraft(
+        rows[1].code_key, "Cần xác minh", dt.date(2026, 11, 25), "900", None,
+        LawVersion.TT_03_2025, "VBXL",
+    )  # fmt: skip
+    await storage.apologies.issue_apology(draft, NOW, 1)
+    everything = await storage.reports.report_data(first, last)
+    assert sorted(r.commune_id for r in everything.dossiers) == ["binh-an", "dong-hoa", "dong-hoa"]
+    assert everything.apology_communes == ["dong-hoa"]
+    split = everything.by_commune()
+    assert len(split["dong-hoa"].dossiers) == 2 and split["dong-hoa"].apology_procedures
+    assert split["binh-an"].apology_procedures == []
+    ward = await storage.reports.report_data(first, last, "dong-hoa")
+    assert {r.commune_id for r in ward.dossiers} == {"dong-hoa"} and len(ward.dossiers) == 2
+    assert len(ward.apology_procedures) == 1
+    none = await storage.reports.report_data(first, last, "tan-phu")
+    assert none.dossiers == [] and none.apology_procedures == []

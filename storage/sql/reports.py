@@ -20,10 +20,11 @@ from storage.sql.session import Database
 # for those without the date. Dates are ISO text: comparing them as text is comparing time.
 _REPORT_DOSSIERS = f"""
 SELECT x.procedure_id, x.received_at, x.due_date, x.status, x.submission_channel,
-       x.resolved_at, x.seen_at, COALESCE(a.n, 0), a.first_due, x.return_method, x.status_at_end
+       x.resolved_at, x.seen_at, COALESCE(a.n, 0), a.first_due, x.return_method, x.status_at_end,
+       x.commune_id
 FROM (
   SELECT d.code_key, d.procedure_id, d.received_at, d.due_date, d.status, d.submission_channel,
-         d.resolved_at, d.return_method,
+         d.resolved_at, d.return_method, d.commune_id,
          CASE WHEN d.status IN ({FINISHED}) AND d.resolved_at IS NULL THEN
            (SELECT MIN(e.at) FROM dossier_events e
             WHERE e.code_key = d.code_key AND e.new_status IN ({FINISHED}))
@@ -39,7 +40,7 @@ FROM (
             ORDER BY e.id DESC LIMIT 1)
          END AS status_at_end
   FROM dossiers d
-  WHERE d.received_at < ?
+  WHERE d.received_at < ? {{commune}}
 ) x
 LEFT JOIN (SELECT code_key, COUNT(*) AS n, MIN(old_due) AS first_due FROM apologies
            WHERE issued_at < ? GROUP BY code_key) a ON a.code_key = x.code_key
@@ -48,9 +49,10 @@ WHERE x.status NOT IN ({FINISHED}) OR COALESCE(x.resolved_at, x.seen_at) IS NULL
 """
 
 _REPORT_APOLOGIES = """
-SELECT d.procedure_id FROM apologies a JOIN dossiers d ON d.code_key = a.code_key
-WHERE a.issued_at >= ? AND a.issued_at < ?
+SELECT d.procedure_id, d.commune_id FROM apologies a JOIN dossiers d ON d.code_key = a.code_key
+WHERE a.issued_at >= ? AND a.issued_at < ? {commune}
 """
+_ONE_COMMUNE = "AND d.commune_id = ?"  # issue 19: one commune's figures
 
 # Distinct procedures per kind of change in the period (a procedure changed twice counts once).
 _REPORT_CATALOGUE = """
@@ -63,11 +65,18 @@ class SqlReports:
     def __init__(self, db: Database) -> None:
         self.db = db
 
-    async def report_data(self, first: dt.date, last: dt.date) -> ReportData:
+    async def report_data(
+        self, first: dt.date, last: dt.date, commune_id: str | None = None
+    ) -> ReportData:
         start, after = day_range(first, last)
+        only = _ONE_COMMUNE if commune_id is not None else ""
+        extra = (commune_id,) if commune_id is not None else ()
         rows, apologies, changes = await self.db.snapshot(
-            (_REPORT_DOSSIERS, (after, after, after, after, start)),
-            (_REPORT_APOLOGIES, (start, after)),
+            (
+                _REPORT_DOSSIERS.replace("{commune}", only),
+                (after, after, after, *extra, after, start),
+            ),
+            (_REPORT_APOLOGIES.replace("{commune}", only), (start, after, *extra)),
             (_REPORT_CATALOGUE, (start, after)),
         )
         # 100,000 new objects that form no cycle: the cyclic collector would rescan them all,
@@ -83,7 +92,9 @@ class SqlReports:
         catalogue = CatalogueChanges(
             counts.get("added", 0), counts.get("changed", 0), counts.get("removed", 0)
         )
-        return ReportData(dossiers, [row[0] for row in apologies], catalogue)
+        return ReportData(
+            dossiers, [row[0] for row in apologies], catalogue, [row[1] for row in apologies]
+        )
 
     async def record_catalogue_changes(
         self, changes: Sequence[tuple[str, str]], source: str, now: dt.datetime
@@ -125,7 +136,7 @@ def _rows(rows: list[Any]) -> list[ReportDossier]:
     found = []
     for row in rows:
         procedure, received, due_text, status, channel, resolved, seen, count, first_due = row[:9]
-        method, at_end = row[9], row[10]
+        method, at_end, commune = row[9], row[10], row[11]
         due = day(due_text)
         found.append(
             ReportDossier(
@@ -140,6 +151,7 @@ def _rows(rows: list[Any]) -> list[ReportDossier]:
                 count,
                 _METHODS[method],
                 _STATUSES[at_end] if at_end else None,
+                commune,
             )
         )
     return found
