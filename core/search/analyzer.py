@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, replace
 from typing import Protocol, TypeVar
 
@@ -54,6 +54,8 @@ EARLIER_SENTENCE = 0.5
 # A clause that tells what was already done ("đã làm khai tử xong") before the need: context that
 # says what the person does *not* need any more.
 DONE_CLAUSE = 0.2
+# The purpose of a need ("… để con được miễn học phí") counts this much: it says why.
+PURPOSE_CLAUSE = 0.4
 
 
 class Vocabulary(Protocol):
@@ -168,6 +170,7 @@ def analyse(text: str, lexicon: Lexicon, vocabulary: Vocabulary) -> Analysis:
         i for i in need_at if i not in done and not _for_other_subject(words, i, marks, lexicon)
     ]
     done_clauses = {words[i].clause for i in done}
+    purpose = _purpose(words, marks, need_at, lambda w: _is_stopword(w, lexicon, vocabulary))
     aspects = _mark_all(words, consumed, lexicon.aspects)
     if not aspects and not document:  # "em có phải mang CCCD không" asks for a document
         aspects += _mark_frames(words, consumed, lexicon.aspect_frames)
@@ -198,6 +201,8 @@ def analyse(text: str, lexicon: Lexicon, vocabulary: Vocabulary) -> Analysis:
             continue
         if need_at and word.clause in done_clauses and word.clause < words[need_at[-1]].clause:
             word.weight, word.earlier = word.weight * DONE_CLAUSE, True
+        elif i >= purpose.get(word.sentence, len(words)):
+            word.weight, word.earlier = word.weight * PURPOSE_CLAUSE, True
         elif word.sentence < last_need:
             word.weight, word.earlier = word.weight * EARLIER_SENTENCE, True
         if i in document:
@@ -207,6 +212,30 @@ def analyse(text: str, lexicon: Lexicon, vocabulary: Vocabulary) -> Analysis:
         else:
             result.words.append(word)
     return result
+
+
+def _purpose(
+    words: list[Word],
+    marks: dict[int, dict[Mark, int]],
+    need_at: list[int],
+    is_stopword: Callable[[Word], bool],
+) -> dict[int, int]:
+    """Per sentence, where its purpose begins: "xin hộ nghèo | để con được miễn học phí", "xin
+    trích lục | để làm sổ đỏ" — the words after "để" say why, not what is asked for. Only
+    after a need with an object in the same sentence ("thủ tục để bố nhận con" names the
+    procedure after "để"); "để lại", "để trống" are not a purpose."""
+    found: dict[int, int] = {}
+    for i, kinds in marks.items():
+        if Mark.PURPOSE not in kinds or Mark.NOT_PURPOSE in kinds:
+            continue
+        sentence = words[i].sentence
+        needs = [j for j in need_at if j < i and words[j].sentence == sentence]
+        if sentence in found or not needs:
+            continue
+        between = range(needs[0] + marks[needs[0]][Mark.NEED], i)
+        if any(Mark.NEED not in marks.get(j, {}) and not is_stopword(words[j]) for j in between):
+            found[sentence] = i + kinds[Mark.PURPOSE]
+    return found
 
 
 def _main_aspect(aspects: list[Aspect]) -> Aspect | None:

@@ -109,6 +109,8 @@ class _LexiconFile(BaseModel):
     done_after: list[str] = []
     not_yet: list[str] = []
     counters: list[str] = []
+    purpose: list[str] = []
+    not_purpose: list[str] = []
     # Word classes used inside patterns: name → alternatives ("người": [con, cháu, vợ…]).
     classes: dict[str, list[str]] = {}
 
@@ -133,6 +135,8 @@ class Mark(StrEnum):
     DONE_AFTER = "done after"  # "xong" after a deed, in its clause
     NOT_YET = "not yet"  # "chưa" (từng): not done
     COUNTER = "counter"  # "một", "con", "cuốn": stepped over to find what a need is for
+    PURPOSE = "purpose"  # "để", "nhằm": what follows is why, not what is asked for
+    NOT_PURPOSE = "not purpose"  # "để lại", "để trống": the same word, another meaning
 
 
 _PATTERN_PART = re.compile(r"\[([^\]]*)\]|\(([^)]*)\)|([^\s\[\]()]+)")
@@ -354,6 +358,8 @@ class Lexicon:
             *((p, Mark.DONE_AFTER) for p in data.done_after),
             *((p, Mark.NOT_YET) for p in data.not_yet),
             *((p, Mark.COUNTER) for p in data.counters),
+            *((p, Mark.PURPOSE) for p in data.purpose),
+            *((p, Mark.NOT_PURPOSE) for p in data.not_purpose),
         ]
         patterns = [
             *data.stopwords,
