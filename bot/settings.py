@@ -27,7 +27,7 @@ def _env(name: str) -> AliasChoices:
 
 
 class ZaloSettings(BaseModel):
-    """Zalo Official Account (bot/channels/zalo; README "Running on Zalo"). Zalo's own numbers
+    """Zalo Official Account (bot/channels/zalo; docs/zalo.md). Zalo's own numbers
     come from public sources of mixed reliability: each is a setting, the default being what the
     sources say (see the comments in bot/channels/zalo/__init__.py). Read from ZALO_<NAME> or
     MOTCUA_ZALO_<NAME> (e.g. ZALO_APP_ID, MOTCUA_ZALO_CS_WINDOW_HOURS)."""

@@ -96,10 +96,10 @@ def measure(knowledge: Knowledge, path: Path) -> tuple[Accuracy, list[str]]:
         # measured when the engine was last changed, less a small margin.
         ("search_holdout.yaml", 0.91, 0.97, 0.95, 0.95),
         # Issue 14's own held-out set: near-misses, aspects, long stories (its failures were
-        # read once, after it was first measured: see README).
+        # read once, after it was first measured: see docs/search.md).
         ("search_heldout_issue14.yaml", 0.90, 0.94, 0.92, 0.88),
         # The blind set's categories (2026-12-08): the first was read once before the work,
-        # the second not at all while tuning (see README).
+        # the second not at all while tuning (see docs/search.md).
         ("search_heldout_categories.yaml", 0.97, 0.97, 0.80, 0.90),
         ("search_heldout_categories2.yaml", 0.90, 0.94, 0.80, 0.85),
     ],

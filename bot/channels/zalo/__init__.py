@@ -10,8 +10,8 @@ OAuth token renewal, pictures), `channel` (inbox → dispatcher → replies), `d
 outbox's route on Zalo: cs, transaction, ZNS).
 
 Zalo's rules, and where they come from. Zalo's developer pages (developers.zalo.me) could not be
-read from here; every number is a setting (bot/settings.py, `zalo_*`) and the README lists what
-the commune should check. Checked on 2026-12-04 against public pages:
+read from here; every number is a setting (bot/settings.py, `ZaloSettings`) and docs/zalo.md
+lists what the commune should check. Checked on 2026-12-04 against public pages:
 - Webhook: header `X-ZEvent-Signature: mac=<hex sha256(app id + raw body + timestamp + OA secret
   key)>`, the timestamp being the body's `timestamp`; the OA secret key, not the app secret.
   Confirmed by two independent implementations (chatwoot's Zalo OA webhook job,

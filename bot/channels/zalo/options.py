@@ -142,7 +142,7 @@ def options_from_settings(settings: Settings, **overrides: Any) -> ZaloOptions |
         return (
             "Chưa đủ thông tin để chạy bot trên Zalo OA: thiếu "
             + ", ".join(missing)
-            + ". Xem mục «Running on Zalo» trong README, đặt các biến này vào tệp .env"
+            + ". Xem hướng dẫn kết nối OA trong docs/zalo.md, đặt các biến này vào tệp .env"
             " rồi chạy lại."
         )
     webhook_url = zalo.webhook_url or ""
