@@ -30,13 +30,12 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path[:] = [str(ROOT)] + [p for p in sys.path if Path(p or ".").resolve() != ROOT / "bench"]
 
-import uvicorn  # noqa: E402
 from starlette.applications import Starlette  # noqa: E402
 
 from bot.app import load_knowledge, running_services  # noqa: E402
 from bot.settings import TEMPLATES_DIR, Settings  # noqa: E402
 from bot.status_page import StatusPage  # noqa: E402
-from bot.webhook_server import _Server  # noqa: E402
+from bot.webhooks import WebhookServer  # noqa: E402
 from core.clock import FixedClock  # noqa: E402
 from core.code_reader import read_codes  # noqa: E402
 from core.slips import LinkPolicy, interpret_codes, new_token, token_hash  # noqa: E402
@@ -97,19 +96,9 @@ async def page_load(requests: int, dossiers: int) -> None:
                     zalo_oa_url="https://zalo.me/388613280878808645" if zalo else None,
                 )
                 page = StatusPage(services, TEMPLATES_DIR, per_minute=10**9)
-                server = _Server(
-                    uvicorn.Config(
-                        Starlette(routes=page.routes()),
-                        host="127.0.0.1",
-                        port=0,
-                        log_level="warning",
-                        lifespan="off",
-                        access_log=False,
-                    )
-                )
-                task = asyncio.create_task(server.serve())
-                await server.listening.wait()
-                port = server.servers[0].sockets[0].getsockname()[1]
+                server = WebhookServer(Starlette(routes=page.routes()), "127.0.0.1", 0)
+                await server.start()
+                port = server.port
                 label = "with the Zalo follow code (a write)" if zalo else "read only"
                 for concurrency in (1, 10):
                     result = await _spawn(port, token_file, requests, concurrency)
@@ -118,8 +107,7 @@ async def page_load(requests: int, dossiers: int) -> None:
                         f"{result['rate']:,.0f} requests/s; p50 {result['p50']:.1f} ms, "
                         f"p99 {result['p99']:.1f} ms"
                     )
-                server.should_exit = True
-                await task
+                await server.stop()
 
 
 async def _spawn(port: int, tokens: Path, requests: int, concurrency: int) -> dict[str, float]:
