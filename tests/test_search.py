@@ -263,6 +263,8 @@ def test_small_talk_is_recognised(knowledge: Knowledge) -> None:
         # Online said in passing: the time is what is asked.
         ("đăng ký khai sinh trên dịch vụ công mất bao lâu", Aspect.TIME),
         ("khai tử qua mạng mấy ngày thì xong", Aspect.TIME),
+        ("dang ky ket hon cna gi", Aspect.DOCUMENTS),  # "cna": "can" with two letters swapped
+        ("where to register birth for baby", Aspect.WHERE),
     ],
 )
 def test_the_aspect_asked_about_is_recognised(
@@ -391,6 +393,7 @@ def test_a_question_about_a_dossier_is_not_a_referral(knowledge: Knowledge) -> N
         ("coong chuwngs banr sao", "chung-thuc-ban-sao"),  # "coong" is shaped like a syllable
         ("khia sinh cho con", "dang-ky-khai-sinh"),  # two letters swapped, beside "sinh"
         ("dnag ky tam tru", "dang-ky-tam-tru"),
+        ("dang ky ket hno", "dang-ky-ket-hon"),  # not a syllable: the swap that is a word
         ("death certificate for my father", "dang-ky-khai-tu"),  # English family words
         ("open a community library, register where", "dang-ky-thu-vien-tu-nhan"),
         # The purpose after "để" says why, not what: it weighs less than the need.

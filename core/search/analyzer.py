@@ -390,6 +390,17 @@ def _decode(word: Word, lexicon: Lexicon, vocabulary: Vocabulary) -> Word:
     ):
         return word
     decoded = vni_decode(key) if not key.isalpha() else telex_decode(key)
+    if decoded is None and key.isalpha() and not is_syllable(key):
+        # Two letters typed in the wrong order ("cna" for "can", "hno" for "hon"): a word of
+        # the catalogue or of the lexicon's patterns, still without marks.
+        swaps = [key[:k] + key[k + 1] + key[k] + key[k + 2 :] for k in range(len(key) - 1)]
+        known = [w for w in swaps if is_syllable(w) and w in lexicon.known_words]
+        catalogue = [w for w in swaps if is_syllable(w) and w in vocabulary]
+        both = [w for w in known if w in catalogue]
+        for found in both or catalogue or known:
+            word.folded, word.accent = found, found
+            break
+        return word
     if decoded is None:
         return word
     folded = fold(decoded)
