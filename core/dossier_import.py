@@ -43,6 +43,7 @@ from enum import Enum
 from itertools import islice
 from operator import itemgetter
 from pathlib import Path
+from typing import Any, cast
 
 from core.catalogue import Catalogue
 from core.catalogue.models import Procedure, TimeKind
@@ -385,11 +386,284 @@ _RETURN_LIST = "tại quầy (trực tiếp), bưu chính (bưu điện), trực
 _SUBMISSION_LIST = "trực tiếp (tại quầy), trực tuyến (dịch vụ công, VNeID), bưu chính (bưu điện)"
 
 
-# --- Rows ----------------------------------------------------------------------------------------
+# --- Columns' validators -----------------------------------------------------------------------
+#
+# One small validator per column (issue 17 point 5). Each gets its cell's text and the row (for
+# the cell's Excel value, the values of the columns checked before it, and the reader's cached
+# lookups) and gives the column's value or `Invalid`: the Vietnamese message, quoting the cell.
+# `VALIDATORS` lists them in the order their errors are listed to the officer.
 
-_PHONE, _RECEIVED, _DUE, _RESOLVED = (
-    list(Column).index(c) for c in (Column.PHONE, Column.RECEIVED, Column.DUE, Column.RESOLVED)
+
+@dataclass(frozen=True, slots=True)
+class Invalid:
+    message: str
+    value: str | None = None  # the value the error shows: the cell's text unless given
+    column: Column | None = None  # the column the error names, when not the validator's own
+
+
+# A row's cells and values are in Column order, read by position: an Enum member as a dict key
+# costs a Python-level hash, and the row reader is the hot path of big files.
+_INDEX = {column: index for index, column in enumerate(Column)}
+_PROCEDURE_NAME, _PROCEDURE_CODE, _PHONE, _RECEIVED, _DUE, _STATUS, _RESOLVED = (
+    _INDEX[c]
+    for c in (
+        Column.PROCEDURE_NAME,
+        Column.PROCEDURE_CODE,
+        Column.PHONE,
+        Column.RECEIVED,
+        Column.DUE,
+        Column.STATUS,
+        Column.RESOLVED,
+    )
 )
+
+
+class _Row:
+    """One row while its validators run: cells in Column order, the values found so far."""
+
+    __slots__ = ("commune", "number", "raw", "reader", "texts", "values")
+
+    def __init__(
+        self, reader: _RowReader, number: int, texts: Sequence[str], raw: Sequence[object]
+    ) -> None:
+        self.reader = reader
+        self.number = number
+        self.texts = texts  # stripped text of each cell
+        self.raw = raw  # the cells as read (Excel dates and numbers; the texts for a CSV)
+        # The value of each column checked so far (None if absent, empty or invalid).
+        self.values: list[object] = [None] * len(_INDEX)
+        self.commune: Commune | None = None  # issue 19: the commune its code names
+
+
+def check_code(code: str, row: _Row) -> str | Invalid:
+    """The receipt code: kept as typed, compared by its letters and digits (the key)."""
+    if not code:
+        return Invalid("không được để trống")
+    key = _code_key(code)
+    if not key:
+        return Invalid(f"«{quote(code)}» không có chữ hay số nào, không phải mã hồ sơ")
+    seen = row.reader.seen_codes
+    if key in seen:
+        return Invalid(f"«{quote(code)}» trùng mã với dòng {seen[key]}")
+    seen[key] = row.number
+    return key
+
+
+def check_commune(code: str, row: _Row) -> Invalid | None:
+    """Issue 19: the commune the code's agency segment names (`CommuneRule`), kept on the row;
+    an error on the code's column when no commune of the province has it, or another commune's
+    row is in a commune's own export. (Run only with a province.)"""
+    key = row.values[0] or _code_key(code)  # the code's key, also when it is a duplicate
+    if not key:
+        return None  # no code: the code's own error says so
+    commune, problem = row.reader.communes.commune_of(code)
+    row.commune = commune
+    return Invalid(problem) if problem is not None else None
+
+
+def _printable(text: str, pattern: re.Pattern[str]) -> Invalid | None:
+    if found := pattern.search(text):
+        character = f"U+{ord(found.group()):04X}"
+        return Invalid(
+            f"«{quote(text)}» có ký tự điều khiển không in được (mã {character}); xóa"
+            " ký tự đó trong tệp rồi xuất lại"
+        )
+    return None
+
+
+def check_printable_line(text: str, row: _Row) -> Invalid | None:
+    """A code or a name: no control character, not even a tab or a line break."""
+    return _printable(text, _CONTROL_IN_LINE)
+
+
+def check_printable_text(text: str, row: _Row) -> Invalid | None:
+    """A note: tabs and line breaks allowed, no other control character."""
+    return _printable(text, _CONTROL)
+
+
+def check_procedure(code_text: str, row: _Row) -> Procedure | Invalid:
+    """Either procedure column: our id, the national code or the name (the code's cell first)."""
+    name_text = row.texts[_PROCEDURE_NAME]
+    reader = row.reader
+    procedure = reader.procedure(code_text, name_text, row.commune)
+    if procedure is not None:
+        return procedure
+    column = Column.PROCEDURE_CODE if code_text else Column.PROCEDURE_NAME
+    if column not in reader.header:
+        column = Column.PROCEDURE_CODE
+    given = code_text or name_text
+    if given:
+        return Invalid(f"thủ tục «{quote(given)}» không có trong danh mục", given, column)
+    return Invalid("không được để trống (ghi tên thủ tục hoặc mã thủ tục)", given, column)
+
+
+def check_applicant(applicant: str, row: _Row) -> str | Invalid:
+    name = _tidy(applicant)
+    if not name:
+        return Invalid("không được để trống", name)
+    return name
+
+
+def check_phone(phone_text: str, row: _Row) -> str | Invalid | None:
+    """10 digits starting with 0, or an empty cell."""
+    if len(phone_text) == 9 and isinstance(row.raw[_PHONE], int | float):
+        phone_text = "0" + phone_text  # an Excel number cell drops the leading 0
+    if len(phone_text) == 10 and phone_text.isascii() and phone_text.isdigit():
+        phone: str | None = phone_text  # what phone_digits gives for 0912345678, faster
+    else:
+        phone = phone_digits(phone_text)
+    invalid = phone is None and bool(fold(phone_text))  # words, no digits ("-" is empty)
+    if invalid or (phone is not None and not (len(phone) == 10 and phone[0] == "0")):
+        message = f"«{quote(phone_text)}» không phải số điện thoại: cần 10 chữ số, bắt đầu bằng 0"
+        return Invalid(message, phone_text)
+    return phone
+
+
+def check_received(received_text: str, row: _Row) -> dt.datetime | Invalid:
+    """Required; a real date, not more than a day ahead."""
+    reader = row.reader
+    received = _moment_from_cell(row.raw[_RECEIVED], reader.moments)
+    if received is None:
+        return Invalid("không được để trống", "")
+    if isinstance(received, str):
+        return Invalid(received)
+    if received > reader.latest_receipt:
+        return Invalid(
+            f"«{quote(received_text)}» là ngày trong tương lai"
+            f" (hôm nay {reader.latest_receipt - dt.timedelta(days=1):%d/%m/%Y}):"
+            " ngày tiếp nhận không thể sau hôm nay"
+        )
+    return received
+
+
+def check_due(due_text: str, row: _Row) -> dt.date | Invalid | None:
+    """As given (not before the receipt), else computed from the procedure's time."""
+    reader = row.reader
+    received = row.values[_RECEIVED]
+    assert received is None or isinstance(received, dt.datetime)
+    due_moment = _moment_from_cell(row.raw[_DUE], reader.moments)
+    if isinstance(due_moment, str):
+        return Invalid(due_moment)
+    if due_moment is not None:
+        due = due_moment.date()
+        if received is not None and due < received.date():
+            return Invalid(f"«{quote(due_text)}» trước ngày tiếp nhận {received:%d/%m/%Y}")
+        return due
+    procedure = row.values[_PROCEDURE_CODE]
+    if isinstance(procedure, Procedure) and received is not None:
+        computed = reader.due_date(procedure, received)
+        return Invalid(computed, "") if isinstance(computed, str) else computed
+    return None
+
+
+def check_status(status_text: str, row: _Row) -> Status | Invalid:
+    status = row.reader.status(status_text)
+    if status is not None:
+        return status
+    message = (
+        f"«{quote(status_text)}» không phải trạng thái đã biết"
+        if status_text
+        else "không được để trống"
+    )
+    return Invalid(f"{message}; ghi một trong: {_STATUS_LIST}")
+
+
+def check_return_method(return_text: str, row: _Row) -> ReturnMethod | Invalid | None:
+    if not return_text:
+        return None
+    method = row.reader.return_method(return_text)
+    if method is None:
+        return Invalid(_unknown_choice(return_text, "hình thức trả kết quả", _RETURN_LIST))
+    return method
+
+
+def check_submission(submission_text: str, row: _Row) -> SubmissionChannel | Invalid | None:
+    if not submission_text:
+        return None
+    channel = row.reader.submission(submission_text)
+    if channel is None:
+        return Invalid(_unknown_choice(submission_text, "hình thức nộp", _SUBMISSION_LIST))
+    return channel
+
+
+def check_resolved(resolved_text: str, row: _Row) -> dt.datetime | Invalid | None:
+    """The resolution date: only for a finished dossier, never before its receipt."""
+    if not resolved_text:
+        return None
+    resolved = _moment_from_cell(row.raw[_RESOLVED], row.reader.moments)
+    if isinstance(resolved, str):
+        return Invalid(resolved)
+    received, status = row.values[_RECEIVED], row.values[_STATUS]
+    if resolved is not None:
+        if isinstance(received, dt.datetime) and resolved.date() < received.date():
+            return Invalid(f"«{quote(resolved_text)}» trước ngày tiếp nhận {received:%d/%m/%Y}")
+        if isinstance(status, Status) and not STATUS_INFO[status].finished:
+            return Invalid(
+                f"«{quote(resolved_text)}»: hồ sơ «{quote(row.texts[_STATUS])}» chưa xong"
+                " nên chưa có ngày có kết quả; để trống ô này hoặc sửa trạng thái"
+            )
+    return resolved
+
+
+def optional_text(text: str, row: _Row) -> str | None:
+    """A note, a reason, an address: tidied; empty is None."""
+    return _tidy(text) or None
+
+
+Check = Callable[[str, _Row], object]
+
+# Column → its validator, in the order errors are listed. The procedure's validator reads both
+# procedure columns. With a province, the commune the code names (`check_commune`) comes right
+# after the code's own error; then control characters in the codes, names and notes
+# (`PRINTABLE`).
+VALIDATORS: dict[Column, Check] = {
+    Column.CODE: check_code,
+    Column.PROCEDURE_CODE: check_procedure,
+    Column.APPLICANT: check_applicant,
+    Column.PHONE: check_phone,
+    Column.RECEIVED: check_received,
+    Column.DUE: check_due,
+    Column.STATUS: check_status,
+    Column.RETURN_METHOD: check_return_method,
+    Column.SUBMISSION: check_submission,
+    Column.RESOLVED: check_resolved,
+    Column.NOTE: optional_text,
+    Column.DELAY_REASON: optional_text,
+    Column.ADDRESS: optional_text,
+}
+PRINTABLE: dict[Column, Check] = {
+    Column.CODE: check_printable_line,
+    Column.APPLICANT: check_printable_line,
+    Column.NOTE: check_printable_text,
+    Column.DELAY_REASON: check_printable_text,
+}
+# An empty cell of these columns is no value and no error: their validators say so, and the row
+# reader does not call them for it.
+OPTIONAL = frozenset(
+    {
+        Column.PHONE,
+        Column.NOTE,
+        Column.RETURN_METHOD,
+        Column.DELAY_REASON,
+        Column.SUBMISSION,
+        Column.RESOLVED,
+        Column.ADDRESS,
+    }
+)
+# How `_RowReader.read` runs them, in order: (position, column, validator, keeps its value,
+# skipped when empty).
+_FIRST = ((0, Column.CODE, check_code, True, False),)
+_COMMUNE = (0, Column.CODE, check_commune, False, False)  # with a province (issue 19)
+_PRINTABLE = tuple((_INDEX[c], c, check, False, True) for c, check in PRINTABLE.items())
+_REST = tuple(
+    (_INDEX[c], c, check, True, c in OPTIONAL)
+    for c, check in VALIDATORS.items()
+    if c is not Column.CODE
+)
+_PRINTABLE_AT = itemgetter(*(index for index, *_ in _PRINTABLE))
+
+
+# --- Rows ----------------------------------------------------------------------------------------
 
 
 class _ProcedureIndex:
@@ -478,8 +752,8 @@ def _agency_text(code: str) -> str:
 
 
 class _RowReader:
-    """Validates one row at a time; caches every lookup that repeats across rows (procedures,
-    statuses, dates, due dates), which is what keeps large files fast."""
+    """Validates one row at a time (`VALIDATORS`); caches every lookup that repeats across rows
+    (procedures, communes, statuses, dates, due dates), which is what keeps large files fast."""
 
     def __init__(
         self,
@@ -514,7 +788,11 @@ class _RowReader:
         self._returns: dict[str, ReturnMethod | None] = {}
         self._submissions: dict[str, SubmissionChannel | None] = {}
         self._dues: dict[tuple[int, dt.date, bool], dt.date | str] = {}
-        self._moments: dict[str, dt.datetime | str] = {}
+        self.moments: dict[str, dt.datetime | str] = {}
+        # The validators this reader runs, in order: the commune's only with a province.
+        first = _FIRST if self.communes.province is None else (*_FIRST, _COMMUNE)
+        self.steps = (*first, *_PRINTABLE, *_REST)
+        self.steps_printable = (*first, *_REST)  # no control character in PRINTABLE's cells
 
     def procedure(
         self, code_text: str, name_text: str, commune: Commune | None = None
@@ -606,154 +884,52 @@ class _RowReader:
         picked = self.pick(cells)
         # CSV cells are all text: strip them in one C-level pass (the hot path of big files).
         texts = tuple(map(str.strip, picked) if self.text_only else map(_cell_text, picked))
-        (  # in Column order
-            code,
-            procedure_name,
-            procedure_code,
-            applicant,
-            phone_text,
-            received_text,
-            due_text,
-            status_text,
-            note,
-            return_text,
-            reason_text,
-            submission_text,
-            resolved_text,
-            address_text,
-        ) = texts
         if max(map(len, texts)) > self.max_cell_chars:
             return self._too_long(number, texts)
-        # Dates and phone numbers also look at the cell's type (Excel dates, numbers).
-        raw = texts if self.text_only else picked
-        phone_cell, received_cell, due_cell = raw[_PHONE], raw[_RECEIVED], raw[_DUE]
-        resolved_cell = raw[_RESOLVED]
-        errors: list[RowError] = []
-        error = self._error
-
-        # Receipt code: kept as typed, compared by its letters and digits.
-        if not code and _is_blank(cells):
+        if not texts[0] and _is_blank(cells):  # texts[0]: the code
             return None  # an empty row (spreadsheets keep a few below the data): nothing to say
-        key = _code_key(code)
-        if not code:
-            errors.append(error(number, Column.CODE, code, "không được để trống"))
-        elif not key:
-            message = f"«{quote(code)}» không có chữ hay số nào, không phải mã hồ sơ"
-            errors.append(error(number, Column.CODE, code, message))
-        elif key in self.seen_codes:
-            message = f"«{quote(code)}» trùng mã với dòng {self.seen_codes[key]}"
-            errors.append(error(number, Column.CODE, code, message))
-        else:
-            self.seen_codes[key] = number
-        commune, problem = self.communes.commune_of(code) if key else (None, None)
-        if problem is not None:
-            errors.append(error(number, Column.CODE, code, problem))
-        for column, text, pattern in (
-            (Column.CODE, code, _CONTROL_IN_LINE),
-            (Column.APPLICANT, applicant, _CONTROL_IN_LINE),
-            (Column.NOTE, note, _CONTROL),
-            (Column.DELAY_REASON, reason_text, _CONTROL),
-        ):
-            if found := pattern.search(text):
-                character = f"U+{ord(found.group()):04X}"
-                message = (
-                    f"«{quote(text)}» có ký tự điều khiển không in được (mã {character}); xóa"
-                    " ký tự đó trong tệp rồi xuất lại"
+        # Dates and phone numbers also look at the cell's type (Excel dates, numbers).
+        row = _Row(self, number, texts, texts if self.text_only else picked)
+        values = row.values
+        errors: list[RowError] = []
+        # The control characters of PRINTABLE's cells in one search (the stricter pattern; a
+        # separator that is no control character): their validators run only when one is found.
+        printable = not _CONTROL_IN_LINE.search(" ".join(_PRINTABLE_AT(texts)))
+        steps = self.steps_printable if printable else self.steps
+        for index, column, check, keep, optional in steps:  # each column's validator
+            text = texts[index]
+            if optional and not text:
+                continue
+            result = check(text, row)
+            if result.__class__ is Invalid:
+                assert isinstance(result, Invalid)
+                shown = text if result.value is None else result.value
+                column = result.column or column
+                errors.append(
+                    RowError(number, self.header.get(column), quote(shown), result.message)
                 )
-                errors.append(error(number, column, text, message))
-
-        procedure = self.procedure(procedure_code, procedure_name, commune)
-        if procedure is None:
-            errors.append(self._procedure_error(number, procedure_code, procedure_name))
-
-        name = _tidy(applicant)
-        if not name:
-            errors.append(error(number, Column.APPLICANT, name, "không được để trống"))
-
-        if len(phone_text) == 9 and isinstance(phone_cell, int | float):
-            phone_text = "0" + phone_text  # an Excel number cell drops the leading 0
-        if len(phone_text) == 10 and phone_text.isascii() and phone_text.isdigit():
-            phone: str | None = phone_text  # what phone_digits gives for 0912345678, faster
-        else:
-            phone = phone_digits(phone_text)
-        invalid = phone is None and bool(fold(phone_text))  # words, no digits ("-" is empty)
-        if invalid or (phone is not None and not (len(phone) == 10 and phone[0] == "0")):
-            message = (
-                f"«{quote(phone_text)}» không phải số điện thoại: cần 10 chữ số, bắt đầu bằng 0"
-            )
-            errors.append(error(number, Column.PHONE, phone_text, message))
-
-        received = _moment_from_cell(received_cell, self._moments)
-        if received is None:
-            errors.append(error(number, Column.RECEIVED, "", "không được để trống"))
-        elif isinstance(received, str):
-            errors.append(error(number, Column.RECEIVED, received_text, received))
-            received = None
-        elif received > self.latest_receipt:
-            message = (
-                f"«{quote(received_text)}» là ngày trong tương lai"
-                f" (hôm nay {self.latest_receipt - dt.timedelta(days=1):%d/%m/%Y}):"
-                " ngày tiếp nhận không thể sau hôm nay"
-            )
-            errors.append(error(number, Column.RECEIVED, received_text, message))
-            received = None
-
-        due: dt.date | str | None = None
-        due_moment = _moment_from_cell(due_cell, self._moments)
-        if isinstance(due_moment, str):
-            errors.append(error(number, Column.DUE, due_text, due_moment))
-        elif due_moment is not None:
-            due = due_moment.date()
-            if received is not None and due < received.date():
-                message = f"«{quote(due_text)}» trước ngày tiếp nhận {received:%d/%m/%Y}"
-                errors.append(error(number, Column.DUE, due_text, message))
-        elif procedure is not None and received is not None:
-            due = self.due_date(procedure, received)
-            if isinstance(due, str):
-                errors.append(error(number, Column.DUE, "", due))
-
-        status = self.status(status_text)
-        if status is None:
-            message = (
-                f"«{quote(status_text)}» không phải trạng thái đã biết"
-                if status_text
-                else "không được để trống"
-            )
-            message += f"; ghi một trong: {_STATUS_LIST}"
-            errors.append(error(number, Column.STATUS, status_text, message))
-
-        return_method = self.return_method(return_text) if return_text else None
-        if return_text and return_method is None:
-            message = _unknown_choice(return_text, "hình thức trả kết quả", _RETURN_LIST)
-            errors.append(error(number, Column.RETURN_METHOD, return_text, message))
-
-        submission = self.submission(submission_text) if submission_text else None
-        if submission_text and submission is None:
-            message = _unknown_choice(submission_text, "hình thức nộp", _SUBMISSION_LIST)
-            errors.append(error(number, Column.SUBMISSION, submission_text, message))
-
-        # The resolution date: only for a finished dossier, never before its receipt.
-        resolved = _moment_from_cell(resolved_cell, self._moments) if resolved_text else None
-        if isinstance(resolved, str):
-            errors.append(error(number, Column.RESOLVED, resolved_text, resolved))
-            resolved = None
-        elif resolved is not None:
-            if received is not None and resolved.date() < received.date():
-                message = f"«{quote(resolved_text)}» trước ngày tiếp nhận {received:%d/%m/%Y}"
-                errors.append(error(number, Column.RESOLVED, resolved_text, message))
-            elif status is not None and not STATUS_INFO[status].finished:
-                message = (
-                    f"«{quote(resolved_text)}»: hồ sơ «{quote(status_text)}» chưa xong nên chưa"
-                    " có ngày có kết quả; để trống ô này hoặc sửa trạng thái"
-                )
-                errors.append(error(number, Column.RESOLVED, resolved_text, message))
-
+            elif keep:
+                values[index] = result
         if errors:
             return errors
-        assert procedure is not None and status is not None and received is not None
-        assert isinstance(due, dt.date)
+        (  # in Column order
+            key,
+            _,
+            procedure,
+            name,
+            phone,
+            received,
+            due,
+            status,
+            note,
+            return_method,
+            reason,
+            submission,
+            resolved,
+            address,
+        ) = cast("list[Any]", values)
         dossier = Dossier(
-            code=code,
+            code=texts[0],
             code_key=key,
             procedure_id=procedure.id,
             applicant_name=name,
@@ -762,27 +938,14 @@ class _RowReader:
             due_date=due,
             status=status,
             return_method=return_method,
-            note=_tidy(note) or None,
+            note=note,
             submission_channel=submission,
             resolved_at=resolved,
-            address=_tidy(address_text) or None,
-            commune_id=commune.id if commune is not None else "",
+            address=address,
+            commune_id=row.commune.id if row.commune is not None else "",
         )
-        return ParsedRow(
-            number, dossier, row_hash(dossier), _tidy(reason_text) or None, due_moment is not None
-        )
-
-    def _procedure_error(self, number: int, code_text: str, name_text: str) -> RowError:
-        column = Column.PROCEDURE_CODE if code_text else Column.PROCEDURE_NAME
-        if column not in self.header:
-            column = Column.PROCEDURE_CODE
-        given = code_text or name_text
-        if given:
-            return self._error(
-                number, column, given, f"thủ tục «{quote(given)}» không có trong danh mục"
-            )
-        message = "không được để trống (ghi tên thủ tục hoặc mã thủ tục)"
-        return self._error(number, column, given, message)
+        due_given = bool(texts[_DUE])  # the export gave it (else it was computed)
+        return ParsedRow(number, dossier, row_hash(dossier), reason, due_given)
 
 
 def row_hash(dossier: Dossier) -> str:
