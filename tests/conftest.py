@@ -114,7 +114,15 @@ def data_dir() -> Iterator[Path]:
 # DEBUG and its captured log (messages and tracebacks) is scanned for the secrets the stand-ins
 # use: the Bot API token, the webhook secret, Zalo's app secret, OA secret key and every access
 # and refresh token the stand-in issues.
-E2E_MODULES = frozenset({"test_telegram_e2e", "test_zalo", "test_tickets_channels", "test_cli_run"})
+E2E_MODULES = frozenset(
+    {
+        "test_telegram_e2e",
+        "test_zalo",
+        "test_tickets_channels",
+        "test_cli_run",
+        "test_storage_fault_loops",
+    }
+)
 TEST_SECRETS = re.compile(
     r"123456:TEST|s3cret|oa-secret-key-for-tests|app-secret-for-tests"
     r"|\b(?:expired-)?(?:access|refresh)-\d+\b"
