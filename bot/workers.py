@@ -31,12 +31,12 @@ from typing import Any
 
 from bot import metrics
 from bot.app import reload_knowledge
+from bot.backoff import FaultBackoff
 from bot.care_jobs import DailyWatches
 from bot.delivery import OutboxWorker
 from bot.lifecycle import hourly, serve_until_signalled
 from handlers.context import Services
 from storage.base import ChatRef, InboxEvent
-from storage.faults import fault_of
 
 log = logging.getLogger(__name__)
 
@@ -84,21 +84,17 @@ class InboxWorker:
     async def run(self, stop: asyncio.Event) -> None:
         await self.storage.listen(INBOX_TOPIC, lambda _payload: self.wake.set())
         heartbeat = asyncio.create_task(self._renew_until(stop))
-        fault = None
+        # A fault of the database pauses the claims: one log line, longer polls (bot.backoff).
+        backoff = FaultBackoff("inbox claims", self.options.poll_interval)
         try:
             while not stop.is_set():
                 self.wake.clear()
                 try:
                     await self.claim()
-                    fault = None
+                    wait = backoff.succeeded()
                 except Exception as error:
-                    now_fault = fault_of(error)
-                    if now_fault is None:
-                        log.exception("inbox claim failed")
-                    elif now_fault != fault:
-                        log.error("inbox paused: database %s (%s)", now_fault, error)
-                    fault = now_fault
-                await self._wait(stop)
+                    wait = backoff.failed(error)
+                await self._wait(stop, wait)
         finally:
             heartbeat.cancel()
             tasks = list(self._active.values())
@@ -108,13 +104,11 @@ class InboxWorker:
             with contextlib.suppress(Exception):  # hand the chats back now, not at expiry
                 await self.storage.drop_leases(self.options.name)
 
-    async def _wait(self, stop: asyncio.Event) -> None:
+    async def _wait(self, stop: asyncio.Event, seconds: float) -> None:
         """Until a notice of new work, a chat finished (room for another), or the poll."""
         waits = [asyncio.create_task(self.wake.wait()), asyncio.create_task(stop.wait())]
         try:
-            await asyncio.wait(
-                waits, timeout=self.options.poll_interval, return_when=asyncio.FIRST_COMPLETED
-            )
+            await asyncio.wait(waits, timeout=seconds, return_when=asyncio.FIRST_COMPLETED)
         finally:
             for task in waits:
                 task.cancel()
@@ -217,6 +211,8 @@ class LeasedSender:
 
     async def run(self, stop: asyncio.Event) -> None:
         renew = self.lease.total_seconds() / 3
+        # A fault of the database: one log line, longer waits while it lasts (bot.backoff).
+        backoff = FaultBackoff(f"{self.channel} outbox", self.interval)
         while not stop.is_set():
             try:
                 if await self.hold():
@@ -227,13 +223,11 @@ class LeasedSender:
                             delivery.cancel()  # another process sends now
                     with contextlib.suppress(asyncio.CancelledError):
                         delivery.result()
+                wait = backoff.succeeded()
             except Exception as error:
-                if fault_of(error) is None:
-                    log.exception("%s outbox round failed", self.channel)
-                else:
-                    log.error("%s outbox paused: %s", self.channel, error)
+                wait = backoff.failed(error)
             with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(stop.wait(), timeout=self.interval)
+                await asyncio.wait_for(stop.wait(), timeout=wait)
 
 
 async def listen_for_catalogue(services: Services) -> None:

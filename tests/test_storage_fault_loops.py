@@ -24,6 +24,7 @@ from bot.care_jobs import DailyWatches
 from bot.channels.zalo import event_key, parse_event
 from bot.delivery import OutboxWorker
 from bot.webhook_server import ZaloBot
+from bot.workers import LeasedSender
 from core.clock import FixedClock
 from core.dossiers import Status
 from core.messages import Reply, TextFormat
@@ -237,3 +238,32 @@ async def test_zalo_tokens_renewed_while_the_database_is_locked_are_not_lost(
         assert stored is not None and stored.refresh_token == "refresh-2"
         assert not bot.keeper.unsaved and len(fake.refreshes) == 1
         await bot.http.aclose()
+
+
+async def test_the_leased_sender_pauses_on_a_lock_and_sends_when_it_is_gone(
+    services: Services, settings: Any, caplog: pytest.LogCaptureFixture
+) -> None:
+    """Issue 18's sender (one process per channel holds its lease): the same as the worker."""
+    await _followed(services)
+    sender = LockingSender(settings.database_file, lock_on=None)
+    leased = LeasedSender(
+        services,
+        "telegram",
+        OutboxWorker(services, {"telegram": sender}),
+        "worker-1",
+        dt.timedelta(seconds=30),
+        interval=0.01,
+    )
+    leased.RATE_WINDOW = 0.0  # no other sender to leave a second for
+    stop = asyncio.Event()
+    with held_lock(settings.database_file):
+        loop = asyncio.create_task(leased.run(stop))
+        await until(lambda: any("outbox paused" in r.message for r in caplog.records))
+        await asyncio.sleep(0.3)  # several rounds, each waiting longer
+    await asyncio.wait_for(sender.all_sent.wait(), 5)
+    stop.set()
+    await loop
+    faults = [r for r in caplog.records if r.name == "bot.backoff"]
+    assert [r.levelname for r in faults] == ["ERROR", "WARNING"]  # paused once, resumed once
+    assert "telegram outbox paused: database locked" in faults[0].message
+    assert sorted(sender.sent) == ["101", "102", "103"]
