@@ -6,6 +6,7 @@ full list and the caller keeps whatever catalogue it was serving.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
@@ -18,7 +19,7 @@ from core.catalogue.errors import (
     describe_validation_error,
     format_field_path,
 )
-from core.catalogue.models import CatalogueFile, CommuneFile, FeeSetBy
+from core.catalogue.models import CatalogueFile, CommuneFile, Fee, FeeSetBy
 from core.catalogue.yaml_lines import (
     DEFAULT_MAX_BYTES,
     LocatedYaml,
@@ -198,18 +199,27 @@ def _check_local_fees(
     fees = {(p.id, fee.key): fee for p in catalogue.procedures for fee in p.fees}
     for ref in commune.local_fees:
         line = located.line_of(("local_fees", ref))
-        procedure_id, _, key = ref.partition("/")
-        fee = fees.get((procedure_id, key))
-        if fee is None:
-            message = (
-                f'không có khoản lệ phí "{key}" trong thủ tục "{procedure_id}" '
-                "(ghi theo dạng mã-thủ-tục/key-lệ-phí)"
-            )
-        elif fee.set_by is not FeeSetBy.PROVINCE:
-            message = "khoản này do trung ương quy định (set_by: trung-uong), không ghi ở đây"
-        else:
-            continue
-        errors.append(CatalogueError(name, line, message, None, f"local_fees.{ref}"))
+        message = local_fee_problem(ref, fees)
+        if message is not None:
+            errors.append(CatalogueError(name, line, message, None, f"local_fees.{ref}"))
+
+
+def local_fee_problem(ref: str, fees: Mapping[tuple[str, str], Fee]) -> str | None:
+    """What is wrong with a commune's `local_fees` entry "procedure-id/fee-key", or None.
+
+    Only a fee the province sets (set_by: tinh) may have a local value; `fees` maps
+    (procedure id, fee key) to the fee of the catalogue the commune sees.
+    """
+    procedure_id, _, key = ref.partition("/")
+    fee = fees.get((procedure_id, key))
+    if fee is None:
+        return (
+            f'không có khoản lệ phí "{key}" trong thủ tục "{procedure_id}" '
+            "(ghi theo dạng mã-thủ-tục/key-lệ-phí)"
+        )
+    if fee.set_by is not FeeSetBy.PROVINCE:
+        return "khoản này do trung ương quy định (set_by: trung-uong), không ghi ở đây"
+    return None
 
 
 def _procedure_id_at(located: LocatedYaml, loc: tuple[Any, ...]) -> str | None:

@@ -15,8 +15,13 @@ from pydantic import ValidationError
 
 from core.catalogue import Catalogue, CatalogueError, CatalogueInvalid, load_catalogue
 from core.catalogue.errors import describe_validation_error, format_field_path
-from core.catalogue.loader import _parse_procedures, located_errors, read_located
-from core.catalogue.models import CatalogueFile, CommuneFile, FeeSetBy, Procedure
+from core.catalogue.loader import (
+    _parse_procedures,
+    local_fee_problem,
+    located_errors,
+    read_located,
+)
+from core.catalogue.models import CatalogueFile, CommuneFile, Procedure
 from core.catalogue.yaml_lines import DEFAULT_MAX_BYTES, LocatedYaml, Path_
 from core.province.models import IDENTITY_KEYS, CommuneIdentity, OverlayFile, ProvinceHead
 from core.province.province import Commune, Province, name_key
@@ -330,15 +335,6 @@ class _ProvinceReader:
         for ref in office.local_fees:
             mine = isinstance(own, dict) and ref in own
             where: Path_ = (*at, "local_fees", ref) if mine else ("defaults", "local_fees", ref)
-            procedure_id, _, key = ref.partition("/")
-            fee = (effective if mine else province).get((procedure_id, key))
-            if fee is None:
-                message = (
-                    f'không có khoản lệ phí "{key}" trong thủ tục "{procedure_id}" '
-                    "(ghi theo dạng mã-thủ-tục/key-lệ-phí)"
-                )
-            elif fee.set_by is not FeeSetBy.PROVINCE:
-                message = "khoản này do trung ương quy định (set_by: trung-uong), không ghi ở đây"
-            else:
-                continue
-            self.error(where, message, f"local_fees.{ref}")
+            message = local_fee_problem(ref, effective if mine else province)
+            if message is not None:
+                self.error(where, message, f"local_fees.{ref}")
