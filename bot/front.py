@@ -227,8 +227,8 @@ class Front:
         ]
 
     async def start(self) -> None:
-        # Counters of workers of an earlier run are not this run's (prometheus_client).
-        shutil.rmtree(self.metrics_dir, ignore_errors=True)
+        if self.supervisor.count:  # its own workers: an earlier run's counters are not theirs
+            shutil.rmtree(self.metrics_dir, ignore_errors=True)
         self.metrics_dir.mkdir(parents=True, exist_ok=True)
         routes = self.routes()
         if self.zalo is not None:

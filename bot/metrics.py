@@ -60,3 +60,8 @@ class CountingSender:
         except Exception:
             SEND_FAILURES.labels(self.channel).inc()
             raise
+
+
+for _channel in ("telegram", "zalo"):  # shown at 0 from the start, as Prometheus advises
+    MESSAGES.labels(_channel)
+    SEND_FAILURES.labels(_channel)

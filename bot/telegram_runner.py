@@ -17,7 +17,7 @@ from urllib.parse import urlsplit
 
 from telegram import Update
 
-from bot import log_redaction
+from bot import health, log_redaction
 from bot.app import Dispatcher
 from bot.care_jobs import CareWatch
 from bot.channels.telegram import (
@@ -149,7 +149,8 @@ class TelegramBot:
                 route = telegram_route(
                     application, "/" + options.url_path, options.secret_token, options.max_body
                 )
-                self.server = WebhookServer(build_app([route]), options.listen, options.port)
+                routes = [route, *health.routes(self.services)]  # /healthz, /metrics
+                self.server = WebhookServer(build_app(routes), options.listen, options.port)
                 await self.server.start()
             await application.bot.set_webhook(
                 options.webhook_url,

@@ -24,7 +24,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, PlainTextResponse, Response
 from starlette.routing import BaseRoute, Route
 
-from bot import log_redaction
+from bot import health, log_redaction
 from bot.app import Dispatcher
 from bot.care_jobs import DailyWatches
 from bot.channels.zalo import (
@@ -223,8 +223,9 @@ class Channels:
         page = StatusPage(
             services, settings.templates_dir, per_minute=settings.status_page_per_minute
         )
+        routes: list[BaseRoute] = [*page.routes(), *health.routes(services)]  # issue 18
         if args.channel != "all":
-            return cls(ZaloBot(services, zalo_options, extra_routes=page.routes()))
+            return cls(ZaloBot(services, zalo_options, extra_routes=routes))
         from urllib.parse import urlsplit
 
         from bot.telegram_runner import TelegramBot, telegram_options  # only with Telegram
@@ -238,7 +239,6 @@ class Channels:
             *(ChatRef("telegram", o) for o in options.officer_ids),
             *(ChatRef(CHANNEL, o) for o in zalo_options.officer_ids),
         ]
-        routes: list[BaseRoute] = page.routes()
         if options.webhook_url:
             path = urlsplit(options.webhook_url).path or "/telegram"
             routes.append(

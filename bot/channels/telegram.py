@@ -51,6 +51,7 @@ from telegram.error import (
 )
 from telegram.ext import Application, ApplicationBuilder, ContextTypes, TypeHandler
 
+from bot import metrics
 from bot.app import Dispatcher
 from bot.delivery import RetryLater, Undeliverable
 from bot.fairness import FairScheduler
@@ -373,8 +374,9 @@ class TelegramChannel:
         self.max_retry_after = max_retry_after
         # Issue 15: admitted messages are served round-robin across chats, each chat's in order.
         self.scheduler: FairScheduler[str, tuple[IncomingMessage, Update]] = FairScheduler(
-            self._handle, workers=workers
+            self._scheduled, workers=workers
         )
+        self._arrived: dict[int, float] = {}  # update id → when it came (the reply latency)
         self.sleep = asyncio.sleep  # tests record the waits instead
         self.files = TelegramFiles(application.bot)
         self._groups_told: set[str] = set()
@@ -425,10 +427,18 @@ class TelegramChannel:
         ):
             log.info("update %s delivered again: already handled", update.update_id)
             return
+        arrived = time.perf_counter()
         message = await self._admitted(update)
         if message is not None:
+            self._arrived[update.update_id] = arrived
             self.scheduler.start()
             self.scheduler.submit(message.chat_id, (message, update))
+
+    async def _scheduled(self, item: tuple[IncomingMessage, Update]) -> None:
+        await self._handle(item)
+        arrived = self._arrived.pop(item[1].update_id, None)
+        if arrived is not None:  # /metrics (issue 18): from arrival to the replies sent
+            metrics.message_handled(CHANNEL, time.perf_counter() - arrived)
 
     async def handle_stored(self, update: Update) -> None:
         """An update from the inbox (several worker processes, issue 18: the inbox refused
