@@ -22,6 +22,7 @@ from collections import Counter
 from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 
+import httpx
 import pytest
 
 from bot.app import Dispatcher
@@ -375,3 +376,129 @@ async def test_sigkill_mid_import_applies_it_once(
         assert len(fake.messages_to(chat)) == 1, chat  # told once
     outcome = [m.text or "" for m in fake.messages_to(officer) if "Đã nhập" in (m.text or "")]
     assert len(outcome) == 2
+
+
+async def test_zalo_events_go_through_the_receiving_process_to_two_workers(
+    pg: Storage, services: Services
+) -> None:
+    """Zalo (in one process here): the receiving side's webhook stores signed events in Zalo's
+    inbox and wakes the workers; two worker processes' worth of objects share the database and
+    answer each person's messages in order."""
+    import dataclasses
+
+    from starlette.applications import Starlette
+
+    from bot.front import Notifier, _PokingZalo
+    from bot.webhook_server import ZaloBot, zalo_routes
+    from bot.workers import WorkerOptions, WorkerProcess
+    from tests.fake_zalo import FakeZalo, WebhookDriver
+    from tests.test_zalo import zalo_options
+
+    shared = dataclasses.replace(services, storage=pg)
+    people = ["2468458835296117922", "8756412398745612301"]
+    async with FakeZalo() as fake:
+        options = zalo_options(fake)
+        front = ZaloBot(dataclasses.replace(shared), options, serve=False, watches=False)
+        poking = _PokingZalo(front.channel, Notifier(shared))
+        app = Starlette(routes=zalo_routes(poking, options.webhook_path))  # type: ignore[arg-type]
+        driver = WebhookDriver("http://bot/zalo/webhook", fake=fake, clock=shared.clock)
+        await driver.client.aclose()
+        driver.client = httpx.AsyncClient(
+            transport=httpx.ASGITransport(app=app), base_url="http://bot"
+        )
+        workers = []
+        for n in (1, 2):
+            process = WorkerProcess(
+                dataclasses.replace(shared),
+                WorkerOptions(name=f"test:{n}", lease=dt.timedelta(seconds=5), poll_interval=0.2),
+            )
+            await process.add_zalo(options)
+            await process.start()
+            workers.append(process)
+        try:
+            for step in SCRIPT[:3]:
+                for person in people:
+                    assert (await driver.text(person, step)).status_code == 200
+            assert (await driver.text(people[0], SCRIPT[2])).status_code == 200
+            await fake.wait_until(lambda: all(len(fake.to(p)) >= 3 for p in people), 20)
+            await fake.wait_until(lambda: len(fake.to(people[0])) >= 4, 20)
+        finally:
+            for process in workers:
+                await process.stop()
+            await driver.close()
+            await front.http.aclose()
+    names = ["Đăng ký khai sinh", "Đăng ký kết hôn", "Chứng thực bản sao"]
+    for person in people:
+        firsts = [next(s.text for s in fake.to(person) if name in s.text) for name in names]
+        order = [next(i for i, s in enumerate(fake.to(person)) if s.text == t) for t in firsts]
+        assert order == sorted(order), person
+    assert "zalo" not in await pg.workers.inbox_depth()  # every event handled
+
+
+async def test_two_processes_renew_zalos_single_use_token_once(
+    pg: Storage, services: Services
+) -> None:
+    """Each worker has its own token keeper: when the token goes stale in both, one renews
+    (Zalo's refresh tokens work once) and the other takes the new pair from the database."""
+    import dataclasses
+
+    import httpx as http
+
+    from bot.channels.zalo import TokenKeeper
+    from tests.fake_zalo import FakeZalo
+    from tests.test_zalo import zalo_options
+
+    async with FakeZalo() as fake, http.AsyncClient(trust_env=False) as client:
+        options = zalo_options(fake)
+        keepers = [
+            TokenKeeper(dataclasses.replace(services, storage=pg), client, options, _no_alert)
+            for _ in range(2)
+        ]
+        for keeper in keepers:
+            await keeper.load()
+        stale = keepers[0].tokens.access_token  # type: ignore[union-attr]
+        fake.expire_access_token()
+        await asyncio.gather(*(keeper.refresh(stale) for keeper in keepers))
+    assert len(fake.refreshes) == 1
+    assert {k.tokens.access_token for k in keepers} == {fake.access_token}  # type: ignore[union-attr]
+    assert not any(keeper.broken for keeper in keepers)
+
+
+async def _no_alert(_text: str) -> None:
+    raise AssertionError("no officer alert expected")
+
+
+async def test_one_long_poller_stores_updates_for_the_workers(
+    pg: Storage, pg_url: str, fake: FakeTelegram, tmp_path: Path
+) -> None:
+    """Without a webhook, the receiving process is the one long poller: it stores each update
+    (its id deduplicates) and a worker answers."""
+    import socket
+
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    env = worker_env(pg_url, fake, tmp_path / "data")
+    front = Workers(env, tmp_path / "logs")
+    (tmp_path / "logs").mkdir(parents=True, exist_ok=True)
+    with (tmp_path / "logs" / "front.log").open("wb") as log:
+        process = await asyncio.create_subprocess_exec(
+            sys.executable, "-m", "bot", "run", "--channel", "telegram", "--workers", "1",
+            "--listen", "127.0.0.1", "--port", str(port), env=env, stdout=log, stderr=log,
+        )  # fmt: skip
+    front.processes.append(process)
+    try:
+        chats = [6000, 6001]
+        for step in SCRIPT[:2]:
+            for chat in chats:
+                fake.push_text(chat, step)
+        await wait_for(
+            lambda: all(len(fake.messages_to(c)) == 2 for c in chats), front, "the answers"
+        )
+        await wait_for(lambda: _all_handled(pg), front, "every update handled")
+        for chat in chats:
+            assert answered(fake, chat) == [0, 1]
+    finally:
+        process.send_signal(signal.SIGTERM)
+        await asyncio.wait_for(process.wait(), 20)
+    assert process.returncode == 0, front.output()

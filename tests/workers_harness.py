@@ -89,7 +89,10 @@ async def running_workers(env: dict[str, str], logs: Path, count: int) -> AsyncI
     await workers.start(count)
     try:
         # Listening for notices before anything is asked of them.
-        await wait_for(lambda: workers.output().count(" running (") == count, workers, "start")
+        # (Generous: on a machine shared with other test runs, starting takes seconds.)
+        await wait_for(
+            lambda: workers.output().count(" running (") == count, workers, "start", within=120
+        )
         yield workers
     finally:
         await workers.stop()

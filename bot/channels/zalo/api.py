@@ -154,22 +154,55 @@ class TokenKeeper:
             assert self.tokens is not None
             if self.tokens.access_token != stale:
                 return  # another coroutine renewed it meanwhile
-            try:
-                fresh = await self._request(self.tokens)
-            except Exception as error:
-                self.broken = True
-                log.error("Zalo token refresh failed: %s", error)
-                await self.alert(
-                    "Bot không gia hạn được mã truy cập Zalo OA, nên đã tạm dừng gửi tin trên "
-                    "Zalo (không tin nào bị mất). Đề nghị cấp lại quyền cho ứng dụng, đặt "
-                    "ZALO_REFRESH_TOKEN mới rồi khởi động lại bot."
-                )
-                raise TokensBroken(str(error)) from error
-            # Refresh tokens are single-use: the new pair is kept in memory before it is saved,
-            # so a fault of the database (issue 15) cannot lose it with the old one spent.
-            self.tokens = fresh
-            self.refreshes += 1
-            await self._save()
+            # Several processes (issue 18): one renews (refresh tokens are single-use), the
+            # others take the new pair from the database.
+            async with self.services.storage.jobs.exclusively("zalo-token") as mine:
+                if await self._adopt_stored() or (not mine and await self._wait_for_stored()):
+                    return
+                await self._renew()
+
+    async def _adopt_stored(self) -> bool:
+        """The database holds a newer pair than ours (another process renewed): use it."""
+        assert self.tokens is not None
+        try:
+            stored = await self.store.zalo_tokens()
+        except Exception as error:
+            if fault_of(error) is None:
+                raise
+            return False  # the database's fault: renew with what this process holds
+        if stored is None or stored.expires_at <= self.tokens.expires_at:
+            return False
+        log_redaction.protect(stored.access_token, stored.refresh_token)
+        self.tokens = stored
+        return True
+
+    async def _wait_for_stored(self, seconds: float = 15.0) -> bool:
+        """Another process is renewing: wait for its pair (True), or give up (False: this
+        process renews after all, on the next stale token)."""
+        for _ in range(int(seconds / 0.25)):
+            await asyncio.sleep(0.25)
+            if await self._adopt_stored():
+                return True
+        return False
+
+    async def _renew(self) -> None:
+        assert self.tokens is not None
+        try:
+            fresh = await self._request(self.tokens)
+        except Exception as error:
+            self.broken = True
+            log.error("Zalo token refresh failed: %s", error)
+            await self.alert(
+                "Bot không gia hạn được mã truy cập Zalo OA, nên đã tạm dừng gửi tin trên "
+                "Zalo (không tin nào bị mất). Đề nghị cấp lại quyền cho ứng dụng, đặt "
+                "ZALO_REFRESH_TOKEN mới rồi khởi động lại bot."
+            )
+            raise TokensBroken(str(error)) from error
+        # Refresh tokens are single-use: the new pair is kept in memory before it is saved,
+        # so a fault of the database (issue 15) cannot lose it with the old one spent.
+        self.tokens = fresh
+        self.refreshes += 1
+        await self._save()
 
     async def _save(self) -> None:
         """Save the tokens in use; on a fault of the database keep them in memory and save them
