@@ -104,6 +104,7 @@ class Feedback:
     answered_by: str | None = None
     answerer_name: str | None = None
     answered_at: dt.datetime | None = None
+    commune_id: str | None = None  # issue 19: the commune the person's chat chose
 
     @property
     def answered(self) -> bool:
@@ -154,6 +155,7 @@ class Volunteer:
     requested_at: dt.datetime
     decided_by: str | None = None
     decided_at: dt.datetime | None = None
+    commune_id: str | None = None  # issue 19: the commune the volunteer's chat chose
 
 
 class VolunteerRoster:

@@ -21,7 +21,49 @@ DEFAULT_ID_CHANNEL = "telegram"
 # Channels whose person sits at the bot's own machine (the terminal chat, `--user-id N`): whoever
 # runs it can read the database anyway, so any admin id is accepted there.
 LOCAL_CHANNELS = frozenset({"console"})
-_ENTRY = re.compile(r"^(?:([a-z][a-z0-9_-]{0,19}):)?([0-9A-Za-z_.-]{1,64})$")
+# `channel:id`, and after `@` the commune the officer belongs to (issue 19; none: the province).
+_ENTRY = re.compile(
+    r"^(?:([a-z][a-z0-9_-]{0,19}):)?([0-9A-Za-z_.-]{1,64})(?:@([a-z0-9]+(?:-[a-z0-9]+)*))?$"
+)
+
+
+class OutOfScope(Exception):
+    """An officer of one commune acted on another commune's dossier, ticket, feedback or
+    volunteer: the route's runner (handlers.routing.run) answers one polite refusal, nothing
+    done."""
+
+
+@dataclass(frozen=True)
+class Scope:
+    """What an officer acts on (issue 19): one commune, or the whole province (`commune_id`
+    None: the province's officers, and every officer of a province of one). Derived once per
+    message (`Context.scope`); storage queries take `commune_id` as their filter."""
+
+    commune_id: str | None = None
+
+    @property
+    def province(self) -> bool:
+        return self.commune_id is None
+
+    def covers(self, commune_id: str | None) -> bool:
+        """May the officer act on something of this commune? ('' or None: not assigned yet,
+        only the province's officers.)"""
+        return self.commune_id is None or commune_id == self.commune_id
+
+    def check(self, commune_id: str | None) -> None:
+        if not self.covers(commune_id):
+            raise OutOfScope(commune_id)
+
+    def narrowed(self, commune_id: str | None) -> Scope:
+        """A province officer acting for one commune (an argument, a pick); a commune's officer
+        stays in their own commune (asking for another is refused)."""
+        if commune_id is None:
+            return self
+        self.check(commune_id)
+        return Scope(commune_id)
+
+
+PROVINCE = Scope()
 
 
 @dataclass(frozen=True)
@@ -33,6 +75,7 @@ class Officer:
     name: str | None
     added_by: str
     added_at: dt.datetime
+    commune_id: str | None = None  # issue 19: the commune the officer belongs to; None: province
 
 
 class AuditAction(StrEnum):
@@ -72,6 +115,7 @@ class AuditEntry:
     target: str | None = None  # a dossier code, "#12" for a broadcast, an officer's user id
     detail: str | None = None
     id: int | None = None  # set once stored
+    commune_id: str | None = None  # issue 19: the commune acted for (None: the province)
 
 
 class OfficerRoster:
@@ -79,16 +123,19 @@ class OfficerRoster:
     cost no database trip. Loaded at start-up; `/canbo` updates it with the database."""
 
     def __init__(self, officers: Iterable[Officer] = ()) -> None:
-        self._ids = {(o.channel, o.user_id) for o in officers}
+        self._ids = {(o.channel, o.user_id): o.commune_id for o in officers}
 
     def __contains__(self, key: tuple[str, str]) -> bool:
         return key in self._ids
 
-    def add(self, channel: str, user_id: str) -> None:
-        self._ids.add((channel, user_id))
+    def add(self, channel: str, user_id: str, commune_id: str | None = None) -> None:
+        self._ids[(channel, user_id)] = commune_id
 
     def remove(self, channel: str, user_id: str) -> None:
-        self._ids.discard((channel, user_id))
+        self._ids.pop((channel, user_id), None)
+
+    def scope(self, channel: str, user_id: str) -> Scope:
+        return Scope(self._ids.get((channel, user_id)))
 
 
 class AdminIdInvalid(ValueError):
@@ -101,11 +148,14 @@ class AdminIds:
 
     ids: frozenset[tuple[str, str]] = frozenset()
     warnings: tuple[str, ...] = field(default=(), compare=False)
+    # Issue 19: `telegram:123@binh-an` is an admin of one commune; absent: of the province.
+    communes: tuple[tuple[tuple[str, str], str], ...] = ()
 
     @classmethod
     def parse(cls, entries: Iterable[str]) -> AdminIds:
         """`telegram:123`, `zalo:456`; a bare `123` is `telegram:123` (with a warning)."""
         ids: set[tuple[str, str]] = set()
+        communes: dict[tuple[str, str], str] = {}
         warnings: list[str] = []
         for entry in entries:
             text = entry.strip()
@@ -115,9 +165,9 @@ class AdminIds:
             if found is None:
                 raise AdminIdInvalid(
                     f"OFFICER_IDS: «{text[:40]}» không hợp lệ; viết kênh:mã, ví dụ telegram:123"
-                    " hoặc zalo:456"
+                    " hoặc zalo:456 (cán bộ của một xã: telegram:123@binh-an)"
                 )
-            channel, user_id = found.group(1), found.group(2)
+            channel, user_id, commune = found.group(1), found.group(2), found.group(3)
             if channel is None:
                 channel = DEFAULT_ID_CHANNEL
                 warnings.append(
@@ -125,7 +175,21 @@ class AdminIds:
                     f" Hãy viết telegram:{text} (hoặc zalo:{text} nếu là mã Zalo)."
                 )
             ids.add((channel, user_id))
-        return cls(frozenset(ids), tuple(warnings))
+            if commune:
+                communes[(channel, user_id)] = commune
+        return cls(frozenset(ids), tuple(warnings), tuple(sorted(communes.items())))
+
+    def scope(self, channel: str, user_id: str) -> Scope:
+        """The admin's commune (issue 19); on a local channel, the id's on any channel."""
+        by_id = dict(self.communes)
+        if channel in LOCAL_CHANNELS:
+            found = [c for (_, known), c in by_id.items() if known == user_id]
+            return Scope(found[0] if found else None)
+        return Scope(by_id.get((channel, user_id)))
+
+    def commune_ids(self) -> set[str]:
+        """Every commune named in OFFICER_IDS (checked against the province at start-up)."""
+        return {commune for _, commune in self.communes}
 
     def __contains__(self, key: object) -> bool:
         if not isinstance(key, tuple) or len(key) != 2:
@@ -145,5 +209,11 @@ class AdminIds:
         return sorted(user_id for known, user_id in self.ids if known == channel)
 
     def labels(self) -> list[str]:
-        """`channel:id` for each admin, sorted: what the officers' list shows."""
-        return sorted(f"{channel}:{user_id}" for channel, user_id in self.ids)
+        """`channel:id` for each admin (`@commune` for a commune's), sorted: the officers'
+        list."""
+        by_id = dict(self.communes)
+        return sorted(
+            f"{channel}:{user_id}"
+            + (f"@{by_id[(channel, user_id)]}" if (channel, user_id) in by_id else "")
+            for channel, user_id in self.ids
+        )

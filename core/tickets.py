@@ -116,6 +116,7 @@ class Ticket:
     first_answer_at: dt.datetime | None = None
     closed_at: dt.datetime | None = None
     closed_by: ClosedBy | None = None
+    commune_id: str | None = None  # issue 19: the commune the person's chat chose
 
     @property
     def is_open(self) -> bool:

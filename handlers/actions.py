@@ -395,6 +395,7 @@ class CancelUpload(Action, prefix="up:no"):
 @dataclass(frozen=True)
 class ShowReport(Action, prefix="bc"):
     period: str  # as core.report.parse_period reads it: "2026-Q3", "2026"
+    commune: str | None = None  # issue 19: one commune's figures (a province officer's pick)
 
 
 @dataclass(frozen=True)

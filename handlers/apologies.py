@@ -33,7 +33,7 @@ from core.cell_safety import SafeCsvWriter
 from core.dossiers import STATUS_INFO, Dossier, Status
 from core.law import law_in_force, law_of
 from core.messages import OutgoingFile, Reply, TextFormat
-from core.officers import AuditAction
+from core.officers import PROVINCE, AuditAction, Scope
 from core.receipt_codes import code_key
 from core.waiting import MAX_SUPPLEMENTS
 from handlers.actions import (
@@ -70,7 +70,7 @@ async def apology_command(ctx: Context) -> list[Reply]:
 
 
 async def _start(ctx: Context, key: str, typed: str) -> list[Reply]:
-    dossier = await ctx.storage.dossiers.get_dossier(key)
+    dossier = await ctx.officer_dossier(key)
     if dossier is None:
         return [ctx.reply("apology_unknown.j2", typed=typed)]
     done = await ctx.storage.apologies.apologies_for(key)
@@ -99,7 +99,7 @@ async def reason_typed(ctx: Context) -> list[Reply]:
 
 async def _ask_date(ctx: Context, reason: str) -> list[Reply]:
     key = str(ctx.state.data.get("code_key"))
-    dossier = await ctx.storage.dossiers.get_dossier(key)
+    dossier = await ctx.officer_dossier(key)
     if dossier is None:
         await ctx.clear_state()
         return [ctx.reply("apology_unknown.j2", typed=key)]
@@ -124,7 +124,7 @@ async def date_typed(ctx: Context) -> list[Reply]:
 
 async def _preview(ctx: Context, new_due: dt.date) -> list[Reply]:
     key, reason = str(ctx.state.data.get("code_key")), str(ctx.state.data.get("reason"))
-    dossier = await ctx.storage.dossiers.get_dossier(key)
+    dossier = await ctx.officer_dossier(key)
     if dossier is None:
         await ctx.clear_state()
         return [ctx.reply("apology_unknown.j2", typed=key)]
@@ -193,6 +193,7 @@ async def issue_pressed(ctx: Context) -> list[Reply]:
 
 async def _issue(ctx: Context) -> list[Reply]:
     data = ctx.state.data
+    await ctx.officer_dossier(str(data["code_key"]))  # issue 19: of the officer's commune
     commune = ctx.catalogue.commune
     draft = ApologyDraft(
         code_key=str(data["code_key"]),
@@ -292,15 +293,18 @@ def _name(ctx: Context, dossier: Dossier) -> str:
 # -- lists ------------------------------------------------------------------------------------
 
 
-async def due_list(services: Services, today: dt.date) -> list[tuple[Dossier, DueKind, bool]]:
-    """Running dossiers that need an apology now: due within the notice period, or overdue."""
+async def due_list(
+    services: Services, today: dt.date, commune_id: str | None = None
+) -> list[tuple[Dossier, DueKind, bool]]:
+    """Running dossiers that need an apology now: due within the notice period, or overdue
+    (issue 19: of one commune when `commune_id` is given)."""
     rules, calendar = services.apology_rules, services.calendar
     horizon = today
     for _ in range(rules.notice_working_days):
         horizon = calendar.next_working_day(horizon)
     found = []
     for dossier, extensions in await services.storage.apologies.running_dossiers_due_by(
-        horizon, RUNNING
+        horizon, RUNNING, commune_id
     ):
         kind = classify(dossier, today, calendar, rules)
         if kind is not None:
@@ -308,16 +312,21 @@ async def due_list(services: Services, today: dt.date) -> list[tuple[Dossier, Du
     return found
 
 
-async def repeated_supplements(services: Services) -> list[Dossier]:
+async def repeated_supplements(services: Services, commune_id: str | None = None) -> list[Dossier]:
     """Dossiers asked to supplement more than the law allows (core.waiting): officers see them
     every morning until they are finished."""
-    return await services.storage.apologies.repeated_supplements(MAX_SUPPLEMENTS, limit=20)
+    return await services.storage.apologies.repeated_supplements(MAX_SUPPLEMENTS, 20, commune_id)
 
 
-async def morning_list(services: Services, fmt: TextFormat, today: dt.date) -> Reply:
-    """/trehan and the 07:30 message: what needs an apology now, and repeated supplements."""
-    items = await due_list(services, today)
-    return due_list_reply(services, fmt, items, today, await repeated_supplements(services))
+async def morning_list(
+    services: Services, fmt: TextFormat, today: dt.date, scope: Scope = PROVINCE
+) -> Reply:
+    """/trehan and the 07:30 message: what needs an apology now, and repeated supplements
+    (issue 19: of the officer's commune)."""
+    commune = scope.commune_id
+    items = await due_list(services, today, commune)
+    repeated = await repeated_supplements(services, commune)
+    return due_list_reply(services, fmt, items, today, repeated)
 
 
 def due_list_reply(
@@ -348,7 +357,7 @@ def due_list_reply(
 
 
 async def due_command(ctx: Context) -> list[Reply]:
-    return [await morning_list(ctx.services, ctx.format, ctx.now().date())]
+    return [await morning_list(ctx.services, ctx.format, ctx.now().date(), ctx.scope)]
 
 
 async def issued_list_command(ctx: Context) -> list[Reply]:
@@ -360,7 +369,7 @@ async def issued_list_command(ctx: Context) -> list[Reply]:
     last = parse_date(words[1], today) if len(words) > 1 else today
     if first is None or last is None or first > last:
         return [ctx.reply("apology_list_usage.j2")]
-    apologies = await ctx.storage.apologies.apologies_between(first, last)
+    apologies = await ctx.storage.apologies.apologies_between(first, last, ctx.scope.commune_id)
     dossiers = await ctx.storage.dossiers.get_dossiers([a.code_key for a in apologies])
     file = apologies_csv(ctx.services, apologies, dossiers, first, last)
     return [

@@ -20,10 +20,11 @@ from core.chat_rate import RatePolicy
 from core.clock import Clock
 from core.code_reader import ReaderLimits
 from core.dossier_import import ImportLimits
+from core.dossiers import Dossier
 from core.law import law_in_force
 from core.lookup_limits import LookupLimits
 from core.messages import Button, FileSource, IncomingMessage, OutgoingFile, Reply, TextFormat
-from core.officers import AdminIds, OfficerRoster
+from core.officers import PROVINCE, AdminIds, OfficerRoster, Scope
 from core.province import Province
 from core.render import Renderer
 from core.search import ProcedureSearch
@@ -152,6 +153,15 @@ class Services:
         database trip."""
         return (channel, user_id) in self.admins or (channel, user_id) in self.roster
 
+    def officer_scope(self, channel: str, user_id: str) -> Scope:
+        """Issue 19: the commune an officer belongs to (the province's officers: all; in a
+        province of one every officer acts for all, as before)."""
+        if self.knowledge.province.single:
+            return PROVINCE
+        if (channel, user_id) in self.admins:
+            return self.admins.scope(channel, user_id)
+        return self.roster.scope(channel, user_id)
+
 
 def render(
     services: Services,
@@ -194,6 +204,8 @@ class Context:
     _memory_changed: bool = False
     # Issue 19: the commune this reply is about when it is not the chat's own (a dossier's).
     _commune_override: str | None = None
+    _scope: Scope | None = None
+    _acting_for: str | None = None
 
     @property
     def key(self) -> ConversationKey:
@@ -249,6 +261,43 @@ class Context:
     @property
     def search(self) -> ProcedureSearch:
         return self.services.knowledge.search_of(self.commune_id)
+
+    # -- the officer's commune (issue 19 point 4) --
+
+    @property
+    def scope(self) -> Scope:
+        """What this officer acts on, derived once per message: one commune, or the province."""
+        if self._scope is None:
+            m = self.message
+            self._scope = self.services.officer_scope(m.channel, m.user_id)
+        return self._scope
+
+    def act_for(self, commune_id: str | None) -> None:
+        """The officer acts on something of this commune (a dossier's, a ticket's): refused
+        (core.officers.OutOfScope, answered by the route's runner) outside their scope; the
+        audit log records it."""
+        self.scope.check(commune_id)
+        self._acting_for = commune_id or None
+
+    def narrow_scope(self, commune_id: str | None) -> Scope:
+        """A province officer acting for one commune (an argument, a pick): from here on the
+        scope is that commune's; a commune's officer asking for another is refused."""
+        self._scope = self.scope.narrowed(commune_id)
+        return self._scope
+
+    async def officer_dossier(self, code_key: str) -> Dossier | None:
+        """A dossier an officer acts on (apology, status, slips): refused when it belongs to
+        another commune, else the replies use its commune's office and catalogue."""
+        dossier = await self.storage.dossiers.get_dossier(code_key)
+        if dossier is not None:
+            self.act_for(dossier.commune_id)
+            self.about_commune(dossier.commune_id)
+        return dossier
+
+    @property
+    def acting_commune(self) -> str | None:
+        """The commune the audit log records: what was acted on, else the officer's own."""
+        return self._acting_for or self.scope.commune_id
 
     @property
     def is_admin(self) -> bool:

@@ -30,12 +30,24 @@ LIST_SIZE = 10
 CANCEL_ROWS = [[CancelFeedback().button("Hủy")]]
 
 
-async def officer_chats(services: Services, channel: str) -> list[ChatRef]:
+EVERY_COMMUNE = "*"
+
+
+async def officer_chats(
+    services: Services, channel: str, commune_id: str | None = EVERY_COMMUNE
+) -> list[ChatRef]:
     """Where officers of a channel read the bot: their private chats (chat id = user id, as on
-    Telegram and the console; the apology watch assumes the same)."""
+    Telegram and the console; the apology watch assumes the same). Issue 19: of what concerns
+    `commune_id`, only that commune's officers and the province's are told (None: a chat that
+    chose no commune, the province's)."""
     ids = set(services.admins.on(channel))
     ids |= {o.user_id for o in await services.storage.officers.officers() if o.channel == channel}
-    return [ChatRef(channel, user_id) for user_id in sorted(ids)]
+    return [
+        ChatRef(channel, user_id)
+        for user_id in sorted(ids)
+        if commune_id == EVERY_COMMUNE
+        or services.officer_scope(channel, user_id).covers(commune_id)
+    ]
 
 
 # -- citizens -------------------------------------------------------------------------------------
@@ -77,7 +89,7 @@ async def _receive(ctx: Context, text: str) -> list[Reply]:
     if len(text) < FEEDBACK_MIN_CHARS:
         await ctx.set_state(FeedbackState.WRITING)
         return [ctx.reply("feedback_short.j2", CANCEL_ROWS, officer=False)]
-    officers = await officer_chats(ctx.services, ctx.message.channel)
+    officers = await officer_chats(ctx.services, ctx.message.channel, ctx.commune_id)
     item = await ctx.storage.care.create_feedback(
         ctx.chat, text[:FEEDBACK_MAX_CHARS], ctx.now(), officers
     )
@@ -93,8 +105,9 @@ async def feedback_list_command(ctx: Context) -> list[Reply]:
 
 
 async def _list_reply(ctx: Context, note: str | None = None) -> Reply:
-    open_items = await ctx.storage.care.feedback_items(answered=False, limit=LIST_SIZE)
-    answered = await ctx.storage.care.feedback_items(answered=True, limit=5)
+    commune = ctx.scope.commune_id  # issue 19: a commune's officer reads its own
+    open_items = await ctx.storage.care.feedback_items(False, LIST_SIZE, commune)
+    answered = await ctx.storage.care.feedback_items(True, 5, commune)
     rows = [[AnswerFeedback(f.id).button(f"Trả lời {f.number}")] for f in open_items]
     return ctx.reply("feedback_list.j2", rows, open_items=open_items, answered=answered, note=note)
 
@@ -103,6 +116,7 @@ async def answer_pressed(ctx: Context, action: AnswerFeedback) -> list[Reply]:
     item = await ctx.storage.care.get_feedback(action.feedback_id)
     if item is None:
         return [ctx.reply("feedback_unknown.j2")]
+    ctx.act_for(item.commune_id)
     if item.answered:
         return [await _list_reply(ctx, note=f"Phản ánh {item.number} đã được trả lời.")]
     await ctx.set_state(FeedbackState.ANSWERING, feedback_id=item.id)
@@ -121,6 +135,7 @@ async def answer_typed(ctx: Context) -> list[Reply]:
     await ctx.clear_state()
     if item is None:
         return [ctx.reply("feedback_unknown.j2")]
+    ctx.act_for(item.commune_id)
     entry = audit_entry(ctx, AuditAction.FEEDBACK_ANSWERED, item.number, answer[:200])
     answered = await ctx.storage.care.answer_feedback(
         feedback_id, answer[:FEEDBACK_MAX_CHARS], entry, ctx.now()

@@ -58,7 +58,16 @@ def audit_entry(
     ctx: Context, action: AuditAction, target: str | None = None, detail: str | None = None
 ) -> AuditEntry:
     m = ctx.message
-    return AuditEntry(ctx.now(), m.channel, m.user_id, m.display_name, action, target, detail)
+    return AuditEntry(
+        ctx.now(),
+        m.channel,
+        m.user_id,
+        m.display_name,
+        action,
+        target,
+        detail,
+        commune_id=ctx.acting_commune,
+    )
 
 
 async def audit(
@@ -86,8 +95,12 @@ async def officers_command(ctx: Context) -> list[Reply]:
 
 
 async def roster_reply(ctx: Context, note: str | None = None) -> Reply:
-    channel = ctx.message.channel
-    added = [o for o in await ctx.storage.officers.officers() if o.channel == channel]
+    channel, scope = ctx.message.channel, ctx.scope
+    added = [
+        o
+        for o in await ctx.storage.officers.officers()
+        if o.channel == channel and scope.covers(o.commune_id)
+    ]
     rows = [[AddOfficer().button("➕ Thêm cán bộ")]]
     rows += [[AskRemoveOfficer(o.user_id).button(f"Xóa {o.name or o.user_id}")] for o in added]
     return ctx.reply(
@@ -96,7 +109,14 @@ async def roster_reply(ctx: Context, note: str | None = None) -> Reply:
         admins=ctx.services.admins.labels(),
         officers=added,
         note=note,
+        names=commune_names(ctx),
     )
+
+
+def commune_names(ctx: Context) -> dict[str, str]:
+    """Issue 19: the communes' names by id (empty for a province of one: nothing to show)."""
+    province = ctx.services.knowledge.province
+    return {} if province.single else {c.id: c.name for c in province}
 
 
 async def add_pressed(ctx: Context) -> list[Reply]:
@@ -129,16 +149,22 @@ async def add_typed(ctx: Context) -> list[Reply]:
     return await _add(ctx, words[0], " ".join(words[1:]) or None)
 
 
-async def _add(ctx: Context, user_id: str, name: str | None) -> list[Reply]:
+async def _add(ctx: Context, typed: str, name: str | None) -> list[Reply]:
+    # Issue 19: `123@binh-an` adds an officer of that commune (a province admin's choice); a
+    # commune's admin adds officers of their own commune only.
+    user_id, _, asked = typed.partition("@")
     if not _USER_ID.fullmatch(user_id):
-        return [ctx.reply("officers_bad_id.j2", typed=user_id[:40])]
+        return [ctx.reply("officers_bad_id.j2", typed=typed[:40])]
+    if asked and ctx.services.knowledge.province.get(asked) is None:
+        return [await roster_reply(ctx, note=f"Không có xã, phường mã «{asked[:40]}».")]
+    commune_id = ctx.narrow_scope(asked or None).commune_id
     if (ctx.message.channel, user_id) in ctx.services.admins:
         return [await roster_reply(ctx, note=f"{user_id} đã là quản trị (khai trong cấu hình).")]
     channel, name = ctx.message.channel, (name or "")[:80] or None
-    officer = Officer(channel, user_id, name, ctx.message.user_id, ctx.now())
+    officer = Officer(channel, user_id, name, ctx.message.user_id, ctx.now(), commune_id)
     entry = audit_entry(ctx, AuditAction.OFFICER_ADDED, user_id, name)
     new = await ctx.storage.officers.add_officer(officer, entry)
-    ctx.services.roster.add(channel, user_id)
+    ctx.services.roster.add(channel, user_id, commune_id)
     await _update_menu(ctx, user_id, officer=True)
     who = f"{name} ({user_id})" if name else user_id
     note = f"Đã thêm cán bộ {who}." if new else f"{who} đã là cán bộ; đã cập nhật tên."
@@ -150,6 +176,7 @@ async def _remove(ctx: Context, user_id: str) -> list[Reply]:
         note = f"{user_id} là quản trị khai trong cấu hình (OFFICER_IDS): không xóa trong chat."
         return [await roster_reply(ctx, note=note)]
     channel = ctx.message.channel
+    ctx.act_for(ctx.services.officer_scope(channel, user_id).commune_id)  # issue 19
     entry = audit_entry(ctx, AuditAction.OFFICER_REMOVED, user_id)
     removed = await ctx.storage.officers.remove_officer(channel, user_id, entry)
     ctx.services.roster.remove(channel, user_id)
@@ -181,7 +208,7 @@ async def audit_button(ctx: Context, action: AuditPage) -> list[Reply]:
 
 
 async def _audit_page(ctx: Context, offset: int) -> Reply:
-    entries = await ctx.storage.officers.audit_entries(AUDIT_PAGE + 1, offset)
+    entries = await ctx.storage.officers.audit_entries(AUDIT_PAGE + 1, offset, ctx.scope.commune_id)
     more = len(entries) > AUDIT_PAGE
     nav = []
     if offset > 0:
@@ -194,6 +221,7 @@ async def _audit_page(ctx: Context, offset: int) -> Reply:
         entries=entries[:AUDIT_PAGE],
         labels=AUDIT_LABELS,
         first=offset + 1,
+        names=commune_names(ctx),
     )
 
 

@@ -17,6 +17,7 @@ from core.catalogue import Catalogue
 from core.dossiers import SUBMISSION_LABEL
 from core.law import law_in_force
 from core.messages import Button, OutgoingFile, Reply, TextFormat
+from core.province import Commune, name_key
 from core.report import (
     Period,
     PeriodKind,
@@ -155,29 +156,34 @@ async def report_attachments(services: Services, report: PeriodReport) -> list[O
     ]
 
 
-def _other_periods(shown: Period, current: Period) -> list[Button]:
-    """Buttons for the periods an officer asks next: the quarter before, this quarter, the year."""
+def _other_periods(shown: Period, current: Period, commune: str | None = None) -> list[Button]:
+    """Buttons for the periods an officer asks next: the quarter before, this quarter, the year
+    (issue 19: of the same commune)."""
     buttons = []
     if shown.kind is PeriodKind.QUARTER:
         before = shown.previous_quarter()
-        buttons.append(ShowReport(before.slug).button(f"◀ {before.label}"))
+        buttons.append(ShowReport(before.slug, commune).button(f"◀ {before.label}"))
     if shown != current:
-        buttons.append(ShowReport(current.slug).button(f"Quý này ({current.label})"))
+        buttons.append(ShowReport(current.slug, commune).button(f"Quý này ({current.label})"))
     if shown.kind is not PeriodKind.YEAR:
         year = shown.first.year
-        buttons.append(ShowReport(str(year)).button(f"Cả năm {year}"))
+        buttons.append(ShowReport(str(year), commune).button(f"Cả năm {year}"))
     return buttons
 
 
 async def _reply(ctx: Context, period: Period) -> list[Reply]:
-    province = ctx.services.knowledge.province
+    province, commune = ctx.services.knowledge.province, ctx.scope.commune_id
     if province.single:
         report = await period_report(ctx.services, period)
+    elif commune is not None:  # issue 19: a commune's officer, or the province's acting for one
+        report = await period_report(ctx.services, period, commune)
+        ctx.about_commune(commune)
     else:  # issue 19: the province's figures, one line per commune
         report = await province_report(ctx.services, period)
     text = report_text(ctx.services, ctx.format, report)
     text += await tickets_section(ctx.services, ctx.format, period)  # issue 21
-    buttons = tuple((b,) for b in _other_periods(period, Period.containing(ctx.now().date())))
+    others = _other_periods(period, Period.containing(ctx.now().date()), commune)
+    buttons = tuple((b,) for b in others)
     if not report.total.total and not report.total.apologies:
         return [Reply(text=text, buttons=buttons, format=ctx.format)]
     chart, *tables = await report_attachments(ctx.services, report)
@@ -191,6 +197,7 @@ async def _reply(ctx: Context, period: Period) -> list[Reply]:
 async def report_command(ctx: Context) -> list[Reply]:
     """/baocao [quý trước | năm nay | 2026-Q3 | Q3/2026 | 2026 | từ ngày đến ngày]."""
     _, typed = ctx.message.command or ("", "")
+    typed = _for_commune(ctx, typed)
     period = _period(ctx, typed)
     if period is None or period.first > ctx.now().date():
         return [ctx.reply("report_usage.j2", typed=typed[:40], future=period is not None)]
@@ -198,10 +205,34 @@ async def report_command(ctx: Context) -> list[Reply]:
 
 
 async def report_button(ctx: Context, action: ShowReport) -> list[Reply]:
+    ctx.narrow_scope(action.commune)
     period = _period(ctx, action.period)
     if period is None or period.first > ctx.now().date():
         return [ctx.reply("report_usage.j2", typed="", future=False)]
     return await _reply(ctx, period)
+
+
+def _for_commune(ctx: Context, typed: str) -> str:
+    """Issue 19: `/baocao binh-an quý trước` (or the commune's name first): a province officer's
+    figures for one commune (a commune's officer naming another is refused); the rest is the
+    period."""
+    province = ctx.services.knowledge.province
+    if province.single:
+        return typed
+    words = typed.split()
+    if words and province.get(words[0].lower()) is not None:
+        ctx.narrow_scope(words[0].lower())
+        return " ".join(words[1:])
+    for count in range(min(len(words), 6), 0, -1):  # the longest name typed first
+        found = province.find(" ".join(words[:count]))
+        if len(found) == 1 and name_key(" ".join(words[:count])) in _names(found[0]):
+            ctx.narrow_scope(found[0].id)
+            return " ".join(words[count:])
+    return typed
+
+
+def _names(commune: Commune) -> set[str]:
+    return {name_key(n) for n in (commune.name, *commune.former_names)}
 
 
 def _period(ctx: Context, text: str) -> Period | None:

@@ -15,6 +15,7 @@ from typing import TypeVar
 
 from core.button_data import Action
 from core.messages import Button, IncomingMessage, Reply
+from core.officers import OutOfScope
 from handlers.context import Context
 from storage.base import ConversationState
 
@@ -127,7 +128,13 @@ def text_when(handler: Handler, condition: Callable[[Context], bool]) -> Route:
 async def run(route: Route, ctx: Context) -> list[Reply]:
     """The route's handler when the person may use it; else the one refusal, nothing done."""
     if await may_use(ctx, route.who):
-        return await route.handler(ctx)
+        try:
+            return await route.handler(ctx)
+        except OutOfScope:  # issue 19: another commune's; checked before anything changes
+            if route.in_step:
+                await ctx.clear_state()
+            own = ctx.services.knowledge.province.get(ctx.scope.commune_id)
+            return [ctx.reply("other_commune.j2", own=own.name if own else None)]
     if route.otherwise is not None:
         return await route.otherwise(ctx)
     if route.in_step:  # a step they may no longer take (their role was removed): it ends

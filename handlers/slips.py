@@ -156,10 +156,12 @@ async def issue_slips(services: Services, batch: Sequence[Dossier]) -> list[Slip
     return slips
 
 
-async def received_on(services: Services, day: dt.date) -> list[Dossier]:
+async def received_on(
+    services: Services, day: dt.date, commune_id: str | None = None
+) -> list[Dossier]:
     start = dt.datetime.combine(day, dt.time())
     return await services.storage.links.dossiers_received_between(
-        start, start + dt.timedelta(days=1)
+        start, start + dt.timedelta(days=1), commune_id
     )
 
 
@@ -185,7 +187,7 @@ async def slips_command(ctx: Context) -> list[Reply]:
     typed = " ".join(w for w in words if w.casefold() not in ("a5", "a6"))
     if typed:
         codes = find_codes(typed)
-        dossier = await ctx.storage.dossiers.get_dossier(code_key(codes[0] if codes else typed))
+        dossier = await ctx.officer_dossier(code_key(codes[0] if codes else typed))
         if dossier is None:
             return [ctx.reply("slips_unknown_code.j2", code=typed[:60])]
         [slip] = await issue_slips(ctx.services, [dossier])
@@ -194,7 +196,7 @@ async def slips_command(ctx: Context) -> list[Reply]:
         file = OutgoingFile(f"phieu-{dossier.code_key}.pdf", content, PDF, f"Phiếu {dossier.code}")
         return [ctx.reply("slips_ready.j2", file=file, count=1, size=size.value.upper())]
     today = ctx.now().date()
-    batch = await received_on(ctx.services, today)
+    batch = await received_on(ctx.services, today, ctx.scope.commune_id)
     if not batch:
         return [ctx.reply("slips_none_today.j2", day=today)]
     slips = await issue_slips(ctx.services, batch)
@@ -219,7 +221,7 @@ async def revoke_command(ctx: Context) -> list[Reply]:
     if not typed:
         return [ctx.reply("revoke_usage.j2")]
     codes = find_codes(typed)
-    dossier = await ctx.storage.dossiers.get_dossier(code_key(codes[0] if codes else typed))
+    dossier = await ctx.officer_dossier(code_key(codes[0] if codes else typed))
     if dossier is None:
         return [ctx.reply("slips_unknown_code.j2", code=typed[:60])]
     revoked = await ctx.storage.links.revoke_dossier_links(dossier.code_key, ctx.now())

@@ -40,7 +40,7 @@ async def update_command(ctx: Context) -> list[Reply]:
     codes = find_codes(args)
     typed = codes[0] if codes else args.strip()
     key = code_key(typed) if typed else ""
-    dossier = await ctx.storage.dossiers.get_dossier(key) if key else None
+    dossier = await ctx.officer_dossier(key) if key else None
     if dossier is None:
         await ctx.clear_state()
         return [ctx.reply("status_update_usage.j2", typed=typed)]
@@ -109,7 +109,7 @@ async def note_typed(ctx: Context) -> list[Reply]:
 async def _verify(ctx: Context, key: str) -> list[Reply]:
     """The dossier needs verifying: it is being handled, and due on the longer date."""
     await ctx.clear_state()
-    old = await ctx.storage.dossiers.get_dossier(key)
+    old = await ctx.officer_dossier(key)
     procedure = ctx.catalogue.get(old.procedure_id) if old else None
     longer = verification_due(procedure, old, ctx.services.calendar) if old and procedure else None
     if old is None or procedure is None or longer is None:
@@ -137,7 +137,7 @@ async def _apply(ctx: Context, note: str | None) -> list[Reply]:
     key = str(ctx.state.data.get("code_key", ""))
     status = Status(str(ctx.state.data["status"]))
     await ctx.clear_state()
-    old = await ctx.storage.dossiers.get_dossier(key)
+    old = await ctx.officer_dossier(key)
     if old is None:
         return [ctx.reply("upload_expired.j2")]
     new: Dossier = replace(old, status=status, note=note)

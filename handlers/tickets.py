@@ -52,7 +52,7 @@ from handlers.actions import (
 )
 from handlers.buttons import HOME_BUTTON
 from handlers.context import Context, Services, render
-from handlers.feedback import officer_chats
+from handlers.feedback import EVERY_COMMUNE, officer_chats
 from handlers.officers import audit_entry
 from handlers.routing import On, Role, Route, command, in_state, pressed, tapped
 from storage.base import ChatRef
@@ -73,11 +73,14 @@ DOSSIER_VIEWING = "dossier.viewing"  # handlers.dossiers.DossierState.VIEWING
 # -- who is told, and when an answer can be expected -------------------------------------------
 
 
-async def desk_chats(services: Services, citizen_channel: str) -> list[ChatRef]:
+async def desk_chats(
+    services: Services, citizen_channel: str, commune_id: str | None = EVERY_COMMUNE
+) -> list[ChatRef]:
     """Every officer's private chat, on every channel officers use — those this process serves,
     and those of the admins (`OFFICER_IDS`) and officers added in the chat, which another
     process may serve (Zalo and Telegram run apart on one PostgreSQL): a Zalo person may be
-    answered from Telegram. The terminal counts only where it runs."""
+    answered from Telegram. The terminal counts only where it runs. Issue 19: of a question
+    from `commune_id`, that commune's officers and the province's."""
     stored = await services.storage.officers.officers()
     channels = (
         {citizen_channel}
@@ -87,7 +90,7 @@ async def desk_chats(services: Services, citizen_channel: str) -> list[ChatRef]:
     )
     chats: list[ChatRef] = []
     for channel in sorted(channels):
-        chats += await officer_chats(services, channel)
+        chats += await officer_chats(services, channel, commune_id)
     return chats
 
 
@@ -188,7 +191,7 @@ async def _receive(
     if photo is None and len(text) < QUESTION_MIN_CHARS:
         await ctx.set_state(TicketState.WRITING, context=context.to_json())
         return [ctx.reply("ticket_short.j2", [[tb.cancel_button()]])]
-    officers = await desk_chats(ctx.services, ctx.message.channel)
+    officers = await desk_chats(ctx.services, ctx.message.channel, ctx.commune_id)
     now = ctx.now()
     # The hint is saved before the ticket exists: a crash between leaves a hint to no ticket
     # (dropped at the next message), never a ticket the dispatcher would not look for.
@@ -314,8 +317,9 @@ async def desk_command(ctx: Context) -> list[Reply]:
 
 
 async def _desk_reply(ctx: Context, note: str | None = None) -> Reply:
-    tickets = await ctx.storage.tickets.open_tickets(DESK_SIZE)
-    total = await ctx.storage.tickets.count_open_tickets()
+    commune = ctx.scope.commune_id  # issue 19: a commune's officer answers its own
+    tickets = await ctx.storage.tickets.open_tickets(DESK_SIZE, commune)
+    total = await ctx.storage.tickets.count_open_tickets(commune)
     mine = me(ctx)
     rows = [
         [tb.claim_button(t, resume=mine.same(t.officer))]
@@ -379,7 +383,10 @@ async def _with_ticket(
     ctx: Context, ticket_id: int, then: Callable[[Context, Ticket], Awaitable[list[Reply]]]
 ) -> list[Reply]:
     ticket = await ctx.storage.tickets.get_ticket(ticket_id)
-    return [ctx.reply("ticket_unknown.j2")] if ticket is None else await then(ctx, ticket)
+    if ticket is None:
+        return [ctx.reply("ticket_unknown.j2")]
+    ctx.act_for(ticket.commune_id)  # issue 19: another commune's question is refused
+    return await then(ctx, ticket)
 
 
 async def _claim(ctx: Context, ticket: Ticket) -> list[Reply]:
@@ -416,6 +423,8 @@ async def answer_typed(ctx: Context) -> list[Reply]:
 
 async def _answer(ctx: Context, text: str, photo: Photo | None) -> list[Reply]:
     ticket = await ctx.storage.tickets.get_ticket(int(ctx.state.data.get("ticket_id", 0)))
+    if ticket is not None:
+        ctx.act_for(ticket.commune_id)
     if ticket is None or not ticket.is_open or not me(ctx).same(ticket.officer):
         await ctx.clear_state()
         return [ctx.reply("ticket_not_yours.j2", [[tb.desk_button()]], t=ticket)]
@@ -460,7 +469,7 @@ async def _choose_officer(ctx: Context, ticket: Ticket) -> list[Reply]:
 
 async def _desk_officers(ctx: Context) -> list[OfficerRef]:
     stored = {(o.channel, o.user_id): o.name for o in await ctx.storage.officers.officers()}
-    chats = await desk_chats(ctx.services, ctx.message.channel)
+    chats = await desk_chats(ctx.services, ctx.message.channel, ctx.acting_commune)
     return [OfficerRef(c.channel, c.chat_id, stored.get((c.channel, c.chat_id))) for c in chats]
 
 

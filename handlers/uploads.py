@@ -50,6 +50,8 @@ async def file_received(ctx: Context) -> list[Reply]:
     file = ctx.message.file
     assert file is not None
     suffix = Path(file.name).suffix.casefold()
+    if suffix in CATALOGUE_SUFFIXES and not ctx.scope.province:
+        return [ctx.reply("catalogue_province_only.j2")]  # issue 19: shared by every commune
     if suffix in CATALOGUE_SUFFIXES:
         files = ctx.services.catalogue_files
         limit = files.max_bytes if files is not None else MAX_CATALOGUE_BYTES
@@ -207,6 +209,8 @@ async def _import_good_rows(ctx: Context) -> list[Reply]:
 
 
 async def apply_pressed(ctx: Context) -> list[Reply]:
+    if not ctx.scope.province:
+        return [ctx.reply("catalogue_province_only.j2")]
     return await _apply_catalogue(ctx)
 
 
@@ -235,7 +239,8 @@ async def _parse(ctx: Context, path: Path) -> ParsedExport:
         services.calendar,
         limits=services.import_limits,
         now=services.clock.now(),
-        communes=CommuneRule(services.knowledge.province),
+        # Issue 19: a commune's officer imports only rows of their commune (others: row errors).
+        communes=CommuneRule(services.knowledge.province, ctx.scope.commune_id),
     )
 
 

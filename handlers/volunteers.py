@@ -121,7 +121,7 @@ async def hamlet_typed(ctx: Context) -> list[Reply]:
         requested_at=now,
     )
     await ctx.storage.follows.record_consent(ctx.chat, Purpose.VOLUNTEER, CONSENT_TEXT, now)
-    officers = await officer_chats(ctx.services, m.channel)
+    officers = await officer_chats(ctx.services, m.channel, ctx.commune_id)
     await ctx.storage.care.request_volunteer(volunteer, now, officers)
     await ctx.clear_state()
     return [ctx.reply("volunteer_requested.j2", v=volunteer)]
@@ -140,7 +140,8 @@ async def volunteers_list_command(ctx: Context) -> list[Reply]:
 
 async def _list_reply(ctx: Context, note: str | None = None) -> Reply:
     channel = ctx.message.channel
-    everyone = [v for v in await ctx.storage.care.volunteers() if v.channel == channel]
+    volunteers = await ctx.storage.care.volunteers(ctx.scope.commune_id)  # issue 19
+    everyone = [v for v in volunteers if v.channel == channel]
     pending = [v for v in everyone if v.status is VolunteerStatus.PENDING]
     approved = [v for v in everyone if v.status is VolunteerStatus.APPROVED]
     rows = [decision_buttons(v.user_id) for v in pending[:10]]
@@ -156,6 +157,9 @@ def decision_buttons(user_id: str) -> list[Button]:
 
 async def _decide(ctx: Context, user_id: str, approve: bool) -> list[Reply]:
     channel = ctx.message.channel
+    known = await ctx.storage.care.get_volunteer(channel, user_id)
+    if known is not None:  # issue 19: a commune's officer decides for their commune only
+        ctx.act_for(known.commune_id)
     verdict = "duyệt" if approve else "từ chối"
     entry = audit_entry(ctx, AuditAction.VOLUNTEER_DECIDED, user_id, verdict)
     decided = await ctx.storage.care.decide_volunteer(channel, user_id, approve, entry, ctx.now())

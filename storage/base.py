@@ -327,15 +327,20 @@ class ApologyStore(Protocol):
 
     async def apologies_for(self, code_key: str) -> list[Apology]: ...
 
-    async def apologies_between(self, first: dt.date, last: dt.date) -> list[Apology]:
-        """Apologies issued from `first` to `last` (inclusive), oldest first."""
+    async def apologies_between(
+        self, first: dt.date, last: dt.date, commune_id: str | None = None
+    ) -> list[Apology]:
+        """Apologies issued from `first` to `last` (inclusive), oldest first; issue 19: of one
+        commune's dossiers when `commune_id` is given (so for the two below)."""
         ...
 
     async def running_dossiers_due_by(
-        self, day: dt.date, statuses: Sequence[Status]
+        self, day: dt.date, statuses: Sequence[Status], commune_id: str | None = None
     ) -> list[tuple[Dossier, int]]: ...
 
-    async def repeated_supplements(self, more_than: int, limit: int) -> list[Dossier]:
+    async def repeated_supplements(
+        self, more_than: int, limit: int, commune_id: str | None = None
+    ) -> list[Dossier]:
         """Unfinished dossiers asked to supplement more than `more_than` times (core.waiting),
         oldest first."""
         ...
@@ -407,7 +412,9 @@ class OfficerStore(Protocol):
 
     async def record_audit(self, entry: AuditEntry) -> None: ...
 
-    async def audit_entries(self, limit: int, offset: int = 0) -> list[AuditEntry]:
+    async def audit_entries(
+        self, limit: int, offset: int = 0, commune_id: str | None = None
+    ) -> list[AuditEntry]:
         """The audit log, newest first."""
         ...
 
@@ -481,7 +488,11 @@ class CareStore(Protocol):
 
     async def get_feedback(self, feedback_id: int) -> Feedback | None: ...
 
-    async def feedback_items(self, answered: bool, limit: int) -> list[Feedback]: ...
+    async def feedback_items(
+        self, answered: bool, limit: int, commune_id: str | None = None
+    ) -> list[Feedback]:
+        """Issue 19: `commune_id` keeps one commune's (None: every commune's)."""
+        ...
 
     async def feedback_between(self, first: dt.date, last: dt.date) -> list[Feedback]: ...
 
@@ -497,7 +508,9 @@ class CareStore(Protocol):
 
     async def get_volunteer(self, channel: str, user_id: str) -> Volunteer | None: ...
 
-    async def volunteers(self) -> list[Volunteer]: ...
+    async def volunteers(self, commune_id: str | None = None) -> list[Volunteer]:
+        """Issue 19: `commune_id` keeps one commune's (None: every commune's)."""
+        ...
 
     async def decide_volunteer(
         self, channel: str, user_id: str, approve: bool, audit: AuditEntry, now: dt.datetime
@@ -716,9 +729,10 @@ class LinkStore(Protocol):
         ...
 
     async def dossiers_received_between(
-        self, start: dt.datetime, end: dt.datetime
+        self, start: dt.datetime, end: dt.datetime, commune_id: str | None = None
     ) -> list[Dossier]:
-        """Dossiers received in [start, end), in order of receipt (the day's sheet of slips)."""
+        """Dossiers received in [start, end), in order of receipt (the day's sheet of slips);
+        issue 19: of one commune when `commune_id` is given."""
         ...
 
 
@@ -802,11 +816,11 @@ class TicketStore(Protocol):
         (`chat`; the holder is told). None if closed already or not theirs to close."""
         ...
 
-    async def open_tickets(self, limit: int) -> list[Ticket]:
-        """Open tickets, oldest first."""
+    async def open_tickets(self, limit: int, commune_id: str | None = None) -> list[Ticket]:
+        """Open tickets, oldest first (issue 19: of one commune, or of every one)."""
         ...
 
-    async def count_open_tickets(self) -> int: ...
+    async def count_open_tickets(self, commune_id: str | None = None) -> int: ...
 
     async def tickets_between(self, first: dt.date, last: dt.date) -> list[Ticket]:
         """Tickets asked from `first` to `last` (inclusive), for the report."""

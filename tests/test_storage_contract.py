@@ -978,3 +978,72 @@ async def test_report_data_for_one_commune_and_split_by_commune(storage: Storage
     assert len(ward.apology_procedures) == 1
     none = await storage.reports.report_data(first, last, "tan-phu")
     assert none.dossiers == [] and none.apology_procedures == []
+
+
+async def test_officers_questions_and_lists_of_one_commune(storage: Storage) -> None:
+    """Issue 19 point 4: what an officer of one commune reads is filtered in the query."""
+    from dataclasses import replace
+
+    ward, village = ChatRef("test", "100"), ChatRef("test", "200")
+    for chat, commune in ((ward, "dong-hoa"), (village, "binh-an")):
+        await storage.chats.touch_chat(chat.channel, chat.chat_id, NOW)
+        await storage.chats.set_chat_commune(chat, commune)
+    # Officers and the audit log carry their commune.
+    entry = AuditEntry(NOW, "test", "900", None, AuditAction.OFFICER_ADDED, "55", None)
+    officer = Officer("test", "55", "Ba", "900", NOW, "dong-hoa")
+    await storage.officers.add_officer(officer, replace(entry, commune_id="dong-hoa"))
+    [stored] = await storage.officers.officers()
+    assert stored.commune_id == "dong-hoa"
+    await storage.officers.record_audit(replace(entry, target="56"))
+    assert [e.target for e in await storage.officers.audit_entries(10, 0, "dong-hoa")] == ["55"]
+    assert len(await storage.officers.audit_entries(10)) == 2
+    # Feedback, questions and volunteers take their chat's commune when created.
+    item = await storage.care.create_feedback(ward, "Đường ngập nước", NOW, [])
+    await storage.care.create_feedback(village, "Xin thêm ghế chờ", NOW, [])
+    assert item.commune_id == "dong-hoa"
+    assert [f.id for f in await storage.care.feedback_items(False, 10, "dong-hoa")] == [item.id]
+    assert len(await storage.care.feedback_items(False, 10)) == 2
+    ticket, _ = await storage.tickets.open_ticket(ward, "Hỏi đất", None, TicketContext(), NOW, [])
+    await storage.tickets.open_ticket(village, "Hỏi hộ tịch", None, TicketContext(), NOW, [])
+    assert ticket.commune_id == "dong-hoa"
+    assert [t.id for t in await storage.tickets.open_tickets(10, "dong-hoa")] == [ticket.id]
+    assert await storage.tickets.count_open_tickets("dong-hoa") == 1
+    assert await storage.tickets.count_open_tickets() == 2
+    for chat in (ward, village):
+        volunteer = Volunteer(
+            "test", chat.chat_id, chat.chat_id, "Tư", "Tổ 3", "Khu 2", VolunteerStatus.PENDING, NOW
+        )
+        await storage.care.request_volunteer(volunteer, NOW, [])
+    assert [v.user_id for v in await storage.care.volunteers("binh-an")] == ["200"]
+    assert (await storage.care.get_volunteer("test", "100")).commune_id == "dong-hoa"  # type: ignore[union-attr]
+    # Dossiers: the morning list, repeated supplements, apologies and the day's slips.
+    rows = [
+        replace(dossier("000.00.19.H47-261116-0001"), commune_id="binh-an"),
+        replace(dossier("000.00.20.H47-261116-0002"), commune_id="dong-hoa"),
+    ]
+    rows = [replace(r, supplements=3) for r in rows]
+    await storage.dossiers.apply_dossiers([with_hash(r) for r in rows], NOW, "test")
+    due = await storage.apologies.running_dossiers_due_by(
+        dt.date(2026, 11, 30), [Status.PROCESSING], "dong-hoa"
+    )
+    assert [d.commune_id for d, _ in due] == ["dong-hoa"]
+    everyone = await storage.apologies.running_dossiers_due_by(
+        dt.date(2026, 11, 30), [Status.PROCESSING]
+    )
+    assert len(everyone) == 2
+    repeated = await storage.apologies.repeated_supplements(2, 10, "binh-an")
+    assert [d.commune_id for d in repeated] == ["binh-an"]
+    assert len(await storage.apologies.repeated_supplements(2, 10)) == 2
+    draft = ApologyDraft(
+        rows[1].code_key, "Cần xác minh", dt.date(2026, 11, 25), "900", None,
+        LawVersion.TT_03_2025, "VBXL",
+    )  # fmt: skip
+    await storage.apologies.issue_apology(draft, NOW, 1)
+    first, last = dt.date(2026, 1, 1), dt.date(2026, 12, 31)
+    assert len(await storage.apologies.apologies_between(first, last, "dong-hoa")) == 1
+    assert await storage.apologies.apologies_between(first, last, "binh-an") == []
+    start = dt.datetime(2026, 11, 16)
+    day = await storage.links.dossiers_received_between(
+        start, start + dt.timedelta(days=1), "binh-an"
+    )
+    assert [d.commune_id for d in day] == ["binh-an"]

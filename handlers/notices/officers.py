@@ -14,7 +14,9 @@ from storage.base import OutboxItem
 
 async def apology_watch(services: Services, item: OutboxItem, fmt: TextFormat) -> Notice:
     """The morning list for officers (bot.jobs.ApologyWatch): what needs an apology now."""
-    return await morning_list(services, fmt, dt.date.fromisoformat(item.message.payload["day"]))
+    day, to = dt.date.fromisoformat(item.message.payload["day"]), item.message
+    # Issue 19: each officer's own commune (their private chat: chat id = user id).
+    return await morning_list(services, fmt, day, services.officer_scope(to.channel, to.chat_id))
 
 
 async def lookup_surge(services: Services, item: OutboxItem, fmt: TextFormat) -> Notice:

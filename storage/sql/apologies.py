@@ -114,6 +114,10 @@ async def issue_in(
     return IssuedApology(apology, dossier, len(followers))
 
 
+# Issue 19: apologies of one commune's dossiers.
+_OF_COMMUNE = " AND code_key IN (SELECT code_key FROM dossiers WHERE commune_id = ?)"
+
+
 class SqlApologies:
     def __init__(self, db: Database) -> None:
         self.db = db
@@ -139,28 +143,41 @@ class SqlApologies:
             )
         return [to_apology(row) for row in rows]
 
-    async def apologies_between(self, first: dt.date, last: dt.date) -> list[Apology]:
+    async def apologies_between(
+        self, first: dt.date, last: dt.date, commune_id: str | None = None
+    ) -> list[Apology]:
+        where, params = ("", ()) if commune_id is None else (_OF_COMMUNE, (commune_id,))
         async with self.db.connection() as session:
             rows = await session.fetch_all(
                 f"SELECT {APOLOGY_COLUMNS} FROM apologies"
-                " WHERE issued_at >= ? AND issued_at < ? ORDER BY issued_at, id",
-                day_range(first, last),
+                f" WHERE issued_at >= ? AND issued_at < ?{where} ORDER BY issued_at, id",
+                (*day_range(first, last), *params),
             )
         return [to_apology(row) for row in rows]
 
     async def running_dossiers_due_by(
-        self, day: dt.date, statuses: Sequence[Status]
+        self, day: dt.date, statuses: Sequence[Status], commune_id: str | None = None
     ) -> list[tuple[Dossier, int]]:
         """Dossiers in these statuses due on or before `day`, with their number of apologies."""
+        sql, params = running_due_sql(len(statuses)), [*(s.value for s in statuses)]
+        params.append(day.isoformat())
+        if commune_id is not None:  # issue 19: one commune's
+            sql = sql.replace(" ORDER BY", " AND d.commune_id = ? ORDER BY")
+            params.append(commune_id)
         async with self.db.connection() as session:
-            rows = await session.fetch_all(
-                running_due_sql(len(statuses)), [*(s.value for s in statuses), day.isoformat()]
-            )
+            rows = await session.fetch_all(sql, params)
         return [(to_dossier(row[:DOSSIER_WIDTH]), int(row[DOSSIER_WIDTH])) for row in rows]
 
-    async def repeated_supplements(self, more_than: int, limit: int) -> list[Dossier]:
+    async def repeated_supplements(
+        self, more_than: int, limit: int, commune_id: str | None = None
+    ) -> list[Dossier]:
+        sql = REPEATED_SUPPLEMENTS
+        params: tuple[object, ...] = (more_than, limit)
+        if commune_id is not None:  # issue 19: one commune's
+            sql = sql.replace(" AND status NOT IN", " AND commune_id = ? AND status NOT IN")
+            params = (more_than, commune_id, limit)
         async with self.db.connection() as session:
-            rows = await session.fetch_all(REPEATED_SUPPLEMENTS, (more_than, limit))
+            rows = await session.fetch_all(sql, params)
         return [to_dossier(row) for row in rows]
 
 

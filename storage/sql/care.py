@@ -19,11 +19,14 @@ from storage.sql.session import Database, Session
 
 _FEEDBACK_COLUMNS = (
     "id, number, channel, chat_id, text, created_at, answer, answered_by, answerer_name,"
-    " answered_at"
+    " answered_at, commune_id"
 )
 _VOLUNTEER_COLUMNS = (
-    "channel, user_id, chat_id, name, team, hamlet, status, requested_at, decided_by, decided_at"
+    "channel, user_id, chat_id, name, team, hamlet, status, requested_at, decided_by, decided_at,"
+    " commune_id"
 )
+# Issue 19: feedback, volunteers (and tickets) belong to the commune their chat chose.
+CHAT_COMMUNE = "(SELECT commune_id FROM chats WHERE channel = ? AND chat_id = ?)"
 # Unlinking waits for the end: a result still waiting to be collected (READY) keeps its followers.
 _FINISHED = tuple(s.value for s in Status if STATUS_INFO[s].finished and s is not Status.READY)
 
@@ -121,12 +124,25 @@ class SqlCare:
             seq = int(row[0]) if row else 1
             number = feedback_number(seq, now.year)
             inserted = await session.fetch_one(
-                "INSERT INTO feedback (year, seq, number, channel, chat_id, text, created_at)"
-                " VALUES (?, ?, ?, ?, ?, ?, ?) RETURNING id",
-                (now.year, seq, number, chat.channel, chat.chat_id, text, stamp),
+                "INSERT INTO feedback (year, seq, number, channel, chat_id, text, created_at,"
+                f" commune_id) VALUES (?, ?, ?, ?, ?, ?, ?, {CHAT_COMMUNE}) RETURNING id",
+                (
+                    now.year,
+                    seq,
+                    number,
+                    chat.channel,
+                    chat.chat_id,
+                    text,
+                    stamp,
+                    chat.channel,
+                    chat.chat_id,
+                ),
             )
             assert inserted is not None
             feedback_id = int(inserted[0])
+            commune = await session.fetch_one(
+                "SELECT commune_id FROM feedback WHERE id = ?", (feedback_id,)
+            )
             await insert_outbox(
                 session,
                 [
@@ -137,7 +153,15 @@ class SqlCare:
                 ],
                 stamp,
             )
-        return Feedback(feedback_id, number, chat.channel, chat.chat_id, text, now)
+        return Feedback(
+            feedback_id,
+            number,
+            chat.channel,
+            chat.chat_id,
+            text,
+            now,
+            commune_id=commune[0] if commune else None,
+        )
 
     async def get_feedback(self, feedback_id: int) -> Feedback | None:
         async with self.db.connection() as session:
@@ -146,18 +170,23 @@ class SqlCare:
             )
         return _feedback(row) if row else None
 
-    async def feedback_items(self, answered: bool, limit: int) -> list[Feedback]:
+    async def feedback_items(
+        self, answered: bool, limit: int, commune_id: str | None = None
+    ) -> list[Feedback]:
         """Open items oldest first (answer them in order); answered ones newest first."""
         where, order = (
             ("answer IS NOT NULL", "answered_at DESC")
             if answered
             else ("answer IS NULL", "created_at")
         )
+        params: tuple[object, ...] = (limit,)
+        if commune_id is not None:
+            where, params = f"{where} AND commune_id = ?", (commune_id, limit)
         async with self.db.connection() as session:
             rows = await session.fetch_all(
                 f"SELECT {_FEEDBACK_COLUMNS} FROM feedback WHERE {where} ORDER BY {order}, id"
                 " LIMIT ?",
-                (limit,),
+                params,
             )
         return [_feedback(r) for r in rows]
 
@@ -210,10 +239,12 @@ class SqlCare:
         async with self.db.transaction() as session:
             await session.execute(
                 f"INSERT INTO volunteers ({_VOLUNTEER_COLUMNS})"
-                " VALUES (?, ?, ?, ?, ?, ?, ?, ?, NULL, NULL) ON CONFLICT (channel, user_id)"
+                f" VALUES (?, ?, ?, ?, ?, ?, ?, ?, NULL, NULL, {CHAT_COMMUNE})"
+                " ON CONFLICT (channel, user_id)"
                 " DO UPDATE SET chat_id = excluded.chat_id, name = excluded.name,"
                 " team = excluded.team, hamlet = excluded.hamlet, status = excluded.status,"
-                " requested_at = excluded.requested_at, decided_by = NULL, decided_at = NULL",
+                " requested_at = excluded.requested_at, decided_by = NULL, decided_at = NULL,"
+                " commune_id = excluded.commune_id",
                 (
                     v.channel,
                     v.user_id,
@@ -223,6 +254,8 @@ class SqlCare:
                     v.hamlet,
                     VolunteerStatus.PENDING.value,
                     stamp,
+                    v.channel,
+                    v.chat_id,
                 ),
             )
             key = f"{v.channel}:{v.user_id}:{stamp}"
@@ -241,10 +274,13 @@ class SqlCare:
             )
         return _volunteer(row) if row else None
 
-    async def volunteers(self) -> list[Volunteer]:
+    async def volunteers(self, commune_id: str | None = None) -> list[Volunteer]:
+        where, params = ("WHERE commune_id = ?", (commune_id,)) if commune_id else ("", ())
         async with self.db.connection() as session:
             rows = await session.fetch_all(
-                f"SELECT {_VOLUNTEER_COLUMNS} FROM volunteers ORDER BY status, requested_at"
+                f"SELECT {_VOLUNTEER_COLUMNS} FROM volunteers {where}"
+                " ORDER BY status, requested_at",
+                params,
             )
         return [_volunteer(r) for r in rows]
 
@@ -398,6 +434,7 @@ def _feedback(row: Sequence[Any]) -> Feedback:
         answered_by=row[7],
         answerer_name=row[8],
         answered_at=optional_time(row[9]),
+        commune_id=row[10],
     )
 
 
@@ -413,4 +450,5 @@ def _volunteer(row: Sequence[Any]) -> Volunteer:
         requested_at=dt.datetime.fromisoformat(row[7]),
         decided_by=row[8],
         decided_at=optional_time(row[9]),
+        commune_id=row[10],
     )

@@ -92,12 +92,13 @@ class SqlLinks:
         return await delete_in_batches(self.db, "follow_codes", "expires_at < ?", [_utc(moment)])
 
     async def dossiers_received_between(
-        self, start: dt.datetime, end: dt.datetime
+        self, start: dt.datetime, end: dt.datetime, commune_id: str | None = None
     ) -> list[Dossier]:
+        where, params = ("", ()) if commune_id is None else (" AND commune_id = ?", (commune_id,))
         async with self.db.connection() as session:
             rows = await session.fetch_all(
                 f"SELECT {DOSSIER_COLUMNS} FROM dossiers"
-                " WHERE received_at >= ? AND received_at < ? ORDER BY received_at, code",
-                (_local(start), _local(end)),
+                f" WHERE received_at >= ? AND received_at < ?{where} ORDER BY received_at, code",
+                (_local(start), _local(end), *params),
             )
         return [to_dossier(row) for row in rows]

@@ -9,14 +9,14 @@ from typing import Any
 from core.officers import AuditAction, AuditEntry, Officer
 from storage.sql.session import Database, Session
 
-_AUDIT_COLUMNS = "id, at, channel, actor, actor_name, action, target, detail"
+_AUDIT_COLUMNS = "id, at, channel, actor, actor_name, action, target, detail, commune_id"
 
 
 async def insert_audit(session: Session, entry: AuditEntry) -> None:
     """Record an officer's action inside the caller's transaction."""
     await session.execute(
-        "INSERT INTO audit_log (at, channel, actor, actor_name, action, target, detail)"
-        " VALUES (?, ?, ?, ?, ?, ?, ?)",
+        "INSERT INTO audit_log (at, channel, actor, actor_name, action, target, detail,"
+        " commune_id) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
         (
             entry.at.isoformat(),
             entry.channel,
@@ -25,6 +25,7 @@ async def insert_audit(session: Session, entry: AuditEntry) -> None:
             entry.action.value,
             entry.target,
             entry.detail,
+            entry.commune_id,
         ),
     )
 
@@ -36,10 +37,12 @@ class SqlOfficers:
     async def officers(self) -> list[Officer]:
         async with self.db.connection() as session:
             rows = await session.fetch_all(
-                "SELECT channel, user_id, name, added_by, added_at FROM officers"
+                "SELECT channel, user_id, name, added_by, added_at, commune_id FROM officers"
                 " ORDER BY channel, added_at, user_id"
             )
-        return [Officer(r[0], r[1], r[2], r[3], dt.datetime.fromisoformat(r[4])) for r in rows]
+        return [
+            Officer(r[0], r[1], r[2], r[3], dt.datetime.fromisoformat(r[4]), r[5]) for r in rows
+        ]
 
     async def add_officer(self, officer: Officer, audit: AuditEntry) -> bool:
         async with self.db.transaction() as session:
@@ -48,15 +51,17 @@ class SqlOfficers:
                 (officer.channel, officer.user_id),
             )
             await session.execute(
-                "INSERT INTO officers (channel, user_id, name, added_by, added_at)"
-                " VALUES (?, ?, ?, ?, ?) ON CONFLICT (channel, user_id)"
-                " DO UPDATE SET name = COALESCE(excluded.name, officers.name)",
+                "INSERT INTO officers (channel, user_id, name, added_by, added_at, commune_id)"
+                " VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT (channel, user_id)"
+                " DO UPDATE SET name = COALESCE(excluded.name, officers.name),"
+                " commune_id = excluded.commune_id",
                 (
                     officer.channel,
                     officer.user_id,
                     officer.name,
                     officer.added_by,
                     officer.added_at.isoformat(),
+                    officer.commune_id,
                 ),
             )
             await insert_audit(session, audit)
@@ -75,11 +80,14 @@ class SqlOfficers:
         async with self.db.connection() as session:
             await insert_audit(session, entry)
 
-    async def audit_entries(self, limit: int, offset: int = 0) -> list[AuditEntry]:
+    async def audit_entries(
+        self, limit: int, offset: int = 0, commune_id: str | None = None
+    ) -> list[AuditEntry]:
+        where, params = ("WHERE commune_id = ?", (commune_id,)) if commune_id else ("", ())
         async with self.db.connection() as session:
             rows = await session.fetch_all(
-                f"SELECT {_AUDIT_COLUMNS} FROM audit_log ORDER BY id DESC LIMIT ? OFFSET ?",
-                (limit, offset),
+                f"SELECT {_AUDIT_COLUMNS} FROM audit_log {where} ORDER BY id DESC LIMIT ? OFFSET ?",
+                (*params, limit, offset),
             )
         return [_audit(row) for row in rows]
 
@@ -94,4 +102,5 @@ def _audit(row: Sequence[Any]) -> AuditEntry:
         action=AuditAction(row[5]),
         target=row[6],
         detail=row[7],
+        commune_id=row[8],
     )

@@ -35,7 +35,7 @@ from storage.sql.session import Database, Session
 _TICKET_COLUMNS = (
     "id, number, channel, chat_id, status, context, created_at, last_activity_at,"
     " officer_channel, officer_id, officer_name, claimed_at, first_answer_at, closed_at,"
-    " closed_by"
+    " closed_by, commune_id"
 )
 _MESSAGE_COLUMNS = (
     "id, ticket_id, author, text, at, officer_channel, officer_id, officer_name, photo,"
@@ -80,7 +80,8 @@ class SqlTickets:
             seq = int(row[0]) if row else 1
             inserted = await session.fetch_one(
                 "INSERT INTO tickets (year, seq, number, channel, chat_id, status, context,"
-                " created_at, last_activity_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id",
+                " created_at, last_activity_at, commune_id) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?,"
+                " (SELECT commune_id FROM chats WHERE channel = ? AND chat_id = ?)) RETURNING id",
                 (
                     now.year,
                     seq,
@@ -91,6 +92,8 @@ class SqlTickets:
                     json.dumps(context.to_json(), ensure_ascii=False),
                     stamp,
                     stamp,
+                    chat.channel,
+                    chat.chat_id,
                 ),
             )
             assert inserted is not None
@@ -292,18 +295,20 @@ class SqlTickets:
                 await insert_audit(session, audit)
         return ticket
 
-    async def open_tickets(self, limit: int) -> list[Ticket]:
+    async def open_tickets(self, limit: int, commune_id: str | None = None) -> list[Ticket]:
+        where, params = _open_in(commune_id)
         async with self.db.connection() as session:
             rows = await session.fetch_all(
-                f"SELECT {_TICKET_COLUMNS} FROM tickets WHERE status = ?"
+                f"SELECT {_TICKET_COLUMNS} FROM tickets WHERE {where}"
                 " ORDER BY created_at, id LIMIT ?",
-                (_OPEN, limit),
+                (*params, limit),
             )
         return [_ticket(r) for r in rows]
 
-    async def count_open_tickets(self) -> int:
+    async def count_open_tickets(self, commune_id: str | None = None) -> int:
+        where, params = _open_in(commune_id)
         async with self.db.connection() as session:
-            row = await session.fetch_one("SELECT COUNT(*) FROM tickets WHERE status = ?", (_OPEN,))
+            row = await session.fetch_one(f"SELECT COUNT(*) FROM tickets WHERE {where}", params)
         return int(row[0]) if row else 0
 
     async def tickets_between(self, first: dt.date, last: dt.date) -> list[Ticket]:
@@ -314,6 +319,13 @@ class SqlTickets:
                 day_range(first, last),
             )
         return [_ticket(r) for r in rows]
+
+
+def _open_in(commune_id: str | None) -> tuple[str, tuple[str, ...]]:
+    """Open tickets, of one commune (issue 19) or of every one."""
+    if commune_id is None:
+        return "status = ?", (_OPEN,)
+    return "status = ? AND commune_id = ?", (_OPEN, commune_id)
 
 
 async def _chat_ticket(session: Session, chat: ChatRef) -> Ticket | None:
@@ -426,6 +438,7 @@ def _ticket(row: Sequence[Any]) -> Ticket:
         first_answer_at=optional_time(row[12]),
         closed_at=optional_time(row[13]),
         closed_by=ClosedBy(row[14]) if row[14] else None,
+        commune_id=row[15],
     )
 
 

@@ -1,0 +1,254 @@
+"""Issue 19 point 4: officers belong to a commune, or to the province. The authorisation matrix,
+pair by pair: an officer of Bình An on Đông Hòa's dossier, apology, status, slips, report,
+feedback, question, volunteer — refused and nothing changed; Bình An's own — done; the
+province's officer — done for any commune. A province of one behaves as before (every other
+test runs so)."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from pathlib import Path
+
+import pytest
+
+from bot.app import Dispatcher, running_services
+from bot.knowledge_files import KnowledgeFiles
+from core.care import Volunteer, VolunteerStatus
+from core.clock import FixedClock
+from core.dossier_import import CommuneRule, parse_export
+from core.dossiers import Status
+from core.officers import AdminIds, AuditAction, Scope
+from core.receipt_codes import code_key
+from handlers.actions import AnswerFeedback, ApproveVolunteer, ClaimTicket, ShowReport
+from handlers.context import Knowledge, Services
+from handlers.imports import apply_import, plan_import
+from storage.base import ChatRef, ConversationKey
+from tests.conftest import make_settings
+from tests.test_dossier_import import row, write_csv
+from tests.transcript import Transcript
+
+EXAMPLE = Path(__file__).parent / "data" / "province" / "province.yaml"
+REFUSED = "Việc này thuộc một xã, phường khác"
+OURS = "000.00.19.H47-261116-0001"  # Bình An
+THEIRS = "000.00.20.H47-261116-0002"  # Đông Hòa
+PROVINCE, BINH_AN, DONG_HOA = "900", "901", "902"
+
+
+@pytest.fixture(scope="module")
+def knowledge() -> Knowledge:
+    return KnowledgeFiles(make_settings(Path("."), province_file=EXAMPLE)).load()
+
+
+@pytest.fixture
+async def services(
+    tmp_path: Path, clock: FixedClock, knowledge: Knowledge
+) -> AsyncIterator[Services]:
+    ids = f"test:{PROVINCE}, test:{BINH_AN}@binh-an, test:{DONG_HOA}@dong-hoa"
+    settings = make_settings(tmp_path, province_file=EXAMPLE, OFFICER_IDS=ids)
+    async with running_services(settings, clock=clock, knowledge=knowledge) as running:
+        path = write_csv(
+            tmp_path / "tinh.csv",
+            [
+                row(**{"Mã hồ sơ": code, "Ngày tiếp nhận": "16/11/2026 09:30",
+                       "Ngày hẹn trả": "20/11/2026"})
+                for code in (OURS, THEIRS)
+            ],
+        )  # fmt: skip
+        parsed = parse_export(
+            path, running.knowledge.catalogue, running.calendar, now=running.clock.now(),
+            communes=CommuneRule(running.knowledge.province),
+        )  # fmt: skip
+        assert not parsed.errors
+        await apply_import(running, await plan_import(running, parsed), "test")
+        yield running
+
+
+def officer(services: Services, user_id: str) -> Transcript:
+    return Transcript(Dispatcher(services), user_id=user_id)
+
+
+def test_officer_ids_carry_a_commune() -> None:
+    admins = AdminIds.parse(["telegram:1@binh-an", "zalo:2", "3"])
+    assert admins.scope("telegram", "1") == Scope("binh-an")
+    assert admins.scope("zalo", "2") == Scope(None)
+    assert admins.scope("console", "1") == Scope("binh-an")  # the terminal: the id's
+    assert admins.commune_ids() == {"binh-an"}
+    assert "telegram:1@binh-an" in admins.labels()
+    assert Scope("binh-an").covers("binh-an") and not Scope("binh-an").covers("dong-hoa")
+    assert not Scope("binh-an").covers(None) and Scope().covers("dong-hoa")
+
+
+async def _status(services: Services, code: str) -> Status:
+    dossier = await services.storage.dossiers.get_dossier(code_key(code))
+    assert dossier is not None
+    return dossier.status
+
+
+@pytest.mark.parametrize(
+    "command",
+    ["/xinloi {code}", "/capnhat {code}", "/thuhoiqr {code}"],
+)
+async def test_another_communes_dossier_is_refused(services: Services, command: str) -> None:
+    mine = officer(services, BINH_AN)
+    await mine.say(command.format(code=THEIRS))
+    mine.expect(REFUSED, "xã Bình An")
+    mine.expect_not(THEIRS, "Nguyễn", "Đăng ký khai sinh")  # nothing of the dossier shown
+    key = ConversationKey("test", BINH_AN, BINH_AN)
+    state = await services.storage.conversations.load_state(key)
+    assert state.name is None  # no step begun
+    await mine.say(command.format(code=OURS))  # their own commune's: done as before
+    mine.expect_not(REFUSED)
+    province = officer(services, PROVINCE)
+    await province.say(command.format(code=THEIRS))  # the province's officer: any commune
+    province.expect_not(REFUSED)
+
+
+async def test_apology_and_status_update_change_nothing_elsewhere(services: Services) -> None:
+    theirs = officer(services, DONG_HOA)
+    await theirs.say(f"/capnhat {THEIRS}")
+    theirs.expect("Cập nhật")
+    mine = officer(services, BINH_AN)
+    # A button of the status step pressed by Bình An's officer (their state holds no code of
+    # Đông Hòa: the step never began for them) — and /capnhat itself is refused.
+    await mine.say(f"/capnhat {THEIRS}")
+    mine.expect(REFUSED)
+    await mine.say(f"/xinloi {THEIRS}")
+    mine.expect(REFUSED)
+    assert await services.storage.apologies.apologies_for(code_key(THEIRS)) == []
+    assert await _status(services, THEIRS) is Status.PROCESSING
+
+
+async def test_morning_list_and_issued_apologies_are_the_communes(services: Services) -> None:
+    mine = officer(services, BINH_AN)
+    await mine.say("/trehan")
+    mine.expect(OURS)
+    mine.expect_not(THEIRS)
+    province = officer(services, PROVINCE)
+    await province.say("/trehan")
+    province.expect(OURS, THEIRS)
+
+
+async def test_report_of_the_officers_commune(services: Services) -> None:
+    mine = officer(services, BINH_AN)
+    await mine.say("/baocao")
+    mine.expect_not("Đông Hòa", "Tân Phú")  # one commune's figures, not the table of all
+    await mine.say("/baocao dong-hoa")
+    mine.expect(REFUSED)
+    await mine.press_data(ShowReport("2026", "dong-hoa").data)
+    mine.expect(REFUSED)
+    province = officer(services, PROVINCE)
+    await province.say("/baocao")
+    province.expect("phường Đông Hòa", "xã Tân Phú")  # one line per commune
+    await province.say("/baocao phường Đông Hòa năm nay")
+    province.expect_not("xã Tân Phú")
+    await province.say("/baocao dong-hoa")
+    province.expect_not("xã Tân Phú")
+
+
+async def _citizen_of(services: Services, user_id: str, commune: str) -> Transcript:
+    citizen = Transcript(Dispatcher(services), user_id=user_id)
+    await citizen.say("đổi xã")
+    await citizen.say(commune)
+    citizen.expect("Đã ghi nhận")
+    return citizen
+
+
+async def _notified(services: Services, kind: str) -> set[str]:
+    due = await services.storage.outbox.claim_due(services.clock.now(), 100)
+    return {item.message.chat_id for item in due if item.message.kind.value == kind}
+
+
+async def test_feedback_of_another_commune(services: Services) -> None:
+    citizen = await _citizen_of(services, "100", "Đông Hòa")
+    await citizen.say("/phananh Đường vào trụ sở phường bị ngập, xin sửa giúp")
+    citizen.expect("PA-1/2026")
+    told = await _notified(services, "feedback-new")
+    assert told == {PROVINCE, DONG_HOA}  # not Bình An's officer
+    [item] = await services.storage.care.feedback_items(False, 10)
+    assert item.commune_id == "dong-hoa"
+    mine = officer(services, BINH_AN)
+    await mine.say("/phananh_ds")
+    mine.expect_not("PA-1/2026", "ngập")
+    await mine.press_data(AnswerFeedback(item.id).data)
+    mine.expect(REFUSED)
+    mine.expect_not("ngập")
+    assert (await services.storage.care.get_feedback(item.id)).answer is None  # type: ignore[union-attr]
+    for user_id in (DONG_HOA, PROVINCE):
+        allowed = officer(services, user_id)
+        await allowed.say("/phananh_ds")
+        allowed.expect("PA-1/2026")
+
+
+async def test_question_for_an_officer_of_another_commune(services: Services) -> None:
+    citizen = await _citizen_of(services, "100", "Đông Hòa")
+    await citizen.say("/hoicanbo")
+    await citizen.say("Tôi muốn hỏi về giấy tờ đất của gia đình")
+    ticket = await services.storage.tickets.chat_ticket(ChatRef("test", "100"))
+    assert ticket is not None and ticket.commune_id == "dong-hoa"
+    assert await _notified(services, "ticket-new") == {PROVINCE, DONG_HOA}
+    mine = officer(services, BINH_AN)
+    await mine.say("/hotro")
+    mine.expect_not(ticket.number)
+    await mine.press_data(ClaimTicket(ticket.id).data)
+    mine.expect(REFUSED)
+    mine.expect_not("giấy tờ đất")
+    claimed = await services.storage.tickets.get_ticket(ticket.id)
+    assert claimed is not None and claimed.officer is None
+    theirs = officer(services, DONG_HOA)
+    await theirs.press_data(ClaimTicket(ticket.id).data)
+    theirs.expect("giấy tờ đất")
+
+
+async def test_volunteer_of_another_commune(services: Services) -> None:
+    await _citizen_of(services, "300", "Đông Hòa")
+    now = services.clock.now()
+    volunteer = Volunteer(
+        "test", "300", "300", "Lê Văn Tư", "Tổ 3", "Khu phố 2", VolunteerStatus.PENDING, now
+    )
+    await services.storage.care.request_volunteer(volunteer, now, [])
+    mine = officer(services, BINH_AN)
+    await mine.say("/tinhnguyenvien_ds")
+    mine.expect_not("Lê Văn Tư")
+    await mine.press_data(ApproveVolunteer("300").data)
+    mine.expect(REFUSED)
+    known = await services.storage.care.get_volunteer("test", "300")
+    assert known is not None and known.status is VolunteerStatus.PENDING
+    assert known.commune_id == "dong-hoa"
+    province = officer(services, PROVINCE)
+    await province.press_data(ApproveVolunteer("300").data)
+    province.expect("Đã duyệt")
+
+
+async def test_import_refuses_other_communes_rows(services: Services, tmp_path: Path) -> None:
+    path = write_csv(
+        tmp_path / "xa.csv",
+        [row(**{"Mã hồ sơ": "000.00.20.H47-261117-0009", "Ngày tiếp nhận": "17/11/2026 09:30"})],
+    )
+    mine = officer(services, BINH_AN)
+    await mine.send_file("xa.csv", path.read_bytes())
+    mine.expect("không phải của xã Bình An")
+    assert (
+        await services.storage.dossiers.get_dossier(code_key("000.00.20.H47-261117-0009")) is None
+    )
+    await mine.send_file("danh-muc.yaml", b"version: 1\n")
+    mine.expect("chỉ cán bộ cấp tỉnh")
+
+
+async def test_audit_log_records_the_commune(services: Services) -> None:
+    theirs = officer(services, DONG_HOA)
+    await theirs.say("/canbo them 55 Trần Thị Ba")
+    theirs.expect("Đã thêm cán bộ")
+    assert services.officer_scope("test", "55") == Scope("dong-hoa")
+    await theirs.say("/canbo them 56@binh-an")
+    theirs.expect(REFUSED)
+    assert ("test", "56") not in services.roster
+    [entry] = await services.storage.officers.audit_entries(10, 0, "dong-hoa")
+    assert entry.action is AuditAction.OFFICER_ADDED and entry.commune_id == "dong-hoa"
+    assert await services.storage.officers.audit_entries(10, 0, "binh-an") == []
+    province = officer(services, PROVINCE)
+    await province.say("/canbo them 57@binh-an")
+    assert services.officer_scope("test", "57") == Scope("binh-an")
+    mine = officer(services, BINH_AN)
+    await mine.say("/canbo xoa 55")  # Đông Hòa's officer
+    mine.expect(REFUSED)
+    assert ("test", "55") in services.roster
