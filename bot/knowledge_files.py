@@ -17,8 +17,10 @@ from functools import cached_property
 from pathlib import Path
 
 from bot.settings import Settings
+from core.catalogue import Catalogue
 from core.province import load_province
 from core.search import Lexicon, ProcedureSearch
+from core.search.index import PostingsPool
 from handlers.context import Knowledge
 
 PID_FILE = "motcua.pid"  # in the data folder, while `motcua run` serves a channel
@@ -49,8 +51,11 @@ class KnowledgeFiles:
             self.settings.catalogue_max_bytes,
         )
         catalogue = province.first.catalogue
-        search = ProcedureSearch(catalogue, self.lexicon)
-        return Knowledge(catalogue, search, version_of(path), province)
+        # The province's index: the shared catalogue (a province of one's is its catalogue).
+        shared = Catalogue(list(province.shared), catalogue.commune, catalogue.referrals)
+        postings: PostingsPool = {}
+        search = ProcedureSearch(shared, self.lexicon, postings)
+        return Knowledge(catalogue, search, version_of(path), province, postings=postings)
 
     def install(self, procedures: Path) -> None:
         target = self.settings.catalogue_file

@@ -28,6 +28,7 @@ from core.officers import PROVINCE, AdminIds, OfficerRoster, Scope
 from core.province import Province
 from core.render import Renderer
 from core.search import ProcedureSearch
+from core.search.index import PostingsPool, indexed_text
 from core.slips import LinkPolicy
 from core.tickets import CONTEXT_QUESTIONS, Ticket
 from core.workdays import WorkingCalendar
@@ -46,6 +47,8 @@ class Knowledge:
     version: str = ""  # what /metrics shows: the catalogue file's digest (bot.knowledge_files)
     province: Province = None  # type: ignore[assignment]  # set in __post_init__ when omitted
     _searches: dict[str, ProcedureSearch] = field(default_factory=dict, compare=False, repr=False)
+    # Posting arrays the communes' indexes share with the province's (core.search.index).
+    postings: PostingsPool = field(default_factory=dict, compare=False, repr=False)
 
     def __post_init__(self) -> None:
         if self.province is None:
@@ -57,23 +60,23 @@ class Knowledge:
         return commune.catalogue if commune is not None else self.catalogue
 
     def search_of(self, commune_id: str | None) -> ProcedureSearch:
-        """The commune's search: the shared index unless its overlay changes the procedures
-        (then its own, built on first use and kept)."""
+        """The commune's search: the province's index (`search`, built from the shared
+        catalogue) unless the commune's overlay changes what is indexed (adds a procedure,
+        renames one…); then its own, built on first use and kept, sharing the postings its
+        words have alike with the province's. Hidden procedures stay indexed: a question about
+        one is recognised and answered "not at this commune" (handlers.procedures)."""
         commune = self.province.get(commune_id)
         if commune is None or not commune.overlay:
             return self.search
         found = self._searches.get(commune.id)
         if found is None:
-            # Hidden procedures stay in the index: a question about one is recognised and
-            # answered "not at this commune" (handlers.procedures), not guessed at.
-            indexed = commune.catalogue
-            if commune.hidden:
-                indexed = Catalogue(
-                    [*commune.catalogue, *commune.hidden],
-                    commune.catalogue.commune,
-                    commune.catalogue.referrals,
-                )
-            found = ProcedureSearch(indexed, self.search.lexicon)
+            procedures = self.province.indexed(commune)
+            if list(map(indexed_text, procedures)) == list(map(indexed_text, self.province.shared)):
+                found = self.search
+            else:
+                own = commune.catalogue
+                indexed = Catalogue(procedures, own.commune, own.referrals)
+                found = ProcedureSearch(indexed, self.search.lexicon, self.postings)
             self._searches[commune.id] = found
         return found
 

@@ -225,7 +225,9 @@ def test_reload_replaces_every_commune_or_none(tmp_path: Path) -> None:
     knowledge = files.load()
     assert len(knowledge.province) == 3
     assert knowledge.catalogue is knowledge.province.first.catalogue
-    assert knowledge.search_of("dong-hoa") is not knowledge.search
+    # Đông Hòa's overlay hides a procedure and changes where another is filed: what the index
+    # reads is the province's, so it shares the province's index (issue 19 point 8: memory).
+    assert knowledge.search_of("dong-hoa") is knowledge.search
     assert knowledge.search_of("tan-phu") is knowledge.search
     # A hidden procedure is still recognised (to say it is not done there), never offered.
     assert "hoa-giai-tranh-chap-dat-dai" not in knowledge.catalogue_of("dong-hoa")
@@ -236,6 +238,35 @@ def test_reload_replaces_every_commune_or_none(tmp_path: Path) -> None:
     (province.parent / "overlays" / "dong-hoa.yaml").write_text("version: 0\n", encoding="utf-8")
     with pytest.raises(CatalogueInvalid):
         files.load()
+
+
+def test_an_overlay_that_changes_the_index_has_its_own_sharing_postings(tmp_path: Path) -> None:
+    province = example(tmp_path)
+    base = load_catalogue(PROCEDURES, COMMUNE).get("tang-giay-khen")
+    assert base is not None
+    import yaml
+
+    added = base.model_dump(mode="json") | {
+        "id": "ho-tro-ngu-dan", "name": "Hỗ trợ ngư dân bị thiệt hại do bão", "aliases": [],
+        "related": [],
+    }  # fmt: skip
+    overlay = province.parent / "overlays" / "dong-hoa.yaml"
+    overlay.write_text(
+        yaml.safe_dump({"version": 1, "hide": ["hoa-giai-tranh-chap-dat-dai"], "add": [added]},
+                       allow_unicode=True),
+        encoding="utf-8",
+    )  # fmt: skip
+    knowledge = KnowledgeFiles(Settings(province_file=province, data_dir=tmp_path)).load()
+    own = knowledge.search_of("dong-hoa")
+    assert own is not knowledge.search and knowledge.search_of("dong-hoa") is own
+    assert own.search("hỗ trợ ngư dân bị thiệt hại do bão").answer == "ho-tro-ngu-dan"
+    found = knowledge.search.search("hỗ trợ ngư dân bị thiệt hại do bão")
+    assert "ho-tro-ngu-dan" not in [c.id for c in found.candidates]
+    # Hidden stays recognised in the commune's index, at its place in the province's order.
+    assert own.search("hòa giải tranh chấp đất đai").answer == "hoa-giai-tranh-chap-dat-dai"
+    shared = {id(a) for pair in knowledge.search.index.strong_postings for a in pair}
+    mine = [id(a) for pair in own.index.strong_postings for a in pair]
+    assert sum(1 for a in mine if a in shared) > len(mine) // 2  # most arrays are the same
 
 
 def test_check_catalogue_checks_every_commune(

@@ -122,7 +122,7 @@ class _ProvinceReader:
                 communes.append(commune)
         if self.shared is None or len(communes) != len(head.communes):
             return None
-        return Province(head.province, tuple(communes))
+        return Province(head.province, tuple(communes), tuple(self.shared.procedures))
 
     def _commune(
         self, head: ProvinceHead, index: int, raw: Any

@@ -76,6 +76,8 @@ class Commune:
 class Province:
     name: str
     communes: tuple[Commune, ...]
+    # The province's own catalogue, before any overlay, in its file's order.
+    shared: tuple[Procedure, ...] = ()
     # Agency key (core.receipt_codes.code_key of the agency segment) → commune id.
     _by_agency: dict[str, str] = field(default_factory=dict, repr=False)
     _by_id: dict[str, Commune] = field(default_factory=dict, repr=False)
@@ -89,7 +91,7 @@ class Province:
         """The shipped default: today's `commune.yaml` as a province with one commune."""
         office = catalogue.commune
         commune_id = office.id or slug(office.commune_name)
-        return cls(office.province, (Commune(commune_id, catalogue),))
+        return cls(office.province, (Commune(commune_id, catalogue),), tuple(catalogue))
 
     def __len__(self) -> int:
         return len(self.communes)
@@ -121,6 +123,17 @@ class Province:
         if agency is None:
             return self.first if self.single and not self.first.agency_codes else None
         return self.for_agency(agency)
+
+    def indexed(self, commune: Commune) -> list[Procedure]:
+        """What a commune's search indexes: the shared procedures in the province's order, each
+        as the commune's overlay has it (a hidden one as the province has it, to be recognised
+        and answered "not here"), then the commune's own. The same places as in the shared
+        index, so most of the two indexes' postings are alike (core.search.index's pool)."""
+        own = commune.catalogue
+        shared_ids = {p.id for p in self.shared}
+        return [own.get(p.id) or p for p in self.shared] + [
+            p for p in own if p.id not in shared_ids
+        ]
 
     def find(self, text: str) -> list[Commune]:
         """Communes a person may mean by `text`: an exact name (now or former) first; else the

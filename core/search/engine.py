@@ -23,7 +23,7 @@ from rapidfuzz.distance import OSA
 
 from core.catalogue import Catalogue
 from core.search.analyzer import Analysis, Word, analyse
-from core.search.index import AccentMatch, SearchIndex
+from core.search.index import AccentMatch, PostingsPool, SearchIndex
 from core.search.lexicon import Aspect, Lexicon, SmallTalk
 from core.text import is_syllable, phonetic_key, telex_fold
 
@@ -116,8 +116,10 @@ class Scored:
 
 
 class ProcedureSearch:
-    def __init__(self, catalogue: Catalogue, lexicon: Lexicon) -> None:
-        self.index = SearchIndex(catalogue, lexicon)
+    def __init__(
+        self, catalogue: Catalogue, lexicon: Lexicon, pool: PostingsPool | None = None
+    ) -> None:
+        self.index = SearchIndex(catalogue, lexicon, pool)
         self.lexicon = lexicon
         self._resolve = lru_cache(maxsize=50_000)(self._resolve_uncached)
 

@@ -18,6 +18,7 @@ from typing import Any
 import numpy as np
 
 from core.catalogue import Catalogue
+from core.catalogue.models import Procedure
 from core.search.analyzer import split_words
 from core.search.lexicon import Lexicon, accent_key, split_accent_key
 from core.text import phonetic_key
@@ -50,9 +51,31 @@ class Entry:
     phrases: tuple[Phrase, ...]
 
 
+def indexed_text(procedure: Procedure) -> tuple[object, ...]:
+    """What of a procedure the index reads: two procedures alike here index alike (a commune's
+    overlay that changes only its office or fees keeps the province's index, issue 19)."""
+    return (
+        procedure.id,
+        procedure.name,
+        tuple(procedure.aliases),
+        tuple(procedure.keywords),
+        procedure.summary,
+        procedure.field,
+        tuple(d.name for d in procedure.documents),
+    )
+
+
+# Posting arrays shared by the indexes of one province's communes: most words are in the same
+# procedures, at the same places, in every commune's index (issue 19, memory with 100 overlays).
+PostingsPool = dict[bytes, "Postings"]
+
+
 class SearchIndex:
-    def __init__(self, catalogue: Catalogue, lexicon: Lexicon) -> None:
+    def __init__(
+        self, catalogue: Catalogue, lexicon: Lexicon, pool: PostingsPool | None = None
+    ) -> None:
         self.lexicon = lexicon
+        self._pool = pool
         self.vocab: dict[str, int] = {}
         self.tokens: list[str] = []
         # How the catalogue writes each folded word: its accented forms, and how often a folded
@@ -187,12 +210,12 @@ class SearchIndex:
         # once, so a word found in 2,000 procedures costs one vector operation, not 2,000.
         self.n_entries = n_entries
         self.strong_postings = [
-            _arrays({e: w for e, w in p.items() if w >= KEYWORD}) for p in postings
+            self._arrays({e: w for e, w in p.items() if w >= KEYWORD}) for p in postings
         ]
         self.weak_postings = [
-            _arrays({e: w for e, w in p.items() if w < KEYWORD}) for p in postings
+            self._arrays({e: w for e, w in p.items() if w < KEYWORD}) for p in postings
         ]
-        self.bigram_postings = {b: _arrays(p) for b, p in bigram_postings.items()}
+        self.bigram_postings = {b: self._arrays(p) for b, p in bigram_postings.items()}
 
         # Typo tolerance: one key per sound, and every one-letter deletion (SymSpell).
         by_sound: dict[str, int] = {}
@@ -214,6 +237,14 @@ class SearchIndex:
             )
         self.df = df
         self.accents = [frozenset(self._accents[tid]) for tid in range(len(self.tokens))]
+        self._pool = None  # not kept: the pool belongs to whoever built the indexes
+
+    def _arrays(self, weights: dict[int, float]) -> Postings:
+        arrays = _arrays(weights)
+        if self._pool is None:
+            return arrays
+        key = arrays[0].tobytes() + arrays[1].tobytes()  # same length: unambiguous
+        return self._pool.setdefault(key, arrays)
 
 
 Postings = tuple["np.ndarray[Any, np.dtype[np.intp]]", "np.ndarray[Any, np.dtype[np.float64]]"]
