@@ -244,6 +244,8 @@ class SearchIndex:
         if self._pool is None:
             return arrays
         key = arrays[0].tobytes() + arrays[1].tobytes()  # same length: unambiguous
+        for array in arrays:
+            array.flags.writeable = False  # shared between indexes: read only
         return self._pool.setdefault(key, arrays)
 
 
