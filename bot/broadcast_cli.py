@@ -52,9 +52,19 @@ async def queue_from_command_line(args: argparse.Namespace, settings: Settings) 
     if not MIN_TEXT <= len(text) <= MAX_TEXT:
         print(f"Nội dung cần từ {MIN_TEXT} đến {MAX_TEXT} ký tự.", file=sys.stderr)
         return 2
+    province = knowledge.province
+    asked = list(getattr(args, "commune", None) or [])
+    if unknown := [c for c in asked if province.get(c) is None]:
+        known = ", ".join(c.id for c in province)
+        print(f"Không có xã, phường «{unknown[0]}». Các mã: {known}.", file=sys.stderr)
+        return 2
+    # Issue 19 point 7: some communes' subscribers, or the whole province (no --commune).
+    communes = tuple(c.id for c in province if c.id in asked)
     async with running_services(settings, knowledge=knowledge) as services:
         audience = topic_label(knowledge.catalogue, topic)
-        count = (await services.storage.broadcasts.audience_sizes()).size(topic)
+        if communes:
+            audience += " ở " + ", ".join(c.name for c in province if c.id in communes)
+        count = (await services.storage.broadcasts.audience_sizes(communes)).size(topic)
         if count == 0:
             print(f"Chưa có ai trong nhóm nhận «{audience}»: chưa gửi.", file=sys.stderr)
             return 1
@@ -69,9 +79,12 @@ async def queue_from_command_line(args: argparse.Namespace, settings: Settings) 
                 print("Chưa gửi.")
                 return 1
         now, actor = services.clock.now(), f"cli:{_account()}"
-        draft = BroadcastDraft(text, topic, None, CHANNEL, actor, None, None)
+        draft = BroadcastDraft(text, topic, None, CHANNEL, actor, None, None, communes)
         detail = audit_detail(knowledge.catalogue, topic, text)
-        entry = AuditEntry(now, CHANNEL, actor, None, AuditAction.BROADCAST_SENT, None, detail)
+        single = communes[0] if len(communes) == 1 else None
+        entry = AuditEntry(
+            now, CHANNEL, actor, None, AuditAction.BROADCAST_SENT, None, detail, commune_id=single
+        )
         try:
             broadcast = await services.storage.broadcasts.create_broadcast(draft, entry, now)
         except NoRecipients:

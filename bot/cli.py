@@ -479,6 +479,13 @@ def build_parser() -> argparse.ArgumentParser:
     audience.add_argument(
         "--volunteers", action="store_true", help="gửi cho các tình nguyện viên đã được duyệt"
     )
+    broadcast.add_argument(
+        "--commune",
+        action="append",
+        default=[],
+        metavar="MÃ",
+        help="chỉ người đăng ký ở xã, phường này (lặp lại để chọn nhiều; mặc định cả tỉnh)",
+    )
     broadcast.add_argument("--yes", action="store_true", help="xếp hàng không hỏi lại")
     broadcast.set_defaults(run=_broadcast)
     return parser

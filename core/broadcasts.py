@@ -35,6 +35,9 @@ class BroadcastDraft:
     created_by: str
     creator_name: str | None
     report_chat: str | None  # the officer's chat on `channel`, told when all is sent
+    # Issue 19 point 7: the communes whose subscribers receive it (their chats' commune); empty:
+    # the whole province (a province of one: always).
+    communes: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -51,6 +54,12 @@ class Broadcast:
     recipients: int
     cancelled_at: dt.datetime | None = None
     reported_at: dt.datetime | None = None
+    communes: tuple[str, ...] = ()  # issue 19: empty = the whole province
+
+    @property
+    def commune_id(self) -> str | None:
+        """The one commune it went to (its officers may follow and cancel it), else None."""
+        return self.communes[0] if len(self.communes) == 1 else None
 
 
 @dataclass(frozen=True)

@@ -286,6 +286,21 @@ class ChooseAudience(Action, prefix="b:a"):
 
 
 @dataclass(frozen=True)
+class BroadcastCommunes(Action, prefix="b:w"):
+    """Issue 19 point 7: a province officer picks the communes a notice goes to."""
+
+
+@dataclass(frozen=True)
+class ToggleBroadcastCommune(Action, prefix="b:wt"):
+    commune_id: str
+
+
+@dataclass(frozen=True)
+class WholeProvince(Action, prefix="b:wa"):
+    pass
+
+
+@dataclass(frozen=True)
 class SendBroadcast(Action, prefix="b:c"):
     pass
 

@@ -31,6 +31,7 @@ from core.messages import Button, Reply, TextFormat
 from core.officers import AuditAction
 from handlers.actions import (
     AskCancelBroadcast,
+    BroadcastCommunes,
     CancelBroadcast,
     ChooseAudience,
     DraftField,
@@ -39,7 +40,9 @@ from handlers.actions import (
     DropBroadcast,
     SendBroadcast,
     ShowProgress,
+    ToggleBroadcastCommune,
     UseDraft,
+    WholeProvince,
     procedure_card,
 )
 from handlers.context import Context, Services, render
@@ -112,13 +115,89 @@ async def _take_text(ctx: Context, typed: str, procedure_id: str | None) -> list
     return await _ask_audience(ctx, text, procedure_id)
 
 
+# -- where (issue 19 point 7) --------------------------------------------------------------------
+
+
+def _communes(ctx: Context) -> tuple[str, ...]:
+    """The communes the notice goes to: a commune officer's own; a province officer's pick
+    (kept with the draft; empty: the whole province)."""
+    if ctx.scope.commune_id is not None:
+        return (ctx.scope.commune_id,)
+    province = ctx.services.knowledge.province
+    picked = ctx.state.data.get("communes") or []
+    return tuple(c.id for c in province if c.id in picked)
+
+
+def _where(ctx: Context, communes: tuple[str, ...]) -> str | None:
+    """ "xã Bình An, xã Tân Phú" or "cả tỉnh"; None in a province of one (nothing to say)."""
+    province = ctx.services.knowledge.province
+    if province.single:
+        return None
+    names = [c.name for c in province if c.id in communes]
+    return ", ".join(names) if names else f"cả {province.name}"
+
+
+def _may_pick(ctx: Context) -> bool:
+    return ctx.scope.province and not ctx.services.knowledge.province.single
+
+
 async def _ask_audience(ctx: Context, text: str, procedure_id: str | None) -> list[Reply]:
-    sizes = await ctx.storage.broadcasts.audience_sizes()
-    if sizes.everyone == 0 and sizes.volunteers == 0:
+    communes = _communes(ctx)
+    sizes = await ctx.storage.broadcasts.audience_sizes(communes)
+    if sizes.everyone == 0 and sizes.volunteers == 0 and not _may_pick(ctx):
         await ctx.clear_state()
         return [ctx.reply("broadcast_nobody.j2")]
-    await ctx.set_state(BroadcastState.AUDIENCE, text=text, procedure_id=procedure_id)
-    return [ctx.reply("broadcast_ask_audience.j2", _audience_rows(ctx, sizes, procedure_id))]
+    await ctx.set_state(
+        BroadcastState.AUDIENCE, text=text, procedure_id=procedure_id, communes=list(communes)
+    )
+    rows = _audience_rows(ctx, sizes, procedure_id)
+    if _may_pick(ctx):
+        rows.insert(-1, [BroadcastCommunes().button(f"📍 Gửi đến: {_where(ctx, communes)}")])
+    where = _where(ctx, communes)
+    return [ctx.reply("broadcast_ask_audience.j2", rows, where=where)]
+
+
+async def communes_pressed(ctx: Context) -> list[Reply]:
+    """The communes, each a toggle; "Xong" goes back to the audiences with their sizes."""
+    ctx.scope.check(None)  # a commune's officer sends to their commune only
+    if ctx.state.name not in (BroadcastState.AUDIENCE, BroadcastState.CONFIRM) or not _may_pick(
+        ctx
+    ):
+        return [ctx.reply("stale_button.j2")]
+    picked = _communes(ctx)
+    rows = [
+        [ToggleBroadcastCommune(c.id).button(("✅ " if c.id in picked else "▫️ ") + c.name)]
+        for c in ctx.services.knowledge.province
+    ]
+    rows.append([WholeProvince().button("🌐 Cả tỉnh"), ChooseAudience().button("✔️ Xong")])
+    return [ctx.reply("broadcast_pick_communes.j2", rows, where=_where(ctx, picked))]
+
+
+async def commune_toggled(ctx: Context, action: ToggleBroadcastCommune) -> list[Reply]:
+    ctx.scope.check(action.commune_id)
+    if ctx.state.name not in (BroadcastState.AUDIENCE, BroadcastState.CONFIRM) or not _may_pick(
+        ctx
+    ):
+        return [ctx.reply("stale_button.j2")]
+    picked = set(_communes(ctx)) ^ {action.commune_id}
+    await _keep_communes(ctx, picked)
+    return await communes_pressed(ctx)
+
+
+async def whole_province(ctx: Context) -> list[Reply]:
+    if ctx.state.name not in (BroadcastState.AUDIENCE, BroadcastState.CONFIRM) or not _may_pick(
+        ctx
+    ):
+        return [ctx.reply("stale_button.j2")]
+    await _keep_communes(ctx, set())
+    return await communes_pressed(ctx)
+
+
+async def _keep_communes(ctx: Context, picked: set[str]) -> None:
+    data = {k: v for k, v in ctx.state.data.items() if k != "memory"}
+    data["communes"] = sorted(picked)
+    data.pop("topic", None)  # the audience is chosen again, with its new size
+    await ctx.set_state(BroadcastState.AUDIENCE, **data)
 
 
 def _audience_rows(
@@ -143,8 +222,15 @@ def _audience_rows(
 
 
 async def _preview(ctx: Context, text: str, topic: str, procedure_id: str | None) -> list[Reply]:
-    count = (await ctx.storage.broadcasts.audience_sizes()).size(topic)
-    await ctx.set_state(BroadcastState.CONFIRM, text=text, topic=topic, procedure_id=procedure_id)
+    communes = _communes(ctx)
+    count = (await ctx.storage.broadcasts.audience_sizes(communes)).size(topic)
+    await ctx.set_state(
+        BroadcastState.CONFIRM,
+        text=text,
+        topic=topic,
+        procedure_id=procedure_id,
+        communes=list(communes),
+    )
     unfinished = TO_FILL in text
     rows = (
         [] if unfinished or not count else [[SendBroadcast().button(f"✅ Gửi cho {count} người")]]
@@ -160,6 +246,7 @@ async def _preview(ctx: Context, text: str, topic: str, procedure_id: str | None
             audience=topic_label(ctx.catalogue, topic),
             unfinished=unfinished,
             to_fill=TO_FILL,
+            where=_where(ctx, communes),
         )
     ]
 
@@ -252,7 +339,7 @@ async def _confirm(ctx: Context) -> list[Reply]:
     if TO_FILL in text:
         return [ctx.reply("broadcast_unfinished.j2", to_fill=TO_FILL)]
     procedure_id = data.get("procedure_id")
-    m = ctx.message
+    m, communes = ctx.message, _communes(ctx)
     draft = BroadcastDraft(
         text=text,
         topic=topic,
@@ -261,8 +348,13 @@ async def _confirm(ctx: Context) -> list[Reply]:
         created_by=m.user_id,
         creator_name=m.display_name,
         report_chat=m.chat_id,
+        communes=communes,
     )
     detail = audit_detail(ctx.catalogue, topic, text)
+    if (where := _where(ctx, communes)) is not None:
+        detail = f"{detail} · {where}"
+    if len(communes) == 1:
+        ctx.act_for(communes[0])  # the audit log records the commune
     entry = audit_entry(ctx, AuditAction.BROADCAST_SENT, detail=detail)
     try:
         broadcast = await ctx.storage.broadcasts.create_broadcast(draft, entry, ctx.now())
@@ -292,6 +384,7 @@ async def _progress_reply(ctx: Context, broadcast_id: int) -> Reply:
     broadcast = await ctx.storage.broadcasts.get_broadcast(broadcast_id)
     if broadcast is None:
         return ctx.reply("stale_button.j2")
+    ctx.act_for(broadcast.commune_id)  # issue 19: a commune's officer follows their own
     progress = await ctx.storage.broadcasts.broadcast_progress(broadcast_id)
     return _progress_text(ctx, broadcast, progress)
 
@@ -308,6 +401,9 @@ def _progress_text(ctx: Context, broadcast: Broadcast, progress: BroadcastProgre
 
 
 async def _cancel(ctx: Context, broadcast_id: int) -> list[Reply]:
+    broadcast = await ctx.storage.broadcasts.get_broadcast(broadcast_id)
+    if broadcast is not None:  # issue 19: a commune's officer cancels their own only
+        ctx.act_for(broadcast.commune_id)
     entry = audit_entry(ctx, AuditAction.BROADCAST_CANCELLED)
     cancelled = await ctx.storage.broadcasts.cancel_broadcast(broadcast_id, entry, ctx.now())
     reply = await _progress_reply(ctx, broadcast_id)
@@ -317,7 +413,7 @@ async def _cancel(ctx: Context, broadcast_id: int) -> list[Reply]:
 
 
 async def recent_command(ctx: Context) -> list[Reply]:
-    recent = await ctx.storage.broadcasts.recent_broadcasts(RECENT)
+    recent = await ctx.storage.broadcasts.recent_broadcasts(RECENT, ctx.scope.commune_id)
     rows = [[ShowProgress(b.id).button(f"📊 Tiến độ #{b.id}")] for b, _ in recent]
     labels = {b.id: topic_label(ctx.catalogue, b.topic) for b, _ in recent}
     return [ctx.reply("broadcast_list.j2", rows, recent=recent, labels=labels)]
@@ -333,6 +429,9 @@ routes: list[Route] = [
     tapped(use_draft, UseDraft, who=OFFICER),
     pressed(audience_chosen, ChooseAudience, who=OFFICER),
     tapped(send_pressed, SendBroadcast, who=OFFICER),
+    tapped(communes_pressed, BroadcastCommunes, who=OFFICER),
+    pressed(commune_toggled, ToggleBroadcastCommune, who=OFFICER),
+    tapped(whole_province, WholeProvince, who=OFFICER),
     tapped(drop_pressed, DropBroadcast, who=OFFICER),
     pressed(progress_pressed, ShowProgress, who=OFFICER),
     pressed(ask_cancel, AskCancelBroadcast, who=OFFICER),

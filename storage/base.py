@@ -438,7 +438,9 @@ class BroadcastStore(Protocol):
         """The chat's active topics, sorted."""
         ...
 
-    async def audience_sizes(self) -> AudienceSizes: ...
+    async def audience_sizes(self, communes: Sequence[str] = ()) -> AudienceSizes:
+        """Issue 19 point 7: of the chats of these communes (empty: every chat)."""
+        ...
 
     async def create_broadcast(
         self, draft: BroadcastDraft, audit: AuditEntry, now: dt.datetime
@@ -452,8 +454,11 @@ class BroadcastStore(Protocol):
 
     async def broadcast_progress(self, broadcast_id: int) -> BroadcastProgress: ...
 
-    async def recent_broadcasts(self, limit: int) -> list[tuple[Broadcast, BroadcastProgress]]:
-        """The latest broadcasts, newest first, with their progress."""
+    async def recent_broadcasts(
+        self, limit: int, commune_id: str | None = None
+    ) -> list[tuple[Broadcast, BroadcastProgress]]:
+        """The latest broadcasts, newest first, with their progress (issue 19: those sent to
+        one commune only, when `commune_id` is given)."""
         ...
 
     async def cancel_broadcast(

@@ -13,13 +13,22 @@ import pytest
 
 from bot.app import Dispatcher, running_services
 from bot.knowledge_files import KnowledgeFiles
+from core.broadcasts import ALL_TOPICS
 from core.care import Volunteer, VolunteerStatus
 from core.clock import FixedClock
 from core.dossier_import import CommuneRule, parse_export
 from core.dossiers import Status
 from core.officers import AdminIds, AuditAction, Scope
 from core.receipt_codes import code_key
-from handlers.actions import AnswerFeedback, ApproveVolunteer, ClaimTicket, ShowReport
+from handlers.actions import (
+    AnswerFeedback,
+    ApproveVolunteer,
+    BroadcastCommunes,
+    CancelBroadcast,
+    ClaimTicket,
+    ShowProgress,
+    ShowReport,
+)
 from handlers.context import Knowledge, Services
 from handlers.imports import apply_import, plan_import
 from storage.base import ChatRef, ConversationKey
@@ -252,3 +261,115 @@ async def test_audit_log_records_the_commune(services: Services) -> None:
     await mine.say("/canbo xoa 55")  # Đông Hòa's officer
     mine.expect(REFUSED)
     assert ("test", "55") in services.roster
+
+
+# -- point 7: broadcasts to one commune, several, or the province ------------------------------
+
+
+async def _subscribers(services: Services) -> None:
+    for user_id, commune in (("100", "Đông Hòa"), ("200", "Bình An"), ("300", "Tân Phú")):
+        await _citizen_of(services, user_id, commune)
+        chat = ChatRef("test", user_id)
+        await services.storage.broadcasts.subscribe(
+            chat, ALL_TOPICS, "đồng ý", services.clock.now()
+        )
+
+
+def labels(transcript: Transcript) -> list[str]:
+    return [b.label for b in transcript.buttons]
+
+
+async def _recipients(services: Services, broadcast_id: int) -> set[str]:
+    due = await services.storage.outbox.claim_due(services.clock.now(), 100)
+    return {i.message.chat_id for i in due if i.message.payload.get("broadcast_id") == broadcast_id}
+
+
+async def test_a_communes_officer_broadcasts_to_their_commune(services: Services) -> None:
+    await _subscribers(services)
+    mine = officer(services, BINH_AN)
+    await mine.say("/thongbao Chiều thứ Sáu bộ phận một cửa nghỉ để tập huấn.")
+    assert "Tất cả người đăng ký (1)" in labels(mine)
+    assert not any("📍" in label for label in labels(mine))  # nothing to pick: their own
+    await mine.press("Tất cả người đăng ký (1)")
+    mine.expect("ở xã Bình An – 1 người")
+    await mine.press("✅ Gửi cho 1 người")
+    [(sent, _)] = await services.storage.broadcasts.recent_broadcasts(5)
+    assert sent.communes == ("binh-an",)
+    assert await _recipients(services, sent.id) == {"200"}
+    await mine.press_data(BroadcastCommunes().data)
+    mine.expect(REFUSED)
+    [entry] = [
+        e
+        for e in await services.storage.officers.audit_entries(20)
+        if e.action is AuditAction.BROADCAST_SENT
+    ]
+    assert entry.commune_id == "binh-an"
+
+
+async def test_the_province_broadcasts_to_several_communes(services: Services) -> None:
+    await _subscribers(services)
+    province = officer(services, PROVINCE)
+    await province.say("/thongbao Từ tuần sau nhận hồ sơ cả sáng thứ Bảy.")
+    province.expect("Gửi đến: cả tỉnh Ví Dụ")
+    assert "Tất cả người đăng ký (3)" in labels(province)
+    await province.press("📍 Gửi đến: cả tỉnh Ví Dụ")
+    await province.press("▫️ xã Bình An")
+    await province.press("▫️ xã Tân Phú")
+    province.expect("Đang chọn: xã Bình An, xã Tân Phú")
+    await province.press("✔️ Xong")
+    assert "Tất cả người đăng ký (2)" in labels(province)
+    await province.press("Tất cả người đăng ký (2)")
+    await province.press("✅ Gửi cho 2 người")
+    [(sent, _)] = await services.storage.broadcasts.recent_broadcasts(5)
+    assert sent.communes == ("binh-an", "tan-phu")
+    assert await _recipients(services, sent.id) == {"200", "300"}
+    # Bình An's officer neither lists nor follows nor cancels a notice of several communes.
+    mine = officer(services, BINH_AN)
+    await mine.say("/thongbao_ds")
+    mine.expect_not(f"#{sent.id}")
+    await mine.press_data(ShowProgress(sent.id).data)
+    mine.expect(REFUSED)
+    await mine.press_data(CancelBroadcast(sent.id).data)
+    mine.expect(REFUSED)
+    assert (await services.storage.broadcasts.get_broadcast(sent.id)).cancelled_at is None  # type: ignore[union-attr]
+    # The whole province again: everyone.
+    await province.say("/thongbao Cổng dịch vụ công bảo trì tối Chủ nhật.")
+    await province.press("Tất cả người đăng ký (3)")
+    await province.press("✅ Gửi cho 3 người")
+    latest = (await services.storage.broadcasts.recent_broadcasts(1))[0][0]
+    assert latest.communes == () and await _recipients(services, latest.id) == {"100", "200", "300"}
+
+
+async def test_command_line_broadcast_to_some_communes(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    import asyncio
+
+    from bot.cli import main
+    from bot.settings import Settings
+
+    data_dir = tmp_path / "data"
+    monkeypatch.setenv("MOTCUA_DATA_DIR", str(data_dir))
+    monkeypatch.setenv("MOTCUA_PROVINCE_FILE", str(EXAMPLE))
+    settings = Settings(_env_file=None, data_dir=data_dir, province_file=EXAMPLE)  # type: ignore[call-arg]
+    async with running_services(settings) as running:
+        now = running.clock.now()
+        for chat_id, commune in (("1", "binh-an"), ("2", "dong-hoa"), ("3", "tan-phu")):
+            chat = ChatRef("telegram", chat_id)
+            await running.storage.chats.touch_chat(chat.channel, chat.chat_id, now)
+            await running.storage.chats.set_chat_commune(chat, commune)
+            await running.storage.broadcasts.subscribe(chat, ALL_TOPICS, "ok", now)
+
+    async def motcua(*argv: str) -> int:  # `main` runs its own event loop: in a thread
+        return await asyncio.to_thread(main, list(argv))
+
+    text = "Bộ phận Một cửa nghỉ làm việc chiều 24/11 để tập huấn."
+    assert await motcua("broadcast", "--text", text, "--commune", "xyz", "--yes") == 2
+    assert "Không có xã, phường «xyz»" in capsys.readouterr().err
+    args = ("--commune", "tan-phu", "--commune", "binh-an", "--yes")
+    assert await motcua("broadcast", "--text", text, *args) == 0
+    out = capsys.readouterr().out
+    assert "ở xã Bình An, xã Tân Phú – 2 người" in out
+    async with running_services(settings) as running:
+        sent = await running.storage.broadcasts.get_broadcast(1)
+        assert sent is not None and sent.communes == ("binh-an", "tan-phu")

@@ -1047,3 +1047,37 @@ async def test_officers_questions_and_lists_of_one_commune(storage: Storage) -> 
         start, start + dt.timedelta(days=1), "binh-an"
     )
     assert [d.commune_id for d in day] == ["binh-an"]
+
+
+async def test_broadcasts_to_some_communes(storage: Storage) -> None:
+    """Issue 19 point 7: subscribers of the communes picked, by the commune their chat chose."""
+    chats = {"1": "binh-an", "2": "dong-hoa", "3": "tan-phu", "4": None}
+    for chat_id, commune in chats.items():
+        chat = ChatRef("telegram", chat_id)
+        await storage.chats.touch_chat(chat.channel, chat.chat_id, NOW)
+        await storage.chats.set_chat_commune(chat, commune)
+        await storage.broadcasts.subscribe(
+            chat, "ho-tich" if chat_id == "1" else ALL_TOPICS, "", NOW
+        )
+    sizes = await storage.broadcasts.audience_sizes(("binh-an", "tan-phu"))
+    assert (sizes.everyone, sizes.size("ho-tich"), sizes.size("chung-thuc")) == (2, 2, 1)
+    assert (await storage.broadcasts.audience_sizes()).everyone == 4
+    draft = BroadcastDraft(
+        "Nghỉ chiều 24/11.", ALL_TOPICS, None, "telegram", "900", None, None,
+        communes=("binh-an", "tan-phu"),
+    )  # fmt: skip
+    sent = await storage.broadcasts.create_broadcast(draft, _audit(AuditAction.BROADCAST_SENT), NOW)
+    assert sent.recipients == 2 and sent.communes == ("binh-an", "tan-phu")
+    assert (await storage.broadcasts.get_broadcast(sent.id)).communes == sent.communes  # type: ignore[union-attr]
+    one = replace_draft(draft, communes=("dong-hoa",))
+    own = await storage.broadcasts.create_broadcast(one, _audit(AuditAction.BROADCAST_SENT), NOW)
+    assert own.recipients == 1 and own.commune_id == "dong-hoa"
+    listed = await storage.broadcasts.recent_broadcasts(5, "dong-hoa")
+    assert [b.id for b, _ in listed] == [own.id]
+    assert len(await storage.broadcasts.recent_broadcasts(5)) == 2
+
+
+def replace_draft(draft: BroadcastDraft, **changes: object) -> BroadcastDraft:
+    from dataclasses import replace
+
+    return replace(draft, **changes)  # type: ignore[arg-type]

@@ -35,13 +35,32 @@ from storage.sql.session import Database, Session
 
 _BROADCAST_COLUMNS = (
     "id, text, topic, procedure_id, channel, created_by, creator_name, report_chat, created_at,"
-    " recipients, cancelled_at, reported_at"
+    " recipients, cancelled_at, reported_at, communes"
 )
 BROADCAST_PRIORITY = 1  # after every dossier's message (priority 0)
 # The volunteers' audience: approved volunteers' chats (table of issue 7, storage/sqlite/care.py).
 _VOLUNTEER_CHATS = (
     f"SELECT channel, chat_id FROM volunteers WHERE status = '{VolunteerStatus.APPROVED.value}'"
 )
+
+
+def _in_communes(communes: Sequence[str], table: str) -> tuple[str, list[str]]:
+    """Issue 19 point 7: the chats of these communes (the commune each chat chose); nothing
+    for the whole province."""
+    if not communes:
+        return "", []
+    marks = ",".join("?" * len(communes))
+    if table == "volunteers":
+        return f" AND commune_id IN ({marks})", list(communes)
+    return (
+        f" AND EXISTS (SELECT 1 FROM chats c WHERE c.channel = {table}.channel"
+        f" AND c.chat_id = {table}.chat_id AND c.commune_id IN ({marks}))",
+        list(communes),
+    )
+
+
+def _communes_text(communes: Sequence[str]) -> str | None:
+    return f",{','.join(communes)}," if communes else None
 
 
 def report_message(broadcast_id: int, channel: str, chat_id: str) -> OutboxMessage:
@@ -113,17 +132,21 @@ class SqlBroadcasts:
             )
         return [row[0] for row in rows]
 
-    async def audience_sizes(self) -> AudienceSizes:
+    async def audience_sizes(self, communes: Sequence[str] = ()) -> AudienceSizes:
+        where, params = _in_communes(communes, "subscriptions")
+        among, volunteer_params = _in_communes(communes, "volunteers")
         async with self.db.connection() as session:
             everyone = await session.fetch_one(
                 "SELECT COUNT(*) FROM (SELECT DISTINCT channel, chat_id FROM subscriptions"
-                " WHERE active = 1) AS chats"
+                f" WHERE active = 1{where}) AS chats",
+                params,
             )
             rows = await session.fetch_all(
-                "SELECT topic, COUNT(*) FROM subscriptions WHERE active = 1 GROUP BY topic"
+                f"SELECT topic, COUNT(*) FROM subscriptions WHERE active = 1{where} GROUP BY topic",
+                params,
             )
             volunteers = await session.fetch_one(
-                f"SELECT COUNT(*) FROM ({_VOLUNTEER_CHATS}) AS chats"
+                f"SELECT COUNT(*) FROM ({_VOLUNTEER_CHATS}{among}) AS chats", volunteer_params
             )
         counts = {topic: count for topic, count in rows}
         return AudienceSizes(
@@ -140,19 +163,21 @@ class SqlBroadcasts:
     ) -> Broadcast:
         stamp = now.isoformat()
         if draft.topic == VOLUNTEERS:
-            params: list[str] = []
-            chats = _VOLUNTEER_CHATS
+            among, params = _in_communes(draft.communes, "volunteers")
+            chats = _VOLUNTEER_CHATS + among
         else:
             audience, params = "active = 1", []
             if draft.topic != ALL_TOPICS:
                 audience += " AND topic IN (?, ?)"
                 params = [draft.topic, ALL_TOPICS]
+            among, more = _in_communes(draft.communes, "subscriptions")
+            audience, params = audience + among, params + more
             chats = f"SELECT channel, chat_id FROM subscriptions WHERE {audience}"
         async with self.db.transaction() as session:
             inserted = await session.fetch_one(
                 "INSERT INTO broadcasts (text, topic, procedure_id, channel, created_by,"
-                " creator_name, report_chat, created_at, recipients)"
-                " VALUES (?, ?, ?, ?, ?, ?, ?, ?, 0) RETURNING id",
+                " creator_name, report_chat, created_at, recipients, communes)"
+                " VALUES (?, ?, ?, ?, ?, ?, ?, ?, 0, ?) RETURNING id",
                 (
                     draft.text,
                     draft.topic,
@@ -162,6 +187,7 @@ class SqlBroadcasts:
                     draft.creator_name,
                     draft.report_chat,
                     stamp,
+                    _communes_text(draft.communes),
                 ),
             )
             assert inserted is not None
@@ -206,6 +232,7 @@ class SqlBroadcasts:
             report_chat=draft.report_chat,
             created_at=now,
             recipients=recipients,
+            communes=draft.communes,
         )
 
     async def get_broadcast(self, broadcast_id: int) -> Broadcast | None:
@@ -223,13 +250,18 @@ class SqlBroadcasts:
             )
         return _progress(rows)
 
-    async def recent_broadcasts(self, limit: int) -> list[tuple[Broadcast, BroadcastProgress]]:
+    async def recent_broadcasts(
+        self, limit: int, commune_id: str | None = None
+    ) -> list[tuple[Broadcast, BroadcastProgress]]:
+        where, params = (
+            ("", ()) if commune_id is None else (" WHERE communes = ?", (f",{commune_id},",))
+        )
         async with self.db.connection() as session:
             broadcasts = [
                 _broadcast(row)
                 for row in await session.fetch_all(
-                    f"SELECT {_BROADCAST_COLUMNS} FROM broadcasts ORDER BY id DESC LIMIT ?",
-                    (limit,),
+                    f"SELECT {_BROADCAST_COLUMNS} FROM broadcasts{where} ORDER BY id DESC LIMIT ?",
+                    (*params, limit),
                 )
             ]
             ids = [b.id for b in broadcasts]
@@ -322,4 +354,5 @@ def _broadcast(row: Sequence[Any]) -> Broadcast:
         recipients=row[9],
         cancelled_at=optional_time(row[10]),
         reported_at=optional_time(row[11]),
+        communes=tuple(c for c in (row[12] or "").split(",") if c),
     )
