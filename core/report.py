@@ -41,7 +41,7 @@ from __future__ import annotations
 
 import datetime as dt
 import re
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from enum import StrEnum
 
@@ -346,62 +346,117 @@ def build_report(
     satisfaction: Satisfaction | None = None,
 ) -> PeriodReport:
     """Count every dossier into its buckets, per field and in total (module docstring)."""
-    first, as_of = period.first, min(period.last, today)
-    # At the end of a day already over, a dossier due that day is late (BLDS 2015 Điều 148: the
-    # deadline ends at 24:00 of its last day); on the current day, not yet.
-    end_is_over = as_of < today
-    fields: dict[str, Figures] = {}
-    names: dict[str, str] = {}
-    dated_from_history = 0
+    tally = Tally(period, today)
+    tally.add(data.dossiers)
+    tally.add_apologies(data.apology_procedures, data.apology_communes)
+    return tally.by_field(field_of, satisfaction, data.catalogue)
 
-    def figures_for(procedure_id: str) -> Figures:
-        name = names.get(procedure_id)
-        if name is None:
-            name = names[procedure_id] = field_of(procedure_id) or UNKNOWN_FIELD
-        found = fields.get(name)
+
+class Tally:
+    """The counting of `build_report`, fed batch by batch (issue 19: a province's year is
+    millions of dossiers, none of which needs to be kept): figures per commune and procedure,
+    then grouped into the report's lines — fields, or communes."""
+
+    def __init__(self, period: Period, today: dt.date) -> None:
+        self.period = period
+        self.first, self.as_of = period.first, min(period.last, today)
+        # At the end of a day already over, a dossier due that day is late (BLDS 2015 Điều 148:
+        # the deadline ends at 24:00 of its last day); on the current day, not yet.
+        self.end_is_over = self.as_of < today
+        self.figures: dict[tuple[str, str], Figures] = {}  # (commune, procedure) → figures
+        self.dated_from_history = 0
+
+    def _figures(self, commune_id: str, procedure_id: str) -> Figures:
+        found = self.figures.get((commune_id, procedure_id))
         if found is None:
-            found = fields[name] = Figures()
+            found = self.figures[(commune_id, procedure_id)] = Figures()
         return found
 
-    for row in data.dossiers:
-        received = row.received_at.date()
-        if received > as_of:
-            continue  # not received yet at the end of the period
-        moment = resolution_moment(row)
-        resolved = moment.date() if moment is not None else None
-        if received < first and resolved is not None and resolved < first:
-            continue  # finished before the period
-        figures = figures_for(row.procedure_id)
-        if received < first:
-            figures.carried_over += 1
-        else:
-            figures.received[row.submission_channel] += 1
-        if resolved is not None and resolved <= as_of:
-            if row.status in NOT_RESOLVED:
-                figures.withdrawn_or_stopped += 1
+    def add(self, rows: Iterable[ReportDossier]) -> None:
+        first, as_of, end_is_over = self.first, self.as_of, self.end_is_over
+        for row in rows:
+            received = row.received_at.date()
+            if received > as_of:
+                continue  # not received yet at the end of the period
+            moment = resolution_moment(row)
+            resolved = moment.date() if moment is not None else None
+            if received < first and resolved is not None and resolved < first:
+                continue  # finished before the period
+            figures = self._figures(row.commune_id, row.procedure_id)
+            if received < first:
+                figures.carried_over += 1
             else:
-                figures.resolved[timeliness(row, resolved)] += 1
-                dated_from_history += row.resolved_at is None
-                figures.returned_by_post += row.return_method is ReturnMethod.POSTAL
-        elif (row.status_at_end or row.status) in CLOCK_STOPPED:
-            figures.waiting += 1
-        elif row.original_due < as_of or (row.original_due == as_of and end_is_over):
-            figures.overdue += 1
-        else:
-            figures.not_yet_due += 1
+                figures.received[row.submission_channel] += 1
+            if resolved is not None and resolved <= as_of:
+                if row.status in NOT_RESOLVED:
+                    figures.withdrawn_or_stopped += 1
+                else:
+                    figures.resolved[timeliness(row, resolved)] += 1
+                    self.dated_from_history += row.resolved_at is None
+                    figures.returned_by_post += row.return_method is ReturnMethod.POSTAL
+            elif (row.status_at_end or row.status) in CLOCK_STOPPED:
+                figures.waiting += 1
+            elif row.original_due < as_of or (row.original_due == as_of and end_is_over):
+                figures.overdue += 1
+            else:
+                figures.not_yet_due += 1
 
-    for procedure_id in data.apology_procedures:
-        figures_for(procedure_id).apologies += 1
+    def add_apologies(self, procedures: Sequence[str], communes: Sequence[str] = ()) -> None:
+        """The procedure (and, issue 19, the commune) of each apology issued in the period."""
+        for procedure_id, commune_id in zip(
+            procedures, communes or [""] * len(procedures), strict=True
+        ):
+            self._figures(commune_id, procedure_id).apologies += 1
 
-    total = Figures()
-    for figures in fields.values():
-        total.add(figures)
-    ordered = sorted(
-        fields.items(), key=lambda item: (-item[1].total, item[0] == UNKNOWN_FIELD, item[0])
-    )
-    return PeriodReport(
-        period, as_of, total, ordered, dated_from_history, satisfaction, catalogue=data.catalogue
-    )
+    def lines(self, line_of: Callable[[str, str], str]) -> dict[str, Figures]:
+        """The figures summed by `line_of(commune, procedure)`."""
+        lines: dict[str, Figures] = {}
+        for (commune_id, procedure_id), figures in self.figures.items():
+            line = line_of(commune_id, procedure_id)
+            found = lines.get(line)
+            if found is None:
+                found = lines[line] = Figures()
+            found.add(figures)
+        return lines
+
+    def report(
+        self,
+        lines: dict[str, Figures],
+        satisfaction: Satisfaction | None = None,
+        catalogue: CatalogueChanges | None = None,
+    ) -> PeriodReport:
+        """The report whose total is every dossier counted, with `lines` most dossiers first."""
+        total = Figures()
+        for figures in self.figures.values():
+            total.add(figures)
+        ordered = sorted(
+            lines.items(), key=lambda item: (-item[1].total, item[0] == UNKNOWN_FIELD, item[0])
+        )
+        return PeriodReport(
+            self.period,
+            self.as_of,
+            total,
+            ordered,
+            self.dated_from_history,
+            satisfaction,
+            catalogue=catalogue,
+        )
+
+    def by_field(
+        self,
+        field_of: Callable[[str], str | None],
+        satisfaction: Satisfaction | None = None,
+        catalogue: CatalogueChanges | None = None,
+    ) -> PeriodReport:
+        names: dict[str, str] = {}
+
+        def field_name(_commune_id: str, procedure_id: str) -> str:
+            name = names.get(procedure_id)
+            if name is None:
+                name = names[procedure_id] = field_of(procedure_id) or UNKNOWN_FIELD
+            return name
+
+        return self.report(self.lines(field_name), satisfaction, catalogue)
 
 
 def timeliness(row: ReportDossier, resolved: dt.date) -> Timeliness:

@@ -19,12 +19,13 @@ from core.law import law_in_force
 from core.messages import Button, OutgoingFile, Reply, TextFormat
 from core.province import Commune, name_key
 from core.report import (
+    Figures,
     Period,
     PeriodKind,
     PeriodReport,
-    ReportData,
+    ReportDossier,
+    Tally,
     Timeliness,
-    build_report,
     count_text,
     parse_period,
     percent,
@@ -47,14 +48,13 @@ async def period_report(
     # Every figure stops at "as of": the period's end, or today for a period not over yet.
     today = services.clock.now().date()
     only = None if services.knowledge.province.single else commune_id
-    data = await services.storage.reports.report_data(period.first, min(period.last, today), only)
+    tally = Tally(period, today)
+    data = await services.storage.reports.scan_report(
+        period.first, min(period.last, today), tally.add, only
+    )
+    tally.add_apologies(data.apology_procedures, data.apology_communes)
     catalogue = services.knowledge.catalogue_of(commune_id)
-
-    def field_of(procedure_id: str) -> str | None:
-        procedure = catalogue.get(procedure_id)
-        return procedure.field if procedure else None
-
-    report = build_report(data, period, today, field_of)
+    report = tally.by_field(_fields_of(catalogue), catalogue=data.catalogue)
     rule = law_in_force(catalogue.commune).short_apology_rule
     report = replace(report, apology_rule=rule)
     return await with_ratings_and_feedback(services, report)  # issue 7
@@ -67,21 +67,25 @@ def office_name(services: Services, commune_id: str | None = None) -> str:
 
 async def province_report(services: Services, period: Period) -> PeriodReport:
     """Issue 19: the province's figures, one line per commune (in the province file's order),
-    from one query; the total is the province's. Ratings and feedback are the province's."""
+    from one query counted batch by batch (none kept); the total is the province's. Ratings
+    and feedback are the province's."""
     today = services.clock.now().date()
     province = services.knowledge.province
-    data = await services.storage.reports.report_data(period.first, min(period.last, today))
-    split = data.by_commune()
-    lines = []
-    for commune in province:
-        part = split.get(commune.id, ReportData([], [], data.catalogue))
-        field_of = _fields_of(commune.catalogue)
-        lines.append((commune.name, build_report(part, period, today, field_of).total))
-    unassigned = split.get("")
-    if unassigned is not None and unassigned.dossiers:
-        report = build_report(unassigned, period, today, _fields_of(services.knowledge.catalogue))
-        lines.append((UNASSIGNED, report.total))
-    total = build_report(data, period, today, _fields_of(services.knowledge.catalogue))
+    tally = Tally(period, today)  # counted as the rows come: a year is millions of them
+    unassigned_rows = False  # a line for dossiers of no commune, if the query found any
+
+    def count(rows: list[ReportDossier]) -> None:
+        nonlocal unassigned_rows
+        tally.add(rows)
+        unassigned_rows = unassigned_rows or any(not row.commune_id for row in rows)
+
+    data = await services.storage.reports.scan_report(period.first, min(period.last, today), count)
+    tally.add_apologies(data.apology_procedures, data.apology_communes)
+    by_commune = tally.lines(lambda commune_id, _procedure_id: commune_id)
+    lines = [(commune.name, by_commune.get(commune.id) or Figures()) for commune in province]
+    if unassigned_rows:
+        lines.append((UNASSIGNED, by_commune.get("") or Figures()))
+    total = tally.report({}, catalogue=data.catalogue)
     rule = law_in_force(services.knowledge.catalogue.commune).short_apology_rule
     report = replace(total, by_field=lines, apology_rule=rule, rows_label="Xã, phường")
     return await with_ratings_and_feedback(services, report)

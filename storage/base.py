@@ -26,7 +26,7 @@ from core.dossiers import Dossier, DossierEvent, Status
 from core.lookup_limits import FailureCounts, FailureWindows
 from core.officers import AuditEntry, Officer
 from core.outbox import OutboxKind
-from core.report import ReportData
+from core.report import ReportData, ReportDossier
 from core.slips import LinkedDossier
 from core.tickets import Claim, ClosedBy, OfficerRef, Photo, Ticket, TicketContext, TicketMessage
 
@@ -547,6 +547,19 @@ class ReportStore(Protocol):
         procedure of each apology issued in the period (core.report counts them); and the
         catalogue's changes in the period. Issue 19: only the dossiers of `commune_id` if given;
         each row and apology carries its commune (`ReportData.by_commune`)."""
+        ...
+
+    async def scan_report(
+        self,
+        first: dt.date,
+        last: dt.date,
+        each: Callable[[list[ReportDossier]], None],
+        commune_id: str | None = None,
+        batch: int = ...,
+    ) -> ReportData:
+        """As `report_data`, but the dossiers are handed to `each` `batch` at a time (in the
+        same snapshot as the rest) and not kept: the returned data's `dossiers` is empty. A
+        province's year is millions of dossiers (issue 19): `core.report.Tally` counts them."""
         ...
 
     async def record_catalogue_changes(

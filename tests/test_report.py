@@ -30,10 +30,12 @@ from core.messages import Reply
 from core.report import (
     UNKNOWN_FIELD,
     CatalogueChanges,
+    Figures,
     Period,
     PeriodKind,
     ReportData,
     ReportDossier,
+    Tally,
     Timeliness,
     build_report,
     parse_period,
@@ -164,6 +166,32 @@ ROWS = [
     ),
 ]
 APOLOGIES_IN_Q3 = ["ct"]  # E's apology
+
+
+def test_counting_batch_by_batch_gives_the_same_figures() -> None:
+    """Issue 19: the province's year is counted as the rows come (`Tally`, batches of any
+    size, nothing kept) with the figures of `build_report`; lines by commune sum to the total."""
+    whole = build_report(ReportData(ROWS, APOLOGIES_IN_Q3), Q3, TODAY, FIELDS.get)
+    communes = ["binh-an", "dong-hoa", ""]
+    placed = [replace(r, commune_id=communes[n % 3]) for n, r in enumerate(ROWS)]
+    for size in (1, 2, 5, len(ROWS)):
+        tally = Tally(Q3, TODAY)
+        for start in range(0, len(placed), size):
+            tally.add(placed[start : start + size])
+        tally.add_apologies(APOLOGIES_IN_Q3, ["dong-hoa"])
+        report = tally.by_field(FIELDS.get)
+        assert report.total == whole.total and report.by_field == whole.by_field
+        assert report.dated_from_history == whole.dated_from_history
+        by_commune = tally.lines(lambda commune, _procedure: commune)
+        assert set(by_commune) == set(communes)
+        summed = Figures()
+        for commune in communes:
+            part = [r for r in placed if r.commune_id == commune]
+            apologies = APOLOGIES_IN_Q3 if commune == "dong-hoa" else []
+            alone = build_report(ReportData(part, apologies), Q3, TODAY, FIELDS.get).total
+            assert by_commune[commune] == alone
+            summed.add(by_commune[commune])
+        assert summed == whole.total
 
 
 def test_the_hand_built_quarter() -> None:

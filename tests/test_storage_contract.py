@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import datetime as dt
+from collections import Counter
 from pathlib import Path
 
 import aiosqlite
@@ -19,6 +20,7 @@ from core.lookup_limits import FailureCounts, FailureWindows
 from core.officers import AuditAction, AuditEntry, Officer
 from core.outbox import OutboxKind
 from core.receipt_codes import code_key
+from core.report import ReportDossier
 from core.tickets import (
     Author,
     ClosedBy,
@@ -978,6 +980,38 @@ async def test_report_data_for_one_commune_and_split_by_commune(storage: Storage
     assert len(ward.apology_procedures) == 1
     none = await storage.reports.report_data(first, last, "tan-phu")
     assert none.dossiers == [] and none.apology_procedures == []
+
+
+async def test_the_report_scanned_in_batches_keeps_nothing_and_misses_nothing(
+    storage: Storage,
+) -> None:
+    """Issue 19: `scan_report` hands the dossiers over `batch` at a time (a province's year is
+    millions); together they are `report_data`'s, with the same apologies and catalogue."""
+    from dataclasses import replace
+
+    first, last = dt.date(2026, 11, 1), dt.date(2026, 11, 30)
+    rows = [
+        replace(dossier(f"000.00.{19 + n % 2}.H47-261116-{n:04d}"), commune_id=commune)
+        for n, commune in enumerate(["binh-an", "dong-hoa", "dong-hoa", "binh-an", "dong-hoa"], 1)
+    ]
+    await storage.dossiers.apply_dossiers([with_hash(r) for r in rows], NOW, "test")
+    draft = ApologyDraft(
+        rows[1].code_key, "Cần xác minh", dt.date(2026, 11, 25), "900", None,
+        LawVersion.TT_03_2025, "VBXL",
+    )  # fmt: skip
+    await storage.apologies.issue_apology(draft, NOW, 1)
+    await storage.reports.record_catalogue_changes([("moi", "added")], "test", NOW)
+    whole = await storage.reports.report_data(first, last)
+    assert len(whole.dossiers) == 5
+    for batch, commune, expected in ((2, None, 5), (1, "dong-hoa", 3), (10, "tan-phu", 0)):
+        batches: list[list[ReportDossier]] = []
+        scanned = await storage.reports.scan_report(first, last, batches.append, commune, batch)
+        assert scanned.dossiers == [] and all(0 < len(b) <= batch for b in batches)
+        got = [r for b in batches for r in b]
+        assert Counter(got) == Counter(r for r in whole.dossiers if commune in (None, r.commune_id))
+        assert len(got) == expected
+        assert scanned.catalogue == whole.catalogue
+        assert len(scanned.apology_procedures) == (0 if commune == "tan-phu" else 1)
 
 
 async def test_officers_questions_and_lists_of_one_commune(storage: Storage) -> None:

@@ -161,6 +161,27 @@ class PostgresDatabase:
                 for sql, params in queries
             ]
 
+    async def snapshot_scan(
+        self,
+        scan: tuple[str, Sequence[Any]],
+        each: Callable[[list[Row]], None],
+        batch: int,
+        *queries: tuple[str, Sequence[Any]],
+    ) -> list[list[Row]]:
+        """As `snapshot`; `scan` through a server-side cursor, `batch` rows a round trip."""
+        async with (
+            self.pool.acquire() as connection,
+            connection.transaction(isolation="repeatable_read", readonly=True),
+        ):
+            found = [
+                cast(list[Row], await connection.fetch(_numbered(sql), *params))
+                for sql, params in queries
+            ]
+            cursor = await connection.cursor(_numbered(scan[0]), *scan[1])
+            while rows := await cursor.fetch(batch):
+                each(cast(list[Row], rows))
+            return found
+
     async def schema_version(self) -> int:
         async with self.pool.acquire() as connection:
             return await _version(connection)

@@ -5,7 +5,8 @@ from __future__ import annotations
 
 import datetime as dt
 import gc
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
+from dataclasses import replace
 from typing import Any
 
 from core.clock import VIETNAM
@@ -61,6 +62,9 @@ WHERE at >= ? AND at < ? GROUP BY change
 """
 
 
+REPORT_BATCH = 5_000  # dossiers decoded and counted at a time: memory stays flat, any period
+
+
 class SqlReports:
     def __init__(self, db: Database) -> None:
         self.db = db
@@ -68,32 +72,55 @@ class SqlReports:
     async def report_data(
         self, first: dt.date, last: dt.date, commune_id: str | None = None
     ) -> ReportData:
+        dossiers: list[ReportDossier] = []
+
+        def keep(rows: list[ReportDossier]) -> None:
+            dossiers.extend(rows)
+
+        data = await self.scan_report(first, last, keep, commune_id)
+        return replace(data, dossiers=dossiers)
+
+    async def scan_report(
+        self,
+        first: dt.date,
+        last: dt.date,
+        each: Callable[[list[ReportDossier]], None],
+        commune_id: str | None = None,
+        batch: int = REPORT_BATCH,
+    ) -> ReportData:
         start, after = day_range(first, last)
         only = _ONE_COMMUNE if commune_id is not None else ""
         extra = (commune_id,) if commune_id is not None else ()
-        rows, apologies, changes = await self.db.snapshot(
+        dates: dict[str, dt.date] = {}
+
+        def decoded(rows: list[Any]) -> None:
+            # Thousands of new objects that form no cycle: the cyclic collector would rescan
+            # them, over and over, for nothing (as in core.dossier_import); it resumes after.
+            collecting = gc.isenabled()
+            gc.disable()
+            try:
+                found = _rows(rows, dates)
+            finally:
+                if collecting:
+                    gc.enable()
+            each(found)
+
+        apologies, changes = await self.db.snapshot_scan(
             (
                 _REPORT_DOSSIERS.replace("{commune}", only),
                 (after, after, after, *extra, after, start),
             ),
+            decoded,
+            batch,
             (_REPORT_APOLOGIES.replace("{commune}", only), (start, after, *extra)),
             (_REPORT_CATALOGUE, (start, after)),
         )
-        # 100,000 new objects that form no cycle: the cyclic collector would rescan them all,
-        # over and over, for nothing (as in core.dossier_import); it resumes right after.
-        collecting = gc.isenabled()
-        gc.disable()
-        try:
-            dossiers = _rows(rows)
-        finally:
-            if collecting:
-                gc.enable()
         counts = {change: int(n) for change, n in changes}
         catalogue = CatalogueChanges(
             counts.get("added", 0), counts.get("changed", 0), counts.get("removed", 0)
         )
         return ReportData(
-            dossiers, [row[0] for row in apologies], catalogue, [row[1] for row in apologies]
+            [], [row[0] for row in apologies], catalogue, [row[1] for row in apologies]
         )
 
     async def record_catalogue_changes(
@@ -122,9 +149,8 @@ def _local(text: str | None) -> dt.datetime | None:
     return moment.astimezone(VIETNAM).replace(tzinfo=None) if moment.tzinfo else moment
 
 
-def _rows(rows: list[Any]) -> list[ReportDossier]:
+def _rows(rows: list[Any], dates: dict[str, dt.date]) -> list[ReportDossier]:
     """A year of a big commune is 100,000 rows: enum values and repeated dates through dicts."""
-    dates: dict[str, dt.date] = {}
     parse_moment, parse_date = dt.datetime.fromisoformat, dt.date.fromisoformat
 
     def day(text: str) -> dt.date:

@@ -77,6 +77,17 @@ class Database(Protocol):
         connections that answer citizens."""
         ...
 
+    async def snapshot_scan(
+        self,
+        scan: tuple[str, Sequence[Any]],
+        each: Callable[[list[Row]], None],
+        batch: int,
+        *queries: tuple[str, Sequence[Any]],
+    ) -> list[list[Row]]:
+        """As `snapshot` for `queries`, and in the same snapshot `scan`'s rows handed to `each`
+        `batch` at a time, none kept (a year of a province's dossiers: issue 19)."""
+        ...
+
     def exclusive(self, name: str) -> AbstractAsyncContextManager[bool]:
         """True in one process at a time for `name` (PostgreSQL: an advisory lock)."""
         ...

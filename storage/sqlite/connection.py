@@ -190,9 +190,28 @@ class SqliteDatabase:
     async def snapshot(self, *queries: tuple[str, Sequence[Any]]) -> list[list[Row]]:
         """Run read-only queries in one consistent snapshot, without holding `_lock` (in
         memory, where there is only one connection, under it)."""
+        return await self._read(None, lambda rows: None, 0, queries)
+
+    async def snapshot_scan(
+        self,
+        scan: tuple[str, Sequence[Any]],
+        each: Callable[[list[Row]], None],
+        batch: int,
+        *queries: tuple[str, Sequence[Any]],
+    ) -> list[list[Row]]:
+        """As `snapshot`; `scan`'s rows fetched `batch` at a time from one cursor."""
+        return await self._read(scan, each, batch, queries)
+
+    async def _read(
+        self,
+        scan: tuple[str, Sequence[Any]] | None,
+        each: Callable[[list[Row]], None],
+        batch: int,
+        queries: Sequence[tuple[str, Sequence[Any]]],
+    ) -> list[list[Row]]:
         if self._path is None:
-            async with self.connection() as session:
-                return [await session.fetch_all(sql, params) for sql, params in queries]
+            async with self.connection():
+                return await _fetch(self.raw, scan, each, batch, queries)
         async with self._reader_lock:
             if self._reader is None:
                 uri = f"{self._path.resolve().as_uri()}?mode=ro"
@@ -201,7 +220,7 @@ class SqliteDatabase:
             reader = self._reader
             await reader.execute("BEGIN")  # one read transaction: one snapshot for all queries
             try:
-                return [list(await reader.execute_fetchall(sql, p)) for sql, p in queries]
+                return await _fetch(reader, scan, each, batch, queries)
             finally:
                 await reader.execute("COMMIT")
 
@@ -267,3 +286,18 @@ class SqliteDatabase:
             await self._reader.close()
             self._reader = None
         await self.raw.close()
+
+
+async def _fetch(
+    connection: aiosqlite.Connection,
+    scan: tuple[str, Sequence[Any]] | None,
+    each: Callable[[list[Row]], None],
+    batch: int,
+    queries: Sequence[tuple[str, Sequence[Any]]],
+) -> list[list[Row]]:
+    found: list[list[Row]] = [list(await connection.execute_fetchall(sql, p)) for sql, p in queries]
+    if scan is not None:
+        async with connection.execute(*scan) as cursor:
+            while rows := await cursor.fetchmany(batch):
+                each(list(rows))
+    return found
