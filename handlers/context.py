@@ -63,7 +63,8 @@ class Knowledge:
         """The commune's search: the province's index (`search`, built from the shared
         catalogue) unless the commune's overlay changes what is indexed (adds a procedure,
         renames one…); then its own, built on first use and kept, sharing the postings its
-        words have alike with the province's. Hidden procedures stay indexed: a question about
+        words have alike with the province's, and its cache of resolved words (one bound for
+        all communes). Hidden procedures stay indexed: a question about
         one is recognised and answered "not at this commune" (handlers.procedures)."""
         commune = self.province.get(commune_id)
         if commune is None or not commune.overlay:
@@ -76,7 +77,9 @@ class Knowledge:
             else:
                 own = commune.catalogue
                 indexed = Catalogue(procedures, own.commune, own.referrals)
-                found = ProcedureSearch(indexed, self.search.lexicon, self.postings)
+                found = ProcedureSearch(
+                    indexed, self.search.lexicon, self.postings, self.search.words
+                )
             self._searches[commune.id] = found
         return found
 

@@ -269,6 +269,29 @@ def test_an_overlay_that_changes_the_index_has_its_own_sharing_postings(tmp_path
     assert sum(1 for a in mine if a in shared) > len(mine) // 2  # most arrays are the same
 
 
+def test_every_communes_search_shares_one_bounded_word_cache(tmp_path: Path) -> None:
+    """Issue 19: 100 overlay communes do not keep 100 caches of resolved words: a commune's own
+    search uses the province's cache, bounded in all; the answers do not depend on it."""
+    from core.search.engine import ProcedureSearch, WordCache
+
+    province = example(tmp_path)
+    (province.parent / "overlays" / "dong-hoa.yaml").write_text(
+        "version: 1\nhide: [hoa-giai-tranh-chap-dat-dai]\n", encoding="utf-8"
+    )
+    knowledge = KnowledgeFiles(Settings(province_file=province, data_dir=tmp_path)).load()
+    words = knowledge.search.words
+    assert all(knowledge.search_of(c.id).words is words for c in knowledge.province)
+    questions = ["lam giay khai sinh cho con", "dang ky tam tru", "hòa giải tranh chấp đất đai"]
+    small = WordCache(size=4)
+    lexicon = knowledge.search.lexicon
+    one, two = (ProcedureSearch(knowledge.catalogue, lexicon, words=small) for _ in range(2))
+    for text in questions:
+        expected = knowledge.search.search(text).answer
+        assert one.search(text).answer == two.search(text).answer == expected
+        assert len(small) <= 4
+    assert len(knowledge.search.words) > 4  # the default bound keeps them all
+
+
 def test_check_catalogue_checks_every_commune(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:

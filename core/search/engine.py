@@ -14,9 +14,11 @@ syllables at all. A real but unknown word ("vợ", "tuần") is never "corrected
 
 from __future__ import annotations
 
+import threading
+from collections import OrderedDict
+from collections.abc import Callable
 from dataclasses import dataclass, replace
-from functools import lru_cache
-from itertools import pairwise
+from itertools import count, pairwise
 
 import numpy as np
 from rapidfuzz.distance import OSA
@@ -115,13 +117,57 @@ class Scored:
     precision: float = 0.0  # the share of the message's weight its two best phrases explain
 
 
+WORD_CACHE_SIZE = 50_000  # resolved words kept, all searches sharing the cache together
+
+
+class WordCache:
+    """Resolved words (a word → its alternatives in one index), the least recently used
+    dropped beyond `size` entries in all. Issue 19: every commune's search shares the
+    province's, so 100 overlay communes keep at most `size` words between them, not 100 ×."""
+
+    def __init__(self, size: int = WORD_CACHE_SIZE) -> None:
+        self.size = size
+        self._entries: OrderedDict[tuple[int, str], tuple[Alternatives, ...]] = OrderedDict()
+        self._lock = threading.Lock()  # searches may run in worker threads
+
+    def __len__(self) -> int:
+        return len(self._entries)
+
+    def get(
+        self, owner: int, word: str, make: Callable[[str], tuple[Alternatives, ...]]
+    ) -> tuple[Alternatives, ...]:
+        key = (owner, word)
+        with self._lock:
+            found = self._entries.get(key)
+            if found is not None:
+                self._entries.move_to_end(key)
+                return found
+        found = make(word)
+        with self._lock:
+            self._entries[key] = found
+            while len(self._entries) > self.size:
+                self._entries.popitem(last=False)
+        return found
+
+
+_OWNERS = count()  # a search's key in a shared WordCache (never reused, unlike id())
+
+
 class ProcedureSearch:
     def __init__(
-        self, catalogue: Catalogue, lexicon: Lexicon, pool: PostingsPool | None = None
+        self,
+        catalogue: Catalogue,
+        lexicon: Lexicon,
+        pool: PostingsPool | None = None,
+        words: WordCache | None = None,
     ) -> None:
         self.index = SearchIndex(catalogue, lexicon, pool)
         self.lexicon = lexicon
-        self._resolve = lru_cache(maxsize=50_000)(self._resolve_uncached)
+        self.words = words if words is not None else WordCache()
+        self._owner = next(_OWNERS)
+
+    def _resolve(self, token: str) -> tuple[Alternatives, ...]:
+        return self.words.get(self._owner, token, self._resolve_uncached)
 
     def search(self, text: str) -> SearchResult:
         analysis = analyse(text, self.lexicon, self.index)
