@@ -30,7 +30,7 @@ class AskPrompt(Action, prefix="menu:ask"):
 
 @dataclass(frozen=True)
 class Contact(Action, prefix="menu:contact"):
-    pass
+    commune: str | None = None  # issue 19: under a dossier card, the dossier's commune's office
 
 
 @dataclass(frozen=True)

@@ -231,18 +231,21 @@ def apology_text(
     new_due: dt.date,
     number: str | None,
 ) -> str:
-    procedure = services.knowledge.catalogue.get(dossier.procedure_id)
+    # Issue 19: the dossier's commune's office, catalogue and law (its own overlay, signer).
+    catalogue = services.knowledge.catalogue_of(dossier.commune_id)
+    procedure = catalogue.get(dossier.procedure_id)
     return render(
         services,
         fmt,
         "apology_text.j2",
+        commune_id=dossier.commune_id or None,
         d=dossier,
         procedure=procedure.name if procedure else dossier.procedure_id,
         reason=reason,
         old_due=old_due,
         new_due=new_due,
         number=number,
-        title=law_in_force(services.knowledge.catalogue.commune).form_title,
+        title=law_in_force(catalogue.commune).form_title,
     )
 
 
@@ -250,8 +253,9 @@ def printable_apology(services: Services, issued: IssuedApology) -> OutgoingFile
     """The letter (Mẫu 04 of the forms circular the apology was issued under) as a one-page A5
     PDF: phones open PDFs; officers print it for people who do not use chat."""
     apology, dossier = issued.apology, issued.dossier
-    commune = services.knowledge.catalogue.commune
-    procedure = services.knowledge.catalogue.get(dossier.procedure_id)
+    catalogue = services.knowledge.catalogue_of(dossier.commune_id)  # issue 19: its commune's
+    commune = catalogue.commune
+    procedure = catalogue.get(dossier.procedure_id)
     law = law_of(apology.law_version, commune.apology_article)
     signer = commune.signer
     letter = Letter(

@@ -363,7 +363,9 @@ async def status_card(
         rows.append([volunteers.name_consent_button(dossier.code_key)])
     if procedure is not None:
         rows.append([procedure_card(procedure.id).button("📄 Xem thủ tục")])
-    rows.append([Contact().button("📞 Gọi cho Bộ phận Một cửa")])
+    # Issue 19: the dossier's commune's office (a province of one: the data stays as before).
+    office = None if ctx.services.knowledge.province.single else dossier.commune_id or None
+    rows.append([Contact(office).button("📞 Gọi cho Bộ phận Một cửa")])
     values = card_values(ctx.services, dossier, events, apology, ctx.now().date())
     if name_shown:
         values["masked_name"] = dossier.applicant_name

@@ -66,14 +66,25 @@ async def rating_button(ctx: Context, action: Rate) -> list[Reply]:
     return [ctx.reply("rating_done.j2", [[HOME_BUTTON]], code=dossier.code, again=not stored)]
 
 
-async def with_ratings_and_feedback(services: Services, report: PeriodReport) -> PeriodReport:
-    """/baocao and `motcua report`: the ratings given and the feedback received in the period."""
+async def with_ratings_and_feedback(
+    services: Services, report: PeriodReport, commune_id: str | None = None
+) -> PeriodReport:
+    """/baocao and `motcua report`: the ratings given and the feedback received in the period
+    (issue 19: of one commune — ratings of its dossiers, feedback from chats that chose it)."""
     first, last = report.period.first, report.as_of  # nothing after "as of"
-    summary = summarise_ratings(await services.storage.care.ratings_between(first, last))
+    ratings = await services.storage.care.ratings_between(first, last)
+    items = await services.storage.care.feedback_between(first, last)
+    if commune_id is not None:
+        rated = await services.storage.dossiers.get_dossiers(sorted({r.code_key for r in ratings}))
+        ratings = [
+            r for r in ratings if r.code_key in rated and rated[r.code_key].commune_id == commune_id
+        ]
+        items = [f for f in items if f.commune_id == commune_id]
+    summary = summarise_ratings(ratings)
     satisfaction = (
         Satisfaction(summary.responses, summary.average, summary.by_indicator) if summary else None
     )
-    feedback = count_feedback(await services.storage.care.feedback_between(first, last))
+    feedback = count_feedback(items)
     return replace(report, satisfaction=satisfaction, feedback=feedback)
 
 

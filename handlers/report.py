@@ -57,7 +57,7 @@ async def period_report(
     report = tally.by_field(_fields_of(catalogue), catalogue=data.catalogue)
     rule = law_in_force(catalogue.commune).short_apology_rule
     report = replace(report, apology_rule=rule)
-    return await with_ratings_and_feedback(services, report)  # issue 7
+    return await with_ratings_and_feedback(services, report, only)  # issue 7
 
 
 def office_name(services: Services, commune_id: str | None = None) -> str:

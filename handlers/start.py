@@ -9,7 +9,7 @@ from handlers.buttons import CONTACT_BUTTON, HOME_BUTTON, LOOKUP_BUTTON
 from handlers.commands import officer_commands
 from handlers.context import Context
 from handlers.procedure_view import field_slug
-from handlers.routing import On, Route, command, tapped
+from handlers.routing import On, Route, command, pressed, tapped
 from handlers.ticket_buttons import ask_button
 
 
@@ -55,6 +55,11 @@ async def contact(ctx: Context) -> list[Reply]:
     return [ctx.reply("contact.j2", contact_buttons())]
 
 
+async def contact_pressed(ctx: Context, action: Contact) -> list[Reply]:
+    ctx.about_commune(action.commune)  # issue 19: under a dossier card, its commune's office
+    return await contact(ctx)
+
+
 async def ask_prompt(ctx: Context) -> list[Reply]:
     return [ctx.reply("ask_prompt.j2")]
 
@@ -96,7 +101,7 @@ routes: list[Route] = [
     command(help_command, "trogiup", "help"),
     command(contact, "lienhe"),
     tapped(ask_prompt, AskPrompt),
-    tapped(contact, Contact),
+    pressed(contact_pressed, Contact),
     tapped(go_home, GoHome),
     Route(On.UNSUPPORTED, unsupported),
 ]

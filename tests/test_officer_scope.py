@@ -373,3 +373,39 @@ async def test_command_line_broadcast_to_some_communes(
     async with running_services(settings) as running:
         sent = await running.storage.broadcasts.get_broadcast(1)
         assert sent is not None and sent.communes == ("binh-an", "tan-phu")
+
+
+# -- the dossier's commune's office in what the person receives ---------------------------------
+
+
+async def test_notices_and_the_call_button_name_the_dossiers_commune(services: Services) -> None:
+    import datetime as dt
+
+    from core.messages import TextFormat
+    from handlers.apologies import apology_text
+
+    dossier = await services.storage.dossiers.get_dossier(code_key(THEIRS))
+    assert dossier is not None
+    text = apology_text(
+        services, TextFormat.PLAIN, dossier, "Cần xác minh", dt.date(2026, 11, 20),
+        dt.date(2026, 11, 27), "1/VBXL",
+    )  # fmt: skip
+    assert "phường Đông Hòa" in text and "xã Bình An" not in text
+    citizen = await _citizen_of(services, "100", "Bình An")
+    await citizen.say(THEIRS)
+    await citizen.say("5678")
+    await citizen.press("📞 Gọi cho Bộ phận Một cửa")
+    citizen.expect("0200 3 222 222")  # Đông Hòa's, though the chat chose Bình An
+    await citizen.say("/lienhe")
+    citizen.expect("0200 3 111 111")  # the chat's own commune again
+
+
+async def test_a_communes_report_counts_its_own_feedback(services: Services) -> None:
+    citizen = await _citizen_of(services, "100", "Đông Hòa")
+    await citizen.say("/phananh Đường vào trụ sở phường bị ngập, xin sửa giúp")
+    mine = officer(services, BINH_AN)
+    await mine.say("/baocao")
+    mine.expect("Phản ánh, kiến nghị qua bot: 0")
+    theirs = officer(services, DONG_HOA)
+    await theirs.say("/baocao")
+    theirs.expect("Phản ánh, kiến nghị qua bot: 1")

@@ -31,11 +31,13 @@ async def status_changed(services: Services, item: OutboxItem, fmt: TextFormat) 
     dossier = await storage.dossiers.get_dossier(event.code_key)
     if dossier is None:
         return None
-    procedure = services.knowledge.catalogue.get(dossier.procedure_id)
+    # Issue 19: the dossier's commune's office and catalogue, not the first commune's.
+    procedure = services.knowledge.catalogue_of(dossier.commune_id).get(dossier.procedure_id)
     text = render(
         services,
         fmt,
         "notify_status.j2",
+        commune_id=dossier.commune_id or None,
         d=dossier,
         info=STATUS_INFO[event.new_status],
         procedure_name=procedure.name if procedure else dossier.procedure_id,
@@ -56,7 +58,8 @@ async def apology(services: Services, item: OutboxItem, fmt: TextFormat) -> Noti
     text = apology_text(
         services, fmt, dossier, issued.reason, issued.old_due, issued.new_due, issued.number
     )
-    body = render(services, fmt, "notify_apology.j2", a=issued, text=text)
+    commune = dossier.commune_id or None
+    body = render(services, fmt, "notify_apology.j2", commune_id=commune, a=issued, text=text)
     reply = Reply(text=body, buttons=((view_button(dossier.code_key),),), format=fmt)
     return await with_follow_label(services, item, reply)  # issue 7
 
@@ -72,11 +75,12 @@ async def ready_reminder(services: Services, item: OutboxItem, fmt: TextFormat) 
         return None
     if dossier.status is not Status.READY or not await storage.follows.is_following(chat, code_key):
         return Withdrawn()
-    procedure = services.knowledge.catalogue.get(dossier.procedure_id)
+    procedure = services.knowledge.catalogue_of(dossier.commune_id).get(dossier.procedure_id)
     text = render(
         services,
         fmt,
         "notify_ready_reminder.j2",
+        commune_id=dossier.commune_id or None,
         d=dossier,
         procedure_name=procedure.name if procedure else dossier.procedure_id,
         late=dossier.due_date < services.clock.now().date(),
