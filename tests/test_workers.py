@@ -422,6 +422,11 @@ async def test_zalo_events_go_through_the_receiving_process_to_two_workers(
             assert (await driver.text(people[0], SCRIPT[2])).status_code == 200
             await fake.wait_until(lambda: all(len(fake.to(p)) >= 3 for p in people), 20)
             await fake.wait_until(lambda: len(fake.to(people[0])) >= 4, 20)
+            # A reply can reach Zalo before its event is marked done: wait for the inbox too.
+            for _ in range(600):  # at most 30 s
+                if "zalo" not in await pg.workers.inbox_depth():
+                    break
+                await asyncio.sleep(0.05)
         finally:
             for process in workers:
                 await process.stop()
