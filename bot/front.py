@@ -261,7 +261,11 @@ class Front:
         from bot.channels.telegram import TelegramChannel, build_application
 
         options = self.telegram
-        self.application = build_application(options.token, options.base_url, options.base_file_url)
+        # One update at a time: the long poller stores each chat's updates in the order Telegram
+        # gave them (the inbox's order is the order workers answer in); storing is one insert.
+        self.application = build_application(
+            options.token, options.base_url, options.base_file_url, concurrent_updates=1
+        )
         await self.application.initialize()
         channel = TelegramChannel(  # for the command menus only: workers answer
             self.application, Dispatcher(self.services), officer_ids=options.officer_ids
