@@ -270,9 +270,7 @@ async def running_services(
     admins = settings.admins
     for warning in admins.warnings:
         log.warning("%s", warning)
-    for commune in sorted(admins.commune_ids() - {c.id for c in knowledge.province}):
-        # Fails closed: such an officer sees nothing until the id is corrected (issue 19).
-        log.error("OFFICER_IDS: không có xã, phường mã «%s» trong tệp tỉnh", commune)
+    admins.check_communes(c.id for c in knowledge.province)  # AdminIdInvalid: start-up stops
     calendar = WorkingCalendar(load_calendar_overrides(settings.calendar_file))
     for warning in calendar.overrides.review_warnings((clock or SystemClock()).now().date()):
         log.warning("%s", warning)

@@ -44,6 +44,7 @@ from core.catalogue import CatalogueInvalid
 from core.catalogue.diff import describe_diff, diff_catalogues, history_rows
 from core.catalogue.placeholders import placeholder_warnings
 from core.dossier_import import CommuneRule, parse_export
+from core.officers import AdminIdInvalid
 from core.province import load_province
 from core.workdays import CalendarOverridesInvalid, WorkingCalendar, load_calendar_overrides
 from handlers.apologies import apologies_csv
@@ -81,6 +82,11 @@ def _check_catalogue(args: argparse.Namespace, settings: Settings) -> int:
         print(f"Danh mục hợp lệ: {procedures} và {province} ({len(loaded)} xã, phường).")
         for each in loaded:
             print(f"  {each.id}: {each.name}, {len(each.catalogue)} thủ tục")
+    try:  # issue 19: an officer of a commune the province does not have
+        settings.admins.check_communes(each.id for each in loaded)
+    except AdminIdInvalid as invalid:
+        print(invalid, file=sys.stderr)
+        return 1
     try:
         overrides = load_calendar_overrides(settings.calendar_file)
     except CalendarOverridesInvalid as invalid:
@@ -506,6 +512,9 @@ def main(argv: list[str] | None = None) -> int:
     except CatalogueInvalid as invalid:
         print(invalid.report(), file=sys.stderr)
         print("Sửa các lỗi trên rồi chạy lại (kiểm tra: motcua check-catalogue).", file=sys.stderr)
+        return 2
+    except AdminIdInvalid as invalid:  # an OFFICER_IDS entry (issue 19): one line, no traceback
+        print(invalid, file=sys.stderr)
         return 2
     except OutputNotWritten as failed:  # a file the officer asked for (bot/output_files.py)
         print(failed.line, file=sys.stderr)

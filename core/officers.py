@@ -139,7 +139,8 @@ class OfficerRoster:
 
 
 class AdminIdInvalid(ValueError):
-    """An OFFICER_IDS entry that is neither `channel:id` nor a bare id."""
+    """An OFFICER_IDS entry that is neither `channel:id` nor a bare id, or names a commune the
+    province does not have: start-up stops with this one line."""
 
 
 @dataclass(frozen=True)
@@ -190,6 +191,17 @@ class AdminIds:
     def commune_ids(self) -> set[str]:
         """Every commune named in OFFICER_IDS (checked against the province at start-up)."""
         return {commune for _, commune in self.communes}
+
+    def check_communes(self, known: Iterable[str]) -> None:
+        """Issue 19: an entry such as `telegram:1@no-such` is a configuration mistake; refused
+        with the entry and the province's commune ids (one line), not only logged."""
+        ids = sorted(set(known))
+        for (channel, user_id), commune in self.communes:
+            if commune not in ids:
+                raise AdminIdInvalid(
+                    f"OFFICER_IDS: «{channel}:{user_id}@{commune}»: không có xã, phường mã"
+                    f" «{commune}» trong tệp tỉnh; các mã có: {', '.join(ids)}"
+                )
 
     def __contains__(self, key: object) -> bool:
         if not isinstance(key, tuple) or len(key) != 2:

@@ -87,6 +87,40 @@ def test_officer_ids_carry_a_commune() -> None:
     assert not Scope("binh-an").covers(None) and Scope().covers("dong-hoa")
 
 
+async def test_an_unknown_commune_in_officer_ids_stops_start_up(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """`telegram:1@no-such` is the officer's configuration mistake: start-up and check-catalogue
+    stop with one line naming the entry and the province's commune ids."""
+    from bot.cli import main
+    from core.officers import AdminIdInvalid
+
+    ids = "telegram:1@binh-an, telegram:2@no-such"
+    settings = make_settings(tmp_path, province_file=EXAMPLE, OFFICER_IDS=ids)
+    with pytest.raises(AdminIdInvalid) as stopped:
+        async with running_services(settings):
+            pytest.fail("started with an unknown commune")
+    line = str(stopped.value)
+    assert "«telegram:2@no-such»" in line and "«no-such»" in line and "\n" not in line
+    assert "binh-an, dong-hoa, tan-phu" in line
+    assert not (tmp_path / "data" / "motcua.sqlite3").exists()  # stopped before the database
+
+    monkeypatch.setenv("MOTCUA_DATA_DIR", str(tmp_path / "data"))
+    monkeypatch.setenv("MOTCUA_PROVINCE_FILE", str(EXAMPLE))
+    monkeypatch.setenv("OFFICER_IDS", ids)
+    import asyncio
+
+    async def motcua(*argv: str) -> int:  # `main` runs its own event loop: in a thread
+        return await asyncio.to_thread(main, list(argv))
+
+    assert await motcua("check-catalogue") == 1
+    assert capsys.readouterr().err.strip() == line
+    assert await motcua("report", "--year", "2026") == 2  # any command starting the services
+    assert capsys.readouterr().err.strip() == line
+    monkeypatch.setenv("OFFICER_IDS", "telegram:1@binh-an, telegram:2")
+    assert await motcua("check-catalogue") == 0
+
+
 async def _status(services: Services, code: str) -> Status:
     dossier = await services.storage.dossiers.get_dossier(code_key(code))
     assert dossier is not None
