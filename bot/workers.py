@@ -139,11 +139,11 @@ class InboxWorker:
         try:
             while True:
                 events = await self.storage.chat_events(channel, chat, self.options.batch)
-                if not events:
-                    await self.storage.release_chat(channel, chat, self.options.name)
-                    return
                 for event in events:
                     await self._handle(channel, handler, event)
+                # Released only if nothing came meanwhile (else: the next round).
+                if await self.storage.release_chat(channel, chat, self.options.name):
+                    return
         except asyncio.CancelledError:
             raise
         except Exception as error:  # the database: the lease expires, the chat is retried

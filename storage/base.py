@@ -681,8 +681,9 @@ class WorkerStore(Protocol):
         """An inbox update handled (or failed, with the error): not handed out again."""
         ...
 
-    async def release_chat(self, channel: str, chat_id: str, worker: str) -> None:
-        """The chat has nothing waiting: its lease ends (if still this worker's)."""
+    async def release_chat(self, channel: str, chat_id: str, worker: str) -> bool:
+        """End the chat's lease (if still this worker's) unless a message is waiting: True
+        when it ended, False when there is more to handle (one trip for both questions)."""
         ...
 
     async def take_lease(

@@ -36,13 +36,17 @@ async def test_updates_are_stored_once_and_chats_leased_to_one_worker(storage: S
     await storage.workers.finish_update("telegram", "1", NOW)
     await storage.workers.finish_update("telegram", "2", NOW, "boom")
     assert await storage.workers.chat_events("telegram", "A", 10) == []
-    await storage.workers.release_chat("telegram", "A", "w2")  # not w2's: still w1's
+    assert not await storage.workers.release_chat("telegram", "A", "w2")  # still w1's
     await _add(storage, "A", 5)
     assert await storage.workers.claim_chats("telegram", "w3", NOW, until, 5) == []
-    await storage.workers.release_chat("telegram", "A", "w1")
+    assert not await storage.workers.release_chat("telegram", "A", "w1")  # 5 is waiting
+    assert await storage.workers.claim_chats("telegram", "w3", NOW, until, 5) == []
+    await storage.workers.finish_update("telegram", "5", NOW)
+    assert await storage.workers.release_chat("telegram", "A", "w1")
+    await _add(storage, "A", 6)
     assert await storage.workers.claim_chats("telegram", "w3", NOW, until, 5) == ["A"]
     depth = await storage.workers.inbox_depth()
-    assert depth["telegram"] == (3, NOW)  # B's, C's, A's new one
+    assert depth["telegram"] == (3, NOW)  # B's, C's, A's 6
 
 
 async def test_an_expired_lease_is_taken_over_and_renewal_keeps_it(storage: Storage) -> None:

@@ -127,12 +127,16 @@ class SqlWorkers:
                 ("failed" if error else "done", now.isoformat(), error, event_id),
             )
 
-    async def release_chat(self, channel: str, chat_id: str, worker: str) -> None:
+    async def release_chat(self, channel: str, chat_id: str, worker: str) -> bool:
+        source = self._source(channel)
         async with self.db.connection() as session:
-            await session.execute(
-                "DELETE FROM leases WHERE name = ? AND holder = ?",
-                (chat_lease(channel, chat_id), worker),
+            row = await session.fetch_one(
+                "DELETE FROM leases WHERE name = ? AND holder = ? AND NOT EXISTS"
+                f" (SELECT 1 FROM {source.table} WHERE {source.chat} = ?"
+                f" AND status = 'pending'{source.where}) RETURNING name",
+                (chat_lease(channel, chat_id), worker, chat_id),
             )
+        return row is not None
 
     async def take_lease(
         self, name: str, worker: str, now: dt.datetime, until: dt.datetime
