@@ -76,10 +76,14 @@ def measure(knowledge: Knowledge, path: Path) -> tuple[Accuracy, list[str]]:
                 misses.append(f"answered {result.answer!r} to out-of-scope {case['q']!r}")
             continue
         accuracy.in_scope += 1
-        accuracy.top1 += result.answer in expected
+        # The first procedure shown counts, whether as a confident answer or first of a short
+        # choice (as the owners' blind set counts it): turning a doubtful answer into a choice
+        # costs nothing here, and the precision of confident answers shows what it gains.
+        first = result.answer or (result.candidates[0].id if result.candidates else None)
+        accuracy.top1 += first in expected
         top3 = {c.id for c in result.candidates[:3]}
         accuracy.top3 += bool(top3 & expected)
-        if result.answer not in expected:
+        if first not in expected:
             got = [(c.id, round(c.score, 2)) for c in result.candidates[:3]]
             misses.append(
                 f"{case['q']!r}: expected {sorted(expected)}, answered {result.answer}, got {got}"
@@ -91,19 +95,19 @@ def measure(knowledge: Knowledge, path: Path) -> tuple[Accuracy, list[str]]:
     ("name", "top1", "top3", "declined", "precision"),
     [
         ("dev_queries.yaml", 0.95, 0.98, 0.90, 0.95),
-        ("search_tune.yaml", 0.93, 0.98, 0.95, 0.94),
+        ("search_tune.yaml", 0.93, 0.98, 0.95, 0.97),
         # Held out while tuning; its figures are the honest estimate, so its bar is what was
         # measured when the engine was last changed, less a small margin.
-        ("search_holdout.yaml", 0.91, 0.97, 0.95, 0.95),
+        ("search_holdout.yaml", 0.91, 0.97, 0.95, 0.97),
         # Issue 14's own held-out set: near-misses, aspects, long stories (its failures were
         # read once, after it was first measured: see docs/search.md).
-        ("search_heldout_issue14.yaml", 0.90, 0.94, 0.92, 0.88),
+        ("search_heldout_issue14.yaml", 0.90, 0.94, 0.92, 0.94),
         # The blind set's categories (2026-12-08): the first was read once before the work,
         # the second not at all while tuning (see docs/search.md).
-        ("search_heldout_categories.yaml", 0.97, 0.97, 0.80, 0.90),
-        ("search_heldout_categories2.yaml", 0.90, 0.94, 0.80, 0.85),
+        ("search_heldout_categories.yaml", 0.97, 0.97, 0.80, 0.95),
+        ("search_heldout_categories2.yaml", 0.90, 0.94, 0.80, 0.92),
         # The third (2026-12-06), written before that session's changes; figures only.
-        ("search_heldout_i14t.yaml", 0.88, 0.96, 0.80, 0.86),
+        ("search_heldout_i14t.yaml", 0.88, 0.96, 0.80, 0.93),
     ],
 )
 def test_accuracy_on_query_sets(
@@ -274,7 +278,9 @@ def test_the_aspect_asked_about_is_recognised(
 ) -> None:
     result = knowledge.search.search(query)
     assert result.aspect is aspect
-    assert result.answer is not None
+    # An answer, or a short choice when two procedures fit alike ("người độc thân … nhận con
+    # nuôi": adoption, or the certificate of single status).
+    assert result.answer is not None or len(result.candidates) >= 2
 
 
 @pytest.mark.parametrize(
@@ -408,7 +414,14 @@ def test_a_question_about_a_dossier_is_not_a_referral(knowledge: Knowledge) -> N
     ],
 )
 def test_how_people_really_write(knowledge: Knowledge, query: str, expected: str) -> None:
-    assert knowledge.search.search(query).answer == expected
+    result = knowledge.search.search(query)
+    # The right procedure, and confidently — unless a neighbour fits almost as well: then it
+    # is first of a short choice (a tap, never a wrong card).
+    if result.answer is None and not result.clear:
+        assert result.candidates[0].id == expected
+        assert len(result.candidates) <= 3
+    else:
+        assert result.answer == expected
 
 
 def test_word_classes_in_lexicon_patterns(tmp_path: Path) -> None:
@@ -512,3 +525,31 @@ def test_search_json_reports_the_aspect() -> None:
     )
     aspects = [json.loads(line)["aspect"] for line in run.stdout.splitlines()]
     assert aspects == ["documents", "fees", "online", None]
+
+
+@pytest.mark.parametrize(
+    ("query", "second"),
+    [
+        # Neighbours the message fits alike: a choice, the likelier first (both listed).
+        ("người độc thân có được nhận con nuôi không", "dang-ky-nuoi-con-nuoi"),
+        ("làm hồ sơ mai táng phí", "ho-tro-chi-phi-mai-tang"),
+    ],
+)
+def test_a_close_call_is_a_choice_not_an_answer(
+    knowledge: Knowledge, query: str, second: str
+) -> None:
+    result = knowledge.search.search(query)
+    assert result.answer is None
+    assert not result.clear
+    assert 2 <= len(result.candidates) <= 3
+    assert second in {c.id for c in result.candidates[:2]}
+
+
+@pytest.mark.parametrize(
+    "query",
+    ["kết hôn", "ket hon can chi", "nhận con nuôi", "nhập hộ khẩu", "khai tử", "đăng ký tạm trú"],
+)
+def test_a_clear_question_gets_a_confident_answer(knowledge: Knowledge, query: str) -> None:
+    """The whole name of one procedure said, and none of its neighbours': no choice needed."""
+    result = knowledge.search.search(query)
+    assert result.answer is not None and result.clear

@@ -68,6 +68,13 @@ NEED_GAP = 0.1
 # A story whose need sentence names nothing: an answer from its context needs this score, or
 # this lead over the next procedure.
 STORY_ANSWER_AT, STORY_GAP = 0.38, 0.05
+# A confident answer beats the runner-up (the next procedure listed) clearly: a score this
+# strong and a lead this wide; otherwise a short choice, the likelier one first. Chosen on every
+# query set for the precision of confident answers (top-1/top-3 unchanged; curve in
+# docs/search.md).
+CLEAR_AT, CLEAR_GAP = 0.65, 0.08
+CLEAR_CHOICE = 3
+WHOLE_AT, RECALL_GAP = 0.9, 0.1
 SHORTLIST = 12  # entries scored on phrases, chosen by query coverage
 # Run-together words: at most this long, cut into syllables of at most 7 letters ("nghiêng").
 MAX_SPLIT_CHARS, MAX_SYLLABLE_CHARS = 40, 7
@@ -87,6 +94,9 @@ class SearchResult:
     referral: str | None = None
     aspect: Aspect | None = None
     small_talk: SmallTalk | None = None
+    # Whether the answer stands clear of the runner-up; an unclear one becomes a short choice
+    # once the whole message has been read (see ProcedureSearch._clear_winner).
+    clear: bool = True
 
     def as_json(self) -> dict[str, object]:
         return {
@@ -170,6 +180,13 @@ class ProcedureSearch:
         return self.words.get(self._owner, token, self._resolve_uncached)
 
     def search(self, text: str) -> SearchResult:
+        result = self._read(text)
+        if result.answer is not None and not result.clear:
+            # Neighbours that fit alike: the person chooses, the likelier one first.
+            return replace(result, answer=None, candidates=result.candidates[:CLEAR_CHOICE])
+        return result
+
+    def _read(self, text: str) -> SearchResult:
         analysis = analyse(text, self.lexicon, self.index)
         if analysis.document:
             # "làm khai sinh có cần CCCD của bố mẹ không": the procedure is what is left once
@@ -205,7 +222,11 @@ class ProcedureSearch:
             best, second = ([c.score for c in whole.candidates] + [0.0, 0.0])[:2]
             if best < STORY_ANSWER_AT and best - second < STORY_GAP:
                 return replace(whole, answer=None)
-        if need.answer is None or need.answer == whole.answer:
+        if need.answer == whole.answer and need.answer is not None:
+            # The need sentence alone stands clear of its neighbours: the context words that
+            # dilute the whole story do not make it a close call.
+            return replace(whole, clear=whole.clear or need.clear)
+        if need.answer is None:
             return whole
         scores = {c.id: c.score for c in need.candidates}
         if (
@@ -524,6 +545,7 @@ class ProcedureSearch:
             and scored.evidence >= CANDIDATE_EVIDENCE_AT
         )[:CANDIDATES]
         answer = referral = None
+        clear = True
         if ranked:
             top, best = ranked[0]
             # Confident only when the message says most of one of the entry's names or aliases,
@@ -553,6 +575,8 @@ class ProcedureSearch:
                 choice = any(w.others for w in analysis.words) and len(ranked) > 1
                 if choice and best.score - ranked[1][1].score < CHOICE_GAP:
                     answer = None
+                else:
+                    clear = self._clear_winner(best, ranked)
         # Thanks or a greeting with a word or two besides ("cám ơn con nghen", "chào chú") is
         # still small talk when those words are no answer and ask for nothing.
         talk = analysis.small_talk
@@ -567,7 +591,34 @@ class ProcedureSearch:
             referral=referral,
             aspect=analysis.aspect,
             small_talk=talk,
+            clear=clear,
         )
+
+    def _clear_winner(self, best: Scored, ranked: list[tuple[int, Scored]]) -> bool:
+        """Whether the answer stands clear of the runner-up (the next procedure that would be
+        listed): strong evidence for it and a clear lead. Neighbours that fit alike ("kết hôn"
+        and "đăng ký lại kết hôn", "khai sinh" and "khai sinh kết hợp nhận cha con") are a
+        choice: it costs a tap, a wrong card costs trust. A word only the winner's names use
+        was measured as the alternative evidence and proved no better than the score (see
+        docs/search.md)."""
+        entries = self.index.entries
+        runner = next(
+            (
+                scored
+                for e, scored in ranked[1:]
+                if not entries[e].is_referral
+                and scored.score >= CANDIDATE_AT
+                and scored.evidence >= CANDIDATE_EVIDENCE_AT
+            ),
+            None,
+        )
+        if runner is None:
+            return True
+        if best.score >= CLEAR_AT and best.score - runner.score >= CLEAR_GAP:
+            return True
+        # The message says one of the winner's names or aliases whole, and none of the
+        # runner-up's: "kết hôn" is Đăng ký kết hôn, not "xác nhận chưa kết hôn".
+        return best.recall >= WHOLE_AT and best.recall - runner.recall >= RECALL_GAP
 
 
 def _f_beta(recall: float, precision: float) -> float:
