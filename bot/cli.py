@@ -11,7 +11,7 @@ motcua check-catalogue [FILE]    validate the catalogue; every error with its li
 motcua calendar [YEAR]           the year's days off and worked Saturdays, with their sources
 motcua import-dossiers FILE      import the one-stop software's export (CSV or XLSX)
        [--skip-bad] [--dry-run]  apply the good rows only / validate without applying
-motcua apologies [--from D] [--to D] [--csv FILE]   apologies issued, for the quarterly report
+motcua apologies [--from D] [--to D] [--csv FILE] [--commune ID]   apologies issued (report)
 motcua report [--quarter 2026-Q3 | --year 2026 | --from D --to D] [--xlsx F] [--png F]
                                  the quarterly figures (bot/report_cli.py)
 motcua reload [FILE] [--yes]     validate (and install) a catalogue; the running bot reloads it
@@ -33,6 +33,7 @@ from typing import TYPE_CHECKING
 from bot import log_redaction
 from bot.app import Dispatcher, load_knowledge, running_services
 from bot.channels.console import ConsoleChannel
+from bot.commune_args import EX_USAGE, add_commune_argument, commune_names, communes_asked
 from bot.database_cli import add_database_parsers
 from bot.knowledge_files import KnowledgeFiles, signal_running_bot, write_pid_file
 from bot.output_files import OutputNotWritten, write_output
@@ -316,10 +317,20 @@ async def _apologies_async(args: argparse.Namespace, settings: Settings) -> int:
                 file=sys.stderr,
             )
             return 2
-        issued = await services.storage.apologies.apologies_between(first, last)
+        province = services.knowledge.province
+        communes = communes_asked(args, province)
+        if communes is None:
+            return EX_USAGE
+        store = services.storage.apologies
+        if communes:  # issue 19: those communes' apologies only
+            issued = [a for c in communes for a in await store.apologies_between(first, last, c)]
+            issued.sort(key=lambda a: (a.issued_at, a.id))
+        else:
+            issued = await store.apologies_between(first, last)
         dossiers = await services.storage.dossiers.get_dossiers([a.code_key for a in issued])
         table = apologies_csv(services, issued, dossiers, first, last)
-    print(f"Văn bản xin lỗi từ {first:%d/%m/%Y} đến {last:%d/%m/%Y}: {_count(len(issued))}")
+    where = commune_names(province, communes)
+    print(f"Văn bản xin lỗi{where} từ {first:%d/%m/%Y} đến {last:%d/%m/%Y}: {_count(len(issued))}")
     if args.csv:
         await asyncio.to_thread(write_output, args.csv, table.content)
         print(f"Đã ghi danh sách vào {args.csv}")
@@ -464,6 +475,7 @@ def build_parser() -> argparse.ArgumentParser:
     listing.add_argument("--from", dest="date_from", help="từ ngày (mặc định: 1/1 năm nay)")
     listing.add_argument("--to", dest="date_to", help="đến ngày (mặc định: hôm nay)")
     listing.add_argument("--csv", help="ghi ra tệp CSV (mở được bằng Excel) thay vì in ra màn hình")
+    add_commune_argument(listing, "văn bản")
     listing.set_defaults(run=_apologies)
     add_report_parser(commands)
     add_slips_parser(commands)

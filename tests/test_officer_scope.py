@@ -443,3 +443,58 @@ async def test_a_communes_report_counts_its_own_feedback(services: Services) -> 
     theirs = officer(services, DONG_HOA)
     await theirs.say("/baocao")
     theirs.expect("Phản ánh, kiến nghị qua bot: 1")
+
+
+# -- `motcua apologies` and `motcua slips` for one commune --------------------------------------
+
+
+async def test_command_line_apologies_and_slips_of_a_commune(
+    services: Services, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    import asyncio
+    import datetime as dt
+
+    from bot.cli import build_parser
+    from core.catalogue.models import LawVersion
+    from storage.base import ApologyDraft
+
+    for code, reason in ((OURS, "Cần xác minh Bình An"), (THEIRS, "Cần xác minh Đông Hòa")):
+        draft = ApologyDraft(
+            code_key(code), reason, dt.date(2026, 12, 1), PROVINCE, None,
+            LawVersion.TT_03_2025, "VBXL",
+        )  # fmt: skip
+        await services.storage.apologies.issue_apology(draft, services.clock.now(), 1)
+    settings = make_settings(tmp_path, province_file=EXAMPLE, public_url="https://hs.example")
+
+    async def motcua(*argv: str) -> int:  # its own event loop, on the same database file
+        args = build_parser().parse_args(list(argv))
+        return int(await asyncio.to_thread(args.run, args, settings))
+
+    async def apologies(*argv: str) -> str:
+        assert await motcua("apologies", "--from", "01/11/2026", "--to", "31/12/2026", *argv) == 0
+        return capsys.readouterr().out
+
+    both = await apologies()
+    assert "Bình An" in both and "Đông Hòa" in both
+    ours = await apologies("--commune", "binh-an")
+    assert "ở xã Bình An" in ours and OURS in ours and THEIRS not in ours
+    two = await apologies("--commune", "dong-hoa", "--commune", "binh-an")
+    assert OURS in two and THEIRS in two
+    assert await motcua("apologies", "--commune", "no-such") == 64
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and "«no-such»" in err and "binh-an, dong-hoa, tan-phu" in err
+
+    sheet = tmp_path / "ngay.pdf"
+    day = ("--date", "16/11/2026", "--out", str(sheet))
+    assert await motcua("slips", *day, "--commune", "dong-hoa") == 0
+    assert "(1 phiếu)" in capsys.readouterr().out
+    assert await motcua("slips", *day) == 0
+    assert "(2 phiếu)" in capsys.readouterr().out
+    assert await motcua("slips", OURS, "--out", str(sheet), "--commune", "dong-hoa") == 2
+    assert "ở phường Đông Hòa: không in phiếu nào" in capsys.readouterr().err
+    assert await motcua("slips", "--revoke", THEIRS, "--commune", "binh-an") == 2
+    assert await motcua("slips", "--revoke", THEIRS, "--commune", "dong-hoa") == 0
+    assert await motcua("slips", "--poster", "--commune", "no-such") == 64
+    assert "«no-such»" in capsys.readouterr().err
+    two_posters = ("slips", "--poster", "--commune", "binh-an", "--commune", "dong-hoa")
+    assert await motcua(*two_posters) == 64
