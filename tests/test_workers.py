@@ -507,3 +507,15 @@ async def test_one_long_poller_stores_updates_for_the_workers(
         process.send_signal(signal.SIGTERM)
         await asyncio.wait_for(process.wait(), 20)
     assert process.returncode == 0, front.output()
+
+
+async def test_notices_come_back_after_the_database_drops_the_listener(pg: Storage) -> None:
+    """PostgreSQL restarted, or the connection killed: the listener is opened again, every
+    listener looks once (notices sent meanwhile are lost), and the next notices arrive."""
+    heard: asyncio.Queue[str] = asyncio.Queue()
+    await pg.workers.listen("catalogue", heard.put_nowait)
+    db = pg.db  # type: ignore[attr-defined]
+    await db.pool.execute("SELECT pg_terminate_backend($1)", db._listener.get_server_pid())
+    assert await asyncio.wait_for(heard.get(), 15) == ""  # the look after reopening
+    await pg.workers.notify("catalogue", "v3")
+    assert await asyncio.wait_for(heard.get(), 15) == "v3"

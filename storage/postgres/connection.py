@@ -129,6 +129,9 @@ class PostgresDatabase:
         self._url = url
         self._listener: asyncpg.Connection | None = None
         self._listener_lock = asyncio.Lock()
+        self._listening: list[tuple[str, Callable[[str], None]]] = []
+        self._reconnecting: asyncio.Task[None] | None = None
+        self._closing = False
 
     @classmethod
     async def open(cls, url: str, *, min_size: int = 1, max_size: int = 10) -> Self:
@@ -204,19 +207,52 @@ class PostgresDatabase:
             await connection.execute("SELECT pg_notify($1, $2)", _topic(topic), payload)
 
     async def listen(self, topic: str, callback: Callable[[str], None]) -> None:
-        """LISTEN on a connection of its own (a pool's connections are reset when released)."""
+        """LISTEN on a connection of its own (a pool's connections are reset when released);
+        if the server drops it, it is opened again (`_reconnect`)."""
         async with self._listener_lock:
+            self._listening.append((_topic(topic), callback))
             if self._listener is None:
-                if self._url is None:
-                    raise RuntimeError("listening needs the database URL")
-                self._listener = await asyncpg.connect(self._url)
+                await self._connect_listener()
+            else:
+                await self._listener.add_listener(_topic(topic), _heard(callback))
 
-            def heard(_connection: object, _pid: int, _channel: str, payload: object) -> None:
-                callback(str(payload))
+    async def _connect_listener(self) -> None:
+        if self._url is None:
+            raise RuntimeError("listening needs the database URL")
+        connection = await asyncpg.connect(self._url)
+        connection.add_termination_listener(self._listener_lost)
+        for topic, callback in self._listening:
+            await connection.add_listener(topic, _heard(callback))
+        self._listener = connection
 
-            await self._listener.add_listener(_topic(topic), heard)
+    def _listener_lost(self, _connection: object) -> None:
+        if self._closing:
+            return
+        log.warning("the database closed the notices' connection: opening it again")
+        self._listener = None
+        if self._reconnecting is None or self._reconnecting.done():
+            self._reconnecting = asyncio.get_running_loop().create_task(self._reconnect())
+
+    async def _reconnect(self) -> None:
+        delay = 0.5
+        while not self._closing:
+            try:
+                async with self._listener_lock:
+                    await self._connect_listener()
+            except (OSError, asyncpg.PostgresError) as error:
+                log.warning("notices' connection not open yet (%s): again in %.0f s", error, delay)
+                await asyncio.sleep(delay)
+                delay = min(delay * 2, 30.0)
+                continue
+            # Notices sent while it was closed are lost: every listener looks once ("").
+            for _topic_name, callback in self._listening:
+                callback("")
+            return
 
     async def close(self) -> None:
+        self._closing = True
+        if self._reconnecting is not None:
+            self._reconnecting.cancel()
         if self._listener is not None:
             with contextlib.suppress(Exception):
                 await self._listener.close()
@@ -276,6 +312,13 @@ def _numbered(sql: str) -> str:
         return f"${count}"
 
     return _PLACEHOLDER.sub(number, sql)
+
+
+def _heard(callback: Callable[[str], None]) -> Callable[[object, int, str, object], None]:
+    def heard(_connection: object, _pid: int, _channel: str, payload: object) -> None:
+        callback(str(payload))
+
+    return heard
 
 
 def _lock_key(name: str) -> int:
