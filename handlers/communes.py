@@ -22,6 +22,7 @@ from handlers.actions import ChangeCommune, ChooseCommune
 from handlers.context import Context
 from handlers.procedures import answer_result, answer_text
 from handlers.routing import On, Route, pressed, tapped, text_when
+from handlers.subscription_offer import ALL_TOPICS, field_names, offer, subscribe
 
 # A province this small gets every commune as a button; a bigger one is asked to type the name.
 LISTED_COMMUNES = 8
@@ -33,7 +34,8 @@ CHANGE_WORDS = frozenset({"doi xa", "doi phuong", "doi xa phuong", "chon xa", "c
 
 
 class CommuneState(StrEnum):
-    ASKING = "commune.asking"  # data: {"question": the question held, or absent}
+    # data: {"question": the question held} or {"subscribing": the topic, "" for the offer}
+    ASKING = "commune.asking"
 
 
 def must_ask(ctx: Context) -> bool:
@@ -41,9 +43,15 @@ def must_ask(ctx: Context) -> bool:
     return ctx.commune_id is None
 
 
-async def ask(ctx: Context, question: str | None = None) -> list[Reply]:
+async def ask(
+    ctx: Context, question: str | None = None, subscribing: str | None = None
+) -> list[Reply]:
+    """Which commune; then the question held is answered, or the subscription goes on (a
+    commune's notices reach the chats that chose it)."""
     province = ctx.services.knowledge.province
     data = {"question": question} if question else {}
+    if subscribing is not None:
+        data["subscribing"] = subscribing
     await ctx.set_state(CommuneState.ASKING, **data)
     listed = province.communes if len(province) <= LISTED_COMMUNES else ()
     buttons = [[ChooseCommune(c.id).button(c.name)] for c in listed]
@@ -56,6 +64,7 @@ async def ask(ctx: Context, question: str | None = None) -> list[Reply]:
             listed=bool(listed),
             current=current.name if current is not None and ctx.memory.get("commune") else None,
             example=short_name(province.first.name),
+            subscribing=subscribing is not None,
         )
     ]
 
@@ -98,12 +107,17 @@ async def picked(ctx: Context, action: ChooseCommune) -> list[Reply]:
 
 
 async def _chosen(ctx: Context, commune: Commune) -> list[Reply]:
-    question = ctx.state.data.get("question") if ctx.state.name == CommuneState.ASKING else None
+    held = ctx.state.data if ctx.state.name == CommuneState.ASKING else {}
+    question, subscribing = held.get("question"), held.get("subscribing")
     await ctx.choose_commune(commune.id)
     await ctx.clear_state()
     replies = [ctx.reply("commune_chosen.j2", name=commune.name)]
     if isinstance(question, str) and question:
         replies += await answer_text(ctx, question)  # the question held, answered now
+    elif subscribing == "":  # /dangkythongbao before the commune: the offer now
+        replies.append(await offer(ctx))
+    elif isinstance(subscribing, str) and subscribing in {ALL_TOPICS, *field_names(ctx.catalogue)}:
+        replies += await subscribe(ctx, subscribing)  # the button pressed before
     return replies
 
 

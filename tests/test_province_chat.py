@@ -119,3 +119,35 @@ async def test_a_code_finds_its_commune_without_a_question(
     await citizen.say("5678")
     # Late: the card names the ward's own phone, not the first commune's.
     citizen.expect("quá ngày hẹn trả", "0200 3 222 222")
+
+
+async def test_subscribing_asks_the_commune_first(
+    citizen: Transcript, province_services: Services
+) -> None:
+    """A commune's notices reach the chats that chose it: /dangkythongbao asks the commune,
+    then offers the notices; a button of an earlier offer is kept while the bot asks."""
+    from core.broadcasts import ALL_TOPICS
+    from handlers.actions import SubscribeAll
+
+    await citizen.say("/dangkythongbao")
+    citizen.expect("gửi theo từng xã, phường", "Ông/bà ở xã, phường nào của tỉnh Ví Dụ?")
+    assert "✅ Nhận tất cả thông báo" not in [b.label for b in citizen.buttons]
+    await citizen.press("phường Đông Hòa")
+    citizen.expect("Đã ghi nhận: ông/bà ở phường Đông Hòa", "Nhận thông báo của Trung tâm")
+    assert "✅ Nhận tất cả thông báo" in [b.label for b in citizen.buttons]
+    await citizen.press("✅ Nhận tất cả thông báo")
+    citizen.expect("Đã đăng ký nhận tất cả thông báo")
+    sizes = province_services.storage.broadcasts.audience_sizes
+    assert (await sizes(("dong-hoa",))).size(ALL_TOPICS) == 1
+    assert (await sizes(("binh-an",))).size(ALL_TOPICS) == 0
+
+    other = Transcript(Dispatcher(province_services), user_id="200")
+    await other.press_data(SubscribeAll().data)  # an offer's button, before any commune
+    other.expect("Ông/bà ở xã, phường nào")
+    await other.say("binh an")
+    other.expect("Đã ghi nhận: ông/bà ở xã Bình An", "Đã đăng ký nhận tất cả thông báo")
+    assert (await sizes(("binh-an",))).size(ALL_TOPICS) == 1
+    await other.say("/dangkythongbao")  # the commune is known: the offer at once
+    other.expect("Ông/bà đang nhận thông báo: tất cả thông báo")
+    assert "🔕 Dừng nhận thông báo" in [b.label for b in other.buttons]
+    other.expect_not("xã, phường nào")
