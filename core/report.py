@@ -296,6 +296,15 @@ class Satisfaction:
 
 
 @dataclass(frozen=True)
+class LineCare:
+    """Issue 19 point 6: one commune's satisfaction and feedback, on its line of the province's
+    report (the total line keeps the province's, `PeriodReport.satisfaction`/`feedback`)."""
+
+    satisfaction: Satisfaction | None = None
+    feedback: FeedbackCounts | None = None
+
+
+@dataclass(frozen=True)
 class PeriodReport:
     period: Period
     as_of: dt.date  # "in progress" is counted at the end of this day
@@ -309,6 +318,12 @@ class PeriodReport:
     apology_rule: str = LAWS[LawVersion.TT_03_2025].short_apology_rule
     # What `by_field`'s lines are: fields, or (issue 19, the province's report) communes.
     rows_label: str = "Lĩnh vực"
+    # Issue 19: each commune's line's ratings and feedback (line name → care); empty for a
+    # report by field, whose table has no such columns.
+    care: tuple[tuple[str, LineCare], ...] = ()
+
+    def care_of(self, line: str) -> LineCare:
+        return dict(self.care).get(line) or LineCare()
 
     @property
     def complete(self) -> bool:

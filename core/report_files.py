@@ -17,7 +17,7 @@ from operator import itemgetter
 
 from core.cell_safety import SafeCsvWriter, neutralise_workbook
 from core.dossiers import SubmissionChannel
-from core.report import Figures, PeriodReport, Timeliness, percent
+from core.report import Figures, LineCare, PeriodReport, Timeliness, percent
 
 # A value of one cell of the table: a count, a label, or a rate (None when nothing resolved).
 Cell = int | float | str | None
@@ -49,11 +49,31 @@ COLUMNS: tuple[tuple[str, str], ...] = (
     ("", "Trả kết quả qua bưu chính"),
 )
 RATE_COLUMN = 13  # the one column holding a fraction, not a count
+# Issue 19 point 6: a province's report gives each commune's ratings and feedback too.
+CARE_COLUMNS: tuple[tuple[str, str], ...] = (
+    ("Mức độ hài lòng", "Số phiếu đánh giá"),
+    ("Mức độ hài lòng", "Điểm trung bình (0–2)"),
+    ("Phản ánh, kiến nghị", "Tiếp nhận"),
+    ("Phản ánh, kiến nghị", "Đã trả lời"),
+)
+AVERAGE_COLUMN = len(COLUMNS) + 1  # the average score (None: nobody rated)
 
 
 def columns_of(report: PeriodReport) -> tuple[tuple[str, str], ...]:
-    """COLUMNS with the lines' label: "Lĩnh vực", or "Xã, phường" in a province's report."""
-    return (COLUMNS[0], ("", report.rows_label), *COLUMNS[2:])
+    """COLUMNS with the lines' label: "Lĩnh vực", or "Xã, phường" in a province's report, whose
+    table also has each commune's ratings and feedback."""
+    care = CARE_COLUMNS if report.care else ()
+    return (COLUMNS[0], ("", report.rows_label), *COLUMNS[2:], *care)
+
+
+def _care_cells(care: LineCare) -> list[Cell]:
+    rated, feedback = care.satisfaction, care.feedback
+    return [
+        rated.responses if rated else 0,
+        rated.average if rated else None,
+        feedback.received if feedback else 0,
+        feedback.answered if feedback else 0,
+    ]
 
 
 def _line(number: int | str, name: str, f: Figures) -> list[Cell]:
@@ -87,7 +107,16 @@ def table_rows(report: PeriodReport) -> list[list[Cell]]:
     """One line per field, then the total (rates as fractions, None when nothing resolved)."""
     rows = [_line(i, name, f) for i, (name, f) in enumerate(report.by_field, start=1)]
     rows.append(_line("", "Tổng cộng", report.total))
+    if report.care:  # issue 19: each commune's; the total's are the province's, as before
+        for row, (name, _) in zip(rows, report.by_field, strict=False):
+            row += _care_cells(report.care_of(name))
+        rows[-1] += _care_cells(LineCare(report.satisfaction, report.feedback))
     return rows
+
+
+def average_text(value: Cell) -> str:
+    """1.5 → '1,50'; '' when nobody rated."""
+    return f"{value:.2f}".replace(".", ",") if isinstance(value, float) else ""
 
 
 def notes(report: PeriodReport, office: str) -> list[str]:
@@ -152,6 +181,8 @@ def report_csv(report: PeriodReport, office: str) -> bytes:
     for row in table_rows(report):
         rate = row[RATE_COLUMN]
         row[RATE_COLUMN] = f"{100 * rate:.1f}".replace(".", ",") if isinstance(rate, float) else ""
+        if len(row) > AVERAGE_COLUMN:
+            row[AVERAGE_COLUMN] = average_text(row[AVERAGE_COLUMN])
         writer.writerow(row)
     for line in footnotes(report):
         writer.writerow([line])
@@ -171,7 +202,7 @@ def report_xlsx(report: PeriodReport, office: str) -> bytes:
     # Fixed document dates: the same figures give the same file.
     moment = dt.datetime.combine(report.as_of, dt.time())
     book.properties.created = book.properties.modified = moment
-    width = len(COLUMNS)
+    width = len(columns_of(report))
     head = notes(report, office)
     for number, line in enumerate(head, start=1):
         sheet.cell(number, 1, line).font = Font(bold=number <= 2, size=13 if number == 2 else 11)
@@ -214,6 +245,8 @@ def report_xlsx(report: PeriodReport, office: str) -> bytes:
                 cell.font = Font(bold=True)
             if column - 1 == RATE_COLUMN:
                 cell.number_format = "0.0%"
+            elif column - 1 == AVERAGE_COLUMN:
+                cell.number_format = "0.00"
             if column != 2:
                 cell.alignment = Alignment(horizontal="center")
     below = top + 2 + len(rows) + 1

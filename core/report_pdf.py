@@ -19,9 +19,10 @@ from fpdf.fonts import FontFace
 from core.fonts import add_dejavu
 from core.report import PeriodReport
 from core.report_files import (
-    COLUMNS,
+    AVERAGE_COLUMN,
     RATE_COLUMN,
     Cell,
+    average_text,
     columns_of,
     footnotes,
     notes,
@@ -33,12 +34,14 @@ A4_LANDSCAPE = (297.0, 210.0)  # mm
 MARGIN = 10.0
 # Widths in mm: STT, the field's name, then every figure alike (277 mm in all).
 _NUMBER_W, _NAME_W = 8.0, 46.0
-_FIGURE_W = (A4_LANDSCAPE[0] - 2 * MARGIN - _NUMBER_W - _NAME_W) / (len(COLUMNS) - 2)
+_FIGURES_W = A4_LANDSCAPE[0] - 2 * MARGIN - _NUMBER_W - _NAME_W
 
 
 def _text(column: int, value: Cell) -> str:
     if column == RATE_COLUMN:
         return f"{100 * value:.1f}%".replace(".", ",") if isinstance(value, float) else "–"
+    if column == AVERAGE_COLUMN:
+        return average_text(value) or "–"
     return "" if value is None else str(value)
 
 
@@ -60,7 +63,8 @@ def report_pdf(report: PeriodReport, office: str) -> bytes:
     pdf.cell(0, 5, period, align="C", new_x="LMARGIN", new_y="NEXT")
     pdf.ln(3)
 
-    widths = (_NUMBER_W, _NAME_W, *([_FIGURE_W] * (len(COLUMNS) - 2)))
+    figures = len(columns_of(report)) - 2  # issue 19: a province's has 4 more
+    widths = (_NUMBER_W, _NAME_W, *([_FIGURES_W / figures] * figures))
     head = FontFace(emphasis="BOLD", fill_color=(221, 235, 247), size_pt=6.5)
     pdf.set_font(FONT, "", 7.5)
     pdf.set_draw_color(120, 120, 120)

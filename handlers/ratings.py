@@ -13,7 +13,7 @@ from dataclasses import replace
 
 from core.care import RATING_QUESTIONS, Rating, count_feedback, parse_scores, summarise_ratings
 from core.messages import Button, Reply, TextFormat
-from core.report import PeriodReport, Satisfaction
+from core.report import LineCare, PeriodReport, Satisfaction
 from handlers.actions import Rate
 from handlers.buttons import HOME_BUTTON
 from handlers.context import Context, Services, render
@@ -86,6 +86,32 @@ async def with_ratings_and_feedback(
     )
     feedback = count_feedback(items)
     return replace(report, satisfaction=satisfaction, feedback=feedback)
+
+
+async def care_by_commune(services: Services, report: PeriodReport) -> dict[str, LineCare]:
+    """Issue 19 point 6: each commune's ratings (of its dossiers) and feedback (from chats that
+    chose it) in the period, for its line of the province's report; the same rules as
+    `with_ratings_and_feedback` for one commune, from one read of each."""
+    first, last = report.period.first, report.as_of
+    ratings = await services.storage.care.ratings_between(first, last)
+    items = await services.storage.care.feedback_between(first, last)
+    rated = await services.storage.dossiers.get_dossiers(sorted({r.code_key for r in ratings}))
+    ratings_of: dict[str, list[Rating]] = {}
+    for rating in ratings:
+        dossier = rated.get(rating.code_key)
+        if dossier is not None and dossier.commune_id:
+            ratings_of.setdefault(dossier.commune_id, []).append(rating)
+    care = {}
+    for commune in services.knowledge.province:
+        summary = summarise_ratings(ratings_of.get(commune.id, []))
+        satisfaction = (
+            Satisfaction(summary.responses, summary.average, summary.by_indicator)
+            if summary
+            else None
+        )
+        feedback = count_feedback([f for f in items if f.commune_id == commune.id])
+        care[commune.id] = LineCare(satisfaction, feedback)
+    return care
 
 
 routes: list[Route] = [pressed(rating_button, Rate)]

@@ -34,7 +34,7 @@ from core.report_files import NO_SATISFACTION, lateness, lateness_png, report_pn
 from core.report_pdf import report_pdf
 from handlers.actions import ShowReport
 from handlers.context import Context, Services, render
-from handlers.ratings import with_ratings_and_feedback
+from handlers.ratings import care_by_commune, with_ratings_and_feedback
 from handlers.routing import Role, Route, command, pressed
 from handlers.tickets import tickets_section
 
@@ -67,8 +67,8 @@ def office_name(services: Services, commune_id: str | None = None) -> str:
 
 async def province_report(services: Services, period: Period) -> PeriodReport:
     """Issue 19: the province's figures, one line per commune (in the province file's order),
-    from one query counted batch by batch (none kept); the total is the province's. Ratings
-    and feedback are the province's."""
+    from one query counted batch by batch (none kept); the total is the province's. Each line
+    carries its commune's ratings and feedback; the total's are the province's."""
     today = services.clock.now().date()
     province = services.knowledge.province
     tally = Tally(period, today)  # counted as the rows come: a year is millions of them
@@ -88,7 +88,9 @@ async def province_report(services: Services, period: Period) -> PeriodReport:
     total = tally.report({}, catalogue=data.catalogue)
     rule = law_in_force(services.knowledge.catalogue.commune).short_apology_rule
     report = replace(total, by_field=lines, apology_rule=rule, rows_label="Xã, phường")
-    return await with_ratings_and_feedback(services, report)
+    care = await care_by_commune(services, report)  # point 6: each commune's, on its line
+    named = tuple((c.name, care[c.id]) for c in province)
+    return await with_ratings_and_feedback(services, replace(report, care=named))
 
 
 UNASSIGNED = "Chưa rõ xã (mã cơ quan chưa khai báo)"
@@ -119,6 +121,7 @@ def report_text(
         r=report,
         t=report.total,
         fields=lines[:SHOWN_FIELDS],
+        care=dict(report.care),
         more=max(len(report.by_field) - SHOWN_FIELDS, 0),
         pct=percent,
         n=count_text,

@@ -445,6 +445,63 @@ async def test_a_communes_report_counts_its_own_feedback(services: Services) -> 
     theirs.expect("Phản ánh, kiến nghị qua bot: 1")
 
 
+async def test_the_province_report_gives_each_communes_ratings_and_feedback(
+    services: Services,
+) -> None:
+    """Issue 19 point 6: each commune's line carries its satisfaction and feedback (text, CSV,
+    XLSX, PDF); the total's are the province's, as before."""
+    import csv
+    import io
+
+    from openpyxl import load_workbook
+
+    from core.care import Rating
+    from core.messages import TextFormat
+    from core.report import Period
+    from core.report_files import report_csv, report_xlsx
+    from core.report_pdf import report_pdf
+    from handlers.report import province_report, report_text
+
+    now = services.clock.now()
+    for chat, code, scores in (("1", OURS, (2, 2, 1)), ("2", THEIRS, (0, 1, 0))):
+        await services.storage.care.save_rating(
+            ChatRef("test", chat), Rating(code_key(code), scores, now)
+        )
+    citizen = await _citizen_of(services, "100", "Đông Hòa")
+    await citizen.say("/phananh Đường vào trụ sở phường bị ngập, xin sửa giúp")
+    stranger = Transcript(Dispatcher(services), user_id="101")  # no commune chosen
+    await stranger.say("/phananh Bot trả lời chậm quá, xin xem lại giúp")
+
+    report = await province_report(services, Period.quarter(2026, 4))
+    assert report.care_of("xã Bình An").satisfaction is not None
+    assert report.care_of("xã Bình An").feedback is not None
+    assert report.care_of("xã Tân Phú").satisfaction is None
+    text = report_text(services, TextFormat.PLAIN, report)
+    assert "hài lòng 1 phiếu, điểm 1,67/2" in text and "hài lòng 1 phiếu, điểm 0,33/2" in text
+    assert "phản ánh 1 (đã trả lời 0)" in text
+    assert "Mức độ hài lòng của người dân: 2 phiếu" in text  # the province's total, as before
+    assert "Phản ánh, kiến nghị qua bot: 2" in text
+
+    table = report_csv(report, "X").decode("utf-8-sig")
+    rows = {r[1]: r for r in csv.reader(io.StringIO(table)) if len(r) > 1}
+    header = rows["Xã, phường"]
+    assert header[-4:] == [
+        "Mức độ hài lòng – Số phiếu đánh giá", "Mức độ hài lòng – Điểm trung bình (0–2)",
+        "Phản ánh, kiến nghị – Tiếp nhận", "Phản ánh, kiến nghị – Đã trả lời",
+    ]  # fmt: skip
+    assert rows["xã Bình An"][-4:] == ["1", "1,67", "0", "0"]
+    assert rows["phường Đông Hòa"][-4:] == ["1", "0,33", "1", "0"]
+    assert rows["xã Tân Phú"][-4:] == ["0", "", "0", "0"]
+    assert rows["Tổng cộng"][-4:] == ["2", "1,00", "2", "0"]  # unassigned feedback: total only
+
+    sheet = load_workbook(io.BytesIO(report_xlsx(report, "X"))).active
+    assert sheet is not None
+    found = {row[1]: row for row in sheet.iter_rows(values_only=True) if row and row[1]}
+    assert found["xã Bình An"][-4:] == (1, pytest.approx(5 / 3), 0, 0)
+    assert found["Tổng cộng"][-4:] == (2, pytest.approx(1.0), 2, 0)
+    assert report_pdf(report, "X").startswith(b"%PDF")
+
+
 # -- `motcua apologies` and `motcua slips` for one commune --------------------------------------
 
 
