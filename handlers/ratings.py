@@ -11,7 +11,14 @@ from __future__ import annotations
 
 from dataclasses import replace
 
-from core.care import RATING_QUESTIONS, Rating, count_feedback, parse_scores, summarise_ratings
+from core.care import (
+    RATING_QUESTIONS,
+    Feedback,
+    Rating,
+    count_feedback,
+    parse_scores,
+    summarise_ratings,
+)
 from core.messages import Button, Reply, TextFormat
 from core.report import LineCare, PeriodReport, Satisfaction
 from handlers.actions import Rate
@@ -101,6 +108,9 @@ async def care_by_commune(services: Services, report: PeriodReport) -> dict[str,
         dossier = rated.get(rating.code_key)
         if dossier is not None and dossier.commune_id:
             ratings_of.setdefault(dossier.commune_id, []).append(rating)
+    feedback_of: dict[str | None, list[Feedback]] = {}
+    for item in items:
+        feedback_of.setdefault(item.commune_id, []).append(item)
     care = {}
     for commune in services.knowledge.province:
         summary = summarise_ratings(ratings_of.get(commune.id, []))
@@ -109,7 +119,7 @@ async def care_by_commune(services: Services, report: PeriodReport) -> dict[str,
             if summary
             else None
         )
-        feedback = count_feedback([f for f in items if f.commune_id == commune.id])
+        feedback = count_feedback(feedback_of.get(commune.id, []))
         care[commune.id] = LineCare(satisfaction, feedback)
     return care
 
