@@ -30,6 +30,8 @@ import sys
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from pydantic import ValidationError
+
 from bot import log_redaction
 from bot.app import Dispatcher, load_knowledge, running_services
 from bot.channels.console import ConsoleChannel
@@ -509,12 +511,30 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+def settings_errors(invalid: ValidationError) -> list[str]:
+    """One line per wrong setting, naming it (OFFICER_IDS' own message already does)."""
+    lines = []
+    for error in invalid.errors():
+        loc = [str(part) for part in error["loc"]]
+        # The variable the officer sets: MOTCUA_LOOKUP_MAX_FAILURES, not lookup_max_failures.
+        name = "MOTCUA_" + "_".join(loc).upper() if loc and loc[0].islower() else ".".join(loc)
+        message = str(error["msg"]).removeprefix("Value error, ")
+        shown = message if message.startswith(name) else f"{name}: {message}"
+        lines.append(f"Cấu hình sai – {shown}")
+    return lines
+
+
 def main(argv: list[str] | None = None) -> int:
     for stream in (sys.stdin, sys.stdout, sys.stderr):
         if hasattr(stream, "reconfigure"):
             stream.reconfigure(encoding="utf-8", errors="replace")
     args = build_parser().parse_args(argv)
-    settings = Settings()
+    try:
+        settings = Settings()
+    except ValidationError as invalid:  # a setting the officer wrote: the field, what is wrong
+        for line in settings_errors(invalid):
+            print(line, file=sys.stderr)
+        return 2
     logging.basicConfig(
         level=settings.log_level, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
     )

@@ -555,3 +555,23 @@ async def test_command_line_apologies_and_slips_of_a_commune(
     assert "«no-such»" in capsys.readouterr().err
     two_posters = ("slips", "--poster", "--commune", "binh-an", "--commune", "dong-hoa")
     assert await motcua(*two_posters) == 64
+
+
+def test_a_wrong_setting_is_one_line_naming_it(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """A malformed OFFICER_IDS entry (or any setting) stops the command with its name and what
+    is wrong, not a traceback."""
+    from bot.cli import main
+
+    monkeypatch.chdir(tmp_path)  # no .env of the machine
+    monkeypatch.setenv("MOTCUA_DATA_DIR", str(tmp_path / "data"))
+    monkeypatch.setenv("OFFICER_IDS", "telegram:12 34")
+    assert main(["check-catalogue"]) == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and "OFFICER_IDS: «telegram:12 34» không hợp lệ" in err
+    assert "Traceback" not in err and "pydantic" not in err
+    monkeypatch.setenv("OFFICER_IDS", "telegram:1")
+    monkeypatch.setenv("MOTCUA_LOOKUP_MAX_FAILURES", "abc")
+    assert main(["check-catalogue"]) == 2
+    assert "Cấu hình sai – MOTCUA_LOOKUP_MAX_FAILURES:" in capsys.readouterr().err
