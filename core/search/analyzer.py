@@ -54,6 +54,8 @@ EARLIER_SENTENCE = 0.5
 # A clause that tells what was already done ("đã làm khai tử xong") before the need: context that
 # says what the person does *not* need any more.
 DONE_CLAUSE = 0.2
+# A thing said to be missing ("không có lương hưu"): context, not the procedure asked about.
+ABSENT, ABSENT_WORDS = 0.2, 2
 # The purpose of a need ("… để con được miễn học phí") counts this much: it says why.
 PURPOSE_CLAUSE = 0.4
 
@@ -170,6 +172,7 @@ def analyse(text: str, lexicon: Lexicon, vocabulary: Vocabulary) -> Analysis:
         i for i in need_at if i not in done and not _for_other_subject(words, i, marks, lexicon)
     ]
     done_clauses = {words[i].clause for i in done}
+    absent = _absent(words, marks)
     purpose = _purpose(words, marks, need_at, lambda w: _is_stopword(w, lexicon, vocabulary))
     aspects = _mark_all(words, consumed, lexicon.aspects)
     if not aspects and not document:  # "em có phải mang CCCD không" asks for a document
@@ -201,6 +204,8 @@ def analyse(text: str, lexicon: Lexicon, vocabulary: Vocabulary) -> Analysis:
             continue
         if need_at and word.clause in done_clauses and word.clause < words[need_at[-1]].clause:
             word.weight, word.earlier = word.weight * DONE_CLAUSE, True
+        elif i in absent:
+            word.weight, word.earlier = word.weight * ABSENT, True
         elif i >= purpose.get(word.sentence, len(words)):
             word.weight, word.earlier = word.weight * PURPOSE_CLAUSE, True
         elif word.sentence < last_need:
@@ -300,6 +305,23 @@ def _done(words: list[Word], i: int, marks: dict[int, dict[Mark, int]]) -> bool:
         if Mark.DONE in kinds or (Mark.DONE_AFTER in kinds and j > i):
             return True
     return False
+
+
+def _absent(words: list[Word], marks: dict[int, dict[Mark, int]]) -> set[int]:
+    """The words of a thing said to be missing ("chẳng có đồng lương hưu nào", "không có bảo
+    hiểm xã hội thì…"): up to ABSENT_WORDS words after "không có", in its clause, up to a word
+    that starts something else ("thì", "mà", a need)."""
+    found: set[int] = set()
+    for start, kinds in marks.items():
+        if Mark.ABSENT not in kinds:
+            continue
+        clause = words[start].clause
+        for j in range(start + kinds[Mark.ABSENT], min(len(words), start + 2 + ABSENT_WORDS)):
+            here = marks.get(j, {})
+            if words[j].clause != clause or Mark.ABSENT_END in here or Mark.NEED in here:
+                break
+            found.add(j)
+    return found
 
 
 def _negated(words: list[Word], j: int, marks: dict[int, dict[Mark, int]]) -> bool:

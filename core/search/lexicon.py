@@ -108,6 +108,8 @@ class _LexiconFile(BaseModel):
     done_before: list[str] = []
     done_after: list[str] = []
     not_yet: list[str] = []
+    absent: list[str] = []
+    absent_end: list[str] = []
     counters: list[str] = []
     purpose: list[str] = []
     not_purpose: list[str] = []
@@ -134,6 +136,8 @@ class Mark(StrEnum):
     DONE_BEFORE = "done before"  # "đã" just before a deed
     DONE_AFTER = "done after"  # "xong" after a deed, in its clause
     NOT_YET = "not yet"  # "chưa" (từng): not done
+    ABSENT = "absent"  # "không có", "chẳng có": what follows is missing, not asked for
+    ABSENT_END = "absent end"  # "thì", "mà", "nên": the missing thing's words end here
     COUNTER = "counter"  # "một", "con", "cuốn": stepped over to find what a need is for
     PURPOSE = "purpose"  # "để", "nhằm": what follows is why, not what is asked for
     NOT_PURPOSE = "not purpose"  # "để lại", "để trống": the same word, another meaning
@@ -357,6 +361,8 @@ class Lexicon:
             *((p, Mark.DONE_BEFORE) for p in data.done_before),
             *((p, Mark.DONE_AFTER) for p in data.done_after),
             *((p, Mark.NOT_YET) for p in data.not_yet),
+            *((p, Mark.ABSENT) for p in data.absent),
+            *((p, Mark.ABSENT_END) for p in data.absent_end),
             *((p, Mark.COUNTER) for p in data.counters),
             *((p, Mark.PURPOSE) for p in data.purpose),
             *((p, Mark.NOT_PURPOSE) for p in data.not_purpose),
