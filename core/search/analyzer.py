@@ -56,6 +56,8 @@ EARLIER_SENTENCE = 0.5
 DONE_CLAUSE = 0.2
 # A thing said to be missing ("không có lương hưu"): context, not the procedure asked about.
 ABSENT, ABSENT_WORDS = 0.2, 2
+# Who is described in a who-question ("người độc thân có được nhận con nuôi không").
+DESCRIBED = 0.5
 # The purpose of a need ("… để con được miễn học phí") counts this much: it says why.
 PURPOSE_CLAUSE = 0.4
 
@@ -174,9 +176,10 @@ def analyse(text: str, lexicon: Lexicon, vocabulary: Vocabulary) -> Analysis:
     done_clauses = {words[i].clause for i in done}
     absent = _absent(words, marks)
     purpose = _purpose(words, marks, need_at, lambda w: _is_stopword(w, lexicon, vocabulary))
+    described: set[int] = set()
     aspects = _mark_all(words, consumed, lexicon.aspects)
     if not aspects and not document:  # "em có phải mang CCCD không" asks for a document
-        aspects += _mark_frames(words, consumed, lexicon.aspect_frames)
+        aspects += _mark_frames(words, consumed, lexicon.aspect_frames, described)
     aspects += _mark_all(words, consumed, lexicon.how)
     result.aspect = _main_aspect(aspects)
     _mark_all(words, consumed, lexicon.stop_phrases)
@@ -204,6 +207,8 @@ def analyse(text: str, lexicon: Lexicon, vocabulary: Vocabulary) -> Analysis:
             continue
         if need_at and word.clause in done_clauses and word.clause < words[need_at[-1]].clause:
             word.weight, word.earlier = word.weight * DONE_CLAUSE, True
+        elif i in described:
+            word.weight, word.earlier = word.weight * DESCRIBED, True
         elif i in absent:
             word.weight, word.earlier = word.weight * ABSENT, True
         elif i >= purpose.get(word.sentence, len(words)):
@@ -252,7 +257,12 @@ def _main_aspect(aspects: list[Aspect]) -> Aspect | None:
     return aspects[0] if aspects else None
 
 
-def _mark_frames(words: list[Word], consumed: list[bool], frames: Sequence[Frame[T]]) -> list[T]:
+def _mark_frames(
+    words: list[Word],
+    consumed: list[bool],
+    frames: Sequence[Frame[T]],
+    described: set[int] | None = None,
+) -> list[T]:
     """Frames: parts of a question with words between them ("bà nội có được đi | khai sinh cho
     cháu | không"). Only the parts are marked; the words between stay, since they name the
     procedure. Each part is a pattern; the next part starts within `gap` words, in the same
@@ -265,6 +275,10 @@ def _mark_frames(words: list[Word], consumed: list[bool], frames: Sequence[Frame
                 continue
             for start, end in spans:
                 consumed[start:end] = [True] * (end - start)
+            if described is not None and len(spans) > 1:
+                # "người độc thân | có được | nhận con nuôi không": who is described, not what
+                # is asked.
+                described.update(range(spans[0][1], spans[1][0]))
             found.append(frame.value)
             break
     return found
