@@ -29,8 +29,8 @@ from starlette.routing import BaseRoute, Route
 
 from bot import health
 from bot.lifecycle import serve_until_signalled
-from bot.webhooks import TELEGRAM_SECRET_HEADER, WebhookServer, build_app, read_body, too_large
-from bot.workers import INBOX_TOPIC, NEEDS_POSTGRES, channels_of
+from bot.webhooks import WebhookServer, build_app, telegram_body
+from bot.workers import INBOX_TOPIC, NEEDS_POSTGRES, channel_options
 from handlers.context import Services
 from storage.faults import fault_of
 
@@ -90,15 +90,11 @@ def telegram_inbox_route(
 ) -> BaseRoute:
     """Telegram's webhook in front of workers: size refused unread, secret checked, the update
     stored and acknowledged (a full or unreachable database answers 503: Telegram retries)."""
-    import hmac
 
     async def webhook(request: Request) -> Response:
-        given = request.headers.get(TELEGRAM_SECRET_HEADER, "")
-        if secret and not hmac.compare_digest(given.encode(), secret.encode()):
-            return Response(status_code=403)
-        body = await read_body(request, max_body)
-        if body is None:
-            return too_large()
+        body = await telegram_body(request, secret, max_body)
+        if isinstance(body, Response):
+            return body
         try:
             data = json.loads(body)
             if not isinstance(data, dict):
@@ -313,22 +309,11 @@ async def _run_front(args: Any, settings: Any) -> int:
     from bot.app import running_services
     from bot.knowledge_files import write_pid_file
 
-    telegram, zalo = None, None
-    if "telegram" in channels_of(args.channel):
-        from bot.telegram_runner import telegram_options
-
-        telegram = telegram_options(args, settings)
-        if isinstance(telegram, str):
-            print(telegram, file=sys.stderr)
-            return 2
-    if "zalo" in channels_of(args.channel):
-        from bot.channels.zalo import options_from_settings
-
-        overrides = {k: v for k in ("port", "listen") if (v := getattr(args, k, None))}
-        zalo = options_from_settings(settings, **overrides)
-        if isinstance(zalo, str):
-            print(zalo, file=sys.stderr)
-            return 2
+    overrides = {k: v for k in ("port", "listen") if (v := getattr(args, k, None))}
+    chosen = channel_options(args, settings, **overrides)
+    if chosen is None:
+        return 2
+    telegram, zalo = chosen
     async with running_services(settings) as services:
         front = Front(services, settings, args.channel, args.workers, telegram, zalo)
         pid_file = write_pid_file(settings)

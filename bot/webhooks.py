@@ -90,6 +90,16 @@ class WebhookServer(uvicorn.Server):
             self._task = None
 
 
+async def telegram_body(request: Request, secret: str | None, max_body: int) -> bytes | Response:
+    """A Telegram webhook request's body, or the refusal: the secret header checked first
+    (403), then the size before reading (413)."""
+    given = request.headers.get(TELEGRAM_SECRET_HEADER, "")
+    if secret and not hmac.compare_digest(given.encode(), secret.encode()):
+        return Response(status_code=403)
+    body = await read_body(request, max_body)
+    return too_large() if body is None else body
+
+
 def telegram_route(application: Any, path: str, secret: str | None, max_body: int) -> BaseRoute:
     """Telegram's webhook: the size refused before reading, the secret header checked before
     parsing, the update handed to python-telegram-bot's queue (its handlers, our dedup and
@@ -97,12 +107,9 @@ def telegram_route(application: Any, path: str, secret: str | None, max_body: in
     from telegram import Update
 
     async def webhook(request: Request) -> Response:
-        given = request.headers.get(TELEGRAM_SECRET_HEADER, "")
-        if secret and not hmac.compare_digest(given.encode(), secret.encode()):
-            return Response(status_code=403)
-        body = await read_body(request, max_body)
-        if body is None:
-            return too_large()
+        body = await telegram_body(request, secret, max_body)
+        if isinstance(body, Response):
+            return body
         try:
             update = Update.de_json(_json(body), application.bot)
         except ValueError:

@@ -375,9 +375,9 @@ def channels_of(choice: str) -> Sequence[str]:
     return {"telegram": ("telegram",), "zalo": ("zalo",), "all": ("telegram", "zalo")}[choice]
 
 
-async def _run_worker(args: Any, settings: Any) -> int:
-    from bot.app import running_services
-
+def channel_options(args: Any, settings: Any, **zalo_overrides: Any) -> tuple[Any, Any] | None:
+    """The Telegram and Zalo options `--channel` asks for (None where not asked), or None
+    after printing what is missing from the settings."""
     telegram, zalo = None, None
     if "telegram" in channels_of(args.channel):
         from bot.telegram_runner import telegram_options
@@ -385,14 +385,24 @@ async def _run_worker(args: Any, settings: Any) -> int:
         telegram = telegram_options(args, settings)
         if isinstance(telegram, str):
             print(telegram, file=sys.stderr)
-            return 2
+            return None
     if "zalo" in channels_of(args.channel):
         from bot.channels.zalo import options_from_settings
 
-        zalo = options_from_settings(settings)
+        zalo = options_from_settings(settings, **zalo_overrides)
         if isinstance(zalo, str):
             print(zalo, file=sys.stderr)
-            return 2
+            return None
+    return telegram, zalo
+
+
+async def _run_worker(args: Any, settings: Any) -> int:
+    from bot.app import running_services
+
+    chosen = channel_options(args, settings)
+    if chosen is None:
+        return 2
+    telegram, zalo = chosen
     options = WorkerOptions(
         name=worker_name(),
         lease=dt.timedelta(seconds=settings.worker_lease_seconds),
