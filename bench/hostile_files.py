@@ -16,13 +16,17 @@ import re
 import subprocess
 import sys
 import tempfile
-import zipfile
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from tests.test_hostile_files import MERGE_BOMB, billion_laughs, measured  # noqa: E402
+from tests.test_hostile_files import (  # noqa: E402
+    MERGE_BOMB,
+    billion_laughs,
+    measured,
+    xlsx_bomb,
+)
 
 CHILD = """
 import json, resource, sys, time
@@ -79,21 +83,6 @@ def big_catalogue(target: int, path: Path) -> Path:
         size += len(copy.encode())
         n += 1
     path.write_text("".join([*parts, tail_marker, tail]), encoding="utf-8")
-    return path
-
-
-def xlsx_bomb(path: Path, unpacked_mb: int) -> Path:
-    cells = "".join(f'<c t="inlineStr"><is><t>{"x" * 60}</t></is></c>' for _ in range(8))
-    rows = "".join(f"<row>{cells}</row>" for _ in range(100)).encode()
-    with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED, compresslevel=1) as archive:
-        archive.writestr("[Content_Types].xml", "<Types/>")
-        with archive.open("xl/worksheets/sheet1.xml", "w", force_zip64=True) as sheet:
-            sheet.write(b"<worksheet><sheetData>")
-            written = 0
-            while written < unpacked_mb * 2**20:
-                sheet.write(rows)
-                written += len(rows)
-            sheet.write(b"</sheetData></worksheet>")
     return path
 
 

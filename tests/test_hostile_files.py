@@ -150,7 +150,7 @@ def test_check_catalogue_refuses_every_hostile_file_under_200_mb(tmp_path: Path)
 # -- exports ----------------------------------------------------------------------------------
 
 
-def _bomb(path: Path, unpacked_mb: int) -> Path:
+def xlsx_bomb(path: Path, unpacked_mb: int) -> Path:
     """An XLSX whose one sheet unpacks to `unpacked_mb` MB of identical rows: a few hundred
     KB on disk, written in a stream (never held in memory)."""
     cells = "".join(f'<c t="inlineStr"><is><t>{"x" * 60}</t></is></c>' for _ in range(8))
@@ -173,7 +173,7 @@ def _bomb(path: Path, unpacked_mb: int) -> Path:
 def test_a_compression_bomb_is_refused_from_the_zip_directory(
     tmp_path: Path, knowledge: Knowledge, calendar: WorkingCalendar
 ) -> None:
-    bomb = _bomb(tmp_path / "export.xlsx", unpacked_mb=48)
+    bomb = xlsx_bomb(tmp_path / "export.xlsx", unpacked_mb=48)
     assert bomb.stat().st_size < 2**20  # small on disk
     limits = ImportLimits(max_unpacked_bytes=16 * 2**20)
     parsed = parse_export(bomb, knowledge.catalogue, calendar, limits=limits, now=NOW)
