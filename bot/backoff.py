@@ -11,7 +11,10 @@ resumed. Any other error is logged with its traceback, as before, and the loop k
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import logging
+from collections.abc import Awaitable, Callable
 
 from storage.faults import FaultKind, fault_of
 
@@ -59,3 +62,19 @@ class FaultBackoff:
             )
         self.fault = fault
         return min(self.interval * 2 ** min(self.failures - 1, 20), self.longest)
+
+
+async def run_rounds(
+    stop: asyncio.Event, what: str, interval: float, one_round: Callable[[], Awaitable[object]]
+) -> None:
+    """Run `one_round` now and then every `interval` seconds until `stop` is set; a fault of the
+    database makes the waits longer (`FaultBackoff`), it never ends the loop."""
+    backoff = FaultBackoff(what, interval)
+    while not stop.is_set():
+        try:
+            await one_round()
+            wait = backoff.succeeded()
+        except Exception as error:
+            wait = backoff.failed(error)
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(stop.wait(), timeout=wait)

@@ -23,7 +23,7 @@ import datetime as dt
 import logging
 from collections.abc import Sequence
 
-from bot.backoff import FaultBackoff
+from bot.backoff import FaultBackoff, run_rounds
 from bot.jobs import ApologyWatch
 from handlers.context import Services
 from storage.base import ChatRef
@@ -77,15 +77,8 @@ class CareWatch:
         return done
 
     async def run(self, stop: asyncio.Event, interval: float = 60.0) -> None:
-        backoff = FaultBackoff("care watch", interval)  # a database fault: one log line
-        while not stop.is_set():
-            try:
-                await self.run_if_due()
-                wait = backoff.succeeded()
-            except Exception as error:
-                wait = backoff.failed(error)
-            with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(stop.wait(), timeout=wait)
+        # A fault of the database: one log line, longer waits (bot.backoff).
+        await run_rounds(stop, "care watch", interval, self.run_if_due)
 
 
 class DailyWatches:

@@ -23,7 +23,6 @@ can still go out. When a round handles a broadcast's last row, the officer's rep
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import datetime as dt
 import logging
 from collections import deque
@@ -31,7 +30,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Protocol
 
-from bot.backoff import FaultBackoff
+from bot.backoff import run_rounds
 from core.messages import Reply, TextFormat, split_reply
 from core.outbox import OutboxKind, Withdrawn
 from handlers.context import Services
@@ -265,18 +264,15 @@ class OutboxWorker:
         """Rounds until `stop`; a fault of the database pauses delivery, it does not end it
         (bot.backoff: one log line, longer waits while it lasts)."""
         recovered = False
-        backoff = FaultBackoff("outbox delivery", interval)
-        while not stop.is_set():
-            try:
-                if not recovered:  # after a crash, resend what was in flight (once, first)
-                    await self.recover()
-                    recovered = True
-                await self.deliver_due()
-                wait = backoff.succeeded()
-            except Exception as error:
-                wait = backoff.failed(error)
-            with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(stop.wait(), timeout=wait)
+
+        async def one_round() -> None:
+            nonlocal recovered
+            if not recovered:  # after a crash, resend what was in flight (once, first)
+                await self.recover()
+                recovered = True
+            await self.deliver_due()
+
+        await run_rounds(stop, "outbox delivery", interval, one_round)
 
 
 class SenderDelivery:

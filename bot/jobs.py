@@ -9,12 +9,11 @@ repeats it nor skips it: a bot started at 09:00 still sends that morning's list.
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import datetime as dt
 import logging
 from collections.abc import Sequence
 
-from bot.backoff import FaultBackoff
+from bot.backoff import run_rounds
 from core.outbox import OutboxKind
 from handlers.apologies import due_list, repeated_supplements
 from handlers.context import Services
@@ -69,12 +68,5 @@ class ApologyWatch:
         await services.storage.jobs.record_job_day(self.JOB, today, now)
 
     async def run(self, stop: asyncio.Event, interval: float = 30.0) -> None:
-        backoff = FaultBackoff("apology watch", interval)  # a database fault: one log line
-        while not stop.is_set():
-            try:
-                await self.run_if_due()
-                wait = backoff.succeeded()
-            except Exception as error:
-                wait = backoff.failed(error)
-            with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(stop.wait(), timeout=wait)
+        # A fault of the database: one log line, longer waits (bot.backoff).
+        await run_rounds(stop, "apology watch", interval, self.run_if_due)

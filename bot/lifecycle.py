@@ -14,7 +14,7 @@ import signal
 from collections.abc import Awaitable, Callable
 
 from bot.app import reload_knowledge
-from bot.backoff import FaultBackoff
+from bot.backoff import run_rounds
 from handlers.context import Services
 
 log = logging.getLogger(__name__)
@@ -48,12 +48,4 @@ async def hourly(stop: asyncio.Event, chore: Callable[[], Awaitable[object]]) ->
     """Run `chore` now and every hour until `stop` is set."""
     # A failed chore is retried in an hour; the runner keeps serving (a fault of the database:
     # one log line, bot.backoff).
-    backoff = FaultBackoff("hourly chore", 3600)
-    while not stop.is_set():
-        try:
-            await chore()
-            wait = backoff.succeeded()
-        except Exception as error:
-            wait = backoff.failed(error)
-        with contextlib.suppress(TimeoutError):
-            await asyncio.wait_for(stop.wait(), timeout=wait)
+    await run_rounds(stop, "hourly chore", 3600, chore)
