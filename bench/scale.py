@@ -45,23 +45,13 @@ import json  # noqa: E402
 import asyncpg  # noqa: E402
 import httpx  # noqa: E402
 
+from bench.load_mix import MESSAGES  # noqa: E402
 from tests.fake_telegram import FakeTelegram  # noqa: E402
 
 ADMIN_URL = os.environ.get(
     "MOTCUA_BENCH_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432/postgres"
 )
 SECRET = "bench-secret"
-# Each gets exactly one reply (bench/telegram.py's mix).
-MESSAGES = [
-    "/start",
-    "đăng ký khai tử",
-    "/trogiup",
-    "chung thuc di chuc",
-    "/lienhe",
-    "xin giấy xác nhận độc thân",
-    "/linhvuc",
-    "dang ky tam tru",
-]
 CLOCK_TICKS = os.sysconf("SC_CLK_TCK")
 
 
