@@ -16,7 +16,7 @@ from hypothesis import strategies as st
 
 from core.catalogue.errors import CatalogueInvalid
 from core.search import Aspect, SmallTalk
-from core.search.analyzer import split_words
+from core.search.analyzer import analyse, split_words
 from core.search.lexicon import Lexicon
 from core.text import fold, is_syllable, phonetic_key
 from handlers.context import Knowledge
@@ -588,3 +588,51 @@ def test_who_is_described_does_not_outweigh_what_is_asked(
     result = knowledge.search.search(query)
     assert (result.answer or result.candidates[0].id) == expected
     assert result.aspect is Aspect.WHO
+
+
+@pytest.mark.parametrize(
+    ("query", "expected"),
+    [
+        ("đăng ký lại khai sinh cho mẹ", "dang-ky-lai-khai-sinh"),
+        ("đk lại ks cho bố 70 tuổi", "dang-ky-lai-khai-sinh"),
+        ("khai sinh lại cho ông vì giấy cũ mục hết", "dang-ky-lai-khai-sinh"),
+        ("làm lại giấy kết hôn bị cháy", "dang-ky-lai-ket-hon"),
+        ("cần đăng ký lại kết hôn vì sổ ở xã bị mất", "dang-ky-lai-ket-hon"),
+    ],
+)
+def test_again_with_a_registering_verb_is_a_re_registration(
+    knowledge: Knowledge, query: str, expected: str
+) -> None:
+    result = knowledge.search.search(query)
+    assert (result.answer or result.candidates[0].id) == expected
+
+
+@pytest.mark.parametrize(
+    "query",
+    [
+        "mẹ đẻ muốn nhận lại con đã thất lạc nhiều năm",
+        "chồng cũ bỏ đi mười năm, nay quay về muốn nhận lại con",
+        "nhan lai con that lac nhieu nam nay moi tim duoc",
+        "đi làm ăn xa nay về lại quê sống thì đăng ký thường trú thế nào",
+        "tìm được đứa con bị lạc từ nhỏ, giờ muốn nhận lại",
+    ],
+)
+def test_back_or_a_lost_person_is_no_re_registration(knowledge: Knowledge, query: str) -> None:
+    """ "lại" after "nhận", "về" says back, not again; a child lost is not a paper lost."""
+    result = knowledge.search.search(query)
+    shown = [result.answer] if result.answer else [c.id for c in result.candidates[:1]]
+    assert not {"dang-ky-lai-khai-sinh", "dang-ky-lai-ket-hon"} & set(shown)
+
+
+def test_the_sense_of_lai_is_read_alike_in_catalogue_and_message(knowledge: Knowledge) -> None:
+    search = knowledge.search
+
+    def words(text: str) -> list[str]:
+        return [w.folded for w in analyse(text, search.lexicon, search.index).words]
+
+    assert "lai" in words("đăng ký lại khai sinh") and "lai" in words("giấy kết hôn làm lại")
+    assert "lai" not in words("nhận lại con") and "lai" not in words("để lại đất cho con")
+    # The other sense is one with its verb, and the catalogue spells it the same way.
+    assert words("nhận lại con")[1] in search.index.vocab
+    assert words("để lại đất cho con")[0] in search.index.vocab
+    assert not {w for w in words("đứa con thất lạc") if w.isalnum()} & {"that", "lac"}

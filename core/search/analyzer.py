@@ -60,6 +60,11 @@ ABSENT, ABSENT_WORDS = 0.2, 2
 DESCRIBED = 0.5
 # The purpose of a need ("… để con được miễn học phí") counts this much: it says why.
 PURPOSE_CLAUSE = 0.4
+# Appended to a word read in its other sense ("lại" = back, not again): no one can type it, so
+# it matches only the same sense in the catalogue, never the word itself, and is never repaired.
+OTHER_SENSE = "~"
+# … and it says little on its own ("về lại quê", "đứa con thất lạc"): it weighs like context.
+OTHER_SENSE_WEIGHT = 0.35
 
 
 class Vocabulary(Protocol):
@@ -202,6 +207,7 @@ def analyse(text: str, lexicon: Lexicon, vocabulary: Vocabulary) -> Analysis:
     # "… có được vô hộ nghèo không?" asks for the procedure; "thư viện có cho mượn sách không?"
     # without any need asks about something else.
     result.elsewhere = result.elsewhere or (not need_at and _yes_no(words, consumed))
+    read_senses(words, lexicon)
     for i, (word, used) in enumerate(zip(words, consumed, strict=True)):
         if used or _is_stopword(word, lexicon, vocabulary) or _final_particle(words, i, lexicon):
             continue
@@ -222,6 +228,38 @@ def analyse(text: str, lexicon: Lexicon, vocabulary: Vocabulary) -> Analysis:
         else:
             result.words.append(word)
     return result
+
+
+def read_senses(words: list[Word], lexicon: Lexicon) -> None:
+    """A word whose sense the words before it decide. "lại" says "again" (a procedure done
+    anew: "đăng ký lại", "làm lại", "cấp lại", "xin lại", "khai sinh lại") only in construction
+    with a registering verb or right after the name of a registration; after any other verb it
+    says "back" or "behind": "nhận lại con", "về lại quê", "lấy lại xe", "để lại đất". "Thất
+    lạc" after a person ("đứa con thất lạc") is a person lost, not a paper. The other sense is
+    spelled apart (`OTHER_SENSE`), in the catalogue and in messages alike, so it is evidence
+    only for the same sense; "lại" in it is one with its verb ("lại~nhận" matches only "nhận
+    lại")."""
+    for sense in lexicon.senses:
+        for i, word in enumerate(words):
+            found = _phrase_at(words, i, sense.word)
+            if found is None:
+                continue
+            usual, longest = sense.usual, 0
+            for j in range(max(0, i - 6), i):
+                if words[j].folded not in sense.before.first_words:
+                    continue
+                for size, keep in sense.before.matches(words, j, _same_word):
+                    if size == i - j and size > longest:
+                        usual, longest = keep, size
+            if usual or OTHER_SENSE in word.folded:
+                continue
+            mark = OTHER_SENSE
+            if sense.joined and i > 0 and words[i - 1].clause == word.clause:
+                mark += words[i - 1].folded
+            for other in words[i : i + found[0]]:
+                other.folded += mark
+                other.accent += mark
+                other.weight *= 1.0 if sense.joined else OTHER_SENSE_WEIGHT
 
 
 def _purpose(

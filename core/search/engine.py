@@ -341,6 +341,8 @@ class ProcedureSearch:
         # only in context, when with their neighbour they sound like a catalogue pair.
         if token.isdigit():  # a number the catalogue does not use ("82 tuổi"): no evidence
             return ()
+        if not token.isalnum():  # a word in a sense the catalogue does not use ("lại~")
+            return ((),)
         if is_syllable(token) or len(token) < 3:
             return ((),)
         telex = telex_fold(token)

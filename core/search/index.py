@@ -19,7 +19,7 @@ import numpy as np
 
 from core.catalogue import Catalogue
 from core.catalogue.models import Procedure
-from core.search.analyzer import split_words
+from core.search.analyzer import read_senses, split_words
 from core.search.lexicon import Lexicon, accent_key, split_accent_key
 from core.text import phonetic_key
 
@@ -126,7 +126,9 @@ class SearchIndex:
     def content_tokens(self, text: str) -> list[str]:
         """Catalogue text → folded content words (catalogue text always has its diacritics)."""
         tokens: list[str] = []
-        for word in split_words(text):
+        words = split_words(text)
+        read_senses(words, self.lexicon)
+        for word in words:
             if word.accent in self.lexicon.stop_accented:
                 self._stop_uses[word.folded] += 1
                 continue
@@ -185,7 +187,8 @@ class SearchIndex:
                 bigram_df[bigram] += 1
         self.idf = [
             _idf(n_entries, df[tid] if tid in df else df_weak[tid])
-            * (CONTEXT_WEIGHT if token in self.lexicon.context_words else 1.0)
+            # A complement in its other sense ("để lại", "nhận lại") says little on its own.
+            * (CONTEXT_WEIGHT if token in self.lexicon.context_words or not token.isalnum() else 1)
             for tid, token in enumerate(self.tokens)
         ]
         self.unknown_idf = _idf(n_entries, 0)
@@ -263,4 +266,5 @@ def _idf(n_entries: int, df: int) -> float:
 
 
 def _is_content_word(token: str) -> bool:
-    return len(token) >= 2 and not token.isdigit()
+    """A word a typo may stand for: not a number, nor a word read in its other sense."""
+    return len(token) >= 2 and not token.isdigit() and token.isalnum()

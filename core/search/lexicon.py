@@ -84,6 +84,22 @@ class _DocumentQuestion(BaseModel):
     max_words: int = 8
 
 
+class _Sense(BaseModel):
+    """A word whose sense the words just before it decide ("đăng ký lại": again, "nhận lại":
+    back). `word` (a pattern) is read in its catalogue sense after one of `keep`, in its other
+    sense after one of `other` (the longer match wins), elsewhere as `usual` says. The index and
+    the message both spell the other sense apart, so it matches only itself."""
+
+    model_config = ConfigDict(extra="forbid")
+    word: str
+    usual: bool = True
+    # The other sense is one with the word before it, a verb and its complement ("nhận lại",
+    # "để lại", "trả lại"): each pair matches only itself.
+    joined: bool = False
+    keep: list[str] = []
+    other: list[str] = []
+
+
 class _LexiconFile(BaseModel):
     model_config = ConfigDict(extra="forbid")
     abbreviations: dict[str, str] = {}
@@ -113,6 +129,9 @@ class _LexiconFile(BaseModel):
     counters: list[str] = []
     purpose: list[str] = []
     not_purpose: list[str] = []
+    # "lại" means "again" (a re-registration) only after "đăng ký", "khai sinh"…; after another
+    # verb it means "back" ("nhận lại con", "về lại quê", "để lại đất").
+    senses: list[_Sense] = []
     # Word classes used inside patterns: name → alternatives ("người": [con, cháu, vợ…]).
     classes: dict[str, list[str]] = {}
 
@@ -278,6 +297,16 @@ def parse_frame(text: str, value: T, gap: int) -> Frame[T]:
 
 
 @dataclass(frozen=True)
+class Sense:
+    """A word read in its catalogue sense or in its other one, by the words just before it."""
+
+    word: PhraseTable[None]
+    usual: bool  # the sense when nothing before it decides: True is the catalogue's
+    joined: bool  # the other sense is spelled with the word before it ("lại~nhận")
+    before: PhraseTable[bool]  # what may come just before it, and the sense it then has
+
+
+@dataclass(frozen=True)
 class Lexicon:
     abbreviations: dict[str, tuple[str, ...]]  # folded key → folded expansion tokens
     expansion_words: dict[str, tuple[str, ...]]  # folded key → expansion words with accents
@@ -302,6 +331,8 @@ class Lexicon:
     # Every folded word the lexicon itself uses: a Telex or VNI leftover that decodes to one
     # of them ("gif" → gì) is read as that word.
     known_words: frozenset[str] = frozenset()
+    # Words whose sense the words before them decide (see `_Sense`).
+    senses: tuple[Sense, ...] = ()
 
     @classmethod
     def load(cls, path: Path) -> Lexicon:
@@ -378,6 +409,7 @@ class Lexicon:
             *(p for ps in data.small_talk.values() for p in ps),
             *data.how,
             *(p for p, _ in marks),
+            *(p for sense in data.senses for p in (sense.word, *sense.keep, *sense.other)),
         ]
         return cls(
             abbreviations={fold(k): tuple(fold(v).split()) for k, v in data.abbreviations.items()},
@@ -407,6 +439,20 @@ class Lexicon:
             marks=table(marks),
             document_max_words=data.document_question.max_words,
             known_words=frozenset(word for p in patterns for word in pattern_words(p)),
+            senses=tuple(
+                Sense(
+                    table([(sense.word, None)]),
+                    sense.usual,
+                    sense.joined,
+                    table(
+                        [
+                            *((_with_classes(p, classes), True) for p in sense.keep),
+                            *((_with_classes(p, classes), False) for p in sense.other),
+                        ]
+                    ),
+                )
+                for sense in data.senses
+            ),
         )
 
 
