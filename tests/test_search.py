@@ -559,6 +559,16 @@ def test_a_clear_question_gets_a_confident_answer(knowledge: Knowledge, query: s
     [
         ("bà tôi không có lương hưu gì cả, xã có trợ cấp không", "tro-cap-huu-tri-xa-hoi"),
         ("bố tôi già rồi mà chẳng có đồng lương hưu nào, xã có hỗ trợ gì không", None),
+        # The whole noun phrase of what is missing, however long.
+        (
+            "mẹ mất mà không có bảo hiểm xã hội thì có được tiền mai táng không",
+            "ho-tro-chi-phi-mai-tang",
+        ),
+        (
+            "ông mất, không có chế độ bảo hiểm xã hội gì, xin xã tiền mai táng được không",
+            "ho-tro-chi-phi-mai-tang",
+        ),
+        ("bà nội mất mà ko có bhxh thì xin tiền chôn cất ở đâu", "ho-tro-chi-phi-mai-tang"),
     ],
 )
 def test_a_thing_said_to_be_missing_is_not_what_is_asked(
@@ -636,3 +646,22 @@ def test_the_sense_of_lai_is_read_alike_in_catalogue_and_message(knowledge: Know
     assert words("nhận lại con")[1] in search.index.vocab
     assert words("để lại đất cho con")[0] in search.index.vocab
     assert not {w for w in words("đứa con thất lạc") if w.isalnum()} & {"that", "lac"}
+
+
+def test_a_missing_thing_is_its_whole_noun_phrase(knowledge: Knowledge) -> None:
+    """Up to the word that starts something else: "thì", a question word, a verb."""
+    search = knowledge.search
+
+    def context(text: str) -> list[str]:
+        analysis = analyse(text, search.lexicon, search.index)
+        return [w.folded for w in analysis.words if w.earlier]
+
+    assert context("không có giấy báo tử của bệnh viện thì sao") == [
+        "giay", "chung", "tu", "benh", "vien",
+    ]  # fmt: skip
+    assert context("không có giấy đăng ký kết hôn thì làm khai sinh được không") == [
+        "giay", "dang", "ky", "ket", "hon",
+    ]  # fmt: skip
+    assert context("không có giấy chứng sinh khai sinh cho con được không") == [
+        "giay", "chung", "sinh",
+    ]  # fmt: skip

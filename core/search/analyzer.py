@@ -54,8 +54,9 @@ EARLIER_SENTENCE = 0.5
 # A clause that tells what was already done ("đã làm khai tử xong") before the need: context that
 # says what the person does *not* need any more.
 DONE_CLAUSE = 0.2
-# A thing said to be missing ("không có lương hưu"): context, not the procedure asked about.
-ABSENT, ABSENT_WORDS = 0.2, 2
+# A thing said to be missing ("không có lương hưu"): context, not the procedure asked about;
+# its noun phrase is at most this many words.
+ABSENT, ABSENT_WORDS = 0.2, 6
 # Who is described in a who-question ("người độc thân có được nhận con nuôi không").
 DESCRIBED = 0.5
 # The purpose of a need ("… để con được miễn học phí") counts this much: it says why.
@@ -179,7 +180,7 @@ def analyse(text: str, lexicon: Lexicon, vocabulary: Vocabulary) -> Analysis:
         i for i in need_at if i not in done and not _for_other_subject(words, i, marks, lexicon)
     ]
     done_clauses = {words[i].clause for i in done}
-    absent = _absent(words, marks)
+    absent = _absent(words, marks, vocabulary)
     purpose = _purpose(words, marks, need_at, lambda w: _is_stopword(w, lexicon, vocabulary))
     described: set[int] = set()
     aspects = _mark_all(words, consumed, lexicon.aspects)
@@ -359,18 +360,30 @@ def _done(words: list[Word], i: int, marks: dict[int, dict[Mark, int]]) -> bool:
     return False
 
 
-def _absent(words: list[Word], marks: dict[int, dict[Mark, int]]) -> set[int]:
-    """The words of a thing said to be missing ("chẳng có đồng lương hưu nào", "không có bảo
-    hiểm xã hội thì…"): up to ABSENT_WORDS words after "không có", in its clause, up to a word
-    that starts something else ("thì", "mà", a need)."""
+def _absent(
+    words: list[Word], marks: dict[int, dict[Mark, int]], vocabulary: Vocabulary
+) -> set[int]:
+    """The words of a thing said to be missing, its whole noun phrase ("chẳng có đồng lương
+    hưu nào", "không có bảo hiểm xã hội thì…", "không có chế độ bảo hiểm xã hội gì"): after
+    "không có", in its clause, up to a word that starts something else ("thì", "mà", a question
+    word, a need or verb: "không có giấy chứng sinh | khai sinh được không"). A need word
+    continues the phrase when it is its first word ("không có chế độ") or makes a catalogue
+    pair with the word before ("giấy | đăng ký kết hôn")."""
     found: set[int] = set()
     for start, kinds in marks.items():
         if Mark.ABSENT not in kinds:
             continue
         clause = words[start].clause
-        for j in range(start + kinds[Mark.ABSENT], min(len(words), start + 2 + ABSENT_WORDS)):
+        first = start + kinds[Mark.ABSENT]
+        for j in range(first, min(len(words), first + ABSENT_WORDS)):
             here = marks.get(j, {})
-            if words[j].clause != clause or Mark.ABSENT_END in here or Mark.NEED in here:
+            if words[j].clause != clause or Mark.ABSENT_END in here or Mark.QUESTION in here:
+                break
+            if (
+                Mark.NEED in here
+                and j > first
+                and not vocabulary.is_pair(words[j - 1].folded, words[j].folded)
+            ):
                 break
             found.add(j)
     return found
