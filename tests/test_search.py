@@ -730,3 +730,50 @@ def test_a_missing_thing_is_its_whole_noun_phrase(knowledge: Knowledge) -> None:
     assert context("không có giấy chứng sinh khai sinh cho con được không") == [
         "giay", "chung", "sinh",
     ]  # fmt: skip
+
+
+@pytest.mark.parametrize(
+    ("query", "expected"),
+    [
+        # Both parts said (a birth, the father acknowledged), or one part and the combined
+        # procedure's own words ("chưa kết hôn"): the combined procedure first.
+        ("khai sinh kèm nhận cha cho bé mới đẻ", "khai-sinh-ket-hop-nhan-cha-me-con"),
+        ("khai sinh cho con ngoài giá thú mà bố muốn nhận", "khai-sinh-ket-hop-nhan-cha-me-con"),
+        ("lam khai sinh cho con moi sinh va nhan bo luon", "khai-sinh-ket-hop-nhan-cha-me-con"),
+        ("con mới sinh chưa khai sinh, bố đẻ muốn nhận con", "khai-sinh-ket-hop-nhan-cha-me-con"),
+        # One part: that part. A paper already in hand is context; "bố đẻ" is a person.
+        ("bố đẻ muốn nhận con đã có giấy khai sinh từ lâu", "dang-ky-nhan-cha-me-con"),
+        ("cha ruột của bé muốn nhận con thì làm sao", "dang-ky-nhan-cha-me-con"),
+        ("giay khai sinh cho con cua me don than, ko co ten bo", "dang-ky-khai-sinh"),
+        ("dang ki giay khai sinh cho dua thu 2", "dang-ky-khai-sinh"),
+    ],
+)  # fmt: skip
+def test_a_combined_procedure_needs_both_of_its_parts(
+    knowledge: Knowledge, query: str, expected: str
+) -> None:
+    result = knowledge.search.search(query)
+    assert (result.answer or result.candidates[0].id) == expected
+
+
+def test_combined_procedures_are_found_from_their_names(knowledge: Knowledge) -> None:
+    index = knowledge.search.index
+    ids = [e.id for e in index.entries]
+    combined = {
+        ids[e]: {ids[p.entry] for p in parts if p.entry >= 0} for e, parts in index.parts.items()
+    }
+    assert combined["khai-sinh-ket-hop-nhan-cha-me-con"] == {
+        "dang-ky-khai-sinh",
+        "dang-ky-nhan-cha-me-con",
+    }
+
+
+def test_a_paper_in_hand_and_a_parent_by_birth_are_context(knowledge: Knowledge) -> None:
+    search = knowledge.search
+
+    def context(text: str) -> list[str]:
+        analysis = analyse(text, search.lexicon, search.index)
+        return [w.folded for w in analysis.words if w.earlier or not w.folded.isalnum()]
+
+    assert context("bé đã có sẵn giấy khai sinh, bố muốn nhận con") == ["giay", "khai", "sinh"]
+    assert context("bố đẻ muốn nhận con") == ["de~"]
+    assert context("con mới đẻ làm giấy gì") == []

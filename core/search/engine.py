@@ -25,7 +25,7 @@ from rapidfuzz.distance import OSA
 
 from core.catalogue import Catalogue
 from core.search.analyzer import Analysis, Word, analyse
-from core.search.index import AccentMatch, PostingsPool, SearchIndex
+from core.search.index import AccentMatch, Part, PostingsPool, SearchIndex
 from core.search.lexicon import Aspect, Lexicon, SmallTalk
 from core.text import is_syllable, phonetic_key, telex_fold
 
@@ -76,6 +76,9 @@ CLEAR_AT, CLEAR_GAP = 0.65, 0.08
 CLEAR_CHOICE = 3
 WHOLE_AT, RECALL_GAP = 0.9, 0.1
 SHORTLIST = 12  # entries scored on phrases, chosen by query coverage
+# A combined procedure's part is said with this much idf-weighted evidence of its own words;
+# the combined procedure then goes this far before (both said) or after (one) its parts.
+PART_EVIDENCE_AT, PART_RECALL, COMBINED_STEP = 0.7, 0.6, 0.01
 # Run-together words: at most this long, cut into syllables of at most 7 letters ("nghiêng").
 MAX_SPLIT_CHARS, MAX_SYLLABLE_CHARS = 40, 7
 
@@ -498,7 +501,45 @@ class ProcedureSearch:
             scores[entry] = Scored(
                 score, float(coverage[entry]), best_recall, min(1.0, explained / total)
             )
+        self._combine(scores, query_weight)
         return scores
+
+    def _combine(self, scores: dict[int, Scored], weights: dict[int, float]) -> None:
+        """A combined procedure ("khai sinh kết hợp nhận cha, mẹ, con") is asked for when the
+        message says two of its parts: a birth ("khai sinh", "mới đẻ") and the father
+        acknowledged ("nhận", "tên bố", "ngoài giá thú"), or one part and the combined
+        procedure's own words ("chưa kết hôn": the pair at once). Then it goes just before its
+        parts; when the message says one part only, just after that part: "khai sinh cho con
+        của mẹ đơn thân, không có tên bố" is a birth registration (a father said to be absent
+        weighs little), "bố đẻ muốn nhận con đã có khai sinh" an acknowledgement (a paper
+        already in hand is context; "bố đẻ" is a person, not a birth)."""
+        idf = self.index.idf
+        for combined, parts in self.index.parts.items():
+            if combined not in scores:
+                continue
+            said = [part for part in parts if self._says_part(part, weights, idf)]
+            shown = [
+                scores[p.entry].score for p in (said or parts) if p.entry >= 0 and p.entry in scores
+            ]
+            if not shown:
+                continue
+            own = scores[combined]
+            if len(said) >= 2:
+                score = max(own.score, max(shown) + COMBINED_STEP)
+            else:
+                score = min(own.score, max(shown) - COMBINED_STEP)
+            scores[combined] = replace(own, score=score)
+
+    @staticmethod
+    def _says_part(part: Part, weights: dict[int, float], idf: list[float]) -> bool:
+        """Whether the message says most of one of the part's phrases, with enough evidence
+        ("thú" alone is not "ngoài giá thú")."""
+        for words in part.phrases:
+            total = sum(idf[t] for t in words)
+            said = sum(idf[t] * weights.get(t, 0.0) for t in words)
+            if said >= PART_EVIDENCE_AT and said >= PART_RECALL * total:
+                return True
+        return False
 
     # -- decision --------------------------------------------------------------------------
 

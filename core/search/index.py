@@ -24,6 +24,9 @@ from core.search.lexicon import Lexicon, accent_key, split_accent_key
 from core.text import phonetic_key
 
 STRONG, KEYWORD, SUMMARY, DOCUMENT = 1.0, 0.8, 0.35, 0.2
+# A procedure whose name joins the names of two or more others by at most this many words
+# ("Đăng ký khai sinh | kết hợp | nhận cha, mẹ, con") combines them.
+JOINING_WORDS = 2
 
 
 # Words that set the scene but never say which procedure ("con", "nhà", "tiền").
@@ -42,6 +45,18 @@ class Phrase:
     tokens: tuple[int, ...]
     weight: float  # STRONG for name/aliases, KEYWORD for keywords
     total_idf: float
+
+
+@dataclass(frozen=True)
+class Part:
+    """One procedure a combined procedure joins, and the phrases that say it and not the others
+    (its name and keywords, less the words of the other parts and context words): "khai sinh",
+    "mới đẻ" for the birth; "nhận", "ngoài giá thú", "tên" for acknowledging the father. With
+    `entry` -1, the combined procedure's own keywords ("chưa kết hôn", "kết hợp"): they stand
+    for whichever part the message does not say."""
+
+    entry: int
+    phrases: tuple[frozenset[int], ...]
 
 
 @dataclass(frozen=True)
@@ -105,8 +120,44 @@ class SearchIndex:
                 )
             )
         self._build(texts)
+        self.parts = self._combined(list(catalogue))
 
     # -- building -------------------------------------------------------------------------
+
+    def _combined(self, procedures: list[Procedure]) -> dict[int, tuple[Part, ...]]:
+        """Combined procedures (entry → its parts, then its own words): a name that is the
+        names of two or more other procedures joined by a word or two ("kết hợp")."""
+        names = [set(self._known(p.name)) for p in procedures]
+        context = {self.vocab[w] for w in self.lexicon.context_words if w in self.vocab}
+        phrases = [
+            [frozenset(self._known(text)) - context for text in (p.name, *p.keywords)]
+            for p in procedures
+        ]
+        combined: dict[int, tuple[Part, ...]] = {}
+        for e, name in enumerate(names):
+            parts = [a for a, other in enumerate(names) if a != e and other and other < name]
+            covered = set().union(*(names[a] for a in parts)) if parts else set()
+            if len(parts) < 2 or len(name - covered) > JOINING_WORDS:
+                continue
+            words = {a: set().union(*phrases[a]) for a in parts}
+            found = []
+            for a in parts:
+                others = set().union(*(words[b] for b in parts if b != a))
+                found.append(Part(a, tuple(q - others for q in phrases[a] if q - others)))
+            every = set().union(*words.values())
+            own = tuple(q - every for q in phrases[e][1:] if q - every)
+            found.append(Part(-1, own))
+            combined[e] = tuple(found)
+        return combined
+
+    def _known(self, text: str) -> list[int]:
+        """The catalogue words of a text, without counting them again (see content_tokens)."""
+        words = split_words(text)
+        read_senses(words, self.lexicon)
+        stop = self.lexicon.stop_accented
+        return [
+            self.vocab[w.folded] for w in words if w.accent not in stop and w.folded in self.vocab
+        ]
 
     def _token_id(self, token: str) -> int:
         tid = self.vocab.get(token)
