@@ -460,6 +460,16 @@ def test_how_people_really_write(knowledge: Knowledge, query: str, expected: str
         ("mở góc đọc sách cho thiếu nhi trong thôn", "dang-ky-thu-vien-tu-nhan"),
         ("xin bằng khen cho người cứu người", "tang-giay-khen"),
         ("về quê ở hẳn, đăng ký cư trú", "dang-ky-thuong-tru"),
+        # Regional names (second round): giấy chết, lo tang, chữ lót, tái giá, lương già…
+        ("xin giấy chết cho bà ngoại", "dang-ky-khai-tu"),
+        ("cụ hưởng bảo trợ xã hội mất, xin hỗ trợ lo tang", "ho-tro-chi-phi-mai-tang"),
+        ("sửa chữ lót trong giấy khai sinh", "thay-doi-cai-chinh-ho-tich"),
+        ("giay xac nhan chua tai gia de huong che do", "xac-nhan-tinh-trang-hon-nhan"),
+        ("xin lương già cho mẹ 76 tuổi", "tro-cap-huu-tri-xa-hoi"),
+        ("thị thực chữ ký trên giấy cam kết", "chung-thuc-chu-ky"),
+        ("cha là lão thành cách mạng từ trần, xin mai táng phí", "mai-tang-phi-nguoi-co-cong"),
+        ("con người nhiễm dioxin được miễn học phí không", "uu-dai-giao-duc-nguoi-co-cong"),
+        ("xin giấy chứng nhận cho cháu bị hội chứng down", "xac-dinh-muc-do-khuyet-tat"),
     ],
 )
 def test_everyday_names_and_situations(knowledge: Knowledge, query: str, expected: str) -> None:
@@ -482,6 +492,9 @@ def test_everyday_names_and_situations(knowledge: Knowledge, query: str, expecte
         "chùa có tụng kinh ngày rằm không",
         "bằng khen của con treo ở đâu cho đẹp",
         "của cải không mang theo được khi chết",
+        "đám hiếu ở quê kéo dài mấy ngày",
+        "ly dị xong con cái ở với ai",
+        "tên lót nào hay cho bé trai",
     ],
 )
 def test_everyday_names_in_other_talk_get_no_answer(knowledge: Knowledge, query: str) -> None:
