@@ -470,6 +470,13 @@ def test_how_people_really_write(knowledge: Knowledge, query: str, expected: str
         ("cha là lão thành cách mạng từ trần, xin mai táng phí", "mai-tang-phi-nguoi-co-cong"),
         ("con người nhiễm dioxin được miễn học phí không", "uu-dai-giao-duc-nguoi-co-cong"),
         ("xin giấy chứng nhận cho cháu bị hội chứng down", "xac-dinh-muc-do-khuyet-tat"),
+        # Old Southern names, English and teen-code of young people (third round):
+        ("làm giấy giá thú cho hai đứa", "dang-ky-ket-hon"),
+        ("đưa tên vợ vào sổ gia đình bên chồng", "dang-ky-thuong-tru"),
+        ("giấy confirm chưa kết hôn", "xac-nhan-tinh-trang-hon-nhan"),
+        ("single dad đăng ký khai sinh cho con", "dang-ky-khai-sinh"),
+        ("xin giấy độc thân đi xkld", "xac-nhan-tinh-trang-hon-nhan"),
+        ("đk tạm trú cho sv thuê trọ", "dang-ky-tam-tru"),
     ],
 )
 def test_everyday_names_and_situations(knowledge: Knowledge, query: str, expected: str) -> None:
@@ -495,6 +502,9 @@ def test_everyday_names_and_situations(knowledge: Knowledge, query: str, expecte
         "đám hiếu ở quê kéo dài mấy ngày",
         "ly dị xong con cái ở với ai",
         "tên lót nào hay cho bé trai",
+        "single dad nuôi con một mình có mệt không",
+        "roommate không trả tiền phòng thì sao",
+        "confirm lại giúp em giờ họp",
     ],
 )
 def test_everyday_names_in_other_talk_get_no_answer(knowledge: Knowledge, query: str) -> None:
