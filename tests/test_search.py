@@ -16,7 +16,7 @@ from hypothesis import strategies as st
 
 from core.catalogue.errors import CatalogueInvalid
 from core.search import Aspect, SmallTalk
-from core.search.analyzer import analyse, split_words
+from core.search.analyzer import _expand, analyse, split_words
 from core.search.lexicon import Lexicon
 from core.text import fold, is_syllable, phonetic_key
 from handlers.context import Knowledge
@@ -800,3 +800,90 @@ def test_a_paper_in_hand_and_a_parent_by_birth_are_context(knowledge: Knowledge)
     assert context("bé đã có sẵn giấy khai sinh, bố muốn nhận con") == ["giay", "khai", "sinh"]
     assert context("bố đẻ muốn nhận con") == ["de~"]
     assert context("con mới đẻ làm giấy gì") == []
+# Every way of asking about a part, said in everyday words (the blind set, 2026-12-06): the part
+# is recognised, and setting it aside never changes the procedure.
+WHO, ONLINE, TIME, WHERE, DOCS = (
+    Aspect.WHO, Aspect.ONLINE, Aspect.TIME, Aspect.WHERE, Aspect.DOCUMENTS,
+)  # fmt: skip
+EVERYDAY_ASPECTS = [
+    # who may file, on someone's behalf
+    ("tui đăng ký khai sinh thay cho nó được không", "dang-ky-khai-sinh", WHO),
+    ("bà làm tạm trú thay cháu được không", "dang-ky-tam-tru", WHO),
+    ("me xin giay xac nhan khuyet tat thay con dc ko", "xac-dinh-muc-do-khuyet-tat", WHO),
+    ("dang ky tam tru cho con thi no co phai co mat khong", "dang-ky-tam-tru", WHO),
+    ("khai tử cho ông thì cháu có phải đi theo không", "dang-ky-khai-tu", WHO),
+    ("làm giấy khai sinh có cần bố mẹ có mặt không", "dang-ky-khai-sinh", WHO),
+    ("chứng thực di chúc có cần ông có mặt không", "chung-thuc-di-chuc", WHO),
+    ("đăng ký kết hôn thì ai là người đứng ra làm", "dang-ky-ket-hon", WHO),
+    ("chia thua ke dat cua bo me thi ai dung ra lam", "chung-thuc-phan-chia-di-san", WHO),
+    ("tui xin giấy xác nhận độc thân cho nó được hông", "xac-nhan-tinh-trang-hon-nhan", WHO),
+    ("em đăng ký nghĩa vụ quân sự thay cho em trai được không", "dang-ky-nghia-vu-quan-su", WHO),
+    # online
+    ("đăng ký tạm trú làm trên điện thoại được không", "dang-ky-tam-tru", ONLINE),
+    ("khai tu lam qua app duoc khong", "dang-ky-khai-tu", ONLINE),
+    ("xin trích lục khai sinh làm qua ứng dụng được hông", "cap-ban-sao-trich-luc", ONLINE),
+    ("đăng ký thường trú nộp bằng điện thoại được không", "dang-ky-thuong-tru", ONLINE),
+    ("khai tử cho bố có cách nào khỏi lên xã không", "dang-ky-khai-tu", ONLINE),
+    # time
+    ("xin giấy độc thân lấy liền được không", "xac-nhan-tinh-trang-hon-nhan", TIME),
+    ("chung thuc ban sao lay ngay trong ngay duoc khong", "chung-thuc-ban-sao", TIME),
+    ("chứng thực chữ ký có chờ lâu hông", "chung-thuc-chu-ky", TIME),
+    ("đăng ký nghĩa vụ quân sự tháng mấy thì đi đăng ký", "dang-ky-nghia-vu-quan-su", TIME),
+    ("con trai 17 tuoi khi nao thi phai di dang ky nghia vu quan su",
+        "dang-ky-nghia-vu-quan-su", TIME),
+    ("giấy xác nhận khuyết tật bao lâu thì có", "xac-dinh-muc-do-khuyet-tat", TIME),
+    # where, also with a duration in the context
+    ("xin giấy độc thân làm ở xã nơi thường trú hay xã nơi đang ở",
+        "xac-nhan-tinh-trang-hon-nhan", WHERE),
+    ("chứng thực hợp đồng mua bán đất nộp chỗ nào", "chung-thuc-hop-dong", WHERE),
+    ("khai tu cho ba ra dau lam", "dang-ky-khai-tu", WHERE),
+    ("ở trọ được 3 tháng thì đăng ký tạm trú ở đâu", "dang-ky-tam-tru", WHERE),
+    ("con sinh được 2 tháng rồi thì làm khai sinh ở đâu", "dang-ky-khai-sinh", WHERE),
+    # a document accepted instead of another
+    ("đăng ký kết hôn mà không có căn cước chỉ có hộ chiếu được không", "dang-ky-ket-hon", DOCS),
+    ("chung thuc ban sao ma ko co ban chinh chi co ban photo duoc ko", "chung-thuc-ban-sao", DOCS),
+    ("làm khai tử mà không có giấy báo tử chỉ có giấy của trưởng thôn được không",
+        "dang-ky-khai-tu", DOCS),
+]  # fmt: skip
+
+
+@pytest.mark.parametrize(("query", "expected", "aspect"), EVERYDAY_ASPECTS)
+def test_every_way_of_asking_about_a_part_is_recognised(
+    knowledge: Knowledge, query: str, expected: str, aspect: Aspect
+) -> None:
+    result = knowledge.search.search(query)
+    assert result.aspect is aspect
+    assert (result.answer or result.candidates[0].id) == expected
+
+
+@pytest.mark.parametrize(("query", "expected", "aspect"), EVERYDAY_ASPECTS)
+def test_the_everyday_aspect_never_changes_the_procedure(
+    knowledge: Knowledge, query: str, expected: str, aspect: Aspect
+) -> None:
+    """The procedure found is the one found for the message without the way of asking."""
+    search = knowledge.search
+    with_part = search.search(query)
+    analysis = analyse(query, search.lexicon, search.index)
+    assert analysis.aspect is aspect
+    named = " ".join(w.folded for w in analysis.words)
+    assert (with_part.answer or with_part.candidates[0].id) == expected
+    bare = search.search(named)
+    assert expected in {c.id for c in bare.candidates[:3]} | {bare.answer}
+
+
+def test_a_dialect_word_typed_with_other_marks_is_itself() -> None:
+    """ "nó" (him) typed with its marks is not the dialect "nớ" (that)."""
+    lexicon = Lexicon.load(Path(__file__).parent.parent / "knowledge" / "lexicon.yaml")
+
+    class Empty:
+        def __contains__(self, folded: object) -> bool:
+            return False
+
+        def leans_stop(self, folded: str) -> bool:
+            return True
+
+        def is_pair(self, first: str, second: str) -> bool:
+            return False
+
+    words = _expand(split_words("thay cho nó, nớ"), lexicon, Empty())
+    assert [w.folded for w in words][2:] == ["no", "do"]

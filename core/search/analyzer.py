@@ -536,7 +536,9 @@ def _expand(words: list[Word], lexicon: Lexicon, vocabulary: Vocabulary) -> list
                         clause=word.clause,
                     )
                 )
-        elif key in lexicon.dialect:
+        elif key in lexicon.dialect and (
+            not word.accented or word.accent == lexicon.dialect_accents[key]
+        ):
             standard = lexicon.dialect[key]
             word.folded, word.accent, word.accented = fold(standard), accent_key(standard), True
             expanded.append(word)

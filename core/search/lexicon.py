@@ -311,6 +311,8 @@ class Lexicon:
     abbreviations: dict[str, tuple[str, ...]]  # folded key → folded expansion tokens
     expansion_words: dict[str, tuple[str, ...]]  # folded key → expansion words with accents
     dialect: dict[str, str]  # folded key → the standard word, with its diacritics
+    # folded key → the dialect word's own marks: "nó" typed with its marks is not "nớ".
+    dialect_accents: dict[str, str]
     stop_accented: frozenset[str]
     stop_folded: frozenset[str]
     context_words: frozenset[str]  # folded
@@ -417,6 +419,7 @@ class Lexicon:
                 fold(k): tuple(v.casefold().split()) for k, v in data.abbreviations.items()
             },
             dialect={fold(k): v.casefold() for k, v in data.dialect.items()},
+            dialect_accents={fold(k): accent_key(k) for k in data.dialect},
             stop_accented=frozenset(accent_key(w) for w in data.stopwords),
             stop_folded=frozenset(fold(w) for w in data.stopwords),
             context_words=frozenset(fold(w) for w in data.context_words),
