@@ -16,7 +16,7 @@ from hypothesis import strategies as st
 
 from core.catalogue.errors import CatalogueInvalid
 from core.search import Aspect, SmallTalk
-from core.search.analyzer import _expand, analyse, split_words
+from core.search.analyzer import _NO_VOCABULARY, _expand, analyse, split_words
 from core.search.lexicon import Lexicon
 from core.text import fold, is_syllable, phonetic_key
 from handlers.context import Knowledge
@@ -875,15 +875,70 @@ def test_a_dialect_word_typed_with_other_marks_is_itself() -> None:
     """ "nó" (him) typed with its marks is not the dialect "nớ" (that)."""
     lexicon = Lexicon.load(Path(__file__).parent.parent / "knowledge" / "lexicon.yaml")
 
-    class Empty:
-        def __contains__(self, folded: object) -> bool:
-            return False
-
-        def leans_stop(self, folded: str) -> bool:
-            return True
-
-        def is_pair(self, first: str, second: str) -> bool:
-            return False
-
-    words = _expand(split_words("thay cho nó, nớ"), lexicon, Empty())
+    words = _expand(split_words("thay cho nó, nớ"), lexicon, _NO_VOCABULARY)
     assert [w.folded for w in words][2:] == ["no", "do"]
+
+
+@pytest.mark.parametrize(
+    ("query", "expected"),
+    [
+        ("ctck", "chung-thuc-chu-ky"),
+        ("ctck het bao nhieu tien", "chung-thuc-chu-ky"),
+        ("lam ctbs giay to xin viec", "chung-thuc-ban-sao"),
+        ("dknvqs lần đầu", "dang-ky-nghia-vu-quan-su"),
+        ("hgtcdd với hàng xóm", "hoa-giai-tranh-chap-dat-dai"),
+        ("đkkh cần những gì", "dang-ky-ket-hon"),  # an abbreviation of the lexicon first
+    ],
+)
+def test_the_first_letters_of_a_name_stand_for_it(
+    knowledge: Knowledge, query: str, expected: str
+) -> None:
+    assert knowledge.search.search(query).answer == expected
+
+
+def test_first_letters_shared_by_names_are_a_choice(knowledge: Knowledge) -> None:
+    """ "dktt": đăng ký tạm trú or thường trú; "ctdc": chứng thực di chúc or điểm chỉ."""
+    for query, both in [
+        ("dktt cho con", {"dang-ky-tam-tru", "dang-ky-thuong-tru"}),
+        ("muốn làm ctdc cho bố", {"chung-thuc-di-chuc", "chung-thuc-chu-ky"}),
+    ]:
+        result = knowledge.search.search(query)
+        assert result.answer is None and both <= {c.id for c in result.candidates[:3]}
+
+
+def test_first_letters_are_never_a_word_or_an_abbreviation(knowledge: Knowledge) -> None:
+    index, lexicon = knowledge.search.index, knowledge.search.lexicon
+    for key in index._initialisms:
+        assert len(key) >= 4 and not is_syllable(key) and key not in index.vocab
+        assert key not in lexicon.abbreviations and key not in lexicon.known_words
+
+
+def test_first_letters_many_procedures_share_stand_for_nothing(knowledge: Knowledge) -> None:
+    """At 2,000 procedures many names share their first letters: a choice or nothing."""
+    from core.catalogue import Catalogue
+    from core.search import ProcedureSearch
+
+    base = knowledge.catalogue
+    template = next(iter(base))
+    copies = [
+        template.model_copy(update={"id": f"dang-ky-trang-trai-{n}", "name": f"Đăng ký {name}"})
+        for n, name in enumerate(["trang trại", "tổ tiết", "thư tịch", "tàu thuyền"])
+    ]
+    search = ProcedureSearch(Catalogue([*base, *copies], base.commune, base.referrals),
+                             knowledge.search.lexicon)  # fmt: skip
+    result = search.search("dktt cho con")
+    assert result.answer is None and search.index.initialism("dktt") is None
+
+
+@pytest.mark.parametrize(
+    "query",
+    [
+        "dang ky khai sinh nooj ow ddaau",  # "nooj" for "noopj", "ow" for "owr"
+        "dang ky khai sinh noopj owr ddaau",
+        "ket hon nooj hoof sow ow ddaau",
+    ],
+)
+def test_telex_with_a_key_left_out_is_read_before_the_part_asked(
+    knowledge: Knowledge, query: str
+) -> None:
+    assert knowledge.search.search(query).aspect is Aspect.WHERE

@@ -26,12 +26,14 @@ from core.search.lexicon import (
     SMALL_TALK_ORDER,
     Aspect,
     Frame,
+    Initialism,
     Lexicon,
     Mark,
     PhraseTable,
     PhraseWord,
     SmallTalk,
     accent_key,
+    split_accent_key,
 )
 from core.text import fold, is_syllable, telex_decode, vni_decode
 
@@ -41,6 +43,8 @@ _CLAUSE_END = re.compile(r"[,:(){}\[\]…–]+")
 # Telex keystrokes that no Vietnamese word spells ("coong", "thaan", "keet"): a word shaped like
 # a syllable that holds them is still read as Telex when it decodes to a known word.
 _TELEX_DOUBLE = re.compile(r"aa|ee|oo|dd")
+# Final consonants a Telex leftover may have lost ("nooj": nộp).
+_FINALS = ("p", "t", "c", "m", "n", "ng", "nh", "ch")
 _MAX_WORDS = 120  # a question never needs more; bounds the work on pasted essays
 T = TypeVar("T")
 
@@ -77,6 +81,10 @@ class Vocabulary(Protocol):
 
     def is_pair(self, first: str, second: str) -> bool:
         """Whether the catalogue's names say these two folded words one after the other."""
+        ...
+
+    def initialism(self, folded: str) -> Initialism | None:
+        """The catalogue phrase whose first letters these are ("ctck": chứng thực chữ ký)."""
         ...
 
 
@@ -425,6 +433,9 @@ class _NoVocabulary:
     def is_pair(self, first: str, second: str) -> bool:
         return False
 
+    def initialism(self, folded: str) -> Initialism | None:
+        return None
+
 
 _NO_VOCABULARY = _NoVocabulary()
 
@@ -473,6 +484,7 @@ def _decode(word: Word, lexicon: Lexicon, vocabulary: Vocabulary) -> Word:
         or key in lexicon.ambiguous
         or key in lexicon.dialect
         or key in lexicon.known_words  # "of", "marriage": written as meant
+        or vocabulary.initialism(key) is not None  # "ctck": a name's first letters
         or (key.isalpha() and is_syllable(key) and not _TELEX_DOUBLE.search(key))
     ):
         return word
@@ -490,10 +502,26 @@ def _decode(word: Word, lexicon: Lexicon, vocabulary: Vocabulary) -> Word:
         return word
     if decoded is None:
         return word
-    folded = fold(decoded)
+    folded, accent = fold(decoded), accent_key(decoded)
     if folded not in vocabulary and folded not in lexicon.known_words:
+        # A final consonant left out ("nooj" for "noojp"): the one word of the lexicon it
+        # may complete, with the same marks ("nộp").
+        shape, tone = split_accent_key(accent)
+        completed = [
+            shape + final + tone
+            for final in _FINALS
+            if shape + final + tone in lexicon.known_accents
+        ]
+        if len(completed) != 1:
+            return word
+        folded, accent = fold(completed[0]), completed[0]
+    elif accent not in lexicon.known_accents and (
+        folded not in vocabulary or not split_accent_key(accent)[1]
+    ):
+        # A tone key left out ("ow" for "owr", ở): its marks say nothing, as if typed plain.
+        word.folded, word.accent = folded, folded
         return word
-    word.folded, word.accent, word.accented = folded, accent_key(decoded), True
+    word.folded, word.accent, word.accented = folded, accent, True
     return word
 
 
@@ -532,6 +560,25 @@ def _expand(words: list[Word], lexicon: Lexicon, vocabulary: Vocabulary) -> list
                         True,
                         weight=share,
                         others=tuple(f for f, _ in others),
+                        sentence=word.sentence,
+                        clause=word.clause,
+                    )
+                )
+        elif (initialism := vocabulary.initialism(key)) is not None:
+            # "ctck" → chứng thực chữ ký; letters several procedures' names share leave the
+            # choice to the person, as "tt" does.
+            share = min(1.0, 2 / len(initialism.words))
+            for alternatives in initialism.words:
+                (folded, accent), *others = alternatives
+                # Letters several procedures' names share: a choice even where they agree.
+                choice = (folded,) if initialism.choice else ()
+                expanded.append(
+                    Word(
+                        folded,
+                        accent,
+                        True,
+                        weight=share,
+                        others=tuple(f for f, _ in others) or choice,
                         sentence=word.sentence,
                         clause=word.clause,
                     )

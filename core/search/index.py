@@ -8,6 +8,8 @@ fully, its keywords a little less, its summary and documents only a little. Word
 from __future__ import annotations
 
 import math
+import re
+import unicodedata
 from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass
@@ -20,14 +22,20 @@ import numpy as np
 from core.catalogue import Catalogue
 from core.catalogue.models import Procedure
 from core.search.analyzer import read_senses, split_words
-from core.search.lexicon import Lexicon, accent_key, split_accent_key
-from core.text import phonetic_key
+from core.search.lexicon import Initialism, Lexicon, PhraseWord, accent_key, split_accent_key
+from core.text import fold, is_syllable, phonetic_key
 
 STRONG, KEYWORD, SUMMARY, DOCUMENT = 1.0, 0.8, 0.35, 0.2
 # A procedure whose name joins the names of two or more others by at most this many words
 # ("Đăng ký khai sinh | kết hợp | nhận cha, mẹ, con") combines them.
 JOINING_WORDS = 2
 
+
+# Initialisms ("ctck": chứng thực chữ ký) of names and aliases of this many words (three letters
+# are too often a chat abbreviation: "stt", "ktx"); letters that more procedures than a short
+# choice share stand for nothing.
+INITIALISM_WORDS, INITIALISM_CHOICE = (4, 6), 3
+_WORD = re.compile(r"[^\W_]+")
 
 # Words that set the scene but never say which procedure ("con", "nhà", "tiền").
 CONTEXT_WEIGHT = 0.35
@@ -99,7 +107,9 @@ class SearchIndex:
         self._stop_uses: dict[str, int] = defaultdict(int)
         self._content_uses: dict[str, int] = defaultdict(int)
         texts: list[tuple[str, bool, list[tuple[list[int], float]]]] = []
+        names: list[tuple[str, list[str]]] = []
         for procedure in catalogue:
+            names.append((procedure.id, [procedure.name, *procedure.aliases]))
             texts.append(
                 (
                     procedure.id,
@@ -111,6 +121,7 @@ class SearchIndex:
                 )
             )
         for referral in catalogue.referrals:
+            names.append((referral.id, [referral.name, *referral.aliases]))
             texts.append(
                 (
                     referral.id,
@@ -121,6 +132,50 @@ class SearchIndex:
             )
         self._build(texts)
         self.parts = self._combined(list(catalogue))
+        self._initialisms = self._find_initialisms(names)
+
+    def _find_initialisms(self, names: list[tuple[str, list[str]]]) -> dict[str, Initialism]:
+        """The first letters of each name and alias of 4–6 words ("chứng thực chữ ký" → ctck,
+        đ as d), unless the letters are a Vietnamese syllable, a catalogue word, or a word or
+        abbreviation of the lexicon. Letters that several phrases share are a choice between
+        them; letters that more procedures share than a short choice stand for nothing."""
+        lexicon = self.lexicon
+        phrases: dict[str, dict[tuple[PhraseWord, ...], set[str]]] = defaultdict(dict)
+        low, high = INITIALISM_WORDS
+        for entry_id, texts in names:
+            for text in texts:
+                words = _WORD.findall(unicodedata.normalize("NFC", text).casefold())
+                if not low <= len(words) <= high:
+                    continue
+                folded = [fold(word) for word in words]
+                if not all(f.isalpha() and f.isascii() for f in folded):
+                    continue
+                spelled = tuple(zip(folded, map(accent_key, words), strict=True))
+                phrases["".join(f[0] for f in folded)].setdefault(spelled, set()).add(entry_id)
+        found: dict[str, Initialism] = {}
+        for key, by_phrase in phrases.items():
+            if (
+                is_syllable(key)
+                or key in self.vocab
+                or key in lexicon.abbreviations
+                or key in lexicon.ambiguous
+                or key in lexicon.dialect
+                or key in lexicon.known_words
+                or key in lexicon.stop_folded
+            ):
+                continue
+            entries: set[str] = set().union(*by_phrase.values())
+            if len(entries) > INITIALISM_CHOICE:
+                continue
+            # One position per letter, the words the phrases say there (in catalogue order).
+            positions = tuple(
+                tuple(dict.fromkeys(phrase[k] for phrase in by_phrase)) for k in range(len(key))
+            )
+            found[key] = Initialism(positions, choice=len(entries) > 1)
+        return found
+
+    def initialism(self, folded: str) -> Initialism | None:
+        return self._initialisms.get(fold(folded)) if folded.isalpha() else None
 
     # -- building -------------------------------------------------------------------------
 

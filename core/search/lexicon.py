@@ -297,6 +297,17 @@ def parse_frame(text: str, value: T, gap: int) -> Frame[T]:
 
 
 @dataclass(frozen=True)
+class Initialism:
+    """ "ctck" → chứng thực chữ ký: the phrase (or the phrases, when names share the letters)
+    that the first letters of a catalogue name or alias stand for. `words` has one position per
+    letter, each position the words the phrases have there; `choice`: the letters say more than
+    one procedure, so the person chooses ("dktt": đăng ký tạm trú or thường trú)."""
+
+    words: tuple[tuple[PhraseWord, ...], ...]
+    choice: bool
+
+
+@dataclass(frozen=True)
 class Sense:
     """A word read in its catalogue sense or in its other one, by the words just before it."""
 
@@ -333,6 +344,9 @@ class Lexicon:
     # Every folded word the lexicon itself uses: a Telex or VNI leftover that decodes to one
     # of them ("gif" → gì) is read as that word.
     known_words: frozenset[str] = frozenset()
+    # … and each with its marks ("ở", "nộp"): a Telex leftover typed with a key left out ("ow"
+    # for "owr", "nooj" for "noopj") is read as the one known word it may be.
+    known_accents: frozenset[str] = frozenset()
     # Words whose sense the words before them decide (see `_Sense`).
     senses: tuple[Sense, ...] = ()
 
@@ -442,6 +456,9 @@ class Lexicon:
             marks=table(marks),
             document_max_words=data.document_question.max_words,
             known_words=frozenset(word for p in patterns for word in pattern_words(p)),
+            known_accents=frozenset(
+                accent_key(word) for p in patterns for word in _PATTERN_SIGNS.sub(" ", p).split()
+            ),
             senses=tuple(
                 Sense(
                     table([(sense.word, None)]),
