@@ -800,6 +800,8 @@ def test_a_paper_in_hand_and_a_parent_by_birth_are_context(knowledge: Knowledge)
     assert context("bé đã có sẵn giấy khai sinh, bố muốn nhận con") == ["giay", "khai", "sinh"]
     assert context("bố đẻ muốn nhận con") == ["de~"]
     assert context("con mới đẻ làm giấy gì") == []
+
+
 # Every way of asking about a part, said in everyday words (the blind set, 2026-12-06): the part
 # is recognised, and setting it aside never changes the procedure.
 WHO, ONLINE, TIME, WHERE, DOCS = (
