@@ -944,3 +944,17 @@ def test_telex_with_a_key_left_out_is_read_before_the_part_asked(
     knowledge: Knowledge, query: str
 ) -> None:
     assert knowledge.search.search(query).aspect is Aspect.WHERE
+
+
+@pytest.mark.parametrize(
+    "query",
+    [
+        "nhận cháu ruột làm con nuôi được không",
+        "con riêng của chồng có nhận làm con nuôi được hông",
+        "nhận con của chị gái làm con nuôi có được không",
+    ],
+)
+def test_a_person_after_a_need_is_its_object_not_who_asks(knowledge: Knowledge, query: str) -> None:
+    """ "làm con nuôi được không": "con nuôi" is what is asked for, not who files."""
+    result = knowledge.search.search(query)
+    assert (result.answer or result.candidates[0].id) == "dang-ky-nuoi-con-nuoi"

@@ -193,7 +193,10 @@ def analyse(text: str, lexicon: Lexicon, vocabulary: Vocabulary) -> Analysis:
     described: set[int] = set()
     aspects = _mark_all(words, consumed, lexicon.aspects)
     if not aspects and not document:  # "em có phải mang CCCD không" asks for a document
-        aspects += _mark_frames(words, consumed, lexicon.aspect_frames, described)
+        # "nhận cháu | làm con nuôi được không": a person right after a need is its object
+        # ("làm con nuôi"), not who asks.
+        objects = {i + kinds[Mark.NEED] for i, kinds in marks.items() if Mark.NEED in kinds}
+        aspects += _mark_frames(words, consumed, lexicon.aspect_frames, described, objects)
     aspects += _mark_all(words, consumed, lexicon.how)
     result.aspect = _main_aspect(aspects)
     _mark_all(words, consumed, lexicon.stop_phrases)
@@ -309,6 +312,7 @@ def _mark_frames(
     consumed: list[bool],
     frames: Sequence[Frame[T]],
     described: set[int] | None = None,
+    objects: frozenset[int] | set[int] = frozenset(),
 ) -> list[T]:
     """Frames: parts of a question with words between them ("bà nội có được đi | khai sinh cho
     cháu | không"). Only the parts are marked; the words between stay, since they name the
@@ -317,6 +321,8 @@ def _mark_frames(
     found: list[T] = []
     for frame in frames:
         for i in range(len(words)):
+            if i in objects:
+                continue
             spans = _frame_at(words, consumed, frame, i)
             if spans is None:
                 continue
