@@ -477,6 +477,9 @@ def test_how_people_really_write(knowledge: Knowledge, query: str, expected: str
         ("single dad đăng ký khai sinh cho con", "dang-ky-khai-sinh"),
         ("xin giấy độc thân đi xkld", "xac-nhan-tinh-trang-hon-nhan"),
         ("đk tạm trú cho sv thuê trọ", "dang-ky-tam-tru"),
+        ("cụ già không nơi nương tựa xin trợ cấp hằng tháng", "tro-cap-xa-hoi-hang-thang"),
+        ("chứng thực syll xin đi làm", "chung-thuc-chu-ky"),
+        ("ông là thương bệnh binh mất, xin tiền mai táng", "mai-tang-phi-nguoi-co-cong"),
     ],
 )
 def test_everyday_names_and_situations(knowledge: Knowledge, query: str, expected: str) -> None:
@@ -505,6 +508,7 @@ def test_everyday_names_and_situations(knowledge: Knowledge, query: str, expecte
         "single dad nuôi con một mình có mệt không",
         "roommate không trả tiền phòng thì sao",
         "confirm lại giúp em giờ họp",
+        "tuổi già cô đơn buồn lắm",
     ],
 )
 def test_everyday_names_in_other_talk_get_no_answer(knowledge: Knowledge, query: str) -> None:
