@@ -37,7 +37,12 @@ from bot.app import Dispatcher, load_knowledge, running_services
 from bot.channels.console import ConsoleChannel
 from bot.commune_args import EX_USAGE, add_commune_argument, commune_names, communes_asked
 from bot.database_cli import add_database_parsers
-from bot.knowledge_files import KnowledgeFiles, signal_running_bot, write_pid_file
+from bot.knowledge_files import (
+    KnowledgeFiles,
+    examples_of,
+    signal_running_bot,
+    write_pid_file,
+)
 from bot.output_files import OutputNotWritten, write_output
 from bot.report_cli import add_report_parser
 from bot.settings import Settings
@@ -71,6 +76,7 @@ def _check_catalogue(args: argparse.Namespace, settings: Settings) -> int:
     province = Path(args.province) if args.province else settings.province_file
     try:
         loaded = load_province(province, procedures, commune, settings.catalogue_max_bytes)
+        examples_of(settings, loaded)  # knowledge/examples.yaml: every id in the catalogue
     except CatalogueInvalid as invalid:
         errors = invalid.errors
         print(f"Danh mục có {len(errors)} lỗi, cần sửa trước khi dùng:", file=sys.stderr)

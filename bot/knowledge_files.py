@@ -18,8 +18,9 @@ from pathlib import Path
 
 from bot.settings import Settings
 from core.catalogue import Catalogue
-from core.province import load_province
+from core.province import Province, load_province
 from core.search import Lexicon, ProcedureSearch
+from core.search.examples import Examples, load_examples
 from core.search.index import PostingsPool
 from handlers.context import Knowledge
 
@@ -54,7 +55,8 @@ class KnowledgeFiles:
         # The province's index: the shared catalogue (a province of one's is its catalogue).
         shared = Catalogue(list(province.shared), catalogue.commune, catalogue.referrals)
         postings: PostingsPool = {}
-        search = ProcedureSearch(shared, self.lexicon, postings)
+        examples = examples_of(self.settings, province)
+        search = ProcedureSearch(shared, self.lexicon, postings, examples=examples)
         return Knowledge(catalogue, search, version_of(path), province, postings=postings)
 
     def install(self, procedures: Path) -> None:
@@ -67,6 +69,16 @@ class KnowledgeFiles:
         staging = target.with_name(f".{target.name}.new")
         shutil.copyfile(procedures, staging)
         os.replace(staging, target)
+
+
+def examples_of(settings: Settings, province: Province) -> Examples | None:
+    """The questions of `knowledge/examples.yaml`, each group checked against the ids of the
+    province's procedures and referrals (raises CatalogueInvalid, with file and line)."""
+    if settings.examples_file is None:
+        return None
+    ids = {p.id for p in province.shared} | {r.id for r in province.first.catalogue.referrals}
+    ids |= {p.id for commune in province for p in commune.catalogue}
+    return load_examples(settings.examples_file, ids, settings.catalogue_max_bytes)
 
 
 def version_of(path: Path) -> str:

@@ -107,6 +107,8 @@ class Settings(BaseSettings):
     # the commune of `commune_file`.
     province_file: Path | None = None
     lexicon_file: Path = KNOWLEDGE_DIR / "lexicon.yaml"
+    # Questions as citizens ask them, by procedure id (core.search.examples); None: none used.
+    examples_file: Path | None = KNOWLEDGE_DIR / "examples.yaml"
     calendar_file: Path = KNOWLEDGE_DIR / "calendar_overrides.yaml"
     templates_dir: Path = TEMPLATES_DIR
     log_level: str = "INFO"

@@ -78,7 +78,11 @@ class Knowledge:
                 own = commune.catalogue
                 indexed = Catalogue(procedures, own.commune, own.referrals)
                 found = ProcedureSearch(
-                    indexed, self.search.lexicon, self.postings, self.search.words
+                    indexed,
+                    self.search.lexicon,
+                    self.postings,
+                    self.search.words,
+                    self.search.examples,
                 )
             self._searches[commune.id] = found
         return found

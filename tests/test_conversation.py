@@ -97,11 +97,12 @@ async def test_a_close_second_is_offered_beside_the_answer(chat: Transcript) -> 
 
 
 async def test_a_close_call_is_a_choice_with_the_likelier_first(chat: Transcript) -> None:
-    await chat.say("trích lục khai tử")  # register a death, or a copy of its record?
+    # Register a death (its result is a "trích lục khai tử"), or a copy of its record? The
+    # names alone tie; how people ask (knowledge/examples.yaml) puts the copy first.
+    await chat.say("trích lục khai tử")
     chat.expect("Có phải ông/bà muốn hỏi")
     labels = [b.label for b in chat.buttons]
-    assert labels[0] == "Đăng ký khai tử", labels
-    assert "Cấp bản sao trích lục hộ tịch" in labels[:3], labels
+    assert labels[:2] == ["Cấp bản sao trích lục hộ tịch", "Đăng ký khai tử"], labels
 
 
 async def test_a_tie_is_a_choice_not_a_guess(chat: Transcript) -> None:

@@ -25,6 +25,14 @@ from rapidfuzz.distance import OSA
 
 from core.catalogue import Catalogue
 from core.search.analyzer import Analysis, Word, analyse
+from core.search.examples import (
+    ExampleModel,
+    Examples,
+    Features,
+    features,
+    phrase_features,
+    training_set,
+)
 from core.search.index import AccentMatch, Part, PostingsPool, SearchIndex
 from core.search.lexicon import Aspect, Lexicon, SmallTalk
 from core.text import is_syllable, phonetic_key, telex_fold
@@ -75,6 +83,13 @@ STORY_ANSWER_AT, STORY_GAP = 0.38, 0.05
 CLEAR_AT, CLEAR_GAP = 0.65, 0.08
 CLEAR_CHOICE = 3
 WHOLE_AT, RECALL_GAP = 0.9, 0.1
+# The examples model (core.search.examples): among how many of the engine's first procedures
+# it weighs in, how much its probability adds to an engine score, and how much more likely it
+# must find another procedure than the confident answer to make that answer a choice. Its
+# probabilities are tempered (`EXAMPLES_T`, per word of evidence), and it reorders only when it
+# gives one procedure at least `EXAMPLES_DECISIVE`. Tuned on tests/data/search_tune.yaml.
+EXAMPLES_AMONG, EXAMPLES_WEIGHT, EXAMPLES_FLIP, EXAMPLES_T = 4, 0.2, 0.9, 0.3
+EXAMPLES_DECISIVE = 0.6
 SHORTLIST = 12  # entries scored on phrases, chosen by query coverage
 # A combined procedure's part is said with this much idf-weighted evidence of its own words;
 # the combined procedure then goes this far before (both said) or after (one) its parts.
@@ -173,24 +188,85 @@ class ProcedureSearch:
         lexicon: Lexicon,
         pool: PostingsPool | None = None,
         words: WordCache | None = None,
+        examples: Examples | None = None,
     ) -> None:
         self.index = SearchIndex(catalogue, lexicon, pool)
         self.lexicon = lexicon
         self.words = words if words is not None else WordCache()
         self._owner = next(_OWNERS)
+        self.examples = examples
+        self.model: ExampleModel | None = None
+        if examples is not None:
+            # Names, aliases and keywords as the index read them (no second analysis: 2,000
+            # procedures have 20,000 aliases).
+            tokens = self.index.tokens
+            names = {
+                entry.id: [
+                    phrase_features([tokens[t] for t in phrase.tokens]) for phrase in entry.phrases
+                ]
+                for entry in self.index.entries
+            }
+            self.model = ExampleModel(training_set(examples, names, self._features_of))
 
     def _resolve(self, token: str) -> tuple[Alternatives, ...]:
         return self.words.get(self._owner, token, self._resolve_uncached)
 
     def search(self, text: str) -> SearchResult:
-        result = self._read(text)
+        analysis = analyse(text, self.lexicon, self.index)
+        result = self._read(text, analysis)
         if result.answer is not None and not result.clear:
             # Neighbours that fit alike: the person chooses, the likelier one first.
-            return replace(result, answer=None, candidates=result.candidates[:CLEAR_CHOICE])
+            result = replace(result, answer=None, candidates=result.candidates[:CLEAR_CHOICE])
+        if self.model is not None:
+            result = self._as_people_ask(result, analysis, self.model)
         return result
 
-    def _read(self, text: str) -> SearchResult:
-        analysis = analyse(text, self.lexicon, self.index)
+    # -- evidence from how people ask (knowledge/examples.yaml) ------------------------------
+
+    def _known_form(self, folded: str) -> str | None:
+        """A message word as the examples model knows it: itself, or the catalogue word a
+        typo stands for."""
+        if self.model is None or folded in self.model.vocabulary:
+            return folded
+        for alternatives in self._resolve(folded)[:1]:
+            best = max(alternatives, key=lambda alt: alt[1], default=None)
+            if best is not None and best[1] >= KNOWN_AT:
+                return self.index.tokens[best[0]]
+        return None
+
+    def _features_of(self, text: str) -> Features:
+        """An example question, analysed as a message is (its words as written)."""
+        return features(analyse(text, self.lexicon, self.index).words, lambda w: w)
+
+    def _as_people_ask(
+        self, result: SearchResult, analysis: Analysis, model: ExampleModel
+    ) -> SearchResult:
+        """The first procedures the engine listed, ordered by their score plus
+        `EXAMPLES_WEIGHT` × the model's probability among them, when the model is decisive:
+        the evidence of a situation ("đứa con thất lạc", "lũ cuốn mất giấy") decides between
+        neighbours that the names alone leave close. The model never makes an answer nor adds
+        a procedure: it may only turn a confident answer into a choice, when it clearly
+        prefers another one listed."""
+        listed = result.candidates[:EXAMPLES_AMONG]
+        if len(listed) < 2:
+            return result
+        found = features(analysis.words, self._known_form)
+        posterior = model.posteriors(found, [c.id for c in listed], EXAMPLES_T)
+        if not posterior or max(posterior.values()) < EXAMPLES_DECISIVE:
+            return result
+        ranked = sorted(
+            listed,
+            key=lambda c: (-(c.score + EXAMPLES_WEIGHT * posterior.get(c.id, 0.0)), c.id),
+        )
+        if result.answer is None:
+            return replace(result, candidates=(*ranked, *result.candidates[EXAMPLES_AMONG:]))
+        first = ranked[0].id
+        lead = posterior.get(first, 0.0) - posterior.get(result.answer, 0.0)
+        if first != result.answer and lead >= EXAMPLES_FLIP:
+            return replace(result, answer=None, candidates=tuple(ranked[:CLEAR_CHOICE]))
+        return result
+
+    def _read(self, text: str, analysis: Analysis) -> SearchResult:
         if analysis.document:
             # "làm khai sinh có cần CCCD của bố mẹ không": the procedure is what is left once
             # the document asked about is set aside — unless nothing is ("có cần đăng ký tạm
