@@ -278,3 +278,32 @@ async def test_a_document_named_inside_a_question_on_an_everyday_name(talk: Tran
     await talk.say("nhập khẩu cho con có cần giấy khai sinh không")
     assert _card_title(talk) == "Đăng ký thường trú"
     talk.sees("Giấy tờ cần chuẩn bị – Đăng ký thường trú")
+
+
+@pytest.mark.parametrize(
+    ("question", "section"),
+    [
+        ("tui đăng ký tạm trú thay cho nó được không", "Ai được nộp hồ sơ – Đăng ký tạm trú"),
+        ("dang ky tam tru no co phai co mat khong", "Ai được nộp hồ sơ – Đăng ký tạm trú"),
+        ("đăng ký tạm trú làm trên điện thoại được không",
+         "Nộp ở đâu, nộp thế nào – Đăng ký tạm trú"),
+        ("đăng ký tạm trú lấy liền được không", "Thời gian giải quyết – Đăng ký tạm trú"),
+        ("dang ky tam tru nooj ow ddaau", "Nộp ở đâu, nộp thế nào – Đăng ký tạm trú"),
+        ("ctck hết bao nhiêu tiền", "Lệ phí – Chứng thực chữ ký"),
+    ],
+)  # fmt: skip
+async def test_the_blind_sets_ways_of_asking_open_the_part(
+    talk: Transcript, question: str, section: str
+) -> None:
+    """Who, online, time and where in everyday words, Telex with a key left out, and the first
+    letters of a name ("ctck": chứng thực chữ ký)."""
+    await talk.say(question)
+    talk.sees(section)
+    talk.every_reply_has_a_button()
+
+
+async def test_first_letters_two_names_share_ask_which(talk: Transcript) -> None:
+    await talk.say("dktt cho con")
+    talk.sees("Có phải ông/bà muốn hỏi")
+    labels = [b.label for b in talk.buttons]
+    assert "Đăng ký tạm trú" in labels and "Đăng ký thường trú" in labels

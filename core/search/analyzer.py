@@ -157,11 +157,12 @@ def split_words(text: str) -> list[Word]:
 
 
 def analyse(text: str, lexicon: Lexicon, vocabulary: Vocabulary) -> Analysis:
-    raw = [_decode(w, lexicon, vocabulary) for w in split_words(text)]
-    lettered = [w for w in raw if not w.folded.isdigit()]
-    accented_message = (
-        bool(lettered) and sum(w.accented for w in lettered) / len(lettered) >= ACCENTED_MESSAGE
-    )
+    typed = split_words(text)
+    # Marks typed as they are: Telex or VNI leftovers ("ddawng kys … owr ddaau") show a keyboard
+    # switched off, not a message typed with diacritics.
+    lettered = [w.accented for w in typed if not w.folded.isdigit()]
+    accented_message = bool(lettered) and sum(lettered) / len(lettered) >= ACCENTED_MESSAGE
+    raw = [_decode(w, lexicon, vocabulary) for w in typed]
     expanded = _expand(raw, lexicon, vocabulary)
     for word in expanded:
         word.trusted = word.accented or accented_message
@@ -191,7 +192,7 @@ def analyse(text: str, lexicon: Lexicon, vocabulary: Vocabulary) -> Analysis:
     absent = _absent(words, marks, vocabulary)
     purpose = _purpose(words, marks, need_at, lambda w: _is_stopword(w, lexicon, vocabulary))
     described: set[int] = set()
-    aspects = _mark_all(words, consumed, lexicon.aspects)
+    aspects = _mark_all(words, consumed, lexicon.aspects, vocabulary)
     if not aspects and not document:  # "em có phải mang CCCD không" asks for a document
         # "nhận cháu | làm con nuôi được không": a person right after a need is its object
         # ("làm con nuôi"), not who asks.
@@ -657,8 +658,15 @@ def _synonyms(words: list[Word], lexicon: Lexicon) -> list[Word]:
     return result
 
 
-def _mark_all(words: list[Word], consumed: list[bool], table: PhraseTable[T]) -> list[T]:
-    """Mark the phrases of the table (leftmost, longest); return the kinds found, in order."""
+def _mark_all(
+    words: list[Word],
+    consumed: list[bool],
+    table: PhraseTable[T],
+    vocabulary: Vocabulary | None = None,
+) -> list[T]:
+    """Mark the phrases of the table (leftmost, longest); return the kinds found, in order.
+    With a vocabulary, a phrase's last words that begin a catalogue name with the words after
+    them stay unmarked: "ai được đi khai | tử", "bao giờ thì phải đi đăng ký | kết hôn"."""
     found: list[T] = []
     i = 0
     while i < len(words):
@@ -667,6 +675,13 @@ def _mark_all(words: list[Word], consumed: list[bool], table: PhraseTable[T]) ->
             i += 1
             continue
         size, kind = match
+        while (
+            vocabulary is not None
+            and size > 1
+            and i + size < len(words)
+            and vocabulary.is_pair(words[i + size - 1].folded, words[i + size].folded)
+        ):
+            size -= 1
         consumed[i : i + size] = [True] * size
         found.append(kind)
         i += size
