@@ -955,7 +955,9 @@ def test_first_letters_many_procedures_share_stand_for_nothing(knowledge: Knowle
 def test_telex_with_a_key_left_out_is_read_before_the_part_asked(
     knowledge: Knowledge, query: str
 ) -> None:
-    assert knowledge.search.search(query).aspect is Aspect.WHERE
+    result = knowledge.search.search(query)
+    assert result.aspect is Aspect.WHERE
+    assert (result.answer or result.candidates[0].id) in {"dang-ky-khai-sinh", "dang-ky-ket-hon"}
 
 
 @pytest.mark.parametrize(
@@ -970,6 +972,3 @@ def test_a_person_after_a_need_is_its_object_not_who_asks(knowledge: Knowledge, 
     """ "làm con nuôi được không": "con nuôi" is what is asked for, not who files."""
     result = knowledge.search.search(query)
     assert (result.answer or result.candidates[0].id) == "dang-ky-nuoi-con-nuoi"
-    result = knowledge.search.search(query)
-    assert result.aspect is Aspect.WHERE
-    assert (result.answer or result.candidates[0].id) in {"dang-ky-khai-sinh", "dang-ky-ket-hon"}
