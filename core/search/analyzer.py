@@ -321,8 +321,9 @@ def _mark_frames(
     sentence, on words not yet marked."""
     found: list[T] = []
     for frame in frames:
+        starts = frame.parts[0].first_words  # most words start no frame: skip them cheaply
         for i in range(len(words)):
-            if i in objects:
+            if i in objects or words[i].folded not in starts:
                 continue
             spans = _frame_at(words, consumed, frame, i)
             if spans is None:
