@@ -972,3 +972,87 @@ def test_a_person_after_a_need_is_its_object_not_who_asks(knowledge: Knowledge, 
     """ "làm con nuôi được không": "con nuôi" is what is asked for, not who files."""
     result = knowledge.search.search(query)
     assert (result.answer or result.candidates[0].id) == "dang-ky-nuoi-con-nuoi"
+
+
+@pytest.mark.parametrize(
+    ("query", "expected"),
+    [
+        ("bà ngoại đi khai sinh cho cháu được không hay mẹ cháu phải có mặt", "dang-ky-khai-sinh"),
+        ("anh trai đi khai tử cho bố được không hay phải con ruột mới được", "dang-ky-khai-tu"),
+        (
+            "con dâu đi khai tu cho me chong duoc khong hay la phai con de moi lam",
+            "dang-ky-khai-tu",
+        ),
+        ("em đi đăng ký tạm trú cho chị được không hay chị phải có mặt", "dang-ky-tam-tru"),
+        ("một mình tôi đi đăng ký kết hôn được không hay cả hai phải có mặt", "dang-ky-ket-hon"),
+    ],
+)
+def test_an_alternative_clause_in_a_who_question_is_set_aside_whole(
+    knowledge: Knowledge, query: str, expected: str
+) -> None:
+    """ "… được không hay bố phải có mặt": the whole "hay …" clause asks who must come; "có mặt"
+    (present) never leaves "mặt" behind to be read as "mất" (died)."""
+    result = knowledge.search.search(query)
+    first = result.answer or (result.candidates[0].id if result.candidates else None)
+    assert first == expected
+    assert result.answer in (None, expected)
+    assert result.aspect is Aspect.WHO
+
+
+@pytest.mark.parametrize(
+    "query",
+    [
+        "bố nó muốn nhận thằng cu là con",
+        "nhan con be la con cua minh",
+        "ông bà muốn làm giấy nhận đứa nhỏ là con của con trai, con trai đã mất",
+        "con muốn nhận ông ấy là bố đẻ",
+        "muốn recognize my child, bé có giấy khai sinh rồi",
+    ],
+)
+def test_taking_someone_as_ones_child_is_an_acknowledgement(
+    knowledge: Knowledge, query: str
+) -> None:
+    result = knowledge.search.search(query)
+    first = result.answer or (result.candidates[0].id if result.candidates else None)
+    assert first == "dang-ky-nhan-cha-me-con"
+
+
+@pytest.mark.parametrize(
+    "query", ["nhận cháu là con nuôi", "chú muốn nhận thằng bé là con nuôi được không"]
+)
+def test_taking_someone_as_an_adopted_child_stays_an_adoption(
+    knowledge: Knowledge, query: str
+) -> None:
+    assert knowledge.search.search(query).answer == "dang-ky-nuoi-con-nuoi"
+
+
+@pytest.mark.parametrize(
+    "query",
+    [
+        "vợ mất rồi, tôi muốn xin giấy xác nhận hiện không có vợ",
+        "ly hôn xong giờ đi bước nữa, xin giấy chứng nhận hiện tại không có chồng",
+        "xin giay xac nhan dang khong co chong de lam thu tuc",
+    ],
+)
+def test_a_paper_saying_one_has_no_spouse_now_is_marital_status(
+    knowledge: Knowledge, query: str
+) -> None:
+    result = knowledge.search.search(query)
+    first = result.answer or (result.candidates[0].id if result.candidates else None)
+    assert first == "xac-nhan-tinh-trang-hon-nhan"
+
+
+@pytest.mark.parametrize(
+    "query",
+    [
+        "cán bộ một cửa làm việc nhanh quá, khen",
+        "xã làm việc tận tình, cảm ơn và khen các chị",
+        "xin việc ở công ty cần viết đơn thế nào",
+        "mẫu đơn xin việc nào đẹp",
+        "đám cưới ở quê hết bao nhiêu tiền",
+        "làm đám cưới mời bao nhiêu mâm",
+        "đi du học cần chuẩn bị những gì",
+    ],
+)
+def test_jobs_weddings_and_compliments_get_no_answer(knowledge: Knowledge, query: str) -> None:
+    assert knowledge.search.search(query).answer is None

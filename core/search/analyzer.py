@@ -402,7 +402,32 @@ def _absent(
             ):
                 break
             found.add(j)
+    for start, kinds in marks.items():
+        if Mark.HELD in kinds:
+            found |= _held(words, marks, vocabulary, start + kinds[Mark.HELD])
     return found
+
+
+def _held(
+    words: list[Word], marks: dict[int, dict[Mark, int]], vocabulary: Vocabulary, first: int
+) -> set[int]:
+    """A thing said to be in hand already: "bé có giấy khai sinh rồi" — the words between "có"
+    and "rồi", in one clause, with no question word and no need among them (a need word that
+    makes a catalogue pair with the word before is part of the name: "giấy | khai sinh");
+    else nothing."""
+    for j in range(first, min(len(words), first + ABSENT_WORDS + 1)):
+        here = marks.get(j, {})
+        if words[j].clause != words[first - 1].clause:
+            return set()
+        if Mark.HELD_END in here:
+            return set(range(first, j))
+        if Mark.QUESTION in here or Mark.ABSENT_END in here:
+            return set()
+        if Mark.NEED in here and not (
+            j > first and vocabulary.is_pair(words[j - 1].folded, words[j].folded)
+        ):
+            return set()
+    return set()
 
 
 def _negated(words: list[Word], j: int, marks: dict[int, dict[Mark, int]]) -> bool:

@@ -126,6 +126,8 @@ class _LexiconFile(BaseModel):
     not_yet: list[str] = []
     absent: list[str] = []
     absent_end: list[str] = []
+    held: list[str] = []
+    held_end: list[str] = []
     counters: list[str] = []
     purpose: list[str] = []
     not_purpose: list[str] = []
@@ -157,6 +159,8 @@ class Mark(StrEnum):
     NOT_YET = "not yet"  # "chưa" (từng): not done
     ABSENT = "absent"  # "không có", "chẳng có": what follows is missing, not asked for
     ABSENT_END = "absent end"  # "thì", "mà", "nên": the missing thing's words end here
+    HELD = "held"  # "có" … "rồi": a paper already in hand, a state, not asked for
+    HELD_END = "held end"  # "rồi": closes the thing in hand
     COUNTER = "counter"  # "một", "con", "cuốn": stepped over to find what a need is for
     PURPOSE = "purpose"  # "để", "nhằm": what follows is why, not what is asked for
     NOT_PURPOSE = "not purpose"  # "để lại", "để trống": the same word, another meaning
@@ -410,6 +414,8 @@ class Lexicon:
             *((p, Mark.NOT_YET) for p in data.not_yet),
             *((p, Mark.ABSENT) for p in data.absent),
             *((p, Mark.ABSENT_END) for p in data.absent_end),
+            *((p, Mark.HELD) for p in data.held),
+            *((p, Mark.HELD_END) for p in data.held_end),
             *((p, Mark.COUNTER) for p in data.counters),
             *((p, Mark.PURPOSE) for p in data.purpose),
             *((p, Mark.NOT_PURPOSE) for p in data.not_purpose),
