@@ -1056,3 +1056,20 @@ def test_a_paper_saying_one_has_no_spouse_now_is_marital_status(
 )
 def test_jobs_weddings_and_compliments_get_no_answer(knowledge: Knowledge, query: str) -> None:
     assert knowledge.search.search(query).answer is None
+
+
+def test_a_paper_in_hand_closed_by_roi_is_context(knowledge: Knowledge) -> None:
+    """ "bé có giấy khai sinh rồi": the paper is in hand (context, like "đã có"); only a paper —
+    "người có công mất rồi" is a person, and a need inside ("có … làm … rồi") ends it."""
+    analysis = analyse(
+        "bé có giấy khai sinh rồi, bố muốn nhận", knowledge.search.lexicon, knowledge.search.index
+    )
+    weights = {w.folded: w.weight for w in analysis.words}
+    assert weights["sinh"] < 0.5 and weights["nhan"] == 1.0
+    analysis = analyse(
+        "bố là người có công mất rồi, xin tiền mai táng",
+        knowledge.search.lexicon,
+        knowledge.search.index,
+    )
+    weights = {w.folded: w.weight for w in analysis.words}
+    assert weights["cong"] == 1.0

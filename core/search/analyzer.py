@@ -404,17 +404,17 @@ def _absent(
             found.add(j)
     for start, kinds in marks.items():
         if Mark.HELD in kinds:
-            found |= _held(words, marks, vocabulary, start + kinds[Mark.HELD])
+            found |= _held(words, marks, vocabulary, start + 1)
     return found
 
 
 def _held(
     words: list[Word], marks: dict[int, dict[Mark, int]], vocabulary: Vocabulary, first: int
 ) -> set[int]:
-    """A thing said to be in hand already: "bé có giấy khai sinh rồi" — the words between "có"
-    and "rồi", in one clause, with no question word and no need among them (a need word that
-    makes a catalogue pair with the word before is part of the name: "giấy | khai sinh");
-    else nothing."""
+    """A paper said to be in hand already: "bé có giấy khai sinh rồi" — the words between "có"
+    and "rồi", in one clause, with no question word and no need among them (a need word first,
+    or making a catalogue pair with the word before, is part of the name: "giấy | khai sinh");
+    else nothing. Only a paper ("có giấy…", "có sổ…"): "người có công mất rồi" is a person."""
     for j in range(first, min(len(words), first + ABSENT_WORDS + 1)):
         here = marks.get(j, {})
         if words[j].clause != words[first - 1].clause:
@@ -424,7 +424,7 @@ def _held(
         if Mark.QUESTION in here or Mark.ABSENT_END in here:
             return set()
         if Mark.NEED in here and not (
-            j > first and vocabulary.is_pair(words[j - 1].folded, words[j].folded)
+            j == first or vocabulary.is_pair(words[j - 1].folded, words[j].folded)
         ):
             return set()
     return set()
