@@ -1073,3 +1073,36 @@ def test_a_paper_in_hand_closed_by_roi_is_context(knowledge: Knowledge) -> None:
     )
     weights = {w.folded: w.weight for w in analysis.words}
     assert weights["cong"] == 1.0
+
+
+@pytest.mark.parametrize(
+    ("query", "expected"),
+    [
+        ("bố mẹ lấy nhau từ hồi 1980, giấy kết hôn bị mối ăn, làm lại", "dang-ky-lai-ket-hon"),
+        ("cuoi nhau tu nam 1990 co dang ky, gio mat giay muon lam lai", "dang-ky-lai-ket-hon"),
+        ("ông là người có công vừa qua đời, nhà xin tiền mai táng", "mai-tang-phi-nguoi-co-cong"),
+        ("me la nguoi co cong mat roi, xin tro cap mai tang", "mai-tang-phi-nguoi-co-cong"),
+    ],
+)
+def test_an_old_marriage_and_a_person_of_merit_are_read_from_everyday_words(
+    knowledge: Knowledge, query: str, expected: str
+) -> None:
+    """ "cưới từ năm …" is an old marriage (a lost paper is re-registered); "người có công" is
+    short for "người có công với cách mạng" (both parts of mai táng phí người có công)."""
+    result = knowledge.search.search(query)
+    first = result.answer or (result.candidates[0].id if result.candidates else None)
+    assert first == expected
+    assert result.answer in (None, expected)
+
+
+@pytest.mark.parametrize(
+    ("query", "expected"),
+    [
+        ("sắp cưới thì đăng ký kết hôn cần gì", "dang-ky-ket-hon"),
+        ("ông cụ neo đơn mất, xin hỗ trợ chôn cất", "ho-tro-chi-phi-mai-tang"),
+    ],
+)
+def test_a_new_marriage_and_a_lone_elder_stay_themselves(
+    knowledge: Knowledge, query: str, expected: str
+) -> None:
+    assert knowledge.search.search(query).answer == expected
