@@ -248,8 +248,8 @@ class ProcedureSearch:
         a procedure: it may only turn a confident answer into a choice, when it clearly
         prefers another one listed."""
         listed = result.candidates[:EXAMPLES_AMONG]
-        if len(listed) < 2:
-            return result
+        if all(a.score - b.score >= EXAMPLES_WEIGHT for a, b in pairwise(listed)):
+            return result  # scores too far apart for the model to reorder any
         found = features(analysis.words, self._known_form)
         posterior = model.posteriors(found, [c.id for c in listed], EXAMPLES_T)
         if not posterior or max(posterior.values()) < EXAMPLES_DECISIVE:
