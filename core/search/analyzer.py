@@ -694,9 +694,15 @@ def _mark_all(
     With a vocabulary, a phrase's last words that begin a catalogue name with the words after
     them stay unmarked: "ai được đi khai | tử", "bao giờ thì phải đi đăng ký | kết hôn"."""
     found: list[T] = []
+    first_words = table.first_words
     i = 0
     while i < len(words):
-        match = None if consumed[i] else _phrase_at(words, i, table)
+        # Most words start no phrase: tested here, before any call.
+        match = (
+            None
+            if consumed[i] or words[i].folded not in first_words
+            else _phrase_at(words, i, table)
+        )
         if match is None:
             i += 1
             continue

@@ -548,6 +548,9 @@ class ProcedureSearch:
         shortlist = [int(e) for e in matched_entries]
         said_words = set(query_conf)
         idf = index.idf
+        # What each word said brings to a phrase that has it: its share of recall (idf ×
+        # how surely it is said) and of what the message explains (idf × its weight here).
+        said_gain = {t: (idf[t] * query_conf[t], idf[t] * query_weight[t]) for t in said_words}
         scores = {}
         for entry in shortlist:
             # The name or alias closest to the message: how much of it the message says
@@ -558,13 +561,16 @@ class ProcedureSearch:
                 said = said_words.intersection(candidate.tokens)
                 if not said:
                     continue
-                matched = sum(idf[t] * query_conf[t] for t in said)
+                matched = said_weight = 0.0
+                for t in said:
+                    sure, weighty = said_gain[t]
+                    matched += sure
+                    said_weight += weighty
                 recall, precision = matched / candidate.total_idf, min(1.0, matched / total)
                 # An alias of common words only ("nhà đất") says less than a specific one.
                 weight = candidate.weight * min(1.0, candidate.total_idf / SPECIFIC_IDF)
                 phrase = max(phrase, weight * _f_beta(recall, precision))
                 best_recall = max(best_recall, weight * recall)
-                said_weight = sum(idf[t] * query_weight[t] for t in said)
                 said_in.append((candidate.weight, candidate.weight * said_weight, said))
             explained = _explained_by_two(said_in, query_weight, idf)
             pair_score = float(pairs[entry]) / pair_total if pair_total else 0.0

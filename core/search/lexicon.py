@@ -268,7 +268,10 @@ def _longest(
                 end = position + len(option)
                 if end > size or end in after:
                     continue
-                if all(same(words[position + k], expected) for k, expected in enumerate(option)):
+                if len(option) == 1:  # most options are one word: no generator for them
+                    if same(words[position], option[0]):
+                        after.append(end)
+                elif all(same(words[position + k], expected) for k, expected in enumerate(option)):
                     after.append(end)
         if not after:
             return -1
