@@ -108,6 +108,10 @@ def measure(knowledge: Knowledge, path: Path) -> tuple[Accuracy, list[str]]:
         ("search_heldout_categories2.yaml", 0.90, 0.94, 0.80, 0.92),
         # The third (2026-12-06), written before that session's changes; figures only.
         ("search_heldout_i14t.yaml", 0.88, 0.96, 0.80, 0.93),
+        # A blind set written 2026-12-06 by writers who saw only the ids and STYLES.md: the
+        # feedback half's misses were read as categories, the untouched half never (figures only).
+        ("search_blind_feedback.yaml", 0.95, 0.97, 0.95, 0.96),
+        ("search_blind_untouched.yaml", 0.94, 0.97, 0.95, 0.96),
     ],
 )
 def test_accuracy_on_query_sets(
