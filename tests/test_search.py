@@ -15,7 +15,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from core.catalogue.errors import CatalogueInvalid
-from core.search import Aspect, SmallTalk
+from core.search import Aspect, SearchResult, SmallTalk
 from core.search.analyzer import _NO_VOCABULARY, _expand, analyse, split_words
 from core.search.lexicon import Lexicon
 from core.text import fold, is_syllable, phonetic_key
@@ -23,6 +23,11 @@ from handlers.context import Knowledge
 from tests.conftest import REPORTED_FIGURES
 
 DATA = Path(__file__).parent / "data"
+
+
+def first_shown(result: SearchResult) -> str | None:
+    """The procedure shown first: the confident answer, or the first of a short choice."""
+    return result.answer or (result.candidates[0].id if result.candidates else None)
 
 
 @dataclass
@@ -79,7 +84,7 @@ def measure(knowledge: Knowledge, path: Path) -> tuple[Accuracy, list[str]]:
         # The first procedure shown counts, whether as a confident answer or first of a short
         # choice (as the owners' blind set counts it): turning a doubtful answer into a choice
         # costs nothing here, and the precision of confident answers shows what it gains.
-        first = result.answer or (result.candidates[0].id if result.candidates else None)
+        first = first_shown(result)
         accuracy.top1 += first in expected
         top3 = {c.id for c in result.candidates[:3]}
         accuracy.top3 += bool(top3 & expected)
@@ -491,7 +496,7 @@ def test_everyday_names_and_situations(knowledge: Knowledge, query: str, expecte
     núi", "lấy nhau", "còn son", "con rơi", "sổ nghèo", "quân dịch", "bại não"…): the right
     procedure is shown first, as an answer or first of a short choice."""
     result = knowledge.search.search(query)
-    first = result.answer or (result.candidates[0].id if result.candidates else None)
+    first = first_shown(result)
     assert first == expected
     assert result.answer in (None, expected)
 
@@ -997,7 +1002,7 @@ def test_an_alternative_clause_in_a_who_question_is_set_aside_whole(
     """ "… được không hay bố phải có mặt": the whole "hay …" clause asks who must come; "có mặt"
     (present) never leaves "mặt" behind to be read as "mất" (died)."""
     result = knowledge.search.search(query)
-    first = result.answer or (result.candidates[0].id if result.candidates else None)
+    first = first_shown(result)
     assert first == expected
     assert result.answer in (None, expected)
     assert result.aspect is Aspect.WHO
@@ -1017,7 +1022,7 @@ def test_taking_someone_as_ones_child_is_an_acknowledgement(
     knowledge: Knowledge, query: str
 ) -> None:
     result = knowledge.search.search(query)
-    first = result.answer or (result.candidates[0].id if result.candidates else None)
+    first = first_shown(result)
     assert first == "dang-ky-nhan-cha-me-con"
 
 
@@ -1042,7 +1047,7 @@ def test_a_paper_saying_one_has_no_spouse_now_is_marital_status(
     knowledge: Knowledge, query: str
 ) -> None:
     result = knowledge.search.search(query)
-    first = result.answer or (result.candidates[0].id if result.candidates else None)
+    first = first_shown(result)
     assert first == "xac-nhan-tinh-trang-hon-nhan"
 
 
@@ -1094,7 +1099,7 @@ def test_an_old_marriage_and_a_person_of_merit_are_read_from_everyday_words(
     """ "cưới từ năm …" is an old marriage (a lost paper is re-registered); "người có công" is
     short for "người có công với cách mạng" (both parts of mai táng phí người có công)."""
     result = knowledge.search.search(query)
-    first = result.answer or (result.candidates[0].id if result.candidates else None)
+    first = first_shown(result)
     assert first == expected
     assert result.answer in (None, expected)
 
