@@ -583,39 +583,12 @@ def _expand(words: list[Word], lexicon: Lexicon, vocabulary: Vocabulary) -> list
             before = expanded[-1].folded if expanded else None
             after = _plain_next(words, at + 1, lexicon)
             chosen = _by_context(choices, before, after, vocabulary)
-            share = min(1.0, 2 / len(chosen))
-            for alternatives in chosen:
-                (folded, accent), *others = alternatives
-                expanded.append(
-                    Word(
-                        folded,
-                        accent,
-                        True,
-                        weight=share,
-                        others=tuple(f for f, _ in others),
-                        sentence=word.sentence,
-                        clause=word.clause,
-                    )
-                )
+            expanded += _readings(word, chosen, choice=False)
         elif (initialism := vocabulary.initialism(key)) is not None:
             # "ctck" → chứng thực chữ ký; letters several procedures' names share leave the
             # choice to the person, as "tt" does.
-            share = min(1.0, 2 / len(initialism.words))
-            for alternatives in initialism.words:
-                (folded, accent), *others = alternatives
-                # Letters several procedures' names share: a choice even where they agree.
-                choice = (folded,) if initialism.choice else ()
-                expanded.append(
-                    Word(
-                        folded,
-                        accent,
-                        True,
-                        weight=share,
-                        others=tuple(f for f, _ in others) or choice,
-                        sentence=word.sentence,
-                        clause=word.clause,
-                    )
-                )
+            # Letters several procedures' names share: a choice even where they agree.
+            expanded += _readings(word, initialism.words, choice=initialism.choice)
         elif key in lexicon.dialect and (
             not word.accented or word.accent == lexicon.dialect_accents[key]
         ):
@@ -625,6 +598,28 @@ def _expand(words: list[Word], lexicon: Lexicon, vocabulary: Vocabulary) -> list
         else:
             expanded.append(word)
     return expanded
+
+
+def _readings(word: Word, readings: Sequence[Sequence[PhraseWord]], *, choice: bool) -> list[Word]:
+    """The words a typed word may stand for ("kh": kết hôn or không; "ctck"), each weighing a
+    share; a word that may be any of several ("tt": tạm trú or thường trú) keeps the others, and
+    with `choice` even a word they agree on does, so the person chooses."""
+    share = min(1.0, 2 / len(readings))
+    result = []
+    for alternatives in readings:
+        (folded, accent), *others = alternatives
+        result.append(
+            Word(
+                folded,
+                accent,
+                True,
+                weight=share,
+                others=tuple(f for f, _ in others) or ((folded,) if choice else ()),
+                sentence=word.sentence,
+                clause=word.clause,
+            )
+        )
+    return result
 
 
 def _plain_next(words: list[Word], at: int, lexicon: Lexicon) -> str | None:
