@@ -504,18 +504,22 @@ class ProcedureSearch:
         for position in unique:
             best = np.zeros(n)
             best_weak = np.zeros(n)
+            said_weakly = False
             for tid, conf in position.alternatives:
                 query_conf[tid] = max(query_conf.get(tid, 0.0), conf)
                 query_weight[tid] = max(query_weight.get(tid, 0.0), conf * position.weight)
                 value = index.idf[tid] * conf * position.weight
-                for target, (entries, weights) in (
-                    (best, index.strong_postings[tid]),
-                    (best_weak, index.weak_postings[tid]),
-                ):
-                    if len(entries):
-                        target[entries] = np.maximum(target[entries], value * weights)
+                entries, weights = index.strong_postings[tid]
+                if len(entries):
+                    best[entries] = np.maximum(best[entries], value * weights)
+                entries, weights = index.weak_postings[tid]
+                if len(entries):
+                    best_weak[entries] = np.maximum(best_weak[entries], value * weights)
+                    said_weakly = True
             coverage += best
-            weak += np.where(best > 0, 0.0, best_weak)
+            if said_weakly:  # a summary or document only counts where no name has the word
+                np.putmask(best_weak, best > 0, 0.0)
+                weak += best_weak
         if not coverage.any():
             return {}
 
