@@ -833,6 +833,10 @@ EVERYDAY_ASPECTS = [
     ("chia thua ke dat cua bo me thi ai dung ra lam", "chung-thuc-phan-chia-di-san", WHO),
     ("tui xin giấy xác nhận độc thân cho nó được hông", "xac-nhan-tinh-trang-hon-nhan", WHO),
     ("em đăng ký nghĩa vụ quân sự thay cho em trai được không", "dang-ky-nghia-vu-quan-su", WHO),
+    # the parties of a deed are people too
+    ("làm chứng thực chữ ký có cần người ký có mặt không", "chung-thuc-chu-ky", WHO),
+    ("chung thuc hop dong ban dat nguoi ban co phai co mat khong", "chung-thuc-hop-dong", WHO),
+    ("chứng thực di chúc người lập di chúc có cần có mặt không", "chung-thuc-di-chuc", WHO),
     ("tui khai tử cho nó được không", "dang-ky-khai-tu", WHO),
     ("đăng ký kết hôn có phải đi cả hai người không", "dang-ky-ket-hon", WHO),
     # a verb that begins the procedure's name stays with it ("ai được đi | khai tử")
