@@ -132,8 +132,13 @@ async def test_thanks_and_greetings_get_a_warm_reply(
     talk.every_reply_has_a_button()
 
 
-async def test_an_abbreviation_that_leaves_a_choice_asks(talk: Transcript) -> None:
-    await talk.say("đăng ký tt")
+@pytest.mark.parametrize(
+    # An abbreviation ("tt") or first letters ("dktt") that two names share: the person chooses.
+    "message",
+    ["đăng ký tt", "dktt cho con"],
+)
+async def test_an_abbreviation_that_leaves_a_choice_asks(talk: Transcript, message: str) -> None:
+    await talk.say(message)
     talk.sees("Có phải ông/bà muốn hỏi")
     labels = [b.label for b in talk.buttons]
     assert "Đăng ký tạm trú" in labels and "Đăng ký thường trú" in labels
@@ -300,10 +305,3 @@ async def test_the_blind_sets_ways_of_asking_open_the_part(
     await talk.say(question)
     talk.sees(section)
     talk.every_reply_has_a_button()
-
-
-async def test_first_letters_two_names_share_ask_which(talk: Transcript) -> None:
-    await talk.say("dktt cho con")
-    talk.sees("Có phải ông/bà muốn hỏi")
-    labels = [b.label for b in talk.buttons]
-    assert "Đăng ký tạm trú" in labels and "Đăng ký thường trú" in labels
