@@ -63,9 +63,11 @@ class Knowledge:
         """The commune's search: the province's index (`search`, built from the shared
         catalogue) unless the commune's overlay changes what is indexed (adds a procedure,
         renames one…); then its own, built on first use and kept, sharing the postings its
-        words have alike with the province's, and its cache of resolved words (one bound for
-        all communes). Hidden procedures stay indexed: a question about
-        one is recognised and answered "not at this commune" (handlers.procedures)."""
+        words have alike with the province's, its cache of resolved words (one bound for
+        all communes) and the example questions as the province's search analysed them (the
+        examples model is re-counted with the commune's names, not re-read). Hidden procedures
+        stay indexed: a question about one is recognised and answered "not at this commune"
+        (handlers.procedures)."""
         commune = self.province.get(commune_id)
         if commune is None or not commune.overlay:
             return self.search
@@ -83,6 +85,7 @@ class Knowledge:
                     self.postings,
                     self.search.words,
                     self.search.examples,
+                    self.search.analysed_examples,
                 )
             self._searches[commune.id] = found
         return found

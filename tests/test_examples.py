@@ -117,3 +117,20 @@ def test_the_examples_never_make_a_confident_answer(knowledge: Knowledge) -> Non
         assert listed <= {c.id for c in without.candidates}, case["q"]  # nothing added
         changed += [c.id for c in with_model.candidates] != [c.id for c in without.candidates]
     assert changed  # it does reorder
+
+
+def test_a_search_handed_the_analysed_examples_learns_the_same_model(knowledge: Knowledge) -> None:
+    """A commune's search takes the example questions as the province's search analysed them
+    (handlers.context): the model it counts is the one it would have read itself."""
+    shipped = knowledge.search
+    assert shipped.examples is not None and shipped.model is not None
+    lexicon, examples = shipped.lexicon, shipped.examples
+    own = ProcedureSearch(knowledge.catalogue, lexicon, examples=examples)
+    handed = ProcedureSearch(
+        knowledge.catalogue, lexicon, examples=examples, analysed_examples=shipped.analysed_examples
+    )
+    assert handed.model is not None and own.model is not None
+    assert handed.model.vocabulary == own.model.vocabulary
+    message = {"con": 1.0, "thất": 1.0, "lạc": 1.0, "giấy": 0.5}
+    groups = sorted(own.model.groups)
+    assert handed.model.posteriors(message, groups) == own.model.posteriors(message, groups)

@@ -267,6 +267,10 @@ def test_an_overlay_that_changes_the_index_has_its_own_sharing_postings(tmp_path
     shared = {id(a) for pair in knowledge.search.index.strong_postings for a in pair}
     mine = [id(a) for pair in own.index.strong_postings for a in pair]
     assert sum(1 for a in mine if a in shared) > len(mine) // 2  # most arrays are the same
+    # The example questions are not read again: the province's analysis is shared.
+    province_examples = knowledge.search.analysed_examples
+    assert own.analysed_examples and own.model is not None
+    assert all(own.analysed_examples[q] is f for q, f in province_examples.items())
 
 
 def test_every_communes_search_shares_one_bounded_word_cache(tmp_path: Path) -> None:

@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import threading
 from collections import OrderedDict
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, replace
 from itertools import count, pairwise
 
@@ -189,6 +189,7 @@ class ProcedureSearch:
         pool: PostingsPool | None = None,
         words: WordCache | None = None,
         examples: Examples | None = None,
+        analysed_examples: Mapping[str, Features] | None = None,
     ) -> None:
         self.index = SearchIndex(catalogue, lexicon, pool)
         self.lexicon = lexicon
@@ -196,6 +197,9 @@ class ProcedureSearch:
         self._owner = next(_OWNERS)
         self.examples = examples
         self.model: ExampleModel | None = None
+        # The example questions as analysed once (question → features); a commune's search is
+        # handed the province's, so only its own names are read again (core.search.examples).
+        self.analysed_examples: Mapping[str, Features] = {}
         if examples is not None:
             # Names, aliases and keywords as the index read them (no second analysis: 2,000
             # procedures have 20,000 aliases).
@@ -206,7 +210,15 @@ class ProcedureSearch:
                 ]
                 for entry in self.index.entries
             }
-            self.model = ExampleModel(training_set(examples, names, self._features_of))
+            shared = analysed_examples or {}
+            self.analysed_examples = {
+                question: shared[question] if question in shared else self._features_of(question)
+                for questions in examples.questions.values()
+                for question in questions
+            }
+            self.model = ExampleModel(
+                training_set(examples, names, self.analysed_examples.__getitem__)
+            )
 
     def _resolve(self, token: str) -> tuple[Alternatives, ...]:
         return self.words.get(self._owner, token, self._resolve_uncached)
