@@ -117,6 +117,9 @@ def measure(knowledge: Knowledge, path: Path) -> tuple[Accuracy, list[str]]:
         # feedback half's misses were read as categories, the untouched half never (figures only).
         ("search_blind_feedback.yaml", 0.95, 0.97, 0.95, 0.96),
         ("search_blind_untouched.yaml", 0.94, 0.97, 0.95, 0.96),
+        # A second blind set (later session), new writers; bars as first measured, less a margin.
+        ("search_blind2_feedback.yaml", 0.93, 0.97, 0.95, 0.96),
+        ("search_blind2_untouched.yaml", 0.92, 0.96, 0.95, 0.95),
     ],
 )
 def test_accuracy_on_query_sets(
@@ -126,7 +129,8 @@ def test_accuracy_on_query_sets(
     accuracy, misses = measure(knowledge, DATA / name)
     REPORTED_FIGURES.append(accuracy.report(name))
     print(accuracy.report(name))
-    for miss in misses:
+    # An untouched half stays a measurement only while nobody tuning reads its questions.
+    for miss in [] if "untouched" in name else misses:
         print("  miss:", miss)
     assert accuracy.top1 / accuracy.in_scope >= top1, accuracy.report(name)
     assert accuracy.top3 / accuracy.in_scope >= top3, accuracy.report(name)
