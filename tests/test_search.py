@@ -814,7 +814,13 @@ def test_a_paper_in_hand_and_a_parent_by_birth_are_context(knowledge: Knowledge)
         analysis = analyse(text, search.lexicon, search.index)
         return [w.folded for w in analysis.words if w.earlier or not w.folded.isalnum()]
 
-    assert context("bé đã có sẵn giấy khai sinh, bố muốn nhận con") == ["giay", "khai", "sinh"]
+    # (the marker's own word, "sẵn", is context too)
+    assert context("bé đã có sẵn giấy khai sinh, bố muốn nhận con") == [
+        "san",
+        "giay",
+        "khai",
+        "sinh",
+    ]
     assert context("bố đẻ muốn nhận con") == ["de~"]
     assert context("con mới đẻ làm giấy gì") == []
 
@@ -1123,3 +1129,43 @@ def test_a_new_marriage_and_a_lone_elder_stay_themselves(
     knowledge: Knowledge, query: str, expected: str
 ) -> None:
     assert knowledge.search.search(query).answer == expected
+
+
+@pytest.mark.parametrize(
+    ("query", "expected"),
+    [
+        # A name left off the record is missing, a refusal or a paper in hand is denied: the
+        # birth alone, or the acknowledgement alone.
+        ("tôi làm khai sinh cho bé nhưng không muốn ghi tên cha", "dang-ky-khai-sinh"),
+        ("ba nó không chịu nhận con, tui đi làm giấy khai sinh cho cháu", "dang-ky-khai-sinh"),
+        ("bé đã có sẵn khai sinh, nay ba ruột muốn nhận con", "dang-ky-nhan-cha-me-con"),
+        # "không phải X": X is not what is asked.
+        ("đây là con đẻ chứ không phải con nuôi, bố muốn nhận con", "dang-ky-nhan-cha-me-con"),
+        ("tôi muốn nhận nuôi bé, không phải nhận con ruột", "dang-ky-nuoi-con-nuoi"),
+    ],
+)  # fmt: skip
+def test_what_is_denied_or_in_hand_is_not_what_is_asked(
+    knowledge: Knowledge, query: str, expected: str
+) -> None:
+    assert first_shown(knowledge.search.search(query)) == expected
+
+
+def test_a_denial_is_read_only_where_it_stands(knowledge: Knowledge) -> None:
+    """A refusal ("không chịu nhận") denies its verb and what follows in its clause; "không
+    nhận được" is not a refusal; a name not written is missing (context) but not denied."""
+    search = knowledge.search
+
+    def denied(text: str) -> list[str]:
+        analysis = analyse(text, search.lexicon, search.index)
+        return [w.folded for w in analysis.words if w.denied < 1.0]
+
+    assert denied("ba nó không chịu nhận con, tui làm khai sinh") == ["chiu", "nhan", "con"]
+    assert denied("tháng này mẹ không nhận được tiền trợ cấp") == []
+    assert denied("khai sinh không ghi tên bố được không") == []
+    assert denied("con đã có khai sinh rồi, bố muốn nhận") == ["khai", "sinh"]
+
+
+def test_a_denial_that_leaves_nothing_named_is_the_need(knowledge: Knowledge) -> None:
+    """Denied words are context only when something else names the need."""
+    result = knowledge.search.search("không muốn nhận di sản thừa kế, nhường hết cho em")
+    assert first_shown(result) == "chung-thuc-phan-chia-di-san"

@@ -107,6 +107,11 @@ class Word:
     clause: int = 0  # sentences cut at commas too ("ông mất tháng trước, nhà đã làm khai tử")
     # In a sentence of context before the one that says the need ("…không có lương hưu.").
     earlier: bool = False
+    # Said not to be needed: missing, negated, already in hand or done ("không ghi tên bố",
+    # "chứ không phải con nuôi", "con đã có khai sinh rồi"). Such a word is no evidence that
+    # its procedure is wanted, so it counts for less of a name said, too (not only of the
+    # message). The factor its weight was given for it (1: not denied).
+    denied: float = 1.0
     # Typed without marks in a message otherwise typed with them ("can j"), and not itself a
     # common word without marks ("bao", "cho"): it may match a phrase word that has marks.
     loose: bool = False
@@ -135,6 +140,17 @@ class Analysis:
         words = [*self.words[:at], *self.document, *self.words[at:]]
         aspect = None if self.aspect is Aspect.DOCUMENTS else self.aspect
         return replace(self, words=words, document=[], aspect=aspect)
+
+    def without_denial(self) -> Analysis:
+        """The same message with what it denies read as said, for when the rest names no
+        procedure: "không nhận phần thừa kế, nhường cho anh cả" renounces the inheritance."""
+        words = [
+            replace(w, weight=w.weight / w.denied, denied=1.0, earlier=False)
+            if w.denied < 1.0
+            else w
+            for w in self.words
+        ]
+        return replace(self, words=words)
 
 
 def split_words(text: str) -> list[Word]:
@@ -189,7 +205,7 @@ def analyse(text: str, lexicon: Lexicon, vocabulary: Vocabulary) -> Analysis:
         i for i in need_at if i not in done and not _for_other_subject(words, i, marks, lexicon)
     ]
     done_clauses = {words[i].clause for i in done}
-    absent = _absent(words, marks, vocabulary)
+    absent, denied = _absent(words, marks, vocabulary)
     purpose = _purpose(words, marks, need_at, lambda w: _is_stopword(w, lexicon, vocabulary))
     described: set[int] = set()
     aspects = _mark_all(words, consumed, lexicon.aspects, vocabulary)
@@ -224,7 +240,9 @@ def analyse(text: str, lexicon: Lexicon, vocabulary: Vocabulary) -> Analysis:
     for i, (word, used) in enumerate(zip(words, consumed, strict=True)):
         if used or _is_stopword(word, lexicon, vocabulary) or _final_particle(words, i, lexicon):
             continue
-        if need_at and word.clause in done_clauses and word.clause < words[need_at[-1]].clause:
+        if i in denied:
+            word.weight, word.earlier, word.denied = word.weight * ABSENT, True, ABSENT
+        elif need_at and word.clause in done_clauses and word.clause < words[need_at[-1]].clause:
             word.weight, word.earlier = word.weight * DONE_CLAUSE, True
         elif i in described:
             word.weight, word.earlier = word.weight * DESCRIBED, True
@@ -378,33 +396,56 @@ def _done(words: list[Word], i: int, marks: dict[int, dict[Mark, int]]) -> bool:
 
 def _absent(
     words: list[Word], marks: dict[int, dict[Mark, int]], vocabulary: Vocabulary
-) -> set[int]:
+) -> tuple[set[int], set[int]]:
     """The words of a thing said to be missing, its whole noun phrase ("chẳng có đồng lương
     hưu nào", "không có bảo hiểm xã hội thì…", "không có chế độ bảo hiểm xã hội gì"): after
     "không có", in its clause, up to a word that starts something else ("thì", "mà", a question
     word, a need or verb: "không có giấy chứng sinh | khai sinh được không"). A need word
     continues the phrase when it is its first word ("không có chế độ") or makes a catalogue
-    pair with the word before ("giấy | đăng ký kết hôn")."""
-    found: set[int] = set()
+    pair with the word before ("giấy | đăng ký kết hôn").
+
+    Returned apart, the words said not to be needed at all (`Mark.DENIED`, with the marker's
+    own verb: "không ghi tên bố", "bố không chịu nhận", "chứ không phải con nuôi", "đã có
+    khai sinh"; a paper in hand, "bé có giấy khai sinh rồi"): what is missing may well be
+    what the person needs ("chưa có giấy khai sinh"), what is denied or held is not."""
+    missing: set[int] = set()
+    denied: set[int] = set()
     for start, kinds in marks.items():
-        if Mark.ABSENT not in kinds:
-            continue
-        clause = words[start].clause
-        first = start + kinds[Mark.ABSENT]
-        for j in range(first, min(len(words), first + ABSENT_WORDS)):
-            here = marks.get(j, {})
-            if words[j].clause != clause or Mark.ABSENT_END in here or Mark.QUESTION in here:
-                break
-            if (
-                Mark.NEED in here
-                and j > first
-                and not vocabulary.is_pair(words[j - 1].folded, words[j].folded)
-            ):
-                break
-            found.add(j)
+        if Mark.ABSENT in kinds:
+            missing |= _phrase_after(words, marks, vocabulary, start, kinds[Mark.ABSENT])
+        # "không nhận được tiền", "không ghi được": not done, rather than refused.
+        if Mark.DENIED in kinds and Mark.ABLE not in marks.get(start + kinds[Mark.DENIED], {}):
+            denied |= _phrase_after(words, marks, vocabulary, start, kinds[Mark.DENIED])
     for start, kinds in marks.items():
         if Mark.HELD in kinds:
-            found |= _held(words, marks, vocabulary, start + 1)
+            denied |= _held(words, marks, vocabulary, start + 1)
+    return missing - denied, denied
+
+
+def _phrase_after(
+    words: list[Word],
+    marks: dict[int, dict[Mark, int]],
+    vocabulary: Vocabulary,
+    start: int,
+    size: int,
+) -> set[int]:
+    """A marker ("không có", "không ghi") and the noun phrase after it (see `_absent`)."""
+    clause = words[start].clause
+    first = start + size
+    if words[first - 1].clause != clause:  # "… được không? Nhận con nuôi …": two questions
+        return set()
+    found = set(range(start, first))  # the marker's own verb ("không ghi") is denied too
+    for j in range(first, min(len(words), first + ABSENT_WORDS)):
+        here = marks.get(j, {})
+        if words[j].clause != clause or Mark.ABSENT_END in here or Mark.QUESTION in here:
+            break
+        if (
+            Mark.NEED in here
+            and j > first
+            and not vocabulary.is_pair(words[j - 1].folded, words[j].folded)
+        ):
+            break
+        found.add(j)
     return found
 
 

@@ -39,6 +39,10 @@ from core.text import is_syllable, phonetic_key, telex_fold
 
 # Confidence in a repaired word, relative to an exact one.
 SOUND, SPLIT, TELEX, EDIT, PAIR_SOUND = 0.85, 0.9, 0.9, 0.75, 0.85
+# … and in a word said not to be needed (missing, negated, in hand, done: `Word.denied`): it
+# says less of a name too, so "con đã có khai sinh rồi, bố muốn nhận con" is no birth
+# registration however whole "khai sinh" is said.
+DENIED = 0.5
 ACCENT_FACTOR = {
     AccentMatch.SAME: 1.0,
     AccentMatch.FEWER_MARKS: 0.7,  # "thưc" for "thực": a mark forgotten
@@ -288,6 +292,13 @@ class ProcedureSearch:
                 return result
             analysis = analysis.with_document()
         result = self._search(text, analysis)
+        if not (result.answer or result.candidates or result.referral) and any(
+            w.denied < 1.0 for w in analysis.words
+        ):
+            # What the message denies is context only when something else names the need:
+            # "không nhận phần thừa kế, … làm giấy ở xã" asks to renounce the inheritance.
+            analysis = analysis.without_denial()
+            result = self._search(text, analysis)
         if any(w.earlier for w in analysis.words) and any(not w.earlier for w in analysis.words):
             result = self._need_first(text, analysis, result)
         if result.referral is not None and any(w.earlier for w in analysis.words):
@@ -349,7 +360,7 @@ class ProcedureSearch:
 
     def _positions(self, analysis: Analysis) -> list[Position]:
         positions = [
-            Position(self._weigh_accents(word, alts), word.weight)
+            Position(self._weigh_accents(word, alts, _sure(word)), word.weight)
             for word in analysis.words
             for alts in self._resolve_word(word)
         ]
@@ -393,18 +404,21 @@ class ProcedureSearch:
                         return pair
         return None
 
-    def _weigh_accents(self, word: Word, alternatives: Alternatives) -> Alternatives:
+    def _weigh_accents(
+        self, word: Word, alternatives: Alternatives, sure: float = 1.0
+    ) -> Alternatives:
         """A word typed with other diacritics than the catalogue's is probably another word:
         "giỏi" is not "giới", "má" is not "mả". A plain word in a message typed with
-        diacritics ("cho" beside "chỗ") even more so; a partly marked one may be a slip."""
-        if not word.trusted:
+        diacritics ("cho" beside "chỗ") even more so; a partly marked one may be a slip.
+        `sure` scales every alternative (a word said not to be needed: `DENIED`)."""
+        if not word.trusted and sure == 1.0:
             return alternatives
         index = self.index
         weighed = []
         for tid, conf in alternatives:
-            if index.tokens[tid] == word.folded:
+            if word.trusted and index.tokens[tid] == word.folded:
                 conf *= ACCENT_FACTOR[index.accent_match(tid, word.accent)]
-            weighed.append((tid, conf))
+            weighed.append((tid, conf * sure))
         return tuple(weighed)
 
     def _resolve_word(self, word: Word) -> tuple[Alternatives, ...]:
@@ -760,6 +774,11 @@ class ProcedureSearch:
         # The message says one of the winner's names or aliases whole, and none of the
         # runner-up's: "kết hôn" is Đăng ký kết hôn, not "xác nhận chưa kết hôn".
         return best.recall >= WHOLE_AT and best.recall - runner.recall >= RECALL_GAP
+
+
+def _sure(word: Word) -> float:
+    """How surely a word says its catalogue words: less when it is said not to be needed."""
+    return DENIED if word.denied < 1.0 else 1.0
 
 
 def _f_beta(recall: float, precision: float) -> float:

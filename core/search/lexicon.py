@@ -126,6 +126,8 @@ class _LexiconFile(BaseModel):
     not_yet: list[str] = []
     absent: list[str] = []
     absent_end: list[str] = []
+    denied: list[str] = []
+    able: list[str] = []
     held: list[str] = []
     held_end: list[str] = []
     counters: list[str] = []
@@ -159,6 +161,9 @@ class Mark(StrEnum):
     NOT_YET = "not yet"  # "chưa" (từng): not done
     ABSENT = "absent"  # "không có", "chẳng có": what follows is missing, not asked for
     ABSENT_END = "absent end"  # "thì", "mà", "nên": the missing thing's words end here
+    # "không ghi", "đã có", "chứ không phải": what follows (and the verb) is denied or in hand
+    DENIED = "denied"
+    ABLE = "able"  # "được" right after a denied verb: "không nhận được tiền" is not a refusal
     HELD = "held"  # "có" … "rồi": a paper already in hand, a state, not asked for
     HELD_END = "held end"  # "rồi": closes the thing in hand
     COUNTER = "counter"  # "một", "con", "cuốn": stepped over to find what a need is for
@@ -417,6 +422,8 @@ class Lexicon:
             *((p, Mark.NOT_YET) for p in data.not_yet),
             *((p, Mark.ABSENT) for p in data.absent),
             *((p, Mark.ABSENT_END) for p in data.absent_end),
+            *((p, Mark.DENIED) for p in data.denied),
+            *((p, Mark.ABLE) for p in data.able),
             *((p, Mark.HELD) for p in data.held),
             *((p, Mark.HELD_END) for p in data.held_end),
             *((p, Mark.COUNTER) for p in data.counters),
