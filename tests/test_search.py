@@ -753,6 +753,53 @@ def test_the_sense_of_lai_is_read_alike_in_catalogue_and_message(knowledge: Know
     assert not {w for w in words("đứa con thất lạc") if w.isalnum()} & {"that", "lac"}
 
 
+@pytest.mark.parametrize(
+    ("query", "expected"),
+    [
+        ("vợ mất sớm, tôi nuôi hai đứa con ăn học, xin vào diện hộ nghèo", "cong-nhan-ho-ngheo"),
+        ("ông một mình nuôi mấy đứa cháu, muốn xin trợ cấp xã hội", "tro-cap-xa-hoi-hang-thang"),
+        ("nuoi 3 dua con nho, xin ho can ngheo", "cong-nhan-ho-ngheo"),
+        ("chị nuôi mẹ già bị liệt, xin trợ cấp chăm sóc", "tro-cap-xa-hoi-hang-thang"),
+    ],
+)
+def test_raising_ones_children_is_no_adoption(
+    knowledge: Knowledge, query: str, expected: str
+) -> None:
+    """ "nuôi" before a count of people or a parent ("nuôi hai đứa con", "nuôi mẹ già") is
+    raising them, a situation; the need said after it decides."""
+    result = knowledge.search.search(query)
+    assert (result.answer or result.candidates[0].id) == expected
+
+
+def test_adopting_keeps_its_sense_with_a_count(knowledge: Knowledge) -> None:
+    search = knowledge.search
+
+    def words(text: str) -> list[str]:
+        return [w.folded for w in analyse(text, search.lexicon, search.index).words]
+
+    assert "nuoi" in words("nhận nuôi hai bé mồ côi") and "nuoi" in words("muốn nuôi một bé")
+    assert "nuoi" not in words("một mình nuôi con") and "nuoi" not in words("nuôi 2 đứa nhỏ")
+    result = search.search("nhận nuôi hai bé mồ côi trong xóm")
+    assert (result.answer or result.candidates[0].id) == "dang-ky-nuoi-con-nuoi"
+
+
+@pytest.mark.parametrize(
+    ("query", "expected"),
+    [
+        ("chồng tôi xin hộ nghèo cho cả nhà được không", "cong-nhan-ho-ngheo"),
+        ("mẹ em làm hộ cận nghèo thay được không", "cong-nhan-ho-ngheo"),
+        ("bà nội nhập hộ khẩu cho cháu được hông", "dang-ky-thuong-tru"),
+    ],
+)
+def test_a_household_is_not_on_behalf(knowledge: Knowledge, query: str, expected: str) -> None:
+    """ "hộ" that begins a catalogue pair ("hộ nghèo", "hộ khẩu") is no part of a who-frame."""
+    result = knowledge.search.search(query)
+    assert (result.answer or result.candidates[0].id) == expected
+    assert "ho" in [
+        w.folded for w in analyse(query, knowledge.search.lexicon, knowledge.search.index).words
+    ]
+
+
 def test_a_missing_thing_is_its_whole_noun_phrase(knowledge: Knowledge) -> None:
     """Up to the word that starts something else: "thì", a question word, a verb."""
     search = knowledge.search

@@ -213,7 +213,9 @@ def analyse(text: str, lexicon: Lexicon, vocabulary: Vocabulary) -> Analysis:
         # "nhận cháu | làm con nuôi được không": a person right after a need is its object
         # ("làm con nuôi"), not who asks.
         objects = {i + kinds[Mark.NEED] for i, kinds in marks.items() if Mark.NEED in kinds}
-        aspects += _mark_frames(words, consumed, lexicon.aspect_frames, described, objects)
+        aspects += _mark_frames(
+            words, consumed, lexicon.aspect_frames, vocabulary, described, objects
+        )
     aspects += _mark_all(words, consumed, lexicon.how)
     result.aspect = _main_aspect(aspects)
     _mark_all(words, consumed, lexicon.stop_phrases)
@@ -282,6 +284,14 @@ def read_senses(words: list[Word], lexicon: Lexicon) -> None:
                 for size, keep in sense.before.matches(words, j, _same_word):
                     if size == i - j and size > longest:
                         usual, longest = keep, size
+            after = i + found[0]
+            if (
+                not longest
+                and after < len(words)
+                and words[after].clause == word.clause
+                and _phrase_at(words, after, sense.after) is not None
+            ):
+                usual = False  # "nuôi | ba đứa con": raising them
             if usual or OTHER_SENSE in word.folded:
                 continue
             mark = OTHER_SENSE
@@ -330,20 +340,23 @@ def _mark_frames(
     words: list[Word],
     consumed: list[bool],
     frames: Sequence[Frame[T]],
+    vocabulary: Vocabulary,
     described: set[int] | None = None,
     objects: frozenset[int] | set[int] = frozenset(),
 ) -> list[T]:
     """Frames: parts of a question with words between them ("bà nội có được đi | khai sinh cho
     cháu | không"). Only the parts are marked; the words between stay, since they name the
     procedure. Each part is a pattern; the next part starts within `gap` words, in the same
-    sentence, on words not yet marked."""
+    sentence, on words not yet marked. A later part's last word (not a stop word) that begins a
+    catalogue pair with the word after it belongs to the name, not to the frame: "hộ" in "xin
+    hộ nghèo được không" is a household, not "on behalf"."""
     found: list[T] = []
     for frame in frames:
         starts = frame.parts[0].first_words  # most words start no frame: skip them cheaply
         for i in range(len(words)):
             if i in objects or words[i].folded not in starts:
                 continue
-            spans = _frame_at(words, consumed, frame, i)
+            spans = _frame_at(words, consumed, frame, i, vocabulary)
             if spans is None:
                 continue
             for start, end in spans:
@@ -358,7 +371,7 @@ def _mark_frames(
 
 
 def _frame_at(
-    words: list[Word], consumed: list[bool], frame: Frame[T], i: int
+    words: list[Word], consumed: list[bool], frame: Frame[T], i: int, vocabulary: Vocabulary
 ) -> list[tuple[int, int]] | None:
     spans: list[tuple[int, int]] = []
     start = i
@@ -368,10 +381,19 @@ def _frame_at(
             if consumed[at] or words[at].sentence != words[i].sentence:
                 continue
             match = _phrase_at(words, at, part)
-            if match is not None and not any(consumed[at : at + match[0]]):
-                spans.append((at, at + match[0]))
-                start = at + match[0]
-                break
+            if match is None or any(consumed[at : at + match[0]]):
+                continue
+            end, last = at + match[0], words[at + match[0] - 1].folded
+            if (
+                k > 0
+                and end < len(words)
+                and not vocabulary.leans_stop(last)
+                and vocabulary.is_pair(last, words[end].folded)
+            ):
+                continue  # "xin hộ | nghèo": the name goes on ("có được | nhận" is the frame)
+            spans.append((at, end))
+            start = end
+            break
         else:
             return None
     return spans

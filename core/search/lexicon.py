@@ -87,8 +87,10 @@ class _DocumentQuestion(BaseModel):
 class _Sense(BaseModel):
     """A word whose sense the words just before it decide ("đăng ký lại": again, "nhận lại":
     back). `word` (a pattern) is read in its catalogue sense after one of `keep`, in its other
-    sense after one of `other` (the longer match wins), elsewhere as `usual` says. The index and
-    the message both spell the other sense apart, so it matches only itself."""
+    sense after one of `other` (the longer match wins), elsewhere as `usual` says. When no word
+    before it decides, one of `other_after` just after it gives the other sense ("nuôi | ba đứa
+    con": raising them, not adopting). The index and the message both spell the other sense
+    apart, so it matches only itself."""
 
     model_config = ConfigDict(extra="forbid")
     word: str
@@ -98,6 +100,7 @@ class _Sense(BaseModel):
     joined: bool = False
     keep: list[str] = []
     other: list[str] = []
+    other_after: list[str] = []
 
 
 class _LexiconFile(BaseModel):
@@ -327,6 +330,7 @@ class Sense:
     usual: bool  # the sense when nothing before it decides: True is the catalogue's
     joined: bool  # the other sense is spelled with the word before it ("lại~nhận")
     before: PhraseTable[bool]  # what may come just before it, and the sense it then has
+    after: PhraseTable[bool]  # what, just after it, gives the other sense (nothing before deciding)
 
 
 @dataclass(frozen=True)
@@ -441,7 +445,11 @@ class Lexicon:
             *(p for ps in data.small_talk.values() for p in ps),
             *data.how,
             *(p for p, _ in marks),
-            *(p for sense in data.senses for p in (sense.word, *sense.keep, *sense.other)),
+            *(
+                p
+                for sense in data.senses
+                for p in (sense.word, *sense.keep, *sense.other, *sense.other_after)
+            ),
         ]
         return cls(
             abbreviations={fold(k): tuple(fold(v).split()) for k, v in data.abbreviations.items()},
@@ -486,6 +494,7 @@ class Lexicon:
                             *((_with_classes(p, classes), False) for p in sense.other),
                         ]
                     ),
+                    table([(_with_classes(p, classes), False) for p in sense.other_after]),
                 )
                 for sense in data.senses
             ),
