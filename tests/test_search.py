@@ -1216,3 +1216,49 @@ def test_a_denial_that_leaves_nothing_named_is_the_need(knowledge: Knowledge) ->
     """Denied words are context only when something else names the need."""
     result = knowledge.search.search("không muốn nhận di sản thừa kế, nhường hết cho em")
     assert first_shown(result) == "chung-thuc-phan-chia-di-san"
+
+
+@pytest.mark.parametrize(
+    ("query", "expected"),
+    [
+        # The birth already registered (a deed done, a paper described by what it lacks or
+        # says): the acknowledgement, however the paper is named again in the need.
+        (
+            "đã làm giấy khai sinh cho bé rồi, bây giờ bố muốn ghi tên vào khai sinh",
+            "dang-ky-nhan-cha-me-con",
+        ),
+        ("bé làm khai sinh xong rồi, ba ruột mới về muốn nhận con", "dang-ky-nhan-cha-me-con"),
+        ("khai sinh của thằng nhỏ không có tên cha, ba nó muốn nhận", "dang-ky-nhan-cha-me-con"),
+        ("giấy khai sinh của con chỉ có tên mẹ, giờ bố muốn nhận con", "dang-ky-nhan-cha-me-con"),
+        # Both parts wanted: the combined procedure, whatever the examples model prefers.
+        ("làm khai sinh cho con mới sinh, bố muốn nhận luôn", "khai-sinh-ket-hop-nhan-cha-me-con"),
+    ],
+)  # fmt: skip
+def test_a_part_already_done_rules_out_the_combined_procedure(
+    knowledge: Knowledge, query: str, expected: str
+) -> None:
+    assert first_shown(knowledge.search.search(query)) == expected
+
+
+def test_a_paper_described_by_what_it_lacks_is_in_hand(knowledge: Knowledge) -> None:
+    """Only a paper the clause begins with, named after "giấy" or before "của" its owner."""
+    search = knowledge.search
+
+    def in_hand(text: str) -> list[str]:
+        analysis = analyse(text, search.lexicon, search.index)
+        return [w.folded for w in analysis.words if w.ruled_out]
+
+    assert in_hand("giấy khai sinh của cháu không có tên bố") == ["giay", "khai", "sinh"]
+    assert in_hand("khai sinh của bé chỉ có tên mẹ, giờ bố muốn nhận") == ["khai", "sinh"]
+    assert in_hand("khai sinh không ghi tên bố được không") == []
+    assert in_hand("làm giấy khai sinh không có tên bố được không") == []
+
+
+def test_the_examples_model_keeps_a_combined_procedure_and_its_parts_in_order(
+    knowledge: Knowledge,
+) -> None:
+    index = knowledge.search.index
+    family = index.families
+    assert family["dang-ky-khai-sinh"] == family["khai-sinh-ket-hop-nhan-cha-me-con"]
+    assert family["dang-ky-nhan-cha-me-con"] == family["dang-ky-khai-sinh"]
+    assert "dang-ky-ket-hon" not in family

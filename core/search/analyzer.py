@@ -112,6 +112,11 @@ class Word:
     # its procedure is wanted, so it counts for less of a name said, too (not only of the
     # message). The factor its weight was given for it (1: not denied).
     denied: float = 1.0
+    # Said to exist already or ruled out: denied, or in a clause telling a deed done ("đã làm
+    # khai sinh cho con rồi"). A combined procedure's part said so is not wanted again.
+    ruled_out: bool = False
+    # Said to be missing ("không có lương hưu"): the factor its weight was given for it.
+    missing: float = 1.0
     # Typed without marks in a message otherwise typed with them ("can j"), and not itself a
     # common word without marks ("bao", "cho"): it may match a phrase word that has marks.
     loose: bool = False
@@ -142,11 +147,19 @@ class Analysis:
         return replace(self, words=words, document=[], aspect=aspect)
 
     def without_denial(self) -> Analysis:
-        """The same message with what it denies read as said, for when the rest names no
-        procedure: "không nhận phần thừa kế, nhường cho anh cả" renounces the inheritance."""
+        """The same message with what it denies (or says is missing) read as said, for when
+        the rest names no procedure: "không muốn nhận thừa kế, nhường cho anh cả" renounces
+        the inheritance, "giấy khai sinh không có tên bố" asks to add the father."""
         words = [
-            replace(w, weight=w.weight / w.denied, denied=1.0, earlier=False)
-            if w.denied < 1.0
+            replace(
+                w,
+                weight=w.weight / (w.denied * w.missing),
+                denied=1.0,
+                missing=1.0,
+                ruled_out=False,
+                earlier=False,
+            )
+            if w.denied < 1.0 or w.missing < 1.0
             else w
             for w in self.words
         ]
@@ -206,6 +219,14 @@ def analyse(text: str, lexicon: Lexicon, vocabulary: Vocabulary) -> Analysis:
     ]
     done_clauses = {words[i].clause for i in done}
     absent, denied = _absent(words, marks, vocabulary)
+    # A paper described by what it says or lacks is in hand ("giấy khai sinh không có tên
+    # bố"), though it may well be what the person wants changed: no context, only ruled out.
+    described_papers = {
+        j
+        for start, kinds in marks.items()
+        if {Mark.ABSENT, Mark.DENIED, Mark.ONLY} & kinds.keys()
+        for j in _paper_described(words, marks, vocabulary, start)
+    }
     purpose = _purpose(words, marks, need_at, lambda w: _is_stopword(w, lexicon, vocabulary))
     described: set[int] = set()
     aspects = _mark_all(words, consumed, lexicon.aspects, vocabulary)
@@ -242,14 +263,17 @@ def analyse(text: str, lexicon: Lexicon, vocabulary: Vocabulary) -> Analysis:
     for i, (word, used) in enumerate(zip(words, consumed, strict=True)):
         if used or _is_stopword(word, lexicon, vocabulary) or _final_particle(words, i, lexicon):
             continue
+        word.ruled_out = i in described_papers
         if i in denied:
             word.weight, word.earlier, word.denied = word.weight * ABSENT, True, ABSENT
+            word.ruled_out = True
         elif need_at and word.clause in done_clauses and word.clause < words[need_at[-1]].clause:
             word.weight, word.earlier = word.weight * DONE_CLAUSE, True
+            word.ruled_out = True
         elif i in described:
             word.weight, word.earlier = word.weight * DESCRIBED, True
         elif i in absent:
-            word.weight, word.earlier = word.weight * ABSENT, True
+            word.weight, word.earlier, word.missing = word.weight * ABSENT, True, ABSENT
         elif i >= purpose.get(word.sentence, len(words)):
             word.weight, word.earlier = word.weight * PURPOSE_CLAUSE, True
         elif word.sentence < last_need:
@@ -442,6 +466,30 @@ def _absent(
         if Mark.HELD in kinds:
             denied |= _held(words, marks, vocabulary, start + 1)
     return missing - denied, denied
+
+
+def _paper_described(
+    words: list[Word], marks: dict[int, dict[Mark, int]], vocabulary: Vocabulary, at: int
+) -> set[int]:
+    """A paper a clause begins with, described by what it says or lacks: "giấy khai sinh |
+    không có tên bố", "khai sinh của cháu | không ghi tên mẹ", "giấy khai sinh của tôi | chỉ
+    có tên bố" — the paper exists (in hand). Its name is a catalogue name (each word a pair
+    with the next), after a paper word or before "của" and its owner (one or two words): "khai
+    sinh không ghi tên bố được không" asks for a registration."""
+    first = at
+    while first > 0 and words[first - 1].clause == words[at].clause:
+        first -= 1
+    j = first + marks.get(first, {}).get(Mark.PAPER, 0)
+    paper = j > first
+    end = j + 1
+    while end < at and vocabulary.is_pair(words[end - 1].folded, words[end].folded):
+        end += 1
+    if end - j < 2 and not (paper and end - j == 1):
+        return set()
+    owner = Mark.OF in marks.get(end, {}) and 0 < at - end - 1 <= 2
+    if (end == at and paper) or owner:
+        return set(range(first, end))
+    return set()
 
 
 def _phrase_after(

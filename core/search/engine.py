@@ -139,6 +139,7 @@ class Position:
 
     alternatives: Alternatives
     weight: float = 1.0
+    ruled_out: bool = False  # said to exist already, or denied (`Word.ruled_out`)
 
 
 @dataclass(frozen=True)
@@ -270,9 +271,12 @@ class ProcedureSearch:
         posterior = model.posteriors(found, [c.id for c in listed], EXAMPLES_T)
         if not posterior or max(posterior.values()) < EXAMPLES_DECISIVE:
             return result
-        ranked = sorted(
+        ranked = self._keep_families(
             listed,
-            key=lambda c: (-(c.score + EXAMPLES_WEIGHT * posterior.get(c.id, 0.0)), c.id),
+            sorted(
+                listed,
+                key=lambda c: (-(c.score + EXAMPLES_WEIGHT * posterior.get(c.id, 0.0)), c.id),
+            ),
         )
         if result.answer is None:
             return replace(result, candidates=(*ranked, *result.candidates[EXAMPLES_AMONG:]))
@@ -281,6 +285,25 @@ class ProcedureSearch:
         if first != result.answer and lead >= EXAMPLES_FLIP:
             return replace(result, answer=None, candidates=tuple(ranked[:CLEAR_CHOICE]))
         return result
+
+    def _keep_families(
+        self, listed: tuple[Candidate, ...], ranked: list[Candidate]
+    ) -> list[Candidate]:
+        """The model's order, except between a combined procedure and its parts: which of
+        them is meant the engine read from what the message says of each part (said, missing,
+        in hand), which the model's bag of words cannot see. Those keep the engine's order
+        among the places the model gave them."""
+        family = self.index.families
+        members = [c for c in ranked if c.id in family]
+        if len({family[c.id] for c in members}) == len(members):
+            return ranked  # no two of one family listed
+        ranked = list(ranked)
+        for key in {family[c.id] for c in members}:
+            places = [i for i, c in enumerate(ranked) if family.get(c.id) == key]
+            engine = [c for c in listed if family.get(c.id) == key]
+            for i, c in zip(places, engine, strict=True):
+                ranked[i] = c
+        return ranked
 
     def _read(self, text: str, analysis: Analysis) -> SearchResult:
         if analysis.document:
@@ -360,7 +383,7 @@ class ProcedureSearch:
 
     def _positions(self, analysis: Analysis) -> list[Position]:
         positions = [
-            Position(self._weigh_accents(word, alts, _sure(word)), word.weight)
+            Position(self._weigh_accents(word, alts, _sure(word)), word.weight, word.ruled_out)
             for word in analysis.words
             for alts in self._resolve_word(word)
         ]
@@ -380,7 +403,7 @@ class ProcedureSearch:
                 position = positions[at]
                 if all(alt != tid for alt, _ in position.alternatives):
                     alternatives = (*position.alternatives, (tid, PAIR_SOUND))
-                    positions[at] = Position(alternatives, position.weight)
+                    positions[at] = Position(alternatives, position.weight, position.ruled_out)
         return positions
 
     def _transposed_pair(
@@ -613,10 +636,13 @@ class ProcedureSearch:
             scores[entry] = Scored(
                 score, float(coverage[entry]), best_recall, min(1.0, explained / total)
             )
-        self._combine(scores, query_weight)
+        ruled_out = {t for p in unique if p.ruled_out for t, conf in p.alternatives}
+        self._combine(scores, query_weight, ruled_out)
         return scores
 
-    def _combine(self, scores: dict[int, Scored], weights: dict[int, float]) -> None:
+    def _combine(
+        self, scores: dict[int, Scored], weights: dict[int, float], ruled_out: set[int]
+    ) -> None:
         """A combined procedure ("khai sinh kết hợp nhận cha, mẹ, con") is asked for when the
         message says two of its parts: a birth ("khai sinh", "mới đẻ") and the father
         acknowledged ("nhận", "tên bố", "ngoài giá thú"), or one part and the combined
@@ -624,23 +650,46 @@ class ProcedureSearch:
         parts; when the message says one part only, just after that part: "khai sinh cho con
         của mẹ đơn thân, không có tên bố" is a birth registration (a father said to be absent
         weighs little), "bố đẻ muốn nhận con đã có khai sinh" an acknowledgement (a paper
-        already in hand is context; "bố đẻ" is a person, not a birth)."""
+        already in hand is context; "bố đẻ" is a person, not a birth).
+
+        A part said to exist already or ruled out ("con đã có khai sinh rồi", "đã làm khai
+        sinh cho con rồi, nay bố muốn đưa tên vào giấy khai sinh") is not wanted again, however
+        it is named after: the combined procedure and that part's own procedure go after the
+        other part said."""
         idf = self.index.idf
         for combined, parts in self.index.parts.items():
             if combined not in scores:
                 continue
-            said = [part for part in parts if self._says_part(part, weights, idf)]
+            in_hand = [p for p in parts if p.entry >= 0 and self._in_hand(p, ruled_out)]
+            said = [
+                part
+                for part in parts
+                if part not in in_hand and self._says_part(part, weights, idf)
+            ]
             shown = [
                 scores[p.entry].score for p in (said or parts) if p.entry >= 0 and p.entry in scores
             ]
             if not shown:
                 continue
             own = scores[combined]
-            if len(said) >= 2:
+            wanted = [scores[p.entry].score for p in said if p.entry >= 0 and p.entry in scores]
+            if in_hand and wanted:
+                # The combined procedure just after the part still wanted, the one in hand next.
+                score = min(own.score, max(wanted) - COMBINED_STEP)
+                for part in in_hand:
+                    if part.entry in scores:
+                        mine = scores[part.entry]
+                        lower = min(mine.score, max(wanted) - 2 * COMBINED_STEP)
+                        scores[part.entry] = replace(mine, score=lower)
+            elif len(said) >= 2:
                 score = max(own.score, max(shown) + COMBINED_STEP)
             else:
                 score = min(own.score, max(shown) - COMBINED_STEP)
             scores[combined] = replace(own, score=score)
+
+    def _in_hand(self, part: Part, ruled_out: set[int]) -> bool:
+        """Whether one of the part's phrases is said whole among words ruled out."""
+        return any(words and words <= ruled_out for words in part.phrases)
 
     @staticmethod
     def _says_part(part: Part, weights: dict[int, float], idf: list[float]) -> bool:

@@ -132,6 +132,12 @@ class SearchIndex:
             )
         self._build(texts)
         self.parts = self._combined(list(catalogue))
+        # Each combined procedure and its parts, by id → the combined procedure's entry (a part
+        # of two combined procedures stays with the first).
+        self.families: dict[str, int] = {}
+        for combined, parts in self.parts.items():
+            for entry in (combined, *(p.entry for p in parts if p.entry >= 0)):
+                self.families.setdefault(self.entries[entry].id, combined)
         self._initialisms = self._find_initialisms(names)
 
     def _find_initialisms(self, names: list[tuple[str, list[str]]]) -> dict[str, Initialism]:

@@ -131,6 +131,9 @@ class _LexiconFile(BaseModel):
     absent_end: list[str] = []
     denied: list[str] = []
     able: list[str] = []
+    papers: list[str] = []
+    of: list[str] = []
+    only: list[str] = []
     held: list[str] = []
     held_end: list[str] = []
     counters: list[str] = []
@@ -167,6 +170,9 @@ class Mark(StrEnum):
     # "không ghi", "đã có", "chứ không phải": what follows (and the verb) is denied or in hand
     DENIED = "denied"
     ABLE = "able"  # "được" right after a denied verb: "không nhận được tiền" is not a refusal
+    PAPER = "paper"  # "giấy", "bản", "sổ": a paper named as what a clause is about
+    OF = "of"  # "của": "khai sinh của cháu" — a paper someone has
+    ONLY = "only"  # "chỉ có", "thiếu": what a paper says, or lacks
     HELD = "held"  # "có" … "rồi": a paper already in hand, a state, not asked for
     HELD_END = "held end"  # "rồi": closes the thing in hand
     COUNTER = "counter"  # "một", "con", "cuốn": stepped over to find what a need is for
@@ -428,6 +434,9 @@ class Lexicon:
             *((p, Mark.ABSENT_END) for p in data.absent_end),
             *((p, Mark.DENIED) for p in data.denied),
             *((p, Mark.ABLE) for p in data.able),
+            *((p, Mark.PAPER) for p in data.papers),
+            *((p, Mark.OF) for p in data.of),
+            *((p, Mark.ONLY) for p in data.only),
             *((p, Mark.HELD) for p in data.held),
             *((p, Mark.HELD_END) for p in data.held_end),
             *((p, Mark.COUNTER) for p in data.counters),
