@@ -1262,3 +1262,25 @@ def test_the_examples_model_keeps_a_combined_procedure_and_its_parts_in_order(
     assert family["dang-ky-khai-sinh"] == family["khai-sinh-ket-hop-nhan-cha-me-con"]
     assert family["dang-ky-nhan-cha-me-con"] == family["dang-ky-khai-sinh"]
     assert "dang-ky-ket-hon" not in family
+
+
+@pytest.mark.parametrize(
+    ("query", "expected"),
+    [
+        # Taking a child in to raise as one's own is an adoption…
+        ("muốn đón một bé gái về nuôi làm con", "dang-ky-nuoi-con-nuoi"),
+        ("nhà không có con, tính nhận một cháu bé về làm con", "dang-ky-nuoi-con-nuoi"),
+        # … and a newborn's name entered in the civil-status register is its birth registration.
+        ("con mới sinh tuần trước, giờ đưa tên bé vào sổ hộ tịch ở xã", "dang-ky-khai-sinh"),
+        ("thằng cu mới chào đời, đi ghi tên nó vô sổ hộ tịch", "dang-ky-khai-sinh"),
+    ],
+)
+def test_everyday_words_for_an_adoption_and_a_birth_registration(
+    knowledge: Knowledge, query: str, expected: str
+) -> None:
+    assert first_shown(knowledge.search.search(query)) == expected
+
+
+def test_a_name_wrong_in_the_register_stays_a_correction(knowledge: Knowledge) -> None:
+    result = knowledge.search.search("tên trong sổ hộ tịch bị sai, sửa thế nào")
+    assert first_shown(result) == "thay-doi-cai-chinh-ho-tich"
