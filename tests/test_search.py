@@ -1230,6 +1230,8 @@ def test_a_denial_that_leaves_nothing_named_is_the_need(knowledge: Knowledge) ->
         ("bé làm khai sinh xong rồi, ba ruột mới về muốn nhận con", "dang-ky-nhan-cha-me-con"),
         ("khai sinh của thằng nhỏ không có tên cha, ba nó muốn nhận", "dang-ky-nhan-cha-me-con"),
         ("giấy khai sinh của con chỉ có tên mẹ, giờ bố muốn nhận con", "dang-ky-nhan-cha-me-con"),
+        # A paper had since some time ("từ lâu", "từ năm ngoái") is in hand, like one "… rồi".
+        ("thằng bé có giấy khai sinh từ lâu, giờ cha ruột muốn nhận", "dang-ky-nhan-cha-me-con"),
         # Both parts wanted: the combined procedure, whatever the examples model prefers.
         ("làm khai sinh cho con mới sinh, bố muốn nhận luôn", "khai-sinh-ket-hop-nhan-cha-me-con"),
     ],

@@ -530,8 +530,8 @@ def _held(
         here = marks.get(j, {})
         if words[j].clause != words[first - 1].clause:
             return set()
-        if Mark.HELD_END in here:
-            return set(range(first, j))
+        if Mark.HELD_END in here:  # "rồi", "từ" (năm ngoái): the end is context too
+            return set(range(first, j + here[Mark.HELD_END]))
         if Mark.QUESTION in here or Mark.ABSENT_END in here:
             return set()
         if Mark.NEED in here and not (
