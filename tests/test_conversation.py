@@ -52,6 +52,26 @@ async def test_fee_question_opens_the_fee_section(chat: Transcript) -> None:
     chat.expect("2.000 đ")
 
 
+@pytest.mark.parametrize(
+    ("question", "card", "section"),
+    [
+        # A deadline asked after "phải ra xã", which only tells where one goes.
+        ("mẹ mất hôm qua, phải lên xã làm khai tử trong vòng bao nhiêu ngày ạ",
+            "Đăng ký khai tử", "Thời gian giải quyết"),
+        # The fee of a deed with no question word; an officer coming home is who files.
+        ("phí chứng thực chữ ký", "Chứng thực chữ ký", "Lệ phí"),
+        ("ông tôi nằm liệt giường, làm di chúc thì cán bộ tư pháp có xuống tận nhà không",
+            "Chứng thực di chúc", "Ai được nộp"),
+    ],
+)  # fmt: skip
+async def test_the_part_asked_in_everyday_words_opens_its_section(
+    chat: Transcript, question: str, card: str, section: str
+) -> None:
+    await chat.say(question)
+    assert chat.last[0].text.startswith(card)
+    assert len(chat.last) == 2 and section in chat.last[1].text
+
+
 async def test_follow_up_about_an_aspect_uses_the_procedure_last_shown(
     chat: Transcript, services: Services
 ) -> None:

@@ -284,6 +284,44 @@ def test_small_talk_is_recognised(knowledge: Knowledge) -> None:
         ("khai tử qua mạng mấy ngày thì xong", Aspect.TIME),
         ("dang ky ket hon cna gi", Aspect.DOCUMENTS),  # "cna": "can" with two letters swapped
         ("where to register birth for baby", Aspect.WHERE),
+        # The fresh blind set's categories (2026-12-06), in other words than the tune set's.
+        # Who: alone, the asker going for someone, signing before the officer, who files,
+        # whom to register with, signing oneself, an officer coming home, both at once.
+        ("xin trích lục kết hôn thì tôi đi một mình có được không", Aspect.WHO),
+        ("anh tôi nhờ tôi đăng ký khai tử cho bố, tôi đi được không", Aspect.WHO),
+        ("chứng thực hợp đồng thuê nhà có phải ký trước mặt người chứng thực không", Aspect.WHO),
+        ("tranh chấp đất với nhà bên cạnh thì ai đứng đơn xin hòa giải", Aspect.WHO),
+        ("xin công nhận gia đình văn hóa thì đăng ký với ai", Aspect.WHO),
+        ("xin trợ cấp cho bà cụ thì bà cụ có cần tự ký đơn không", Aspect.WHO),
+        ("làm di chúc mà ông yếu quá, cán bộ tư pháp có đến tận nhà không", Aspect.WHO),
+        ("đăng ký nhận cha con thì hai bên có phải có mặt cùng lúc không", Aspect.WHO),
+        ("khai tử có ủy quyền được không", Aspect.WHO),
+        ("làm khai sinh có phải chính chủ đi không", Aspect.WHO),
+        # Time: a deadline ("phải ra xã" tells, does not ask where), office days and hours.
+        ("khai tử cho ông trong vòng bao lâu", Aspect.TIME),
+        ("ông mất rồi phải ra xã làm khai tử trong thời hạn mấy ngày", Aspect.TIME),
+        ("hạn chót đăng ký thường trú là bao giờ", Aspect.TIME),
+        ("xã có nhận đăng ký tạm trú vào chủ nhật không", Aspect.TIME),
+        ("cuối tuần xã có làm chứng thực chữ ký không", Aspect.TIME),
+        ("chứng thực bản sao thì mấy giờ xã bắt đầu trả kết quả", Aspect.TIME),
+        # Where: a choice of two places, one of them around the procedure's name.
+        ("xin trích lục khai tử ở xã mình hay lên trên huyện", Aspect.WHERE),
+        ("đăng ký tạm trú nộp ở thôn hay lên xã", Aspect.WHERE),
+        ("về quê đăng ký kết hôn hay đăng ký ở chỗ làm", Aspect.WHERE),
+        # Online or in person: the office beside the online word is the alternative.
+        ("xác nhận độc thân làm qua mạng được không hay phải ra ủy ban", Aspect.ONLINE),
+        ("đăng ký thường trú phải lên công an không hay nộp trên vneid được", Aspect.ONLINE),
+        # Documents: what to add, which form, how many sets, a test, a copy, a paper missing.
+        ("đăng ký nhận con nuôi cần bổ sung thêm giấy gì", Aspect.DOCUMENTS),
+        ("xác nhận độc thân điền đơn theo mẫu nào", Aspect.DOCUMENTS),
+        ("làm thủ tục nhận con có bị bắt xét nghiệm ADN không", Aspect.DOCUMENTS),
+        ("chứng thực chữ ký phải nộp mấy bộ hồ sơ", Aspect.DOCUMENTS),
+        ("đăng ký tạm trú mà không có hợp đồng thuê trọ thì khai sao", Aspect.DOCUMENTS),
+        ("sao y bằng tốt nghiệp đem bản photo được không hay phải đem bản chính", Aspect.DOCUMENTS),
+        # Fees: "phí …" with no question word, a fine for being late.
+        ("phí xác nhận tình trạng hôn nhân", Aspect.FEES),
+        ("khai tử quá hạn có bị phạt không", Aspect.FEES),
+        ("đăng ký tạm trú có tốn kém không", Aspect.FEES),
     ],
 )
 def test_the_aspect_asked_about_is_recognised(
@@ -312,6 +350,31 @@ def test_the_aspect_never_changes_the_procedure(
     knowledge: Knowledge, query: str, expected: str
 ) -> None:
     assert knowledge.search.search(query).answer == expected
+
+
+@pytest.mark.parametrize(
+    ("query", "expected", "aspect"),
+    [
+        # "phí" that ends a procedure's name ("mai táng phí") asks no fee.
+        ("mai táng phí làm ở đâu", "mai-tang-phi-nguoi-co-cong", Aspect.WHERE),
+        ("hỗ trợ chi phí mai táng làm ở đâu", "ho-tro-chi-phi-mai-tang", Aspect.WHERE),
+        # "giấy ủy quyền" is a paper to certify, not who may file.
+        ("chứng thực chữ ký giấy ủy quyền được không", "chung-thuc-chu-ky", None),
+    ],
+)
+def test_a_word_that_continues_a_name_starts_no_aspect(
+    knowledge: Knowledge, query: str, expected: str, aspect: Aspect | None
+) -> None:
+    result = knowledge.search.search(query)
+    assert result.aspect is aspect
+    assert (result.answer or result.candidates[0].id) == expected
+
+
+def test_office_days_alone_are_the_offices_hours(knowledge: Knowledge) -> None:
+    """ "Chủ nhật xã có làm việc không" asks the office's hours; with a procedure, its time."""
+    assert knowledge.search.search("chủ nhật xã có làm việc không").small_talk is SmallTalk.CONTACT
+    result = knowledge.search.search("chủ nhật xã có nhận đăng ký khai sinh không")
+    assert result.aspect is Aspect.TIME
 
 
 @pytest.mark.parametrize("query", ["cần gì", "bao nhiêu tiền", "mấy ngày", "nộp ở đâu"])
@@ -543,6 +606,28 @@ def test_word_classes_in_lexicon_patterns(tmp_path: Path) -> None:
     with pytest.raises(CatalogueInvalid) as refused:
         Lexicon.load(lexicon_file)
     assert "lexicon.yaml" in refused.value.report() and "<ai>" in refused.value.report()
+
+
+def test_a_word_class_may_name_another(tmp_path: Path) -> None:
+    """ "người làm: [<người>, cụ]" holds every word of "người" too; a class that names itself,
+    even through another, is refused."""
+    lexicon_file = tmp_path / "lexicon.yaml"
+    lexicon_file.write_text(
+        "classes:\n  người: [con, hàng xóm]\n  người làm: [<người>, cụ]\n"
+        "aspects:\n  who: ['[<người làm>] đi thay']\n",
+        encoding="utf-8",
+    )
+    lexicon = Lexicon.load(lexicon_file)
+    for text, size in (("hàng xóm đi thay", 4), ("cụ đi thay", 3)):
+        words = split_words(text)
+        assert [n for n, _ in lexicon.aspects.matches(words, 0, lambda w, e: True)] == [size]
+    lexicon_file.write_text(
+        "classes:\n  a: [<b>, con]\n  b: [<a>]\naspects:\n  who: ['[<a>] đi thay']\n",
+        encoding="utf-8",
+    )
+    with pytest.raises(CatalogueInvalid) as refused:
+        Lexicon.load(lexicon_file)
+    assert "lexicon.yaml" in refused.value.report()
 
 
 def test_kh_is_still_khong_elsewhere(knowledge: Knowledge) -> None:
@@ -927,6 +1012,12 @@ EVERYDAY_ASPECTS = [
     ("chung thuc ban sao ma ko co ban chinh chi co ban photo duoc ko", "chung-thuc-ban-sao", DOCS),
     ("làm khai tử mà không có giấy báo tử chỉ có giấy của trưởng thôn được không",
         "dang-ky-khai-tu", DOCS),
+    # the fresh blind set's categories: a deadline, online or the office, both at once, a fee
+    ("khai tử cho bà thì trong vòng mấy ngày phải làm", "dang-ky-khai-tu", TIME),
+    ("đăng ký kết hôn qua mạng được không hay phải lên xã", "dang-ky-ket-hon", ONLINE),
+    ("chứng thực hợp đồng thì 2 bên có cần lên xã cùng lúc không", "chung-thuc-hop-dong", WHO),
+    ("xác nhận độc thân xin ở xã nơi ở trọ hay về xã nơi thường trú",
+        "xac-nhan-tinh-trang-hon-nhan", WHERE),
 ]  # fmt: skip
 
 

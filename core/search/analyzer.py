@@ -229,7 +229,7 @@ def analyse(text: str, lexicon: Lexicon, vocabulary: Vocabulary) -> Analysis:
     }
     purpose = _purpose(words, marks, need_at, lambda w: _is_stopword(w, lexicon, vocabulary))
     described: set[int] = set()
-    aspects = _mark_all(words, consumed, lexicon.aspects, vocabulary)
+    aspects = _mark_all(words, consumed, lexicon.aspects, vocabulary, lexicon.name_ends)
     if not aspects and not document:  # "em có phải mang CCCD không" asks for a document
         # "nhận cháu | làm con nuôi được không": a person right after a need is its object
         # ("làm con nuôi"), not who asks.
@@ -353,7 +353,11 @@ def _purpose(
 
 def _main_aspect(aspects: list[Aspect]) -> Aspect | None:
     """The part asked about: "khai sinh online mất bao lâu" asks how long (online is how the
-    dossier is filed, said in passing), so any other part wins over the online one."""
+    dossier is filed, said in passing), so any other part wins over the online one — but a
+    place beside it is the office one would go to instead: "qua mạng được không hay phải lên
+    xã" asks whether it can be done online."""
+    if Aspect.ONLINE in aspects and Aspect.WHERE in aspects:
+        aspects = [a for a in aspects if a is not Aspect.WHERE]
     for aspect in aspects:
         if aspect is not Aspect.ONLINE:
             return aspect
@@ -795,10 +799,13 @@ def _mark_all(
     consumed: list[bool],
     table: PhraseTable[T],
     vocabulary: Vocabulary | None = None,
+    name_ends: frozenset[str] = frozenset(),
 ) -> list[T]:
     """Mark the phrases of the table (leftmost, longest); return the kinds found, in order.
     With a vocabulary, a phrase's last words that begin a catalogue name with the words after
-    them stay unmarked: "ai được đi khai | tử", "bao giờ thì phải đi đăng ký | kết hôn"."""
+    them stay unmarked: "ai được đi khai | tử", "bao giờ thì phải đi đăng ký | kết hôn"; and
+    a phrase whose first word is one of `name_ends` and continues a catalogue name begun by
+    the word before is none: "mai táng phí làm ở đâu" names the procedure, asks no fee."""
     found: list[T] = []
     first_words = table.first_words
     i = 0
@@ -806,7 +813,9 @@ def _mark_all(
         # Most words start no phrase: tested here, before any call.
         match = (
             None
-            if consumed[i] or words[i].folded not in first_words
+            if consumed[i]
+            or words[i].folded not in first_words
+            or (vocabulary is not None and _continues_name(words, i, vocabulary, name_ends))
             else _phrase_at(words, i, table)
         )
         if match is None:
@@ -824,6 +833,19 @@ def _mark_all(
         found.append(kind)
         i += size
     return found
+
+
+def _continues_name(
+    words: list[Word], i: int, vocabulary: Vocabulary, name_ends: frozenset[str]
+) -> bool:
+    """Whether words[i], a word that may continue a catalogue name ("phí": "mai táng phí",
+    "chi phí"; "ủy": "giấy ủy quyền"), continues one begun by the word before it: then it
+    starts no part asked about."""
+    return (
+        i > 0
+        and words[i].folded in name_ends
+        and vocabulary.is_pair(words[i - 1].folded, words[i].folded)
+    )
 
 
 def _find_all(words: list[Word], table: PhraseTable[T]) -> dict[int, dict[T, int]]:

@@ -115,6 +115,9 @@ class _LexiconFile(BaseModel):
     # Patterns in parts with words between them, "…" where words may come (at most frame_gap).
     aspect_frames: dict[Aspect, list[str]] = {}
     frame_gap: int = 6
+    # Words that may continue a catalogue name ("mai táng phí", "học phí", "giấy ủy quyền"):
+    # right after its first words they start no part asked about ("phí làm …" asks the fee).
+    name_ends: list[str] = []
     small_talk: dict[SmallTalk, list[str]] = {}
     ambiguous: dict[str, list[str]] = {}
     needs: list[str] = []
@@ -371,6 +374,8 @@ class Lexicon:
     known_accents: frozenset[str] = frozenset()
     # Words whose sense the words before them decide (see `_Sense`).
     senses: tuple[Sense, ...] = ()
+    # Folded words that may continue a catalogue name ("phí": "mai táng phí"), see `_LexiconFile`.
+    name_ends: frozenset[str] = frozenset()
 
     @classmethod
     def load(cls, path: Path) -> Lexicon:
@@ -400,7 +405,7 @@ class Lexicon:
 
     @classmethod
     def from_file(cls, data: _LexiconFile) -> Lexicon:
-        classes = {name: "|".join(words) for name, words in data.classes.items()}
+        classes = _resolve_classes(data.classes)
         data = data.model_copy(
             update={
                 "aspects": {
@@ -413,6 +418,10 @@ class Lexicon:
                 },
                 "needs": [_with_classes(p, classes) for p in data.needs],
                 "other_topics": [_with_classes(p, classes) for p in data.other_topics],
+                "small_talk": {
+                    kind: [_with_classes(p, classes) for p in patterns]
+                    for kind, patterns in data.small_talk.items()
+                },
             }
         )
 
@@ -488,6 +497,7 @@ class Lexicon:
             },
             marks=table(marks),
             document_max_words=data.document_question.max_words,
+            name_ends=frozenset(fold(w) for w in data.name_ends),
             known_words=frozenset(word for p in patterns for word in pattern_words(p)),
             known_accents=frozenset(
                 accent_key(word) for p in patterns for word in _PATTERN_SIGNS.sub(" ", p).split()
@@ -508,6 +518,32 @@ class Lexicon:
                 for sense in data.senses
             ),
         )
+
+
+def _resolve_classes(classes: dict[str, list[str]]) -> dict[str, str]:
+    """Each class as alternatives, a class named inside another spelled out ("người làm":
+    [<người khác>, cụ, …]); a class that names itself, even through others, is an error."""
+    resolved: dict[str, str] = {}
+
+    def resolve(name: str, seen: tuple[str, ...]) -> str:
+        if name in resolved:
+            return resolved[name]
+        if name in seen:
+            problem = f"nhóm từ <{name}> tự nhắc lại chính nó ở mục classes"
+            raise CatalogueInvalid([CatalogueError("lexicon.yaml", None, problem)])
+        if name not in classes:
+            problem = f"chưa khai báo nhóm từ <{name}> ở mục classes"
+            raise CatalogueInvalid([CatalogueError("lexicon.yaml", None, problem)])
+        words = [
+            _CLASS.sub(lambda m: resolve(m.group(1).strip(), (*seen, name)), word)
+            for word in classes[name]
+        ]
+        resolved[name] = "|".join(words)
+        return resolved[name]
+
+    for name in classes:
+        resolve(name, ())
+    return resolved
 
 
 def _with_classes(pattern: str, classes: dict[str, str]) -> str:
