@@ -417,6 +417,7 @@ class Lexicon:
                     for aspect, patterns in data.aspect_frames.items()
                 },
                 "needs": [_with_classes(p, classes) for p in data.needs],
+                "synonyms": {_with_classes(p, classes): v for p, v in data.synonyms.items()},
                 "other_topics": [_with_classes(p, classes) for p in data.other_topics],
                 "small_talk": {
                     kind: [_with_classes(p, classes) for p in patterns]
