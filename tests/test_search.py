@@ -926,6 +926,37 @@ def test_giving_is_a_gift_only_of_land(knowledge: Knowledge, query: str) -> None
     assert result.answer != "chung-thuc-hop-dong"
 
 
+@pytest.mark.parametrize(
+    ("query", "expected"),
+    [
+        ("con trai đi học xa có cần đăng ký tạm trú không", "dang-ky-tam-tru"),
+        ("đi làm thuê ở tỉnh khác có cần khai báo tạm trú không", "dang-ky-tam-tru"),
+        ("bán cái xe máy cũ cho bạn có cần chứng thực hợp đồng không", "chung-thuc-hop-dong"),
+    ],
+)
+def test_a_procedure_asked_whether_needed_is_the_need(
+    knowledge: Knowledge, query: str, expected: str
+) -> None:
+    """ "… có cần đăng ký tạm trú không" with no need outside the question: the question is the
+    need (the rest, "đi học xa", is no procedure of its own)."""
+    result = knowledge.search.search(query)
+    assert (result.answer or result.candidates[0].id) == expected
+
+
+def test_a_need_inside_a_document_question_is_the_rest_s_need_only_at_its_end(
+    knowledge: Knowledge,
+) -> None:
+    search = knowledge.search
+
+    def need(text: str) -> bool:
+        return analyse(text, search.lexicon, search.index).need
+
+    assert not need("ở nhà thuê có cần chứng thực hợp đồng không")
+    assert need("làm khai sinh cho con có cần cccd của bố không")
+    # "cần … chưa" inside a sentence that goes on is no question about a document.
+    assert need("công ty cần giấy xác nhận cháu chưa kết hôn")
+
+
 def test_a_missing_thing_is_its_whole_noun_phrase(knowledge: Knowledge) -> None:
     """Up to the word that starts something else: "thì", a question word, a verb."""
     search = knowledge.search

@@ -137,6 +137,8 @@ class Analysis:
     # Content words naming a document asked about, and where they stood among `words`.
     document: list[Word] = field(default_factory=list)
     document_at: int = 0
+    # Whether the message says a need once the document question counts too.
+    document_need: bool = False
 
     def with_document(self) -> Analysis:
         """The same message with the document's words back in place, for when the rest alone
@@ -144,7 +146,8 @@ class Analysis:
         at = self.document_at
         words = [*self.words[:at], *self.document, *self.words[at:]]
         aspect = None if self.aspect is Aspect.DOCUMENTS else self.aspect
-        return replace(self, words=words, document=[], aspect=aspect)
+        need = self.need or self.document_need
+        return replace(self, words=words, document=[], aspect=aspect, need=need)
 
     def without_denial(self) -> Analysis:
         """The same message with what it denies (or says is missing) read as said, for when
@@ -202,7 +205,7 @@ def analyse(text: str, lexicon: Lexicon, vocabulary: Vocabulary) -> Analysis:
     consumed = [False] * len(words)
     result = Analysis(accented_message=accented_message)
     marks = _find_all(words, lexicon.marks)
-    document = _document(words, marks, lexicon.document_max_words)
+    document, question = _document(words, marks, lexicon.document_max_words)
     talk = _mark_all(words, consumed, lexicon.small_talk)
     result.small_talk = next((kind for kind in SMALL_TALK_ORDER if kind in talk), None)
     # A need counts wherever it is, even inside the part asked about ("làm ở đâu"), but not in
@@ -240,7 +243,17 @@ def analyse(text: str, lexicon: Lexicon, vocabulary: Vocabulary) -> Analysis:
     aspects += _mark_all(words, consumed, lexicon.how)
     result.aspect = _main_aspect(aspects)
     _mark_all(words, consumed, lexicon.stop_phrases)
-    result.need = bool(need_at)
+    # The need of what is left once the document is set aside: "cho thuê nhà | có cần chứng
+    # thực hợp đồng không" asks for nothing outside the question, so the question is the need.
+    # (Only a question that ends its clause: "cần giấy chứng minh em chưa | kết hôn" is none.)
+    ends = question.stop
+    while ends < len(words) and words[ends].clause == words[ends - 1].clause:
+        if not _is_stopword(words[ends], lexicon, vocabulary):
+            question = range(0)
+            break
+        ends += 1
+    result.need = any(i not in question for i in need_at)
+    result.document_need = bool(need_at)
     if document and result.aspect is None:
         result.aspect = Aspect.DOCUMENTS
     # A long story: the sentence that says the need outweighs the context before it, and only
@@ -860,8 +873,11 @@ def _find_all(words: list[Word], table: PhraseTable[T]) -> dict[int, dict[T, int
     return found
 
 
-def _document(words: list[Word], marks: dict[int, dict[Mark, int]], max_words: int) -> set[int]:
-    """The positions between "có cần / phải mang" and "không": the document asked about."""
+def _document(
+    words: list[Word], marks: dict[int, dict[Mark, int]], max_words: int
+) -> tuple[set[int], range]:
+    """The positions between "có cần / phải mang" and "không": the document asked about; and
+    the whole question, "có cần" to "không"."""
     for start, kinds in marks.items():
         if Mark.OPENING not in kinds:
             continue
@@ -870,8 +886,8 @@ def _document(words: list[Word], marks: dict[int, dict[Mark, int]], max_words: i
         while end < len(words) and Mark.CLOSING not in marks.get(end, {}):
             end += 1
         if end < len(words) and 0 < end - first <= max_words:
-            return set(range(first, end))
-    return set()
+            return set(range(first, end)), range(start, end + 1)
+    return set(), range(0)
 
 
 def _phrase_at(words: list[Word], i: int, table: PhraseTable[T]) -> tuple[int, T] | None:
