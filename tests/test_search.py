@@ -902,6 +902,8 @@ def test_a_household_is_not_on_behalf(knowledge: Knowledge, query: str, expected
             "giấy khai sinh của ông ngày trước bị cháy hết, xã không còn lưu",
             "dang-ky-lai-khai-sinh",
         ),
+        ("ủy ban hông còn lưu sổ khai sinh của tui", "dang-ky-lai-khai-sinh"),
+        ("giấy kết hôn của ông bà mất, xã cũng chẳng còn sổ", "dang-ky-lai-ket-hon"),
     ],
 )
 def test_everyday_words_of_the_fifth_round(knowledge: Knowledge, query: str, expected: str) -> None:
