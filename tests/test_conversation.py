@@ -62,6 +62,8 @@ async def test_fee_question_opens_the_fee_section(chat: Transcript) -> None:
         ("phí chứng thực chữ ký", "Chứng thực chữ ký", "Lệ phí"),
         ("ông tôi nằm liệt giường, làm di chúc thì cán bộ tư pháp có xuống tận nhà không",
             "Chứng thực di chúc", "Ai được nộp"),
+        # The office's hours asked about a procedure: its time, with the hours.
+        ("đăng ký kết hôn thì mấy giờ xã mở cửa", "Đăng ký kết hôn", "Giờ làm việc: Thứ"),
     ],
 )  # fmt: skip
 async def test_the_part_asked_in_everyday_words_opens_its_section(

@@ -377,6 +377,28 @@ def test_office_days_alone_are_the_offices_hours(knowledge: Knowledge) -> None:
     assert result.aspect is Aspect.TIME
 
 
+@pytest.mark.parametrize(
+    "query",
+    [
+        "trích lục khai sinh thì xã mở cửa lúc mấy giờ",
+        "xa lam viec den may gio, em muon chung thuc chu ky",
+        "tôi cần đăng ký tạm trú, giờ làm việc của xã là mấy giờ",
+    ],
+)
+def test_the_offices_hours_asked_about_a_procedure_are_its_time(
+    knowledge: Knowledge, query: str
+) -> None:
+    result = knowledge.search.search(query)
+    assert result.aspect is Aspect.TIME and result.small_talk is None
+    assert result.answer is not None or len(result.candidates) >= 2
+
+
+@pytest.mark.parametrize("query", ["mấy giờ xã mở cửa", "giờ làm việc của xã"])
+def test_the_offices_hours_alone_are_contact(knowledge: Knowledge, query: str) -> None:
+    result = knowledge.search.search(query)
+    assert result.small_talk is SmallTalk.CONTACT and result.answer is None
+
+
 @pytest.mark.parametrize("query", ["cần gì", "bao nhiêu tiền", "mấy ngày", "nộp ở đâu"])
 def test_an_aspect_alone_names_no_procedure(knowledge: Knowledge, query: str) -> None:
     result = knowledge.search.search(query)

@@ -139,6 +139,8 @@ class Analysis:
     document_at: int = 0
     # Whether the message says a need once the document question counts too.
     document_need: bool = False
+    # The office's hours are asked ("mấy giờ xã mở cửa"): with a procedure, its time part.
+    hours: bool = False
 
     def with_document(self) -> Analysis:
         """The same message with the document's words back in place, for when the rest alone
@@ -254,6 +256,7 @@ def analyse(text: str, lexicon: Lexicon, vocabulary: Vocabulary) -> Analysis:
         ends += 1
     result.need = any(i not in question for i in need_at)
     result.document_need = bool(need_at)
+    result.hours = any(Mark.HOURS in kinds for kinds in marks.values())
     if document and result.aspect is None:
         result.aspect = Aspect.DOCUMENTS
     # A long story: the sentence that says the need outweighs the context before it, and only

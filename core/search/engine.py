@@ -783,9 +783,13 @@ class ProcedureSearch:
                     clear = self._clear_winner(best, ranked)
         # Thanks or a greeting with a word or two besides ("cám ơn con nghen", "chào chú") is
         # still small talk when those words are no answer and ask for nothing.
-        talk = analysis.small_talk
+        talk, aspect = analysis.small_talk, analysis.aspect
         if answer or referral or (candidates and analysis.need):
             talk = None
+            # "đăng ký khai tử thì mấy giờ xã mở cửa": the office's hours asked about a
+            # procedure are its time part (alone they are contact small talk).
+            if aspect is None and analysis.hours:
+                aspect = Aspect.TIME
         elif talk is not None:
             candidates = ()
         return SearchResult(
@@ -793,7 +797,7 @@ class ProcedureSearch:
             answer=answer,
             candidates=candidates,
             referral=referral,
-            aspect=analysis.aspect,
+            aspect=aspect,
             small_talk=talk,
             clear=clear,
         )

@@ -142,6 +142,9 @@ class _LexiconFile(BaseModel):
     counters: list[str] = []
     purpose: list[str] = []
     not_purpose: list[str] = []
+    # The office's hours ("mấy giờ mở cửa"): contact small talk alone, the time part of a
+    # procedure the message names ("đăng ký khai tử thì mấy giờ xã mở cửa").
+    hours: list[str] = []
     # "lại" means "again" (a re-registration) only after "đăng ký", "khai sinh"…; after another
     # verb it means "back" ("nhận lại con", "về lại quê", "để lại đất").
     senses: list[_Sense] = []
@@ -181,6 +184,7 @@ class Mark(StrEnum):
     COUNTER = "counter"  # "một", "con", "cuốn": stepped over to find what a need is for
     PURPOSE = "purpose"  # "để", "nhằm": what follows is why, not what is asked for
     NOT_PURPOSE = "not purpose"  # "để lại", "để trống": the same word, another meaning
+    HOURS = "hours"  # "mấy giờ mở cửa", "giờ làm việc": the office's hours
 
 
 _PATTERN_PART = re.compile(r"\[([^\]]*)\]|\(([^)]*)\)|([^\s\[\]()]+)")
@@ -452,6 +456,7 @@ class Lexicon:
             *((p, Mark.COUNTER) for p in data.counters),
             *((p, Mark.PURPOSE) for p in data.purpose),
             *((p, Mark.NOT_PURPOSE) for p in data.not_purpose),
+            *((p, Mark.HOURS) for p in data.hours),
         ]
         patterns = [
             *data.stopwords,
