@@ -1473,3 +1473,57 @@ def test_everyday_words_for_an_adoption_and_a_birth_registration(
 def test_a_name_wrong_in_the_register_stays_a_correction(knowledge: Knowledge) -> None:
     result = knowledge.search.search("tên trong sổ hộ tịch bị sai, sửa thế nào")
     assert first_shown(result) == "thay-doi-cai-chinh-ho-tich"
+
+
+@pytest.mark.parametrize(
+    ("query", "expected"),
+    [
+        (
+            "cháu gái lên 4 tuổi mà bố mẹ chưa làm giấy khai sinh. Giờ đi làm ở đâu",
+            "dang-ky-khai-sinh",
+        ),
+        (
+            "đứa nhỏ hồi đó không kịp, chưa đăng ký khai sinh. Bây giờ đi thì cần gì",
+            "dang-ky-khai-sinh",
+        ),
+        ("cu tí nhà tôi vẫn chưa có giấy khai sinh, giờ đi làm thì sao", "dang-ky-khai-sinh"),
+        (
+            "hai đứa sống chung lâu rồi mà chưa đăng ký kết hôn, nay đi làm phải mang gì",
+            "dang-ky-ket-hon",
+        ),
+    ],
+)
+def test_what_is_not_done_yet_is_the_need_when_the_need_names_nothing(
+    knowledge: Knowledge, query: str, expected: str
+) -> None:
+    """ "chưa làm / chưa đăng ký / chưa có X" is not a missing thing but what the person will do,
+    when the sentence that says the need ("giờ đi làm thì cần gì") names nothing."""
+    assert first_shown(knowledge.search.search(query)) == expected
+
+
+def test_what_is_not_done_yet_stays_context_beside_a_named_need(knowledge: Knowledge) -> None:
+    """Beside a need that names a procedure, a paper not had yet is context, as "không có" is."""
+    search = knowledge.search
+    analysis = analyse(
+        "con chưa có giấy khai sinh, muốn đăng ký tạm trú", search.lexicon, search.index
+    )
+    weights = {w.folded: w.weight for w in analysis.words}
+    assert weights["sinh"] < 0.5 and weights["tam"] == 1.0
+    analysis = analyse("bé chưa có giấy khai sinh, giờ đi làm", search.lexicon, search.index)
+    weights = {w.folded: w.weight for w in analysis.words}
+    assert weights["sinh"] == 1.0
+
+
+def test_a_deed_not_done_yet_is_no_deed_told_as_done(knowledge: Knowledge) -> None:
+    """ "hồi đó chưa làm khai sinh": "hồi đó" tells of the past, but "chưa" says the deed (and a
+    need word inside what follows it) was not done; the clause is no clause of things done."""
+    search = knowledge.search
+    analysis = analyse(
+        "hồi trước chưa làm khai sinh cho con, giờ xin làm", search.lexicon, search.index
+    )
+    weights = {w.folded: w.weight for w in analysis.words}
+    assert weights["sinh"] > 0.2
+    analysis = analyse(
+        "hồi trước đã làm khai sinh cho con, giờ xin làm", search.lexicon, search.index
+    )
+    assert {w.folded: w.weight for w in analysis.words}["sinh"] <= 0.2

@@ -218,7 +218,9 @@ def analyse(text: str, lexicon: Lexicon, vocabulary: Vocabulary) -> Analysis:
     # A deed already done ("nhà đã làm khai tử xong", "hồi trước mẹ tôi làm khai sinh cho cả
     # xóm") or a need for a thing of another subject ("nhận nuôi chó", "viết sách") is no need
     # for a procedure; a clause that tells what was done is context, like an earlier sentence.
-    done = {i for i in need_at if _done(words, i, marks)}
+    # "chưa làm giấy khai sinh": a deed not done yet, nor one inside what is not done yet.
+    pending = _pending(words, marks, vocabulary)
+    done = {i for i in need_at if i not in pending and _done(words, i, marks)}
     need_at = [
         i for i in need_at if i not in done and not _for_other_subject(words, i, marks, lexicon)
     ]
@@ -276,6 +278,25 @@ def analyse(text: str, lexicon: Lexicon, vocabulary: Vocabulary) -> Analysis:
     # without any need asks about something else.
     result.elsewhere = result.elsewhere or (not need_at and _yes_no(words, consumed))
     read_senses(words, lexicon)
+    # "con 2 tuổi mà chưa làm giấy khai sinh. Giờ đi làm thì cần gì": when the need names
+    # nothing, what is not done yet is what the person will do.
+    if not need_at:
+        pending = set()
+    if pending:
+        # What the need says: from its first word outside what is not done yet, in the sentence
+        # that says the need ("cu tí nhà tôi chưa có giấy khai sinh, | nay đi làm thì sao").
+        said_from = min(
+            (j for j in need_at if j not in pending and words[j].sentence == last_need),
+            default=len(words),
+        )
+        need_clause = words[need_at[-1]].clause
+        told = {
+            i for i, w in enumerate(words) if w.clause in done_clauses and w.clause < need_clause
+        }
+        if _names_something(
+            words, consumed, marks, absent | pending | told, said_from, lexicon, vocabulary
+        ):
+            pending = set()
     for i, (word, used) in enumerate(zip(words, consumed, strict=True)):
         if used or _is_stopword(word, lexicon, vocabulary) or _final_particle(words, i, lexicon):
             continue
@@ -283,6 +304,8 @@ def analyse(text: str, lexicon: Lexicon, vocabulary: Vocabulary) -> Analysis:
         if i in denied:
             word.weight, word.earlier, word.denied = word.weight * ABSENT, True, ABSENT
             word.ruled_out = True
+        elif i in pending:
+            pass
         elif need_at and word.clause in done_clauses and word.clause < words[need_at[-1]].clause:
             word.weight, word.earlier = word.weight * DONE_CLAUSE, True
             word.ruled_out = True
@@ -446,7 +469,7 @@ def _frame_at(
 def _done(words: list[Word], i: int, marks: dict[int, dict[Mark, int]]) -> bool:
     """A deed ("làm", "viết", "đăng ký") told as done: "đã" just before it, "xong" after it,
     or a word of the past in its clause ("hồi trước", "từng" — but not "chưa từng")."""
-    if Mark.DEED not in marks[i]:
+    if Mark.DEED not in marks[i] or _negated(words, i, marks):  # "chưa làm": not done
         return False
     clause = words[i].clause
     before = [j for j in range(max(0, i - 2), i) if words[j].clause == clause]
@@ -518,14 +541,16 @@ def _phrase_after(
     vocabulary: Vocabulary,
     start: int,
     size: int,
+    most: int = ABSENT_WORDS,
 ) -> set[int]:
-    """A marker ("không có", "không ghi") and the noun phrase after it (see `_absent`)."""
+    """A marker ("không có", "không ghi") and the noun phrase after it (see `_absent`), of at
+    most `most` words."""
     clause = words[start].clause
     first = start + size
     if words[first - 1].clause != clause:  # "… được không? Nhận con nuôi …": two questions
         return set()
     found = set(range(start, first))  # the marker's own verb ("không ghi") is denied too
-    for j in range(first, min(len(words), first + ABSENT_WORDS)):
+    for j in range(first, min(len(words), first + most)):
         here = marks.get(j, {})
         if words[j].clause != clause or Mark.ABSENT_END in here or Mark.QUESTION in here:
             break
@@ -537,6 +562,56 @@ def _phrase_after(
             break
         found.add(j)
     return found
+
+
+def _pending(
+    words: list[Word], marks: dict[int, dict[Mark, int]], vocabulary: Vocabulary
+) -> set[int]:
+    """What is said not to be done yet: "chưa làm giấy khai sinh", "chưa đăng ký kết hôn",
+    "chưa nhập hộ khẩu", "chưa có giấy khai sinh" — the words after "chưa" when the first is a
+    need or a paper held ("có giấy…"), to the end of their noun phrase."""
+    found: set[int] = set()
+    for start, kinds in marks.items():
+        if Mark.PENDING not in kinds:
+            continue
+        first = start + kinds[Mark.PENDING]
+        here = marks.get(first, {})
+        # The verb ("làm", "nhập", "có") and then what it is done to.
+        verb = here.get(Mark.NEED, 0) or (1 if Mark.HELD in here else 0)
+        if verb:
+            found |= _phrase_after(words, marks, vocabulary, first, verb)
+    return found
+
+
+def _names_something(
+    words: list[Word],
+    consumed: list[bool],
+    marks: dict[int, dict[Mark, int]],
+    aside: set[int],
+    start: int,
+    lexicon: Lexicon,
+    vocabulary: Vocabulary,
+) -> bool:
+    """Whether the need, from `start`, names anything of the catalogue besides need words
+    ("làm", "đăng ký"), context words and the positions set `aside`: "giờ đi làm thì cần gì"
+    names nothing, "giờ đăng ký kết hôn được không" does."""
+    needs = {
+        j
+        for i, kinds in marks.items()
+        if Mark.NEED in kinds
+        for j in range(i, i + kinds[Mark.NEED])
+    }
+    context = lexicon.context_words
+    return any(
+        not consumed[i]
+        and i not in aside
+        and i not in needs
+        and i >= start
+        and word.folded in vocabulary
+        and word.folded not in context
+        and not _is_stopword(word, lexicon, vocabulary)
+        for i, word in enumerate(words)
+    )
 
 
 def _held(

@@ -139,6 +139,7 @@ class _LexiconFile(BaseModel):
     only: list[str] = []
     held: list[str] = []
     held_end: list[str] = []
+    pending: list[str] = []
     counters: list[str] = []
     purpose: list[str] = []
     not_purpose: list[str] = []
@@ -181,6 +182,7 @@ class Mark(StrEnum):
     ONLY = "only"  # "chỉ có", "thiếu": what a paper says, or lacks
     HELD = "held"  # "có" … "rồi": a paper already in hand, a state, not asked for
     HELD_END = "held end"  # "rồi": closes the thing in hand
+    PENDING = "pending"  # "chưa (làm|có giấy)": not done yet, maybe what the person will do
     COUNTER = "counter"  # "một", "con", "cuốn": stepped over to find what a need is for
     PURPOSE = "purpose"  # "để", "nhằm": what follows is why, not what is asked for
     NOT_PURPOSE = "not purpose"  # "để lại", "để trống": the same word, another meaning
@@ -453,6 +455,7 @@ class Lexicon:
             *((p, Mark.ONLY) for p in data.only),
             *((p, Mark.HELD) for p in data.held),
             *((p, Mark.HELD_END) for p in data.held_end),
+            *((p, Mark.PENDING) for p in data.pending),
             *((p, Mark.COUNTER) for p in data.counters),
             *((p, Mark.PURPOSE) for p in data.purpose),
             *((p, Mark.NOT_PURPOSE) for p in data.not_purpose),
