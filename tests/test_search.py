@@ -1527,3 +1527,66 @@ def test_a_deed_not_done_yet_is_no_deed_told_as_done(knowledge: Knowledge) -> No
         "hồi trước đã làm khai sinh cho con, giờ xin làm", search.lexicon, search.index
     )
     assert {w.folded: w.weight for w in analysis.words}["sinh"] <= 0.2
+
+
+@pytest.mark.parametrize(
+    ("query", "aspect", "kept"),
+    [
+        ("ông nội qua đời, có cắt hộ khẩu cho ông luôn không", None, "khau"),
+        ("anh trai mất rồi, đi xóa hộ khẩu luôn hay không", None, "khau"),
+        ("chị gái đi nộp hồ sơ hộ em được không", Aspect.WHO, None),
+    ],
+)
+def test_ho_in_a_name_is_not_on_someones_behalf(
+    knowledge: Knowledge, query: str, aspect: Aspect | None, kept: str | None
+) -> None:
+    """A who-question's "hộ" (on one's behalf) is not the "hộ" of "hộ khẩu", "hộ nghèo": a part
+    of a frame does not end on a word that makes a catalogue pair with the next."""
+    search = knowledge.search
+    analysis = analyse(query, search.lexicon, search.index)
+    assert analysis.aspect is aspect
+    if kept:
+        assert {"ho", kept} <= {w.folded for w in analysis.words}
+
+
+def test_a_story_before_giờ_is_context_when_the_need_comes_after(knowledge: Knowledge) -> None:
+    """ ", giờ …", ", bây giờ …" turns from the story to what is wanted now: the clauses before
+    it weigh as an earlier sentence when they say no need and what follows names something."""
+    search = knowledge.search
+
+    def weights(query: str) -> dict[str, float]:
+        return {w.folded: w.weight for w in analyse(query, search.lexicon, search.index).words}
+
+    assert weights("bà nhà tôi mất mấy năm nay, bây giờ tôi xin xác nhận độc thân")["mat"] == 0.5
+    # What follows names nothing: the story is what the person asks about.
+    assert weights("ông cụ mất hôm qua, giờ phải làm gì")["mat"] == 1.0
+    # A need before the turn: no story, one request.
+    assert weights("xin khai tử cho mẹ, giờ làm ở đâu")["tu"] == 1.0
+
+
+@pytest.mark.parametrize(
+    "query",
+    [
+        "chồng tôi mất đã lâu, giờ mua đất người ta cần giấy xác nhận tôi không có chồng",
+        "vo mat tu lau, bay gio can giay chung nhan toi khong co vo de lam so do",
+    ],
+)
+def test_a_death_told_before_a_paper_saying_one_has_no_spouse_is_context(
+    knowledge: Knowledge, query: str
+) -> None:
+    """ "xác nhận … không có vợ/chồng" is the single-status paper; the death told before it is
+    the story, not a death to register."""
+    assert first_shown(knowledge.search.search(query)) == "xac-nhan-tinh-trang-hon-nhan"
+
+
+@pytest.mark.parametrize(
+    ("query", "expected"),
+    [
+        ("nộp hồ sơ tạm trú mà bị từ chối, thiếu giấy tờ gì", "dang-ky-tam-tru"),
+        ("xin thường trú cho mẹ bị trả về, phải bổ sung cái gì", "dang-ky-thuong-tru"),
+    ],
+)
+def test_a_dossier_returned_or_refused_asks_for_its_procedure(
+    knowledge: Knowledge, query: str, expected: str
+) -> None:
+    assert first_shown(knowledge.search.search(query)) == expected

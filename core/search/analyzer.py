@@ -224,6 +224,7 @@ def analyse(text: str, lexicon: Lexicon, vocabulary: Vocabulary) -> Analysis:
     need_at = [
         i for i in need_at if i not in done and not _for_other_subject(words, i, marks, lexicon)
     ]
+    _turn(words, marks, need_at, lexicon, vocabulary)
     done_clauses = {words[i].clause for i in done}
     absent, denied = _absent(words, marks, vocabulary)
     # A paper described by what it says or lacks is in hand ("giấy khai sinh không có tên
@@ -581,6 +582,34 @@ def _pending(
         if verb:
             found |= _phrase_after(words, marks, vocabulary, first, verb)
     return found
+
+
+def _turn(
+    words: list[Word],
+    marks: dict[int, dict[Mark, int]],
+    need_at: list[int],
+    lexicon: Lexicon,
+    vocabulary: Vocabulary,
+) -> None:
+    """ "vợ tui mất lâu rồi, giờ làm giấy tờ đất …": a clause that starts with "giờ", "bây giờ",
+    "nay" turns from the story to what is wanted now. When no need stands before it in its
+    sentence, and one comes after that names something ("bố mất, giờ phải làm giấy tờ gì"
+    names nothing: the story says it all), the words from there on are read as a sentence of
+    their own (the story before it is context, as an earlier sentence is)."""
+    unread = [False] * len(words)
+    for t in sorted(i for i, kinds in marks.items() if Mark.TURN in kinds):
+        if t == 0 or words[t - 1].clause == words[t].clause:
+            continue  # not at the start of a clause
+        sentence = words[t].sentence
+        if words[t - 1].sentence != sentence:
+            continue  # already a sentence of its own
+        same = [j for j in need_at if words[j].sentence == sentence]
+        if not any(j >= t for j in same) or any(j < t for j in same):
+            continue
+        if not _names_something(words, unread, marks, set(), t, lexicon, vocabulary):
+            continue
+        for word in words[t:]:
+            word.sentence += 1
 
 
 def _names_something(

@@ -140,6 +140,7 @@ class _LexiconFile(BaseModel):
     held: list[str] = []
     held_end: list[str] = []
     pending: list[str] = []
+    turn: list[str] = []
     counters: list[str] = []
     purpose: list[str] = []
     not_purpose: list[str] = []
@@ -182,6 +183,7 @@ class Mark(StrEnum):
     ONLY = "only"  # "chỉ có", "thiếu": what a paper says, or lacks
     HELD = "held"  # "có" … "rồi": a paper already in hand, a state, not asked for
     HELD_END = "held end"  # "rồi": closes the thing in hand
+    TURN = "turn"  # ", giờ …": the story told, what is wanted now follows
     PENDING = "pending"  # "chưa (làm|có giấy)": not done yet, maybe what the person will do
     COUNTER = "counter"  # "một", "con", "cuốn": stepped over to find what a need is for
     PURPOSE = "purpose"  # "để", "nhằm": what follows is why, not what is asked for
@@ -456,6 +458,7 @@ class Lexicon:
             *((p, Mark.HELD) for p in data.held),
             *((p, Mark.HELD_END) for p in data.held_end),
             *((p, Mark.PENDING) for p in data.pending),
+            *((p, Mark.TURN) for p in data.turn),
             *((p, Mark.COUNTER) for p in data.counters),
             *((p, Mark.PURPOSE) for p in data.purpose),
             *((p, Mark.NOT_PURPOSE) for p in data.not_purpose),
