@@ -1590,3 +1590,34 @@ def test_a_dossier_returned_or_refused_asks_for_its_procedure(
     knowledge: Knowledge, query: str, expected: str
 ) -> None:
     assert first_shown(knowledge.search.search(query)) == expected
+
+
+def test_bundles_are_found_from_their_names(knowledge: Knowledge) -> None:
+    """A procedure whose name holds the names of two or more others among more words is a
+    bundle of them (liên thông khai sinh: khai sinh, thường trú, BHYT)."""
+    index = knowledge.search.index
+    bundles = {
+        index.entries[e].id: {index.entries[p.entry].id for p in parts}
+        for e, parts in index.bundles.items()
+    }
+    assert bundles["lien-thong-khai-sinh"] == {"dang-ky-khai-sinh", "dang-ky-thuong-tru"}
+    assert {"dang-ky-khai-tu", "dang-ky-thuong-tru"} <= bundles["lien-thong-khai-tu"]
+    assert "dang-ky-khai-sinh" not in bundles
+
+
+@pytest.mark.parametrize(
+    "query",
+    [
+        "đăng ký khai sinh cho thằng bé xong rồi, giờ đăng ký thường trú cho nó",
+        "cháu đã có giấy khai sinh, bây giờ nhập hộ khẩu cho cháu về nhà nội",
+        "giay khai sinh lam xong roi, gio nhap khau cho con",
+    ],
+)
+def test_a_bundle_with_a_part_told_done_goes_after_its_other_part(
+    knowledge: Knowledge, query: str
+) -> None:
+    """A registration told as done or a paper in hand is not needed again, nor a bundle that
+    does it along with others: the residence registration comes first, and is no liên thông."""
+    result = knowledge.search.search(query)
+    assert first_shown(result) == "dang-ky-thuong-tru"
+    assert result.answer != "lien-thong-khai-sinh"

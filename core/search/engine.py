@@ -638,7 +638,25 @@ class ProcedureSearch:
             )
         ruled_out = {t for p in unique if p.ruled_out for t, conf in p.alternatives}
         self._combine(scores, query_weight, ruled_out)
+        if ruled_out:
+            self._unbundle(scores, ruled_out)
         return scores
+
+    def _unbundle(self, scores: dict[int, Scored], ruled_out: set[int]) -> None:
+        """A procedure said done or in hand ("ks cho bé xong rồi, giờ … nhập hộ khẩu cho bé")
+        is not needed again, nor a bundle that does it along with others (liên thông: khai
+        sinh, thường trú, BHYT): the bundle goes just after the best of its other parts the
+        message names. (Combined procedures are ordered so in `_combine`.)"""
+        for bundle, parts in self.index.bundles.items():
+            if bundle not in scores or bundle in self.index.parts:
+                continue
+            in_hand = [p for p in parts if self._in_hand(p, ruled_out)]
+            others = [
+                scores[p.entry].score for p in parts if p not in in_hand and p.entry in scores
+            ]
+            if in_hand and others:
+                own = scores[bundle]
+                scores[bundle] = replace(own, score=min(own.score, max(others) - COMBINED_STEP))
 
     def _combine(
         self, scores: dict[int, Scored], weights: dict[int, float], ruled_out: set[int]

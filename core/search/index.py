@@ -131,7 +131,7 @@ class SearchIndex:
                 )
             )
         self._build(texts)
-        self.parts = self._combined(list(catalogue))
+        self.parts, self.bundles = self._combined(list(catalogue))
         # Each combined procedure and its parts, by id → the combined procedure's entry (a part
         # of two combined procedures stays with the first).
         self.families: dict[str, int] = {}
@@ -185,9 +185,13 @@ class SearchIndex:
 
     # -- building -------------------------------------------------------------------------
 
-    def _combined(self, procedures: list[Procedure]) -> dict[int, tuple[Part, ...]]:
+    def _combined(
+        self, procedures: list[Procedure]
+    ) -> tuple[dict[int, tuple[Part, ...]], dict[int, tuple[Part, ...]]]:
         """Combined procedures (entry → its parts, then its own words): a name that is the
-        names of two or more other procedures joined by a word or two ("kết hợp")."""
+        names of two or more other procedures joined by a word or two ("kết hợp"). Also the
+        bundles (entry → its parts): a name that holds the names of two or more others among
+        more words ("Liên thông: đăng ký khai sinh, đăng ký thường trú, cấp thẻ BHYT")."""
         names = [set(self._known(p.name)) for p in procedures]
         context = {self.vocab[w] for w in self.lexicon.context_words if w in self.vocab}
         phrases = [
@@ -202,22 +206,26 @@ class SearchIndex:
             if name:
                 by_rarest[min(name, key=lambda w: (frequency[w], w))].append(a)
         combined: dict[int, tuple[Part, ...]] = {}
+        bundles: dict[int, tuple[Part, ...]] = {}
         for e, name in enumerate(names):
             near = sorted(a for w in name for a in by_rarest.get(w, ()))
             parts = [a for a in near if a != e and names[a] < name]
-            covered = set().union(*(names[a] for a in parts)) if parts else set()
-            if len(parts) < 2 or len(name - covered) > JOINING_WORDS:
+            if len(parts) < 2:
                 continue
             words = {a: set().union(*phrases[a]) for a in parts}
             found = []
             for a in parts:
                 others = set().union(*(words[b] for b in parts if b != a))
                 found.append(Part(a, tuple(q - others for q in phrases[a] if q - others)))
+            bundles[e] = tuple(found)
+            covered = set().union(*(names[a] for a in parts))
+            if len(name - covered) > JOINING_WORDS:
+                continue
             every = set().union(*words.values())
             own = tuple(q - every for q in phrases[e][1:] if q - every)
             found.append(Part(-1, own))
             combined[e] = tuple(found)
-        return combined
+        return combined, bundles
 
     def _known(self, text: str) -> list[int]:
         """The catalogue words of a text, without counting them again (see content_tokens)."""
