@@ -1621,3 +1621,40 @@ def test_a_bundle_with_a_part_told_done_goes_after_its_other_part(
     result = knowledge.search.search(query)
     assert first_shown(result) == "dang-ky-thuong-tru"
     assert result.answer != "lien-thong-khai-sinh"
+
+
+@pytest.mark.parametrize(
+    "query",
+    [
+        "công chứng bản sao bằng lái ô tô với giấy đăng ký xe máy",
+        "cần sao y hộ chiếu và căn cước của con",
+        "xin chung thuc ban sao bang lai xe",
+    ],
+)
+def test_a_paper_to_copy_is_not_another_offices_procedure(knowledge: Knowledge, query: str) -> None:
+    """A document named as the object of a copy or a certification (a driving licence, a
+    vehicle's papers, a passport) is the paper to copy, not the other office's procedure."""
+    result = knowledge.search.search(query)
+    assert result.referral is None
+    assert first_shown(result) == "chung-thuc-ban-sao"
+
+
+def test_the_other_offices_procedure_is_still_referred(knowledge: Knowledge) -> None:
+    result = knowledge.search.search(
+        "mất bằng lái xe, làm lại ở đâu, có cần bản sao căn cước không"
+    )
+    assert result.referral == "giay-phep-lai-xe"
+
+
+@pytest.mark.parametrize(
+    "query",
+    [
+        "mang giấy gốc ra ủy ban để chứng thực mấy bản photo",
+        "công ty đòi bản sao công chứng bằng đại học",
+        "trường bắt nộp bản photo có dấu đỏ giấy khai sinh của con",
+    ],
+)
+def test_certified_copies_in_everyday_words(knowledge: Knowledge, query: str) -> None:
+    """ "giấy gốc" is the original; "bản sao công chứng", "bản photo có dấu đỏ" are copies
+    certified."""
+    assert first_shown(knowledge.search.search(query)) == "chung-thuc-ban-sao"

@@ -61,6 +61,9 @@ DONE_CLAUSE = 0.2
 # A thing said to be missing ("không có lương hưu"): context, not the procedure asked about;
 # its noun phrase is at most this many words.
 ABSENT, ABSENT_WORDS = 0.2, 6
+# The papers a copy or a certification is made of ("chứng thực bản sao giấy phép lái xe với cà
+# vẹt xe"): at most this many words after the copy word, in its clause.
+COPIED_WORDS = 10
 # Who is described in a who-question ("người độc thân có được nhận con nuôi không").
 DESCRIBED = 0.5
 # The purpose of a need ("… để con được miễn học phí") counts this much: it says why.
@@ -120,6 +123,9 @@ class Word:
     # Typed without marks in a message otherwise typed with them ("can j"), and not itself a
     # common word without marks ("bao", "cho"): it may match a phrase word that has marks.
     loose: bool = False
+    # Names a paper a copy or a certification is made of ("chứng thực bản sao bằng lái xe"):
+    # never another office's procedure (see ProcedureSearch._read).
+    copied: bool = False
 
 
 @dataclass
@@ -235,6 +241,8 @@ def analyse(text: str, lexicon: Lexicon, vocabulary: Vocabulary) -> Analysis:
         if {Mark.ABSENT, Mark.DENIED, Mark.ONLY} & kinds.keys()
         for j in _paper_described(words, marks, vocabulary, start)
     }
+    for i in _copied(words, marks, vocabulary):
+        words[i].copied = True
     purpose = _purpose(words, marks, need_at, lambda w: _is_stopword(w, lexicon, vocabulary))
     described: set[int] = set()
     aspects = _mark_all(words, consumed, lexicon.aspects, vocabulary, lexicon.name_ends)
@@ -562,6 +570,18 @@ def _phrase_after(
         ):
             break
         found.add(j)
+    return found
+
+
+def _copied(
+    words: list[Word], marks: dict[int, dict[Mark, int]], vocabulary: Vocabulary
+) -> set[int]:
+    """The papers a copy or a certification is made of: "chứng thực bản sao | giấy phép lái
+    xe với cà vẹt xe", "bản photo | sổ hộ khẩu" — the noun phrase after the copy word."""
+    found: set[int] = set()
+    for start, kinds in marks.items():
+        if Mark.COPY in kinds:
+            found |= _phrase_after(words, marks, vocabulary, start, kinds[Mark.COPY], COPIED_WORDS)
     return found
 
 

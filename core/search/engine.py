@@ -324,10 +324,12 @@ class ProcedureSearch:
             result = self._search(text, analysis)
         if any(w.earlier for w in analysis.words) and any(not w.earlier for w in analysis.words):
             result = self._need_first(text, analysis, result)
-        if result.referral is not None and any(w.earlier for w in analysis.words):
+        if result.referral is not None and any(w.earlier or w.copied for w in analysis.words):
             # A referral named only in a story's context ("mẹ tôi không có lương hưu. Nghe
-            # nói được nhận tiền hàng tháng") is not what the person asks about.
-            later = replace(analysis, words=[w for w in analysis.words if not w.earlier])
+            # nói được nhận tiền hàng tháng"), or only as a paper to copy or certify ("chứng
+            # thực bản sao bằng lái xe"), is not what the person asks about.
+            said = [w for w in analysis.words if not w.earlier and not w.copied]
+            later = replace(analysis, words=said)
             if self._search(text, later).referral != result.referral:
                 return self._search(text, analysis, referrals=False)
         return result

@@ -137,6 +137,7 @@ class _LexiconFile(BaseModel):
     papers: list[str] = []
     of: list[str] = []
     only: list[str] = []
+    copies: list[str] = []
     held: list[str] = []
     held_end: list[str] = []
     pending: list[str] = []
@@ -174,6 +175,7 @@ class Mark(StrEnum):
     DONE_AFTER = "done after"  # "xong" after a deed, in its clause
     NOT_YET = "not yet"  # "chưa" (từng): not done
     ABSENT = "absent"  # "không có", "chẳng có": what follows is missing, not asked for
+    COPY = "copy"  # "bản sao", "chứng thực": the papers named next are copied, not a procedure
     ABSENT_END = "absent end"  # "thì", "mà", "nên": the missing thing's words end here
     # "không ghi", "đã có", "chứ không phải": what follows (and the verb) is denied or in hand
     DENIED = "denied"
@@ -455,6 +457,7 @@ class Lexicon:
             *((p, Mark.PAPER) for p in data.papers),
             *((p, Mark.OF) for p in data.of),
             *((p, Mark.ONLY) for p in data.only),
+            *((p, Mark.COPY) for p in data.copies),
             *((p, Mark.HELD) for p in data.held),
             *((p, Mark.HELD_END) for p in data.held_end),
             *((p, Mark.PENDING) for p in data.pending),
