@@ -1658,3 +1658,25 @@ def test_certified_copies_in_everyday_words(knowledge: Knowledge, query: str) ->
     """ "giấy gốc" is the original; "bản sao công chứng", "bản photo có dấu đỏ" are copies
     certified."""
     assert first_shown(knowledge.search.search(query)) == "chung-thuc-ban-sao"
+
+
+@pytest.mark.parametrize(
+    ("query", "expected"),
+    [
+        ("tờ cam kết đã ký sẵn, đem lên ủy ban chứng được không", "chung-thuc-chu-ky"),
+        ("nhờ xã chứng chữ ký trên đơn xin việc", "chung-thuc-chu-ky"),
+    ],
+)
+def test_chung_cut_short_is_read_whole(knowledge: Knowledge, query: str, expected: str) -> None:
+    """ "chứng" typed with its marks at the end of its clause or before "được", "chữ ký" is
+    short for chứng thực."""
+    assert first_shown(knowledge.search.search(query)) == expected
+
+
+@pytest.mark.parametrize(
+    "query", ["có cần người làm chứng không", "đi công chứng giấy tờ ở đâu", "chung được không"]
+)
+def test_chung_in_other_words_stays_itself(knowledge: Knowledge, query: str) -> None:
+    search = knowledge.search
+    folded = [w.folded for w in analyse(query, search.lexicon, search.index).words]
+    assert "thuc" not in folded

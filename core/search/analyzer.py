@@ -209,7 +209,7 @@ def analyse(text: str, lexicon: Lexicon, vocabulary: Vocabulary) -> Analysis:
         word.loose = (
             accented_message and not word.accented and word.folded not in lexicon.stop_accented
         )
-    words = _synonyms(expanded, lexicon)
+    words = _whole(_synonyms(expanded, lexicon), lexicon)
     consumed = [False] * len(words)
     result = Analysis(accented_message=accented_message)
     marks = _find_all(words, lexicon.marks)
@@ -931,6 +931,36 @@ def _synonyms(words: list[Word], lexicon: Lexicon) -> list[Word]:
             for folded, accent in standard
         )
         i += size
+    return result
+
+
+def _whole(words: list[Word], lexicon: Lexicon) -> list[Word]:
+    """A word cut short, read whole ("mang ra xã chứng được không": chứng thực) when typed
+    with its marks and followed by the end of its clause or a word that may follow the whole
+    ("được", "giùm", "chữ ký"), and not after a word it makes another word with ("làm
+    chứng", "bằng chứng"): "chứng minh", "chứng chỉ", "người làm chứng" stay themselves."""
+    if not lexicon.shortened:
+        return words
+    result: list[Word] = []
+    for i, word in enumerate(words):
+        short = next(
+            (s for s in lexicon.shortened if word.accented and word.accent == s.word[1]), None
+        )
+        if (
+            short is not None
+            and (i == 0 or words[i - 1].folded not in short.not_after)
+            and (
+                i + 1 < len(words)
+                and words[i + 1].clause == word.clause
+                and _phrase_at(words, i + 1, short.before) is not None
+            )
+        ):
+            result.extend(
+                replace(word, folded=folded, accent=accent, others=())
+                for folded, accent in short.whole
+            )
+        else:
+            result.append(word)
     return result
 
 

@@ -103,6 +103,17 @@ class _Sense(BaseModel):
     other_after: list[str] = []
 
 
+class _Shortened(BaseModel):
+    """A word cut short ("chứng" for "chứng thực"), read whole when typed with its marks and
+    followed by one of `before` or by the end of its clause."""
+
+    model_config = ConfigDict(extra="forbid")
+    whole: str
+    before: list[str] = []
+    # Words that make another word with it just before it ("làm chứng", "bằng chứng").
+    not_after: list[str] = []
+
+
 class _LexiconFile(BaseModel):
     model_config = ConfigDict(extra="forbid")
     abbreviations: dict[str, str] = {}
@@ -151,6 +162,7 @@ class _LexiconFile(BaseModel):
     # "lại" means "again" (a re-registration) only after "đăng ký", "khai sinh"…; after another
     # verb it means "back" ("nhận lại con", "về lại quê", "để lại đất").
     senses: list[_Sense] = []
+    shortened: dict[str, _Shortened] = {}
     # Word classes used inside patterns: name → alternatives ("người": [con, cháu, vợ…]).
     classes: dict[str, list[str]] = {}
 
@@ -342,6 +354,16 @@ class Initialism:
 
 
 @dataclass(frozen=True)
+class Shortened:
+    """A word cut short ("chứng"), its whole ("chứng thực"), and what may follow it then."""
+
+    word: PhraseWord
+    whole: tuple[PhraseWord, ...]
+    before: PhraseTable[None]
+    not_after: frozenset[str]  # folded
+
+
+@dataclass(frozen=True)
 class Sense:
     """A word read in its catalogue sense or in its other one, by the words just before it."""
 
@@ -386,6 +408,7 @@ class Lexicon:
     senses: tuple[Sense, ...] = ()
     # Folded words that may continue a catalogue name ("phí": "mai táng phí"), see `_LexiconFile`.
     name_ends: frozenset[str] = frozenset()
+    shortened: tuple[Shortened, ...] = ()
 
     @classmethod
     def load(cls, path: Path) -> Lexicon:
@@ -483,6 +506,7 @@ class Lexicon:
                 for sense in data.senses
                 for p in (sense.word, *sense.keep, *sense.other, *sense.other_after)
             ),
+            *(p for short in data.shortened.values() for p in (*short.before, *short.not_after)),
         ]
         return cls(
             abbreviations={fold(k): tuple(fold(v).split()) for k, v in data.abbreviations.items()},
@@ -531,6 +555,15 @@ class Lexicon:
                     table([(_with_classes(p, classes), False) for p in sense.other_after]),
                 )
                 for sense in data.senses
+            ),
+            shortened=tuple(
+                Shortened(
+                    (fold(word), accent_key(word)),
+                    phrase_words(short.whole),
+                    table((p, None) for p in short.before),
+                    frozenset(fold(w) for w in short.not_after),
+                )
+                for word, short in data.shortened.items()
             ),
         )
 
