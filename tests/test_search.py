@@ -1680,3 +1680,29 @@ def test_chung_in_other_words_stays_itself(knowledge: Knowledge, query: str) -> 
     search = knowledge.search
     folded = [w.folded for w in analyse(query, search.lexicon, search.index).words]
     assert "thuc" not in folded
+
+
+@pytest.mark.parametrize(
+    "query",
+    [
+        "hồ sơ tạm trú thiếu giấy, phải nộp thêm giấy gì",
+        "đơn bị trả về, cần bổ sung những giấy tờ nào",
+    ],
+)
+def test_what_to_add_to_a_dossier_asks_for_the_documents(knowledge: Knowledge, query: str) -> None:
+    search = knowledge.search
+    assert analyse(query, search.lexicon, search.index).aspect is Aspect.DOCUMENTS
+
+
+@pytest.mark.parametrize(
+    "query",
+    [
+        "giấy khai sinh của tôi bị mối ăn, xin lại bản sao ở xã",
+        "to giay ket hon bi rach nat, xin lai ban sao duoc khong",
+    ],
+)
+def test_a_copy_asked_again_is_a_copy_not_a_re_registration(
+    knowledge: Knowledge, query: str
+) -> None:
+    """ "xin lại bản sao": a copy of a record the register still holds, not "đăng ký lại"."""
+    assert first_shown(knowledge.search.search(query)) == "cap-ban-sao-trich-luc"
