@@ -1706,3 +1706,16 @@ def test_a_copy_asked_again_is_a_copy_not_a_re_registration(
 ) -> None:
     """ "xin lại bản sao": a copy of a record the register still holds, not "đăng ký lại"."""
     assert first_shown(knowledge.search.search(query)) == "cap-ban-sao-trich-luc"
+
+
+@pytest.mark.parametrize(
+    "query",
+    [
+        "trường không nhận bản photo giấy khai sinh của cháu vì chưa chứng thực",
+        "ban photo so ho khau bi tra lai do chua co dau do",
+    ],
+)
+def test_a_photocopy_is_a_copy_to_certify(knowledge: Knowledge, query: str) -> None:
+    """A photocopy ("bản photo") is the person's own copy, brought to be certified; a copy the
+    register issues ("bản sao trích lục") is another procedure."""
+    assert first_shown(knowledge.search.search(query)) == "chung-thuc-ban-sao"
