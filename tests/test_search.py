@@ -981,6 +981,25 @@ def test_a_need_inside_a_document_question_is_the_rest_s_need_only_at_its_end(
     assert need("công ty cần giấy xác nhận cháu chưa kết hôn")
 
 
+@pytest.mark.parametrize(
+    ("query", "expected"),
+    [
+        ("cám ơn chị đã chỉ cách làm giấy khai sinh nha", None),
+        ("dạ cảm ơn cán bộ đã giúp vụ tạm trú cho con", None),
+        # Thanks, then a need: the need is answered.
+        ("cảm ơn ạ, cho em hỏi thêm tạm trú cần giấy gì", "dang-ky-tam-tru"),
+        ("cảm ơn, giờ em muốn làm giấy xác nhận độc thân", "xac-nhan-tinh-trang-hon-nhan"),
+    ],
+)
+def test_thanks_naming_a_procedure_are_thanks(
+    knowledge: Knowledge, query: str, expected: str | None
+) -> None:
+    """Thanks for help given ("đã chỉ", "đã giúp": a deed done) that ask nothing get no card."""
+    result = knowledge.search.search(query)
+    assert result.answer == expected
+    assert result.small_talk is (SmallTalk.THANKS if expected is None else None)
+
+
 def test_a_missing_thing_is_its_whole_noun_phrase(knowledge: Knowledge) -> None:
     """Up to the word that starts something else: "thì", a question word, a verb."""
     search = knowledge.search

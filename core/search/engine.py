@@ -788,6 +788,9 @@ class ProcedureSearch:
                 wanted = True
             else:
                 wanted = best.precision >= BARE_AT and foreign <= FOREIGN_BARE
+            # Thanks that name a procedure and ask nothing ("cảm ơn xã đã hướng dẫn tạm trú
+            # nha") are thanks.
+            wanted = wanted and (analysis.need or analysis.small_talk is not SmallTalk.THANKS)
             sure = sure and wanted
             if sure and entries[top].is_referral and best.score >= REFERRAL_AT:
                 referral = entries[top].id
