@@ -1738,3 +1738,34 @@ def test_a_photocopy_is_a_copy_to_certify(knowledge: Knowledge, query: str) -> N
     """A photocopy ("bản photo") is the person's own copy, brought to be certified; a copy the
     register issues ("bản sao trích lục") is another procedure."""
     assert first_shown(knowledge.search.search(query)) == "chung-thuc-ban-sao"
+
+
+@pytest.mark.parametrize(
+    ("query", "expected"),
+    [
+        (
+            "Nhà trồng ngô với sắn, mùa này bận thu hoạch, còn nuôi heo nữa. "
+            "Giờ rảnh mới đi làm giấy khai sinh cho con út",
+            "dang-ky-khai-sinh",
+        ),
+        (
+            "Bố mới bán con bò lấy ít tiền. Nay bố muốn làm di chúc để lại đất cho các cháu",
+            "chung-thuc-di-chuc",
+        ),
+    ],
+)
+def test_another_subject_in_the_story_before_the_need_is_context(
+    knowledge: Knowledge, query: str, expected: str
+) -> None:
+    """A word of another subject ("heo", "bán") in a sentence of the story before the one
+    that says the need does not make the message about something else."""
+    assert knowledge.search.search(query).answer == expected
+
+
+@pytest.mark.parametrize(
+    "query", ["Con chó nhà tôi chết rồi. Chôn ở đâu", "tôi muốn nhận nuôi một con mèo hoang"]
+)
+def test_another_subject_in_the_need_sentence_still_declines(
+    knowledge: Knowledge, query: str
+) -> None:
+    assert knowledge.search.search(query).answer is None

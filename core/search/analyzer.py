@@ -280,7 +280,12 @@ def analyse(text: str, lexicon: Lexicon, vocabulary: Vocabulary) -> Analysis:
             and words[i].sentence >= last_need
             and _surely(words[i], kinds[Mark.QUESTION])
         )
-        or (Mark.TOPIC in kinds and not consumed[i] and _surely(words[i], kinds[Mark.TOPIC]))
+        or (
+            Mark.TOPIC in kinds
+            and not consumed[i]
+            and words[i].sentence >= last_need
+            and _surely(words[i], kinds[Mark.TOPIC])
+        )
         for i, kinds in marks.items()
     )
     # "… có được vô hộ nghèo không?" asks for the procedure; "thư viện có cho mượn sách không?"
