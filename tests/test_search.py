@@ -322,6 +322,28 @@ def test_small_talk_is_recognised(knowledge: Knowledge) -> None:
         ("phí xác nhận tình trạng hôn nhân", Aspect.FEES),
         ("khai tử quá hạn có bị phạt không", Aspect.FEES),
         ("đăng ký tạm trú có tốn kém không", Aspect.FEES),
+        # Two parts in one question: a condition before "thì" or after "nếu" is context.
+        ("xin trích lục khai tử qua cổng dịch vụ công thì cần nộp những giấy gì", Aspect.DOCUMENTS),
+        ("con trai đi đăng ký tạm trú thay tôi thì phải mang theo những gì", Aspect.DOCUMENTS),
+        ("phải chuẩn bị giấy tờ gì nếu nhờ chị gái đi khai sinh giùm", Aspect.DOCUMENTS),
+        ("dang ky thuong tru tren vneid co phai scan so ho khau khong", Aspect.DOCUMENTS),
+        ("làm giấy độc thân mà nhờ bạn đi thì mất bao lâu", Aspect.TIME),
+        # Who: present in person, a person to bring, a proxy's authorisation.
+        ("chứng thực chữ ký thì có bắt buộc có mặt không", Aspect.WHO),
+        ("khai sinh cho bé có phải dắt bé theo không", Aspect.WHO),
+        ("em đi đăng ký kết hôn thay anh có cần văn bản ủy quyền không", Aspect.WHO),
+        # Time in other words: ready by a day, a deadline, dialect "bữa mô", "hồi nào".
+        ("nộp hồ sơ khai tử rồi thứ hai tuần sau lấy được chưa", Aspect.TIME),
+        ("trích lục kết hôn nộp sáng nay chiều mai có được không", Aspect.TIME),
+        ("hạn nộp đăng ký nghĩa vụ quân sự là đến khi nào", Aspect.TIME),
+        ("xác nhận độc thân khi mô thì có", Aspect.TIME),
+        ("dang ky tam tru hoi nao thi nhan duoc", Aspect.TIME),
+        ("đăng ký kết hôn chờ có lâu lắm không", Aspect.TIME),
+        # Where: the desk inside the office, whom to see there, the office that decides.
+        ("chứng thực chữ ký lên lầu mấy", Aspect.WHERE),
+        ("nộp hồ sơ khai tử ở quầy số mấy", Aspect.WHERE),
+        ("xin hòa giải đất đai thì phải gặp người nào", Aspect.WHERE),
+        ("xác định mức độ khuyết tật thì bên nào xét duyệt", Aspect.WHERE),
     ],
 )
 def test_the_aspect_asked_about_is_recognised(

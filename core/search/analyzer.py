@@ -245,7 +245,9 @@ def analyse(text: str, lexicon: Lexicon, vocabulary: Vocabulary) -> Analysis:
         words[i].copied = True
     purpose = _purpose(words, marks, need_at, lambda w: _is_stopword(w, lexicon, vocabulary))
     described: set[int] = set()
-    aspects = _mark_all(words, consumed, lexicon.aspects, vocabulary, lexicon.name_ends)
+    spans: list[tuple[int, int]] = []
+    aspects = _mark_all(words, consumed, lexicon.aspects, vocabulary, lexicon.name_ends, spans)
+    aspects = _without_conditions(aspects, spans, words, consumed, marks)
     if not aspects and not document:  # "em có phải mang CCCD không" asks for a document
         # "nhận cháu | làm con nuôi được không": a person right after a need is its object
         # ("làm con nuôi"), not who asks.
@@ -269,7 +271,9 @@ def analyse(text: str, lexicon: Lexicon, vocabulary: Vocabulary) -> Analysis:
     result.document_need = bool(need_at)
     result.hours = any(Mark.HOURS in kinds for kinds in marks.values())
     if document and result.aspect is None:
-        result.aspect = Aspect.DOCUMENTS
+        # "con đi thay có cần giấy ủy quyền không": whether a proxy may go, the who part.
+        proxy = any(Mark.PROXY in marks.get(i, {}) for i in document)
+        result.aspect = Aspect.WHO if proxy else Aspect.DOCUMENTS
     # A long story: the sentence that says the need outweighs the context before it, and only
     # its questions are the person's ("mấy chị em bàn xong ai lấy phần nào. Giờ cần làm giấy").
     last_need = words[need_at[-1]].sentence if need_at else 0
@@ -337,6 +341,9 @@ def analyse(text: str, lexicon: Lexicon, vocabulary: Vocabulary) -> Analysis:
             result.document.append(word)
         else:
             result.words.append(word)
+    if result.document and result.aspect is Aspect.ONLINE:
+        # "nộp qua VNeID có phải chụp giấy tờ không": online is how, said in passing.
+        result.aspect = Aspect.DOCUMENTS
     return result
 
 
@@ -402,6 +409,34 @@ def _purpose(
         if any(Mark.NEED not in marks.get(j, {}) and not is_stopword(words[j]) for j in between):
             found[sentence] = i + kinds[Mark.PURPOSE]
     return found
+
+
+def _without_conditions(
+    aspects: list[Aspect],
+    spans: list[tuple[int, int]],
+    words: list[Word],
+    consumed: list[bool],
+    marks: dict[int, dict[Mark, int]],
+) -> list[Aspect]:
+    """The parts asked, without those said as a condition of another in the same sentence: the
+    part before "thì" ("làm online | thì cần những gì", "nhờ người nhà đi | thì cần giấy gì")
+    and the part after "nếu" ("cần giấy gì | nếu nộp qua mạng") set the case; the other one is
+    what the person is unsure about."""
+    if len(aspects) < 2:
+        return aspects
+    condition: set[int] = set()
+    for at, kinds in marks.items():
+        if consumed[at] or not {Mark.THEN, Mark.IF} & kinds.keys():
+            continue
+        here = [
+            k for k, (start, _) in enumerate(spans) if words[start].sentence == words[at].sentence
+        ]
+        before = [k for k in here if spans[k][1] <= at]
+        after = [k for k in here if spans[k][0] > at]
+        if before and after:
+            condition.update(before if Mark.THEN in kinds else after)
+    kept = [a for k, a in enumerate(aspects) if k not in condition]
+    return kept or aspects
 
 
 def _main_aspect(aspects: list[Aspect]) -> Aspect | None:
@@ -975,12 +1010,14 @@ def _mark_all(
     table: PhraseTable[T],
     vocabulary: Vocabulary | None = None,
     name_ends: frozenset[str] = frozenset(),
+    spans: list[tuple[int, int]] | None = None,
 ) -> list[T]:
     """Mark the phrases of the table (leftmost, longest); return the kinds found, in order.
     With a vocabulary, a phrase's last words that begin a catalogue name with the words after
     them stay unmarked: "ai được đi khai | tử", "bao giờ thì phải đi đăng ký | kết hôn"; and
     a phrase whose first word is one of `name_ends` and continues a catalogue name begun by
-    the word before is none: "mai táng phí làm ở đâu" names the procedure, asks no fee."""
+    the word before is none: "mai táng phí làm ở đâu" names the procedure, asks no fee.
+    With `spans`, where each phrase found starts and ends is added to it."""
     found: list[T] = []
     first_words = table.first_words
     i = 0
@@ -1006,6 +1043,8 @@ def _mark_all(
             size -= 1
         consumed[i : i + size] = [True] * size
         found.append(kind)
+        if spans is not None:
+            spans.append((i, i + size))
         i += size
     return found
 

@@ -159,6 +159,13 @@ class _LexiconFile(BaseModel):
     # The office's hours ("mấy giờ mở cửa"): contact small talk alone, the time part of a
     # procedure the message names ("đăng ký khai tử thì mấy giờ xã mở cửa").
     hours: list[str] = []
+    # A condition and the question it leads to: "làm online | thì | cần những gì" asks what is
+    # needed, "cần giấy gì | nếu | nhờ người khác đi" too — the condition is context.
+    condition_then: list[str] = []
+    condition_if: list[str] = []
+    # An authorisation asked about in a document question ("con đi thay có cần giấy ủy quyền
+    # không"): who may go in one's place, the who part.
+    proxy_papers: list[str] = []
     # "lại" means "again" (a re-registration) only after "đăng ký", "khai sinh"…; after another
     # verb it means "back" ("nhận lại con", "về lại quê", "để lại đất").
     senses: list[_Sense] = []
@@ -203,6 +210,9 @@ class Mark(StrEnum):
     PURPOSE = "purpose"  # "để", "nhằm": what follows is why, not what is asked for
     NOT_PURPOSE = "not purpose"  # "để lại", "để trống": the same word, another meaning
     HOURS = "hours"  # "mấy giờ mở cửa", "giờ làm việc": the office's hours
+    THEN = "then"  # "thì": the part asked before it is a condition, after it the question
+    IF = "if"  # "nếu": the part asked after it is a condition
+    PROXY = "proxy"  # "giấy ủy quyền": a document question about it asks who may go
 
 
 _PATTERN_PART = re.compile(r"\[([^\]]*)\]|\(([^)]*)\)|([^\s\[\]()]+)")
@@ -489,6 +499,9 @@ class Lexicon:
             *((p, Mark.PURPOSE) for p in data.purpose),
             *((p, Mark.NOT_PURPOSE) for p in data.not_purpose),
             *((p, Mark.HOURS) for p in data.hours),
+            *((p, Mark.THEN) for p in data.condition_then),
+            *((p, Mark.IF) for p in data.condition_if),
+            *((p, Mark.PROXY) for p in data.proxy_papers),
         ]
         patterns = [
             *data.stopwords,
