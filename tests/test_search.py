@@ -16,13 +16,14 @@ from hypothesis import strategies as st
 
 from core.catalogue.errors import CatalogueInvalid
 from core.search import Aspect, SearchResult, SmallTalk
-from core.search.analyzer import _NO_VOCABULARY, _expand, analyse, split_words
+from core.search.analyzer import _NO_VOCABULARY, _expand, analyse, name_purpose, split_words
 from core.search.lexicon import Lexicon
 from core.text import fold, is_syllable, phonetic_key
 from handlers.context import Knowledge
 from tests.conftest import REPORTED_FIGURES
 
 DATA = Path(__file__).parent / "data"
+DISABILITY = {"xac-dinh-muc-do-khuyet-tat", "tro-cap-xa-hoi-hang-thang"}
 
 
 def first_shown(result: SearchResult) -> str | None:
@@ -1791,3 +1792,103 @@ def test_another_subject_in_the_need_sentence_still_declines(
     knowledge: Knowledge, query: str
 ) -> None:
     assert knowledge.search.search(query).answer is None
+
+
+@pytest.mark.parametrize(
+    ("query", "expected"),
+    [
+        ("cháu bị bại não bẩm sinh, nhà xin xã xác nhận cho cháu hưởng chế độ", DISABILITY),
+        ("ông cụ bị liệt giường mấy năm, xin giấy xác nhận", DISABILITY),
+        ("chồng bị cụt hai chân vì bom mìn, xin xác nhận để hưởng trợ cấp", DISABILITY),
+        ("xin xã xác nhận tôi hiện đang có chồng", {"xac-nhan-tinh-trang-hon-nhan"}),
+    ],
+)
+def test_a_condition_with_a_confirmation_is_the_disability_paper(
+    knowledge: Knowledge, query: str, expected: set[str]
+) -> None:
+    """ "xác nhận" is a kind of paper many procedures share: a condition (bại não, liệt
+    giường, cụt chân) says which one; marital status needs its own words (có chồng)."""
+    result = knowledge.search.search(query)
+    assert first_shown(result) in expected
+    assert result.answer in {None, *expected}
+
+
+def test_a_confirmation_alone_names_no_procedure(knowledge: Knowledge) -> None:
+    search = knowledge.search
+    assert search.search("xin giấy xác nhận để làm hồ sơ").answer is None
+    analysis = analyse("xin xã xác nhận giúp", search.lexicon, search.index)
+    # Spelled apart, as in the catalogue: it weighs like a context word there.
+    assert [w.folded for w in analysis.words if w.folded.startswith(("xac", "nhan"))] == [
+        "xac~",
+        "nhan~",
+    ]
+
+
+def test_the_purpose_an_alias_says_is_not_the_paper(knowledge: Knowledge) -> None:
+    """ "giấy độc thân | đi xuất khẩu lao động": the purpose weighs as a message's does, so
+    the purpose alone names no paper, while the paper with it still does."""
+    search = knowledge.search
+    assert search.search("chuẩn bị hồ sơ đi xuất khẩu lao động Malaysia").answer is None
+    assert search.search("vay ngân hàng thì cần chuẩn bị những gì").answer is None
+    answer = search.search("làm giấy độc thân để đi xuất khẩu lao động bên Đài Loan").answer
+    assert answer == "xac-nhan-tinh-trang-hon-nhan"
+
+
+@pytest.mark.parametrize(
+    ("name", "at"),
+    [
+        ("giấy độc thân để mua bán đất", None),  # "để": the index keeps it (see docs)
+        ("giấy độc thân đi xuất khẩu lao động", 3),
+        ("chia tài sản bố mẹ để lại", None),  # "để lại" is no purpose
+        ("đi nghĩa vụ", None),  # nothing named before it
+        ("đăng ký đi bộ đội", None),
+    ],
+)
+def test_where_a_name_says_its_purpose(knowledge: Knowledge, name: str, at: int | None) -> None:
+    words = split_words(name)
+    assert name_purpose(words, knowledge.search.lexicon) == (len(words) if at is None else at)
+
+
+@pytest.mark.parametrize(
+    "query",
+    [
+        "ông ngoại tôi đi bộ đội từ năm 1968, năm 1975 thì giải ngũ",
+        "chú tôi đi lính năm 2020 đến 2022",
+        "cậu tôi đi nghĩa vụ quân sự năm kia",
+    ],
+)
+def test_service_told_as_past_is_no_request(knowledge: Knowledge, query: str) -> None:
+    assert knowledge.search.search(query).answer is None
+
+
+def test_a_registration_this_year_is_still_a_request(knowledge: Knowledge) -> None:
+    answer = knowledge.search.search("con tôi năm nay đủ tuổi, đăng ký nghĩa vụ quân sự").answer
+    assert answer == "dang-ky-nghia-vu-quan-su"
+
+
+@pytest.mark.parametrize(
+    "query",
+    [
+        "bằng khen của bố bị ướt nát hết",  # damage: no procedure makes it anew
+        "giấy khen của cháu để chỗ nào rồi",  # where it is kept
+        "thư viện tỉnh giờ mở cửa thế nào",  # opening hours: "mở" is no need
+        "phòng đọc sách xã mở cửa tới mấy giờ",
+    ],
+)
+def test_an_existing_thing_is_no_request(knowledge: Knowledge, query: str) -> None:
+    assert knowledge.search.search(query).answer is None
+
+
+@pytest.mark.parametrize(
+    ("query", "expected"),
+    [
+        ("giấy khai sinh của con bị cháy", {"dang-ky-lai-khai-sinh", "cap-ban-sao-trich-luc"}),
+        ("muốn mở phòng đọc sách cho thiếu nhi trong thôn", {"dang-ky-thu-vien-tu-nhan"}),
+        ("công chứng 4 bộ hồ sơ dự tuyển", {"chung-thuc-ban-sao"}),
+        ("xin sao y mấy bộ giấy tờ nộp trường", {"chung-thuc-ban-sao"}),
+    ],
+)
+def test_a_damaged_paper_a_new_library_and_copies_are_requests(
+    knowledge: Knowledge, query: str, expected: set[str]
+) -> None:
+    assert knowledge.search.search(query).answer in expected

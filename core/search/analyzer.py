@@ -147,6 +147,12 @@ class Analysis:
     document_need: bool = False
     # The office's hours are asked ("mấy giờ xã mở cửa"): with a procedure, its time part.
     hours: bool = False
+    # A time that is over ("từ năm 1965 đến 1975", "năm ngoái"): without a need, the message
+    # tells a story ("ông nội đi bộ đội từ năm 1965") rather than asks for a procedure.
+    past: bool = False
+    # Every need the message says is damage to a paper one has ("giấy khen bị rách"): only a
+    # procedure that makes a paper anew may be the answer.
+    damage_only: bool = False
 
     def with_document(self) -> Analysis:
         """The same message with the document's words back in place, for when the rest alone
@@ -227,8 +233,11 @@ def analyse(text: str, lexicon: Lexicon, vocabulary: Vocabulary) -> Analysis:
     # "chưa làm giấy khai sinh": a deed not done yet, nor one inside what is not done yet.
     pending = _pending(words, marks, vocabulary)
     done = {i for i in need_at if i not in pending and _done(words, i, marks)}
+    in_topic = _in_topic(words, marks) if need_at else set()
     need_at = [
-        i for i in need_at if i not in done and not _for_other_subject(words, i, marks, lexicon)
+        i
+        for i in need_at
+        if i not in done and i not in in_topic and not _for_other_subject(words, i, marks, lexicon)
     ]
     _turn(words, marks, need_at, lexicon, vocabulary)
     done_clauses = {words[i].clause for i in done}
@@ -270,6 +279,10 @@ def analyse(text: str, lexicon: Lexicon, vocabulary: Vocabulary) -> Analysis:
     result.need = any(i not in question for i in need_at)
     result.document_need = bool(need_at)
     result.hours = any(Mark.HOURS in kinds for kinds in marks.values())
+    if need_at:
+        damaged = _covered(marks, Mark.DAMAGE)
+        result.damage_only = all(i in damaged for i in need_at)
+    result.past = any(Mark.PAST in kinds for kinds in marks.values()) or _period(words)
     if document and result.aspect is None:
         # "con đi thay có cần giấy ủy quyền không": whether a proxy may go, the who part.
         proxy = any(Mark.PROXY in marks.get(i, {}) for i in document)
@@ -355,7 +368,17 @@ def read_senses(words: list[Word], lexicon: Lexicon) -> None:
     lạc" after a person ("đứa con thất lạc") is a person lost, not a paper. The other sense is
     spelled apart (`OTHER_SENSE`), in the catalogue and in messages alike, so it is evidence
     only for the same sense; "lại" in it is one with its verb ("lại~nhận" matches only "nhận
-    lại")."""
+    lại"). Words of a kind of paper that many procedures share ("xác nhận") are spelled apart
+    the same way, so the index weighs them as context: "xin giấy xác nhận" names none of
+    them."""
+    generic = lexicon.generic.first_words
+    for i, first in enumerate(words):
+        if first.folded in generic:
+            found = _phrase_at(words, i, lexicon.generic)
+            if found is not None:
+                for other in words[i : i + found[0]]:
+                    other.folded += OTHER_SENSE
+                    other.accent += OTHER_SENSE
     for sense in lexicon.senses:
         for i, word in enumerate(words):
             found = _phrase_at(words, i, sense.word)
@@ -398,8 +421,9 @@ def _purpose(
     after a need with an object in the same sentence ("thủ tục để bố nhận con" names the
     procedure after "để"); "để lại", "để trống" are not a purpose."""
     found: dict[int, int] = {}
-    for i, kinds in marks.items():
-        if Mark.PURPOSE not in kinds or Mark.NOT_PURPOSE in kinds:
+    for i, kinds in sorted(marks.items()):
+        start = _purpose_start(i, kinds)
+        if start is None:
             continue
         sentence = words[i].sentence
         needs = [j for j in need_at if j < i and words[j].sentence == sentence]
@@ -407,7 +431,7 @@ def _purpose(
             continue
         between = range(needs[0] + marks[needs[0]][Mark.NEED], i)
         if any(Mark.NEED not in marks.get(j, {}) and not is_stopword(words[j]) for j in between):
-            found[sentence] = i + kinds[Mark.PURPOSE]
+            found[sentence] = start
     return found
 
 
@@ -437,6 +461,57 @@ def _without_conditions(
             condition.update(before if Mark.THEN in kinds else after)
     kept = [a for k, a in enumerate(aspects) if k not in condition]
     return kept or aspects
+
+
+def _purpose_start(i: int, kinds: dict[Mark, int]) -> int | None:
+    """Where the purpose a mark at i opens begins: after "để", or at "đi xuất khẩu lao
+    động" itself; none for "để lại"."""
+    if Mark.NOT_PURPOSE in kinds:
+        return None
+    if Mark.PURPOSE in kinds:
+        return i + kinds[Mark.PURPOSE]
+    if Mark.PURPOSE_ITSELF in kinds:
+        return i
+    return None
+
+
+def name_purpose(words: list[Word], lexicon: Lexicon) -> int:
+    """Where a catalogue name or alias says its purpose ("giấy độc thân | đi xuất khẩu lao
+    động"): the words from there say why the paper is wanted, as a message's purpose does,
+    not what it is. A purpose comes after at least one content word ("đi nghĩa vụ" is the
+    name itself); len(words) when there is none. Only a phrase that is itself a purpose:
+    splitting at "để" too ("giấy độc thân | để kết hôn ở xã khác") took "kết hôn" from the
+    marital-status paper and let a re-registration pass a copy ("giấy kết hôn bị rách, xin
+    lại bản sao")."""
+    marks = _find_all(words, lexicon.marks)
+    named = False
+    for i, word in enumerate(words):
+        if named and Mark.PURPOSE_ITSELF in marks.get(i, {}):
+            return i
+        named = named or word.accent not in lexicon.stop_accented
+    return len(words)
+
+
+def _covered(marks: dict[int, dict[Mark, int]], mark: Mark) -> set[int]:
+    """The positions the phrases of one kind cover."""
+    return {j for i, kinds in marks.items() if mark in kinds for j in range(i, i + kinds[mark])}
+
+
+def _in_topic(words: list[Word], marks: dict[int, dict[Mark, int]]) -> set[int]:
+    """Positions inside a phrase of another subject ("thư viện | mở đến | mấy giờ", "giờ mở
+    cửa", "xin việc"): a need word there is part of that subject, not a need."""
+    return {
+        j
+        for i, kinds in marks.items()
+        if Mark.TOPIC in kinds and kinds[Mark.TOPIC] > 1 and _surely(words[i], kinds[Mark.TOPIC])
+        for j in range(i, i + kinds[Mark.TOPIC])
+    }
+
+
+def _period(words: list[Word]) -> bool:
+    """Two years in one sentence ("năm 2019 tới 2021", "từ 1965 đến 1975"): a period told."""
+    years = [w.sentence for w in words if len(w.folded) == 4 and w.folded.isdigit()]
+    return len(years) > len(set(years))
 
 
 def _main_aspect(aspects: list[Aspect]) -> Aspect | None:
@@ -1089,6 +1164,11 @@ def _document(
         if end < len(words) and 0 < end - first <= max_words:
             return set(range(first, end)), range(start, end + 1)
     return set(), range(0)
+
+
+def says(words: list[Word], table: PhraseTable[T]) -> bool:
+    """Whether a phrase of the table is said anywhere in the words."""
+    return any(_phrase_at(words, i, table) is not None for i in range(len(words)))
 
 
 def _phrase_at(words: list[Word], i: int, table: PhraseTable[T]) -> tuple[int, T] | None:

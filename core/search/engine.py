@@ -24,7 +24,7 @@ import numpy as np
 from rapidfuzz.distance import OSA
 
 from core.catalogue import Catalogue
-from core.search.analyzer import Analysis, Word, analyse
+from core.search.analyzer import OTHER_SENSE, Analysis, Word, analyse
 from core.search.examples import (
     ExampleModel,
     Examples,
@@ -507,14 +507,17 @@ class ProcedureSearch:
                 if start == 0 and end == len(token):
                     break  # the whole token is not a split
                 piece = token[start:end]
-                word = index.vocab.get(piece)
-                if word is None or not is_syllable(piece):
+                if not is_syllable(piece):
                     continue
-                if previous >= 0 and (previous, word) not in index.bigram_postings:
-                    continue
-                rest = best_from(end, word)
-                if rest is not None and (best is None or rest[0] + index.df[word] > best[0]):
-                    best = (rest[0] + index.df[word], (word, *rest[1]))
+                # A word of a kind of paper is spelled apart in the catalogue ("xác~ nhận~").
+                for word in (index.vocab.get(piece), index.vocab.get(piece + OTHER_SENSE)):
+                    if word is None:
+                        continue
+                    if previous >= 0 and (previous, word) not in index.bigram_postings:
+                        continue
+                    rest = best_from(end, word)
+                    if rest is not None and (best is None or rest[0] + index.df[word] > best[0]):
+                        best = (rest[0] + index.df[word], (word, *rest[1]))
             memo[key] = best
             return best
 
@@ -606,6 +609,7 @@ class ProcedureSearch:
         # What each word said brings to a phrase that has it: its share of recall (idf ×
         # how surely it is said) and of what the message explains (idf × its weight here).
         said_gain = {t: (idf[t] * query_conf[t], idf[t] * query_weight[t]) for t in said_words}
+        specific = index.specific
         scores = {}
         for entry in shortlist:
             # The name or alias closest to the message: how much of it the message says
@@ -625,7 +629,10 @@ class ProcedureSearch:
                 # An alias of common words only ("nhà đất") says less than a specific one.
                 weight = candidate.weight * min(1.0, candidate.total_idf / SPECIFIC_IDF)
                 phrase = max(phrase, weight * _f_beta(recall, precision))
-                best_recall = max(best_recall, weight * recall)
+                if weight * recall > best_recall and any(specific[t] for t in said):
+                    # "giấy xác nhận" says most of "giấy xác nhận đang có vợ có chồng" in
+                    # words that say no procedure: not that alias said.
+                    best_recall = max(best_recall, weight * recall)
                 said_in.append((candidate.weight, candidate.weight * said_weight, said))
             explained = _explained_by_two(said_in, query_weight, idf)
             pair_score = float(pairs[entry]) / pair_total if pair_total else 0.0
@@ -787,10 +794,16 @@ class ProcedureSearch:
             elif analysis.need:
                 wanted = True
             else:
-                wanted = best.precision >= BARE_AT and foreign <= FOREIGN_BARE
+                # … nor does a story of a time that is over ("ông nội đi bộ đội từ năm 1965
+                # đến 1975", "anh tôi đi nghĩa vụ năm ngoái").
+                wanted = best.precision >= BARE_AT and foreign <= FOREIGN_BARE and not analysis.past
             # Thanks that name a procedure and ask nothing ("cảm ơn xã đã hướng dẫn tạm trú
             # nha") are thanks.
             wanted = wanted and (analysis.need or analysis.small_talk is not SmallTalk.THANKS)
+            # A paper's damage as all the need ("giấy khen của con bị rách") asks for a
+            # procedure that makes the paper anew, not the one that first grants it.
+            if analysis.damage_only and not entries[top].remakes:
+                wanted = False
             sure = sure and wanted
             if sure and entries[top].is_referral and best.score >= REFERRAL_AT:
                 referral = entries[top].id

@@ -21,11 +21,22 @@ import numpy as np
 
 from core.catalogue import Catalogue
 from core.catalogue.models import Procedure
-from core.search.analyzer import read_senses, split_words
+from core.search.analyzer import (
+    PURPOSE_CLAUSE,
+    Word,
+    name_purpose,
+    read_senses,
+    says,
+    split_words,
+)
 from core.search.lexicon import Initialism, Lexicon, PhraseWord, accent_key, split_accent_key
 from core.text import fold, is_syllable, phonetic_key
 
 STRONG, KEYWORD, SUMMARY, DOCUMENT = 1.0, 0.8, 0.35, 0.2
+# The purpose a name or alias says ("giấy độc thân | để vay ngân hàng") is a phrase of its own
+# that weighs as a message's purpose does: it is why the paper is wanted, not what it is. Its
+# words are found as a summary's are (they never bring a procedure into the list alone).
+PURPOSE = PURPOSE_CLAUSE
 # A procedure whose name joins the names of two or more others by at most this many words
 # ("Đăng ký khai sinh | kết hợp | nhận cha, mẹ, con") combines them.
 JOINING_WORDS = 2
@@ -72,6 +83,9 @@ class Entry:
     id: str
     is_referral: bool
     phrases: tuple[Phrase, ...]
+    # Its names, aliases or keywords say it makes a paper anew ("cấp lại", "bản sao"): what a
+    # message that only tells a paper's damage ("giấy khen bị rách") may be asking for.
+    remakes: bool = False
 
 
 def indexed_text(procedure: Procedure) -> tuple[object, ...]:
@@ -108,13 +122,16 @@ class SearchIndex:
         self._content_uses: dict[str, int] = defaultdict(int)
         texts: list[tuple[str, bool, list[tuple[list[int], float]]]] = []
         names: list[tuple[str, list[str]]] = []
+        self._remakes: set[str] = set()
         for procedure in catalogue:
             names.append((procedure.id, [procedure.name, *procedure.aliases]))
+            if self._says_remake([procedure.name, *procedure.aliases, *procedure.keywords]):
+                self._remakes.add(procedure.id)
             texts.append(
                 (
                     procedure.id,
                     False,
-                    self._phrases([procedure.name, *procedure.aliases], STRONG)
+                    self._names([procedure.name, *procedure.aliases])
                     + self._phrases(procedure.keywords, KEYWORD)
                     + self._phrases([procedure.summary, procedure.field], SUMMARY)
                     + self._phrases([d.name for d in procedure.documents], DOCUMENT),
@@ -126,7 +143,7 @@ class SearchIndex:
                 (
                     referral.id,
                     True,
-                    self._phrases([referral.name, *referral.aliases], STRONG)
+                    self._names([referral.name, *referral.aliases])
                     + self._phrases(referral.keywords, KEYWORD),
                 )
             )
@@ -251,11 +268,37 @@ class SearchIndex:
                 found.append((tokens, weight))
         return found
 
+    def _names(self, texts: Iterable[str]) -> list[tuple[list[int], float]]:
+        """Names and aliases, each without the purpose it may say ("giấy độc thân | đi xuất
+        khẩu lao động"): the purpose is a phrase of its own that weighs like a summary, so a
+        message about the purpose alone ("đi xuất khẩu lao động cần gì") is not the paper."""
+        found = []
+        for text in texts:
+            words = split_words(text)
+            at = name_purpose(words, self.lexicon)
+            read_senses(words, self.lexicon)
+            for part, weight in ((words[:at], STRONG), (words[at:], PURPOSE)):
+                tokens = [self._token_id(t) for t in self._content(part)]
+                if tokens:
+                    found.append((tokens, weight))
+        return found
+
+    def _says_remake(self, texts: Iterable[str]) -> bool:
+        for text in texts:
+            words = split_words(text)
+            read_senses(words, self.lexicon)
+            if says(words, self.lexicon.remake):
+                return True
+        return False
+
     def content_tokens(self, text: str) -> list[str]:
         """Catalogue text → folded content words (catalogue text always has its diacritics)."""
-        tokens: list[str] = []
         words = split_words(text)
         read_senses(words, self.lexicon)
+        return self._content(words)
+
+    def _content(self, words: list[Word]) -> list[str]:
+        tokens: list[str] = []
         for word in words:
             if word.accent in self.lexicon.stop_accented:
                 self._stop_uses[word.folded] += 1
@@ -334,9 +377,12 @@ class SearchIndex:
                     for bigram in pairwise(tokens):
                         current = bigram_postings[bigram].get(index, 0.0)
                         bigram_postings[bigram][index] = max(current, weight)
+                if weight >= PURPOSE:
                     unique = tuple(dict.fromkeys(tokens))
                     scored.append(Phrase(unique, weight, sum(self.idf[t] for t in unique)))
-            self.entries.append(Entry(entry_id, is_referral, tuple(scored)))
+            self.entries.append(
+                Entry(entry_id, is_referral, tuple(scored), entry_id in self._remakes)
+            )
         # Postings as arrays (entries, weights), split by source: scoring adds whole arrays at
         # once, so a word found in 2,000 procedures costs one vector operation, not 2,000.
         self.n_entries = n_entries
@@ -367,6 +413,11 @@ class SearchIndex:
                 (phonetic_key(self.tokens[a]), phonetic_key(self.tokens[b])), (a, b)
             )
         self.df = df
+        # Words that may make a phrase said: not context ("giấy", "vợ"), not a word of a kind
+        # of paper many procedures share or read in another sense ("xác~ nhận~", "lại~").
+        self.specific = [
+            token.isalnum() and token not in self.lexicon.context_words for token in self.tokens
+        ]
         self.accents = [frozenset(self._accents[tid]) for tid in range(len(self.tokens))]
         self._pool = None  # not kept: the pool belongs to whoever built the indexes
 

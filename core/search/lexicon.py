@@ -12,7 +12,7 @@ from __future__ import annotations
 import re
 import unicodedata
 from collections.abc import Callable, Iterable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from enum import StrEnum
 from functools import lru_cache
 from pathlib import Path
@@ -155,6 +155,8 @@ class _LexiconFile(BaseModel):
     turn: list[str] = []
     counters: list[str] = []
     purpose: list[str] = []
+    # A phrase that is itself a purpose ("đi xuất khẩu lao động", "đi học"): it says why.
+    purpose_itself: list[str] = []
     not_purpose: list[str] = []
     # The office's hours ("mấy giờ mở cửa"): contact small talk alone, the time part of a
     # procedure the message names ("đăng ký khai tử thì mấy giờ xã mở cửa").
@@ -166,6 +168,16 @@ class _LexiconFile(BaseModel):
     # An authorisation asked about in a document question ("con đi thay có cần giấy ủy quyền
     # không"): who may go in one's place, the who part.
     proxy_papers: list[str] = []
+    # A time that is over ("từ năm …", "năm ngoái", "hồi đó"): without a need, a story.
+    past: list[str] = []
+    # What happened to a paper one has ("bị rách", "thất lạc"), and the words of a procedure
+    # that makes a paper anew ("cấp lại", "bản sao", "trích lục"): only such a procedure is
+    # asked for when the damage is all the message needs.
+    damage: list[str] = []
+    remake: list[str] = []
+    # Words a kind of paper or act that many procedures share ("xác nhận"): a little evidence,
+    # never a procedure's own (spelled apart, in the catalogue and in messages alike).
+    generic: list[str] = []
     # "lại" means "again" (a re-registration) only after "đăng ký", "khai sinh"…; after another
     # verb it means "back" ("nhận lại con", "về lại quê", "để lại đất").
     senses: list[_Sense] = []
@@ -208,6 +220,9 @@ class Mark(StrEnum):
     PENDING = "pending"  # "chưa (làm|có giấy)": not done yet, maybe what the person will do
     COUNTER = "counter"  # "một", "con", "cuốn": stepped over to find what a need is for
     PURPOSE = "purpose"  # "để", "nhằm": what follows is why, not what is asked for
+    PURPOSE_ITSELF = "purpose itself"  # "đi xuất khẩu lao động": this phrase says why
+    PAST = "past"  # "từ năm", "năm ngoái": a time that is over
+    DAMAGE = "damage"  # "bị rách", "thất lạc": what happened to a paper one has
     NOT_PURPOSE = "not purpose"  # "để lại", "để trống": the same word, another meaning
     HOURS = "hours"  # "mấy giờ mở cửa", "giờ làm việc": the office's hours
     THEN = "then"  # "thì": the part asked before it is a condition, after it the question
@@ -419,6 +434,10 @@ class Lexicon:
     # Folded words that may continue a catalogue name ("phí": "mai táng phí"), see `_LexiconFile`.
     name_ends: frozenset[str] = frozenset()
     shortened: tuple[Shortened, ...] = ()
+    # A procedure's words that say it makes a paper anew ("cấp lại", "bản sao").
+    remake: PhraseTable[None] = field(default_factory=lambda: PhraseTable(()))
+    # Words of a kind of paper or act that many procedures share ("xác nhận").
+    generic: PhraseTable[None] = field(default_factory=lambda: PhraseTable(()))
 
     @classmethod
     def load(cls, path: Path) -> Lexicon:
@@ -502,6 +521,9 @@ class Lexicon:
             *((p, Mark.THEN) for p in data.condition_then),
             *((p, Mark.IF) for p in data.condition_if),
             *((p, Mark.PROXY) for p in data.proxy_papers),
+            *((p, Mark.PURPOSE_ITSELF) for p in data.purpose_itself),
+            *((p, Mark.PAST) for p in data.past),
+            *((p, Mark.DAMAGE) for p in data.damage),
         ]
         patterns = [
             *data.stopwords,
@@ -520,6 +542,8 @@ class Lexicon:
                 for p in (sense.word, *sense.keep, *sense.other, *sense.other_after)
             ),
             *(p for short in data.shortened.values() for p in (*short.before, *short.not_after)),
+            *data.remake,
+            *data.generic,
         ]
         return cls(
             abbreviations={fold(k): tuple(fold(v).split()) for k, v in data.abbreviations.items()},
@@ -578,6 +602,8 @@ class Lexicon:
                 )
                 for word, short in data.shortened.items()
             ),
+            remake=table((p, None) for p in data.remake),
+            generic=table((p, None) for p in data.generic),
         )
 
 
