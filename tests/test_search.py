@@ -1461,6 +1461,7 @@ def test_a_denial_that_leaves_nothing_named_is_the_need(knowledge: Knowledge) ->
         ("giấy khai sinh của con chỉ có tên mẹ, giờ bố muốn nhận con", "dang-ky-nhan-cha-me-con"),
         # A paper had since some time ("từ lâu", "từ năm ngoái") is in hand, like one "… rồi".
         ("thằng bé có giấy khai sinh từ lâu, giờ cha ruột muốn nhận", "dang-ky-nhan-cha-me-con"),
+        ("cha ruột muốn đưa tên mình vào giấy khai sinh đã làm rồi", "dang-ky-nhan-cha-me-con"),
         # Both parts wanted: the combined procedure, whatever the examples model prefers.
         ("làm khai sinh cho con mới sinh, bố muốn nhận luôn", "khai-sinh-ket-hop-nhan-cha-me-con"),
     ],
@@ -1483,6 +1484,9 @@ def test_a_paper_described_by_what_it_lacks_is_in_hand(knowledge: Knowledge) -> 
     assert in_hand("khai sinh của bé chỉ có tên mẹ, giờ bố muốn nhận") == ["khai", "sinh"]
     assert in_hand("khai sinh không ghi tên bố được không") == []
     assert in_hand("làm giấy khai sinh không có tên bố được không") == []
+    # … or named just before a word saying it is done or had.
+    assert in_hand("muốn ghi tên cha vào khai sinh đã làm") == ["khai", "sinh"]
+    assert in_hand("khai sinh làm ở đâu") == []
 
 
 def test_the_examples_model_keeps_a_combined_procedure_and_its_parts_in_order(

@@ -249,6 +249,11 @@ def analyse(text: str, lexicon: Lexicon, vocabulary: Vocabulary) -> Analysis:
         for start, kinds in marks.items()
         if {Mark.ABSENT, Mark.DENIED, Mark.ONLY} & kinds.keys()
         for j in _paper_described(words, marks, vocabulary, start)
+    } | {
+        j
+        for start, kinds in marks.items()
+        if Mark.HELD_AFTER in kinds
+        for j in _paper_before(words, vocabulary, start)
     }
     for i in _copied(words, marks, vocabulary):
         words[i].copied = True
@@ -633,6 +638,19 @@ def _absent(
         if Mark.HELD in kinds:
             denied |= _held(words, marks, vocabulary, start + 1)
     return missing - denied, denied
+
+
+def _paper_before(words: list[Word], vocabulary: Vocabulary, at: int) -> set[int]:
+    """The catalogue name (two words or more, each a pair with the next) just before a word
+    saying it is done or had ("… vào khai sinh | đã làm"): that paper is in hand."""
+    first = at - 1
+    while (
+        first > 0
+        and words[first - 1].clause == words[at].clause
+        and vocabulary.is_pair(words[first - 1].folded, words[first].folded)
+    ):
+        first -= 1
+    return set(range(first, at)) if at - first >= 2 else set()
 
 
 def _paper_described(

@@ -149,6 +149,7 @@ class _LexiconFile(BaseModel):
     of: list[str] = []
     only: list[str] = []
     copies: list[str] = []
+    held_after: list[str] = []
     held: list[str] = []
     held_end: list[str] = []
     pending: list[str] = []
@@ -214,6 +215,7 @@ class Mark(StrEnum):
     PAPER = "paper"  # "giấy", "bản", "sổ": a paper named as what a clause is about
     OF = "of"  # "của": "khai sinh của cháu" — a paper someone has
     ONLY = "only"  # "chỉ có", "thiếu": what a paper says, or lacks
+    HELD_AFTER = "held after"  # "(khai sinh) đã làm", "(khai sinh) làm rồi": the paper before it
     HELD = "held"  # "có" … "rồi": a paper already in hand, a state, not asked for
     HELD_END = "held end"  # "rồi": closes the thing in hand
     TURN = "turn"  # ", giờ …": the story told, what is wanted now follows
@@ -510,6 +512,7 @@ class Lexicon:
             *((p, Mark.OF) for p in data.of),
             *((p, Mark.ONLY) for p in data.only),
             *((p, Mark.COPY) for p in data.copies),
+            *((p, Mark.HELD_AFTER) for p in data.held_after),
             *((p, Mark.HELD) for p in data.held),
             *((p, Mark.HELD_END) for p in data.held_end),
             *((p, Mark.PENDING) for p in data.pending),
