@@ -1414,6 +1414,7 @@ def test_a_new_marriage_and_a_lone_elder_stay_themselves(
         # birth alone, or the acknowledgement alone.
         ("tôi làm khai sinh cho bé nhưng không muốn ghi tên cha", "dang-ky-khai-sinh"),
         ("ba nó không chịu nhận con, tui đi làm giấy khai sinh cho cháu", "dang-ky-khai-sinh"),
+        ("chồng bỏ đi không nhận con, tôi làm khai sinh một mình", "dang-ky-khai-sinh"),
         ("bé đã có sẵn khai sinh, nay ba ruột muốn nhận con", "dang-ky-nhan-cha-me-con"),
         # "không phải X": X is not what is asked.
         ("đây là con đẻ chứ không phải con nuôi, bố muốn nhận con", "dang-ky-nhan-cha-me-con"),
