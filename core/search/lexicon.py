@@ -302,9 +302,9 @@ class PhraseTable(Generic[T]):
         """(size, value) of every entry that matches at words[i], each at its longest."""
         found = []
         for pattern, value in self._by_first.get(words[i].folded, ()):
-            size = _longest(pattern, words, i, same) - i
-            if size > 0:
-                found.append((size, value))
+            end = _longest(pattern, words, i, same)
+            if end > i:
+                found.append((end - i, value))
         return found
 
 
@@ -326,19 +326,42 @@ def _longest(
     size = len(words)
     reach = [at]
     for optional, alternatives in pattern:
-        after = reach.copy() if optional else []
-        for position in reach:
+        if not optional and len(reach) == 1:
+            # The usual case, one position and a slot to fill: most patterns fail here, before
+            # any list is made.
+            position = reach[0]
             if position >= size:
-                continue
-            for option in alternatives.get(words[position].folded, ()):
+                return -1
+            word = words[position]
+            options = alternatives.get(word.folded)
+            if options is None:
+                return -1
+            after = []
+            for option in options:
                 end = position + len(option)
                 if end > size or end in after:
                     continue
-                if len(option) == 1:  # most options are one word: no generator for them
-                    if same(words[position], option[0]):
+                if len(option) == 1:
+                    if same(word, option[0]):
                         after.append(end)
                 elif all(same(words[position + k], expected) for k, expected in enumerate(option)):
                     after.append(end)
+        else:
+            after = reach.copy() if optional else []
+            for position in reach:
+                if position >= size:
+                    continue
+                for option in alternatives.get(words[position].folded, ()):
+                    end = position + len(option)
+                    if end > size or end in after:
+                        continue
+                    if len(option) == 1:  # most options are one word: no generator for them
+                        if same(words[position], option[0]):
+                            after.append(end)
+                    elif all(
+                        same(words[position + k], expected) for k, expected in enumerate(option)
+                    ):
+                        after.append(end)
         if not after:
             return -1
         reach = after
