@@ -19,6 +19,7 @@ from collections import OrderedDict
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, replace
 from itertools import count, pairwise
+from operator import itemgetter
 
 import numpy as np
 from rapidfuzz.distance import OSA
@@ -197,6 +198,15 @@ class ProcedureSearch:
         analysed_examples: Mapping[str, Features] | None = None,
     ) -> None:
         self.index = SearchIndex(catalogue, lexicon, pool)
+        # Each entry's phrases as scoring reads them: words, their idf, weight, and the weight
+        # an alias of common words only keeps ("nhà đất" says less than a specific one).
+        self._phrase_rows = [
+            tuple(
+                (p.tokens, p.total_idf, p.weight, p.weight * min(1.0, p.total_idf / SPECIFIC_IDF))
+                for p in entry.phrases
+            )
+            for entry in self.index.entries
+        ]
         self.lexicon = lexicon
         self.words = words if words is not None else WordCache()
         self._owner = next(_OWNERS)
@@ -610,14 +620,17 @@ class ProcedureSearch:
         # how surely it is said) and of what the message explains (idf × its weight here).
         said_gain = {t: (idf[t] * query_conf[t], idf[t] * query_weight[t]) for t in said_words}
         specific = index.specific
+        b2 = BETA * BETA
         scores = {}
         for entry in shortlist:
             # The name or alias closest to the message: how much of it the message says
             # (recall) and how much of the message it explains (precision).
             phrase = best_recall = 0.0
             said_in: list[tuple[float, float, set[int]]] = []  # (weight, explained, words)
-            for candidate in index.entries[entry].phrases:
-                said = said_words.intersection(candidate.tokens)
+            # The innermost loop of a search (a dozen entries × their phrases): plain
+            # comparisons instead of calls to min, max and _f_beta, the same arithmetic.
+            for tokens, total_idf, phrase_weight, weight in self._phrase_rows[entry]:
+                said = said_words.intersection(tokens)
                 if not said:
                     continue
                 matched = said_weight = 0.0
@@ -625,15 +638,17 @@ class ProcedureSearch:
                     sure, weighty = said_gain[t]
                     matched += sure
                     said_weight += weighty
-                recall, precision = matched / candidate.total_idf, min(1.0, matched / total)
-                # An alias of common words only ("nhà đất") says less than a specific one.
-                weight = candidate.weight * min(1.0, candidate.total_idf / SPECIFIC_IDF)
-                phrase = max(phrase, weight * _f_beta(recall, precision))
+                recall, precision = matched / total_idf, matched / total
+                if precision > 1.0:
+                    precision = 1.0
+                fit = weight * ((1 + b2) * recall * precision / (b2 * precision + recall))
+                if fit > phrase:
+                    phrase = fit
                 if weight * recall > best_recall and any(specific[t] for t in said):
                     # "giấy xác nhận" says most of "giấy xác nhận đang có vợ có chồng" in
                     # words that say no procedure: not that alias said.
-                    best_recall = max(best_recall, weight * recall)
-                said_in.append((candidate.weight, candidate.weight * said_weight, said))
+                    best_recall = weight * recall
+                said_in.append((phrase_weight, phrase_weight * said_weight, said))
             explained = _explained_by_two(said_in, query_weight, idf)
             pair_score = float(pairs[entry]) / pair_total if pair_total else 0.0
             score = (
@@ -870,11 +885,6 @@ def _sure(word: Word) -> float:
     return DENIED if word.denied < 1.0 else 1.0
 
 
-def _f_beta(recall: float, precision: float) -> float:
-    b2 = BETA * BETA
-    return (1 + b2) * recall * precision / (b2 * precision + recall)
-
-
 def _explained_by_two(
     phrases: list[tuple[float, float, set[int]]], weights: dict[int, float], idf: list[float]
 ) -> float:
@@ -883,9 +893,11 @@ def _explained_by_two(
     a message may well name two things of one procedure ("khai sinh … nhận cha con")."""
     if not phrases:
         return 0.0
-    _, first_value, covered = max(phrases, key=lambda p: p[1])
+    _, first_value, covered = max(phrases, key=itemgetter(1))
     extra = 0.0
     for weight, _, words in phrases:
         if not words <= covered:
-            extra = max(extra, weight * sum(idf[t] * weights[t] for t in words - covered))
+            value = weight * sum(idf[t] * weights[t] for t in words - covered)
+            if value > extra:
+                extra = value
     return first_value + extra
