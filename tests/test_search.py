@@ -121,6 +121,10 @@ def measure(knowledge: Knowledge, path: Path) -> tuple[Accuracy, list[str]]:
         # A second blind set (later session), new writers; bars as last measured, less a margin.
         ("search_blind2_feedback.yaml", 0.97, 0.99, 0.95, 0.97),
         ("search_blind2_untouched.yaml", 0.94, 0.96, 0.95, 0.95),
+        # A third, written at the end of that round: its untouched half declines only 92.7 % of
+        # its off-topic messages (the owners' target is 95 %): the bar is what it measures.
+        ("search_blind3_feedback.yaml", 0.94, 0.97, 0.93, 0.95),
+        ("search_blind3_untouched.yaml", 0.96, 0.97, 0.90, 0.95),
     ],
 )
 def test_accuracy_on_query_sets(
@@ -452,6 +456,11 @@ def test_an_aspect_alone_names_no_procedure(knowledge: Knowledge, query: str) ->
         "ông tôi là thương binh, hồi trẻ ông viết sách về chiến tranh",
         "hồi trước mẹ tôi làm khai sinh cho cả xóm",
         "con tôi được giấy khen học sinh giỏi",
+        # Complaints in other words, games, speeches and scripts for a ceremony:
+        "họp thôn thấy chia trợ cấp bất công lắm",
+        "gia đình văn hóa năm nay xét không công bằng chút nào",
+        "trò chơi nông trại có cho làm giấy khai sinh cho thú cưng không",
+        "phát biểu gì trong buổi lễ trao giấy khen cho con",
     ],
 )
 def test_near_misses_get_no_confident_answer(knowledge: Knowledge, query: str) -> None:
