@@ -777,12 +777,7 @@ def _names_something(
     """Whether the need, from `start`, names anything of the catalogue besides need words
     ("làm", "đăng ký"), context words and the positions set `aside`: "giờ đi làm thì cần gì"
     names nothing, "giờ đăng ký kết hôn được không" does."""
-    needs = {
-        j
-        for i, kinds in marks.items()
-        if Mark.NEED in kinds
-        for j in range(i, i + kinds[Mark.NEED])
-    }
+    needs = _covered(marks, Mark.NEED)
     context = lexicon.context_words
     return any(
         not consumed[i]

@@ -628,7 +628,7 @@ class ProcedureSearch:
             phrase = best_recall = 0.0
             said_in: list[tuple[float, float, set[int]]] = []  # (weight, explained, words)
             # The innermost loop of a search (a dozen entries × their phrases): plain
-            # comparisons instead of calls to min, max and _f_beta, the same arithmetic.
+            # comparisons and the F-beta of recall and precision written out, not calls.
             for tokens, total_idf, phrase_weight, weight in self._phrase_rows[entry]:
                 said = said_words.intersection(tokens)
                 if not said:

@@ -274,9 +274,8 @@ class SearchIndex:
         message about the purpose alone ("đi xuất khẩu lao động cần gì") is not the paper."""
         found = []
         for text in texts:
-            words = split_words(text)
+            words = self._words(text)
             at = name_purpose(words, self.lexicon)
-            read_senses(words, self.lexicon)
             for part, weight in ((words[:at], STRONG), (words[at:], PURPOSE)):
                 tokens = [self._token_id(t) for t in self._content(part)]
                 if tokens:
@@ -284,18 +283,17 @@ class SearchIndex:
         return found
 
     def _says_remake(self, texts: Iterable[str]) -> bool:
-        for text in texts:
-            words = split_words(text)
-            read_senses(words, self.lexicon)
-            if says(words, self.lexicon.remake):
-                return True
-        return False
+        return any(says(self._words(text), self.lexicon.remake) for text in texts)
 
     def content_tokens(self, text: str) -> list[str]:
         """Catalogue text → folded content words (catalogue text always has its diacritics)."""
+        return self._content(self._words(text))
+
+    def _words(self, text: str) -> list[Word]:
+        """Catalogue text → its words, each read in its sense ("lại~")."""
         words = split_words(text)
         read_senses(words, self.lexicon)
-        return self._content(words)
+        return words
 
     def _content(self, words: list[Word]) -> list[str]:
         tokens: list[str] = []
