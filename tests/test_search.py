@@ -125,6 +125,10 @@ def measure(knowledge: Knowledge, path: Path) -> tuple[Accuracy, list[str]]:
         # its off-topic messages (the owners' target is 95 %): the bar is what it measures.
         ("search_blind3_feedback.yaml", 0.94, 0.97, 0.93, 0.95),
         ("search_blind3_untouched.yaml", 0.96, 0.97, 0.90, 0.95),
+        # A fourth (2026-12-06, start of the sixth round), near-miss heavy: measured at a99a2ad
+        # feedback 94.5 / 97.8 / 93.3 / 92.7 %, untouched 97.5 / 99.0 / 93.8 / 95.8 %.
+        ("search_blind4_feedback.yaml", 0.93, 0.96, 0.91, 0.91),
+        ("search_blind4_untouched.yaml", 0.95, 0.97, 0.91, 0.93),
     ],
 )
 def test_accuracy_on_query_sets(
