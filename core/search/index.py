@@ -120,6 +120,11 @@ class SearchIndex:
         self._accents: dict[int, set[str]] = defaultdict(set)
         self._stop_uses: dict[str, int] = defaultdict(int)
         self._content_uses: dict[str, int] = defaultdict(int)
+        # Each catalogue text read once while the index is built: a name, alias or keyword
+        # serves the remake check, the phrases and the combined procedures, and a text that
+        # many procedures share ("cấp lại") is read once for all.
+        self._read: dict[str, list[Word]] = {}
+        self._purposes: dict[str, int] = {}
         texts: list[tuple[str, bool, list[tuple[list[int], float]]]] = []
         names: list[tuple[str, list[str]]] = []
         self._remakes: set[str] = set()
@@ -156,6 +161,7 @@ class SearchIndex:
             for entry in (combined, *(p.entry for p in parts if p.entry >= 0)):
                 self.families.setdefault(self.entries[entry].id, combined)
         self._initialisms = self._find_initialisms(names)
+        self._read, self._purposes = {}, {}  # built: the words are not kept
 
     def _find_initialisms(self, names: list[tuple[str, list[str]]]) -> dict[str, Initialism]:
         """The first letters of each name and alias of 4–6 words ("chứng thực chữ ký" → ctck,
@@ -246,11 +252,11 @@ class SearchIndex:
 
     def _known(self, text: str) -> list[int]:
         """The catalogue words of a text, without counting them again (see content_tokens)."""
-        words = split_words(text)
-        read_senses(words, self.lexicon)
         stop = self.lexicon.stop_accented
         return [
-            self.vocab[w.folded] for w in words if w.accent not in stop and w.folded in self.vocab
+            self.vocab[w.folded]
+            for w in self._words(text)
+            if w.accent not in stop and w.folded in self.vocab
         ]
 
     def _token_id(self, token: str) -> int:
@@ -274,8 +280,7 @@ class SearchIndex:
         message about the purpose alone ("đi xuất khẩu lao động cần gì") is not the paper."""
         found = []
         for text in texts:
-            words = self._words(text)
-            at = name_purpose(words, self.lexicon)
+            words, at = self._read_name(text)
             for part, weight in ((words[:at], STRONG), (words[at:], PURPOSE)):
                 tokens = [self._token_id(t) for t in self._content(part)]
                 if tokens:
@@ -290,10 +295,21 @@ class SearchIndex:
         return self._content(self._words(text))
 
     def _words(self, text: str) -> list[Word]:
-        """Catalogue text → its words, each read in its sense ("lại~")."""
-        words = split_words(text)
-        read_senses(words, self.lexicon)
+        """Catalogue text → its words, each read in its sense ("lại~"), once per text while the
+        index is built (the words are only read afterwards)."""
+        words = self._read.get(text)
+        if words is None:
+            words = self._read[text] = split_words(text)
+            read_senses(words, self.lexicon)
         return words
+
+    def _read_name(self, text: str) -> tuple[list[Word], int]:
+        """A name or alias → its words and where it says its purpose (`name_purpose`)."""
+        words = self._words(text)
+        at = self._purposes.get(text)
+        if at is None:
+            at = self._purposes[text] = name_purpose(words, self.lexicon)
+        return words, at
 
     def _content(self, words: list[Word]) -> list[str]:
         tokens: list[str] = []
