@@ -465,12 +465,41 @@ def test_an_aspect_alone_names_no_procedure(knowledge: Knowledge, query: str) ->
         "gia đình văn hóa năm nay xét không công bằng chút nào",
         "trò chơi nông trại có cho làm giấy khai sinh cho thú cưng không",
         "phát biểu gì trong buổi lễ trao giấy khen cho con",
+        # A need inside a work or homework (a game typed plain is still a game), a young
+        # animal, a baby's health, advice, a soldier serving, customs, a shop:
+        "cách nhận con nuôi trong game nông trại",
+        "trong tiểu thuyết đó ông trùm lập di chúc cho ai",
+        "làm bài tập về thủ tục khai sinh môn giáo dục công dân",
+        "muốn nhận nuôi con cún nhà hàng xóm",
+        "con nhà em bị vàng da sau khi khai sinh",
+        "mới cưới thì có nên sinh con liền không",
+        "anh hai đang đi bộ đội ở Trường Sa, tết có về không",
+        "làm văn khấn cho người mới mất",
+        "cho tui hỏi tiệm nào đánh chìa khóa nhà",
     ],
 )
 def test_near_misses_get_no_confident_answer(knowledge: Knowledge, query: str) -> None:
     """Issue 14: a message that shares words with a procedure but asks for nothing."""
     result = knowledge.search.search(query)
     assert result.answer is None and result.referral is None, result
+
+
+@pytest.mark.parametrize(
+    ("query", "expected"),
+    [
+        # A work told as finished before the need is the story ("xem phim xong, …").
+        ("đọc truyện xong thấy lo, tôi muốn lập di chúc ở xã", "chung-thuc-di-chuc"),
+        # The custom done, then the procedure asked for.
+        ("làm tuần 49 ngày cho ba xong rồi, giờ đi đăng ký khai tử", "dang-ky-khai-tu"),
+        # "cho con" typed plain is "for the child", never "chó con".
+        ("lam giay khai sinh cho con o xa", "dang-ky-khai-sinh"),
+    ],
+)
+def test_real_requests_told_near_other_subjects(
+    knowledge: Knowledge, query: str, expected: str
+) -> None:
+    result = knowledge.search.search(query)
+    assert result.answer == expected, result
 
 
 def test_a_story_whose_need_names_nothing_offers_a_choice(knowledge: Knowledge) -> None:

@@ -234,10 +234,19 @@ def analyse(text: str, lexicon: Lexicon, vocabulary: Vocabulary) -> Analysis:
     pending = _pending(words, marks, vocabulary)
     done = {i for i in need_at if i not in pending and _done(words, i, marks)}
     in_topic = _in_topic(words, marks) if need_at else set()
+    # "làm sao nhận con nuôi trong game", "soạn bài về lập di chúc": a need in a work's clause.
+    in_work = {
+        words[i].clause
+        for i, kinds in marks.items()
+        if Mark.WORK in kinds and _surely_topic(words[i], kinds[Mark.WORK], lexicon, vocabulary)
+    }
     need_at = [
         i
         for i in need_at
-        if i not in done and i not in in_topic and not _for_other_subject(words, i, marks, lexicon)
+        if i not in done
+        and i not in in_topic
+        and words[i].clause not in in_work
+        and not _for_other_subject(words, i, marks, lexicon, vocabulary)
     ]
     _turn(words, marks, need_at, lexicon, vocabulary)
     done_clauses = {words[i].clause for i in done}
@@ -295,6 +304,18 @@ def analyse(text: str, lexicon: Lexicon, vocabulary: Vocabulary) -> Analysis:
     # A long story: the sentence that says the need outweighs the context before it, and only
     # its questions are the person's ("mấy chị em bàn xong ai lấy phần nào. Giờ cần làm giấy").
     last_need = words[need_at[-1]].sentence if need_at else 0
+    # A clause before the need's that tells a thing finished ("coi phim xong, | muốn làm di
+    # chúc"): its subject is the story, not what is asked.
+    finished = (
+        {
+            words[i].clause
+            for i, kinds in marks.items()
+            if {Mark.DONE, Mark.DONE_AFTER} & kinds.keys()
+            and words[i].clause < words[need_at[-1]].clause
+        }
+        if need_at
+        else set()
+    )
     result.elsewhere = any(
         (
             Mark.QUESTION in kinds
@@ -302,11 +323,13 @@ def analyse(text: str, lexicon: Lexicon, vocabulary: Vocabulary) -> Analysis:
             and words[i].sentence >= last_need
             and _surely(words[i], kinds[Mark.QUESTION])
         )
-        or (
-            Mark.TOPIC in kinds
+        or any(
+            mark in kinds
             and not consumed[i]
             and words[i].sentence >= last_need
-            and _surely(words[i], kinds[Mark.TOPIC])
+            and words[i].clause not in finished
+            and _surely_topic(words[i], kinds[mark], lexicon, vocabulary)
+            for mark in (Mark.TOPIC, Mark.WORK)
         )
         for i, kinds in marks.items()
     )
@@ -819,7 +842,11 @@ def _negated(words: list[Word], j: int, marks: dict[int, dict[Mark, int]]) -> bo
 
 
 def _for_other_subject(
-    words: list[Word], i: int, marks: dict[int, dict[Mark, int]], lexicon: Lexicon
+    words: list[Word],
+    i: int,
+    marks: dict[int, dict[Mark, int]],
+    lexicon: Lexicon,
+    vocabulary: Vocabulary,
 ) -> bool:
     """A need whose object is a thing of another subject: "nhận nuôi [một con] chó", "viết
     [cuốn] sách". Further needs, stop words and counting words ("một", "con") are stepped
@@ -829,7 +856,7 @@ def _for_other_subject(
     while j < len(words) and words[j].clause == clause:
         kinds = marks.get(j, {})
         if Mark.TOPIC in kinds and Mark.QUESTION not in kinds:  # "mấy giờ" asks
-            return _surely(words[j], kinds[Mark.TOPIC])
+            return _surely_topic(words[j], kinds[Mark.TOPIC], lexicon, vocabulary)
         if Mark.NEED in kinds:
             j += kinds[Mark.NEED]
         elif Mark.COUNTER in kinds or _is_stopword(words[j], lexicon, _NO_VOCABULARY):
@@ -874,6 +901,17 @@ def _surely(word: Word, size: int) -> bool:
     something else ("gia" đình is not "giá", "sao" may be "bản sao", "dau" may be "con dâu");
     a phrase of several words, or a word typed with its marks, is not."""
     return size > 1 or word.accented or (word.trusted and not word.loose)
+
+
+def _surely_topic(word: Word, size: int, lexicon: Lexicon, vocabulary: Vocabulary) -> bool:
+    """A word of another subject said surely (`_surely`), or one spelled without marks that
+    the catalogue never uses, typed plain where it lost none: in a message typed with marks
+    ("phim"), or a word no marks could make Vietnamese ("game", "review")."""
+    return _surely(word, size) or (
+        word.folded in lexicon.plain_topics
+        and word.folded not in vocabulary
+        and (word.trusted or not is_syllable(word.folded))
+    )
 
 
 _YES_NO = frozenset(accent_key(w) for w in ("không", "chưa", "hả", "à", "hông", "hem", "hok"))

@@ -134,7 +134,12 @@ class _LexiconFile(BaseModel):
     needs: list[str] = []
     how: list[str] = []
     questions: list[str] = []
+    # Asking for advice or an opinion ("có nên", "kinh nghiệm", "cho hay"): as a question word.
+    advice: list[str] = []
     other_topics: list[str] = []
+    # A work one watches, plays, reads or writes for school ("phim", "game", "tiểu thuyết",
+    # "bài tập"): a need said in its clause happens in the work ("nhận con nuôi trong game").
+    works: list[str] = []
     document_question: _DocumentQuestion = _DocumentQuestion()
     deeds: list[str] = []
     done: list[str] = []
@@ -230,6 +235,7 @@ class Mark(StrEnum):
     THEN = "then"  # "thì": the part asked before it is a condition, after it the question
     IF = "if"  # "nếu": the part asked after it is a condition
     PROXY = "proxy"  # "giấy ủy quyền": a document question about it asks who may go
+    WORK = "work"  # "phim", "game", "bài tập": a need in its clause is one inside the work
 
 
 _PATTERN_PART = re.compile(r"\[([^\]]*)\]|\(([^)]*)\)|([^\s\[\]()]+)")
@@ -463,6 +469,9 @@ class Lexicon:
     remake: PhraseTable[None] = field(default_factory=lambda: PhraseTable(()))
     # Words of a kind of paper or act that many procedures share ("xác nhận").
     generic: PhraseTable[None] = field(default_factory=lambda: PhraseTable(()))
+    # A word of another subject that is itself spelled without marks ("phim", "game"): typed
+    # plain in a message typed with them, it is that word, not one that lost its marks.
+    plain_topics: frozenset[str] = frozenset()
 
     @classmethod
     def load(cls, path: Path) -> Lexicon:
@@ -506,6 +515,7 @@ class Lexicon:
                 "needs": [_with_classes(p, classes) for p in data.needs],
                 "synonyms": {_with_classes(p, classes): v for p, v in data.synonyms.items()},
                 "other_topics": [_with_classes(p, classes) for p in data.other_topics],
+                "works": [_with_classes(p, classes) for p in data.works],
                 "small_talk": {
                     kind: [_with_classes(p, classes) for p in patterns]
                     for kind, patterns in data.small_talk.items()
@@ -521,7 +531,9 @@ class Lexicon:
             *((p, Mark.OPENING) for p in data.document_question.opening),
             *((p, Mark.CLOSING) for p in data.document_question.closing),
             *((p, Mark.QUESTION) for p in data.questions),
+            *((p, Mark.QUESTION) for p in data.advice),
             *((p, Mark.TOPIC) for p in data.other_topics),
+            *((p, Mark.WORK) for p in data.works),
             *((p, Mark.DEED) for p in data.deeds),
             *((p, Mark.DONE) for p in data.done),
             *((p, Mark.DONE_BEFORE) for p in data.done_before),
@@ -630,6 +642,13 @@ class Lexicon:
             ),
             remake=table((p, None) for p in data.remake),
             generic=table((p, None) for p in data.generic),
+            plain_topics=frozenset(
+                word
+                for p in (*data.other_topics, *data.works)
+                for parts in _PATTERN_PART.findall(p)
+                for word in "|".join(parts).split("|")
+                if word and " " not in word and "<" not in word and fold(word) == word
+            ),
         )
 
 
