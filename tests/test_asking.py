@@ -54,6 +54,11 @@ async def test_every_way_of_asking_what_to_bring_opens_the_documents(
         ("đăng ký tạm trú nộp ở đâu", "Nộp ở đâu, nộp thế nào – Đăng ký tạm trú"),
         ("đăng ký tạm trú online được không", "Nộp ở đâu, nộp thế nào – Đăng ký tạm trú"),
         ("ai được đi đăng ký tạm trú", "Ai được nộp hồ sơ – Đăng ký tạm trú"),
+        # in other words: "như thế nào" beside online, time spent, a person's consent, the office
+        ("đăng ký tạm trú trên vneid như thế nào", "Nộp ở đâu, nộp thế nào – Đăng ký tạm trú"),
+        ("đăng ký tạm trú có tốn nhiều thời gian không", "Thời gian giải quyết – Đăng ký tạm trú"),
+        ("đăng ký tạm trú có cần chủ nhà đồng ý không", "Ai được nộp hồ sơ – Đăng ký tạm trú"),
+        ("giấy xác nhận tạm trú do ai cấp", "Nộp ở đâu, nộp thế nào – Đăng ký tạm trú"),
     ],
 )
 async def test_fee_time_where_online_and_who(talk: Transcript, question: str, section: str) -> None:

@@ -154,12 +154,13 @@ class Analysis:
     # procedure that makes a paper anew may be the answer.
     damage_only: bool = False
 
-    def with_document(self) -> Analysis:
+    def with_document(self, *, asks_document: bool = False) -> Analysis:
         """The same message with the document's words back in place, for when the rest alone
-        names no procedure ("có cần đăng ký tạm trú không")."""
+        names no procedure clearly ("có cần đăng ký tạm trú không"). Unless the question
+        still `asks_document`, the document was the procedure asked about, no part of it."""
         at = self.document_at
         words = [*self.words[:at], *self.document, *self.words[at:]]
-        aspect = None if self.aspect is Aspect.DOCUMENTS else self.aspect
+        aspect = None if self.aspect is Aspect.DOCUMENTS and not asks_document else self.aspect
         need = self.need or self.document_need
         return replace(self, words=words, document=[], aspect=aspect, need=need)
 
@@ -276,10 +277,12 @@ def analyse(text: str, lexicon: Lexicon, vocabulary: Vocabulary) -> Analysis:
         # ("làm con nuôi"), not who asks.
         objects = {i + kinds[Mark.NEED] for i, kinds in marks.items() if Mark.NEED in kinds}
         aspects += _mark_frames(
-            words, consumed, lexicon.aspect_frames, vocabulary, described, objects
+            words, consumed, lexicon.aspect_frames, vocabulary, described, objects, Aspect.WHO
         )
-    aspects += _mark_all(words, consumed, lexicon.how)
-    result.aspect = _main_aspect(aspects)
+    # "… như thế nào" asks the documents only when no other part is asked: "khai sinh online
+    # như thế nào" asks how to file online.
+    how = _mark_all(words, consumed, lexicon.how)
+    result.aspect = _main_aspect(aspects) or _main_aspect(how)
     _mark_all(words, consumed, lexicon.stop_phrases)
     # The need of what is left once the document is set aside: "cho thuê nhà | có cần chứng
     # thực hợp đồng không" asks for nothing outside the question, so the question is the need.
@@ -562,6 +565,7 @@ def _mark_frames(
     vocabulary: Vocabulary,
     described: set[int] | None = None,
     objects: frozenset[int] | set[int] = frozenset(),
+    people: T | None = None,
 ) -> list[T]:
     """Frames: parts of a question with words between them ("bà nội có được đi | khai sinh cho
     cháu | không"). Only the parts are marked; the words between stay, since they name the
@@ -573,14 +577,14 @@ def _mark_frames(
     for frame in frames:
         starts = frame.parts[0].first_words  # most words start no frame: skip them cheaply
         for i in range(len(words)):
-            if i in objects or words[i].folded not in starts:
+            if words[i].folded not in starts or (i in objects and frame.value == people):
                 continue
             spans = _frame_at(words, consumed, frame, i, vocabulary)
             if spans is None:
                 continue
             for start, end in spans:
                 consumed[start:end] = [True] * (end - start)
-            if described is not None and len(spans) > 1:
+            if described is not None and len(spans) > 2:
                 # "người độc thân | có được | nhận con nuôi không": who is described, not what
                 # is asked.
                 described.update(range(spans[0][1], spans[1][0]))

@@ -323,7 +323,9 @@ class ProcedureSearch:
             result = self._search(text, analysis)
             if result.answer is not None or result.referral is not None:
                 return result
-            analysis = analysis.with_document()
+            # The rest named procedures, though none clearly ("nhận con ngoài giá thú | có bắt
+            # buộc giám định ADN không"): the question still asks about a document.
+            analysis = analysis.with_document(asks_document=bool(result.candidates))
         result = self._search(text, analysis)
         if not (result.answer or result.candidates or result.referral) and any(
             w.denied < 1.0 for w in analysis.words
