@@ -1684,6 +1684,46 @@ def test_a_story_before_giờ_is_context_when_the_need_comes_after(knowledge: Kn
     assert weights("xin khai tử cho mẹ, giờ làm ở đâu")["tu"] == 1.0
 
 
+def test_where_someone_lives_told_as_a_state_is_context(knowledge: Knowledge) -> None:
+    """A residence told in a clause that asks for nothing ("hộ khẩu ở quê", "ở trọ") weighs as
+    an earlier sentence when the message asks for something that names another procedure; a
+    residence a need takes as its object, or one the need names nothing besides, is asked."""
+    search = knowledge.search
+
+    def weights(query: str) -> dict[str, float]:
+        return {w.folded: w.weight for w in analyse(query, search.lexicon, search.index).words}
+
+    told = weights("dì tôi ở trọ bên thị trấn, hộ khẩu ở huyện khác, dì mới mất, khai tử ở đâu")
+    assert told["tro"] == told["khau"] == 0.5
+    assert told["tu"] == 1.0
+    # The object of a need: asked for.
+    assert weights("ông mất rồi, giờ muốn chuyển hộ khẩu cho bà về ở với con")["khau"] == 1.0
+    # Said first in the clause of a need that has no object of its own: its object.
+    assert weights("hộ khẩu cho đứa nhỏ mới sinh thì làm sao")["khau"] == 1.0
+    # The need names nothing else, or there is no need at all: the residence is the question.
+    assert weights("ở trọ được nửa năm, giờ đăng ký ở đâu")["tro"] == 1.0
+    assert weights("căn hộ thuê thì thường trú được không")["tru"] == 1.0
+
+
+@pytest.mark.parametrize(
+    ("query", "expected"),
+    [
+        (
+            "anh tôi sống ở quê, hộ khẩu ở quê, anh mới mất tuần rồi, khai tử cho anh ở xã nào",
+            "dang-ky-khai-tu",
+        ),
+        (
+            "hai đứa ở trọ chung trên tỉnh, hộ khẩu dưới quê, muốn đăng ký kết hôn",
+            "dang-ky-ket-hon",
+        ),
+    ],
+)
+def test_a_residence_told_does_not_outweigh_the_need(
+    knowledge: Knowledge, query: str, expected: str
+) -> None:
+    assert first_shown(knowledge.search.search(query)) == expected
+
+
 @pytest.mark.parametrize(
     "query",
     [

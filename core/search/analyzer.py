@@ -73,6 +73,9 @@ PURPOSE_CLAUSE = 0.4
 OTHER_SENSE = "~"
 # … and it says little on its own ("về lại quê", "đứa con thất lạc"): it weighs like context.
 OTHER_SENSE_WEIGHT = 0.35
+# Where someone lives, told as a state ("hộ khẩu ở quê", "ở trọ trên huyện") rather than asked
+# for ("nhập hộ khẩu"), when the message names another procedure: context.
+RESIDENCE_TOLD = EARLIER_SENTENCE
 
 
 class Vocabulary(Protocol):
@@ -284,6 +287,9 @@ def analyse(text: str, lexicon: Lexicon, vocabulary: Vocabulary) -> Analysis:
     how = _mark_all(words, consumed, lexicon.how)
     result.aspect = _main_aspect(aspects) or _main_aspect(how)
     _mark_all(words, consumed, lexicon.stop_phrases)
+    residence = _residence_told(
+        words, consumed, marks, need_at, absent | denied | document, lexicon, vocabulary
+    )
     # The need of what is left once the document is set aside: "cho thuê nhà | có cần chứng
     # thực hợp đồng không" asks for nothing outside the question, so the question is the need.
     # (Only a question that ends its clause: "cần giấy chứng minh em chưa | kết hôn" is none.)
@@ -377,6 +383,8 @@ def analyse(text: str, lexicon: Lexicon, vocabulary: Vocabulary) -> Analysis:
             word.weight, word.earlier, word.missing = word.weight * ABSENT, True, ABSENT
         elif i >= purpose.get(word.sentence, len(words)):
             word.weight, word.earlier = word.weight * PURPOSE_CLAUSE, True
+        elif i in residence:
+            word.weight, word.earlier = word.weight * RESIDENCE_TOLD, True
         elif word.sentence < last_need:
             word.weight, word.earlier = word.weight * EARLIER_SENTENCE, True
         if i in document:
@@ -790,6 +798,61 @@ def _turn(
             continue
         for word in words[t:]:
             word.sentence += 1
+
+
+def _residence_told(
+    words: list[Word],
+    consumed: list[bool],
+    marks: dict[int, dict[Mark, int]],
+    need_at: list[int],
+    aside: set[int],
+    lexicon: Lexicon,
+    vocabulary: Vocabulary,
+) -> set[int]:
+    """Where someone lives, told as a state: "mẹ sống ở quê, hộ khẩu cũng ở đó, mẹ mất, khai
+    tử ở đâu", "em ở trọ gần khu công nghiệp, giờ muốn đăng ký kết hôn" — the words of a
+    residence (`Mark.RESIDENCE`) that no need before them in their clause takes as its object
+    ("nhập hộ khẩu", "khai báo tạm trú", "chuyển hộ khẩu về quê" are asked for). Only when the
+    message asks for something and names something else: "ở trọ 6 tháng, đăng ký ở đâu" asks
+    for the residence."""
+    told: set[int] = set()
+    if not need_at:  # "thường trú nộp rồi bao giờ xong": nothing else is asked for
+        return told
+    for start, kinds in marks.items():
+        if Mark.RESIDENCE not in kinds:
+            continue
+        clause = words[start].clause
+        here = [j for j in need_at if words[j].clause == clause]
+        if any(j < start for j in here):
+            continue  # "nhập hộ khẩu", "khai báo tạm trú": asked for
+        opens = all(
+            words[j].clause != clause or _is_stopword(words[j], lexicon, vocabulary)
+            for j in range(start)
+        )
+        if opens and any(
+            not _has_object(words, consumed, j + marks[j][Mark.NEED], lexicon, vocabulary)
+            for j in here
+        ):
+            continue  # "thường trú cho bé mới sinh | làm thế nào": said first, then asked for
+        told.update(range(start, start + kinds[Mark.RESIDENCE]))
+    if not told or not _names_something(
+        words, consumed, marks, aside | told, 0, lexicon, vocabulary
+    ):
+        return set()
+    return told
+
+
+def _has_object(
+    words: list[Word], consumed: list[bool], at: int, lexicon: Lexicon, vocabulary: Vocabulary
+) -> bool:
+    """Whether a need's own object follows it in its clause (from `at`, stop words stepped
+    over): "làm | công nhân" has one, "làm | thế nào" (a part asked) or "nộp | hôm qua" not."""
+    clause = words[at - 1].clause
+    while at < len(words) and words[at].clause == clause and not consumed[at]:
+        if not _is_stopword(words[at], lexicon, vocabulary):
+            return True
+        at += 1
+    return False
 
 
 def _names_something(

@@ -181,6 +181,9 @@ class _LexiconFile(BaseModel):
     # asked for when the damage is all the message needs.
     damage: list[str] = []
     remake: list[str] = []
+    # Where someone lives, told as a state ("hộ khẩu ở quê", "ở trọ", "sống với con"): context
+    # in a clause that asks for nothing, when the need names another procedure.
+    residence: list[str] = []
     # Words a kind of paper or act that many procedures share ("xác nhận"): a little evidence,
     # never a procedure's own (spelled apart, in the catalogue and in messages alike).
     generic: list[str] = []
@@ -230,6 +233,7 @@ class Mark(StrEnum):
     PURPOSE_ITSELF = "purpose itself"  # "đi xuất khẩu lao động": this phrase says why
     PAST = "past"  # "từ năm", "năm ngoái": a time that is over
     DAMAGE = "damage"  # "bị rách", "thất lạc": what happened to a paper one has
+    RESIDENCE = "residence"  # "hộ khẩu ở quê", "ở trọ": where someone lives, a state told
     NOT_PURPOSE = "not purpose"  # "để lại", "để trống": the same word, another meaning
     HOURS = "hours"  # "mấy giờ mở cửa", "giờ làm việc": the office's hours
     THEN = "then"  # "thì": the part asked before it is a condition, after it the question
@@ -562,6 +566,7 @@ class Lexicon:
             *((p, Mark.PURPOSE_ITSELF) for p in data.purpose_itself),
             *((p, Mark.PAST) for p in data.past),
             *((p, Mark.DAMAGE) for p in data.damage),
+            *((p, Mark.RESIDENCE) for p in data.residence),
         ]
         patterns = [
             *data.stopwords,
