@@ -2010,3 +2010,29 @@ def test_a_damaged_paper_a_new_library_and_copies_are_requests(
     knowledge: Knowledge, query: str, expected: set[str]
 ) -> None:
     assert knowledge.search.search(query).answer in expected
+
+
+@pytest.mark.parametrize(
+    ("query", "expected"),
+    [
+        ("con gái tôi chuẩn bị vào lớp 1 mà chưa có khai sinh", "dang-ky-khai-sinh"),
+        ("cháu tôi sắp nhập học lớp 1 nhưng chưa đăng ký khai sinh", "dang-ky-khai-sinh"),
+    ],
+)
+def test_a_commune_procedure_named_whole_beside_another_office_is_shown(
+    knowledge: Knowledge, query: str, expected: str
+) -> None:
+    """Another office's matter said in passing (school enrolment) beside one of the commune's
+    procedures said by its whole name: that procedure is shown, not a referral."""
+    result = knowledge.search.search(query)
+    assert result.referral is None
+    assert first_shown(result) == expected
+
+
+def test_beside_another_office_only_the_named_procedure_is_confident(
+    knowledge: Knowledge,
+) -> None:
+    """A procedure other than the one named whole is at most a choice there."""
+    result = knowledge.search.search("ngân hàng chính sách cho vay vốn, cần xác nhận hộ nghèo")
+    assert result.referral is None
+    assert result.answer in (None, "cong-nhan-ho-ngheo")

@@ -60,6 +60,9 @@ BETA = 3.0
 ANSWER_AT = 0.3
 CANDIDATE_AT = 0.2
 REFERRAL_AT = 0.42
+# A commune procedure whose name or alias the message says (nearly) whole beside another
+# office's matter: a short choice, not a referral (see ProcedureSearch._named_here).
+NAMED_BESIDE_REFERRAL = 0.95
 # Least idf-weighted evidence behind an answer or a candidate: one common word ("giá", "cấp")
 # explains a one-word message completely but proves nothing.
 EVIDENCE_AT = 1.5
@@ -823,6 +826,15 @@ class ProcedureSearch:
                 wanted = False
             sure = sure and wanted
             if sure and entries[top].is_referral and best.score >= REFERRAL_AT:
+                named = self._named_here(ranked)
+                if named:
+                    # The commune's own procedure named whole: decided among those alone, and
+                    # confidently only for a procedure so named.
+                    own = {e: v for e, v in scores.items() if not entries[e].is_referral}
+                    result = self._decide(text, analysis, own, known, foreign)
+                    if result.answer is not None and result.answer not in named:
+                        result = replace(result, clear=False)
+                    return result
                 referral = entries[top].id
                 candidates = ()
             elif sure and not entries[top].is_referral and best.score >= ANSWER_AT:
@@ -854,6 +866,22 @@ class ProcedureSearch:
             small_talk=talk,
             clear=clear,
         )
+
+    def _named_here(self, ranked: list[tuple[int, Scored]]) -> set[str]:
+        """The commune's own procedures the message says by a name or alias, whole and with
+        enough evidence, beside another office's matter that scores higher ("công ty bắt có
+        xác nhận tạm trú", "chứng thực chữ ký cần mang căn cước", "chuẩn bị vào lớp 1 mà chưa
+        có khai sinh"): the person may well need one of those, so the commune's procedures are
+        shown rather than a referral."""
+        entries = self.index.entries
+        return {
+            entries[e].id
+            for e, scored in ranked
+            if not entries[e].is_referral
+            and scored.recall >= NAMED_BESIDE_REFERRAL
+            and scored.evidence >= EVIDENCE_AT
+            and scored.score >= CANDIDATE_AT
+        }
 
     def _clear_winner(self, best: Scored, ranked: list[tuple[int, Scored]]) -> bool:
         """Whether the answer stands clear of the runner-up (the next procedure that would be
