@@ -818,8 +818,12 @@ class ProcedureSearch:
                 # đến 1975", "anh tôi đi nghĩa vụ năm ngoái").
                 wanted = best.precision >= BARE_AT and foreign <= FOREIGN_BARE and not analysis.past
             # Thanks that name a procedure and ask nothing ("cảm ơn xã đã hướng dẫn tạm trú
-            # nha") are thanks.
-            wanted = wanted and (analysis.need or analysis.small_talk is not SmallTalk.THANKS)
+            # nha") are thanks; the hours of an office or a library asked with no need ("thư
+            # viện tỉnh mở cửa chủ nhật không") are contact.
+            wanted = wanted and (
+                analysis.need
+                or (analysis.small_talk is not SmallTalk.THANKS and not analysis.hours)
+            )
             # A paper's damage as all the need ("giấy khen của con bị rách") asks for a
             # procedure that makes the paper anew, not the one that first grants it.
             if analysis.damage_only and not entries[top].remakes:

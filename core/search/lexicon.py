@@ -520,6 +520,7 @@ class Lexicon:
                 "synonyms": {_with_classes(p, classes): v for p, v in data.synonyms.items()},
                 "other_topics": [_with_classes(p, classes) for p in data.other_topics],
                 "works": [_with_classes(p, classes) for p in data.works],
+                "hours": [_with_classes(p, classes) for p in data.hours],
                 "small_talk": {
                     kind: [_with_classes(p, classes) for p in patterns]
                     for kind, patterns in data.small_talk.items()
