@@ -20,11 +20,12 @@ from bot.settings import Settings
 from core.catalogue import Catalogue
 from core.province import Province, load_province
 from core.search import Lexicon, ProcedureSearch
-from core.search.examples import Examples, load_examples
+from core.search.examples import AnalysisCache, Examples, load_examples
 from core.search.index import PostingsPool
 from handlers.context import Knowledge
 
 PID_FILE = "motcua.pid"  # in the data folder, while `motcua run` serves a channel
+EXAMPLES_CACHE = "examples-analysed.json"  # in the cache folder (Settings.cache_dir)
 
 
 class KnowledgeFiles:
@@ -41,6 +42,11 @@ class KnowledgeFiles:
     def lexicon(self) -> Lexicon:
         return Lexicon.load(self.settings.lexicon_file)
 
+    @property
+    def examples_cache(self) -> AnalysisCache:
+        folder = self.settings.cache_dir or self.settings.data_dir / "cache"
+        return AnalysisCache(folder / EXAMPLES_CACHE)
+
     def load(self, procedures: Path | None = None) -> Knowledge:
         """The shared catalogue with every commune's office and overlay (issue 19): one error
         anywhere and nothing is replaced."""
@@ -56,7 +62,9 @@ class KnowledgeFiles:
         shared = Catalogue(list(province.shared), catalogue.commune, catalogue.referrals)
         postings: PostingsPool = {}
         examples = examples_of(self.settings, province)
-        search = ProcedureSearch(shared, self.lexicon, postings, examples=examples)
+        search = ProcedureSearch(
+            shared, self.lexicon, postings, examples=examples, examples_cache=self.examples_cache
+        )
         return Knowledge(catalogue, search, version_of(path), province, postings=postings)
 
     def install(self, procedures: Path) -> None:

@@ -109,6 +109,9 @@ class Settings(BaseSettings):
     lexicon_file: Path = KNOWLEDGE_DIR / "lexicon.yaml"
     # Questions as citizens ask them, by procedure id (core.search.examples); None: none used.
     examples_file: Path | None = KNOWLEDGE_DIR / "examples.yaml"
+    # Files the bot can make again, kept between starts (the example questions as analysed:
+    # core.search.examples.AnalysisCache). Empty: `cache` in the data folder.
+    cache_dir: Path | None = None
     calendar_file: Path = KNOWLEDGE_DIR / "calendar_overrides.yaml"
     templates_dir: Path = TEMPLATES_DIR
     log_level: str = "INFO"

@@ -72,9 +72,11 @@ def settings(tmp_path: Path) -> Settings:
 
 
 @pytest.fixture(scope="session")
-def knowledge() -> Knowledge:
-    """The shipped catalogue, loaded once: building the index is the slow part."""
-    return load_knowledge(Settings(_env_file=None))  # type: ignore[call-arg]
+def knowledge(tmp_path_factory: pytest.TempPathFactory) -> Knowledge:
+    """The shipped catalogue, loaded once: building the index is the slow part (its examples
+    analysed afresh: no cache from an earlier run)."""
+    cache = tmp_path_factory.mktemp("cache")
+    return load_knowledge(Settings(_env_file=None, cache_dir=cache))  # type: ignore[call-arg]
 
 
 @pytest.fixture

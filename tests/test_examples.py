@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import dataclasses
+import hashlib
 from pathlib import Path
 
 import pytest
@@ -10,9 +12,17 @@ import yaml
 from bot import cli
 from bot.app import load_knowledge
 from bot.settings import Settings
+from core.catalogue import Catalogue
 from core.catalogue.errors import CatalogueInvalid
 from core.search import ProcedureSearch
-from core.search.examples import NONE, ExampleModel, Examples, load_examples, training_set
+from core.search.examples import (
+    NONE,
+    AnalysisCache,
+    ExampleModel,
+    Examples,
+    load_examples,
+    training_set,
+)
 from handlers.context import Knowledge
 
 DATA = Path(__file__).parent / "data"
@@ -134,3 +144,129 @@ def test_a_search_handed_the_analysed_examples_learns_the_same_model(knowledge: 
     message = {"con": 1.0, "thất": 1.0, "lạc": 1.0, "giấy": 0.5}
     groups = sorted(own.model.groups)
     assert handed.model.posteriors(message, groups) == own.model.posteriors(message, groups)
+
+
+SMALL = Examples(
+    {
+        "dang-ky-khai-sinh": ("vợ mới sinh em bé cần làm giấy gì", "lam giay khai sinh cho con"),
+        NONE: ("giá lúa hôm nay bao nhiêu",),
+    }
+)
+
+
+def _analysed(monkeypatch: pytest.MonkeyPatch) -> list[str]:
+    """The questions analysed from now on (not taken from a cache)."""
+    seen: list[str] = []
+    analyse = ProcedureSearch._features_of
+
+    def counting(self: ProcedureSearch, text: str) -> dict[str, float]:
+        seen.append(text)
+        return analyse(self, text)
+
+    monkeypatch.setattr(ProcedureSearch, "_features_of", counting)
+    return seen
+
+
+def test_the_analysed_examples_are_kept_between_starts(
+    knowledge: Knowledge, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The second start reads the questions' analysis from the file: the same features, in
+    the same order (the model's sums depend on it), so the same model."""
+    shipped = knowledge.search
+    assert shipped.examples is not None and shipped.model is not None
+    cache = AnalysisCache(tmp_path / "cache" / "examples-analysed.json")
+    first = ProcedureSearch(
+        knowledge.catalogue, shipped.lexicon, examples=shipped.examples, examples_cache=cache
+    )
+    assert list(cache.path.parent.iterdir()) == [cache.path]  # no temporary file left
+    analysed = _analysed(monkeypatch)
+    second = ProcedureSearch(
+        knowledge.catalogue, shipped.lexicon, examples=shipped.examples, examples_cache=cache
+    )
+    assert analysed == []
+    assert [list(f.items()) for f in second.analysed_examples.values()] == [
+        list(f.items()) for f in first.analysed_examples.values()
+    ]
+    assert first.analysed_examples == shipped.analysed_examples
+    assert first.model is not None and second.model is not None
+    assert second.model._log == first.model._log == shipped.model._log
+
+
+def test_the_analysis_is_not_reused_after_a_change(
+    knowledge: Knowledge, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Another lexicon, another catalogue text or other questions: analysed again, and the
+    file rewritten for what is now in use."""
+    catalogue, lexicon = knowledge.catalogue, knowledge.search.lexicon
+    cache = AnalysisCache(tmp_path / "examples-analysed.json")
+    ProcedureSearch(catalogue, lexicon, examples=SMALL, examples_cache=cache)
+    analysed = _analysed(monkeypatch)
+    ProcedureSearch(catalogue, lexicon, examples=SMALL, examples_cache=cache)
+    assert analysed == []
+    other_lexicon = dataclasses.replace(lexicon, fingerprint="another file")
+    ProcedureSearch(catalogue, other_lexicon, examples=SMALL, examples_cache=cache)
+    assert len(analysed) == 3
+    first = next(iter(catalogue))
+    renamed = first.model_copy(update={"aliases": [*first.aliases, "giấy chào đời"]})
+    changed = Catalogue([renamed, *list(catalogue)[1:]], catalogue.commune, catalogue.referrals)
+    ProcedureSearch(changed, other_lexicon, examples=SMALL, examples_cache=cache)
+    assert len(analysed) == 6
+    more = Examples({**SMALL.questions, NONE: ("giá lúa hôm nay bao nhiêu", "trời mưa không")})
+    ProcedureSearch(changed, other_lexicon, examples=more, examples_cache=cache)
+    assert len(analysed) == 10
+    ProcedureSearch(changed, other_lexicon, examples=more, examples_cache=cache)
+    assert len(analysed) == 10  # the file now holds the last one
+
+
+@pytest.mark.parametrize(
+    "content", ["", "{not json", "[]", '{"key": "x", "questions": {}}', "\udcff"]
+)
+def test_a_broken_or_foreign_cache_file_is_analysed_again(
+    knowledge: Knowledge, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, content: str
+) -> None:
+    catalogue, lexicon = knowledge.catalogue, knowledge.search.lexicon
+    cache = AnalysisCache(tmp_path / "examples-analysed.json")
+    fresh = ProcedureSearch(catalogue, lexicon, examples=SMALL, examples_cache=cache)
+    cache.path.write_bytes(content.encode("utf-8", "surrogateescape"))
+    analysed = _analysed(monkeypatch)
+    again = ProcedureSearch(catalogue, lexicon, examples=SMALL, examples_cache=cache)
+    assert len(analysed) == 3
+    assert again.analysed_examples == fresh.analysed_examples
+
+
+def test_a_malformed_entry_in_the_cache_file_is_analysed_again(
+    knowledge: Knowledge, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    catalogue, lexicon = knowledge.catalogue, knowledge.search.lexicon
+    cache = AnalysisCache(tmp_path / "examples-analysed.json")
+    ProcedureSearch(catalogue, lexicon, examples=SMALL, examples_cache=cache)
+    text = cache.path.read_text(encoding="utf-8")
+    cache.path.write_text(text.replace(": 1.0", ': "1.0"', 1), encoding="utf-8")
+    analysed = _analysed(monkeypatch)
+    ProcedureSearch(catalogue, lexicon, examples=SMALL, examples_cache=cache)
+    assert len(analysed) == 3
+
+
+def test_no_cache_without_a_lexicon_file_or_a_writable_folder(
+    knowledge: Knowledge, tmp_path: Path
+) -> None:
+    catalogue, lexicon = knowledge.catalogue, knowledge.search.lexicon
+    unknown = AnalysisCache(tmp_path / "examples-analysed.json")
+    built = dataclasses.replace(lexicon, fingerprint="")  # not loaded from a file
+    ProcedureSearch(catalogue, built, examples=SMALL, examples_cache=unknown)
+    assert not unknown.path.exists()
+    (tmp_path / "a-file").write_text("")
+    unwritable = AnalysisCache(tmp_path / "a-file" / "examples-analysed.json")
+    search = ProcedureSearch(catalogue, lexicon, examples=SMALL, examples_cache=unwritable)
+    assert search.model is not None
+
+
+def test_the_bot_keeps_the_analysis_in_its_cache_folder(settings: Settings) -> None:
+    lexicon = settings.lexicon_file
+    fingerprint = hashlib.sha256(lexicon.read_bytes()).hexdigest()
+    assert load_knowledge(settings).search.lexicon.fingerprint == fingerprint
+    path = settings.data_dir / "cache" / "examples-analysed.json"
+    assert path.exists()
+    elsewhere = settings.model_copy(update={"cache_dir": settings.data_dir / "elsewhere"})
+    load_knowledge(elsewhere)
+    assert (settings.data_dir / "elsewhere" / "examples-analysed.json").exists()

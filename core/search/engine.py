@@ -27,14 +27,16 @@ from rapidfuzz.distance import OSA
 from core.catalogue import Catalogue
 from core.search.analyzer import OTHER_SENSE, Analysis, Word, analyse
 from core.search.examples import (
+    AnalysisCache,
     ExampleModel,
     Examples,
     Features,
+    analysis_key,
     features,
     phrase_features,
     training_set,
 )
-from core.search.index import AccentMatch, Part, PostingsPool, SearchIndex
+from core.search.index import AccentMatch, Part, PostingsPool, SearchIndex, indexed_text
 from core.search.lexicon import Aspect, Lexicon, SmallTalk
 from core.text import is_syllable, phonetic_key, telex_fold
 
@@ -199,6 +201,7 @@ class ProcedureSearch:
         words: WordCache | None = None,
         examples: Examples | None = None,
         analysed_examples: Mapping[str, Features] | None = None,
+        examples_cache: AnalysisCache | None = None,
     ) -> None:
         self.index = SearchIndex(catalogue, lexicon, pool)
         # Each entry's phrases as scoring reads them: words, their idf, weight, and the weight
@@ -229,11 +232,25 @@ class ProcedureSearch:
                 for entry in self.index.entries
             }
             shared = analysed_examples or {}
+            key = None
+            if not shared and examples_cache is not None and lexicon.fingerprint:
+                # Kept from an earlier start with this very code, lexicon, catalogue text
+                # and questions: the analysis would come out the same.
+                referrals = catalogue.referrals
+                read = (
+                    *map(indexed_text, catalogue),
+                    *((r.id, r.name, tuple(r.aliases), tuple(r.keywords)) for r in referrals),
+                )
+                key = analysis_key(lexicon.fingerprint, read, examples)
+                shared = examples_cache.load(key)
             self.analysed_examples = {
                 question: shared[question] if question in shared else self._features_of(question)
                 for questions in examples.questions.values()
                 for question in questions
             }
+            fresh = any(question not in shared for question in self.analysed_examples)
+            if examples_cache is not None and key is not None and fresh:
+                examples_cache.save(key, self.analysed_examples)
             self.model = ExampleModel(
                 training_set(examples, names, self.analysed_examples.__getitem__)
             )

@@ -15,10 +15,18 @@ prefers another one.
 
 from __future__ import annotations
 
+import hashlib
+import json
 import math
+import os
+import sys
+import tempfile
+import unicodedata
 from collections import defaultdict
 from collections.abc import Callable, Iterable, Mapping, Sequence
+from contextlib import suppress
 from dataclasses import dataclass
+from functools import lru_cache
 from itertools import pairwise
 from pathlib import Path
 
@@ -87,6 +95,9 @@ def load_examples(
 
 
 Features = dict[str, float]  # feature → weight in the message
+
+# The analysed example questions kept between starts (`AnalysisCache`); a new format is a new key.
+CACHE_FORMAT = 1
 
 
 def features(words: Sequence[Word], known: Callable[[str], str | None]) -> Features:
@@ -174,3 +185,67 @@ def training_set(
         for question in questions:
             training[group].append((analysed(question), 1.0))
     return dict(training)
+
+
+@lru_cache(maxsize=1)
+def code_version() -> str:
+    """The code that reads a question: Python's and Unicode's versions and the source of
+    core/text.py and core/search/ (the analysis of an example is reused only by the code that
+    made it, whatever the version number says)."""
+    digest = hashlib.sha256(f"{sys.version_info[:3]} {unicodedata.unidata_version}".encode())
+    here = Path(__file__).resolve().parent
+    for path in (here.parent / "text.py", *sorted(here.glob("*.py"))):
+        digest.update(f"\0{path.name}\0".encode())
+        digest.update(path.read_bytes())
+    return digest.hexdigest()
+
+
+def analysis_key(lexicon: str, catalogue: Iterable[object], examples: Examples) -> str:
+    """What the analysed examples depend on: the code, the lexicon (`Lexicon.fingerprint`),
+    what the index reads of the catalogue, and the questions themselves."""
+    digest = hashlib.sha256(f"{CACHE_FORMAT}\0{code_version()}\0{lexicon}".encode())
+    for part in (*catalogue, *examples.questions.items()):
+        digest.update(b"\0" + repr(part).encode())
+    return digest.hexdigest()
+
+
+class AnalysisCache:
+    """The example questions as analysed (question → features), kept in one JSON file between
+    starts: analysing the 1,933 questions is most of the search's start-up. The file is read
+    only under the key it was written for (`analysis_key`): a file of another key, unreadable
+    or malformed, is ignored and the questions are analysed again. It is replaced atomically (a
+    temporary file beside it, then a rename), so processes starting together each read a whole
+    file or none; one that cannot be written is skipped silently."""
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+
+    def load(self, key: str) -> dict[str, Features]:
+        try:
+            data = json.loads(self.path.read_text(encoding="utf-8"))
+        except (OSError, ValueError):
+            return {}
+        if not isinstance(data, dict) or data.get("key") != key:
+            return {}
+        questions = data.get("questions")
+        if not isinstance(questions, dict) or not all(
+            isinstance(found, dict) and all(type(w) is float for w in found.values())
+            for found in questions.values()
+        ):
+            return {}
+        return questions
+
+    def save(self, key: str, analysed: Mapping[str, Features]) -> None:
+        temporary: str | None = None
+        try:
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+            handle, temporary = tempfile.mkstemp(
+                prefix=f".{self.path.name}.", suffix=".tmp", dir=self.path.parent
+            )
+            with os.fdopen(handle, "w", encoding="utf-8") as file:
+                json.dump({"key": key, "questions": analysed}, file, ensure_ascii=False)
+            os.replace(temporary, self.path)
+        except OSError:
+            if temporary is not None:
+                with suppress(OSError):
+                    os.unlink(temporary)

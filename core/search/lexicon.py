@@ -9,10 +9,11 @@ under `classes` ("[<người>] đi thay": "con đi thay", "hàng xóm đi thay"�
 
 from __future__ import annotations
 
+import hashlib
 import re
 import unicodedata
 from collections.abc import Callable, Iterable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from enum import StrEnum
 from functools import lru_cache
 from pathlib import Path
@@ -476,11 +477,15 @@ class Lexicon:
     # A word of another subject that is itself spelled without marks ("phim", "game"): typed
     # plain in a message typed with them, it is that word, not one that lost its marks.
     plain_topics: frozenset[str] = frozenset()
+    # The SHA-256 of the file it was loaded from ("" when not loaded from a file): what was
+    # worked out with this lexicon may be kept between starts under it (AnalysisCache).
+    fingerprint: str = ""
 
     @classmethod
     def load(cls, path: Path) -> Lexicon:
         try:
-            located = load_located(read_limited(path))
+            text = read_limited(path)
+            located = load_located(text)
         except YamlRefused as exc:
             raise CatalogueInvalid([CatalogueError(path.name, exc.line, exc.problem)]) from exc
         except YamlSyntaxError as exc:
@@ -501,7 +506,8 @@ class Lexicon:
                     for error in exc.errors(include_url=False)
                 ]
             ) from exc
-        return cls.from_file(data)
+        fingerprint = hashlib.sha256(text.encode("utf-8")).hexdigest()
+        return replace(cls.from_file(data), fingerprint=fingerprint)
 
     @classmethod
     def from_file(cls, data: _LexiconFile) -> Lexicon:
