@@ -65,9 +65,13 @@ def phonetic_key(syllable: str) -> str:
     return _INITIAL_SOUND.get(initial, initial) + rest
 
 
+# No syllable writes a vowel twice but "oo" (xoong) and "uu" (hưu, ưu): "khaii", "kyy" are typos.
+_DOUBLED_VOWEL = re.compile(r"aa|ee|ii|yy")
+
+
 def is_syllable(token: str) -> bool:
     """Whether a folded token could be a Vietnamese syllable (then it is not a typo to fix)."""
-    return bool(_SYLLABLE.match(token))
+    return bool(_SYLLABLE.match(token)) and not _DOUBLED_VOWEL.search(token)
 
 
 _TELEX_SHAPES = (("dd", "đ"), ("aa", "â"), ("aw", "ă"), ("ee", "ê"), ("oo", "ô"), ("ow", "ơ"),

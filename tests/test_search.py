@@ -170,6 +170,9 @@ def test_phonetic_key_merges_confused_spellings() -> None:
 def test_syllable_shape() -> None:
     assert is_syllable("nghieng") and is_syllable("khuyet") and is_syllable("quyen")
     assert not is_syllable("sih") and not is_syllable("khaisinh") and not is_syllable("asdfgh")
+    # A vowel typed twice is a typo ("hưu" and "xoong" write "uu", "oo").
+    assert not is_syllable("khaii") and not is_syllable("kyy") and not is_syllable("thaan")
+    assert is_syllable("huu") and is_syllable("xoong")
 
 
 # -- how people write ---------------------------------------------------------------------
