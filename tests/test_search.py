@@ -1697,6 +1697,13 @@ def test_a_story_before_giờ_is_context_when_the_need_comes_after(knowledge: Kn
     assert weights("ông cụ mất hôm qua, giờ phải làm gì")["mat"] == 1.0
     # A need before the turn: no story, one request.
     assert weights("xin khai tử cho mẹ, giờ làm ở đâu")["tu"] == 1.0
+    assert weights("bố mẹ bé chưa đăng ký kết hôn, nay đi khai sinh cho bé")["ket"] == 1.0
+    # … unless it only tells the story: damage to a paper, or the name it begins.
+    lost = weights("giấy chứng tử của ông bị thất lạc, giờ cần thêm bản sao để làm sổ đỏ")
+    assert lost["lac"] == lost["tu"] == 0.5
+    named = "mẹ tôi mất năm 2019, khai tử ở xã rồi, nay cần trích lục bản sao để rút tiết kiệm"
+    assert weights(named)["mat"] == 0.5
+    assert first_shown(search.search(named)) == "cap-ban-sao-trich-luc"
 
 
 def test_where_someone_lives_told_as_a_state_is_context(knowledge: Knowledge) -> None:

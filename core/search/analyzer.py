@@ -783,8 +783,11 @@ def _turn(
     "nay" turns from the story to what is wanted now. When no need stands before it in its
     sentence, and one comes after that names something ("bố mất, giờ phải làm giấy tờ gì"
     names nothing: the story says it all), the words from there on are read as a sentence of
-    their own (the story before it is context, as an earlier sentence is)."""
+    their own (the story before it is context, as an earlier sentence is). A need before it
+    that only tells the story does not stand in the way (`_tells`): damage to a paper ("giấy
+    báo tử bị mất, giờ xin lại bản sao") or a catalogue name it begins ("khai tử rồi, giờ …")."""
     unread = [False] * len(words)
+    damaged = _covered(marks, Mark.DAMAGE)
     for t in sorted(i for i, kinds in marks.items() if Mark.TURN in kinds):
         if t == 0 or words[t - 1].clause == words[t].clause:
             continue  # not at the start of a clause
@@ -792,12 +795,35 @@ def _turn(
         if words[t - 1].sentence != sentence:
             continue  # already a sentence of its own
         same = [j for j in need_at if words[j].sentence == sentence]
-        if not any(j >= t for j in same) or any(j < t for j in same):
+        if not any(j >= t for j in same):
+            continue
+        if any(j < t and not _tells(words, marks, j, damaged, vocabulary) for j in same):
             continue
         if not _names_something(words, unread, marks, set(), t, lexicon, vocabulary):
             continue
         for word in words[t:]:
             word.sentence += 1
+
+
+def _tells(
+    words: list[Word],
+    marks: dict[int, dict[Mark, int]],
+    j: int,
+    damaged: set[int],
+    vocabulary: Vocabulary,
+) -> bool:
+    """Whether the need word at j tells the story rather than asks: damage to a paper ("bị
+    mất", "thất lạc"), or a one-word need that begins a catalogue name with the next word,
+    itself no need ("khai | tử rồi", "trích lục khai | tử"): the paper, not a deed asked."""
+    if j in damaged:
+        return True
+    after = j + 1
+    return (
+        marks[j][Mark.NEED] == 1
+        and after < len(words)
+        and Mark.NEED not in marks.get(after, {})
+        and vocabulary.is_pair(words[j].folded, words[after].folded)
+    )
 
 
 def _residence_told(
