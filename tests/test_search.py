@@ -2058,3 +2058,52 @@ def test_beside_another_office_only_the_named_procedure_is_confident(
     result = knowledge.search.search("ngân hàng chính sách cho vay vốn, cần xác nhận hộ nghèo")
     assert result.referral is None
     assert result.answer in (None, "cong-nhan-ho-ngheo")
+
+
+@pytest.mark.parametrize(
+    "query",
+    [
+        "thư viện thành phố thứ bảy có mở cửa không",  # a public library's days
+        "bai tap ve nha: viet doan van ke ve ho ngheo duoc giup do",  # homework
+        "nuôi con gì mau có lời cho hộ cận nghèo",  # livestock: "con" counts animals
+        "định nuôi con bò sinh sản, vốn ít có được không",
+        "tạm trú nghĩa là gì",  # a question about a word
+        "birth certificate là chữ gì trong tiếng Anh vậy",
+        "bà Năm mới nhận nuôi con bé mồ côi, thương người thật",  # praise of another's deed
+        "con chó vàng nhà tui đẻ một lứa, có ai xin nuôi không",  # a litter given away
+        "bị tranh chấp nick game rồi bị report khóa luôn",  # games and social networks
+    ],
+)
+def test_other_subjects_of_the_fourth_blind_set_get_no_card(
+    knowledge: Knowledge, query: str
+) -> None:
+    assert knowledge.search.search(query).answer is None
+
+
+@pytest.mark.parametrize(
+    ("query", "expected"),
+    [
+        # A spouse's child taken as one's own is an adoption (Luật Nuôi con nuôi 2010, Điều 8
+        # khoản 2, Điều 28: cha dượng, mẹ kế nhận con riêng của vợ, của chồng làm con nuôi).
+        ("tui muốn đăng ký nhận con riêng của bà xã", "dang-ky-nuoi-con-nuoi"),
+        # Who signs a contract is the who part; the contract is the need.
+        (
+            "chứng thực hợp đồng cho thuê đất mà chủ đất ủy quyền cho cháu ký thay",
+            "chung-thuc-hop-dong",
+        ),
+    ],
+)
+def test_a_step_child_and_a_contract_signed_by_a_proxy(
+    knowledge: Knowledge, query: str, expected: str
+) -> None:
+    result = knowledge.search.search(query)
+    assert (result.answer or result.candidates[0].id) == expected
+
+
+def test_a_story_decides_between_procedures_the_need_shares_a_word_with(
+    knowledge: Knowledge,
+) -> None:
+    result = knowledge.search.search(
+        "Bố tôi ký hợp đồng chuyển nhượng đất cho chú. Giờ ra xã chứng thực được không"
+    )
+    assert (result.answer or result.candidates[0].id) == "chung-thuc-hop-dong"

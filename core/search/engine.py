@@ -388,12 +388,22 @@ class ProcedureSearch:
         if need.answer is None:
             return whole
         scores = {c.id: c.score for c in need.candidates}
-        if (
-            whole.answer is not None
-            and scores[need.answer] - scores.get(whole.answer, 0.0) < NEED_GAP
+        if whole.answer is not None and (
+            scores[need.answer] - scores.get(whole.answer, 0.0) < NEED_GAP
+            # The need alone is a close call among procedures that share its words ("vậy
+            # chứng thực được không": a copy, a signature, a will, a contract…) and the
+            # story's answer is one of them ("mẹ ký hợp đồng tặng cho đất"): the story decides.
+            or (not need.clear and whole.answer in scores and self._told_before(analysis))
         ):
             return whole
         return need
+
+    @staticmethod
+    def _told_before(analysis: Analysis) -> bool:
+        """Whether context words stand in a sentence before the need's: a story told first,
+        not a thing said missing beside the need ("làm khai sinh để trống tên bố")."""
+        said = [w.sentence for w in analysis.words if not w.earlier]
+        return bool(said) and any(w.earlier and w.sentence < min(said) for w in analysis.words)
 
     def _search(self, text: str, analysis: Analysis, *, referrals: bool = True) -> SearchResult:
         index_tokens = self.index.tokens
