@@ -3,7 +3,7 @@
 Phones send composed (NFC) or decomposed (NFD) Unicode; people write the tone mark on either vowel
 ("hoà"/"hòa", "uỷ"/"ủy"), type with or without diacritics, in any case, with any punctuation.
 `fold` removes all of that; `phonetic_key` further merges sounds that Vietnamese speakers confuse
-in writing (s/x, ch/tr, d/gi/r, l/n, final n/ng, c/t, i/y), used only as a fallback for typos.
+in writing (s/x, ch/tr, d/gi/r, l/n, final n/ng, c/t/k, i/y), used only as a fallback for typos.
 """
 
 from __future__ import annotations
@@ -44,7 +44,8 @@ _INITIAL_SOUND = {
     "ngh": "ng", "gh": "g", "gi": "z", "d": "z", "r": "z", "tr": "ch", "s": "x",
     "k": "c", "qu": "cu", "l": "n", "ph": "f",
 }  # fmt: skip
-_FINAL_SOUND = (("ng", "n"), ("nh", "n"), ("ch", "t"), ("c", "t"))
+# A final "k" is chat spelling of "c" ("dok thân": độc thân); no syllable ends in it.
+_FINAL_SOUND = (("ng", "n"), ("nh", "n"), ("ch", "t"), ("c", "t"), ("k", "t"))
 _SYLLABLE = re.compile(
     r"^(ngh|ng|gh|gi|kh|nh|ph|qu|th|tr|ch|[bcdghklmnprstvx])?"
     r"([aeiouy]{1,3})(ch|nh|ng|[cmnpt])?$"

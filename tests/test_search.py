@@ -2107,3 +2107,30 @@ def test_a_story_decides_between_procedures_the_need_shares_a_word_with(
         "Bố tôi ký hợp đồng chuyển nhượng đất cho chú. Giờ ra xã chứng thực được không"
     )
     assert (result.answer or result.candidates[0].id) == "chung-thuc-hop-dong"
+
+
+def test_a_final_k_is_chat_spelling_of_c() -> None:
+    assert phonetic_key("dok") == phonetic_key("doc")
+
+
+@pytest.mark.parametrize(
+    ("query", "expected", "aspect"),
+    [
+        # Registering a marriage late ("làm bổ sung hôn thú") is a marriage registration.
+        ("đăng ký bổ sung giấy kết hôn cho ông bà nội", "dang-ky-ket-hon", None),
+        # A job's "làm" is no need; the paper asked for on a relative's behalf is.
+        (
+            "thằng em làm công nhân ở Long An, giờ nó cần giấy dok thân để nộp công ty, tui ra"
+            " xã lấy giùm nó được hông",
+            "xac-nhan-tinh-trang-hon-nhan",
+            Aspect.WHO,
+        ),
+    ],
+)
+def test_a_late_marriage_paper_and_a_paper_for_a_worker_far_away(
+    knowledge: Knowledge, query: str, expected: str, aspect: Aspect | None
+) -> None:
+    result = knowledge.search.search(query)
+    assert (result.answer or result.candidates[0].id) == expected
+    if aspect is not None:
+        assert result.aspect is aspect

@@ -177,6 +177,9 @@ class _LexiconFile(BaseModel):
     proxy_papers: list[str] = []
     # A time that is over ("từ năm …", "năm ngoái", "hồi đó"): without a need, a story.
     past: list[str] = []
+    # Where or as what one works ("làm công ty", "làm công nhân"): its "làm" is no need, and
+    # the message is no less about a procedure for it.
+    jobs: list[str] = []
     # What happened to a paper one has ("bị rách", "thất lạc"), and the words of a procedure
     # that makes a paper anew ("cấp lại", "bản sao", "trích lục"): only such a procedure is
     # asked for when the damage is all the message needs.
@@ -241,6 +244,7 @@ class Mark(StrEnum):
     IF = "if"  # "nếu": the part asked after it is a condition
     PROXY = "proxy"  # "giấy ủy quyền": a document question about it asks who may go
     WORK = "work"  # "phim", "game", "bài tập": a need in its clause is one inside the work
+    JOB = "job"  # "làm công ty": where one works, its "làm" no need
 
 
 _PATTERN_PART = re.compile(r"\[([^\]]*)\]|\(([^)]*)\)|([^\s\[\]()]+)")
@@ -570,6 +574,7 @@ class Lexicon:
             *((p, Mark.THEN) for p in data.condition_then),
             *((p, Mark.IF) for p in data.condition_if),
             *((p, Mark.PROXY) for p in data.proxy_papers),
+            *((p, Mark.JOB) for p in data.jobs),
             *((p, Mark.PURPOSE_ITSELF) for p in data.purpose_itself),
             *((p, Mark.PAST) for p in data.past),
             *((p, Mark.DAMAGE) for p in data.damage),
