@@ -2,8 +2,9 @@
 
 A question gets a short card (what it is, time, fee, where, legal basis); the details sit
 behind buttons so that the first screen fits a phone. When the question named an aspect
-("bao nhiêu tiền", "mất bao lâu") that section follows the card at once. A follow-up that names
-only an aspect ("còn lệ phí thì sao?") is answered for the procedure last shown.
+("bao nhiêu tiền", "mất bao lâu") that section follows the card at once, also when the
+procedure is chosen from a short choice. A follow-up that names only an aspect ("còn lệ phí
+thì sao?") is answered for the procedure last shown.
 """
 
 from __future__ import annotations
@@ -125,7 +126,7 @@ def _offer_close_second(ctx: Context, result: SearchResult, replies: list[Reply]
     if other is None or first.score - second.score > CLOSE_SECOND:
         return replies
     last = replies[-1]
-    button = procedure_card(other.id).button(f"Hoặc: {other.name}")
+    button = _asked(result, other.id).button(f"Hoặc: {other.name}")
     return [*replies[:-1], replace(last, buttons=(*last.buttons, (button,)))]
 
 
@@ -160,13 +161,25 @@ async def section_button(ctx: Context, action: ShowSection) -> list[Reply]:
         return [ctx.reply("stale_button.j2", fallback_buttons(ctx))]
     if section == "c":
         return await show_card(ctx, procedure)
+    if ctx.state.data.get("procedure") != procedure.id:
+        # A procedure chosen for a question about one part ("… mất bao lâu"): its card first,
+        # then that part, as for a confident answer.
+        return await show_card(ctx, procedure, section)
     await ctx.set_state(ProcedureState.VIEWING, procedure=procedure.id)
     return [section_reply(ctx, section, procedure)]
 
 
+def _asked(result: SearchResult, procedure_id: str) -> ShowSection:
+    """The button to a procedure offered for a question: its card, and after it the section
+    the question asked about ("mất bao lâu"), as for a confident answer."""
+    if result.aspect is None:
+        return procedure_card(procedure_id)
+    return ShowSection(ASPECT_SECTION[result.aspect], procedure_id)
+
+
 def choices_reply(ctx: Context, result: SearchResult) -> Reply:
     procedures = [p for p in (ctx.catalogue.get(c.id) for c in result.candidates[:4]) if p]
-    rows = [[procedure_card(p.id).button(p.name)] for p in procedures]
+    rows = [[_asked(result, p.id).button(p.name)] for p in procedures]
     rows.append([ListFields().button("Không phải — xem theo lĩnh vực")])
     return ctx.reply("choices.j2", rows, procedures=procedures)
 

@@ -67,6 +67,19 @@ async def test_fee_time_where_online_and_who(talk: Transcript, question: str, se
     talk.every_reply_has_a_button()
 
 
+async def test_a_procedure_chosen_for_a_part_asked_opens_that_part(talk: Transcript) -> None:
+    # Two procedures fit alike: the person chooses, and still sees the part asked about.
+    await talk.say("trích lục khai tử mất bao lâu")
+    talk.sees("Có phải ông/bà muốn hỏi")
+    await talk.press("Đăng ký khai tử")
+    assert _card_title(talk) == "Đăng ký khai tử"
+    talk.sees("Thời gian giải quyết – Đăng ký khai tử")
+    talk.every_reply_has_a_button()
+    await talk.press("💰 Lệ phí")  # a button of the card shown: that section alone
+    talk.sees("Lệ phí – Đăng ký khai tử")
+    assert not talk.seen.startswith("Đăng ký khai tử\n")
+
+
 async def test_an_aspect_alone_is_about_the_procedure_shown_last(talk: Transcript) -> None:
     await talk.say("đăng ký kết hôn")
     assert _card_title(talk) == "Đăng ký kết hôn"
