@@ -17,7 +17,7 @@ from hypothesis import strategies as st
 from core.catalogue.errors import CatalogueInvalid
 from core.search import Aspect, SearchResult, SmallTalk
 from core.search.analyzer import _NO_VOCABULARY, _expand, analyse, name_purpose, split_words
-from core.search.lexicon import Lexicon
+from core.search.lexicon import Lexicon, parse_frame
 from core.text import fold, is_syllable, phonetic_key
 from handlers.context import Knowledge
 from tests.conftest import REPORTED_FIGURES
@@ -1234,7 +1234,31 @@ EVERYDAY_ASPECTS = [
     # documents in other words; a document question beside a name said unclearly
     ("hồ sơ đăng ký kết hôn gồm có những cái gì", "dang-ky-ket-hon", DOCS),
     ("đăng ký khai sinh có bắt buộc giám định ADN không", "dang-ky-khai-sinh", DOCS),
+    # time fast, any day, when in the year; the age that gives the right; a fee "thu phí"
+    ("đăng ký tạm trú có giải quyết nhanh được không", "dang-ky-tam-tru", TIME),
+    ("chứng thực hợp đồng ngày nào cũng nộp được hả", "chung-thuc-hop-dong", TIME),
+    ("tháng mấy thì bình xét gia đình văn hóa", "gia-dinh-van-hoa", TIME),
+    ("người bao nhiêu tuổi thì được nhận trợ cấp hưu trí xã hội", "tro-cap-huu-tri-xa-hoi", WHO),
+    ("chứng thực bản sao có thu phí không", "chung-thuc-ban-sao", Aspect.FEES),
+    # where: the place one is ("ở trên đó"); documents: a paper missing, the dossier, the form
+    ("đăng ký thường trú cho con ở quê hay ở trên đó", "dang-ky-thuong-tru", WHERE),
+    ("không có giấy chứng tử thì xin hỗ trợ mai táng được không", "ho-tro-chi-phi-mai-tang", DOCS),
+    ("xin hộ nghèo làm hồ sơ sao", "cong-nhan-ho-ngheo", DOCS),
+    ("hòa giải tranh chấp đất thì phải ghi gì vào đơn", "hoa-giai-tranh-chap-dat-dai", DOCS),
 ]  # fmt: skip
+
+
+def test_a_frame_part_in_braces_is_required_but_left_in_the_message(
+    knowledge: Knowledge,
+) -> None:
+    frame = parse_frame("không có …0 {giấy} … thì … được không", Aspect.DOCUMENTS, 10)
+    assert frame.left == (False, True, False, False)
+    search = knowledge.search
+    analysis = analyse(
+        "không có giấy chứng tử thì làm mai táng được không", search.lexicon, search.index
+    )
+    assert analysis.aspect is Aspect.DOCUMENTS
+    assert "giay" in [w.folded for w in analysis.words]
 
 
 def test_a_document_question_beside_a_name_said_unclearly_still_asks_the_documents(

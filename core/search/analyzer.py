@@ -591,8 +591,9 @@ def _mark_frames(
             spans = _frame_at(words, consumed, frame, i, vocabulary)
             if spans is None:
                 continue
-            for start, end in spans:
-                consumed[start:end] = [True] * (end - start)
+            for k, (start, end) in enumerate(spans):
+                if not (frame.left and frame.left[k]):
+                    consumed[start:end] = [True] * (end - start)
             if described is not None and len(spans) > 2:
                 # "người độc thân | có được | nhận con nuôi không": who is described, not what
                 # is asked.
@@ -618,6 +619,7 @@ def _frame_at(
             end, last = at + match[0], words[at + match[0] - 1].folded
             if (
                 k > 0
+                and not (frame.left and frame.left[k])
                 and end < len(words)
                 and not vocabulary.leans_stop(last)
                 and vocabulary.is_pair(last, words[end].folded)

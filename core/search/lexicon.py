@@ -248,7 +248,7 @@ class Mark(StrEnum):
 
 
 _PATTERN_PART = re.compile(r"\[([^\]]*)\]|\(([^)]*)\)|([^\s\[\]()]+)")
-_PATTERN_SIGNS = re.compile(r"[\[\]()|<>]")
+_PATTERN_SIGNS = re.compile(r"[\[\]()|<>{}]")
 _CLASS = re.compile(r"<([^<>]+)>")
 
 
@@ -397,14 +397,23 @@ class Frame(Generic[T]):
     parts: tuple[PhraseTable[None], ...]
     value: T
     gaps: tuple[int, ...]
+    # Parts written "{…}": required, but left in the message ("không có | {giấy} … thì …":
+    # the paper said missing stays context).
+    left: tuple[bool, ...] = ()
 
 
 def parse_frame(text: str, value: T, gap: int) -> Frame[T]:
-    """ "a …3 b … c": the parts a, b, c; at most 3 words between a and b, `gap` between b and c."""
+    """ "a …3 b … c": the parts a, b, c; at most 3 words between a and b, `gap` between b and c.
+    A part in braces ("{b}") must be there but is not marked."""
     pieces = re.split(r"…(\d*)", text)
-    parts = tuple(PhraseTable([(parse_pattern(p), None)]) for p in pieces[::2])
+    texts = [p.strip() for p in pieces[::2]]
+    left = tuple(t.startswith("{") and t.endswith("}") for t in texts)
+    parts = tuple(
+        PhraseTable([(parse_pattern(t[1:-1] if kept else t), None)])
+        for t, kept in zip(texts, left, strict=True)
+    )
     gaps = tuple(int(g) if g else gap for g in pieces[1::2])
-    return Frame(parts, value, gaps)
+    return Frame(parts, value, gaps, left)
 
 
 @dataclass(frozen=True)
