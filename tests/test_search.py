@@ -2158,3 +2158,19 @@ def test_a_late_marriage_paper_and_a_paper_for_a_worker_far_away(
     assert (result.answer or result.candidates[0].id) == expected
     if aspect is not None:
         assert result.aspect is aspect
+
+
+@pytest.mark.parametrize(
+    ("query", "aspect"),
+    [
+        ("làm trích lục khai tử có thu phí không hay free", Aspect.FEES),
+        ("đăng ký kết hôn thì lên phường bên nào", Aspect.WHERE),
+        ("đơn xin trợ cấp nộp cho ai ở thôn", Aspect.WHERE),
+        ("hồ sơ xét gia đình văn hóa phải nộp trước ngày mấy", Aspect.TIME),
+        ("đơn hòa giải đất cần ghi những gì", Aspect.DOCUMENTS),
+    ],
+)
+def test_the_part_asked_in_the_fourth_blind_sets_ways(
+    knowledge: Knowledge, query: str, aspect: Aspect
+) -> None:
+    assert knowledge.search.search(query).aspect is aspect
