@@ -598,6 +598,22 @@ class ProcedureSearch:
         query_conf: dict[int, float] = {}  # how surely the message says each word
         query_weight: dict[int, float] = {}  # … and how much that word weighs in it
         for position in unique:
+            if len(position.alternatives) == 1:
+                # One word (the usual case): its postings added where they are, as the general
+                # case below adds them (the best of one is itself; a word's names and its
+                # summaries or documents are in different entries), without two arrays of
+                # every entry made and added.
+                ((tid, conf),) = position.alternatives
+                query_conf[tid] = max(query_conf.get(tid, 0.0), conf)
+                query_weight[tid] = max(query_weight.get(tid, 0.0), conf * position.weight)
+                value = index.idf[tid] * conf * position.weight
+                entries, weights = index.strong_postings[tid]
+                if len(entries):
+                    coverage[entries] += np.maximum(0.0, value * weights)
+                entries, weights = index.weak_postings[tid]
+                if len(entries):
+                    weak[entries] += np.maximum(0.0, value * weights)
+                continue
             best = np.zeros(n)
             best_weak = np.zeros(n)
             said_weakly = False
@@ -626,7 +642,7 @@ class ProcedureSearch:
             if not left or not right:
                 pair_total += index.unknown_idf
                 continue
-            best_pair = np.zeros(n)
+            best_pair = None  # made for the first pair the catalogue has (most have none)
             pair_weight = 0.0
             for a, ca in left:
                 for b, cb in right:
@@ -635,11 +651,14 @@ class ProcedureSearch:
                         continue
                     pair_weight = max(pair_weight, pair_idf)
                     entries, weights = index.bigram_postings[(a, b)]
+                    if best_pair is None:
+                        best_pair = np.zeros(n)
                     best_pair[entries] = np.maximum(
                         best_pair[entries], pair_idf * min(ca, cb) * weights
                     )
             pair_total += pair_weight or index.unknown_idf * 0.5
-            pairs += best_pair
+            if best_pair is not None:
+                pairs += best_pair
 
         matched_entries = np.flatnonzero(coverage)
         if len(matched_entries) > SHORTLIST:
@@ -653,6 +672,7 @@ class ProcedureSearch:
         said_gain = {t: (idf[t] * query_conf[t], idf[t] * query_weight[t]) for t in said_words}
         specific = index.specific
         b2 = BETA * BETA
+        phrase_rows, said_of = self._phrase_rows, said_words.intersection
         scores = {}
         for entry in shortlist:
             # The name or alias closest to the message: how much of it the message says
@@ -661,8 +681,8 @@ class ProcedureSearch:
             said_in: list[tuple[float, float, set[int]]] = []  # (weight, explained, words)
             # The innermost loop of a search (a dozen entries × their phrases): plain
             # comparisons and the F-beta of recall and precision written out, not calls.
-            for tokens, total_idf, phrase_weight, weight in self._phrase_rows[entry]:
-                said = said_words.intersection(tokens)
+            for tokens, total_idf, phrase_weight, weight in phrase_rows[entry]:
+                said = said_of(tokens)
                 if not said:
                     continue
                 matched = said_weight = 0.0
