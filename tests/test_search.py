@@ -2194,3 +2194,11 @@ def test_a_birth_or_a_marriage_told_in_everyday_words(
     "thư viện"), "chị đẻ" is a mother giving birth (not "mẹ đẻ", a person), and two people
     who "về ở với nhau" or "ăn ở với nhau" are a couple to register."""
     assert first_shown(knowledge.search.search(query)) == expected
+
+
+def test_a_story_closed_by_roi_that_lacks_a_paper_keeps_its_choice(knowledge: Knowledge) -> None:
+    """ "rồi" closing a clause ("tổ chức cưới rồi") is no "ok" when the story then tells of a
+    paper not made yet; without such a paper ("kết hôn rồi mà chưa có con") it stays talk."""
+    shown = knowledge.search.search("tổ chức cưới rồi mà vẫn chưa làm giấy tờ")
+    assert "dang-ky-ket-hon" in [c.id for c in shown.candidates[:3]]
+    assert not knowledge.search.search("kết hôn rồi mà chưa có con, buồn quá").candidates

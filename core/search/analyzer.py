@@ -153,6 +153,8 @@ class Analysis:
     # A time that is over ("từ năm 1965 đến 1975", "năm ngoái"): without a need, the message
     # tells a story ("ông nội đi bộ đội từ năm 1965") rather than asks for a procedure.
     past: bool = False
+    # A paper said not made or had yet ("chưa ra xã ký giấy", "chưa có giấy tờ gì").
+    not_yet: bool = False
     # Every need the message says is damage to a paper one has ("giấy khen bị rách"): only a
     # procedure that makes a paper anew may be the answer.
     damage_only: bool = False
@@ -307,6 +309,13 @@ def analyse(text: str, lexicon: Lexicon, vocabulary: Vocabulary) -> Analysis:
         damaged = _covered(marks, Mark.DAMAGE)
         result.damage_only = all(i in damaged for i in need_at)
     result.past = any(Mark.PAST in kinds for kinds in marks.values()) or _period(words)
+    result.not_yet = any(
+        Mark.PAPER in marks.get(j, {})
+        for i, kinds in marks.items()
+        if Mark.PENDING in kinds
+        for j in range(i + 1, len(words))
+        if words[j].clause == words[i].clause
+    )
     if document and result.aspect is None:
         # "con đi thay có cần giấy ủy quyền không": whether a proxy may go, the who part.
         proxy = any(Mark.PROXY in marks.get(i, {}) for i in document)

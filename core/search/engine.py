@@ -906,6 +906,11 @@ class ProcedureSearch:
             # procedure are its time part (alone they are contact small talk).
             if aspect is None and analysis.hours:
                 aspect = Aspect.TIME
+        elif talk is SmallTalk.ACK and analysis.not_yet and known >= 2 and candidates:
+            # "rồi" closing a clause of a story that then tells of a paper not made or had yet
+            # ("rước dâu xong rồi mà chưa ra xã ký giấy", "cưới nhau được năm rồi mà chưa có
+            # giấy tờ gì") is no "ok": the story keeps its choice.
+            talk = None
         elif talk is not None:
             candidates = ()
         return SearchResult(
