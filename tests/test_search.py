@@ -16,8 +16,15 @@ from hypothesis import strategies as st
 
 from core.catalogue.errors import CatalogueInvalid
 from core.search import Aspect, SearchResult, SmallTalk
-from core.search.analyzer import _NO_VOCABULARY, _expand, analyse, name_purpose, split_words
-from core.search.lexicon import Lexicon, parse_frame
+from core.search.analyzer import (
+    _NO_VOCABULARY,
+    _expand,
+    _same_word,
+    analyse,
+    name_purpose,
+    split_words,
+)
+from core.search.lexicon import Lexicon, PhraseTable, parse_frame, parse_pattern
 from core.text import fold, is_syllable, phonetic_key
 from handlers.context import Knowledge
 from tests.conftest import REPORTED_FIGURES
@@ -694,6 +701,29 @@ def test_everyday_names_and_situations(knowledge: Knowledge, query: str, expecte
 )
 def test_everyday_names_in_other_talk_get_no_answer(knowledge: Knowledge, query: str) -> None:
     assert knowledge.search.search(query).answer is None
+
+
+@pytest.mark.parametrize(
+    ("pattern", "text", "size"),
+    [
+        ("cần (những) [gì|chi]", "cần những gì", 3),  # the optional word said
+        ("cần (những) [gì|chi]", "cần chi", 2),  # left out: the word after is the last slot's
+        ("cần (những) [gì|chi]", "cần tiền", 0),  # the word after can continue nothing
+        ("cần (những) [gì|chi]", "cần", 0),  # nothing after a word that needs one
+        ("[mất|tốn] (bao lâu)", "mất", 1),  # a match may end after its first word
+        ("[giấy tờ|hồ sơ] gì", "hồ sơ gì", 3),  # the second word inside the first slot
+        ("(có) cần gì", "cần gì", 2),  # an optional first slot: no test on the word after
+    ],
+)
+def test_a_pattern_is_turned_away_by_its_second_word_only_when_it_cannot_match(
+    pattern: str, text: str, size: int
+) -> None:
+    """PhraseTable looks at the word after the first before trying a pattern (speed): that test
+    must never turn away a pattern that would match."""
+    table = PhraseTable([(parse_pattern(pattern), "x")])
+    words = split_words(text)
+    found = table.matches(words, 0, _same_word) if words[0].folded in table.first_words else []
+    assert max((found_size for found_size, _ in found), default=0) == size
 
 
 def test_word_classes_in_lexicon_patterns(tmp_path: Path) -> None:

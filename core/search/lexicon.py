@@ -301,10 +301,11 @@ class PhraseTable(Generic[T]):
     once, and a pattern is matched slot by slot, never spelled out in all its forms."""
 
     def __init__(self, entries: Iterable[tuple[Pattern, T]]) -> None:
-        by_first: dict[str, list[tuple[Pattern, T]]] = {}
+        by_first: dict[str, list[tuple[Pattern, T, frozenset[str] | None]]] = {}
         for pattern, value in entries:
+            nexts = _second_words(pattern)
             for first in _first_words(pattern):
-                by_first.setdefault(first, []).append((pattern, value))
+                by_first.setdefault(first, []).append((pattern, value, nexts))
         self._by_first = {first: tuple(found) for first, found in by_first.items()}
         self.first_words = frozenset(self._by_first)  # a cheap test before `matches`
 
@@ -316,7 +317,10 @@ class PhraseTable(Generic[T]):
     ) -> list[tuple[int, T]]:
         """(size, value) of every entry that matches at words[i], each at its longest."""
         found = []
-        for pattern, value in self._by_first.get(words[i].folded, ()):
+        following = words[i + 1].folded if i + 1 < len(words) else None
+        for pattern, value, nexts in self._by_first.get(words[i].folded, ()):
+            if nexts is not None and following not in nexts:
+                continue  # the word after cannot continue it: most patterns end here
             end = _longest(pattern, words, i, same)
             if end > i:
                 found.append((end - i, value))
@@ -330,6 +334,27 @@ def _first_words(pattern: Pattern) -> set[str]:
         if not optional:
             break
     return first
+
+
+def _second_words(pattern: Pattern) -> frozenset[str] | None:
+    """The folded words that may stand right after the first word of a match, or None when a
+    match may end there or the pattern may start later (an optional first slot): a test that
+    turns patterns away before `_longest` without ever turning away one that would match."""
+    if not pattern or pattern[0][0]:
+        return None
+    nexts: set[str] = set()
+    for options in pattern[0][1].values():
+        for option in options:
+            if len(option) > 1:
+                nexts.add(option[1][0])
+                continue
+            for optional, alternatives in pattern[1:]:
+                nexts.update(alternatives)
+                if not optional:
+                    break
+            else:
+                return None  # the match may end after this one word
+    return frozenset(nexts)
 
 
 def _longest(
