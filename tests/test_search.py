@@ -128,14 +128,15 @@ def measure(knowledge: Knowledge, path: Path) -> tuple[Accuracy, list[str]]:
         # A second blind set (later session), new writers; bars as last measured, less a margin.
         ("search_blind2_feedback.yaml", 0.97, 0.99, 0.95, 0.97),
         ("search_blind2_untouched.yaml", 0.94, 0.96, 0.95, 0.95),
-        # A third, written at the end of that round: its untouched half declines only 92.7 % of
-        # its off-topic messages (the owners' target is 95 %): the bar is what it measures.
-        ("search_blind3_feedback.yaml", 0.94, 0.97, 0.93, 0.95),
-        ("search_blind3_untouched.yaml", 0.96, 0.97, 0.90, 0.95),
+        # A third, written at the end of that round (its untouched half declined 92.7 % then,
+        # 98.2 % after the sixth round's near-miss work): bars as measured, less a margin.
+        ("search_blind3_feedback.yaml", 0.95, 0.98, 0.97, 0.97),
+        ("search_blind3_untouched.yaml", 0.96, 0.97, 0.95, 0.97),
         # A fourth (2026-12-06, start of the sixth round), near-miss heavy: measured at a99a2ad
-        # feedback 94.5 / 97.8 / 93.3 / 92.7 %, untouched 97.5 / 99.0 / 93.8 / 95.8 %.
-        ("search_blind4_feedback.yaml", 0.93, 0.96, 0.91, 0.91),
-        ("search_blind4_untouched.yaml", 0.95, 0.97, 0.91, 0.93),
+        # feedback 94.5 / 97.8 / 93.3 / 92.7 %, untouched 97.5 / 99.0 / 93.8 / 95.8 %; at the
+        # round's end 97.8 / 98.9 / 100 / 98.6 % and 97.5 / 99.0 / 94.6 / 96.4 %.
+        ("search_blind4_feedback.yaml", 0.96, 0.97, 0.97, 0.96),
+        ("search_blind4_untouched.yaml", 0.95, 0.97, 0.93, 0.94),
     ],
 )
 def test_accuracy_on_query_sets(
@@ -363,6 +364,12 @@ def test_small_talk_is_recognised(knowledge: Knowledge) -> None:
         ("nộp hồ sơ khai tử ở quầy số mấy", Aspect.WHERE),
         ("xin hòa giải đất đai thì phải gặp người nào", Aspect.WHERE),
         ("xác định mức độ khuyết tật thì bên nào xét duyệt", Aspect.WHERE),
+        # The fourth blind set's everyday ways (its feedback half, read as categories).
+        ("làm trích lục khai tử có thu phí không hay free", Aspect.FEES),
+        ("đăng ký kết hôn thì lên phường bên nào", Aspect.WHERE),
+        ("đơn xin trợ cấp nộp cho ai ở thôn", Aspect.WHERE),
+        ("hồ sơ xét gia đình văn hóa phải nộp trước ngày mấy", Aspect.TIME),
+        ("đơn hòa giải đất cần ghi những gì", Aspect.DOCUMENTS),
     ],
 )
 def test_the_aspect_asked_about_is_recognised(
@@ -2191,22 +2198,6 @@ def test_a_late_marriage_paper_and_a_paper_for_a_worker_far_away(
     assert (result.answer or result.candidates[0].id) == expected
     if aspect is not None:
         assert result.aspect is aspect
-
-
-@pytest.mark.parametrize(
-    ("query", "aspect"),
-    [
-        ("làm trích lục khai tử có thu phí không hay free", Aspect.FEES),
-        ("đăng ký kết hôn thì lên phường bên nào", Aspect.WHERE),
-        ("đơn xin trợ cấp nộp cho ai ở thôn", Aspect.WHERE),
-        ("hồ sơ xét gia đình văn hóa phải nộp trước ngày mấy", Aspect.TIME),
-        ("đơn hòa giải đất cần ghi những gì", Aspect.DOCUMENTS),
-    ],
-)
-def test_the_part_asked_in_the_fourth_blind_sets_ways(
-    knowledge: Knowledge, query: str, aspect: Aspect
-) -> None:
-    assert knowledge.search.search(query).aspect is aspect
 
 
 @pytest.mark.parametrize(
