@@ -236,11 +236,7 @@ class ProcedureSearch:
             if not shared and examples_cache is not None and lexicon.fingerprint:
                 # Kept from an earlier start with this very code, lexicon, catalogue text
                 # and questions: the analysis would come out the same.
-                referrals = catalogue.referrals
-                read = (
-                    *map(indexed_text, catalogue),
-                    *((r.id, r.name, tuple(r.aliases), tuple(r.keywords)) for r in referrals),
-                )
+                read = tuple(map(indexed_text, (*catalogue, *catalogue.referrals)))
                 key = analysis_key(lexicon.fingerprint, read, examples)
                 shared = examples_cache.load(key)
             self.analysed_examples = {

@@ -20,7 +20,7 @@ from typing import Any
 import numpy as np
 
 from core.catalogue import Catalogue
-from core.catalogue.models import Procedure
+from core.catalogue.models import Procedure, Referral
 from core.search.analyzer import (
     PURPOSE_CLAUSE,
     Word,
@@ -88,9 +88,12 @@ class Entry:
     remakes: bool = False
 
 
-def indexed_text(procedure: Procedure) -> tuple[object, ...]:
+def indexed_text(procedure: Procedure | Referral) -> tuple[object, ...]:
     """What of a procedure the index reads: two procedures alike here index alike (a commune's
-    overlay that changes only its office or fees keeps the province's index, issue 19)."""
+    overlay that changes only its office or fees keeps the province's index, issue 19). Of a
+    referral, the index reads its names and keywords."""
+    if isinstance(procedure, Referral):
+        return (procedure.id, procedure.name, tuple(procedure.aliases), tuple(procedure.keywords))
     return (
         procedure.id,
         procedure.name,
