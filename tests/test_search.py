@@ -509,6 +509,12 @@ def test_an_aspect_alone_names_no_procedure(knowledge: Knowledge, query: str) ->
         # A name changed on a device or an account is no civil-status change:
         "đổi tên wifi thế nào",
         "sua ten tren facebook",
+        # A wish said not to be had, feelings before a wedding, a case in the news, pride in
+        # a certificate already received:
+        "chị tôi bảo không muốn kết hôn nữa",
+        "anh người yêu ngỏ lời mà tôi còn do dự chuyện kết hôn",
+        "đọc báo thấy vụ tranh chấp đất ở miền Tây căng thẳng quá",
+        "được giấy khen năm nay, bà nội khoe khắp xóm",
     ],
 )
 def test_near_misses_get_no_confident_answer(knowledge: Knowledge, query: str) -> None:
@@ -529,6 +535,8 @@ def test_near_misses_get_no_confident_answer(knowledge: Knowledge, query: str) -
         # A land quarrel is the mediation; three children born is no litter.
         ("hàng xóm tranh chấp đất, nhờ xã hòa giải giúp", "hoa-giai-tranh-chap-dat-dai"),
         ("con gái tôi sinh được 3 con rồi, giờ làm khai sinh cho đứa út", "dang-ky-khai-sinh"),
+        # A wish not had beside a need that still is: renouncing an inheritance.
+        ("anh không muốn nhận đất thừa kế, nhường hết cho em gái", "chung-thuc-phan-chia-di-san"),
     ],
 )
 def test_real_requests_told_near_other_subjects(

@@ -239,8 +239,13 @@ def analyse(text: str, lexicon: Lexicon, vocabulary: Vocabulary) -> Analysis:
     # "chưa làm giấy khai sinh": a deed not done yet, nor one inside what is not done yet.
     pending = _pending(words, marks, vocabulary)
     done = {i for i in need_at if i not in pending and _done(words, i, marks)}
-    # "lên Sài Gòn làm công ty": a job's "làm" is no need either (nor another subject).
-    in_topic = _in_topic(words, marks) | _covered(marks, Mark.JOB) if need_at else set()
+    # "lên Sài Gòn làm công ty": a job's "làm" is no need either (nor another subject), nor a
+    # wish said not to be had ("em chưa muốn lấy chồng").
+    in_topic = (
+        _in_topic(words, marks) | _covered(marks, Mark.JOB) | _covered(marks, Mark.UNWANTED)
+        if need_at
+        else set()
+    )
     # "làm sao nhận con nuôi trong game", "soạn bài về lập di chúc": a need in a work's clause.
     in_work = {
         words[i].clause

@@ -180,6 +180,9 @@ class _LexiconFile(BaseModel):
     # Where or as what one works ("làm công ty", "làm công nhân"): its "làm" is no need, and
     # the message is no less about a procedure for it.
     jobs: list[str] = []
+    # A wish said not to be had ("chưa muốn", "không muốn"): its "muốn" is no need ("em chưa
+    # muốn lấy chồng"), though a need after it still is ("không muốn nhận thừa kế").
+    unwanted: list[str] = []
     # What happened to a paper one has ("bị rách", "thất lạc"), and the words of a procedure
     # that makes a paper anew ("cấp lại", "bản sao", "trích lục"): only such a procedure is
     # asked for when the damage is all the message needs.
@@ -245,6 +248,7 @@ class Mark(StrEnum):
     PROXY = "proxy"  # "giấy ủy quyền": a document question about it asks who may go
     WORK = "work"  # "phim", "game", "bài tập": a need in its clause is one inside the work
     JOB = "job"  # "làm công ty": where one works, its "làm" no need
+    UNWANTED = "unwanted"  # "chưa muốn": a wish not had, its "muốn" no need
 
 
 _PATTERN_PART = re.compile(r"\[([^\]]*)\]|\(([^)]*)\)|([^\s\[\]()]+)")
@@ -609,6 +613,7 @@ class Lexicon:
             *((p, Mark.IF) for p in data.condition_if),
             *((p, Mark.PROXY) for p in data.proxy_papers),
             *((p, Mark.JOB) for p in data.jobs),
+            *((p, Mark.UNWANTED) for p in data.unwanted),
             *((p, Mark.PURPOSE_ITSELF) for p in data.purpose_itself),
             *((p, Mark.PAST) for p in data.past),
             *((p, Mark.DAMAGE) for p in data.damage),
