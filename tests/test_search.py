@@ -518,6 +518,8 @@ def test_an_aspect_alone_names_no_procedure(knowledge: Knowledge, query: str) ->
         # What a household already poor receives, a place renamed:
         "nhà mình thuộc hộ cận nghèo thì được hỗ trợ những gì",
         "tỉnh mình sắp đổi tên thành gì",
+        # A matter placed at another body, the commune not said:
+        "mua đất rồi ra văn phòng công chứng làm hợp đồng thì phí bao nhiêu",
     ],
 )
 def test_near_misses_get_no_confident_answer(knowledge: Knowledge, query: str) -> None:
@@ -543,6 +545,8 @@ def test_near_misses_get_no_confident_answer(knowledge: Knowledge, query: str) -
         # Asking to become a poor household; a child's name changed at the commune.
         ("xin vào hộ nghèo ở xã cần gì", "cong-nhan-ho-ngheo"),
         ("lên xã đổi tên cho con được không", "thay-doi-cai-chinh-ho-tich"),
+        # The commune said beside another body: the commune's procedure is asked.
+        ("hợp đồng mua bán xe làm ở ủy ban hay văn phòng công chứng", "chung-thuc-hop-dong"),
     ],
 )
 def test_real_requests_told_near_other_subjects(

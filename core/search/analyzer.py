@@ -158,6 +158,10 @@ class Analysis:
     # Every need the message says is damage to a paper one has ("giấy khen bị rách"): only a
     # procedure that makes a paper anew may be the answer.
     damage_only: bool = False
+    # The matter is placed at another body and the commune's office is not said ("sang tên sổ
+    # đỏ ở văn phòng đăng ký đất đai", "làm hợp đồng ở phòng công chứng"): no confident answer
+    # from the commune's own procedures (a referral still may be).
+    other_office: bool = False
 
     def with_document(self, *, asks_document: bool = False) -> Analysis:
         """The same message with the document's words back in place, for when the rest alone
@@ -314,6 +318,9 @@ def analyse(text: str, lexicon: Lexicon, vocabulary: Vocabulary) -> Analysis:
         damaged = _covered(marks, Mark.DAMAGE)
         result.damage_only = all(i in damaged for i in need_at)
     result.past = any(Mark.PAST in kinds for kinds in marks.values()) or _period(words)
+    result.other_office = bool(_covered(marks, Mark.OTHER_OFFICE)) and not (
+        _covered(marks, Mark.COMMUNE) - _covered(marks, Mark.NOT_COMMUNE)
+    )
     result.not_yet = any(
         Mark.PAPER in marks.get(j, {})
         for i, kinds in marks.items()

@@ -884,7 +884,13 @@ class ProcedureSearch:
                     return result
                 referral = entries[top].id
                 candidates = ()
-            elif sure and not entries[top].is_referral and best.score >= ANSWER_AT:
+            elif (
+                sure
+                and not entries[top].is_referral
+                and best.score >= ANSWER_AT
+                # A matter placed at another body ("… ở phòng công chứng"): a choice at most.
+                and not analysis.other_office
+            ):
                 answer = entries[top].id
                 # An abbreviation that leaves a choice ("đăng ký tt": tạm trú or thường trú)
                 # and two procedures that fit it almost equally: ask, do not guess.

@@ -183,6 +183,12 @@ class _LexiconFile(BaseModel):
     # A wish said not to be had ("chưa muốn", "không muốn"): its "muốn" is no need ("em chưa
     # muốn lấy chồng"), though a need after it still is ("không muốn nhận thừa kế").
     unwanted: list[str] = []
+    # Another body named as the place of the matter ("ở phòng công chứng", "ra tòa"), and the
+    # commune's own office ("xã", "ủy ban"; not "xã hội"): a message that places its matter
+    # only at another body gets no confident answer from the commune's procedures.
+    other_offices: list[str] = []
+    commune: list[str] = []
+    not_commune: list[str] = []
     # What happened to a paper one has ("bị rách", "thất lạc"), and the words of a procedure
     # that makes a paper anew ("cấp lại", "bản sao", "trích lục"): only such a procedure is
     # asked for when the damage is all the message needs.
@@ -249,6 +255,9 @@ class Mark(StrEnum):
     WORK = "work"  # "phim", "game", "bài tập": a need in its clause is one inside the work
     JOB = "job"  # "làm công ty": where one works, its "làm" no need
     UNWANTED = "unwanted"  # "chưa muốn": a wish not had, its "muốn" no need
+    OTHER_OFFICE = "other office"  # "ở phòng công chứng", "ra tòa": the matter is there
+    COMMUNE = "commune"  # "xã", "ủy ban": the commune's own office is said
+    NOT_COMMUNE = "not commune"  # "xã hội": no commune
 
 
 _PATTERN_PART = re.compile(r"\[([^\]]*)\]|\(([^)]*)\)|([^\s\[\]()]+)")
@@ -614,6 +623,9 @@ class Lexicon:
             *((p, Mark.PROXY) for p in data.proxy_papers),
             *((p, Mark.JOB) for p in data.jobs),
             *((p, Mark.UNWANTED) for p in data.unwanted),
+            *((p, Mark.OTHER_OFFICE) for p in data.other_offices),
+            *((p, Mark.COMMUNE) for p in data.commune),
+            *((p, Mark.NOT_COMMUNE) for p in data.not_commune),
             *((p, Mark.PURPOSE_ITSELF) for p in data.purpose_itself),
             *((p, Mark.PAST) for p in data.past),
             *((p, Mark.DAMAGE) for p in data.damage),
