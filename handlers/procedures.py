@@ -111,6 +111,9 @@ def card_reply(ctx: Context, procedure: Procedure, *, with_buttons: bool = True)
         "card.j2",
         view.card_buttons(procedure, ctx.catalogue) if with_buttons else [],
         p=procedure,
+        # Part of another procedure's people moved here by law, or from here (took_over_from).
+        took_over=ctx.catalogue.took_over_from(procedure),
+        taken_over=ctx.catalogue.taken_over_by(procedure),
         time_text=view.time_text(procedure.processing_time),
         fee_text=view.fee_text(ctx.catalogue.fee_lines(procedure)),
         filing_text=view.filing_text(procedure),

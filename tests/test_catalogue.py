@@ -139,6 +139,25 @@ def test_duplicate_ids_and_unknown_related(tmp_path: Path) -> None:
     assert any('thủ tục liên quan "khong-co" không có trong danh mục' in e for e in errors)
 
 
+def test_took_over_from_names_another_procedure_of_the_catalogue(tmp_path: Path) -> None:
+    """A procedure that took over another's people names a procedure of this catalogue, not
+    itself nor one that is missing."""
+    move = (
+        "    took_over_from:\n      - procedure: {}\n        since: 2025-07-01\n"
+        "        who: người từ đủ 75 tuổi\n        basis: Luật Bảo hiểm xã hội 2024, Điều 21\n"
+    )
+    for source, problem in [
+        ("khong-co", 'thủ tục "khong-co" (nơi đối tượng chuyển đi) không có trong danh mục'),
+        ("dang-ky-ket-hon", "không thể nhận lại đối tượng của chính nó"),
+    ]:
+        text = MINIMAL.replace("    last_reviewed", move.format(source) + "    last_reviewed")
+        [error] = errors_for(tmp_path, text)
+        assert problem in error and "took_over_from[0].procedure" in error, error
+    text = MINIMAL.replace("    last_reviewed", move.format("x") + "    last_reviewed")
+    text = text.replace("        since: 2025-07-01\n", "        since: sau này\n")
+    assert any("took_over_from[0].since: phải là ngày" in e for e in errors_for(tmp_path, text))
+
+
 def test_duplicate_key_is_reported(tmp_path: Path) -> None:
     text = MINIMAL.replace("    where: UBND xã\n", "    where: UBND xã\n    where: Ở nhà\n")
     [error] = errors_for(tmp_path, text)
@@ -327,6 +346,12 @@ def test_the_social_pension_has_its_own_procedure_and_the_allowance_points_to_it
     assert "75 tuổi" in pension.applicants and "70 tuổi" in pension.applicants
     assert pension.sources and pension.to_confirm
     assert allowance.related[0] == pension.id and "hưu trí xã hội" in allowance.summary
+    # The move itself, for the search (both listed together) and both cards.
+    [move] = pension.took_over_from
+    assert move.procedure == allowance.id and move.since.isoformat() == "2025-07-01"
+    assert "Điều 21–22" in move.basis and "75 tuổi" in move.who
+    assert catalogue.taken_over_by(allowance) == [(move, pension)]
+    assert catalogue.took_over_from(pension) == [(move, allowance)]
 
 
 def test_no_district_level_in_what_citizens_are_told_to_do() -> None:

@@ -46,6 +46,21 @@ async def test_question_gets_a_short_card_with_detail_buttons(chat: Transcript) 
     chat.expect("Các bước:", "Giờ làm việc")
 
 
+async def test_a_card_tells_where_people_moved_by_law(chat: Transcript) -> None:
+    """Luật Bảo hiểm xã hội 2024, Điều 21–22: the over-75s without a pension moved from the
+    monthly social allowance to the trợ cấp hưu trí xã hội on 1/7/2025 (`took_over_from`);
+    each card says so, and the choice between them keeps both."""
+    await chat.say("ông 76 tuổi xin hưu trí xã hội cần giấy gì")
+    pension = chat.last[0].text
+    assert pension.startswith("Thực hiện, điều chỉnh, thôi hưởng trợ cấp hưu trí xã hội")
+    assert "Trước 01/07/2025, người từ đủ 75 tuổi không có lương hưu" in pension
+    assert "thuộc thủ tục “Thực hiện, điều chỉnh, thôi hưởng trợ cấp xã hội hàng tháng" in pension
+    await chat.say("trợ cấp xã hội hằng tháng cho người khuyết tật nặng")
+    allowance = chat.last[0].text
+    assert "Từ 01/07/2025, người từ đủ 75 tuổi" in allowance
+    assert "chuyển sang thủ tục “Thực hiện, điều chỉnh, thôi hưởng trợ cấp hưu trí" in allowance
+
+
 async def test_fee_question_opens_the_fee_section(chat: Transcript) -> None:
     await chat.say("công chứng giấy tờ photo hết bao nhiêu tiền")
     assert chat.last[0].text.startswith("Chứng thực bản sao")

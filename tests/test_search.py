@@ -2245,3 +2245,48 @@ def test_a_story_closed_by_roi_that_lacks_a_paper_keeps_its_choice(knowledge: Kn
     shown = knowledge.search.search("tổ chức cưới rồi mà vẫn chưa làm giấy tờ")
     assert "dang-ky-ket-hon" in [c.id for c in shown.candidates[:3]]
     assert not knowledge.search.search("kết hôn rồi mà chưa có con, buồn quá").candidates
+
+
+PENSION, ALLOWANCE = "tro-cap-huu-tri-xa-hoi", "tro-cap-xa-hoi-hang-thang"
+
+
+@pytest.mark.parametrize(
+    "query",
+    [
+        "bà ngoại 90 tuổi chưa từng có lương hưu muốn nhận tiền hằng tháng",
+        "cha tôi 80 tuổi làm nông cả đời giờ có được nhà nước cho tiền không",
+        "ông 76 tuổi xin hưu trí xã hội cần giấy gì",
+        "lương hưu xã hội cho ông 77 tuổi",
+        "tiền già",
+        "trợ cấp người khuyết tật nặng",
+    ],
+)
+def test_a_procedure_and_the_one_it_took_people_from_are_listed_together(
+    knowledge: Knowledge, query: str
+) -> None:
+    """Since 1/7/2025 the over-75s without a pension get the trợ cấp hưu trí xã hội (Luật Bảo
+    hiểm xã hội 2024, Điều 21–22; NĐ 176/2025), taken over from the monthly social allowance
+    (`took_over_from`): whichever is listed first or second, the other is in the first three,
+    and the relation changes neither the answer nor the first two."""
+    from core.catalogue import Catalogue
+    from core.search import ProcedureSearch
+
+    result = knowledge.search.search(query)
+    first_two = {c.id for c in result.candidates[:2]}
+    assert first_two & {PENSION, ALLOWANCE}, result
+    assert {PENSION, ALLOWANCE} <= {c.id for c in result.candidates[:3]}, result
+    base = knowledge.catalogue
+    unlinked = [p.model_copy(update={"took_over_from": []}) for p in base]
+    lexicon = knowledge.search.lexicon
+    plain = ProcedureSearch(Catalogue(unlinked, base.commune, base.referrals), lexicon)
+    without, with_relation = plain.search(query), ProcedureSearch(base, lexicon).search(query)
+    assert with_relation.answer == without.answer
+    kept = without.candidates[:2]
+    assert with_relation.candidates[: len(kept)] == kept
+
+
+def test_the_legal_call_stays_with_the_procedure_in_force(knowledge: Knowledge) -> None:
+    """An old person of 75 or more without a pension is shown the trợ cấp hưu trí xã hội first
+    (the procedure in force), the monthly allowance beside it."""
+    result = knowledge.search.search("bà ngoại 90 tuổi chưa có lương hưu, muốn nhận tiền tháng")
+    assert result.candidates[0].id == PENSION

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from dataclasses import dataclass
 
-from core.catalogue.models import CommuneFile, Fee, FeeSetBy, Procedure, Referral
+from core.catalogue.models import CommuneFile, Fee, FeeSetBy, Procedure, Referral, TakeOver
 
 
 @dataclass(frozen=True)
@@ -34,6 +34,11 @@ class Catalogue:
         for procedure in procedures:
             fields.setdefault(procedure.field, []).append(procedure)
         self._fields = fields
+        # Who took over part of whose people (`Procedure.took_over_from`), read from the other end.
+        self._successors: dict[str, list[Procedure]] = {}
+        for procedure in procedures:
+            for move in procedure.took_over_from:
+                self._successors.setdefault(move.procedure, []).append(procedure)
 
     def __len__(self) -> int:
         return len(self._procedures)
@@ -66,3 +71,17 @@ class Catalogue:
 
     def related(self, procedure: Procedure) -> list[Procedure]:
         return [p for p in (self.get(pid) for pid in procedure.related) if p is not None]
+
+    def took_over_from(self, procedure: Procedure) -> list[tuple[TakeOver, Procedure]]:
+        """The procedures whose people this one took over, with the move (`TakeOver`)."""
+        found = ((move, self.get(move.procedure)) for move in procedure.took_over_from)
+        return [(move, source) for move, source in found if source is not None]
+
+    def taken_over_by(self, procedure: Procedure) -> list[tuple[TakeOver, Procedure]]:
+        """The procedures that took over part of this one's people, with the move."""
+        return [
+            (move, successor)
+            for successor in self._successors.get(procedure.id, [])
+            for move in successor.took_over_from
+            if move.procedure == procedure.id
+        ]

@@ -77,6 +77,7 @@ _VALUE_ERRORS = {
 _PATTERN_HINTS = {
     "id": "chỉ gồm chữ thường không dấu, số và dấu gạch ngang (ví dụ: dang-ky-khai-sinh)",
     "related": "chỉ gồm chữ thường không dấu, số và dấu gạch ngang (ví dụ: dang-ky-khai-sinh)",
+    "procedure": "chỉ gồm chữ thường không dấu, số và dấu gạch ngang (ví dụ: dang-ky-khai-sinh)",
     "key": "chỉ gồm chữ thường không dấu, số và dấu gạch ngang (ví dụ: qua-han)",
     "code": 'mã TTHC phải có dạng 1.001193 (viết trong ngoặc kép: "1.001193")',
     "url": "phải là địa chỉ web bắt đầu bằng http:// hoặc https://",

@@ -151,10 +151,12 @@ def located_errors(exc: ValidationError, located: LocatedYaml, name: str) -> lis
 
 
 def _check_identities(located: LocatedYaml, name: str, errors: list[CatalogueError]) -> None:
-    """Ids must be unique across procedures and referrals; `related` must point to real ids."""
+    """Ids must be unique across procedures and referrals; `related` must point to real ids,
+    `took_over_from` to another procedure of the catalogue (a referral serves no one here)."""
     data = located.data
     seen: dict[str, int] = {}
     known: set[str] = set()
+    own: set[str] = set()
     for section in PROCEDURE_LISTS:
         items = data.get(section)
         if not isinstance(items, list):
@@ -173,7 +175,11 @@ def _check_identities(located: LocatedYaml, name: str, errors: list[CatalogueErr
             else:
                 seen[pid] = line or 0
             known.add(pid)
+            if section == "procedures":
+                own.add(pid)
     for index, item in enumerate(data.get("procedures") or []):
+        if isinstance(item, dict):
+            _check_took_over(located, name, errors, index, item, own)
         if not isinstance(item, dict) or not isinstance(item.get("related"), list):
             continue
         for position, related in enumerate(item["related"]):
@@ -187,6 +193,39 @@ def _check_identities(located: LocatedYaml, name: str, errors: list[CatalogueErr
                         f"related[{position}]",
                     )
                 )
+
+
+def _check_took_over(
+    located: LocatedYaml,
+    name: str,
+    errors: list[CatalogueError],
+    index: int,
+    item: dict[str, Any],
+    own: set[str],
+) -> None:
+    moves = item.get("took_over_from")
+    if not isinstance(moves, list):
+        return
+    pid = item.get("id") if isinstance(item.get("id"), str) else None
+    for position, move in enumerate(moves):
+        source = move.get("procedure") if isinstance(move, dict) else None
+        if not isinstance(source, str):
+            continue
+        if source == pid:
+            problem = "một thủ tục không thể nhận lại đối tượng của chính nó"
+        elif source not in own:
+            problem = f'thủ tục "{source}" (nơi đối tượng chuyển đi) không có trong danh mục'
+        else:
+            continue
+        errors.append(
+            CatalogueError(
+                name,
+                located.line_of(("procedures", index, "took_over_from", position, "procedure")),
+                problem,
+                pid,
+                f"took_over_from[{position}].procedure",
+            )
+        )
 
 
 def _check_local_fees(

@@ -134,6 +134,19 @@ class Filing(Strict):
     note: NonEmpty | None = None
 
 
+class TakeOver(Strict):
+    """Part of another procedure's people moved to this one by law from a date (the trợ cấp
+    hưu trí xã hội took the over-75s without a pension from the monthly social allowance on
+    1/7/2025: Luật Bảo hiểm xã hội 2024, Điều 21–22; NĐ 176/2025). People and officers still
+    ask by the old procedure's name, so the search keeps the two together and both cards say
+    where the people went."""
+
+    procedure: ProcedureId  # the procedure those people were served by before
+    since: dt.date
+    who: NonEmpty  # the people who moved, as a citizen reads it
+    basis: NonEmpty  # the law that moved them, with its article
+
+
 class Procedure(Strict):
     id: ProcedureId
     code: NationalCode | None = None
@@ -155,6 +168,7 @@ class Procedure(Strict):
     # Single words or short ideas that point to this procedure (weaker than aliases).
     keywords: list[NonEmpty] = []
     related: list[ProcedureId] = []
+    took_over_from: list[TakeOver] = []
     # Points the commune must confirm before relying on them (shown to officers, not citizens).
     to_confirm: list[NonEmpty] = []
     # Where the facts were checked, as in PROCEDURE-FACTS.md: "fact — text and article, where it

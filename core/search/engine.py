@@ -92,6 +92,8 @@ STORY_ANSWER_AT, STORY_GAP = 0.38, 0.05
 # docs/search.md).
 CLEAR_AT, CLEAR_GAP = 0.65, 0.08
 CLEAR_CHOICE = 3
+# Procedures linked by `took_over_from` stay together within the first this many listed.
+KEPT_WITHIN = 3
 WHOLE_AT, RECALL_GAP = 0.9, 0.1
 # The examples model (core.search.examples): among how many of the engine's first procedures
 # it weighs in, how much its probability adds to an engine score, and how much more likely it
@@ -213,6 +215,14 @@ class ProcedureSearch:
             )
             for entry in self.index.entries
         ]
+        # Procedures one of which took over part of the other's people (`took_over_from`):
+        # whichever is listed first or second, the other is kept among the first three.
+        self.kept_with: dict[str, list[str]] = {}
+        for procedure in catalogue:
+            for move in procedure.took_over_from:
+                if move.procedure in catalogue:
+                    self.kept_with.setdefault(procedure.id, []).append(move.procedure)
+                    self.kept_with.setdefault(move.procedure, []).append(procedure.id)
         self.lexicon = lexicon
         self.words = words if words is not None else WordCache()
         self._owner = next(_OWNERS)
@@ -262,7 +272,32 @@ class ProcedureSearch:
             result = replace(result, answer=None, candidates=result.candidates[:CLEAR_CHOICE])
         if self.model is not None:
             result = self._as_people_ask(result, analysis, self.model)
-        return result
+        return self._keep_together(result) if self.kept_with else result
+
+    def _keep_together(self, result: SearchResult) -> SearchResult:
+        """A procedure listed first or second keeps the one it took people over from, or that
+        took over its people, among the first three: the over-75s without a pension get the
+        trợ cấp hưu trí xã hội since 1/7/2025 (Luật Bảo hiểm xã hội 2024, Điều 21–22), but
+        they and many officers still know it as the monthly social allowance, so neither
+        may be out of reach when the other is shown. It never changes the answer or the first
+        two; a partner the scoring did not list is added with no score of its own (0)."""
+        listed = list(result.candidates)
+        # The second's partner first, so that the first's ends nearer the top.
+        for member in reversed(listed[: KEPT_WITHIN - 1]):
+            for partner in self.kept_with.get(member.id, ()):
+                if any(c.id == partner for c in listed[:KEPT_WITHIN]):
+                    continue
+                kept = next((c for c in listed if c.id == partner), Candidate(partner, 0.0))
+                if kept in listed:
+                    listed.remove(kept)
+                listed.insert(min(KEPT_WITHIN - 1, len(listed)), kept)
+        if len(listed) == len(result.candidates) and listed == list(result.candidates):
+            return result
+        if len(result.candidates) <= CLEAR_CHOICE:
+            # A short choice stays short: the partner takes the third place.
+            return replace(result, candidates=tuple(listed[:CLEAR_CHOICE]))
+        # Of a longer list nothing is dropped: the one moved down stays fourth.
+        return replace(result, candidates=tuple(listed))
 
     # -- evidence from how people ask (knowledge/examples.yaml) ------------------------------
 
