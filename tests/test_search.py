@@ -520,6 +520,12 @@ def test_an_aspect_alone_names_no_procedure(knowledge: Knowledge, query: str) ->
         "tỉnh mình sắp đổi tên thành gì",
         # A matter placed at another body, the commune not said:
         "mua đất rồi ra văn phòng công chứng làm hợp đồng thì phí bao nhiêu",
+        # Benefits of a status held, duties that are no military service, news of the
+        # administration, a certificate received:
+        "nhà đạt gia đình văn hóa thì có được thưởng gì không",
+        "quyền và nghĩa vụ của người lao động là gì",
+        "xã mình sắp sáp nhập với xã bên hả",
+        "cháu mới được giấy khen, ông bà cho tiền",
     ],
 )
 def test_near_misses_get_no_confident_answer(knowledge: Knowledge, query: str) -> None:
@@ -547,6 +553,9 @@ def test_near_misses_get_no_confident_answer(knowledge: Knowledge, query: str) -
         ("lên xã đổi tên cho con được không", "thay-doi-cai-chinh-ho-tich"),
         # The commune said beside another body: the commune's procedure is asked.
         ("hợp đồng mua bán xe làm ở ủy ban hay văn phòng công chứng", "chung-thuc-hop-dong"),
+        # Military service and a certificate asked for beside the same words.
+        ("thanh niên 17 tuổi đi đăng ký nghĩa vụ ở xã cần gì", "dang-ky-nghia-vu-quan-su"),
+        ("muốn được giấy khen của chủ tịch xã thì thôn làm hồ sơ thế nào", "tang-giay-khen"),
     ],
 )
 def test_real_requests_told_near_other_subjects(
