@@ -15,6 +15,8 @@ from bot.settings import Settings
 from core.catalogue import Catalogue
 from core.catalogue.errors import CatalogueInvalid
 from core.search import ProcedureSearch
+from core.search.analyzer import analyse
+from core.search.engine import Candidate, SearchResult
 from core.search.examples import (
     NONE,
     AnalysisCache,
@@ -279,3 +281,54 @@ def test_the_bot_keeps_the_analysis_in_its_cache_folder(settings: Settings) -> N
     elsewhere = settings.model_copy(update={"cache_dir": settings.data_dir / "elsewhere"})
     load_knowledge(elsewhere)
     assert (settings.data_dir / "elsewhere" / "examples-analysed.json").exists()
+
+
+# Messages about nothing that share a procedure's words (knowledge/examples.yaml's `none`): a
+# toy set, so the test reads the brake's rule rather than the shipped examples.
+TALK = Examples(
+    {
+        "dang-ky-khai-tu": (
+            "bố tôi vừa mất, làm giấy báo tử ở xã",
+            "ông nội qua đời hôm kia, đăng ký khai tử cho ông",
+        ),
+        NONE: (
+            "tối qua xem phim truyền hình hay quá",
+            "phim truyền hình dài tập chiếu lúc mấy giờ",
+            "diễn viên phim truyền hình đóng đạt ghê",
+        ),
+    }
+)
+
+
+def _confident(search: ProcedureSearch, text: str, answer: str) -> SearchResult:
+    """What the engine would say with `answer` sure: the brake's input."""
+    listed = (Candidate(answer, 0.8), Candidate("lien-thong-khai-tu", 0.5))
+    return SearchResult(query=text, answer=answer, candidates=listed)
+
+
+def _brake(search: ProcedureSearch, text: str, answer: str = "dang-ky-khai-tu") -> SearchResult:
+    assert search.model is not None
+    analysis = analyse(text, search.lexicon, search.index)
+    return search._about_nothing(_confident(search, text, answer), analysis, search.model)
+
+
+def test_an_answer_to_a_message_about_nothing_becomes_a_choice(knowledge: Knowledge) -> None:
+    search = ProcedureSearch(knowledge.catalogue, knowledge.search.lexicon, examples=TALK)
+    story = _brake(search, "phim truyền hình tối qua diễn viên đóng cảnh khai tử")
+    assert story.answer is None
+    assert [c.id for c in story.candidates] == ["dang-ky-khai-tu", "lien-thong-khai-tu"]
+    # Asked as people ask for it: the answer stands.
+    assert _brake(search, "bố mất rồi, đăng ký khai tử cho bố ở xã").answer == "dang-ky-khai-tu"
+
+
+def test_the_brake_needs_examples_of_the_answer_and_of_none(knowledge: Knowledge) -> None:
+    lexicon, story = (
+        knowledge.search.lexicon,
+        "phim truyền hình tối qua diễn viên đóng cảnh khai tử",
+    )
+    search = ProcedureSearch(knowledge.catalogue, lexicon, examples=TALK)
+    # A procedure known by its names alone (a commune's own) is never taken for talk.
+    assert _brake(search, story, "lien-thong-khai-tu").answer == "lien-thong-khai-tu"
+    no_talk = Examples({"dang-ky-khai-tu": TALK.questions["dang-ky-khai-tu"]})
+    search = ProcedureSearch(knowledge.catalogue, lexicon, examples=no_talk)
+    assert _brake(search, story).answer == "dang-ky-khai-tu"

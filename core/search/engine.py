@@ -27,6 +27,7 @@ from rapidfuzz.distance import OSA
 from core.catalogue import Catalogue
 from core.search.analyzer import OTHER_SENSE, Analysis, Word, analyse
 from core.search.examples import (
+    NONE,
     AnalysisCache,
     ExampleModel,
     Examples,
@@ -102,6 +103,10 @@ WHOLE_AT, RECALL_GAP = 0.9, 0.1
 # gives one procedure at least `EXAMPLES_DECISIVE`. Tuned on tests/data/search_tune.yaml.
 EXAMPLES_AMONG, EXAMPLES_WEIGHT, EXAMPLES_FLIP, EXAMPLES_T = 4, 0.2, 0.9, 0.3
 EXAMPLES_DECISIVE = 0.6
+# The brake of `none` (messages about no procedure): a confident answer whose message the
+# model finds likelier about nothing than about the answer, by this much of probability
+# between the two, becomes a short choice. Chosen on the tune and feedback sets.
+EXAMPLES_NONE_MARGIN = 0.5
 SHORTLIST = 12  # entries scored on phrases, chosen by query coverage
 # A combined procedure's part is said with this much idf-weighted evidence of its own words;
 # the combined procedure then goes this far before (both said) or after (one) its parts.
@@ -272,6 +277,7 @@ class ProcedureSearch:
             result = replace(result, answer=None, candidates=result.candidates[:CLEAR_CHOICE])
         if self.model is not None:
             result = self._as_people_ask(result, analysis, self.model)
+            result = self._about_nothing(result, analysis, self.model)
         return self._keep_together(result) if self.kept_with else result
 
     def _keep_together(self, result: SearchResult) -> SearchResult:
@@ -346,6 +352,25 @@ class ProcedureSearch:
         if first != result.answer and lead >= EXAMPLES_FLIP:
             return replace(result, answer=None, candidates=tuple(ranked[:CLEAR_CHOICE]))
         return result
+
+    def _about_nothing(
+        self, result: SearchResult, analysis: Analysis, model: ExampleModel
+    ) -> SearchResult:
+        """A confident answer to a message that reads like those about no procedure (a
+        birthday, a wedding party, a pet's litter, a will in a film: the group `none` of the
+        examples) more than like those asking for the answer becomes a short choice: the
+        message shares the procedure's words but may ask for nothing. The words of a paper
+        asked about count here too ("cần giấy độc thân gấp"): they are what the person needs.
+        Only an answer the examples teach how people ask for: a procedure known by its names
+        alone (one a commune added) would look like nothing beside any story."""
+        questions = self.examples.questions if self.examples is not None else {}
+        if result.answer is None or result.answer not in questions or NONE not in questions:
+            return result
+        found = features(analysis.with_document().words, self._known_form)
+        posterior = model.posteriors(found, (result.answer, NONE), EXAMPLES_T)
+        if posterior.get(NONE, 0.0) - posterior.get(result.answer, 0.0) < EXAMPLES_NONE_MARGIN:
+            return result
+        return replace(result, answer=None, candidates=result.candidates[:CLEAR_CHOICE])
 
     def _keep_families(
         self, listed: tuple[Candidate, ...], ranked: list[Candidate]
