@@ -77,6 +77,8 @@ async def test_fee_question_opens_the_fee_section(chat: Transcript) -> None:
         ("phí chứng thực chữ ký", "Chứng thực chữ ký", "Lệ phí"),
         ("ông tôi nằm liệt giường, làm di chúc thì cán bộ tư pháp có xuống tận nhà không",
             "Chứng thực di chúc", "Ai được nộp"),
+        # The fee asked after a yes/no where.
+        ("khai tử làm ở xã được không, mất bao nhiêu tiền", "Đăng ký khai tử", "Lệ phí"),
         # The office's hours asked about a procedure: its time, with the hours.
         ("đăng ký kết hôn thì mấy giờ xã mở cửa", "Đăng ký kết hôn", "Giờ làm việc: Thứ"),
     ],

@@ -1316,7 +1316,62 @@ EVERYDAY_ASPECTS = [
     ("không có giấy chứng tử thì xin hỗ trợ mai táng được không", "ho-tro-chi-phi-mai-tang", DOCS),
     ("xin hộ nghèo làm hồ sơ sao", "cong-nhan-ho-ngheo", DOCS),
     ("hòa giải tranh chấp đất thì phải ghi gì vào đơn", "hoa-giai-tranh-chap-dat-dai", DOCS),
+    # More everyday ways (asp7, 2026-12-06). Where: done at that office, here or back home,
+    # which ward.
+    ("đăng ký khai tử cho bà thì lên xã làm được không", "dang-ky-khai-tu", WHERE),
+    ("giấy xác nhận độc thân xin ở đây được không hay phải về quê",
+        "xac-nhan-tinh-trang-hon-nhan", WHERE),
+    ("khai sinh cho con ở dưới này hay trên quê", "dang-ky-khai-sinh", WHERE),
+    ("đăng ký thường trú ở phường nào vậy", "dang-ky-thuong-tru", WHERE),
+    # Who: both together, coming back to sign, signing from afar, who in the family, the person
+    # brought, a lodger's right.
+    ("đăng ký nhận cha con thì hai bố con phải cùng lên ủy ban không",
+        "dang-ky-nhan-cha-me-con", WHO),
+    ("chứng thực hợp đồng bán nhà mà chồng ở Nhật thì ổng có phải bay về ký không",
+        "chung-thuc-hop-dong", WHO),
+    ("phân chia di sản mà anh ấy ở Canada thì anh ấy ký làm sao",
+        "chung-thuc-phan-chia-di-san", WHO),
+    ("ông mất rồi, người nào trong gia đình được đứng ra khai tử", "dang-ky-khai-tu", WHO),
+    ("xác định khuyết tật cho con có cần đưa người ra tận xã không",
+        "xac-dinh-muc-do-khuyet-tat", WHO),
+    ("thuê trọ ở đây thì có được xét công nhận hộ nghèo không", "cong-nhan-ho-ngheo", WHO),
+    # Time: when it is decided; documents: a form downloaded, more papers.
+    ("gia đình văn hóa năm nay xét vào khi nào", "gia-dinh-van-hoa", TIME),
+    ("đăng ký kết hôn tờ khai tải về ở đâu", "dang-ky-ket-hon", DOCS),
+    ("xin trích lục khai tử có phải chứng minh gì thêm không", "cap-ban-sao-trich-luc", DOCS),
+    # Two parts: a yes/no where, then the fee or the time asked.
+    ("chứng thực chữ ký làm tại xã được không, phí bao nhiêu", "chung-thuc-chu-ky", Aspect.FEES),
+    ("khai tử làm ở phường được hông, bao lâu thì có", "dang-ky-khai-tu", TIME),
 ]  # fmt: skip
+
+
+@pytest.mark.parametrize(
+    "query", ["xin trợ cấp xã hội thì liên hệ cán bộ nào", "khai sinh cho bé do ai giải quyết"]
+)
+def test_whom_to_contact_beside_a_procedure_is_where(knowledge: Knowledge, query: str) -> None:
+    result = knowledge.search.search(query)
+    assert result.aspect is Aspect.WHERE
+    assert result.answer is not None or len(result.candidates) >= 2
+
+
+@pytest.mark.parametrize(
+    "query",
+    ["đèn đường trước ngõ bị hỏng thì liên hệ ai", "chó nhà bên sủa cả đêm do ai giải quyết"],
+)
+def test_whom_to_contact_alone_is_no_part_asked(knowledge: Knowledge, query: str) -> None:
+    """Complaints ask it in the same words: no procedure, and no part of the one last shown."""
+    result = knowledge.search.search(query)
+    assert result.aspect is None and result.answer is None
+
+
+def test_whom_to_contact_alone_stays_contact_small_talk(knowledge: Knowledge) -> None:
+    assert knowledge.search.search("liên hệ với ai").small_talk is SmallTalk.CONTACT
+
+
+def test_a_question_ending_in_a_is_no_chat_abbreviation(knowledge: Knowledge) -> None:
+    """ "à" typed with its mark ends a question; "a" typed plain is chat's "anh"."""
+    result = knowledge.search.search("đăng ký tạm trú thì chủ nhà phải đồng ý bằng văn bản à")
+    assert result.aspect is Aspect.WHO
 
 
 def test_a_frame_part_in_braces_is_required_but_left_in_the_message(

@@ -136,6 +136,9 @@ class Analysis:
     words: list[Word] = field(default_factory=list)  # content words, in order
     aspect: Aspect | None = None
     small_talk: SmallTalk | None = None
+    # The part asked is one complaints and small talk ask too ("liên hệ ai"): it holds only
+    # beside a procedure the message names.
+    aspect_named: bool = False
     accented_message: bool = False
     # The person asks for something to be done (a need or action word outside small talk).
     need: bool = False
@@ -230,7 +233,11 @@ def analyse(text: str, lexicon: Lexicon, vocabulary: Vocabulary) -> Analysis:
     result = Analysis(accented_message=accented_message)
     marks = _find_all(words, lexicon.marks)
     document, question = _document(words, marks, lexicon.document_max_words)
+    before_talk = consumed.copy()
     talk = _mark_all(words, consumed, lexicon.small_talk)
+    # What only small talk took may still be a part asked beside a procedure ("chứng thực chữ
+    # ký thì liên hệ ai": contact small talk alone).
+    talked = [now and not then for now, then in zip(consumed, before_talk, strict=True)]
     result.small_talk = next((kind for kind in SMALL_TALK_ORDER if kind in talk), None)
     # A need counts wherever it is, even inside the part asked about ("làm ở đâu"), but not in
     # small talk or politeness ("giờ mở cửa", "cho hỏi").
@@ -285,8 +292,22 @@ def analyse(text: str, lexicon: Lexicon, vocabulary: Vocabulary) -> Analysis:
     purpose = _purpose(words, marks, need_at, lambda w: _is_stopword(w, lexicon, vocabulary))
     described: set[int] = set()
     spans: list[tuple[int, int]] = []
-    aspects = _mark_all(words, consumed, lexicon.aspects, vocabulary, lexicon.name_ends, spans)
-    aspects = _without_conditions(aspects, spans, words, consumed, marks)
+    parts = _mark_all(words, consumed, lexicon.aspects, vocabulary, lexicon.name_ends, spans)
+    parts = _without_conditions(parts, spans, words, consumed, marks)
+    # A part said in passing ("làm ở xã được không", "thời gian ở bên Đài") yields to another
+    # part asked: "…, bao nhiêu tiền" asks the fee, "… có phải xác nhận gì thêm không" the papers.
+    asked = [part for part in parts if not part.passing] or parts
+    aspects = [part.aspect for part in asked]
+    if not aspects:
+        # "… thì liên hệ ai", "… do ai giải quyết": the office, only beside a procedure named.
+        # Its words are read as before (a copy is marked): a complaint stays one.
+        # A need it holds itself ("do ai giải quyết") names nothing.
+        free = [used and not small for used, small in zip(consumed, talked, strict=True)]
+        said: list[tuple[int, int]] = []
+        aspects = _mark_all(words, free, lexicon.aspects_named, vocabulary, spans=said)
+        if not any(all(not a <= i < b for a, b in said) for i in need_at):
+            aspects = []
+        result.aspect_named = bool(aspects)
     if not aspects and not document:  # "em có phải mang CCCD không" asks for a document
         # "nhận cháu | làm con nuôi được không": a person right after a need is its object
         # ("làm con nuôi"), not who asks.
@@ -497,12 +518,12 @@ def _purpose(
 
 
 def _without_conditions(
-    aspects: list[Aspect],
+    aspects: list[T],
     spans: list[tuple[int, int]],
     words: list[Word],
     consumed: list[bool],
     marks: dict[int, dict[Mark, int]],
-) -> list[Aspect]:
+) -> list[T]:
     """The parts asked, without those said as a condition of another in the same sentence: the
     part before "thì" ("làm online | thì cần những gì", "nhờ người nhà đi | thì cần giấy gì")
     and the part after "nếu" ("cần giấy gì | nếu nộp qua mạng") set the case; the other one is
@@ -1102,7 +1123,7 @@ def _expand(words: list[Word], lexicon: Lexicon, vocabulary: Vocabulary) -> list
         key = word.folded
         if key in vocabulary:
             expanded.append(word)
-        elif key in lexicon.abbreviations:
+        elif key in lexicon.abbreviations and not _marked_word(word, lexicon):
             expansion = lexicon.abbreviations[key]
             share = min(1.0, 2 / len(expansion))
             for folded, raw in zip(expansion, lexicon.expansion_words[key], strict=False):
@@ -1136,6 +1157,12 @@ def _expand(words: list[Word], lexicon: Lexicon, vocabulary: Vocabulary) -> list
         else:
             expanded.append(word)
     return expanded
+
+
+def _marked_word(word: Word, lexicon: Lexicon) -> bool:
+    """Typed with tone or vowel marks that make a word of the lexicon: "à" ending a question is
+    not chat's "a" (anh), "ê" no "e" (em); "kô" is still "ko" (không), "đk" still "dk"."""
+    return word.accent.replace("đ", "d") != word.folded and word.accent in lexicon.known_accents
 
 
 def _readings(word: Word, readings: Sequence[Sequence[PhraseWord]], *, choice: bool) -> list[Word]:

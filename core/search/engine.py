@@ -962,7 +962,11 @@ class ProcedureSearch:
         # Thanks or a greeting with a word or two besides ("cám ơn con nghen", "chào chú") is
         # still small talk when those words are no answer and ask for nothing.
         talk, aspect = analysis.small_talk, analysis.aspect
-        if answer or referral or (candidates and analysis.need):
+        procedure_said = bool(answer or referral or (candidates and analysis.need))
+        if analysis.aspect_named and not procedure_said:
+            # "liên hệ ai" alone is contact small talk, "… do ai giải quyết" a complaint.
+            aspect = None
+        if procedure_said:
             talk = None
             # "đăng ký khai tử thì mấy giờ xã mở cửa": the office's hours asked about a
             # procedure are its time part (alone they are contact small talk).

@@ -55,6 +55,16 @@ class Aspect(StrEnum):
     WHO = "who"  # who may file, on someone's behalf
 
 
+@dataclass(frozen=True)
+class Part:
+    """A part asked about as a phrase of the lexicon says it. `passing`: a yes/no about the
+    place ("làm ở xã được không") or a topic word with no question ("thời gian"), which yields
+    to another part the message asks ("làm ở xã được không, bao nhiêu tiền": the fee)."""
+
+    aspect: Aspect
+    passing: bool = False
+
+
 class SmallTalk(StrEnum):
     GREETING = "greeting"
     THANKS = "thanks"
@@ -124,6 +134,11 @@ class _LexiconFile(BaseModel):
     synonyms: dict[str, str] = {}
     stop_phrases: list[str] = []
     aspects: dict[Aspect, list[str]] = {}
+    # Parts said in passing (see `Part.passing`): asked only when no other part is.
+    aspects_passing: dict[Aspect, list[str]] = {}
+    # Parts that complaints and small talk ask in the same words ("liên hệ ai", "do ai giải
+    # quyết"): asked only beside a procedure the message names, and they may be small talk too.
+    aspects_named: dict[Aspect, list[str]] = {}
     # Patterns in parts with words between them, "…" where words may come (at most frame_gap).
     aspect_frames: dict[Aspect, list[str]] = {}
     frame_gap: int = 6
@@ -498,7 +513,8 @@ class Lexicon:
     context_words: frozenset[str]  # folded
     synonyms: PhraseTable[tuple[PhraseWord, ...]]
     # Phrases set aside before the words are matched against the catalogue.
-    aspects: PhraseTable[Aspect]
+    aspects: PhraseTable[Part]
+    aspects_named: PhraseTable[Aspect]
     small_talk: PhraseTable[SmallTalk]
     stop_phrases: PhraseTable[_Skip]
     # Abbreviations with several meanings ("kh": không / kết hôn): folded key → the expansions,
@@ -565,9 +581,12 @@ class Lexicon:
         classes = _resolve_classes(data.classes)
         data = data.model_copy(
             update={
-                "aspects": {
-                    aspect: [_with_classes(p, classes) for p in patterns]
-                    for aspect, patterns in data.aspects.items()
+                **{
+                    key: {
+                        aspect: [_with_classes(p, classes) for p in patterns]
+                        for aspect, patterns in getattr(data, key).items()
+                    }
+                    for key in ("aspects", "aspects_passing", "aspects_named")
                 },
                 "aspect_frames": {
                     aspect: [_with_classes(p, classes) for p in patterns]
@@ -638,6 +657,8 @@ class Lexicon:
             *data.synonyms,
             *data.stop_phrases,
             *(p for ps in data.aspects.values() for p in ps),
+            *(p for ps in data.aspects_passing.values() for p in ps),
+            *(p for ps in data.aspects_named.values() for p in ps),
             *(p for ps in data.aspect_frames.values() for p in ps),
             *(p for ps in data.small_talk.values() for p in ps),
             *data.how,
@@ -664,7 +685,17 @@ class Lexicon:
             synonyms=PhraseTable(
                 (parse_pattern(p), phrase_words(std)) for p, std in data.synonyms.items()
             ),
-            aspects=table((p, a) for a, ps in data.aspects.items() for p in ps),
+            aspects=table(
+                [
+                    *((p, Part(a)) for a, ps in data.aspects.items() for p in ps),
+                    *(
+                        (p, Part(a, passing=True))
+                        for a, ps in data.aspects_passing.items()
+                        for p in ps
+                    ),
+                ]
+            ),
+            aspects_named=table((p, a) for a, ps in data.aspects_named.items() for p in ps),
             aspect_frames=tuple(
                 parse_frame(p, a, data.frame_gap)
                 for a, ps in data.aspect_frames.items()
