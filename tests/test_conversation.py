@@ -73,10 +73,11 @@ async def test_fee_question_opens_the_fee_section(chat: Transcript) -> None:
         # A deadline asked after "phải ra xã", which only tells where one goes.
         ("mẹ mất hôm qua, phải lên xã làm khai tử trong vòng bao nhiêu ngày ạ",
             "Đăng ký khai tử", "Thời gian giải quyết"),
-        # The fee of a deed with no question word; an officer coming home is who files.
+        # The fee of a deed with no question word; an officer coming home is where (the where
+        # section says the visit).
         ("phí chứng thực chữ ký", "Chứng thực chữ ký", "Lệ phí"),
         ("ông tôi nằm liệt giường, làm di chúc thì cán bộ tư pháp có xuống tận nhà không",
-            "Chứng thực di chúc", "Ai được nộp"),
+            "Chứng thực di chúc", "tại nhà"),
         # The fee asked after a yes/no where.
         ("khai tử làm ở xã được không, mất bao nhiêu tiền", "Đăng ký khai tử", "Lệ phí"),
         # The office's hours asked about a procedure: its time, with the hours.

@@ -317,7 +317,8 @@ def test_small_talk_is_recognised(knowledge: Knowledge) -> None:
         ("tranh chấp đất với nhà bên cạnh thì ai đứng đơn xin hòa giải", Aspect.WHO),
         ("xin công nhận gia đình văn hóa thì đăng ký với ai", Aspect.WHO),
         ("xin trợ cấp cho bà cụ thì bà cụ có cần tự ký đơn không", Aspect.WHO),
-        ("làm di chúc mà ông yếu quá, cán bộ tư pháp có đến tận nhà không", Aspect.WHO),
+        # An officer coming home: the where section says so (asp7, 2026-12-06).
+        ("làm di chúc mà ông yếu quá, cán bộ tư pháp có đến tận nhà không", Aspect.WHERE),
         ("đăng ký nhận cha con thì hai bên có phải có mặt cùng lúc không", Aspect.WHO),
         ("khai tử có ủy quyền được không", Aspect.WHO),
         ("làm khai sinh có phải chính chủ đi không", Aspect.WHO),
@@ -1316,8 +1317,14 @@ EVERYDAY_ASPECTS = [
     ("không có giấy chứng tử thì xin hỗ trợ mai táng được không", "ho-tro-chi-phi-mai-tang", DOCS),
     ("xin hộ nghèo làm hồ sơ sao", "cong-nhan-ho-ngheo", DOCS),
     ("hòa giải tranh chấp đất thì phải ghi gì vào đơn", "hoa-giai-tranh-chap-dat-dai", DOCS),
-    # More everyday ways (asp7, 2026-12-06). Where: done at that office, here or back home,
-    # which ward.
+    # More everyday ways (asp7, 2026-12-06). Where: an officer or the council at the home or
+    # the hospital bed, done at that office, here or back home, which ward.
+    ("chứng thực chữ ký cho mẹ nằm liệt thì xã có cử người xuống nhà không",
+        "chung-thuc-chu-ky", WHERE),
+    ("bố đang điều trị, lập di chúc thì cán bộ có vào tận bệnh viện được không",
+        "chung-thuc-di-chuc", WHERE),
+    ("giám định khuyết tật cho ông thì hội đồng có về nhà đánh giá không",
+        "xac-dinh-muc-do-khuyet-tat", WHERE),
     ("đăng ký khai tử cho bà thì lên xã làm được không", "dang-ky-khai-tu", WHERE),
     ("giấy xác nhận độc thân xin ở đây được không hay phải về quê",
         "xac-nhan-tinh-trang-hon-nhan", WHERE),
