@@ -989,6 +989,9 @@ def test_again_with_a_registering_verb_is_a_re_registration(
         "nhan lai con that lac nhieu nam nay moi tim duoc",
         "đi làm ăn xa nay về lại quê sống thì đăng ký thường trú thế nào",
         "tìm được đứa con bị lạc từ nhỏ, giờ muốn nhận lại",
+        # the person lost after the word
+        "thất lạc đứa con trai từ năm 1990, nay tìm được rồi muốn nhận lại",
+        "lạc mất con gái hồi nhỏ, giờ gặp lại muốn nhận lại",
     ],
 )
 def test_back_or_a_lost_person_is_no_re_registration(knowledge: Knowledge, query: str) -> None:
@@ -2361,3 +2364,33 @@ def test_the_legal_call_stays_with_the_procedure_in_force(knowledge: Knowledge) 
     (the procedure in force), the monthly allowance beside it."""
     result = knowledge.search.search("bà ngoại 90 tuổi chưa có lương hưu, muốn nhận tiền tháng")
     assert result.candidates[0].id == PENSION
+
+
+def test_among_entries_covered_alike_the_one_with_the_message_s_pair_is_scored(
+    knowledge: Knowledge,
+) -> None:
+    """Words many names share tie a dozen entries on coverage; the shortlist scored on phrases
+    keeps the one whose names have the message's word pair ("khai sinh"), not whichever the
+    partition happens to keep (at 2,000 procedures ties are common)."""
+    from core.catalogue import Catalogue
+    from core.search import ProcedureSearch
+
+    base = knowledge.catalogue
+    template = next(iter(base))
+    alike = [
+        template.model_copy(
+            update={
+                "id": f"sinh-hoat-khai-bao-{n}",
+                "name": f"Khai báo giấy sinh hoạt {place}",
+                "aliases": [],
+                "keywords": [],
+            }
+        )
+        for n, place in enumerate(["đình", "chùa", "chợ", "bến", "đồi", "suối"] * 3)
+    ]
+    # The look-alikes first: a partition tends to keep the first of equals.
+    search = ProcedureSearch(Catalogue([*alike, *base], base.commune, base.referrals),
+                             knowledge.search.lexicon)  # fmt: skip
+    analysis = analyse("giấy khai sinh", search.lexicon, search.index)
+    scored = search._score(search._positions(analysis))
+    assert "dang-ky-khai-sinh" in {search.index.entries[e].id for e in scored}
