@@ -2397,3 +2397,28 @@ def test_among_entries_covered_alike_the_one_with_the_message_s_pair_is_scored(
     analysis = analyse("giấy khai sinh", search.lexicon, search.index)
     scored = search._score(search._positions(analysis))
     assert "dang-ky-khai-sinh" in {search.index.entries[e].id for e in scored}
+
+
+@pytest.mark.parametrize(
+    ("query", "expected"),
+    [
+        ("ba ủy quyền cho con trai đi hòa giải vụ tranh chấp ranh đất được không",
+            {"hoa-giai-tranh-chap-dat-dai"}),
+        ("ủy quyền cho bà ngoại đi khai sinh cho cháu được không",
+            {"dang-ky-khai-sinh", "lien-thong-khai-sinh"}),
+        ("vợ ủy quyền cho chồng đi nộp hồ sơ đăng ký thường trú được không",
+            {"dang-ky-thuong-tru"}),
+        # the authorisation itself is a paper to certify
+        ("làm giấy ủy quyền cho con đi bán đất ở đâu",
+            {"chung-thuc-chu-ky", "chung-thuc-hop-dong"}),
+        ("hợp đồng ủy quyền cho em trai quản lý nhà làm ở xã được không",
+            {"chung-thuc-hop-dong", "chung-thuc-chu-ky"}),
+    ],
+)  # fmt: skip
+def test_authorising_someone_to_go_is_who_goes_for_the_procedure_named(
+    knowledge: Knowledge, query: str, expected: set[str]
+) -> None:
+    """ "ủy quyền cho X đi <làm thủ tục>" asks who may go for the procedure it names, not for a
+    signature to be certified; "giấy / hợp đồng ủy quyền" is still that paper."""
+    result = knowledge.search.search(query)
+    assert (result.answer or result.candidates[0].id) in expected, result
