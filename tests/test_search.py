@@ -1352,6 +1352,11 @@ EVERYDAY_ASPECTS = [
     ("gia đình văn hóa năm nay xét vào khi nào", "gia-dinh-van-hoa", TIME),
     ("đăng ký kết hôn tờ khai tải về ở đâu", "dang-ky-ket-hon", DOCS),
     ("xin trích lục khai tử có phải chứng minh gì thêm không", "cap-ban-sao-trich-luc", DOCS),
+    # A paper kept on the phone asked as a substitute; being shown how the dossier is made.
+    ("chứng thực bản sao mà không có bằng gốc, chỉ có hình chụp trên điện thoại thì được không",
+        "chung-thuc-ban-sao", DOCS),
+    ("cụ ở một mình, không ai lo, nhờ cán bộ hướng dẫn cho cháu làm hồ sơ hộ nghèo cho cụ",
+        "cong-nhan-ho-ngheo", DOCS),
     # Two parts: a yes/no where, then the fee or the time asked.
     ("chứng thực chữ ký làm tại xã được không, phí bao nhiêu", "chung-thuc-chu-ky", Aspect.FEES),
     ("khai tử làm ở phường được hông, bao lâu thì có", "dang-ky-khai-tu", TIME),

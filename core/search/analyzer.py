@@ -296,8 +296,7 @@ def analyse(text: str, lexicon: Lexicon, vocabulary: Vocabulary) -> Analysis:
     parts = _without_conditions(parts, spans, words, consumed, marks)
     # A part said in passing ("làm ở xã được không", "thời gian ở bên Đài") yields to another
     # part asked: "…, bao nhiêu tiền" asks the fee, "… có phải xác nhận gì thêm không" the papers.
-    asked = [part for part in parts if not part.passing] or parts
-    aspects = [part.aspect for part in asked]
+    aspects = [part.aspect for part in parts if not part.passing]
     if not aspects:
         # "… thì liên hệ ai", "… do ai giải quyết": the office, only beside a procedure named.
         # Its words are read as before (a copy is marked): a complaint stays one.
@@ -315,6 +314,8 @@ def analyse(text: str, lexicon: Lexicon, vocabulary: Vocabulary) -> Analysis:
         aspects += _mark_frames(
             words, consumed, lexicon.aspect_frames, vocabulary, described, objects, Aspect.WHO
         )
+    # A part said in passing is asked only when nothing else is, a frame neither.
+    aspects = aspects or [part.aspect for part in parts]
     # "… như thế nào" asks the documents only when no other part is asked: "khai sinh online
     # như thế nào" asks how to file online.
     how = _mark_all(words, consumed, lexicon.how)
