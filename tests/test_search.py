@@ -529,6 +529,7 @@ def test_an_aspect_alone_names_no_procedure(knowledge: Knowledge, query: str) ->
         "cháu mới được giấy khen, ông bà cho tiền",
         "mới cưới được tháng, vợ chồng tính ra riêng mà sợ mẹ chồng buồn",
         "em gái đã được tặng giấy khen, cả xóm kéo tới chúc mừng",
+        "nghe đâu mấy vụ tranh chấp đất ở huyện bên căng lắm",
     ],
 )
 def test_near_misses_get_no_confident_answer(knowledge: Knowledge, query: str) -> None:

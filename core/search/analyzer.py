@@ -251,9 +251,13 @@ def analyse(text: str, lexicon: Lexicon, vocabulary: Vocabulary) -> Analysis:
     pending = _pending(words, marks, vocabulary)
     done = {i for i in need_at if i not in pending and _done(words, i, marks)}
     # "lên Sài Gòn làm công ty": a job's "làm" is no need either (nor another subject), nor a
-    # wish said not to be had ("em chưa muốn lấy chồng").
+    # wish said not to be had ("em chưa muốn lấy chồng"), nor a case spoken of ("nghe đồn xã
+    # bên có vụ tranh chấp đất").
     in_topic = (
-        _in_topic(words, marks) | _covered(marks, Mark.JOB) | _covered(marks, Mark.UNWANTED)
+        _in_topic(words, marks)
+        | _covered(marks, Mark.JOB)
+        | _covered(marks, Mark.UNWANTED)
+        | _covered(marks, Mark.CASE)
         if need_at
         else set()
     )

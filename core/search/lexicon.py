@@ -198,6 +198,8 @@ class _LexiconFile(BaseModel):
     # A wish said not to be had ("chưa muốn", "không muốn"): its "muốn" is no need ("em chưa
     # muốn lấy chồng"), though a need after it still is ("không muốn nhận thừa kế").
     unwanted: list[str] = []
+    # A case spoken of as a thing ("vụ tranh chấp", "vụ kiện"): a story of it, its words no need.
+    cases: list[str] = []
     # Another body named as the place of the matter ("ở phòng công chứng", "ra tòa"), and the
     # commune's own office ("xã", "ủy ban"; not "xã hội"): a message that places its matter
     # only at another body gets no confident answer from the commune's procedures.
@@ -270,6 +272,7 @@ class Mark(StrEnum):
     WORK = "work"  # "phim", "game", "bài tập": a need in its clause is one inside the work
     JOB = "job"  # "làm công ty": where one works, its "làm" no need
     UNWANTED = "unwanted"  # "chưa muốn": a wish not had, its "muốn" no need
+    CASE = "case"  # "vụ tranh chấp": a case spoken of, its "tranh chấp" no need
     OTHER_OFFICE = "other office"  # "ở phòng công chứng", "ra tòa": the matter is there
     COMMUNE = "commune"  # "xã", "ủy ban": the commune's own office is said
     NOT_COMMUNE = "not commune"  # "xã hội": no commune
@@ -642,6 +645,7 @@ class Lexicon:
             *((p, Mark.PROXY) for p in data.proxy_papers),
             *((p, Mark.JOB) for p in data.jobs),
             *((p, Mark.UNWANTED) for p in data.unwanted),
+            *((p, Mark.CASE) for p in data.cases),
             *((p, Mark.OTHER_OFFICE) for p in data.other_offices),
             *((p, Mark.COMMUNE) for p in data.commune),
             *((p, Mark.NOT_COMMUNE) for p in data.not_commune),
