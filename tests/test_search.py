@@ -2428,3 +2428,10 @@ def test_authorising_someone_to_go_is_who_goes_for_the_procedure_named(
     signature to be certified; "giấy / hợp đồng ủy quyền" is still that paper."""
     result = knowledge.search.search(query)
     assert (result.answer or result.candidates[0].id) in expected, result
+
+
+def test_a_lost_death_paper_asked_again_is_a_copy(knowledge: Knowledge) -> None:
+    """A death registered long ago whose paper is lost: its copy (trích lục, bản sao), not a
+    new death registration."""
+    result = knowledge.search.search("giấy chứng tử của cha bị mất, giờ xin bản sao được không")
+    assert (result.answer or result.candidates[0].id) == "cap-ban-sao-trich-luc", result
