@@ -1358,6 +1358,12 @@ EVERYDAY_ASPECTS = [
         "chung-thuc-ban-sao", DOCS),
     ("cụ ở một mình, không ai lo, nhờ cán bộ hướng dẫn cho cháu làm hồ sơ hộ nghèo cho cụ",
         "cong-nhan-ho-ngheo", DOCS),
+    # Where: "thì đến đâu", this commune or one higher up, the place one lives; who: both present.
+    ("làm giấy chứng nhận gia đình văn hóa thì tới đâu", "gia-dinh-van-hoa", WHERE),
+    ("phường mình có nhận đăng ký tạm trú không hay phải lên công an quận",
+        "dang-ky-tam-tru", WHERE),
+    ("đăng ký kết hôn nộp chỗ thường trú được không", "dang-ky-ket-hon", WHERE),
+    ("đăng ký nhận cha con thì cả hai bố con có mặt không", "dang-ky-nhan-cha-me-con", WHO),
     # Two parts: a yes/no where, then the fee or the time asked.
     ("chứng thực chữ ký làm tại xã được không, phí bao nhiêu", "chung-thuc-chu-ky", Aspect.FEES),
     ("khai tử làm ở phường được hông, bao lâu thì có", "dang-ky-khai-tu", TIME),
