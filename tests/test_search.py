@@ -530,6 +530,8 @@ def test_an_aspect_alone_names_no_procedure(knowledge: Knowledge, query: str) ->
         "mới cưới được tháng, vợ chồng tính ra riêng mà sợ mẹ chồng buồn",
         "em gái đã được tặng giấy khen, cả xóm kéo tới chúc mừng",
         "nghe đâu mấy vụ tranh chấp đất ở huyện bên căng lắm",
+        "xin con nuôi có phải xem tuổi bố mẹ nuôi không",
+        "bà nội dọa sẽ làm di chúc cho chú út hết",
     ],
 )
 def test_near_misses_get_no_confident_answer(knowledge: Knowledge, query: str) -> None:
