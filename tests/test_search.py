@@ -2443,3 +2443,25 @@ def test_a_lost_death_paper_asked_again_is_a_copy(knowledge: Knowledge) -> None:
     new death registration."""
     result = knowledge.search.search("giấy chứng tử của cha bị mất, giờ xin bản sao được không")
     assert (result.answer or result.candidates[0].id) == "cap-ban-sao-trich-luc", result
+
+
+@pytest.mark.parametrize(
+    "query",
+    [
+        "khai sinh cho cháu ngay khi mới sinh, không ghi tên cha, nay cha cháu muốn nhận con",
+        "làm khai sinh cho con lúc nó mới đẻ, chỉ có tên mẹ, bây giờ bố nó muốn nhận",
+    ],
+)
+def test_a_birth_registered_at_birth_is_in_hand(knowledge: Knowledge, query: str) -> None:
+    """A birth registered "khi mới sinh", "lúc nó mới đẻ" is a deed told as done: the father
+    who now recognises the child asks for nhận cha, mẹ, con, not the combined procedure (for a
+    child not yet registered, Luật Hộ tịch 2014 Điều 15)."""
+    result = knowledge.search.search(query)
+    assert (result.answer or result.candidates[0].id) == "dang-ky-nhan-cha-me-con", result
+
+
+def test_a_birth_not_registered_at_birth_is_still_to_register(knowledge: Knowledge) -> None:
+    result = knowledge.search.search(
+        "lúc mới sinh chưa làm khai sinh, giờ con 3 tuổi làm được không"
+    )
+    assert (result.answer or result.candidates[0].id) == "dang-ky-khai-sinh", result
