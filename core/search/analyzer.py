@@ -267,11 +267,15 @@ def analyse(text: str, lexicon: Lexicon, vocabulary: Vocabulary) -> Analysis:
         for i, kinds in marks.items()
         if Mark.WORK in kinds and _surely_topic(words[i], kinds[Mark.WORK], lexicon, vocabulary)
     }
+    # "làm mất giấy khen hồi cấp 2 có sao không", "lịch sử của chế độ nghĩa vụ quân sự": the
+    # form of the sentence asks about something else, its needs are what it is about.
+    remarked = _remarked(words, marks, done)
     need_at = [
         i
         for i in need_at
         if i not in done
         and i not in in_topic
+        and i not in remarked
         and words[i].clause not in in_work
         and not _for_other_subject(words, i, marks, lexicon, vocabulary)
     ]
@@ -393,6 +397,8 @@ def analyse(text: str, lexicon: Lexicon, vocabulary: Vocabulary) -> Analysis:
     # "… có được vô hộ nghèo không?" asks for the procedure; "thư viện có cho mượn sách không?"
     # without any need asks about something else.
     result.elsewhere = result.elsewhere or (not need_at and _yes_no(words, consumed))
+    # "hòa giải tranh chấp đất đai nghĩa là gì": a name said under a remark is asked about.
+    result.elsewhere = result.elsewhere or bool(remarked)
     read_senses(words, lexicon)
     # "con 2 tuổi mà chưa làm giấy khai sinh. Giờ đi làm thì cần gì": when the need names
     # nothing, what is not done yet is what the person will do.
@@ -593,6 +599,36 @@ def _in_topic(words: list[Word], marks: dict[int, dict[Mark, int]]) -> set[int]:
         if Mark.TOPIC in kinds and kinds[Mark.TOPIC] > 1 and _surely(words[i], kinds[Mark.TOPIC])
         for j in range(i, i + kinds[Mark.TOPIC])
     }
+
+
+def _remarked(words: list[Word], marks: dict[int, dict[Mark, int]], done: set[int]) -> set[int]:
+    """Positions a remark makes the subject of a question about something else: before a worry
+    or a meaning asked ("giấy kết hôn bị mối ăn | có bị làm sao không", "… | nghĩa là gì") in
+    its sentence, unless that sentence asks about the procedure itself (done late, its papers:
+    "khai tử trễ hai tháng có sao không") or the deed is not done yet ("chưa đăng ký … có bị
+    làm sao không"); after a question of knowledge in its clause ("lịch sử của | chế độ nghĩa
+    vụ quân sự", "ai là người đầu tiên | đăng ký kết hôn"). A need after a worry is still one
+    ("mất giấy khai sinh có sao không, | làm lại thế nào")."""
+    found: set[int] = set()
+    damaged = _covered(marks, Mark.DAMAGE)
+    for r, kinds in marks.items():
+        sentence, clause = words[r].sentence, words[r].clause
+        closing = kinds.get(Mark.REMARK_AFTER, 0) or kinds.get(Mark.MEANING, 0)
+        if closing:
+            before = [j for j in range(r) if words[j].sentence == sentence]
+            # A deed one plans ("khai sinh cho con theo họ mẹ có sao không", "đăng ký kết hôn
+            # ở xã bên vợ có ảnh hưởng gì không") asks how the procedure goes: a need. What
+            # happened to a paper ("làm mất", "bị mối ăn") is no deed. A word's meaning asked
+            # ("đăng ký nghĩa vụ quân sự có nghĩa là gì") plans nothing.
+            planned = Mark.REMARK_AFTER in kinds and any(
+                Mark.DEED in marks.get(j, {}) and j not in damaged and j not in done for j in before
+            )
+            kept = any(Mark.REMARK_KEEP in marks.get(j, {}) for j in before)
+            if not planned and not kept:
+                found.update(j for j in range(r + closing) if words[j].sentence == sentence)
+        if Mark.REMARK_BEFORE in kinds:
+            found.update(j for j in range(r, len(words)) if words[j].clause == clause)
+    return found
 
 
 def _period(words: list[Word]) -> bool:

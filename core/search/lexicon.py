@@ -200,6 +200,13 @@ class _LexiconFile(BaseModel):
     unwanted: list[str] = []
     # A case spoken of as a thing ("vụ tranh chấp", "vụ kiện"): a story of it, its words no need.
     cases: list[str] = []
+    # The form of what is said, not a need: a worry or a word's meaning asked closes what it is
+    # about ("… có sao không", "… nghĩa là gì"), a question of knowledge opens it ("lịch sử …",
+    # "ai là người đầu tiên …"); the procedure's own parts or lateness keep a need before it.
+    remarks_after: list[str] = []
+    remarks_before: list[str] = []
+    meanings: list[str] = []
+    remark_keep: list[str] = []
     # Another body named as the place of the matter ("ở phòng công chứng", "ra tòa"), and the
     # commune's own office ("xã", "ủy ban"; not "xã hội"): a message that places its matter
     # only at another body gets no confident answer from the commune's procedures.
@@ -273,6 +280,10 @@ class Mark(StrEnum):
     JOB = "job"  # "làm công ty": where one works, its "làm" no need
     UNWANTED = "unwanted"  # "chưa muốn": a wish not had, its "muốn" no need
     CASE = "case"  # "vụ tranh chấp": a case spoken of, its "tranh chấp" no need
+    REMARK_AFTER = "remark after"  # "có sao không": a need before it is what one worries about
+    REMARK_BEFORE = "remark before"  # "lịch sử của": a need after it is what one asks about
+    MEANING = "meaning"  # "nghĩa là gì": what is said before it is a word asked about
+    REMARK_KEEP = "remark keep"  # "trễ", "thủ tục": the procedure itself is asked about
     OTHER_OFFICE = "other office"  # "ở phòng công chứng", "ra tòa": the matter is there
     COMMUNE = "commune"  # "xã", "ủy ban": the commune's own office is said
     NOT_COMMUNE = "not commune"  # "xã hội": no commune
@@ -600,6 +611,7 @@ class Lexicon:
                 "other_topics": [_with_classes(p, classes) for p in data.other_topics],
                 "works": [_with_classes(p, classes) for p in data.works],
                 "hours": [_with_classes(p, classes) for p in data.hours],
+                "remarks_after": [_with_classes(p, classes) for p in data.remarks_after],
                 "small_talk": {
                     kind: [_with_classes(p, classes) for p in patterns]
                     for kind, patterns in data.small_talk.items()
@@ -646,6 +658,10 @@ class Lexicon:
             *((p, Mark.JOB) for p in data.jobs),
             *((p, Mark.UNWANTED) for p in data.unwanted),
             *((p, Mark.CASE) for p in data.cases),
+            *((p, Mark.REMARK_AFTER) for p in data.remarks_after),
+            *((p, Mark.REMARK_BEFORE) for p in data.remarks_before),
+            *((p, Mark.REMARK_KEEP) for p in data.remark_keep),
+            *((p, Mark.MEANING) for p in data.meanings),
             *((p, Mark.OTHER_OFFICE) for p in data.other_offices),
             *((p, Mark.COMMUNE) for p in data.commune),
             *((p, Mark.NOT_COMMUNE) for p in data.not_commune),
