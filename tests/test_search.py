@@ -539,6 +539,7 @@ def test_an_aspect_alone_names_no_procedure(knowledge: Knowledge, query: str) ->
         "đăng ký nghĩa vụ quân sự có nghĩa là gì",
         "nguồn gốc của tục lập di chúc",
         "tại sao gọi là chứng thực chữ ký",
+        "nghe đâu ông trưởng thôn cũ lập di chúc cho đứa con nuôi",
     ],
 )
 def test_near_misses_get_no_confident_answer(knowledge: Knowledge, query: str) -> None:
@@ -575,6 +576,7 @@ def test_near_misses_get_no_confident_answer(knowledge: Knowledge, query: str) -
         ("đăng ký tạm trú ở nhà người quen có sao không", "dang-ky-tam-tru"),
         ("khai sinh cho cháu quá hạn có bị làm sao không", "dang-ky-khai-sinh"),
         ("trích lục kết hôn bị rách có sao không, xin lại ở đâu", "cap-ban-sao-trich-luc"),
+        ("nghe nói chị hàng xóm đăng ký tạm trú online, tôi làm sao", "dang-ky-tam-tru"),
     ],
 )
 def test_real_requests_told_near_other_subjects(

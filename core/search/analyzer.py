@@ -269,7 +269,7 @@ def analyse(text: str, lexicon: Lexicon, vocabulary: Vocabulary) -> Analysis:
     }
     # "làm mất giấy khen hồi cấp 2 có sao không", "lịch sử của chế độ nghĩa vụ quân sự": the
     # form of the sentence asks about something else, its needs are what it is about.
-    remarked = _remarked(words, marks, done)
+    remarked = _remarked(words, marks, done) | _reported(words, marks, lexicon)
     need_at = [
         i
         for i in need_at
@@ -629,6 +629,23 @@ def _remarked(words: list[Word], marks: dict[int, dict[Mark, int]], done: set[in
         if Mark.REMARK_BEFORE in kinds:
             found.update(j for j in range(r, len(words)) if words[j].clause == clause)
     return found
+
+
+def _reported(words: list[Word], marks: dict[int, dict[Mark, int]], lexicon: Lexicon) -> set[int]:
+    """A story heard of another person ("nghe nói ông hàng xóm viết di chúc chia hết cho con
+    út"): the rest of its sentence is theirs, when the message asks nothing at all (no question
+    word, no "… không", no "làm sao"); "nghe nói ông Ba làm khai tử nhanh, nộp ở đâu" asks."""
+    if any(Mark.QUESTION in kinds for kinds in marks.values()) or says(words, lexicon.how):
+        return set()
+    if any(w.accent in _YES_NO or w.folded in {"sao", "chua"} for w in words):
+        return set()
+    return {
+        j
+        for r, kinds in marks.items()
+        if Mark.REPORT in kinds
+        for j in range(r, len(words))
+        if words[j].sentence == words[r].sentence
+    }
 
 
 def _period(words: list[Word]) -> bool:

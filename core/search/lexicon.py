@@ -206,6 +206,8 @@ class _LexiconFile(BaseModel):
     remarks_after: list[str] = []
     remarks_before: list[str] = []
     meanings: list[str] = []
+    # A story heard of another person ("nghe nói ông hàng xóm viết di chúc …"): theirs.
+    reports: list[str] = []
     remark_keep: list[str] = []
     # Another body named as the place of the matter ("ở phòng công chứng", "ra tòa"), and the
     # commune's own office ("xã", "ủy ban"; not "xã hội"): a message that places its matter
@@ -282,6 +284,7 @@ class Mark(StrEnum):
     CASE = "case"  # "vụ tranh chấp": a case spoken of, its "tranh chấp" no need
     REMARK_AFTER = "remark after"  # "có sao không": a need before it is what one worries about
     REMARK_BEFORE = "remark before"  # "lịch sử của": a need after it is what one asks about
+    REPORT = "report"  # "nghe nói ông …": what follows in its sentence is another's story
     MEANING = "meaning"  # "nghĩa là gì": what is said before it is a word asked about
     REMARK_KEEP = "remark keep"  # "trễ", "thủ tục": the procedure itself is asked about
     OTHER_OFFICE = "other office"  # "ở phòng công chứng", "ra tòa": the matter is there
@@ -662,6 +665,7 @@ class Lexicon:
             *((p, Mark.REMARK_BEFORE) for p in data.remarks_before),
             *((p, Mark.REMARK_KEEP) for p in data.remark_keep),
             *((p, Mark.MEANING) for p in data.meanings),
+            *((p, Mark.REPORT) for p in data.reports),
             *((p, Mark.OTHER_OFFICE) for p in data.other_offices),
             *((p, Mark.COMMUNE) for p in data.commune),
             *((p, Mark.NOT_COMMUNE) for p in data.not_commune),
