@@ -532,6 +532,7 @@ def test_an_aspect_alone_names_no_procedure(knowledge: Knowledge, query: str) ->
         "nghe đâu mấy vụ tranh chấp đất ở huyện bên căng lắm",
         "xin con nuôi có phải xem tuổi bố mẹ nuôi không",
         "bà nội dọa sẽ làm di chúc cho chú út hết",
+        "nghe bảo quy định mới sắp bỏ đăng ký thường trú phải không",
         # The form asks about something else: a worry about a paper had or a thing past, a
         # word's meaning, a question of knowledge (sa7):
         "hồi còn nhỏ làm rách tờ giấy khen thì có sao không",
