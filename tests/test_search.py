@@ -541,6 +541,8 @@ def test_an_aspect_alone_names_no_procedure(knowledge: Knowledge, query: str) ->
         "nguồn gốc của tục lập di chúc",
         "tại sao gọi là chứng thực chữ ký",
         "nghe đâu ông trưởng thôn cũ lập di chúc cho đứa con nuôi",
+        "hôm kia con bé nhà bên đăng ký tạm trú ở khu trọ mới, vui ghê",
+        "sổ hộ khẩu cũ bị mờ chữ có sao không",
     ],
 )
 def test_near_misses_get_no_confident_answer(knowledge: Knowledge, query: str) -> None:
@@ -578,6 +580,7 @@ def test_near_misses_get_no_confident_answer(knowledge: Knowledge, query: str) -
         ("khai sinh cho cháu quá hạn có bị làm sao không", "dang-ky-khai-sinh"),
         ("trích lục kết hôn bị rách có sao không, xin lại ở đâu", "cap-ban-sao-trich-luc"),
         ("nghe nói chị hàng xóm đăng ký tạm trú online, tôi làm sao", "dang-ky-tam-tru"),
+        ("tháng trước vợ tôi sinh bé gái, nay muốn đăng ký khai sinh cho bé", "dang-ky-khai-sinh"),
     ],
 )
 def test_real_requests_told_near_other_subjects(

@@ -621,7 +621,12 @@ def _remarked(words: list[Word], marks: dict[int, dict[Mark, int]], done: set[in
             # happened to a paper ("làm mất", "bị mối ăn") is no deed. A word's meaning asked
             # ("đăng ký nghĩa vụ quân sự có nghĩa là gì") plans nothing.
             planned = Mark.REMARK_AFTER in kinds and any(
-                Mark.DEED in marks.get(j, {}) and j not in damaged and j not in done for j in before
+                Mark.DEED in marks.get(j, {})
+                and j not in damaged
+                and j not in done
+                # "giấy khai sinh": a paper's name, no deed.
+                and not (j and Mark.PAPER in marks.get(j - 1, {}))
+                for j in before
             )
             kept = any(Mark.REMARK_KEEP in marks.get(j, {}) for j in before)
             if not planned and not kept:
@@ -639,13 +644,28 @@ def _reported(words: list[Word], marks: dict[int, dict[Mark, int]], lexicon: Lex
         return set()
     if any(w.accent in _YES_NO or w.folded in {"sao", "chua"} for w in words):
         return set()
-    return {
+    found = {
         j
         for r, kinds in marks.items()
         if Mark.REPORT in kinds
         for j in range(r, len(words))
         if words[j].sentence == words[r].sentence
     }
+    # "tháng trước thằng em tôi đăng ký kết hôn ở xã": a deed lately done. A clause that says
+    # a wish ("muốn", "cần", "định") or turns to now ("nay", "giờ") still asks.
+    for r, kinds in marks.items():
+        if Mark.RECENT not in kinds:
+            continue
+        clause = [j for j in range(len(words)) if words[j].clause == words[r].clause]
+        wish = any({Mark.TURN, Mark.WISH} & marks.get(j, {}).keys() for j in clause)
+        # Told of someone: the deed has words before it besides the time ("thằng em tôi | đăng
+        # ký"); a name said first ("khai sinh cho con mới sinh tuần trước") is a request.
+        told = [k for k in clause if not r <= k < r + kinds[Mark.RECENT]]
+        if not wish:
+            found.update(
+                j for j in clause if Mark.DEED in marks.get(j, {}) and told and told[0] < j
+            )
+    return found
 
 
 def _period(words: list[Word]) -> bool:

@@ -208,6 +208,10 @@ class _LexiconFile(BaseModel):
     meanings: list[str] = []
     # A story heard of another person ("nghe nói ông hàng xóm viết di chúc …"): theirs.
     reports: list[str] = []
+    # A time lately over ("tháng trước", "hôm trước"): a deed in its clause, when nothing is
+    # asked, was done.
+    recent: list[str] = []
+    wishes: list[str] = []  # "muốn", "cần", "định": a wish said, the clause still asks
     remark_keep: list[str] = []
     # Another body named as the place of the matter ("ở phòng công chứng", "ra tòa"), and the
     # commune's own office ("xã", "ủy ban"; not "xã hội"): a message that places its matter
@@ -284,6 +288,8 @@ class Mark(StrEnum):
     CASE = "case"  # "vụ tranh chấp": a case spoken of, its "tranh chấp" no need
     REMARK_AFTER = "remark after"  # "có sao không": a need before it is what one worries about
     REMARK_BEFORE = "remark before"  # "lịch sử của": a need after it is what one asks about
+    WISH = "wish"  # "muốn", "cần", "định": a clause that says a wish asks
+    RECENT = "recent"  # "tháng trước": a deed in its clause, nothing asked, was done
     REPORT = "report"  # "nghe nói ông …": what follows in its sentence is another's story
     MEANING = "meaning"  # "nghĩa là gì": what is said before it is a word asked about
     REMARK_KEEP = "remark keep"  # "trễ", "thủ tục": the procedure itself is asked about
@@ -666,6 +672,8 @@ class Lexicon:
             *((p, Mark.REMARK_KEEP) for p in data.remark_keep),
             *((p, Mark.MEANING) for p in data.meanings),
             *((p, Mark.REPORT) for p in data.reports),
+            *((p, Mark.RECENT) for p in data.recent),
+            *((p, Mark.WISH) for p in data.wishes),
             *((p, Mark.OTHER_OFFICE) for p in data.other_offices),
             *((p, Mark.COMMUNE) for p in data.commune),
             *((p, Mark.NOT_COMMUNE) for p in data.not_commune),
