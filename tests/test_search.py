@@ -2483,3 +2483,47 @@ def test_a_birth_not_registered_at_birth_is_still_to_register(knowledge: Knowled
         "lúc mới sinh chưa làm khai sinh, giờ con 3 tuổi làm được không"
     )
     assert (result.answer or result.candidates[0].id) == "dang-ky-khai-sinh", result
+
+
+BURIALS = {"ho-tro-chi-phi-mai-tang", "mai-tang-phi-nguoi-co-cong"}
+
+
+@pytest.mark.parametrize(
+    "query",
+    [
+        "cụ bà nhà tôi 87 tuổi, xin trợ cấp cho cụ cần giấy gì",
+        "ông cụ 92 tuổi có được hưởng trợ cấp xã hội không",
+        "tro cap cho ong cu 89 tuoi lam o dau",
+    ],
+)
+def test_a_burial_support_needs_a_death_said(knowledge: Knowledge, query: str) -> None:
+    """The burial support exists when a person who had an allowance dies (NĐ 20/2021 Điều 11;
+    lexicon `events`): an old person's allowance asked with no death nor burial said is neither
+    answered nor listed first as that support; the allowances come first."""
+    result = knowledge.search.search(query)
+    assert result.answer not in BURIALS, result
+    assert (result.answer or result.candidates[0].id) in {PENSION, ALLOWANCE}, result
+
+
+@pytest.mark.parametrize(
+    ("query", "expected"),
+    [
+        ("mẹ tôi hưởng trợ cấp xã hội đã mãn phần, xin tiền chôn cất", "ho-tro-chi-phi-mai-tang"),
+        ("cha toi la thuong binh da mat, gia dinh xin mai tang phi", "mai-tang-phi-nguoi-co-cong"),
+        ("tiền mai táng cho người hưởng trợ cấp bao lâu thì có", "ho-tro-chi-phi-mai-tang"),
+    ],
+)
+def test_a_burial_support_with_a_death_said_stays(
+    knowledge: Knowledge, query: str, expected: str
+) -> None:
+    """A death or a burial said anywhere (a euphemism, without diacritics, or inside the part
+    asked: "mai táng … bao lâu") keeps the burial support first."""
+    result = knowledge.search.search(query)
+    assert (result.answer or result.candidates[0].id) == expected, result
+
+
+def test_events_a_procedure_needs_come_from_its_name(knowledge: Knowledge) -> None:
+    index = knowledge.search.index
+    needing = {e.id for e in index.entries if e.events}
+    assert needing >= BURIALS
+    assert not needing & {PENSION, ALLOWANCE, "dang-ky-khai-sinh"}

@@ -165,6 +165,9 @@ class Analysis:
     # đỏ ở văn phòng đăng ký đất đai", "làm hợp đồng ở phòng công chứng"): no confident answer
     # from the commune's own procedures (a referral still may be).
     other_office: bool = False
+    # The events (lexicon `events`, by position) the message says anywhere, before any part of
+    # it is taken as the part asked ("tiền mai táng | khi nào thì được nhận"): a death.
+    events: frozenset[int] = frozenset()
 
     def with_document(self, *, asks_document: bool = False) -> Analysis:
         """The same message with the document's words back in place, for when the rest alone
@@ -231,6 +234,7 @@ def analyse(text: str, lexicon: Lexicon, vocabulary: Vocabulary) -> Analysis:
     words = _whole(_synonyms(expanded, lexicon), lexicon)
     consumed = [False] * len(words)
     result = Analysis(accented_message=accented_message)
+    result.events = frozenset(i for i, (_, said) in enumerate(lexicon.events) if says(words, said))
     marks = _find_all(words, lexicon.marks)
     document, question = _document(words, marks, lexicon.document_max_words)
     before_talk = consumed.copy()

@@ -229,6 +229,9 @@ class ProcedureSearch:
                 if move.procedure in catalogue:
                     self.kept_with.setdefault(procedure.id, []).append(move.procedure)
                     self.kept_with.setdefault(move.procedure, []).append(procedure.id)
+        # Procedures that exist for an event (`Entry.events`), by id: never first when the
+        # message says no such event (see _events_unsaid_last).
+        self._event_ids = {e.id: e.events for e in self.index.entries if e.events}
         self.lexicon = lexicon
         self.words = words if words is not None else WordCache()
         self._owner = next(_OWNERS)
@@ -279,6 +282,8 @@ class ProcedureSearch:
         if self.model is not None:
             result = self._as_people_ask(result, analysis, self.model)
             result = self._about_nothing(result, analysis, self.model)
+        if self._event_ids:
+            result = self._events_unsaid_last(result, analysis)
         return self._keep_together(result) if self.kept_with else result
 
     def _keep_together(self, result: SearchResult) -> SearchResult:
@@ -479,6 +484,28 @@ class ProcedureSearch:
         if not referrals:
             scores = {e: v for e, v in scores.items() if not self.index.entries[e].is_referral}
         return self._decide(text, analysis, scores, known, self._foreign_share(positions))
+
+    def _events_unsaid_last(self, result: SearchResult, analysis: Analysis) -> SearchResult:
+        """A procedure whose name says an event it exists for (lexicon `events`: "mai táng", a
+        death) is neither the answer nor listed before the others when the message says no
+        such event: an old person's allowance asked ("ông ngoại 85 tuổi làm trợ cấp") is not
+        the burial support of one who had it. It stays listed, after them."""
+
+        def unsaid(procedure: str) -> bool:
+            needed = self._event_ids.get(procedure)
+            return needed is not None and self._unsaid(analysis, needed)
+
+        first = result.answer or (result.candidates[0].id if result.candidates else None)
+        if first is None or not unsaid(first):
+            return result
+        ranked = tuple(sorted(result.candidates, key=lambda c: unsaid(c.id)))
+        if result.answer is None:
+            return replace(result, candidates=ranked)
+        return replace(result, answer=None, candidates=ranked[:CLEAR_CHOICE])
+
+    def _unsaid(self, analysis: Analysis, needed: tuple[int, ...]) -> bool:
+        """Whether the message leaves unsaid one of the events (lexicon `events`) needed."""
+        return not analysis.events.issuperset(needed)
 
     # -- words → alternatives ---------------------------------------------------------------
 

@@ -86,6 +86,9 @@ class Entry:
     # Its names, aliases or keywords say it makes a paper anew ("cấp lại", "bản sao"): what a
     # message that only tells a paper's damage ("giấy khen bị rách") may be asking for.
     remakes: bool = False
+    # The events (`Lexicon.events`, by position) its name says it exists for ("mai táng": a
+    # death): it is wanted only when the message says one.
+    events: tuple[int, ...] = ()
 
 
 def indexed_text(procedure: Procedure | Referral) -> tuple[object, ...]:
@@ -131,7 +134,9 @@ class SearchIndex:
         texts: list[tuple[str, bool, list[tuple[list[int], float]]]] = []
         names: list[tuple[str, list[str]]] = []
         self._remakes: set[str] = set()
+        self._events: dict[str, tuple[int, ...]] = {}
         for procedure in catalogue:
+            self._events[procedure.id] = self._needs_events(procedure.name)
             names.append((procedure.id, [procedure.name, *procedure.aliases]))
             if self._says_remake([procedure.name, *procedure.aliases, *procedure.keywords]):
                 self._remakes.add(procedure.id)
@@ -146,6 +151,7 @@ class SearchIndex:
                 )
             )
         for referral in catalogue.referrals:
+            self._events[referral.id] = self._needs_events(referral.name)
             names.append((referral.id, [referral.name, *referral.aliases]))
             texts.append(
                 (
@@ -164,7 +170,7 @@ class SearchIndex:
             for entry in (combined, *(p.entry for p in parts if p.entry >= 0)):
                 self.families.setdefault(self.entries[entry].id, combined)
         self._initialisms = self._find_initialisms(names)
-        self._read, self._purposes = {}, {}  # built: the words are not kept
+        self._read, self._purposes, self._events = {}, {}, {}  # built: the words are not kept
 
     def _find_initialisms(self, names: list[tuple[str, list[str]]]) -> dict[str, Initialism]:
         """The first letters of each name and alias of 4–6 words ("chứng thực chữ ký" → ctck,
@@ -290,6 +296,10 @@ class SearchIndex:
                     found.append((tokens, weight))
         return found
 
+    def _needs_events(self, name: str) -> tuple[int, ...]:
+        words = self._words(name)
+        return tuple(i for i, (names, _) in enumerate(self.lexicon.events) if says(words, names))
+
     def _says_remake(self, texts: Iterable[str]) -> bool:
         return any(says(self._words(text), self.lexicon.remake) for text in texts)
 
@@ -398,7 +408,13 @@ class SearchIndex:
                     unique = tuple(dict.fromkeys(tokens))
                     scored.append(Phrase(unique, weight, sum(self.idf[t] for t in unique)))
             self.entries.append(
-                Entry(entry_id, is_referral, tuple(scored), entry_id in self._remakes)
+                Entry(
+                    entry_id,
+                    is_referral,
+                    tuple(scored),
+                    entry_id in self._remakes,
+                    self._events.get(entry_id, ()),
+                )
             )
         # Postings as arrays (entries, weights), split by source: scoring adds whole arrays at
         # once, so a word found in 2,000 procedures costs one vector operation, not 2,000.

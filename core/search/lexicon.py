@@ -125,6 +125,15 @@ class _Shortened(BaseModel):
     not_after: list[str] = []
 
 
+class _Event(BaseModel):
+    """Something a procedure exists for (a death, for a burial's support): a procedure whose
+    name says one of `names` is wanted only when the message says one of `said`."""
+
+    model_config = ConfigDict(extra="forbid")
+    names: list[str]
+    said: list[str]
+
+
 class _LexiconFile(BaseModel):
     model_config = ConfigDict(extra="forbid")
     abbreviations: dict[str, str] = {}
@@ -224,6 +233,8 @@ class _LexiconFile(BaseModel):
     # asked for when the damage is all the message needs.
     damage: list[str] = []
     remake: list[str] = []
+    # Procedures that exist for an event (a burial's support: a death) and the words saying it.
+    events: list[_Event] = []
     # Where someone lives, told as a state ("hộ khẩu ở quê", "ở trọ", "sống với con"): context
     # in a clause that asks for nothing, when the need names another procedure.
     residence: list[str] = []
@@ -562,6 +573,9 @@ class Lexicon:
     shortened: tuple[Shortened, ...] = ()
     # A procedure's words that say it makes a paper anew ("cấp lại", "bản sao").
     remake: PhraseTable[None] = field(default_factory=lambda: PhraseTable(()))
+    # Events a procedure exists for: (words of its name that say it needs one, words of a
+    # message that say one happened), see `_Event`.
+    events: tuple[tuple[PhraseTable[None], PhraseTable[None]], ...] = ()
     # Words of a kind of paper or act that many procedures share ("xác nhận").
     generic: PhraseTable[None] = field(default_factory=lambda: PhraseTable(()))
     # A word of another subject that is itself spelled without marks ("phim", "game"): typed
@@ -703,6 +717,7 @@ class Lexicon:
             *(p for short in data.shortened.values() for p in (*short.before, *short.not_after)),
             *data.remake,
             *data.generic,
+            *(p for event in data.events for p in (*event.names, *event.said)),
         ]
         return cls(
             abbreviations={fold(k): tuple(fold(v).split()) for k, v in data.abbreviations.items()},
@@ -772,6 +787,10 @@ class Lexicon:
                 for word, short in data.shortened.items()
             ),
             remake=table((p, None) for p in data.remake),
+            events=tuple(
+                (table((p, None) for p in event.names), table((p, None) for p in event.said))
+                for event in data.events
+            ),
             generic=table((p, None) for p in data.generic),
             plain_topics=frozenset(
                 word
