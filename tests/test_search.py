@@ -1384,6 +1384,10 @@ EVERYDAY_ASPECTS = [
         "dang-ky-tam-tru", WHERE),
     ("đăng ký kết hôn nộp chỗ thường trú được không", "dang-ky-ket-hon", WHERE),
     ("đăng ký nhận cha con thì cả hai bố con có mặt không", "dang-ky-nhan-cha-me-con", WHO),
+    ("xin giấy xác nhận độc thân có cần về tận quê xin không",
+        "xac-nhan-tinh-trang-hon-nhan", WHERE),
+    ("đăng ký tạm trú thì chủ nhà đăng ký hay người ở trọ tự đăng ký", "dang-ky-tam-tru", WHO),
+    ("đăng ký kết hôn có nhất thiết hai người cùng lên xã không", "dang-ky-ket-hon", WHO),
     # Two parts: a yes/no where, then the fee or the time asked.
     ("chứng thực chữ ký làm tại xã được không, phí bao nhiêu", "chung-thuc-chu-ky", Aspect.FEES),
     ("khai tử làm ở phường được hông, bao lâu thì có", "dang-ky-khai-tu", TIME),
