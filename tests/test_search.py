@@ -543,6 +543,8 @@ def test_an_aspect_alone_names_no_procedure(knowledge: Knowledge, query: str) ->
         "nghe đâu ông trưởng thôn cũ lập di chúc cho đứa con nuôi",
         "hôm kia con bé nhà bên đăng ký tạm trú ở khu trọ mới, vui ghê",
         "sổ hộ khẩu cũ bị mờ chữ có sao không",
+        "xin mời hai họ tới dự tiệc mừng đăng ký kết hôn của hai cháu",
+        "cám ơn cán bộ xã đã xác nhận tình trạng hôn nhân nhanh cho con",
     ],
 )
 def test_near_misses_get_no_confident_answer(knowledge: Knowledge, query: str) -> None:
@@ -581,6 +583,7 @@ def test_near_misses_get_no_confident_answer(knowledge: Knowledge, query: str) -
         ("trích lục kết hôn bị rách có sao không, xin lại ở đâu", "cap-ban-sao-trich-luc"),
         ("nghe nói chị hàng xóm đăng ký tạm trú online, tôi làm sao", "dang-ky-tam-tru"),
         ("tháng trước vợ tôi sinh bé gái, nay muốn đăng ký khai sinh cho bé", "dang-ky-khai-sinh"),
+        ("cảm ơn anh, cho em hỏi đăng ký tạm trú ở đâu", "dang-ky-tam-tru"),
     ],
 )
 def test_real_requests_told_near_other_subjects(

@@ -655,6 +655,15 @@ def _reported(words: list[Word], marks: dict[int, dict[Mark, int]], lexicon: Lex
         for j in range(r, len(words))
         if words[j].sentence == words[r].sentence
     }
+    # "mời cả họ đến dự lễ đăng ký kết hôn", "cảm ơn xã đã tặng giấy khen": an occasion
+    # opening its sentence ("di chúc" holds no wish), in its clause; "cảm ơn, giờ em muốn làm
+    # giấy xác nhận độc thân" says a wish.
+    for r, kinds in marks.items():
+        if Mark.OCCASION not in kinds or (r and words[r - 1].sentence == words[r].sentence):
+            continue
+        clause = [j for j in range(r, len(words)) if words[j].clause == words[r].clause]
+        if not any(Mark.WISH in marks.get(j, {}) for j in clause):
+            found.update(clause)
     # "tháng trước thằng em tôi đăng ký kết hôn ở xã": a deed lately done. A clause that says
     # a wish ("muốn", "cần", "định") or turns to now ("nay", "giờ") still asks.
     for r, kinds in marks.items():

@@ -217,6 +217,8 @@ class _LexiconFile(BaseModel):
     meanings: list[str] = []
     # A story heard of another person ("nghe nói ông hàng xóm viết di chúc …"): theirs.
     reports: list[str] = []
+    # A wish, an invitation, thanks or condolences opening a sentence: like a story heard.
+    occasions: list[str] = []
     # A time lately over ("tháng trước", "hôm trước"): a deed in its clause, when nothing is
     # asked, was done.
     recent: list[str] = []
@@ -301,6 +303,7 @@ class Mark(StrEnum):
     REMARK_BEFORE = "remark before"  # "lịch sử của": a need after it is what one asks about
     WISH = "wish"  # "muốn", "cần", "định": a clause that says a wish asks
     RECENT = "recent"  # "tháng trước": a deed in its clause, nothing asked, was done
+    OCCASION = "occasion"  # "chúc mừng", "mời", "cảm ơn" opening a sentence: no need in it
     REPORT = "report"  # "nghe nói ông …": what follows in its sentence is another's story
     MEANING = "meaning"  # "nghĩa là gì": what is said before it is a word asked about
     REMARK_KEEP = "remark keep"  # "trễ", "thủ tục": the procedure itself is asked about
@@ -686,6 +689,7 @@ class Lexicon:
             *((p, Mark.REMARK_KEEP) for p in data.remark_keep),
             *((p, Mark.MEANING) for p in data.meanings),
             *((p, Mark.REPORT) for p in data.reports),
+            *((p, Mark.OCCASION) for p in data.occasions),
             *((p, Mark.RECENT) for p in data.recent),
             *((p, Mark.WISH) for p in data.wishes),
             *((p, Mark.OTHER_OFFICE) for p in data.other_offices),
