@@ -2534,3 +2534,29 @@ def test_events_a_procedure_needs_come_from_its_name(knowledge: Knowledge) -> No
     needing = {e.id for e in index.entries if e.events}
     assert needing >= BURIALS
     assert not needing & {PENSION, ALLOWANCE, "dang-ky-khai-sinh"}
+
+
+@pytest.mark.parametrize(
+    ("query", "expected"),
+    [
+        ("lấy nhau từ hồi xưa mà chưa bao giờ làm giấy kết hôn, giờ muốn làm", "dang-ky-ket-hon"),
+        ("bà nội 70 tuổi cả đời chưa có giấy khai sinh, giờ làm lần đầu", "dang-ky-khai-sinh"),
+    ],
+)
+def test_a_re_registration_needs_a_paper_that_was_made(
+    knowledge: Knowledge, query: str, expected: str
+) -> None:
+    """Re-registration is for a deed registered whose paper and register are both lost (NĐ
+    123/2015 Điều 24; lexicon `events`): a paper never made is a first registration, whatever
+    the years."""
+    result = knowledge.search.search(query)
+    assert (result.answer or result.candidates[0].id) == expected, result
+
+
+def test_a_lost_paper_still_asks_the_re_registration(knowledge: Knowledge) -> None:
+    assert {e.id for e in knowledge.search.index.entries if 1 in e.events} >= {
+        "dang-ky-lai-ket-hon",
+        "dang-ky-lai-khai-sinh",
+    }
+    result = knowledge.search.search("giấy kết hôn của bố mẹ cháy hết, xã cũng không còn lưu sổ")
+    assert (result.answer or result.candidates[0].id) == "dang-ky-lai-ket-hon", result

@@ -498,10 +498,12 @@ class ProcedureSearch:
         first = result.answer or (result.candidates[0].id if result.candidates else None)
         if first is None or not unsaid(first):
             return result
-        ranked = tuple(sorted(result.candidates, key=lambda c: unsaid(c.id)))
         if result.answer is None:
+            ranked = tuple(sorted(result.candidates, key=lambda c: unsaid(c.id)))
             return replace(result, candidates=ranked)
-        return replace(result, answer=None, candidates=ranked[:CLEAR_CHOICE])
+        # A confident answer becomes the choice it would have been, the answer listed last.
+        choice = sorted(result.candidates[:CLEAR_CHOICE], key=lambda c: unsaid(c.id))
+        return replace(result, answer=None, candidates=tuple(choice))
 
     def _unsaid(self, analysis: Analysis, needed: tuple[int, ...]) -> bool:
         """Whether the message leaves unsaid one of the events (lexicon `events`) needed."""
