@@ -2560,3 +2560,30 @@ def test_a_lost_paper_still_asks_the_re_registration(knowledge: Knowledge) -> No
     }
     result = knowledge.search.search("giấy kết hôn của bố mẹ cháy hết, xã cũng không còn lưu sổ")
     assert (result.answer or result.candidates[0].id) == "dang-ky-lai-ket-hon", result
+
+
+@pytest.mark.parametrize(
+    "query",
+    [
+        "ông nội vẫn giữ giấy cưới cũ của hai ông bà",
+        "mẹ tôi còn giữ giấy cưới của bà ngoại",
+        "mất giấy cưới rồi, hai ông bà lấy nhau từ năm 1970",
+    ],
+)
+def test_a_paper_name_rewritten_from_an_everyday_name_asks_nothing(
+    knowledge: Knowledge, query: str
+) -> None:
+    """ "giấy hôn thú" reads "giấy chứng nhận kết hôn": the "nhận" of the name is no request
+    (ex7). A story of the paper kept asks nothing; a paper lost is no first registration."""
+    result = knowledge.search.search(query)
+    assert result.answer is None and result.referral is None, result
+
+
+@pytest.mark.parametrize(
+    "query",
+    ["giấy hôn thú xin ở đâu", "ra xã làm giấy cưới cần những gì", "giay hon thu lam o dau"],
+)
+def test_a_paper_named_the_everyday_way_is_still_asked_for(
+    knowledge: Knowledge, query: str
+) -> None:
+    assert knowledge.search.search(query).answer == "dang-ky-ket-hon"

@@ -129,6 +129,10 @@ class Word:
     # Names a paper a copy or a certification is made of ("chứng thực bản sao bằng lái xe"):
     # never another office's procedure (see ProcedureSearch._read).
     copied: bool = False
+    # Stands in a paper's name an everyday name was rewritten to, whose words the person did
+    # not say as a request ("giấy hôn thú" → "giấy chứng nhận kết hôn"): part of the name,
+    # never a need ("nhận"). See _synonyms.
+    named: bool = False
 
 
 @dataclass
@@ -247,7 +251,11 @@ def analyse(text: str, lexicon: Lexicon, vocabulary: Vocabulary) -> Analysis:
     # small talk or politeness ("giờ mở cửa", "cho hỏi").
     polite = consumed.copy()
     _mark_all(words, polite, lexicon.stop_phrases)
-    need_at = [i for i, kinds in marks.items() if Mark.NEED in kinds and not polite[i]]
+    need_at = [
+        i
+        for i, kinds in marks.items()
+        if Mark.NEED in kinds and not polite[i] and not words[i].named
+    ]
     # A deed already done ("nhà đã làm khai tử xong", "hồi trước mẹ tôi làm khai sinh cho cả
     # xóm") or a need for a thing of another subject ("nhận nuôi chó", "viết sách") is no need
     # for a procedure; a clause that tells what was done is context, like an earlier sentence.
@@ -1319,6 +1327,19 @@ def _synonyms(words: list[Word], lexicon: Lexicon) -> list[Word]:
             continue
         size, standard = found
         first = words[i]
+        # A paper's name an everyday name stands for ("giấy hôn thú" → "giấy chứng nhận kết
+        # hôn", "giấy tử" → "giấy chứng tử"): its words ("nhận") ask nothing, unless the
+        # person's own words did. A copy to be certified ("bản photo" → "bản sao chứng thực")
+        # says the act wanted, not only a paper.
+        standard_marks = _find_all([Word(f, a, True, True) for f, a in standard], lexicon.marks)
+        named = (
+            Mark.PAPER in standard_marks.get(0, {})
+            and not any(Mark.COPY in kinds for kinds in standard_marks.values())
+            and not any(
+                Mark.NEED in kinds
+                for kinds in _find_all(words[i : i + size], lexicon.marks).values()
+            )
+        )
         result.extend(
             Word(
                 folded,
@@ -1328,6 +1349,7 @@ def _synonyms(words: list[Word], lexicon: Lexicon) -> list[Word]:
                 weight=first.weight,
                 sentence=first.sentence,
                 clause=first.clause,
+                named=named,
             )
             for folded, accent in standard
         )
