@@ -779,7 +779,14 @@ def test_everyday_names_in_other_talk_get_no_answer(knowledge: Knowledge, query:
         ("cần (những) [gì|chi]", "cần", 0),  # nothing after a word that needs one
         ("[mất|tốn] (bao lâu)", "mất", 1),  # a match may end after its first word
         ("[giấy tờ|hồ sơ] gì", "hồ sơ gì", 3),  # the second word inside the first slot
-        ("(có) cần gì", "cần gì", 2),  # an optional first slot: no test on the word after
+        ("(có) cần gì", "cần gì", 2),  # an optional first slot left out
+        ("(có) cần gì", "có cần gì", 3),  # … or said
+        ("(có) cần gì", "có tiền", 0),  # after "có" only "cần" may stand
+        ("(có) cần gì", "cần tiền", 0),  # after "cần" (the slot it fills) only "gì"
+        ("(có) (phải) mang gì", "có mang gì", 3),  # several optional slots passed over
+        ("(có) (phải) mang gì", "có nhà", 0),
+        ("(có) [được|phải]", "có", 0),  # the required slot after it is missing
+        ("[có|được] (không)", "có gì", 1),  # a match may end after "có": never turned away
     ],
 )
 def test_a_pattern_is_turned_away_by_its_second_word_only_when_it_cannot_match(

@@ -368,8 +368,8 @@ class PhraseTable(Generic[T]):
     def __init__(self, entries: Iterable[tuple[Pattern, T]]) -> None:
         by_first: dict[str, list[tuple[Pattern, T, frozenset[str] | None]]] = {}
         for pattern, value in entries:
-            nexts = _second_words(pattern)
             for first in _first_words(pattern):
+                nexts = _second_words(pattern, first)
                 by_first.setdefault(first, []).append((pattern, value, nexts))
         self._by_first = {first: tuple(found) for first, found in by_first.items()}
         self.first_words = frozenset(self._by_first)  # a cheap test before `matches`
@@ -401,24 +401,25 @@ def _first_words(pattern: Pattern) -> set[str]:
     return first
 
 
-def _second_words(pattern: Pattern) -> frozenset[str] | None:
-    """The folded words that may stand right after the first word of a match, or None when a
-    match may end there or the pattern may start later (an optional first slot): a test that
-    turns patterns away before `_longest` without ever turning away one that would match."""
-    if not pattern or pattern[0][0]:
-        return None
+def _second_words(pattern: Pattern, first: str) -> frozenset[str] | None:
+    """The folded words that may stand right after `first` when a match starts with it, or
+    None when a match may end there: a test that turns patterns away before `_longest` without
+    ever turning away one that would match. `first` may fill the first slot, or a later one when
+    every slot before it may be left out; each way adds what may follow it."""
     nexts: set[str] = set()
-    for options in pattern[0][1].values():
-        for option in options:
+    for index, (optional, alternatives) in enumerate(pattern):
+        for option in alternatives.get(first, ()):
             if len(option) > 1:
                 nexts.add(option[1][0])
                 continue
-            for optional, alternatives in pattern[1:]:
-                nexts.update(alternatives)
-                if not optional:
+            for later_optional, later in pattern[index + 1 :]:
+                nexts.update(later)
+                if not later_optional:
                     break
             else:
                 return None  # the match may end after this one word
+        if not optional:
+            break
     return frozenset(nexts)
 
 
