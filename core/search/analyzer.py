@@ -20,6 +20,7 @@ import re
 import unicodedata
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, replace
+from functools import lru_cache
 from typing import Protocol, TypeVar
 
 from core.search.lexicon import (
@@ -1313,6 +1314,15 @@ def _by_context(
     return fitting[0] if len(fitting) == 1 else choices[0]
 
 
+@lru_cache(maxsize=4096)
+def _a_paper_only(standard: tuple[PhraseWord, ...], marks: PhraseTable[Mark]) -> bool:
+    """Whether the standard words of an everyday name begin with a paper and ask no copy
+    ("giấy chứng nhận kết hôn", not "bản sao chứng thực"): read once per name, not per
+    message (the lexicon's tables do not change while it is in use)."""
+    found = _find_all([Word(f, a, True, True) for f, a in standard], marks)
+    return Mark.PAPER in found.get(0, {}) and not any(Mark.COPY in k for k in found.values())
+
+
 def _synonyms(words: list[Word], lexicon: Lexicon) -> list[Word]:
     """Folk and regional names → the catalogue's words ("hôn thú" → "kết hôn")."""
     if not lexicon.synonyms:
@@ -1331,14 +1341,8 @@ def _synonyms(words: list[Word], lexicon: Lexicon) -> list[Word]:
         # hôn", "giấy tử" → "giấy chứng tử"): its words ("nhận") ask nothing, unless the
         # person's own words did. A copy to be certified ("bản photo" → "bản sao chứng thực")
         # says the act wanted, not only a paper.
-        standard_marks = _find_all([Word(f, a, True, True) for f, a in standard], lexicon.marks)
-        named = (
-            Mark.PAPER in standard_marks.get(0, {})
-            and not any(Mark.COPY in kinds for kinds in standard_marks.values())
-            and not any(
-                Mark.NEED in kinds
-                for kinds in _find_all(words[i : i + size], lexicon.marks).values()
-            )
+        named = _a_paper_only(standard, lexicon.marks) and not any(
+            Mark.NEED in kinds for kinds in _find_all(words[i : i + size], lexicon.marks).values()
         )
         result.extend(
             Word(

@@ -223,12 +223,12 @@ class ProcedureSearch:
         ]
         # Procedures one of which took over part of the other's people (`took_over_from`):
         # whichever is listed first or second, the other is kept among the first three.
+        # Read from both ends as the catalogue reads it for the cards.
         self.kept_with: dict[str, list[str]] = {}
         for procedure in catalogue:
-            for move in procedure.took_over_from:
-                if move.procedure in catalogue:
-                    self.kept_with.setdefault(procedure.id, []).append(move.procedure)
-                    self.kept_with.setdefault(move.procedure, []).append(procedure.id)
+            moves = (*catalogue.took_over_from(procedure), *catalogue.taken_over_by(procedure))
+            if moves:
+                self.kept_with[procedure.id] = [partner.id for _, partner in moves]
         # Procedures that exist for an event (`Entry.events`), by id: never first when the
         # message says no such event (see _events_unsaid_last).
         self._event_ids = {e.id: e.events for e in self.index.entries if e.events}
