@@ -2599,3 +2599,48 @@ def test_a_paper_named_the_everyday_way_is_still_asked_for(
     knowledge: Knowledge, query: str
 ) -> None:
     assert knowledge.search.search(query).answer == "dang-ky-ket-hon"
+
+
+@pytest.mark.parametrize(
+    "query",
+    [
+        "cháu đích tôn đang làm nghĩa vụ ngoài Cà Mau, tối chủ nhật mới gọi video về",
+        "anh Tư xong nghĩa vụ quân sự về có được ưu tiên xin vô làm nhà máy giày không",
+        "thằng Bi đi bộ đội về sẽ được nhận vào làm công an xã hả",
+    ],
+)
+def test_someone_serving_or_back_from_the_army_is_no_first_registration(
+    knowledge: Knowledge, query: str
+) -> None:
+    """A soldier serving (calls home, a unit) or back (work after it) is not the first
+    registration of a seventeen-year-old (nm8)."""
+    assert knowledge.search.search(query).answer is None
+
+
+def test_the_first_military_registration_is_still_asked(knowledge: Knowledge) -> None:
+    assert (
+        knowledge.search.search("thằng Bi tròn 17 tuổi đi đăng ký nghĩa vụ quân sự ở đâu").answer
+        == "dang-ky-nghia-vu-quan-su"
+    )
+
+
+@pytest.mark.parametrize(
+    ("query", "referral"),
+    [
+        (
+            "sổ hưu của ông có rồi mà lương hưu kỳ này chưa nhận, lên bảo hiểm xã hội huyện hỏi",
+            "bao-hiem-xa-hoi",
+        ),
+        (
+            "trợ cấp thất nghiệp tháng thứ ba chưa về, trụ sở bảo hiểm xã hội ở chỗ nào",
+            "tro-cap-that-nghiep",
+        ),
+    ],
+)
+def test_a_benefit_placed_at_social_insurance_is_referred(
+    knowledge: Knowledge, query: str, referral: str
+) -> None:
+    """A pension or an unemployment benefit asked at the social insurance office is that
+    body's, not the commune's social allowance (Luật Bảo hiểm xã hội 2024; nm8)."""
+    result = knowledge.search.search(query)
+    assert result.answer is None and result.referral == referral, result

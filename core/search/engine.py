@@ -969,7 +969,9 @@ class ProcedureSearch:
                 wanted = False
             sure = sure and wanted
             if sure and entries[top].is_referral and best.score >= REFERRAL_AT:
-                named = self._named_here(ranked)
+                # … unless the message places its matter at another body ("lương hưu chưa về,
+                # hỏi bảo hiểm xã hội ở đâu"): the referral it scores highest is that body's.
+                named = set() if analysis.other_office else self._named_here(ranked)
                 if named:
                     # The commune's own procedure named whole: decided among those alone, and
                     # confidently only for a procedure so named.
