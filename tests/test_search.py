@@ -2644,3 +2644,37 @@ def test_a_benefit_placed_at_social_insurance_is_referred(
     body's, not the commune's social allowance (Luật Bảo hiểm xã hội 2024; nm8)."""
     result = knowledge.search.search(query)
     assert result.answer is None and result.referral == referral, result
+
+
+@pytest.mark.parametrize(
+    "query",
+    [
+        "nhà cô Năm được xã công nhận hộ cận nghèo hồi tháng ba",
+        "gia đình anh Sáu vẫn là gia đình văn hóa tiêu biểu của thôn đó nha",
+        "thằng Tý đạt giấy khen học sinh giỏi cấp xã rồi",
+        "cô chủ nhà làm tạm trú cho cả xóm trọ rồi, khỏi lo nữa",
+        "anh rể đăng ký kết hôn cho hai đứa xong rồi nên nhà đỡ phải lo",
+        "ong ba chu tro khai bao tam tru cho tui em roi, an tam",
+    ],
+)
+def test_news_of_a_status_held_or_a_deed_done_asks_nothing(
+    knowledge: Knowledge, query: str
+) -> None:
+    """A status held told as news, or someone's deed told done, with nothing asked and no
+    wish: no request (nm8)."""
+    result = knowledge.search.search(query)
+    assert result.answer is None and result.referral is None, result
+
+
+@pytest.mark.parametrize(
+    ("query", "expected"),
+    [
+        ("điều kiện được công nhận hộ cận nghèo", "cong-nhan-ho-ngheo"),
+        ("đề nghị xã công nhận gia đình văn hóa cho hộ tôi", "gia-dinh-van-hoa"),
+        ("chủ trọ đăng ký tạm trú cho tụi em chưa", "dang-ky-tam-tru"),
+    ],
+)
+def test_a_status_or_deed_asked_about_still_asks(
+    knowledge: Knowledge, query: str, expected: str
+) -> None:
+    assert knowledge.search.search(query).answer == expected

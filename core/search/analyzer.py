@@ -354,6 +354,16 @@ def analyse(text: str, lexicon: Lexicon, vocabulary: Vocabulary) -> Analysis:
             question = range(0)
             break
         ends += 1
+    # "nhà tui đạt gia đình văn hóa mười năm liền rồi", "chủ trọ đăng ký tạm trú cho cả dãy rồi,
+    # tụi em yên tâm": news told, no request.
+    told = (
+        _told(words, marks, need_at, lexicon, vocabulary)
+        if result.aspect is None and not document
+        else set()
+    )
+    if told:
+        need_at = []
+        remarked |= told
     result.need = any(i not in question for i in need_at)
     result.document_need = bool(need_at)
     result.hours = any(Mark.HOURS in kinds for kinds in marks.values())
@@ -653,9 +663,7 @@ def _reported(words: list[Word], marks: dict[int, dict[Mark, int]], lexicon: Lex
     """A story heard of another person ("nghe nói ông hàng xóm viết di chúc chia hết cho con
     út"): the rest of its sentence is theirs, when the message asks nothing at all (no question
     word, no "… không", no "làm sao"); "nghe nói ông Ba làm khai tử nhanh, nộp ở đâu" asks."""
-    if any(Mark.QUESTION in kinds for kinds in marks.values()) or says(words, lexicon.how):
-        return set()
-    if any(w.accent in _YES_NO or w.folded in {"sao", "chua"} for w in words):
+    if _asks(words, marks, lexicon):
         return set()
     found = {
         j
@@ -687,6 +695,68 @@ def _reported(words: list[Word], marks: dict[int, dict[Mark, int]], lexicon: Lex
             found.update(
                 j for j in clause if Mark.DEED in marks.get(j, {}) and told and told[0] < j
             )
+    return found
+
+
+def _asks(words: list[Word], marks: dict[int, dict[Mark, int]], lexicon: Lexicon) -> bool:
+    """Whether the message asks anything: a question word, "… không", "làm sao", "chưa"."""
+    if any(Mark.QUESTION in kinds for kinds in marks.values()) or says(words, lexicon.how):
+        return True
+    return any(w.accent in _YES_NO or w.folded in {"sao", "chua"} for w in words)
+
+
+def _told(
+    words: list[Word],
+    marks: dict[int, dict[Mark, int]],
+    need_at: list[int],
+    lexicon: Lexicon,
+    vocabulary: Vocabulary,
+) -> set[int]:
+    """News told, nothing asked (nm8): a status held ("nhà tui đạt gia đình văn hóa mười năm
+    liền rồi", "nhà bác được công nhận hộ nghèo từ năm ngoái", "con được giấy khen của xã":
+    lexicon `statuses_told`), or a deed someone did, its clause closed by "rồi" ("chủ trọ đăng
+    ký tạm trú cho cả dãy rồi, tụi em yên tâm") or just after "vừa" ("cô em họ vừa làm giấy
+    kết hôn …"), after a subject (a deed said first, "khai sinh cho con rồi", tells no one's
+    deed; "giấy đăng ký kết hôn" is a paper's name). Only in a message that asks nothing, says
+    no wish ("muốn được công nhận …"; "khỏi phải" is relief, no wish), names no part of a
+    procedure ("điều kiện được công nhận …") and needs nothing besides: "nhà là hộ nghèo, xin
+    vay vốn" still asks."""
+    if _asks(words, marks, lexicon):
+        return set()
+    found = _covered(marks, Mark.STATUS_TOLD)
+    # The status's own words are no wish ("gia dinh" typed plain is no "định").
+    relieved = _covered(marks, Mark.RELIEF) | found
+    for i, kinds in marks.items():
+        if (Mark.WISH in kinds and i not in relieved) or Mark.REMARK_KEEP in kinds:
+            return set()
+    # Marks that are no subject of a deed: "đã", "vừa", "giờ", a need or a loss.
+    not_subject = {Mark.DONE_BEFORE, Mark.JUST_DONE, Mark.TURN, Mark.NEED, Mark.DAMAGE}
+    for j, kinds in marks.items():
+        # "giấy | đăng ký kết hôn", "giấy cưới" (chứng nhận): a paper's name, no deed.
+        if Mark.DEED not in kinds or _negated(words, j, marks):
+            continue
+        if words[j].named or (j and Mark.PAPER in marks.get(j - 1, {})):
+            continue
+        clause = [k for k in range(len(words)) if words[k].clause == words[j].clause]
+        ends = [k for k in clause if k > j and Mark.CLOSED in marks.get(k, {})]
+        # "cô em họ vừa làm giấy kết hôn …": done lately.
+        lately = any(
+            k + marks[k][Mark.JUST_DONE] == j
+            for k in clause
+            if k < j and Mark.JUST_DONE in marks.get(k, {})
+        )
+        someone = any(
+            not not_subject & marks.get(k, {}).keys()
+            and not _is_stopword(words[k], lexicon, vocabulary)
+            for k in clause
+            if k < j
+        )
+        if (ends or lately) and someone:
+            # The deed's own words up to its close ("vừa làm | khai sinh cho thằng cu").
+            end = ends[0] if ends else len(words)
+            found.update(k for k in clause if j <= k < end and (k == j or k in need_at))
+    if not found or any(i not in found for i in need_at):
+        return set()
     return found
 
 

@@ -223,6 +223,13 @@ class _LexiconFile(BaseModel):
     # asked, was done.
     recent: list[str] = []
     wishes: list[str] = []  # "muốn", "cần", "định": a wish said, the clause still asks
+    # A status held, told ("được công nhận gia đình văn hóa", "là hộ nghèo", "được giấy khen"),
+    # a deed's clause closed as done ("… rồi"), and relief that nothing is needed ("khỏi phải",
+    # "yên tâm": its "phải" is no wish): in a message that asks nothing, news, not a request.
+    statuses_told: list[str] = []
+    closed: list[str] = []
+    just_done: list[str] = []  # "vừa" just before someone's deed: done lately
+    reliefs: list[str] = []
     remark_keep: list[str] = []
     # Another body named as the place of the matter ("ở phòng công chứng", "ra tòa"), and the
     # commune's own office ("xã", "ủy ban"; not "xã hội"): a message that places its matter
@@ -302,6 +309,10 @@ class Mark(StrEnum):
     REMARK_AFTER = "remark after"  # "có sao không": a need before it is what one worries about
     REMARK_BEFORE = "remark before"  # "lịch sử của": a need after it is what one asks about
     WISH = "wish"  # "muốn", "cần", "định": a clause that says a wish asks
+    STATUS_TOLD = "status told"  # "được công nhận hộ nghèo": a status held, told
+    CLOSED = "closed"  # "rồi": a deed before it in its clause is done
+    JUST_DONE = "just done"  # "vừa": the deed right after it was done lately
+    RELIEF = "relief"  # "khỏi phải", "yên tâm": nothing needed, its "phải" no wish
     RECENT = "recent"  # "tháng trước": a deed in its clause, nothing asked, was done
     OCCASION = "occasion"  # "chúc mừng", "mời", "cảm ơn" opening a sentence: no need in it
     REPORT = "report"  # "nghe nói ông …": what follows in its sentence is another's story
@@ -693,6 +704,10 @@ class Lexicon:
             *((p, Mark.OCCASION) for p in data.occasions),
             *((p, Mark.RECENT) for p in data.recent),
             *((p, Mark.WISH) for p in data.wishes),
+            *((p, Mark.STATUS_TOLD) for p in data.statuses_told),
+            *((p, Mark.CLOSED) for p in data.closed),
+            *((p, Mark.JUST_DONE) for p in data.just_done),
+            *((p, Mark.RELIEF) for p in data.reliefs),
             *((p, Mark.OTHER_OFFICE) for p in data.other_offices),
             *((p, Mark.COMMUNE) for p in data.commune),
             *((p, Mark.NOT_COMMUNE) for p in data.not_commune),
