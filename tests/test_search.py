@@ -2678,3 +2678,30 @@ def test_a_status_or_deed_asked_about_still_asks(
     knowledge: Knowledge, query: str, expected: str
 ) -> None:
     assert knowledge.search.search(query).answer == expected
+
+
+@pytest.mark.parametrize(
+    "query",
+    [
+        "bọn mình chưa đăng ký kết hôn, nay anh nhà muốn làm giấy nhận con trai",
+        "hai vợ chồng chưa đăng kí kết hôn, bé có khai sinh rồi, giờ ba nó muốn nhận con",
+    ],
+)
+def test_a_deed_not_done_yet_before_a_wish_said_now_is_the_story(
+    knowledge: Knowledge, query: str
+) -> None:
+    """ "chưa đăng ký kết hôn" is the couple's state; "giờ … muốn nhận con" is the need (rc8):
+    the acknowledgement (or the birth with it) first, never a confident marriage."""
+    result = knowledge.search.search(query)
+    assert result.answer != "dang-ky-ket-hon", result
+    assert (result.answer or result.candidates[0].id) in {
+        "dang-ky-nhan-cha-me-con",
+        "khai-sinh-ket-hop-nhan-cha-me-con",
+    }, result
+
+
+def test_a_part_not_done_yet_joins_the_need_said_now(knowledge: Knowledge) -> None:
+    """A birth not registered yet and the father who now wants the child acknowledged: both
+    at once (Luật Hộ tịch 2014 Điều 15), though the need sentence alone names only one."""
+    result = knowledge.search.search("bé chưa làm khai sinh, bây giờ ba bé muốn nhận con")
+    assert (result.answer or result.candidates[0].id) == "khai-sinh-ket-hop-nhan-cha-me-con"

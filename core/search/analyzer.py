@@ -134,6 +134,10 @@ class Word:
     # not say as a request ("giấy hôn thú" → "giấy chứng nhận kết hôn"): part of the name,
     # never a need ("nhận"). See _synonyms.
     named: bool = False
+    # Said not done yet ("chưa làm khai sinh", "chưa đăng ký kết hôn"), however lightly it
+    # weighs as the story before a need said now: a combined procedure's part said so is
+    # still to be done ("con chưa có khai sinh, giờ bố muốn nhận con": both at once).
+    pending: bool = False
 
 
 @dataclass
@@ -261,7 +265,7 @@ def analyse(text: str, lexicon: Lexicon, vocabulary: Vocabulary) -> Analysis:
     # xóm") or a need for a thing of another subject ("nhận nuôi chó", "viết sách") is no need
     # for a procedure; a clause that tells what was done is context, like an earlier sentence.
     # "chưa làm giấy khai sinh": a deed not done yet, nor one inside what is not done yet.
-    pending = _pending(words, marks, vocabulary)
+    pending = not_done = _pending(words, marks, vocabulary)
     done = {i for i in need_at if i not in pending and _done(words, i, marks)}
     # "lên Sài Gòn làm công ty": a job's "làm" is no need either (nor another subject), nor a
     # wish said not to be had ("em chưa muốn lấy chồng"), nor a case spoken of ("nghe đồn xã
@@ -292,7 +296,7 @@ def analyse(text: str, lexicon: Lexicon, vocabulary: Vocabulary) -> Analysis:
         and words[i].clause not in in_work
         and not _for_other_subject(words, i, marks, lexicon, vocabulary)
     ]
-    _turn(words, marks, need_at, lexicon, vocabulary)
+    _turn(words, marks, need_at, pending, lexicon, vocabulary)
     done_clauses = {words[i].clause for i in done}
     absent, denied = _absent(words, marks, vocabulary)
     # A paper described by what it says or lacks is in hand ("giấy khai sinh không có tên
@@ -446,6 +450,7 @@ def analyse(text: str, lexicon: Lexicon, vocabulary: Vocabulary) -> Analysis:
         if used or _is_stopword(word, lexicon, vocabulary) or _final_particle(words, i, lexicon):
             continue
         word.ruled_out = i in described_papers
+        word.pending = i in not_done
         if i in denied:
             word.weight, word.earlier, word.denied = word.weight * ABSENT, True, ABSENT
             word.ruled_out = True
@@ -991,6 +996,7 @@ def _turn(
     words: list[Word],
     marks: dict[int, dict[Mark, int]],
     need_at: list[int],
+    pending: set[int],
     lexicon: Lexicon,
     vocabulary: Vocabulary,
 ) -> None:
@@ -1000,7 +1006,9 @@ def _turn(
     names nothing: the story says it all), the words from there on are read as a sentence of
     their own (the story before it is context, as an earlier sentence is). A need before it
     that only tells the story does not stand in the way (`_tells`): damage to a paper ("giấy
-    báo tử bị mất, giờ xin lại bản sao") or a catalogue name it begins ("khai tử rồi, giờ …")."""
+    báo tử bị mất, giờ xin lại bản sao"), a catalogue name it begins ("khai tử rồi, giờ …") or
+    a deed said not done yet (`pending`: "hai đứa chưa đăng ký kết hôn, có con rồi, giờ anh ấy
+    muốn nhận con" — the state is the story, the need is what is wanted now)."""
     unread = [False] * len(words)
     damaged = _covered(marks, Mark.DAMAGE)
     for t in sorted(i for i, kinds in marks.items() if Mark.TURN in kinds):
@@ -1012,7 +1020,18 @@ def _turn(
         same = [j for j in need_at if words[j].sentence == sentence]
         if not any(j >= t for j in same):
             continue
-        if any(j < t and not _tells(words, marks, j, damaged, vocabulary) for j in same):
+        # A deed said not done yet tells the story when the turn says a wish ("…, giờ anh
+        # ấy muốn nhận con"); without one it may well be what is asked ("…, giờ đi làm ở đâu").
+        clause = words[t].clause
+        wish = any(
+            Mark.WISH in marks.get(j, {}) for j in range(t, len(words)) if words[j].clause == clause
+        )
+        if any(
+            j < t
+            and not (wish and j in pending)
+            and not _tells(words, marks, j, damaged, vocabulary)
+            for j in same
+        ):
             continue
         if not _names_something(words, unread, marks, set(), t, lexicon, vocabulary):
             continue
@@ -1107,7 +1126,9 @@ def _names_something(
 ) -> bool:
     """Whether the need, from `start`, names anything of the catalogue besides need words
     ("làm", "đăng ký"), context words and the positions set `aside`: "giờ đi làm thì cần gì"
-    names nothing, "giờ đăng ký kết hôn được không" does."""
+    names nothing, "giờ đăng ký kết hôn được không" does. A context word names something
+    right after a one-word need it makes a catalogue pair with ("giờ anh ấy muốn nhận con":
+    the pair "nhận con" is a name's), unless it is a paper's word ("giờ xin giấy gì")."""
     needs = _covered(marks, Mark.NEED)
     context = lexicon.context_words
     return any(
@@ -1116,7 +1137,15 @@ def _names_something(
         and i not in needs
         and i >= start
         and word.folded in vocabulary
-        and word.folded not in context
+        and (
+            word.folded not in context
+            or (
+                marks.get(i - 1, {}).get(Mark.NEED) == 1
+                and i - 1 >= start
+                and Mark.PAPER not in marks.get(i, {})
+                and vocabulary.is_pair(words[i - 1].folded, word.folded)
+            )
+        )
         and not _is_stopword(word, lexicon, vocabulary)
         for i, word in enumerate(words)
     )

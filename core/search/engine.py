@@ -154,6 +154,7 @@ class Position:
     alternatives: Alternatives
     weight: float = 1.0
     ruled_out: bool = False  # said to exist already, or denied (`Word.ruled_out`)
+    pending: bool = False  # said not done yet (`Word.pending`)
 
 
 @dataclass(frozen=True)
@@ -434,7 +435,7 @@ class ProcedureSearch:
         nhận trợ cấp hằng tháng vì khuyết tật. Nay … muốn nhận một bé về làm con nuôi"). The
         context still decides between procedures the need fits almost alike (the need says
         "mai táng phí", the context "liệt sĩ")."""
-        need = self._search(
+        need, need_scores = self._search_scored(
             text, replace(analysis, words=[w for w in analysis.words if not w.earlier])
         )
         if need.answer is None and whole.answer is not None:
@@ -443,11 +444,40 @@ class ProcedureSearch:
             best, second = ([c.score for c in whole.candidates] + [0.0, 0.0])[:2]
             if best < STORY_ANSWER_AT and best - second < STORY_GAP:
                 return replace(whole, answer=None)
+            # The need sentence says too little to answer alone ("…, giờ anh ấy muốn nhận
+            # con"), but fits another procedure the story listed close to its answer clearly
+            # better than that answer, which its context named ("hai đứa chưa đăng ký kết
+            # hôn"): a choice, the procedures the need fits first.
+            entries = self.index.entries
+            by_id = {entries[e].id: v.score for e, v in need_scores.items()}
+            # … only by what the need says of a name: a need of a few words explains itself.
+            named = {entries[e].id for e, v in need_scores.items() if v.recall >= MIN_RECALL}
+            fitting = max(whole.candidates, key=lambda c: by_id.get(c.id, 0.0))
+            fits = by_id.get(fitting.id, 0.0)
+            if (
+                fitting.id in named
+                and whole.candidates[0].score - fitting.score < 2 * NEED_GAP
+                and fits - by_id.get(whole.answer, 0.0) >= NEED_GAP
+                and fits >= ANSWER_AT
+                and not self._part_still_to_do(analysis, whole.answer, fitting.id)
+            ):
+                # … a combined procedure whose other part the story says is still to do
+                # before them ("cháu chưa làm khai sinh, nay bố cháu muốn nhận con").
+                ranked = sorted(
+                    whole.candidates,
+                    key=lambda c: (
+                        not self._part_still_to_do(analysis, c.id, fitting.id),
+                        -by_id.get(c.id, 0.0),
+                    ),
+                )
+                return replace(whole, answer=None, candidates=tuple(ranked[:CLEAR_CHOICE]))
         if need.answer == whole.answer and need.answer is not None:
             # The need sentence alone stands clear of its neighbours: the context words that
             # dilute the whole story do not make it a close call.
             return replace(whole, clear=whole.clear or need.clear)
         if need.answer is None:
+            return whole
+        if self._part_still_to_do(analysis, whole.answer, need.answer):
             return whole
         scores = {c.id: c.score for c in need.candidates}
         if whole.answer is not None and (
@@ -460,6 +490,35 @@ class ProcedureSearch:
             return whole
         return need
 
+    def _part_still_to_do(self, analysis: Analysis, whole: str | None, need: str) -> bool:
+        """Whether the story's answer is a combined procedure one of whose parts the need
+        names, the story telling the other part as not done yet ("con chưa có giấy khai sinh,
+        giờ bố nó muốn nhận con": the birth and the father at once). The need alone cannot see
+        that part."""
+        index = self.index
+        family = index.families
+        if (
+            whole is None
+            or whole == need
+            or whole not in family
+            or family.get(need) != family[whole]
+            or index.entries[family[whole]].id != whole
+        ):
+            return False
+        vocab, parts = index.vocab, index.parts[family[whole]]
+        pending = {vocab[w.folded] for w in analysis.words if w.pending and w.folded in vocab}
+        in_hand = {vocab[w.folded] for w in analysis.words if w.ruled_out and w.folded in vocab}
+        if any(self._in_hand(part, in_hand) for part in parts if part.entry >= 0):
+            return False  # "con đã có khai sinh": that part is done
+        # The other part, or the combined procedure's own words ("chưa đăng ký kết hôn, giờ
+        # làm khai sinh cho con": the very case it is for, Luật Hộ tịch 2014 Điều 15).
+        return any(w.pending and w.earlier for w in analysis.words) and any(
+            words and words <= pending
+            for part in parts
+            if part.entry < 0 or index.entries[part.entry].id != need
+            for words in part.phrases
+        )
+
     @staticmethod
     def _told_before(analysis: Analysis) -> bool:
         """Whether context words stand in a sentence before the need's: a story told first,
@@ -468,6 +527,12 @@ class ProcedureSearch:
         return bool(said) and any(w.earlier and w.sentence < min(said) for w in analysis.words)
 
     def _search(self, text: str, analysis: Analysis, *, referrals: bool = True) -> SearchResult:
+        return self._search_scored(text, analysis, referrals=referrals)[0]
+
+    def _search_scored(
+        self, text: str, analysis: Analysis, *, referrals: bool = True
+    ) -> tuple[SearchResult, dict[int, Scored]]:
+        """The search's result, and the scores it was decided from (by entry)."""
         index_tokens = self.index.tokens
         positions = self._positions(analysis)
         scores = self._score(positions)
@@ -483,7 +548,8 @@ class ProcedureSearch:
             known = 2
         if not referrals:
             scores = {e: v for e, v in scores.items() if not self.index.entries[e].is_referral}
-        return self._decide(text, analysis, scores, known, self._foreign_share(positions))
+        result = self._decide(text, analysis, scores, known, self._foreign_share(positions))
+        return result, scores
 
     def _events_unsaid_last(self, result: SearchResult, analysis: Analysis) -> SearchResult:
         """A procedure whose name says an event it exists for (lexicon `events`: "mai táng", a
@@ -513,7 +579,12 @@ class ProcedureSearch:
 
     def _positions(self, analysis: Analysis) -> list[Position]:
         positions = [
-            Position(self._weigh_accents(word, alts, _sure(word)), word.weight, word.ruled_out)
+            Position(
+                self._weigh_accents(word, alts, _sure(word)),
+                word.weight,
+                word.ruled_out,
+                word.pending,
+            )
             for word in analysis.words
             for alts in self._resolve_word(word)
         ]
@@ -533,7 +604,7 @@ class ProcedureSearch:
                 position = positions[at]
                 if all(alt != tid for alt, _ in position.alternatives):
                     alternatives = (*position.alternatives, (tid, PAIR_SOUND))
-                    positions[at] = Position(alternatives, position.weight, position.ruled_out)
+                    positions[at] = replace(position, alternatives=alternatives)
         return positions
 
     def _transposed_pair(
@@ -805,6 +876,10 @@ class ProcedureSearch:
                 score, float(coverage[entry]), best_recall, min(1.0, explained / total)
             )
         ruled_out = {t for p in unique if p.ruled_out for t, conf in p.alternatives}
+        # A part said not done yet is said whole, however lightly the story weighs.
+        still = {t: conf for p in unique if p.pending for t, conf in p.alternatives}
+        if still:
+            query_weight = {t: max(w, still.get(t, 0.0)) for t, w in query_weight.items()}
         self._combine(scores, query_weight, ruled_out)
         if ruled_out:
             self._unbundle(scores, ruled_out)
