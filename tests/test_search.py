@@ -2705,3 +2705,26 @@ def test_a_part_not_done_yet_joins_the_need_said_now(knowledge: Knowledge) -> No
     at once (Luật Hộ tịch 2014 Điều 15), though the need sentence alone names only one."""
     result = knowledge.search.search("bé chưa làm khai sinh, bây giờ ba bé muốn nhận con")
     assert (result.answer or result.candidates[0].id) == "khai-sinh-ket-hop-nhan-cha-me-con"
+
+
+@pytest.mark.parametrize(
+    ("query", "expected"),
+    [
+        ("cho em xin lại bản trích lục khai tử của ba, ba mất năm 2001", "cap-ban-sao-trich-luc"),
+        ("vợ chồng tui lấy nhau từ năm 1988, giấy kết hôn bị chuột cắn nát", "dang-ky-lai-ket-hon"),
+    ],
+)
+def test_a_paper_asked_again_is_made_anew_not_registered_first(
+    knowledge: Knowledge, query: str, expected: str
+) -> None:
+    """A paper asked for again, or lost or damaged long after its event, was registered: the
+    copy of the extract or the re-registration (Luật Hộ tịch 2014 Điều 63–64, NĐ 123/2015
+    Điều 24–27) goes first, never the first registration as a confident answer (rc8)."""
+    result = knowledge.search.search(query)
+    assert result.answer is None or result.answer == expected, result
+    assert (result.answer or result.candidates[0].id) == expected, result
+
+
+def test_a_death_just_now_still_asks_its_first_registration(knowledge: Knowledge) -> None:
+    result = knowledge.search.search("má vừa qua đời tối qua, làm giấy chứng tử ở đâu")
+    assert (result.answer or result.candidates[0].id) == "dang-ky-khai-tu", result

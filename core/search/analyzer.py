@@ -177,6 +177,10 @@ class Analysis:
     # The events (lexicon `events`, by position) the message says anywhere, before any part of
     # it is taken as the part asked ("tiền mai táng | khi nào thì được nhận"): a death.
     events: frozenset[int] = frozenset()
+    # The words of the clauses that ask a paper again or say it lost or damaged ("xin lại |
+    # giấy chứng tử", "mất | giấy hôn thú"), less those saying so, in runs of words next to
+    # each other: the paper made before.
+    again: tuple[tuple[str, ...], ...] = ()
 
     def with_document(self, *, asks_document: bool = False) -> Analysis:
         """The same message with the document's words back in place, for when the rest alone
@@ -245,6 +249,7 @@ def analyse(text: str, lexicon: Lexicon, vocabulary: Vocabulary) -> Analysis:
     result = Analysis(accented_message=accented_message)
     result.events = frozenset(i for i, (_, said) in enumerate(lexicon.events) if says(words, said))
     marks = _find_all(words, lexicon.marks)
+    saying = _covered(marks, Mark.AGAIN)
     document, question = _document(words, marks, lexicon.document_max_words)
     before_talk = consumed.copy()
     talk = _mark_all(words, consumed, lexicon.small_talk)
@@ -427,6 +432,12 @@ def analyse(text: str, lexicon: Lexicon, vocabulary: Vocabulary) -> Analysis:
     # "hòa giải tranh chấp đất đai nghĩa là gì": a name said under a remark is asked about.
     result.elsewhere = result.elsewhere or bool(remarked)
     read_senses(words, lexicon)
+    if result.past or any(len(w.folded) == 4 and w.folded.isdigit() for w in words):
+        # A paper lost or damaged of an event long over or of a year said ("mất giấy hôn
+        # thú, cưới từ năm 1992", "… cưới năm 2005"): registered then, made anew now.
+        saying |= _covered(marks, Mark.DAMAGE)
+    if saying:
+        result.again = _asked_again(words, saying, _covered(marks, Mark.ABSENT_END))
     # "con 2 tuổi mà chưa làm giấy khai sinh. Giờ đi làm thì cần gì": when the need names
     # nothing, what is not done yet is what the person will do.
     if not need_at:
@@ -479,6 +490,34 @@ def analyse(text: str, lexicon: Lexicon, vocabulary: Vocabulary) -> Analysis:
         # "nộp qua VNeID có phải chụp giấy tờ không": online is how, said in passing.
         result.aspect = Aspect.DOCUMENTS
     return result
+
+
+def _asked_again(
+    words: list[Word], saying: set[int], ends: set[int]
+) -> tuple[tuple[str, ...], ...]:
+    """The words of each clause that asks a paper again or says it lost or damaged, in runs
+    of neighbours cut at the words saying so and at a clause's turn ("thì", "mà", "giờ":
+    "mất giấy chứng sinh rồi | thì khai sinh cho con"); not when those words are read in
+    another sense ("đứa con thất lạc": a person lost), nor a one-word mark typed without
+    diacritics ("muc" may be "mức", "mat" "mặt")."""
+    clauses = {
+        words[i].clause
+        for i in saying
+        if OTHER_SENSE not in words[i].folded
+        and (words[i].accented or i - 1 in saying or i + 1 in saying)
+    }
+    runs: list[tuple[str, ...]] = []
+    start = 0
+    for j in range(len(words) + 1):
+        if j < len(words):
+            word = words[j]
+            if word.clause in clauses and j not in saying and j not in ends:
+                continue
+        # words[start:j] is a run; it names the paper only beside the words saying so.
+        if j > start and (start - 1 in saying or j in saying):
+            runs.append(tuple(w.folded for w in words[start:j]))
+        start = j + 1
+    return tuple(runs)
 
 
 def read_senses(words: list[Word], lexicon: Lexicon) -> None:

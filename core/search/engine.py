@@ -37,7 +37,14 @@ from core.search.examples import (
     phrase_features,
     training_set,
 )
-from core.search.index import AccentMatch, Part, PostingsPool, SearchIndex, indexed_text
+from core.search.index import (
+    KEYWORD,
+    AccentMatch,
+    Part,
+    PostingsPool,
+    SearchIndex,
+    indexed_text,
+)
 from core.search.lexicon import Aspect, Lexicon, SmallTalk
 from core.text import is_syllable, phonetic_key, telex_fold
 
@@ -233,6 +240,8 @@ class ProcedureSearch:
         # Procedures that exist for an event (`Entry.events`), by id: never first when the
         # message says no such event (see _events_unsaid_last).
         self._event_ids = {e.id: e.events for e in self.index.entries if e.events}
+        # Procedures whose name says they make a paper anew (see _anew_first).
+        self._anew = {e.id for e in self.index.entries if e.anew and not e.is_referral}
         self.lexicon = lexicon
         self.words = words if words is not None else WordCache()
         self._owner = next(_OWNERS)
@@ -285,6 +294,8 @@ class ProcedureSearch:
             result = self._about_nothing(result, analysis, self.model)
         if self._event_ids:
             result = self._events_unsaid_last(result, analysis)
+        if analysis.again and self._anew:
+            result = self._anew_first(result, analysis)
         return self._keep_together(result) if self.kept_with else result
 
     def _keep_together(self, result: SearchResult) -> SearchResult:
@@ -570,6 +581,44 @@ class ProcedureSearch:
         # A confident answer becomes the choice it would have been, the answer listed last.
         choice = sorted(result.candidates[:CLEAR_CHOICE], key=lambda c: unsaid(c.id))
         return replace(result, answer=None, candidates=tuple(choice))
+
+    def _anew_first(self, result: SearchResult, analysis: Analysis) -> SearchResult:
+        """A paper asked for again or said lost or damaged ("xin lại giấy chứng tử", "mất giấy
+        hôn thú, cưới từ năm 1992") was registered before: when the first procedure shown is
+        the one that makes that paper the first time (a pair of the paper's words said in
+        that clause is in its names: "chứng tử", "kết hôn"), the procedures listed that make it
+        anew (a copy of the extract, a re-registration: Luật Hộ tịch 2014 Điều 63–64, NĐ
+        123/2015 Điều 24–27) and name that paper too go first, as a choice. "ông vừa mất, làm
+        trích lục khai tử" asks nothing again; "mất giấy chứng sinh, khai sinh cho con" loses
+        a paper that is not the procedure's own: the first registration stays."""
+        first = result.answer or (result.candidates[0].id if result.candidates else None)
+        if first is None or first in self._anew:
+            return result
+        index = self.index
+        vocab, postings, entries = index.vocab, index.bigram_postings, index.entries
+        # The procedures that name every pair of the paper's words the first procedure's
+        # names say ("sổ hộ nghèo": "sổ hộ" alone is a civil status book's too).
+        said: list[set[str]] = []
+        for run in analysis.again:
+            for a, b in pairwise(run):
+                left, right = vocab.get(a), vocab.get(b)
+                if left is None or right is None or (left, right) not in postings:
+                    continue
+                at, weights = postings[(left, right)]
+                ids = {entries[int(e)].id for e, w in zip(at, weights, strict=True) if w >= KEYWORD}
+                if first in ids:
+                    said.append(ids)
+        if not said:
+            return result
+        naming = set.intersection(*said)
+        anew = [c for c in result.candidates if c.id in self._anew and c.id in naming]
+        if not anew:
+            return result
+        ranked = (*anew, *(c for c in result.candidates if c not in anew))
+        # A confident answer becomes the short choice it would have been; a list stays whole.
+        if result.answer is not None:
+            ranked = ranked[:CLEAR_CHOICE]
+        return replace(result, answer=None, candidates=ranked)
 
     def _unsaid(self, analysis: Analysis, needed: tuple[int, ...]) -> bool:
         """Whether the message leaves unsaid one of the events (lexicon `events`) needed."""

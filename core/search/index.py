@@ -89,6 +89,9 @@ class Entry:
     # The events (`Lexicon.events`, by position) its name says it exists for ("mai táng": a
     # death): it is wanted only when the message says one.
     events: tuple[int, ...] = ()
+    # Its name says it makes a paper anew ("Đăng ký lại …", "Cấp bản sao trích lục …"): a
+    # paper asked again or lost is made by it, not by its first registration.
+    anew: bool = False
 
 
 def indexed_text(procedure: Procedure | Referral) -> tuple[object, ...]:
@@ -134,12 +137,15 @@ class SearchIndex:
         texts: list[tuple[str, bool, list[tuple[list[int], float]]]] = []
         names: list[tuple[str, list[str]]] = []
         self._remakes: set[str] = set()
+        self._anew: set[str] = set()
         self._events: dict[str, tuple[int, ...]] = {}
         for procedure in catalogue:
             self._events[procedure.id] = self._needs_events(procedure.name)
             names.append((procedure.id, [procedure.name, *procedure.aliases]))
             if self._says_remake([procedure.name, *procedure.aliases, *procedure.keywords]):
                 self._remakes.add(procedure.id)
+            if says(self._words(procedure.name), self.lexicon.anew):
+                self._anew.add(procedure.id)
             texts.append(
                 (
                     procedure.id,
@@ -414,6 +420,7 @@ class SearchIndex:
                     tuple(scored),
                     entry_id in self._remakes,
                     self._events.get(entry_id, ()),
+                    entry_id in self._anew,
                 )
             )
         # Postings as arrays (entries, weights), split by source: scoring adds whole arrays at

@@ -242,6 +242,9 @@ class _LexiconFile(BaseModel):
     # asked for when the damage is all the message needs.
     damage: list[str] = []
     remake: list[str] = []
+    # A paper asked for again ("xin lại", "thêm mấy bản"): with damage, one made before.
+    again: list[str] = []
+    anew: list[str] = []  # words of a procedure's name that makes a paper anew
     # Procedures that exist for an event (a burial's support: a death) and the words saying it.
     events: list[_Event] = []
     # Where someone lives, told as a state ("hộ khẩu ở quê", "ở trọ", "sống với con"): context
@@ -296,6 +299,7 @@ class Mark(StrEnum):
     PURPOSE_ITSELF = "purpose itself"  # "đi xuất khẩu lao động": this phrase says why
     PAST = "past"  # "từ năm", "năm ngoái": a time that is over
     DAMAGE = "damage"  # "bị rách", "thất lạc": what happened to a paper one has
+    AGAIN = "again"  # "xin lại", "thêm mấy bản": a paper asked for again
     RESIDENCE = "residence"  # "hộ khẩu ở quê", "ở trọ": where someone lives, a state told
     NOT_PURPOSE = "not purpose"  # "để lại", "để trống": the same word, another meaning
     HOURS = "hours"  # "mấy giờ mở cửa", "giờ làm việc": the office's hours
@@ -588,6 +592,7 @@ class Lexicon:
     shortened: tuple[Shortened, ...] = ()
     # A procedure's words that say it makes a paper anew ("cấp lại", "bản sao").
     remake: PhraseTable[None] = field(default_factory=lambda: PhraseTable(()))
+    anew: PhraseTable[None] = field(default_factory=lambda: PhraseTable(()))
     # Events a procedure exists for: (words of its name that say it needs one, words of a
     # message that say one happened), see `_Event`.
     events: tuple[tuple[PhraseTable[None], PhraseTable[None]], ...] = ()
@@ -714,6 +719,7 @@ class Lexicon:
             *((p, Mark.PURPOSE_ITSELF) for p in data.purpose_itself),
             *((p, Mark.PAST) for p in data.past),
             *((p, Mark.DAMAGE) for p in data.damage),
+            *((p, Mark.AGAIN) for p in data.again),
             *((p, Mark.RESIDENCE) for p in data.residence),
         ]
         patterns = [
@@ -736,6 +742,7 @@ class Lexicon:
             ),
             *(p for short in data.shortened.values() for p in (*short.before, *short.not_after)),
             *data.remake,
+            *data.anew,
             *data.generic,
             *(p for event in data.events for p in (*event.names, *event.said)),
         ]
@@ -807,6 +814,7 @@ class Lexicon:
                 for word, short in data.shortened.items()
             ),
             remake=table((p, None) for p in data.remake),
+            anew=table((p, None) for p in data.anew),
             events=tuple(
                 (table((p, None) for p in event.names), table((p, None) for p in event.said))
                 for event in data.events
