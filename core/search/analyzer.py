@@ -291,7 +291,9 @@ def analyse(text: str, lexicon: Lexicon, vocabulary: Vocabulary) -> Analysis:
     }
     # "làm mất giấy khen hồi cấp 2 có sao không", "lịch sử của chế độ nghĩa vụ quân sự": the
     # form of the sentence asks about something else, its needs are what it is about.
-    remarked = _remarked(words, marks, done) | _reported(words, marks, lexicon)
+    # Whether the message asks anything at all, read once for the stories told below.
+    asks = _asks(words, marks, lexicon)
+    remarked = _remarked(words, marks, done) | _reported(words, marks, lexicon, asks=asks)
     need_at = [
         i
         for i in need_at
@@ -366,7 +368,7 @@ def analyse(text: str, lexicon: Lexicon, vocabulary: Vocabulary) -> Analysis:
     # "nhà tui đạt gia đình văn hóa mười năm liền rồi", "chủ trọ đăng ký tạm trú cho cả dãy rồi,
     # tụi em yên tâm": news told, no request.
     told = (
-        _told(words, marks, need_at, lexicon, vocabulary)
+        _told(words, marks, need_at, lexicon, vocabulary, asks=asks)
         if result.aspect is None and not document
         else set()
     )
@@ -703,11 +705,13 @@ def _remarked(words: list[Word], marks: dict[int, dict[Mark, int]], done: set[in
     return found
 
 
-def _reported(words: list[Word], marks: dict[int, dict[Mark, int]], lexicon: Lexicon) -> set[int]:
+def _reported(
+    words: list[Word], marks: dict[int, dict[Mark, int]], lexicon: Lexicon, *, asks: bool
+) -> set[int]:
     """A story heard of another person ("nghe nói ông hàng xóm viết di chúc chia hết cho con
     út"): the rest of its sentence is theirs, when the message asks nothing at all (no question
     word, no "… không", no "làm sao"); "nghe nói ông Ba làm khai tử nhanh, nộp ở đâu" asks."""
-    if _asks(words, marks, lexicon):
+    if asks:
         return set()
     found = {
         j
@@ -755,6 +759,8 @@ def _told(
     need_at: list[int],
     lexicon: Lexicon,
     vocabulary: Vocabulary,
+    *,
+    asks: bool,
 ) -> set[int]:
     """News told, nothing asked (nm8): a status held ("nhà tui đạt gia đình văn hóa mười năm
     liền rồi", "nhà bác được công nhận hộ nghèo từ năm ngoái", "con được giấy khen của xã":
@@ -765,7 +771,7 @@ def _told(
     no wish ("muốn được công nhận …"; "khỏi phải" is relief, no wish), names no part of a
     procedure ("điều kiện được công nhận …") and needs nothing besides: "nhà là hộ nghèo, xin
     vay vốn" still asks."""
-    if _asks(words, marks, lexicon):
+    if asks:
         return set()
     found = _covered(marks, Mark.STATUS_TOLD)
     # The status's own words are no wish ("gia dinh" typed plain is no "định").
