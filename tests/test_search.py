@@ -451,6 +451,44 @@ def test_the_offices_hours_asked_about_a_procedure_are_its_time(
     assert result.answer is not None or len(result.candidates) >= 2
 
 
+@pytest.mark.parametrize(
+    ("query", "aspect"),
+    [
+        # In someone's place, asked; on someone's behalf ("thay mặt").
+        ("mấy đứa con có được ra xã xin trích lục kết hôn thay cho ba má không", Aspect.WHO),
+        ("em có được thay mặt chồng đi đăng ký thường trú cho con không", Aspect.WHO),
+        # Implied: both parents away, someone else files.
+        ("cha mẹ thằng bé đi làm ăn xa hết, bà nội đăng ký khai sinh cho nó", Aspect.WHO),
+        # The petition's wording; the dossier's contents; the steps and the papers.
+        ("xin xác định mức độ khuyết tật cho con thì làm đơn thế nào", Aspect.DOCUMENTS),
+        ("tờ khai đăng ký giám hộ điền kiểu gì", Aspect.DOCUMENTS),
+        ("thành phần hồ sơ đăng ký kết hôn có những gì", Aspect.DOCUMENTS),
+        ("xin chỉ dẫn quy trình và giấy tờ đăng ký tạm trú", Aspect.DOCUMENTS),
+        # When in the year, when at all: a deed, then the question.
+        ("xét công nhận gia đình văn hóa tháng nào vậy", Aspect.TIME),
+        ("đăng ký sinh hoạt tôn giáo tập trung bao giờ", Aspect.TIME),
+    ],
+)
+def test_parts_read_without_setting_words_aside(
+    knowledge: Knowledge, query: str, aspect: Aspect
+) -> None:
+    """`aspects_kept`: the part is read, the words stay, so the procedure is the same."""
+    result = knowledge.search.search(query)
+    assert result.aspect is aspect
+    assert result.answer is not None or len(result.candidates) >= 2
+
+
+@pytest.mark.parametrize(
+    "query",
+    [
+        "bố mẹ nó đi xuất khẩu lao động ở Nhật hết rồi",  # a story, no procedure named
+        "em thay mặt cả nhà cảm ơn xã nhiều",
+    ],
+)
+def test_a_part_kept_holds_only_beside_a_procedure(knowledge: Knowledge, query: str) -> None:
+    assert knowledge.search.search(query).aspect is None
+
+
 @pytest.mark.parametrize("query", ["mấy giờ xã mở cửa", "giờ làm việc của xã"])
 def test_the_offices_hours_alone_are_contact(knowledge: Knowledge, query: str) -> None:
     result = knowledge.search.search(query)

@@ -352,6 +352,13 @@ def analyse(text: str, lexicon: Lexicon, vocabulary: Vocabulary) -> Analysis:
     # như thế nào" asks how to file online.
     how = _mark_all(words, consumed, lexicon.how)
     result.aspect = _main_aspect(aspects) or _main_aspect(how)
+    if result.aspect is None and not document and lexicon.aspects_kept:
+        # "bố mẹ cháu đang ở nước ngoài, ông bà làm khai sinh cho cháu": a part implied, not
+        # asked. No word is set aside (a copy of `consumed`), so the procedure found is the same;
+        # it holds only beside a procedure named, like `aspects_named`.
+        implied = _mark_frames(words, list(consumed), lexicon.aspects_kept, vocabulary)
+        result.aspect = _main_aspect(implied)
+        result.aspect_named = result.aspect_named or bool(implied)
     _mark_all(words, consumed, lexicon.stop_phrases)
     residence = _residence_told(
         words, consumed, marks, need_at, absent | denied | document, lexicon, vocabulary

@@ -150,6 +150,10 @@ class _LexiconFile(BaseModel):
     aspects_named: dict[Aspect, list[str]] = {}
     # Patterns in parts with words between them, "…" where words may come (at most frame_gap).
     aspect_frames: dict[Aspect, list[str]] = {}
+    # Frames whose parts all stay in the message: a part the message implies without asking
+    # ("bố mẹ cháu đang ở nước ngoài": someone else files, the who part). Read only when no part
+    # is asked, and only beside a procedure the message names.
+    aspects_kept: dict[Aspect, list[str]] = {}
     frame_gap: int = 6
     # Words that may continue a catalogue name ("mai táng phí", "học phí", "giấy ủy quyền"):
     # right after its first words they start no part asked about ("phí làm …" asks the fee).
@@ -604,6 +608,8 @@ class Lexicon:
     # The SHA-256 of the file it was loaded from ("" when not loaded from a file): what was
     # worked out with this lexicon may be kept between starts under it (AnalysisCache).
     fingerprint: str = ""
+    # Parts implied, not asked (see `_LexiconFile.aspects_kept`): frames that mark no word.
+    aspects_kept: tuple[Frame[Aspect], ...] = ()
 
     @classmethod
     def load(cls, path: Path) -> Lexicon:
@@ -645,9 +651,12 @@ class Lexicon:
                     }
                     for key in ("aspects", "aspects_passing", "aspects_named")
                 },
-                "aspect_frames": {
-                    aspect: [_with_classes(p, classes) for p in patterns]
-                    for aspect, patterns in data.aspect_frames.items()
+                **{
+                    key: {
+                        aspect: [_with_classes(p, classes) for p in patterns]
+                        for aspect, patterns in getattr(data, key).items()
+                    }
+                    for key in ("aspect_frames", "aspects_kept")
                 },
                 "needs": [_with_classes(p, classes) for p in data.needs],
                 "synonyms": {_with_classes(p, classes): v for p, v in data.synonyms.items()},
@@ -732,6 +741,7 @@ class Lexicon:
             *(p for ps in data.aspects_passing.values() for p in ps),
             *(p for ps in data.aspects_named.values() for p in ps),
             *(p for ps in data.aspect_frames.values() for p in ps),
+            *(p for ps in data.aspects_kept.values() for p in ps),
             *(p for ps in data.small_talk.values() for p in ps),
             *data.how,
             *(p for p, _ in marks),
@@ -774,6 +784,9 @@ class Lexicon:
                 parse_frame(p, a, data.frame_gap)
                 for a, ps in data.aspect_frames.items()
                 for p in ps
+            ),
+            aspects_kept=tuple(
+                parse_frame(p, a, data.frame_gap) for a, ps in data.aspects_kept.items() for p in ps
             ),
             small_talk=table((p, kind) for kind, ps in data.small_talk.items() for p in ps),
             how=table((p, Aspect.DOCUMENTS) for p in data.how),
