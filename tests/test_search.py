@@ -467,6 +467,10 @@ def test_the_offices_hours_asked_about_a_procedure_are_its_time(
         # When in the year, when at all: a deed, then the question.
         ("xét công nhận gia đình văn hóa tháng nào vậy", Aspect.TIME),
         ("đăng ký sinh hoạt tôn giáo tập trung bao giờ", Aspect.TIME),
+        # Grown children for a parent; how it is done ("kiểu gì"); this office or another.
+        ("mẹ nằm viện, các con có thể đi nhận tiền trợ cấp thay không", Aspect.WHO),
+        ("đăng ký khai tử cho bà nội kiểu gì", Aspect.DOCUMENTS),
+        ("trên này có chứng thực chữ ký không hay phải về xã", Aspect.WHERE),
     ],
 )
 def test_parts_read_without_setting_words_aside(
