@@ -2588,6 +2588,7 @@ def test_events_a_procedure_needs_come_from_its_name(knowledge: Knowledge) -> No
     needing = {e.id for e in index.entries if e.events}
     assert needing >= BURIALS
     assert not needing & {PENSION, ALLOWANCE, "dang-ky-khai-sinh"}
+    assert needing >= {"khai-sinh-ket-hop-nhan-cha-me-con", "dang-ky-nhan-cha-me-con"}
 
 
 @pytest.mark.parametrize(
@@ -2770,3 +2771,48 @@ def test_a_paper_asked_again_is_made_anew_not_registered_first(
 def test_a_death_just_now_still_asks_its_first_registration(knowledge: Knowledge) -> None:
     result = knowledge.search.search("má vừa qua đời tối qua, làm giấy chứng tử ở đâu")
     assert (result.answer or result.candidates[0].id) == "dang-ky-khai-tu", result
+
+
+@pytest.mark.parametrize(
+    "query",
+    [
+        "cháu nó học lớp 4 rồi, bây giờ bố ruột mới về xin nhận con",
+        "giấy khai sinh của bé làm từ hồi mới đẻ, nay anh ấy muốn nhận bé là con",
+        "ba no muon nhan thang be la con, no 6 tuoi, hai dua chua cuoi",
+        "con bé có giấy khai sinh rồi, giờ mẹ ruột muốn nhận con",
+    ],
+)
+def test_a_recognition_with_no_birth_to_register_is_not_combined(
+    knowledge: Knowledge, query: str
+) -> None:
+    """The combined procedure is for a birth registered and a parent recognised at once (NĐ
+    123/2015 Điều 15): a recognition with no birth still to register (a paper in hand, an older
+    child) is đăng ký nhận cha, mẹ, con first, the combined one beside it."""
+    result = knowledge.search.search(query)
+    assert result.answer in (None, "dang-ky-nhan-cha-me-con"), result
+    assert (result.answer or result.candidates[0].id) == "dang-ky-nhan-cha-me-con", result
+
+
+@pytest.mark.parametrize(
+    "query",
+    [
+        "bé mới đẻ hôm kia, bố mẹ chưa cưới, bố muốn nhận con ngay khi làm khai sinh",
+        "làm khai sinh có tên bố cho con mới sinh khi hai đứa chưa đăng ký kết hôn",
+        "con chưa có khai sinh, giờ bố nó muốn nhận con",
+    ],
+)
+def test_a_birth_to_register_and_a_recognition_stay_combined(
+    knowledge: Knowledge, query: str
+) -> None:
+    result = knowledge.search.search(query)
+    assert (result.answer or result.candidates[0].id) == "khai-sinh-ket-hop-nhan-cha-me-con", result
+
+
+def test_an_event_to_do_is_not_said_by_a_paper_in_hand(knowledge: Knowledge) -> None:
+    """A `to_do` event is said only by words not in hand, done nor denied."""
+    search = knowledge.search
+    combined = search._event_ids["khai-sinh-ket-hop-nhan-cha-me-con"]
+    had = analyse("bé có giấy khai sinh rồi, bố muốn nhận con", search.lexicon, search.index)
+    wanted = analyse("bé chưa làm khai sinh, bố muốn nhận con", search.lexicon, search.index)
+    assert not had.events.issuperset(combined)
+    assert wanted.events.issuperset(combined)

@@ -247,7 +247,9 @@ def analyse(text: str, lexicon: Lexicon, vocabulary: Vocabulary) -> Analysis:
     words = _whole(_synonyms(expanded, lexicon), lexicon)
     consumed = [False] * len(words)
     result = Analysis(accented_message=accented_message)
-    result.events = frozenset(i for i, (_, said) in enumerate(lexicon.events) if says(words, said))
+    result.events = frozenset(
+        i for i, (_, said, to_do) in enumerate(lexicon.events) if not to_do and says(words, said)
+    )
     marks = _find_all(words, lexicon.marks)
     saying = _covered(marks, Mark.AGAIN)
     document, question = _document(words, marks, lexicon.document_max_words)
@@ -495,6 +497,11 @@ def analyse(text: str, lexicon: Lexicon, vocabulary: Vocabulary) -> Analysis:
             result.document.append(word)
         else:
             result.words.append(word)
+    # Events to be done: said by words not in hand, done nor denied ("con đã có giấy khai sinh,
+    # giờ bố muốn nhận con" says no birth to register).
+    result.events |= frozenset(
+        i for i, (_, said, to_do) in enumerate(lexicon.events) if to_do and _says_to_do(words, said)
+    )
     if result.document and result.aspect is Aspect.ONLINE:
         # "nộp qua VNeID có phải chụp giấy tờ không": online is how, said in passing.
         result.aspect = Aspect.DOCUMENTS
@@ -1632,6 +1639,15 @@ def _document(
 def says(words: list[Word], table: PhraseTable[T]) -> bool:
     """Whether a phrase of the table is said anywhere in the words."""
     return any(_phrase_at(words, i, table) is not None for i in range(len(words)))
+
+
+def _says_to_do(words: list[Word], table: PhraseTable[T]) -> bool:
+    """Whether a phrase of the table is said anywhere by words none of which is ruled out."""
+    for i in range(len(words)):
+        found = _phrase_at(words, i, table)
+        if found is not None and not any(w.ruled_out for w in words[i : i + found[0]]):
+            return True
+    return False
 
 
 def _phrase_at(words: list[Word], i: int, table: PhraseTable[T]) -> tuple[int, T] | None:

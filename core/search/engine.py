@@ -242,6 +242,13 @@ class ProcedureSearch:
         self._event_ids = {e.id: e.events for e in self.index.entries if e.events}
         # Procedures whose name says they make a paper anew (see _anew_first).
         self._anew = {e.id for e in self.index.entries if e.anew and not e.is_referral}
+        # A combined procedure's parts, by id ("khai sinh kết hợp nhận cha, mẹ, con": khai
+        # sinh, nhận cha, mẹ, con): one of them takes its place when it lacks an event.
+        entries = self.index.entries
+        self._parts_of = {
+            entries[c].id: tuple(entries[p.entry].id for p in parts if p.entry >= 0)
+            for c, parts in self.index.parts.items()
+        }
         self.lexicon = lexicon
         self.words = words if words is not None else WordCache()
         self._owner = next(_OWNERS)
@@ -575,6 +582,10 @@ class ProcedureSearch:
         first = result.answer or (result.candidates[0].id if result.candidates else None)
         if first is None or not unsaid(first):
             return result
+        listed = {c.id for c in result.candidates}
+        parts = [p for p in self._parts_of.get(first, ()) if p in listed and not unsaid(p)]
+        if parts:
+            return self._part_first(result, first, parts)
         if result.answer is None:
             ranked = tuple(sorted(result.candidates, key=lambda c: unsaid(c.id)))
             return replace(result, candidates=ranked)
@@ -619,6 +630,25 @@ class ProcedureSearch:
         if result.answer is not None:
             ranked = ranked[:CLEAR_CHOICE]
         return replace(result, answer=None, candidates=ranked)
+
+    def _part_first(self, result: SearchResult, combined: str, parts: list[str]) -> SearchResult:
+        """A combined procedure that lacks an event ("khai sinh kết hợp nhận cha, mẹ, con"
+        with no birth still to register) yields the first place to the part the message asks
+        and is listed just after it, in a short choice (NĐ 123/2015 Điều 15: the two are
+        combined only when asked together). The part asked: of the parts listed that lack no
+        event, one whose own event the message says (a recognition asked) before one that
+        needs none, then the one listed first. Nothing is added."""
+        listed = [c for c in result.candidates if c.id != combined]
+        own = next(c for c in result.candidates if c.id == combined)
+        order = {c.id: i for i, c in enumerate(listed)}
+        best = min(parts, key=lambda p: (p not in self._event_ids, order[p]))
+        part = next(c for c in listed if c.id == best)
+        rest = [c for c in listed if c.id != best]
+        ranked = (part, own, *rest)
+        if result.answer is None:
+            return replace(result, candidates=ranked)
+        # A confident answer becomes the choice it would have been.
+        return replace(result, answer=None, candidates=ranked[:CLEAR_CHOICE])
 
     def _unsaid(self, analysis: Analysis, needed: tuple[int, ...]) -> bool:
         """Whether the message leaves unsaid one of the events (lexicon `events`) needed."""

@@ -132,6 +132,9 @@ class _Event(BaseModel):
     model_config = ConfigDict(extra="forbid")
     names: list[str]
     said: list[str]
+    # Said as a thing still to do: words the message says are in hand, done or not wanted
+    # ("con đã có giấy khai sinh", "khai sinh làm xong rồi") do not say it (`Word.ruled_out`).
+    to_do: bool = False
 
 
 class _LexiconFile(BaseModel):
@@ -598,8 +601,8 @@ class Lexicon:
     remake: PhraseTable[None] = field(default_factory=lambda: PhraseTable(()))
     anew: PhraseTable[None] = field(default_factory=lambda: PhraseTable(()))
     # Events a procedure exists for: (words of its name that say it needs one, words of a
-    # message that say one happened), see `_Event`.
-    events: tuple[tuple[PhraseTable[None], PhraseTable[None]], ...] = ()
+    # message that say one happened, whether they must say it still to do), see `_Event`.
+    events: tuple[tuple[PhraseTable[None], PhraseTable[None], bool], ...] = ()
     # Words of a kind of paper or act that many procedures share ("xác nhận").
     generic: PhraseTable[None] = field(default_factory=lambda: PhraseTable(()))
     # A word of another subject that is itself spelled without marks ("phim", "game"): typed
@@ -829,7 +832,11 @@ class Lexicon:
             remake=table((p, None) for p in data.remake),
             anew=table((p, None) for p in data.anew),
             events=tuple(
-                (table((p, None) for p in event.names), table((p, None) for p in event.said))
+                (
+                    table((p, None) for p in event.names),
+                    table((p, None) for p in event.said),
+                    event.to_do,
+                )
                 for event in data.events
             ),
             generic=table((p, None) for p in data.generic),
