@@ -2816,3 +2816,29 @@ def test_an_event_to_do_is_not_said_by_a_paper_in_hand(knowledge: Knowledge) -> 
     wanted = analyse("bé chưa làm khai sinh, bố muốn nhận con", search.lexicon, search.index)
     assert not had.events.issuperset(combined)
     assert wanted.events.issuperset(combined)
+
+
+@pytest.mark.parametrize(
+    "query",
+    [
+        "ông ngoại hưởng trợ cấp hàng tháng nay đã mất, nhà muốn báo thôi hưởng",
+        "ong noi huong tro cap xa hoi da mat, bao thoi huong o dau",
+        "mẹ tôi đang nhận bảo trợ xã hội thì mất, con cái phải làm gì để dừng trợ cấp",
+    ],
+)
+def test_a_beneficiary_s_death_reported_to_stop_the_allowance(
+    knowledge: Knowledge, query: str
+) -> None:
+    """Stopping the allowance of a beneficiary who died is the monthly allowance procedure
+    (its name says thôi hưởng, NĐ 20/2021 Điều 8–9), not the burial support, when no funeral
+    nor its cost is asked (lexicon `events`, `unless`)."""
+    result = knowledge.search.search(query)
+    assert result.answer not in BURIALS, result
+    assert (result.answer or result.candidates[0].id) in {ALLOWANCE, PENSION}, result
+
+
+def test_a_stop_asked_with_the_funeral_keeps_the_burial_support(knowledge: Knowledge) -> None:
+    result = knowledge.search.search(
+        "bố hưởng trợ cấp người khuyết tật vừa mất, báo thôi hưởng và xin hỗ trợ mai táng"
+    )
+    assert "ho-tro-chi-phi-mai-tang" in {c.id for c in result.candidates[:3]}, result

@@ -248,7 +248,9 @@ def analyse(text: str, lexicon: Lexicon, vocabulary: Vocabulary) -> Analysis:
     consumed = [False] * len(words)
     result = Analysis(accented_message=accented_message)
     result.events = frozenset(
-        i for i, (_, said, to_do) in enumerate(lexicon.events) if not to_do and says(words, said)
+        i
+        for i, (_, said, to_do, unless) in enumerate(lexicon.events)
+        if not to_do and (says(words, said) or (unless is not None and not says(words, unless)))
     )
     marks = _find_all(words, lexicon.marks)
     saying = _covered(marks, Mark.AGAIN)
@@ -500,7 +502,9 @@ def analyse(text: str, lexicon: Lexicon, vocabulary: Vocabulary) -> Analysis:
     # Events to be done: said by words not in hand, done nor denied ("con đã có giấy khai sinh,
     # giờ bố muốn nhận con" says no birth to register).
     result.events |= frozenset(
-        i for i, (_, said, to_do) in enumerate(lexicon.events) if to_do and _says_to_do(words, said)
+        i
+        for i, (_, said, to_do, _) in enumerate(lexicon.events)
+        if to_do and _says_to_do(words, said)
     )
     if result.document and result.aspect is Aspect.ONLINE:
         # "nộp qua VNeID có phải chụp giấy tờ không": online is how, said in passing.

@@ -304,7 +304,7 @@ class SearchIndex:
 
     def _needs_events(self, name: str) -> tuple[int, ...]:
         words = self._words(name)
-        return tuple(i for i, (names, _, _) in enumerate(self.lexicon.events) if says(words, names))
+        return tuple(i for i, (names, *_) in enumerate(self.lexicon.events) if says(words, names))
 
     def _says_remake(self, texts: Iterable[str]) -> bool:
         return any(says(self._words(text), self.lexicon.remake) for text in texts)

@@ -135,6 +135,10 @@ class _Event(BaseModel):
     # Said as a thing still to do: words the message says are in hand, done or not wanted
     # ("con đã có giấy khai sinh", "khai sinh làm xong rồi") do not say it (`Word.ruled_out`).
     to_do: bool = False
+    # Said also when none of these is: the procedure is not first only when the message asks
+    # for another thing these say and none of `said` ("báo thôi hưởng trợ cấp" without a burial
+    # asked is no burial support).
+    unless: list[str] = []
 
 
 class _LexiconFile(BaseModel):
@@ -601,8 +605,11 @@ class Lexicon:
     remake: PhraseTable[None] = field(default_factory=lambda: PhraseTable(()))
     anew: PhraseTable[None] = field(default_factory=lambda: PhraseTable(()))
     # Events a procedure exists for: (words of its name that say it needs one, words of a
-    # message that say one happened, whether they must say it still to do), see `_Event`.
-    events: tuple[tuple[PhraseTable[None], PhraseTable[None], bool], ...] = ()
+    # message that say one happened, whether they must say it still to do, words that leave it
+    # unsaid — none said, it is said), see `_Event`.
+    events: tuple[
+        tuple[PhraseTable[None], PhraseTable[None], bool, PhraseTable[None] | None], ...
+    ] = ()
     # Words of a kind of paper or act that many procedures share ("xác nhận").
     generic: PhraseTable[None] = field(default_factory=lambda: PhraseTable(()))
     # A word of another subject that is itself spelled without marks ("phim", "game"): typed
@@ -757,7 +764,7 @@ class Lexicon:
             *data.remake,
             *data.anew,
             *data.generic,
-            *(p for event in data.events for p in (*event.names, *event.said)),
+            *(p for event in data.events for p in (*event.names, *event.said, *event.unless)),
         ]
         return cls(
             abbreviations={fold(k): tuple(fold(v).split()) for k, v in data.abbreviations.items()},
@@ -836,6 +843,7 @@ class Lexicon:
                     table((p, None) for p in event.names),
                     table((p, None) for p in event.said),
                     event.to_do,
+                    table((p, None) for p in event.unless) if event.unless else None,
                 )
                 for event in data.events
             ),
