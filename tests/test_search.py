@@ -2709,6 +2709,27 @@ def test_news_of_a_status_held_or_a_deed_done_asks_nothing(
     assert result.answer is None and result.referral is None, result
 
 
+MERIT_EDUCATION = "uu-dai-giao-duc-nguoi-co-cong"
+LAND_MEDIATION = "hoa-giai-tranh-chap-dat-dai"
+
+
+@pytest.mark.parametrize(
+    "query",
+    [
+        "cháu học lớp 9 nhà khó khăn, xin miễn tiền học cần giấy gì",
+        "sinh viên năm nhất muốn xin hỗ trợ học phí thì làm sao",
+        "cãi nhau với em chồng chuyện tiền bạc, xã có hòa giải không",
+        "bạn nợ tiền không trả, xin xã hòa giải giúp",
+    ],
+)
+def test_a_condition_a_procedure_is_for_must_be_said(knowledge: Knowledge, query: str) -> None:
+    """A procedure whose name says the people or the matter it is for (lexicon `events` with
+    `reorder: false`: người có công, tranh chấp đất đai) is no confident answer when the message
+    says neither: a pupil's fees, a quarrel over money (prec8)."""
+    result = knowledge.search.search(query)
+    assert result.answer not in {MERIT_EDUCATION, LAND_MEDIATION}, result
+
+
 @pytest.mark.parametrize(
     ("query", "expected"),
     [
@@ -2794,6 +2815,49 @@ def test_a_recognition_with_no_birth_to_register_is_not_combined(
 
 
 @pytest.mark.parametrize(
+    ("query", "expected"),
+    [
+        ("mẹ cháu là bệnh binh, cháu học cao đẳng xin trợ cấp ưu đãi", MERIT_EDUCATION),
+        ("nhà bên xây tường lấn sang vườn nhà tôi, nhờ xã hòa giải", LAND_MEDIATION),
+    ],
+)
+def test_a_condition_said_keeps_the_procedure(
+    knowledge: Knowledge, query: str, expected: str
+) -> None:
+    result = knowledge.search.search(query)
+    assert (result.answer or result.candidates[0].id) == expected, result
+
+
+def test_a_condition_unsaid_keeps_the_order(knowledge: Knowledge) -> None:
+    """Unlike an event, a condition left unsaid does not move the procedure down: nothing else
+    said is evidence for another one."""
+    lexicon = knowledge.search.lexicon
+    assert lexicon.conditions
+    needing = {e.id for e in knowledge.search.index.entries if set(e.events) & lexicon.conditions}
+    assert {MERIT_EDUCATION, LAND_MEDIATION, "mai-tang-phi-nguoi-co-cong"} <= needing
+
+
+@pytest.mark.parametrize(
+    "query",
+    [
+        "ông đã có giấy xác nhận khuyết tật rồi thì còn được những quyền lợi gì",
+        "có sẵn giấy xác nhận khuyết tật rồi, được hỗ trợ gì thêm",
+    ],
+)
+def test_a_paper_named_with_a_shared_word_can_be_in_hand(knowledge: Knowledge, query: str) -> None:
+    """ "giấy xác nhận khuyết tật" held ("có … rồi"): the kind of paper many procedures share
+    (lexicon `generic`) continues the paper's name, as a catalogue pair does, so the paper is in
+    hand and is no request for it (prec8)."""
+    result = knowledge.search.search(query)
+    assert result.answer != "xac-dinh-muc-do-khuyet-tat", result
+
+
+def test_a_paper_in_hand_then_lost_is_asked_again(knowledge: Knowledge) -> None:
+    result = knowledge.search.search("có giấy xác nhận khuyết tật rồi mà bị cháy mất, làm lại sao")
+    assert (result.answer or result.candidates[0].id) == "xac-dinh-muc-do-khuyet-tat", result
+
+
+@pytest.mark.parametrize(
     "query",
     [
         "bé mới đẻ hôm kia, bố mẹ chưa cưới, bố muốn nhận con ngay khi làm khai sinh",
@@ -2821,6 +2885,18 @@ def test_an_event_to_do_is_not_said_by_a_paper_in_hand(knowledge: Knowledge) -> 
 @pytest.mark.parametrize(
     "query",
     [
+        "tờ thỏa thuận chia đất viết tay năm 95 giờ còn giá trị không",
+        "bản di chúc ông viết tay hồi trước có dùng được không",
+    ],
+)
+def test_a_handwritten_paper_is_no_need_to_write(knowledge: Knowledge, query: str) -> None:
+    """ "viết tay" describes a paper, as "đánh máy", "in sẵn" do: no need to write one (prec8)."""
+    assert knowledge.search.search(query).answer is None
+
+
+@pytest.mark.parametrize(
+    "query",
+    [
         "ông ngoại hưởng trợ cấp hàng tháng nay đã mất, nhà muốn báo thôi hưởng",
         "ong noi huong tro cap xa hoi da mat, bao thoi huong o dau",
         "mẹ tôi đang nhận bảo trợ xã hội thì mất, con cái phải làm gì để dừng trợ cấp",
@@ -2842,3 +2918,26 @@ def test_a_stop_asked_with_the_funeral_keeps_the_burial_support(knowledge: Knowl
         "bố hưởng trợ cấp người khuyết tật vừa mất, báo thôi hưởng và xin hỗ trợ mai táng"
     )
     assert "ho-tro-chi-phi-mai-tang" in {c.id for c in result.candidates[:3]}, result
+
+
+@pytest.mark.parametrize(
+    "query",
+    [
+        "chuyện lấn ranh vườn thì tòa án giải quyết hay sao",
+        "tranh chấp lối đi chung, công an huyện có xử lý không",
+        "huyện có thụ lý vụ tranh chấp ruộng của nhà tôi không",
+    ],
+)
+def test_another_body_asked_whether_it_handles_a_matter_gets_a_choice(
+    knowledge: Knowledge, query: str
+) -> None:
+    """Whether another body (tòa án, công an, huyện, tỉnh) handles a matter is a question about
+    that body (lexicon `other_offices`): at most a choice of the commune's own procedures."""
+    result = knowledge.search.search(query)
+    assert result.answer is None, result
+    assert result.candidates and result.candidates[0].id == LAND_MEDIATION, result
+
+
+def test_the_commune_said_beside_another_body_is_still_asked(knowledge: Knowledge) -> None:
+    result = knowledge.search.search("tranh chấp ranh đất thì lên huyện hay xã hòa giải")
+    assert (result.answer or result.candidates[0].id) == LAND_MEDIATION, result

@@ -309,7 +309,17 @@ def analyse(text: str, lexicon: Lexicon, vocabulary: Vocabulary) -> Analysis:
     ]
     _turn(words, marks, need_at, pending, lexicon, vocabulary)
     done_clauses = {words[i].clause for i in done}
-    absent, denied = _absent(words, marks, vocabulary)
+    # "giấy xác nhận khuyết tật": a kind of paper many share (lexicon `generic`) is a paper's
+    # name, not a need, where a paper is said to be in hand.
+    generic = {
+        j
+        for i, w in enumerate(words)
+        if w.folded in lexicon.generic.first_words
+        for found in [_phrase_at(words, i, lexicon.generic)]
+        if found is not None
+        for j in range(i, i + found[0])
+    }
+    absent, denied = _absent(words, marks, vocabulary, generic)
     # A paper described by what it says or lacks is in hand ("giấy khai sinh không có tên
     # bố"), though it may well be what the person wants changed: no context, only ruled out.
     described_papers = {
@@ -931,7 +941,10 @@ def _done(words: list[Word], i: int, marks: dict[int, dict[Mark, int]]) -> bool:
 
 
 def _absent(
-    words: list[Word], marks: dict[int, dict[Mark, int]], vocabulary: Vocabulary
+    words: list[Word],
+    marks: dict[int, dict[Mark, int]],
+    vocabulary: Vocabulary,
+    generic: set[int] | frozenset[int] = frozenset(),
 ) -> tuple[set[int], set[int]]:
     """The words of a thing said to be missing, its whole noun phrase ("chẳng có đồng lương
     hưu nào", "không có bảo hiểm xã hội thì…", "không có chế độ bảo hiểm xã hội gì"): after
@@ -951,10 +964,20 @@ def _absent(
             missing |= _phrase_after(words, marks, vocabulary, start, kinds[Mark.ABSENT])
         # "không nhận được tiền", "không ghi được": not done, rather than refused.
         if Mark.DENIED in kinds and Mark.ABLE not in marks.get(start + kinds[Mark.DENIED], {}):
-            denied |= _phrase_after(words, marks, vocabulary, start, kinds[Mark.DENIED])
+            denied |= _phrase_after(
+                words, marks, vocabulary, start, kinds[Mark.DENIED], generic=generic
+            )
     for start, kinds in marks.items():
         if Mark.HELD in kinds:
-            denied |= _held(words, marks, vocabulary, start + 1)
+            held = _held(words, marks, vocabulary, start + 1, generic)
+            # "có giấy … rồi nhưng bị mất": had, and lost since — no longer in hand.
+            lost = any(
+                Mark.DAMAGE in marks.get(j, {})
+                for j in range(max(held, default=len(words)), len(words))
+                if words[j].sentence == words[start].sentence
+            )
+            if not lost:
+                denied |= held
     return missing - denied, denied
 
 
@@ -1002,9 +1025,10 @@ def _phrase_after(
     start: int,
     size: int,
     most: int = ABSENT_WORDS,
+    generic: set[int] | frozenset[int] = frozenset(),
 ) -> set[int]:
     """A marker ("không có", "không ghi") and the noun phrase after it (see `_absent`), of at
-    most `most` words."""
+    most `most` words; a kind of paper many share (`generic`: "giấy xác nhận …") continues it."""
     clause = words[start].clause
     first = start + size
     if words[first - 1].clause != clause:  # "… được không? Nhận con nuôi …": two questions
@@ -1017,6 +1041,7 @@ def _phrase_after(
         if (
             Mark.NEED in here
             and j > first
+            and j not in generic
             and not vocabulary.is_pair(words[j - 1].folded, words[j].folded)
         ):
             break
@@ -1215,12 +1240,17 @@ def _names_something(
 
 
 def _held(
-    words: list[Word], marks: dict[int, dict[Mark, int]], vocabulary: Vocabulary, first: int
+    words: list[Word],
+    marks: dict[int, dict[Mark, int]],
+    vocabulary: Vocabulary,
+    first: int,
+    generic: set[int] | frozenset[int] = frozenset(),
 ) -> set[int]:
     """A paper said to be in hand already: "bé có giấy khai sinh rồi" — the words between "có"
     and "rồi", in one clause, with no question word and no need among them (a need word first,
-    or making a catalogue pair with the word before, is part of the name: "giấy | khai sinh");
-    else nothing. Only a paper ("có giấy…", "có sổ…"): "người có công mất rồi" is a person."""
+    or making a catalogue pair with the word before, is part of the name: "giấy | khai sinh";
+    so is a kind of paper many share, `generic`: "giấy xác nhận khuyết tật"); else nothing.
+    Only a paper ("có giấy…", "có sổ…"): "người có công mất rồi" is a person."""
     for j in range(first, min(len(words), first + ABSENT_WORDS + 1)):
         here = marks.get(j, {})
         if words[j].clause != words[first - 1].clause:
@@ -1230,7 +1260,7 @@ def _held(
         if Mark.QUESTION in here or Mark.ABSENT_END in here:
             return set()
         if Mark.NEED in here and not (
-            j == first or vocabulary.is_pair(words[j - 1].folded, words[j].folded)
+            j == first or j in generic or vocabulary.is_pair(words[j - 1].folded, words[j].folded)
         ):
             return set()
     return set()

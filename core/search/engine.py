@@ -573,14 +573,24 @@ class ProcedureSearch:
         """A procedure whose name says an event it exists for (lexicon `events`: "mai táng", a
         death) is neither the answer nor listed before the others when the message says no
         such event: an old person's allowance asked ("ông ngoại 85 tuổi làm trợ cấp") is not
-        the burial support of one who had it. It stays listed, after them."""
+        the burial support of one who had it. It stays listed, after them. A condition that
+        defines the people or the matter (`reorder: false`: "người có công", "tranh chấp đất
+        đai") left unsaid only keeps it from being the answer: "sinh viên xin giảm học phí"
+        gets a choice, not the merit people's education card."""
+        conditions = self.lexicon.conditions
 
-        def unsaid(procedure: str) -> bool:
+        def unsaid(procedure: str, *, ordered: bool = True) -> bool:
             needed = self._event_ids.get(procedure)
+            if needed is not None and ordered:
+                needed = tuple(i for i in needed if i not in conditions)
             return needed is not None and self._unsaid(analysis, needed)
 
         first = result.answer or (result.candidates[0].id if result.candidates else None)
-        if first is None or not unsaid(first):
+        if first is None:
+            return result
+        if not unsaid(first):
+            if result.answer is not None and unsaid(first, ordered=False):
+                return replace(result, answer=None, candidates=result.candidates[:CLEAR_CHOICE])
             return result
         listed = {c.id for c in result.candidates}
         parts = [p for p in self._parts_of.get(first, ()) if p in listed and not unsaid(p)]

@@ -139,6 +139,11 @@ class _Event(BaseModel):
     # for another thing these say and none of `said` ("báo thôi hưởng trợ cấp" without a burial
     # asked is no burial support).
     unless: list[str] = []
+    # False: a condition that defines the people or the matter ("người có công", "tranh chấp
+    # đất đai") rather than an event. Left unsaid, it keeps the procedure from being a
+    # confident answer but not from being listed first: a question that says neither of two
+    # near procedures' conditions is no evidence for the other one.
+    reorder: bool = True
 
 
 class _LexiconFile(BaseModel):
@@ -610,6 +615,9 @@ class Lexicon:
     events: tuple[
         tuple[PhraseTable[None], PhraseTable[None], bool, PhraseTable[None] | None], ...
     ] = ()
+    # The events (by position) that, unsaid, only keep an answer from being confident
+    # (`_Event.reorder` false).
+    conditions: frozenset[int] = frozenset()
     # Words of a kind of paper or act that many procedures share ("xác nhận").
     generic: PhraseTable[None] = field(default_factory=lambda: PhraseTable(()))
     # A word of another subject that is itself spelled without marks ("phim", "game"): typed
@@ -847,6 +855,7 @@ class Lexicon:
                 )
                 for event in data.events
             ),
+            conditions=frozenset(i for i, event in enumerate(data.events) if not event.reorder),
             generic=table((p, None) for p in data.generic),
             plain_topics=frozenset(
                 word
