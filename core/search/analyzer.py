@@ -311,14 +311,7 @@ def analyse(text: str, lexicon: Lexicon, vocabulary: Vocabulary) -> Analysis:
     done_clauses = {words[i].clause for i in done}
     # "giấy xác nhận khuyết tật": a kind of paper many share (lexicon `generic`) is a paper's
     # name, not a need, where a paper is said to be in hand.
-    generic = {
-        j
-        for i, w in enumerate(words)
-        if w.folded in lexicon.generic.first_words
-        for found in [_phrase_at(words, i, lexicon.generic)]
-        if found is not None
-        for j in range(i, i + found[0])
-    }
+    generic = _covered(_find_all(words, lexicon.generic), None)
     absent, denied = _absent(words, marks, vocabulary, generic)
     # A paper described by what it says or lacks is in hand ("giấy khai sinh không có tên
     # bố"), though it may well be what the person wants changed: no context, only ruled out.
@@ -455,7 +448,7 @@ def analyse(text: str, lexicon: Lexicon, vocabulary: Vocabulary) -> Analysis:
     # "hòa giải tranh chấp đất đai nghĩa là gì": a name said under a remark is asked about.
     result.elsewhere = result.elsewhere or bool(remarked)
     read_senses(words, lexicon)
-    if result.past or any(len(w.folded) == 4 and w.folded.isdigit() for w in words):
+    if result.past or any(_is_year(w) for w in words):
         # A paper lost or damaged of an event long over or of a year said ("mất giấy hôn
         # thú, cưới từ năm 1992", "… cưới năm 2005"): registered then, made anew now.
         saying |= _covered(marks, Mark.DAMAGE)
@@ -514,7 +507,7 @@ def analyse(text: str, lexicon: Lexicon, vocabulary: Vocabulary) -> Analysis:
     result.events |= frozenset(
         i
         for i, (_, said, to_do, _) in enumerate(lexicon.events)
-        if to_do and _says_to_do(words, said)
+        if to_do and says(words, said, in_hand=False)
     )
     if result.document and result.aspect is Aspect.ONLINE:
         # "nộp qua VNeID có phải chụp giấy tờ không": online is how, said in passing.
@@ -682,7 +675,7 @@ def name_purpose(words: list[Word], lexicon: Lexicon) -> int:
     return len(words)
 
 
-def _covered(marks: dict[int, dict[Mark, int]], mark: Mark) -> set[int]:
+def _covered(marks: dict[int, dict[T, int]], mark: T) -> set[int]:
     """The positions the phrases of one kind cover."""
     return {j for i, kinds in marks.items() if mark in kinds for j in range(i, i + kinds[mark])}
 
@@ -754,7 +747,7 @@ def _reported(
     for r, kinds in marks.items():
         if Mark.OCCASION not in kinds or (r and words[r - 1].sentence == words[r].sentence):
             continue
-        clause = [j for j in range(r, len(words)) if words[j].clause == words[r].clause]
+        clause = _clause(words, r, start=r)
         if not any(Mark.WISH in marks.get(j, {}) for j in clause):
             found.update(clause)
     # "tháng trước thằng em tôi đăng ký kết hôn ở xã": a deed lately done. A clause that says
@@ -762,7 +755,7 @@ def _reported(
     for r, kinds in marks.items():
         if Mark.RECENT not in kinds:
             continue
-        clause = [j for j in range(len(words)) if words[j].clause == words[r].clause]
+        clause = _clause(words, r)
         wish = any({Mark.TURN, Mark.WISH} & marks.get(j, {}).keys() for j in clause)
         # Told of someone: the deed has words before it besides the time ("thằng em tôi | đăng
         # ký"); a name said first ("khai sinh cho con mới sinh tuần trước") is a request.
@@ -772,6 +765,11 @@ def _reported(
                 j for j in clause if Mark.DEED in marks.get(j, {}) and told and told[0] < j
             )
     return found
+
+
+def _clause(words: list[Word], at: int, start: int = 0) -> list[int]:
+    """The positions of the clause of words[at], from `start` on."""
+    return [j for j in range(start, len(words)) if words[j].clause == words[at].clause]
 
 
 def _asks(words: list[Word], marks: dict[int, dict[Mark, int]], lexicon: Lexicon) -> bool:
@@ -815,7 +813,7 @@ def _told(
             continue
         if words[j].named or (j and Mark.PAPER in marks.get(j - 1, {})):
             continue
-        clause = [k for k in range(len(words)) if words[k].clause == words[j].clause]
+        clause = _clause(words, j)
         ends = [k for k in clause if k > j and Mark.CLOSED in marks.get(k, {})]
         # "cô em họ vừa làm giấy kết hôn …": done lately.
         lately = any(
@@ -840,8 +838,13 @@ def _told(
 
 def _period(words: list[Word]) -> bool:
     """Two years in one sentence ("năm 2019 tới 2021", "từ 1965 đến 1975"): a period told."""
-    years = [w.sentence for w in words if len(w.folded) == 4 and w.folded.isdigit()]
+    years = [w.sentence for w in words if _is_year(w)]
     return len(years) > len(set(years))
+
+
+def _is_year(word: Word) -> bool:
+    """A year written in four digits ("1992")."""
+    return len(word.folded) == 4 and word.folded.isdigit()
 
 
 def _main_aspect(aspects: list[Aspect]) -> Aspect | None:
@@ -1110,10 +1113,7 @@ def _turn(
             continue
         # A deed said not done yet tells the story when the turn says a wish ("…, giờ anh
         # ấy muốn nhận con"); without one it may well be what is asked ("…, giờ đi làm ở đâu").
-        clause = words[t].clause
-        wish = any(
-            Mark.WISH in marks.get(j, {}) for j in range(t, len(words)) if words[j].clause == clause
-        )
+        wish = any(Mark.WISH in marks.get(j, {}) for j in _clause(words, t, start=t))
         if any(
             j < t
             and not (wish and j in pending)
@@ -1670,16 +1670,12 @@ def _document(
     return set(), range(0)
 
 
-def says(words: list[Word], table: PhraseTable[T]) -> bool:
-    """Whether a phrase of the table is said anywhere in the words."""
-    return any(_phrase_at(words, i, table) is not None for i in range(len(words)))
-
-
-def _says_to_do(words: list[Word], table: PhraseTable[T]) -> bool:
-    """Whether a phrase of the table is said anywhere by words none of which is ruled out."""
+def says(words: list[Word], table: PhraseTable[T], *, in_hand: bool = True) -> bool:
+    """Whether a phrase of the table is said anywhere in the words; with `in_hand` false, only
+    by words none of which is ruled out (in hand, done or denied)."""
     for i in range(len(words)):
         found = _phrase_at(words, i, table)
-        if found is not None and not any(w.ruled_out for w in words[i : i + found[0]]):
+        if found is not None and (in_hand or not any(w.ruled_out for w in words[i : i + found[0]])):
             return True
     return False
 
