@@ -249,8 +249,11 @@ def analyse(text: str, lexicon: Lexicon, vocabulary: Vocabulary) -> Analysis:
     result = Analysis(accented_message=accented_message)
     result.events = frozenset(
         i
-        for i, (_, said, to_do, unless) in enumerate(lexicon.events)
-        if not to_do and (says(words, said) or (unless is not None and not says(words, unless)))
+        for i, event in enumerate(lexicon.events)
+        if not event.to_do
+        and (
+            says(words, event.said) or (event.unless is not None and not says(words, event.unless))
+        )
     )
     marks = _find_all(words, lexicon.marks)
     saying = _covered(marks, Mark.AGAIN)
@@ -506,8 +509,8 @@ def analyse(text: str, lexicon: Lexicon, vocabulary: Vocabulary) -> Analysis:
     # giờ bố muốn nhận con" says no birth to register).
     result.events |= frozenset(
         i
-        for i, (_, said, to_do, _) in enumerate(lexicon.events)
-        if to_do and says(words, said, in_hand=False)
+        for i, event in enumerate(lexicon.events)
+        if event.to_do and says(words, event.said, in_hand=False)
     )
     if result.document and result.aspect is Aspect.ONLINE:
         # "nộp qua VNeID có phải chụp giấy tờ không": online is how, said in passing.

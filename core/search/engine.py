@@ -240,6 +240,8 @@ class ProcedureSearch:
         # Procedures that exist for an event (`Entry.events`), by id: never first when the
         # message says no such event (see _events_unsaid_last).
         self._event_ids = {e.id: e.events for e in self.index.entries if e.events}
+        # … of which those that, unsaid, only keep an answer from being confident.
+        self._conditions = lexicon.conditions
         # Procedures whose name says they make a paper anew (see _anew_first).
         self._anew = {e.id for e in self.index.entries if e.anew and not e.is_referral}
         # A combined procedure's parts, by id ("khai sinh kết hợp nhận cha, mẹ, con": khai
@@ -577,7 +579,7 @@ class ProcedureSearch:
         defines the people or the matter (`reorder: false`: "người có công", "tranh chấp đất
         đai") left unsaid only keeps it from being the answer: "sinh viên xin giảm học phí"
         gets a choice, not the merit people's education card."""
-        conditions = self.lexicon.conditions
+        conditions = self._conditions
 
         def unsaid(procedure: str, *, ordered: bool = True) -> bool:
             needed = self._event_ids.get(procedure)

@@ -304,7 +304,8 @@ class SearchIndex:
 
     def _needs_events(self, name: str) -> tuple[int, ...]:
         words = self._words(name)
-        return tuple(i for i, (names, *_) in enumerate(self.lexicon.events) if says(words, names))
+        events = self.lexicon.events
+        return tuple(i for i, event in enumerate(events) if says(words, event.names))
 
     def _says_remake(self, texts: Iterable[str]) -> bool:
         return any(says(self._words(text), self.lexicon.remake) for text in texts)

@@ -571,6 +571,19 @@ class Sense:
 
 
 @dataclass(frozen=True)
+class Event:
+    """Something a procedure exists for, read (see `_Event`): the words of a name that say the
+    procedure needs it, the words of a message that say it, whether they must say it still to
+    do, the words whose absence says it too, and whether, unsaid, it moves the procedure down."""
+
+    names: PhraseTable[None]
+    said: PhraseTable[None]
+    to_do: bool = False
+    unless: PhraseTable[None] | None = None
+    reorder: bool = True
+
+
+@dataclass(frozen=True)
 class Lexicon:
     abbreviations: dict[str, tuple[str, ...]]  # folded key → folded expansion tokens
     expansion_words: dict[str, tuple[str, ...]]  # folded key → expansion words with accents
@@ -609,15 +622,8 @@ class Lexicon:
     # A procedure's words that say it makes a paper anew ("cấp lại", "bản sao").
     remake: PhraseTable[None] = field(default_factory=lambda: PhraseTable(()))
     anew: PhraseTable[None] = field(default_factory=lambda: PhraseTable(()))
-    # Events a procedure exists for: (words of its name that say it needs one, words of a
-    # message that say one happened, whether they must say it still to do, words that leave it
-    # unsaid — none said, it is said), see `_Event`.
-    events: tuple[
-        tuple[PhraseTable[None], PhraseTable[None], bool, PhraseTable[None] | None], ...
-    ] = ()
-    # The events (by position) that, unsaid, only keep an answer from being confident
-    # (`_Event.reorder` false).
-    conditions: frozenset[int] = frozenset()
+    # Events a procedure exists for, see `Event`.
+    events: tuple[Event, ...] = ()
     # Words of a kind of paper or act that many procedures share ("xác nhận").
     generic: PhraseTable[None] = field(default_factory=lambda: PhraseTable(()))
     # A word of another subject that is itself spelled without marks ("phim", "game"): typed
@@ -628,6 +634,12 @@ class Lexicon:
     fingerprint: str = ""
     # Parts implied, not asked (see `_LexiconFile.aspects_kept`): frames that mark no word.
     aspects_kept: tuple[Frame[Aspect], ...] = ()
+
+    @property
+    def conditions(self) -> frozenset[int]:
+        """The events (by position) that, unsaid, only keep an answer from being confident
+        (`Event.reorder` false)."""
+        return frozenset(i for i, event in enumerate(self.events) if not event.reorder)
 
     @classmethod
     def load(cls, path: Path) -> Lexicon:
@@ -847,15 +859,15 @@ class Lexicon:
             remake=table((p, None) for p in data.remake),
             anew=table((p, None) for p in data.anew),
             events=tuple(
-                (
+                Event(
                     table((p, None) for p in event.names),
                     table((p, None) for p in event.said),
                     event.to_do,
                     table((p, None) for p in event.unless) if event.unless else None,
+                    event.reorder,
                 )
                 for event in data.events
             ),
-            conditions=frozenset(i for i, event in enumerate(data.events) if not event.reorder),
             generic=table((p, None) for p in data.generic),
             plain_topics=frozenset(
                 word
